@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Renkei's build, tests and demo need, when
+# missing. As root it runs apt-get; otherwise it names what to install.
+set -euo pipefail
+
+pkgs=(libxml2-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd opensc
+      xmlsec1 python3-lasso postgresql libxml2-utils)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Renkei needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them as root:  apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
