@@ -88,3 +88,15 @@ func isIDName(key string, names []string) bool {
 	}
 	return false
 }
+
+// AttrValue returns the value of el's unprefixed attribute key. Unlike
+// etree's SelectAttr it never matches a prefixed attribute (x:ID is not
+// ID), which would let a planted attribute stand in for the real one.
+func AttrValue(el *etree.Element, key string) (string, bool) {
+	for _, a := range el.Attr {
+		if a.Space == "" && a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}

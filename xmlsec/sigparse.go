@@ -87,14 +87,14 @@ func parseReferences(si *SignedInfo, refs []*etree.Element, mode Mode, pol Polic
 // parseC14NMethod accepts only exc-c14n without comments and returns its
 // InclusiveNamespaces PrefixList.
 func parseC14NMethod(el *etree.Element) ([]string, error) {
-	if alg := el.SelectAttrValue("Algorithm", ""); alg != ExcC14N {
+	if alg := attrOr(el, "Algorithm"); alg != ExcC14N {
 		return nil, Errorf(KindAlgorithm, "CanonicalizationMethod %q not allowed", alg)
 	}
 	return inclusivePrefixes(el)
 }
 
 func parseSignatureMethod(el *etree.Element, pol Policy) (SignatureMethod, error) {
-	m, err := pol.SignatureMethod(el.SelectAttrValue("Algorithm", ""))
+	m, err := pol.SignatureMethod(attrOr(el, "Algorithm"))
 	if err != nil {
 		return m, err
 	}
@@ -109,9 +109,7 @@ func parseReference(el *etree.Element, mode Mode, pol Policy) (Reference, error)
 	if !isDS(el, "Reference") {
 		return r, Errorf(KindMalformed, "unexpected ds:%s in SignedInfo", el.Tag)
 	}
-	if a := el.SelectAttr("URI"); a != nil {
-		r.URI, r.hasURI = a.Value, true
-	}
+	r.URI, r.hasURI = AttrValue(el, "URI")
 	kids, err := dsChildren(el)
 	if err != nil {
 		return r, err
@@ -137,7 +135,7 @@ func parseTransforms(r *Reference, el *etree.Element) error {
 		if !isDS(t, "Transform") {
 			return Errorf(KindMalformed, "unexpected ds:%s in Transforms", t.Tag)
 		}
-		alg := t.SelectAttrValue("Algorithm", "")
+		alg := attrOr(t, "Algorithm")
 		r.Transforms = append(r.Transforms, alg)
 		if alg == ExcC14N {
 			if r.PrefixList, err = inclusivePrefixes(t); err != nil {
@@ -155,7 +153,7 @@ func parseDigest(r *Reference, kids []*etree.Element, pol Policy) error {
 		return Errorf(KindMalformed, "Reference must end with DigestMethod, DigestValue")
 	}
 	var err error
-	if r.Digest, err = pol.DigestMethod(kids[0].SelectAttrValue("Algorithm", "")); err != nil {
+	if r.Digest, err = pol.DigestMethod(attrOr(kids[0], "Algorithm")); err != nil {
 		return err
 	}
 	if r.DigestValue, err = DecodeBase64(kids[1].Text()); err != nil {
@@ -179,7 +177,7 @@ func inclusivePrefixes(el *etree.Element) ([]string, error) {
 	if len(kids) != 1 || in.Tag != "InclusiveNamespaces" || in.NamespaceURI() != NSExcC14N {
 		return nil, Errorf(KindTransform, "exc-c14n takes only an InclusiveNamespaces parameter")
 	}
-	return ParsePrefixList(in.SelectAttrValue("PrefixList", "")), nil
+	return ParsePrefixList(attrOr(in, "PrefixList")), nil
 }
 
 // dsChildren returns el's child elements, refusing non-white-space text
@@ -214,4 +212,10 @@ func keyType(k crypto.PublicKey) KeyType {
 		return KeyECDSA
 	}
 	return 0
+}
+
+// attrOr is AttrValue without the presence flag.
+func attrOr(el *etree.Element, key string) string {
+	v, _ := AttrValue(el, key)
+	return v
 }
