@@ -1,0 +1,196 @@
+//go:build cgo
+
+package xsd
+
+/*
+#cgo pkg-config: libxml-2.0
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+// The accumulator keeps the first RENKEI_MAX_ERRS errors libxml2 reports and
+// counts the rest. Each message is copied with a bound, so an attacker's
+// oversized value cannot grow it without limit.
+#define RENKEI_MAX_ERRS 32
+#define RENKEI_MAX_MSG 1024
+
+typedef struct {
+	char *msg[RENKEI_MAX_ERRS];
+	char *file[RENKEI_MAX_ERRS];
+	int line[RENKEI_MAX_ERRS];
+	int cut[RENKEI_MAX_ERRS];
+	int n;
+	int total;
+} renkei_errs;
+
+static void renkei_collect(void *data, xmlErrorPtr e) {
+	renkei_errs *acc = (renkei_errs *)data;
+	if (e == NULL || e->level < XML_ERR_ERROR) {
+		return;
+	}
+	acc->total++;
+	if (acc->n >= RENKEI_MAX_ERRS) {
+		return;
+	}
+	const char *m = e->message != NULL ? e->message : "";
+	int i = acc->n++;
+	acc->msg[i] = strndup(m, RENKEI_MAX_MSG);
+	acc->cut[i] = strnlen(m, RENKEI_MAX_MSG + 1) > RENKEI_MAX_MSG;
+	acc->file[i] = e->file != NULL ? strndup(e->file, 4096) : NULL;
+	acc->line[i] = e->line;
+}
+
+static void renkei_errs_free(renkei_errs *acc) {
+	for (int i = 0; i < acc->n; i++) {
+		free(acc->msg[i]);
+		free(acc->file[i]);
+	}
+	acc->n = 0;
+}
+
+// renkei_validate validates doc against schema with a fresh validation
+// context, so that one schema serves many threads.
+static int renkei_validate(uintptr_t schema, uintptr_t doc, renkei_errs *acc) {
+	xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt((xmlSchemaPtr)schema);
+	if (v == NULL) {
+		return -2;
+	}
+	xmlSchemaSetValidStructuredErrors(v, (xmlStructuredErrorFunc)renkei_collect, acc);
+	int rc = xmlSchemaValidateDoc(v, (xmlDocPtr)doc);
+	xmlSchemaFreeValidCtxt(v);
+	return rc;
+}
+
+// renkei_compile_errors compiles path again only to collect the reasons of
+// a failure, which the binding's ParseFromFile sends to stderr.
+static int renkei_compile_errors(const char *path, renkei_errs *acc) {
+	xmlSchemaParserCtxtPtr p = xmlSchemaNewParserCtxt(path);
+	if (p == NULL) {
+		return -1;
+	}
+	xmlSchemaSetParserStructuredErrors(p, (xmlStructuredErrorFunc)renkei_collect, acc);
+	xmlSchemaPtr s = xmlSchemaParse(p);
+	xmlSchemaFreeParserCtxt(p);
+	if (s == NULL) {
+		return 1;
+	}
+	xmlSchemaFree(s);
+	return 0;
+}
+
+// renkei_unbound reports whether a name kept its prefix because the prefix
+// was never declared: libxml2 only warns about that and goes on.
+static int renkei_unbound(const xmlChar *name, xmlNsPtr ns) {
+	return ns == NULL && name != NULL && strchr((const char *)name, ':') != NULL;
+}
+
+// renkei_check_doc returns 1 if doc has a DTD, 2 if an element or attribute
+// uses an undeclared prefix, else 0. The walk is iterative, each node once.
+static int renkei_check_doc(uintptr_t doc) {
+	xmlDocPtr d = (xmlDocPtr)doc;
+	if (d->intSubset != NULL || d->extSubset != NULL) {
+		return 1;
+	}
+	xmlNodePtr n = xmlDocGetRootElement(d);
+	while (n != NULL) {
+		if (n->type == XML_ELEMENT_NODE) {
+			if (renkei_unbound(n->name, n->ns)) {
+				return 2;
+			}
+			for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
+				if (renkei_unbound(a->name, a->ns)) {
+					return 2;
+				}
+			}
+			if (n->children != NULL) {
+				n = n->children;
+				continue;
+			}
+		}
+		while (n != NULL && n->next == NULL) {
+			n = n->parent;
+			if (n == NULL || n->type != XML_ELEMENT_NODE) {
+				return 0;
+			}
+		}
+		if (n != NULL) {
+			n = n->next;
+		}
+	}
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"unicode/utf8"
+	"unsafe"
+)
+
+// cInit initializes libxml2 once, before any concurrent use.
+func cInit() { C.xmlInitParser() }
+
+// cValidate validates the libxml2 document doc against the compiled schema
+// (both C pointers owned by the binding) and returns libxml2's result code
+// (0 valid, >0 invalid, <0 internal error), its first MaxErrors messages and
+// how many more it gave.
+func cValidate(schema, doc uintptr) (int, []Message, int) {
+	var acc C.renkei_errs
+	defer C.renkei_errs_free(&acc)
+	rc := C.renkei_validate(C.uintptr_t(schema), C.uintptr_t(doc), &acc)
+	msgs := collected(&acc)
+	return int(rc), msgs, int(acc.total) - len(msgs)
+}
+
+// cCompileErrors compiles the schema at path and returns libxml2's messages.
+func cCompileErrors(path string) []Message {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var acc C.renkei_errs
+	defer C.renkei_errs_free(&acc)
+	C.renkei_compile_errors(cpath, &acc)
+	return collected(&acc)
+}
+
+// The results of cCheckDoc.
+const (
+	docOK      = 0
+	docDTD     = 1 // an internal or external DTD subset
+	docUnbound = 2 // an element or attribute prefix that no xmlns declares
+)
+
+// cCheckDoc looks at a parsed libxml2 document for what xmlsec.Parse lets
+// through or libxml2 only warns about.
+func cCheckDoc(doc uintptr) int { return int(C.renkei_check_doc(C.uintptr_t(doc))) }
+
+func collected(acc *C.renkei_errs) []Message {
+	n := int(acc.n)
+	msgs := make([]Message, 0, n)
+	for i := 0; i < n; i++ {
+		m := Message{Line: int(acc.line[i]), Text: trimMessage(C.GoString(acc.msg[i]), acc.cut[i] != 0)}
+		if acc.file[i] != nil {
+			m.File = C.GoString(acc.file[i])
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// trimMessage drops libxml2's trailing newline and, for a message cut at
+// maxMessageBytes, the partial rune at the cut.
+func trimMessage(s string, cut bool) string {
+	if !cut {
+		for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == ' ') {
+			s = s[:len(s)-1]
+		}
+		return s
+	}
+	for i := 0; i < utf8.UTFMax && !utf8.ValidString(s); i++ {
+		s = s[:len(s)-1]
+	}
+	return s + "… [message cut]"
+}
