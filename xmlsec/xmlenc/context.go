@@ -1,0 +1,138 @@
+package xmlenc
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// serialize writes el as the plaintext of an Element-type EncryptedData:
+// a copy of el carrying every namespace declaration in scope at el, so
+// that it reads the same wherever it is decrypted. Attribute values escape
+// tab, line feed and carriage return, and text escapes carriage return, so
+// that a signature inside el survives the trip.
+func serialize(el *etree.Element) ([]byte, error) {
+	c := el.Copy()
+	if p := el.Parent(); p != nil {
+		declareMissing(c, inScope(p))
+	}
+	if p := unboundPrefix(c, map[string]bool{"xml": true}); p != "" {
+		return nil, xmlsec.Errorf(xmlsec.KindMalformed, "prefix %q is not declared", p)
+	}
+	doc := etree.NewDocumentWithRoot(c)
+	doc.WriteSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
+	return doc.WriteToBytes()
+}
+
+// contextTag is the name of the element the plaintext is parsed inside.
+const contextTag = "xmlenc-context"
+
+// parseInContext parses a decrypted Element-type plaintext strictly
+// (xmlsec.Parse with lim, plus one level and the size of the context) as
+// the content of an element carrying the namespace declarations in scope
+// at the wrapper, since encryptors such as xmlsec1 serialise the element
+// without the declarations it inherits. The plaintext must be exactly one
+// element, with nothing but white space around it. The element returned
+// is detached and declares what it inherited. It returns 0 instead of an
+// error: the caller reports one uniform error.
+func parseInContext(plain []byte, scope []nsDecl, lim xmlsec.Limits) (*etree.Element, int) {
+	head := contextOpen(scope)
+	buf := make([]byte, 0, len(head)+len(plain)+len(contextTag)+3)
+	body, ok := stripDecl(plain)
+	buf = append(buf, head...)
+	buf = append(buf, body...)
+	buf = append(buf, "</"+contextTag+">"...)
+	doc, err := xmlsec.Parse(buf, widen(lim, len(buf)-len(plain)))
+	if err != nil || ok == 0 || len(doc.ChildElements()) != 1 {
+		return nil, 0
+	}
+	el := soleElement(doc.Root())
+	if el == nil {
+		return nil, 0
+	}
+	doc.Root().RemoveChild(el)
+	declareMissing(el, scope)
+	return el, 1
+}
+
+// contextOpen writes the start tag of the context element.
+func contextOpen(scope []nsDecl) string {
+	var sb strings.Builder
+	sb.WriteString("<" + contextTag)
+	for _, d := range scope {
+		sb.WriteString(" xmlns")
+		if d.prefix != "" {
+			sb.WriteString(":" + d.prefix)
+		}
+		sb.WriteString(`="` + attrEscaper.Replace(d.uri) + `"`)
+	}
+	sb.WriteString(">")
+	return sb.String()
+}
+
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;",
+	"\t", "&#x9;", "\n", "&#xA;", "\r", "&#xD;")
+
+// soleElement returns the only child element of root when everything else
+// in it is white space, else nil.
+func soleElement(root *etree.Element) *etree.Element {
+	var el *etree.Element
+	for _, t := range root.Child {
+		switch v := t.(type) {
+		case *etree.Element:
+			if el != nil {
+				return nil
+			}
+			el = v
+		case *etree.CharData:
+			if !v.IsWhitespace() {
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	return el
+}
+
+// stripDecl removes a UTF-8 byte order mark and an XML declaration from
+// the start of a plaintext, which some encryptors keep; a declaration of
+// another encoding than UTF-8 gives 0.
+func stripDecl(b []byte) ([]byte, int) {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if !bytes.HasPrefix(b, []byte("<?xml")) || len(b) < 6 || !isSpace(b[5]) {
+		return b, 1
+	}
+	i := bytes.Index(b, []byte("?>"))
+	if i < 0 {
+		return b, 0
+	}
+	decl := bytes.ToLower(b[:i])
+	if bytes.Contains(decl, []byte("encoding")) && !bytes.Contains(decl, []byte("utf-8")) {
+		return b, 0
+	}
+	return b[i+2:], 1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// widen adds the context element to the limits of the plaintext.
+func widen(lim xmlsec.Limits, extraBytes int) xmlsec.Limits {
+	def := xmlsec.DefaultLimits
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = def.MaxBytes
+	}
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = def.MaxDepth
+	}
+	if lim.MaxElements <= 0 {
+		lim.MaxElements = def.MaxElements
+	}
+	lim.MaxBytes += extraBytes
+	lim.MaxDepth++
+	lim.MaxElements++
+	return lim
+}
