@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Artifact is a protocol message waiting to be resolved through the
+// HTTP-Artifact binding (SAML 2.0 Bindings §3.6).
+type Artifact struct {
+	Handle    string // the artifact's MessageHandle, or the whole artifact, as text
+	Issuer    string // entity ID of the party that issued the artifact
+	Recipient string // entity ID of the only party allowed to resolve it
+	Message   []byte // the SAML message, as XML bytes
+	Created   time.Time
+	Expires   time.Time
+}
+
+// Validate reports whether every backend can store a.
+func (a Artifact) Validate() error {
+	return firstErr(checkKey("artifact handle", a.Handle), checkText("issuer", a.Issuer),
+		checkText("recipient", a.Recipient), checkSetTime("created", a.Created),
+		checkSetTime("expires", a.Expires))
+}
+
+// ArtifactStore holds artifacts until their one resolution.
+type ArtifactStore interface {
+	// PutArtifact stores a, or returns ErrAlreadyExists for a known handle.
+	PutArtifact(ctx context.Context, a Artifact) error
+	// TakeArtifact removes the artifact and returns it. Bindings §3.6: an
+	// artifact is resolved at most once, so of concurrent calls, from any
+	// process, exactly one gets it; the others, and any call at or after
+	// its expiry, get ErrNotFound. The caller checks Recipient against the
+	// requester.
+	TakeArtifact(ctx context.Context, handle string, now time.Time) (Artifact, error)
+}

@@ -1,0 +1,114 @@
+// Package sqlstore is the SQL backend of package store: embedded SQLite
+// (modernc.org/sqlite, pure Go) by default and PostgreSQL (pgx) when several
+// nodes share one database. One implementation serves both; the few
+// differences between the two dialects live in dialect.go.
+//
+// Instants are stored as signed 64-bit nanoseconds since 1970 (UTC) and
+// unset ones as NULL, so both backends keep them exactly.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/renkei-idwsf/renkei/store"
+)
+
+// DB is a store.Store over an SQL database.
+type DB struct {
+	w  *sql.DB // writes and read-modify-write transactions
+	r  *sql.DB // plain reads; the same pool as w except for a SQLite file
+	d  *dialect
+	qs sync.Map // query text written with '?' -> text for this dialect
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open connects to the database that dsn names and brings its schema up to
+// date. Accepted forms:
+//
+//	sqlite:///absolute/path/renkei.db   a SQLite file, in WAL mode
+//	sqlite:relative/path/renkei.db      the same, relative to the working directory
+//	sqlite::memory:                     a private in-memory SQLite database
+//	sqlite://:memory:                   the same
+//	postgres://user@host:port/db?...    PostgreSQL (also postgresql://), as pgx reads it
+//
+// Several processes may open one SQLite file or one PostgreSQL database at
+// once; the one-use guarantees of store.ReplayCache and store.ArtifactStore
+// hold across them.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	t, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := t.open()
+	if err != nil {
+		return nil, err
+	}
+	if err := db.ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// ping checks that both pools can reach the database.
+func (db *DB) ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: connect to %s: %w", db.d.name, err)
+	}
+	if err := db.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: connect to %s: %w", db.d.name, err)
+	}
+	return nil
+}
+
+// Close closes the database's connections.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		if rerr := db.r.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Dialect names the backend: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.d.name }
+
+// q returns query, written with '?' placeholders, in this dialect's form.
+func (db *DB) q(query string) string {
+	if !db.d.dollar {
+		return query
+	}
+	if v, ok := db.qs.Load(query); ok {
+		return v.(string)
+	}
+	v := dollarPlaceholders(query)
+	db.qs.Store(query, v)
+	return v
+}
+
+// dollarPlaceholders rewrites '?' placeholders as $1, $2, ... for
+// PostgreSQL. Renkei's queries hold no '?' inside literals.
+func dollarPlaceholders(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		n++
+		fmt.Fprintf(&b, "$%d", n)
+	}
+	return b.String()
+}

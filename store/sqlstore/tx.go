@@ -1,0 +1,210 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/renkei-idwsf/renkei/store"
+)
+
+// maxAttempts bounds how often a transaction is rerun after a retryable
+// failure (a PostgreSQL serialization failure or deadlock, a SQLite lock
+// still held after busy_timeout).
+const maxAttempts = 5
+
+// tx is a transaction with the dialect's query rewriting.
+type tx struct {
+	db    *DB
+	tx    *sql.Tx
+	write bool
+}
+
+// forUpdate returns the suffix that locks the rows a SELECT reads until the
+// transaction ends; "" in a read-only transaction.
+func (t tx) forUpdate() string {
+	if !t.write {
+		return ""
+	}
+	return t.db.d.forUpdate
+}
+
+// exec runs a statement and returns the number of rows it changed.
+func (t tx) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if err := checkArgs(args); err != nil {
+		return 0, err
+	}
+	res, err := t.tx.ExecContext(ctx, t.db.q(query), args...)
+	if err != nil {
+		return 0, t.db.d.wrap(err)
+	}
+	return res.RowsAffected()
+}
+
+// queryRow runs a query expected to return at most one row.
+func (t tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	if err := checkArgs(args); err != nil {
+		return badRow{err}
+	}
+	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
+}
+
+// query runs a query returning rows.
+func (t tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, t.db.q(query), args...)
+	return rows, t.db.d.wrap(err)
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE on SQLite) and
+// commits it, rerunning it a bounded number of times after a retryable
+// failure. fn's own errors come back unchanged.
+func (db *DB) inTx(ctx context.Context, fn func(tx) error) error {
+	var err error
+	for range maxAttempts {
+		err = db.txOnce(ctx, fn)
+		if err == nil || !db.d.retry(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("sqlstore: gave up after %d attempts: %w", maxAttempts, err)
+}
+
+// txOnce runs fn in one transaction.
+func (db *DB) txOnce(ctx context.Context, fn func(tx) error) error {
+	t, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return db.d.wrap(err)
+	}
+	if err := fn(tx{db: db, tx: t, write: true}); err != nil {
+		t.Rollback()
+		return err
+	}
+	return db.d.wrap(t.Commit())
+}
+
+// read runs fn in a read-only transaction, so that the several queries fn
+// makes see one snapshot of the database.
+func (db *DB) read(ctx context.Context, fn func(tx) error) error {
+	t, err := db.r.BeginTx(ctx, db.d.readOnly)
+	if err != nil {
+		return db.d.wrap(err)
+	}
+	defer t.Rollback()
+	return fn(tx{db: db, tx: t})
+}
+
+// exec runs one statement outside a transaction on the writer pool and
+// returns the number of rows it changed.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if err := checkArgs(args); err != nil {
+		return 0, err
+	}
+	res, err := db.w.ExecContext(ctx, db.q(query), args...)
+	if err != nil {
+		return 0, db.d.wrap(err)
+	}
+	return res.RowsAffected()
+}
+
+// queryRow runs a read query expected to return at most one row.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
+	return db.queryRowOn(ctx, db.r, query, args...)
+}
+
+// queryRowOn runs a query expected to return at most one row on pool p.
+func (db *DB) queryRowOn(ctx context.Context, p *sql.DB, query string, args ...any) scanner {
+	if err := checkArgs(args); err != nil {
+		return badRow{err}
+	}
+	return p.QueryRowContext(ctx, db.q(query), args...)
+}
+
+// query runs a read query returning rows.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	return rows, db.d.wrap(err)
+}
+
+// notFound turns sql.ErrNoRows into an error matching store.ErrNotFound.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	return err
+}
+
+// scanner is a *sql.Row, a *sql.Rows or a badRow.
+type scanner interface{ Scan(dest ...any) error }
+
+// badRow is the row of a query that was refused before it ran.
+type badRow struct{ err error }
+
+// Scan returns the reason the query was refused.
+func (r badRow) Scan(...any) error { return r.err }
+
+// checkArgs refuses text arguments that PostgreSQL would reject (invalid
+// UTF-8, NUL) so that both backends answer such lookups alike, with
+// store.ErrInvalid.
+func checkArgs(args []any) error {
+	for i, a := range args {
+		s, ok := a.(string)
+		if ok && (!utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0) {
+			return fmt.Errorf("%w: argument %d is not UTF-8 text without NUL", store.ErrInvalid, i+1)
+		}
+	}
+	return nil
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ts is the stored form of a set instant.
+func ts(t time.Time) int64 { return t.UnixNano() }
+
+// nullTS is the stored form of an instant that may be unset (NULL).
+func nullTS(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: !t.IsZero()}
+}
+
+// fromTS reads a stored instant.
+func fromTS(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// fromNullTS reads a stored instant that may be NULL.
+func fromNullTS(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromTS(n.Int64)
+}
+
+// blob is the stored form of bytes: never NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

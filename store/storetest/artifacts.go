@@ -1,0 +1,131 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/store"
+)
+
+var artifactCases = []testCase{
+	{"artifact/ok/take-once", testArtifactTakeOnce},
+	{"artifact/fail/taken-at-expiry", testArtifactExpired},
+	{"artifact/fail/duplicate-handle", testArtifactDuplicate},
+}
+
+var replayCases = []testCase{
+	{"replay/fail/second-use", testReplaySecondUse},
+	{"replay/ok/reuse-after-expiry", testReplayAfterExpiry},
+	{"replay/ok/kinds-and-scopes-are-separate", testReplayScopes},
+	{"replay/fail/expiry-not-after-now", testReplayBadWindow},
+}
+
+var gcCases = []testCase{
+	{"gc/ok/removes-only-expired", testGC},
+}
+
+// newArtifact returns an artifact valid for five minutes from t0.
+func newArtifact(handle string) store.Artifact {
+	return store.Artifact{Handle: handle, Issuer: "https://idp.example.jp", Recipient: provider(1),
+		Message: []byte("<samlp:Response ID=\"r1\">\x00\xff</samlp:Response>"),
+		Created: t0, Expires: at(5 * time.Minute)}
+}
+
+func testArtifactTakeOnce(t *testing.T, s store.Store) {
+	a := newArtifact("AAQAAMh48/1oXIM+sDo7Dh2qMp1HM4IF5DaRNmDj6RdUmllwn9jJHyEgIi8=")
+	must(t, s.PutArtifact(ctx, a))
+	got, err := s.TakeArtifact(ctx, a.Handle, at(time.Minute))
+	must(t, err)
+	wantEqual(t, got, a)
+	_, err = s.TakeArtifact(ctx, a.Handle, at(time.Minute))
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testArtifactExpired(t *testing.T, s store.Store) {
+	a := newArtifact("h-1")
+	must(t, s.PutArtifact(ctx, a))
+	_, err := s.TakeArtifact(ctx, a.Handle, a.Expires)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.TakeArtifact(ctx, a.Handle, t0)
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testArtifactDuplicate(t *testing.T, s store.Store) {
+	a := newArtifact("h-1")
+	must(t, s.PutArtifact(ctx, a))
+	b := a
+	b.Message = []byte("<other/>")
+	wantErr(t, s.PutArtifact(ctx, b), store.ErrAlreadyExists)
+	got, err := s.TakeArtifact(ctx, a.Handle, t0)
+	must(t, err)
+	wantEqual(t, got, a)
+}
+
+func testReplaySecondUse(t *testing.T, s store.Store) {
+	k := store.NewReplayKey(store.ReplayAssertionID, "https://idp.example.jp", "_a7n-1")
+	must(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0))
+	err := s.CheckAndInsert(ctx, k, at(2*time.Hour), at(time.Minute))
+	wantErr(t, err, store.ErrReplay)
+	wantErr(t, err, store.ErrAlreadyExists)
+	wantErr(t, s.CheckAndInsert(ctx, k, at(2*time.Hour), at(59*time.Minute)), store.ErrReplay)
+}
+
+func testReplayAfterExpiry(t *testing.T, s store.Store) {
+	k := store.MessageIDKey(provider(1), "urn:uuid:5b1f1c5e-7d2a-4c39-9a55-0f6c2f8d1a01")
+	must(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0))
+	must(t, s.CheckAndInsert(ctx, k, at(3*time.Hour), at(time.Hour)))
+	wantErr(t, s.CheckAndInsert(ctx, k, at(4*time.Hour), at(2*time.Hour)), store.ErrReplay)
+}
+
+func testReplayScopes(t *testing.T, s store.Store) {
+	keys := []store.ReplayKey{
+		store.MessageIDKey(provider(1), "urn:uuid:1"),
+		store.MessageIDKey(provider(2), "urn:uuid:1"),
+		store.NewReplayKey(store.ReplayRequestID, provider(1), "urn:uuid:1"),
+		store.MessageIDKey(provider(1)+"urn:uuid:", "1"),
+	}
+	for _, k := range keys {
+		must(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0))
+	}
+	for _, k := range keys {
+		wantErr(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0), store.ErrReplay)
+	}
+}
+
+func testReplayBadWindow(t *testing.T, s store.Store) {
+	k := store.MessageIDKey(provider(1), "urn:uuid:1")
+	wantErr(t, s.CheckAndInsert(ctx, k, t0, t0), store.ErrInvalid)
+	wantErr(t, s.CheckAndInsert(ctx, k, at(-time.Second), t0), store.ErrInvalid)
+	wantErr(t, s.CheckAndInsert(ctx, store.ReplayKey{Kind: store.ReplayMessageID}, at(time.Hour), t0),
+		store.ErrInvalid)
+	must(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0))
+}
+
+func testGC(t *testing.T, s store.Store) {
+	newPrincipal(t, s, "p-1")
+	old, live := newSession("s-old", "p-1", 1), newSession("s-live", "p-1", 1)
+	old.Expires = at(time.Hour)
+	must(t, s.CreateSession(ctx, old))
+	must(t, s.CreateSession(ctx, live))
+	oldArt, liveArt := newArtifact("h-old"), newArtifact("h-live")
+	liveArt.Expires = at(8 * time.Hour)
+	must(t, s.PutArtifact(ctx, oldArt))
+	must(t, s.PutArtifact(ctx, liveArt))
+	oldKey, liveKey := store.MessageIDKey("a", "1"), store.MessageIDKey("a", "2")
+	must(t, s.CheckAndInsert(ctx, oldKey, at(time.Hour), t0))
+	must(t, s.CheckAndInsert(ctx, liveKey, at(8*time.Hour), t0))
+	r, err := s.GarbageCollect(ctx, at(time.Hour))
+	must(t, err)
+	wantEqual(t, r, store.GCResult{Sessions: 1, Artifacts: 1, SeenIDs: 1})
+	_, err = s.Session(ctx, "s-old")
+	wantErr(t, err, store.ErrNotFound)
+	got, err := s.Session(ctx, "s-live")
+	must(t, err)
+	wantEqual(t, got, live)
+	_, err = s.TakeArtifact(ctx, "h-live", at(time.Hour))
+	must(t, err)
+	wantErr(t, s.CheckAndInsert(ctx, liveKey, at(9*time.Hour), at(time.Hour)), store.ErrReplay)
+	r, err = s.GarbageCollect(ctx, at(time.Hour))
+	must(t, err)
+	wantEqual(t, r, store.GCResult{})
+}
