@@ -3,6 +3,7 @@ package dsig
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -115,4 +116,18 @@ func wantErr(t *testing.T, err, want error) {
 	if !errors.As(err, &xe) {
 		t.Fatalf("%v is not an *xmlsec.Error", err)
 	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// signedBoth returns response.xml with the Assertion signed, then the
+// Response signed over it.
+func signedBoth(t testing.TB, id *pki.Identity) []byte {
+	t.Helper()
+	doc := parse(t, signedAssertionResponse(t, id))
+	signed, err := signerFor(id).Sign(doc.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serialize(t, signed)
 }

@@ -46,6 +46,7 @@ func TestSignVerify(t *testing.T) {
 			if n := nameID(got); n != signedNameID {
 				t.Fatalf("NameID %q, want %q", n, signedNameID)
 			}
+			assertDigestedOnly(t, got)
 		})
 	}
 }
