@@ -23,10 +23,10 @@ const evilNameID = "admin@idp.example.org"
 
 // attack is one entry of the corpus.
 type attack struct {
-	name      string
-	base      func(testing.TB, *pki.Identity) []byte // the valid original
-	onResp    bool                                   // the caller verifies the Response root
-	mutate    func(t *testing.T, root *etree.Element)
+	name     string
+	base     func(testing.TB, *pki.Identity) []byte // the valid original
+	onResp   bool                                   // the caller verifies the Response root
+	mutate   func(t *testing.T, root *etree.Element)
 	want     error  // nil: must verify
 	wantName string // with want nil: the NameID read from the verified copy
 	verifier func() *Verifier
