@@ -1,0 +1,4 @@
+package pcsc
+
+// sysSetns is the setns(2) system call number on linux/amd64.
+const sysSetns = 308
