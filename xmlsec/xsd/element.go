@@ -66,10 +66,12 @@ func withDefaults(l xmlsec.Limits) xmlsec.Limits {
 }
 
 // serialize writes el with the namespace declarations in scope at el that
-// el does not make itself, without copying the tree.
+// el does not make itself, without copying the tree. Tabs, line ends and
+// carriage returns in values are written as character references, so that a
+// parser reads back the same values.
 func serialize(el *etree.Element) []byte {
 	var buf bytes.Buffer
-	ws := &etree.WriteSettings{}
+	ws := &etree.WriteSettings{CanonicalAttrVal: true, CanonicalText: true}
 	buf.WriteByte('<')
 	buf.WriteString(el.FullTag())
 	for _, a := range inherited(el) {

@@ -1,0 +1,77 @@
+//go:build cgo
+
+package xsd
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// TestValidateElement validates the assertion inside a signed Response as a
+// document of its own: its saml prefix is declared on the Response only.
+func TestValidateElement(t *testing.T) {
+	s := mustDefault(t)
+	doc := signedResponse(t)
+	assertion := func(t *testing.T, b []byte) *etree.Element {
+		root, err := xmlsec.ParseElement(b, xmlsec.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := root.SelectElement("Assertion")
+		if a == nil || a.Space != "saml" || a.SelectAttr("xmlns:saml") != nil {
+			t.Fatalf("want a saml:Assertion inheriting its prefix, got %v", a)
+		}
+		return a
+	}
+	t.Run("ok/assertion-subtree", func(t *testing.T) {
+		if err := s.ValidateElement(assertion(t, doc)); err != nil {
+			t.Fatalf("ValidateElement: %v", err)
+		}
+	})
+	t.Run("fail/assertion-signature-after-subject", func(t *testing.T) {
+		got := messages(t, s.ValidateElement(assertion(t, moveSignatureAfterSubject(t, doc))))
+		if len(got) != 1 || !strings.HasPrefix(got[0], "Element '{http://www.w3.org/2000/09/xmldsig#}Signature': This element is not expected.") {
+			t.Fatalf("messages %q", got)
+		}
+	})
+	t.Run("fail/directive-in-tree", func(t *testing.T) {
+		a := assertion(t, doc)
+		a.AddChild(etree.NewDirective(`DOCTYPE x [<!ENTITY e "y">]`))
+		if err := s.ValidateElement(a); !errors.Is(err, xmlsec.ErrDoctype) {
+			t.Fatalf("ValidateElement = %v, want ErrDoctype", err)
+		}
+	})
+	t.Run("fail/too-deep-tree", func(t *testing.T) {
+		root := etree.NewElement("a")
+		for e, i := root, 0; i < 60; i++ {
+			e = e.CreateElement("a")
+		}
+		if err := s.ValidateElement(root); !errors.Is(err, xmlsec.ErrTooDeep) {
+			t.Fatalf("ValidateElement = %v, want ErrTooDeep", err)
+		}
+	})
+}
+
+// TestSerialize checks the namespace context added to a subtree, nearest
+// declaration first, and the escaping of special characters.
+func TestSerialize(t *testing.T) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(`<a xmlns="urn:d" xmlns:p="urn:outer" xmlns:q="urn:q"><b xmlns:p="urn:inner"><p:c q:x="1&amp;&#10;2">t&lt;&#13;</p:c></b></a>`); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.FindElement("//c")
+	got := string(serialize(c))
+	want := `<p:c xmlns:p="urn:inner" xmlns="urn:d" xmlns:q="urn:q" q:x="1&amp;&#xA;2">t&lt;&#xD;</p:c>`
+	if got != want {
+		t.Fatalf("serialize:\n got %s\nwant %s", got, want)
+	}
+	if !reflect.DeepEqual(inherited(doc.Root()), []etree.Attr(nil)) {
+		t.Fatalf("a root inherits nothing, got %v", inherited(doc.Root()))
+	}
+}
