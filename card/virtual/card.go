@@ -20,9 +20,11 @@ type Options struct {
 }
 
 // LogEntry records one command the card processed and its status word.
+// The leading blocks of a chained command are logged with Chained set.
 type LogEntry struct {
 	INS, P1, P2 byte
 	SW          uint16
+	Chained     bool
 }
 
 // maxChain bounds the data a chained command may accumulate.
@@ -77,11 +79,12 @@ func (c *Card) Log() []LogEntry {
 	return append([]LogEntry(nil), c.log...)
 }
 
-// Count returns how many logged commands had instruction ins.
+// Count returns how many whole commands with instruction ins the card
+// processed (a chained command counts once).
 func (c *Card) Count(ins byte) int {
 	n := 0
 	for _, e := range c.Log() {
-		if e.INS == ins {
+		if e.INS == ins && !e.Chained {
 			n++
 		}
 	}
@@ -119,7 +122,7 @@ func (c *Card) Process(apdu []byte) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.process(cmd)
-	c.log = append(c.log, LogEntry{INS: cmd.INS, P1: cmd.P1, P2: cmd.P2, SW: r.SW})
+	c.log = append(c.log, LogEntry{INS: cmd.INS, P1: cmd.P1, P2: cmd.P2, SW: r.SW, Chained: cmd.CLA&0x10 != 0})
 	return r.Bytes()
 }
 

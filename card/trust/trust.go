@@ -1,0 +1,121 @@
+// Package trust decides whether a card certificate may log in: it must
+// chain to a card-issuer CA, be within its validity period, be meant for
+// client authentication, and not be on the issuer's current CRL
+// (RFC 5280 §6 path validation, §6.3 CRL processing). Each refusal is a
+// typed error, so the IdP can tell an expired card from a revoked one or
+// from a card of another issuer.
+package trust
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors returned by Verify; match them with errors.Is.
+var (
+	ErrExpired       = errors.New("trust: certificate expired")
+	ErrNotYetValid   = errors.New("trust: certificate not yet valid")
+	ErrForeignIssuer = errors.New("trust: certificate not issued by a card-issuer CA")
+	ErrRevoked       = errors.New("trust: certificate revoked")
+	ErrNoCRL         = errors.New("trust: no current CRL for the issuer")
+	ErrBadCRL        = errors.New("trust: CRL invalid")
+	ErrUsage         = errors.New("trust: certificate not valid for client authentication")
+)
+
+// Verifier checks card certificates against the card-issuer CAs.
+type Verifier struct {
+	// Roots are the card-issuer CAs.
+	Roots *x509.CertPool
+	// Intermediates are optional intermediate CAs.
+	Intermediates *x509.CertPool
+	// CRLs are the issuers' revocation lists; one must be current for the
+	// certificate's issuer unless AllowMissingCRL is set.
+	CRLs            []*x509.RevocationList
+	AllowMissingCRL bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verify validates cert and returns its chain, leaf first.
+func (v *Verifier) Verify(cert *x509.Certificate) ([]*x509.Certificate, error) {
+	now := time.Now()
+	if v.Now != nil {
+		now = v.Now()
+	}
+	if err := checkValidity(cert, now); err != nil {
+		return nil, err
+	}
+	chain, err := v.chain(cert, now)
+	if err != nil {
+		return nil, err
+	}
+	return chain, v.checkRevocation(cert, chain[1], now)
+}
+
+func checkValidity(cert *x509.Certificate, now time.Time) error {
+	if now.After(cert.NotAfter) {
+		return fmt.Errorf("%w: not after %s (serial %s)", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339), cert.SerialNumber)
+	}
+	if now.Before(cert.NotBefore) {
+		return fmt.Errorf("%w: not before %s", ErrNotYetValid, cert.NotBefore.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (v *Verifier) chain(cert *x509.Certificate, now time.Time) ([]*x509.Certificate, error) {
+	chains, err := cert.Verify(x509.VerifyOptions{
+		Roots: v.Roots, Intermediates: v.Intermediates, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case err == nil:
+		return chains[0], nil
+	case errors.As(err, &unknown):
+		return nil, fmt.Errorf("%w: issuer %q", ErrForeignIssuer, cert.Issuer)
+	case errors.As(err, &invalid) && invalid.Reason == x509.IncompatibleUsage:
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	return nil, fmt.Errorf("%w: %v", ErrForeignIssuer, err)
+}
+
+// checkRevocation looks cert up in the CRL of its issuer (RFC 5280 §6.3.3:
+// the CRL must be signed by the issuer and current).
+func (v *Verifier) checkRevocation(cert, issuer *x509.Certificate, now time.Time) error {
+	crl, err := v.crlFor(issuer, now)
+	if err != nil || crl == nil {
+		return err
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			return fmt.Errorf("%w: serial %s on %s", ErrRevoked, cert.SerialNumber, e.RevocationTime.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func (v *Verifier) crlFor(issuer *x509.Certificate, now time.Time) (*x509.RevocationList, error) {
+	for _, crl := range v.CRLs {
+		if string(crl.RawIssuer) != string(issuer.RawSubject) {
+			continue
+		}
+		if err := crl.CheckSignatureFrom(issuer); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadCRL, err)
+		}
+		if !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate) {
+			return nil, fmt.Errorf("%w: next update was %s", ErrNoCRL, crl.NextUpdate.UTC().Format(time.RFC3339))
+		}
+		return crl, nil
+	}
+	if v.AllowMissingCRL {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: issuer %q", ErrNoCRL, issuer.Subject)
+}
+
+// CardNumber returns the card number carried in the subject's
+// serialNumber attribute (X.520, OID 2.5.4.5).
+func CardNumber(cert *x509.Certificate) string { return cert.Subject.SerialNumber }

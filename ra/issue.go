@@ -1,0 +1,201 @@
+package ra
+
+import (
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// IssueCard certifies pub, a key generated on or for card cardNumber, with
+// the card-issuer CA: subject CN "Renkei card NUMBER" and serialNumber
+// NUMBER, digitalSignature for TLS client authentication.
+func (a *Authority) IssueCard(cardNumber string, pub crypto.PublicKey) (*x509.Certificate, error) {
+	if cardNumber == "" {
+		return nil, errors.New("ra: empty card number")
+	}
+	validity := a.cfg.CardValidity
+	if validity == 0 {
+		validity = 5 * 365 * 24 * time.Hour
+	}
+	now := a.cfg.now()
+	tmpl := &x509.Certificate{
+		SerialNumber: a.serial(),
+		Subject: pkix.Name{CommonName: "Renkei card " + cardNumber, SerialNumber: cardNumber,
+			Organization: []string{"Renkei"}},
+		NotBefore: now.Add(-time.Minute), NotAfter: now.Add(validity),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	cert, err := a.sign(tmpl, pub, a.card)
+	if err != nil {
+		return nil, err
+	}
+	a.st.Cards = append(a.st.Cards, CardRecord{CardNumber: cardNumber, Serial: cert.SerialNumber.String(), NotAfter: cert.NotAfter})
+	return cert, a.save()
+}
+
+func (a *Authority) sign(tmpl *x509.Certificate, pub crypto.PublicKey, issuer ca) (*x509.Certificate, error) {
+	der, err := x509.CreateCertificate(a.cfg.rand(), tmpl, issuer.cert, pub, issuer.key)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
+
+// Revoke revokes every unrevoked certificate of cardNumber (RFC 5280 §5.3.1
+// reason code, e.g. 1 keyCompromise, 4 superseded) and rewrites the CRL.
+func (a *Authority) Revoke(cardNumber string, reason int) error {
+	found := false
+	for i := range a.st.Cards {
+		c := &a.st.Cards[i]
+		if c.CardNumber == cardNumber && c.RevokedAt.IsZero() {
+			c.RevokedAt, c.Reason, found = a.cfg.now(), reason, true
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: %s has no unrevoked certificate", ErrUnknownCard, cardNumber)
+	}
+	if err := a.save(); err != nil {
+		return err
+	}
+	_, err := a.WriteCRL()
+	return err
+}
+
+// Reissue revokes the card's current certificates as superseded and
+// certifies pub (the replacement card's key) for the same card number.
+func (a *Authority) Reissue(cardNumber string, pub crypto.PublicKey) (*x509.Certificate, error) {
+	if err := a.Revoke(cardNumber, 4); err != nil {
+		return nil, err
+	}
+	return a.IssueCard(cardNumber, pub)
+}
+
+// WriteCRL signs the card-issuer CA's CRL (valid 7 days) and writes it.
+func (a *Authority) WriteCRL() (*x509.RevocationList, error) {
+	now := a.cfg.now()
+	tmpl := &x509.RevocationList{Number: big.NewInt(a.st.CRLNumber), ThisUpdate: now, NextUpdate: now.AddDate(0, 0, 7)}
+	for _, c := range a.st.Cards {
+		if c.RevokedAt.IsZero() {
+			continue
+		}
+		n, _ := new(big.Int).SetString(c.Serial, 10)
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: n, RevocationTime: c.RevokedAt, ReasonCode: c.Reason})
+	}
+	a.st.CRLNumber++
+	der, err := x509.CreateRevocationList(a.cfg.rand(), tmpl, a.card.cert, a.card.key)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.writePEM(CardCRL, "X509 CRL", der); err != nil {
+		return nil, err
+	}
+	return x509.ParseRevocationList(der)
+}
+
+// IssueServer certifies a new P-256 key for role's TLS server, for
+// dnsNames, with the service CA; it writes ROLE.crt and ROLE.key.
+func (a *Authority) IssueServer(role string, dnsNames []string) (*x509.Certificate, crypto.Signer, error) {
+	key, err := NewKey("p256", a.cfg.rand())
+	if err != nil {
+		return nil, nil, err
+	}
+	now := a.cfg.now()
+	tmpl := &x509.Certificate{
+		SerialNumber: a.serial(), Subject: pkix.Name{CommonName: role, Organization: []string{"Renkei"}},
+		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(2, 0, 0), DNSNames: dnsNames,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	cert, err := a.sign(tmpl, key.Public(), a.service)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.writePEM(role+".crt", "CERTIFICATE", cert.Raw); err != nil {
+		return nil, nil, err
+	}
+	if err := a.writeKey(role+".key", key); err != nil {
+		return nil, nil, err
+	}
+	return cert, key, a.save()
+}
+
+// IssueSoft makes the soft demo client certificate: a key and certificate
+// from the service CA (not the card issuer, so it never counts as a card
+// login), packed as PKCS#12 protected by password.
+func (a *Authority) IssueSoft(name, password string) ([]byte, error) {
+	key, err := NewKey("p256", a.cfg.rand())
+	if err != nil {
+		return nil, err
+	}
+	now := a.cfg.now()
+	tmpl := &x509.Certificate{
+		SerialNumber: a.serial(), Subject: pkix.Name{CommonName: name, Organization: []string{"Renkei demo"}},
+		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(1, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	cert, err := a.sign(tmpl, key.Public(), a.service)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.save(); err != nil {
+		return nil, err
+	}
+	return pkcs12.Modern2023.WithRand(a.cfg.rand()).Encode(key, cert, []*x509.Certificate{a.service.cert}, password)
+}
+
+// ReadCertificate reads one PEM certificate.
+func ReadCertificate(path string) (*x509.Certificate, error) {
+	b, err := readPEM(path, "CERTIFICATE")
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(b)
+}
+
+// ReadCRL reads a PEM CRL.
+func ReadCRL(path string) (*x509.RevocationList, error) {
+	b, err := readPEM(path, "X509 CRL")
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseRevocationList(b)
+}
+
+// ReadKey reads a PKCS#8 PEM private key.
+func ReadKey(path string) (crypto.Signer, error) {
+	b, err := readPEM(path, "PRIVATE KEY")
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("ra: %s: not a signing key", path)
+	}
+	return s, nil
+}
+
+func readPEM(path, typ string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != typ {
+		return nil, fmt.Errorf("ra: %s: no PEM %s block", path, typ)
+	}
+	return blk.Bytes, nil
+}
