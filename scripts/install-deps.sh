@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(libxml2-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd opensc
-      xmlsec1 python3-lasso postgresql libxml2-utils)
+      xmlsec1 python3-lasso postgresql libxml2-utils openssl)
 
 missing=()
 for p in "${pkgs[@]}"; do

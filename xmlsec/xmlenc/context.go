@@ -35,7 +35,8 @@ const contextTag = "xmlenc-context"
 // the content of an element carrying the namespace declarations in scope
 // at the wrapper, since encryptors such as xmlsec1 serialise the element
 // without the declarations it inherits. The plaintext must be exactly one
-// element, with nothing but white space around it. The element returned
+// element, with nothing but white space around it, and every prefix it
+// uses must be declared (xmlsec.Parse does not resolve names). The element returned
 // is detached and declares what it inherited. It returns 0 instead of an
 // error: the caller reports one uniform error.
 func parseInContext(plain []byte, scope []nsDecl, lim xmlsec.Limits) (*etree.Element, int) {
@@ -55,6 +56,9 @@ func parseInContext(plain []byte, scope []nsDecl, lim xmlsec.Limits) (*etree.Ele
 	}
 	doc.Root().RemoveChild(el)
 	declareMissing(el, scope)
+	if unboundPrefix(el, map[string]bool{"xml": true}) != "" {
+		return nil, 0
+	}
 	return el, 1
 }
 

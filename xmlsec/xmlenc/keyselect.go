@@ -1,6 +1,7 @@
 package xmlenc
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"slices"
@@ -157,6 +158,6 @@ func (d *Decrypter) isOurCert(xc *etree.Element) bool {
 	if err != nil {
 		return false
 	}
-	pub, ok := d.Key.Public().(interface{ Equal(any) bool })
+	pub, ok := d.Key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && pub.Equal(cert.PublicKey)
 }
