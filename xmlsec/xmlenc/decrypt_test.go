@@ -145,7 +145,9 @@ func decryptFailures() []decryptCase {
 		return func(t testing.TB) *etree.Element { return sealed(t, p.RSA, alg, k, plain) }
 	}
 	cbc := func(padded []byte) func(testing.TB) *etree.Element {
-		return func(t testing.TB) *etree.Element { return forged(t, p.RSA, cbc256, KeyInside, key, cbcRaw(t, key, padded)) }
+		return func(t testing.TB) *etree.Element {
+			return forged(t, p.RSA, cbc256, KeyInside, key, cbcRaw(t, key, padded))
+		}
 	}
 	nothing := func(*etree.Element) {}
 	return []decryptCase{
