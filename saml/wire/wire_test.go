@@ -1,0 +1,88 @@
+package wire
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+func parse(t *testing.T, s string) *etree.Element {
+	t.Helper()
+	el, err := xmlsec.ParseElement([]byte(s), xmlsec.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return el
+}
+
+func TestAttrIgnoresPrefixedLookalike(t *testing.T) {
+	el := parse(t, `<a xmlns:x="urn:x" x:ID="evil"/>`)
+	if v, ok := Attr(el, "ID"); ok {
+		t.Fatalf("fail/prefixed-id-read-as-unqualified: got %q", v)
+	}
+	if v, ok := AttrNS(el, "urn:x", "ID"); !ok || v != "evil" {
+		t.Fatalf("ok/namespaced-lookup: got %q %v", v, ok)
+	}
+}
+
+func TestTextRefusesElements(t *testing.T) {
+	el := parse(t, `<a>x<!-- c -->y</a>`)
+	if s, err := Text(el); err != nil || s != "xy" {
+		t.Fatalf("ok/comment-split-text: %q %v", s, err)
+	}
+	el = parse(t, `<a>x<b/>y</a>`)
+	if _, err := Text(el); !errors.Is(err, xmlsec.ErrMalformed) {
+		t.Fatalf("fail/element-in-text: %v", err)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	want := time.Date(2024, 5, 2, 10, 5, 0, 500_000_000, time.UTC)
+	if got, err := ParseTime(" 2024-05-02T10:05:00.5Z "); err != nil || !got.Equal(want) {
+		t.Fatalf("ok/fractional-utc: %v %v", got, err)
+	}
+	for _, s := range []string{"2024-05-02T10:05:00+09:00", "2024-05-02T10:05:00", "2024-05-02Z"} {
+		if _, err := ParseTime(s); !errors.Is(err, xmlsec.ErrMalformed) {
+			t.Errorf("fail/%s: %v", s, err)
+		}
+	}
+	if s := FormatTime(want.In(time.FixedZone("JST", 9*3600))); s != "2024-05-02T10:05:00.5Z" {
+		t.Errorf("ok/format-utc: %s", s)
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	for in, want := range map[string]bool{"1": true, "true": true, "0": false, "false": false} {
+		if got, err := ParseBool(in); err != nil || got != want {
+			t.Errorf("ok/%s: %v %v", in, got, err)
+		}
+	}
+	if _, err := ParseBool("TRUE"); err == nil {
+		t.Error("fail/uppercase-true accepted")
+	}
+}
+
+func TestQName(t *testing.T) {
+	el := parse(t, `<r xmlns:S="urn:s"><c>S:Client</c><d>Z:Client</d></r>`)
+	ns, local, err := QName(el.SelectElement("c"), "S:Client")
+	if err != nil || ns != "urn:s" || local != "Client" {
+		t.Fatalf("ok/declared-prefix: %q %q %v", ns, local, err)
+	}
+	if _, _, err := QName(el.SelectElement("d"), "Z:Client"); !errors.Is(err, xmlsec.ErrMalformed) {
+		t.Fatalf("fail/undeclared-prefix: %v", err)
+	}
+}
+
+func TestOptionalRefusesDuplicates(t *testing.T) {
+	el := parse(t, `<r xmlns:a="urn:a"><a:x/><a:x/></r>`)
+	if _, err := Optional(el, "urn:a", "x"); !errors.Is(err, xmlsec.ErrMalformed) {
+		t.Fatalf("fail/two-children: %v", err)
+	}
+	if c, err := Required(el, "urn:a", "y"); c != nil || !errors.Is(err, xmlsec.ErrMalformed) {
+		t.Fatalf("fail/missing-required: %v", err)
+	}
+}
