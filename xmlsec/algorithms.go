@@ -96,6 +96,11 @@ type Policy struct {
 	// The verifier then passes the Signature as omit, which changes nothing
 	// unless the Signature lies inside the referenced element.
 	DetachedEnveloped bool
+	// UnrelatedDuplicateIDs tolerates an ID that occurs twice when no
+	// signature references it: ZXID 1.43 gives the discovery EPR in a
+	// response and the bootstrap EPR inside the token the same wsu:Id.
+	// The IDs a signature references must still be unique.
+	UnrelatedDuplicateIDs bool
 }
 
 // SignatureMethod looks up a SignatureMethod URI, refusing with

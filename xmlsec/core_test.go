@@ -177,6 +177,16 @@ func TestIDs(t *testing.T) {
 	if err := CheckUniqueIDs(doc.Root(), []string{"ID", "Id"}); err != nil {
 		t.Fatalf("without id: %v", err)
 	}
+	quirk := Policy{UnrelatedDuplicateIDs: true}
+	if err := quirk.CheckIDs(doc.Root(), []string{"y", "z"}, DefaultIDAttrs); err != nil {
+		t.Fatalf("quirk, unrelated duplicate: %v", err)
+	}
+	if err := quirk.CheckIDs(doc.Root(), []string{"x"}, DefaultIDAttrs); !errors.Is(err, ErrDuplicateID) {
+		t.Fatalf("quirk, referenced duplicate: got %v", err)
+	}
+	if err := (Policy{}).CheckIDs(doc.Root(), []string{"y"}, DefaultIDAttrs); !errors.Is(err, ErrDuplicateID) {
+		t.Fatalf("strict: got %v", err)
+	}
 }
 
 func TestTrustSetResolve(t *testing.T) {

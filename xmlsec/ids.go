@@ -32,6 +32,21 @@ func CheckUniqueIDs(root *etree.Element, names []string) error {
 	})
 }
 
+// CheckIDs is the duplicate-ID check a verifier runs over the whole
+// document under root: every ID unique (CheckUniqueIDs), or, for a peer
+// with the UnrelatedDuplicateIDs quirk, only the referenced ones.
+func (p Policy) CheckIDs(root *etree.Element, referenced, names []string) error {
+	if !p.UnrelatedDuplicateIDs {
+		return CheckUniqueIDs(root, names)
+	}
+	for _, id := range referenced {
+		if _, err := FindByID(root, id, names); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // FindByID returns the single element under root whose ID attribute (local
 // name in names) equals id: ErrReference when none, ErrDuplicateID when
 // several carry it.

@@ -1,9 +1,11 @@
 package dsig
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -130,4 +132,23 @@ func signedBoth(t testing.TB, id *pki.Identity) []byte {
 		t.Fatal(err)
 	}
 	return serialize(t, signed)
+}
+
+func readFileAbs(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func rsaKeyValue(t testing.TB, kv *etree.Element) *rsa.PublicKey {
+	t.Helper()
+	n, err1 := xmlsec.DecodeBase64(kv.SelectElement("Modulus").Text())
+	e, err2 := xmlsec.DecodeBase64(kv.SelectElement("Exponent").Text())
+	if err1 != nil || err2 != nil {
+		t.Fatalf("RSAKeyValue: %v %v", err1, err2)
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
 }

@@ -26,8 +26,9 @@ type Verifier struct {
 //     algorithms (ErrAlgorithm), exactly the transforms enveloped-signature
 //     then exc-c14n (ErrTransform), one Reference (ErrReference);
 //   - the Reference URI is "#" + el's ID (ErrReference), and no ID occurs
-//     twice anywhere in el's document (ErrDuplicateID), so the Reference
-//     can only mean el (SAML 2.0 Core §5.4.2);
+//     twice anywhere in el's document (ErrDuplicateID; with the policy's
+//     UnrelatedDuplicateIDs quirk, el's ID only), so the Reference can only
+//     mean el (SAML 2.0 Core §5.4.2);
 //   - KeyInfo selects among trusted keys only (ErrUntrustedKey), the
 //     SignatureValue verifies (ErrSignature), and the digest of el without
 //     its Signature matches (ErrDigest).
@@ -84,7 +85,7 @@ func (v *Verifier) checkTarget(el *etree.Element, ref *xmlsec.Reference) error {
 	if id == "" || id != refID {
 		return xmlsec.Errorf(xmlsec.KindReference, "Reference %q does not point at <%s %s=%q>", ref.URI, el.Tag, idAttr(v.IDAttr), id)
 	}
-	return xmlsec.CheckUniqueIDs(xmlsec.DocumentRoot(el), v.idAttrs())
+	return v.Policy.CheckIDs(xmlsec.DocumentRoot(el), []string{id}, v.idAttrs())
 }
 
 func (v *Verifier) idAttrs() []string {

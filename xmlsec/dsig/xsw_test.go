@@ -97,6 +97,10 @@ func attacks(p *pki.Shared) []attack {
 		{name: "fail/XSW6-original-inside-evil-signature", base: asrt, want: xmlsec.ErrMalformed, mutate: xsw6},
 		{name: "fail/XSW7-evil-in-extensions", base: asrt, want: xmlsec.ErrDuplicateID, mutate: xsw7},
 		{name: "fail/XSW8-original-in-signature-object", base: asrt, want: xmlsec.ErrDuplicateID, mutate: xsw8},
+		{name: "fail/XSW7-under-zxid-duplicate-id-quirk", base: asrt, want: xmlsec.ErrDuplicateID, mutate: xsw7, verifier: quirky(p)},
+		{name: "fail/XSW8-under-zxid-duplicate-id-quirk", base: asrt, want: xmlsec.ErrDuplicateID, mutate: xsw8, verifier: quirky(p)},
+		{name: "ok/unrelated-duplicate-id-under-zxid-quirk", base: asrt, wantName: signedNameID, mutate: unrelatedDuplicate, verifier: quirky(p)},
+		{name: "fail/unrelated-duplicate-id-strict", base: asrt, want: xmlsec.ErrDuplicateID, mutate: unrelatedDuplicate},
 		{name: "ok/comment-in-nameid-reads-full-text", base: asrt, wantName: signedNameID, mutate: splitNameID(func(a, b string) etree.Token { return etree.NewComment("x") })},
 		{name: "ok/cdata-in-nameid-reads-full-text", base: asrt, wantName: signedNameID, mutate: splitNameIDCData},
 		{name: "fail/processing-instruction-in-nameid", base: asrt, want: xmlsec.ErrDigest, mutate: splitNameID(func(a, b string) etree.Token { return etree.NewProcInst("x", "y") })},
@@ -231,6 +235,24 @@ func duplicateIDPrefixed(t *testing.T, root *etree.Element) {
 	st := root.SelectElement("samlp:Status")
 	st.CreateAttr("xmlns:w", "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd")
 	st.CreateAttr("w:Id", id)
+}
+
+// unrelatedDuplicate gives two elements outside the signed Assertion the
+// same ID, as ZXID does with EPRs.
+func unrelatedDuplicate(t *testing.T, root *etree.Element) {
+	for range 2 {
+		e := root.CreateElement("samlp:Extensions")
+		e.CreateAttr("xmlns:w", "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd")
+		e.CreateAttr("w:Id", "EPRID")
+	}
+}
+
+func quirky(p *pki.Shared) func() *Verifier {
+	return func() *Verifier {
+		v := verifierFor(p.RSA)
+		v.Policy.UnrelatedDuplicateIDs = true
+		return v
+	}
 }
 
 func unsignedFirst(t *testing.T, root *etree.Element) {
