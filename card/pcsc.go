@@ -115,8 +115,14 @@ func (k *Conn) Transmit(apdu []byte) ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r, err := k.card.Transmit(apdu)
+	if err == nil && len(r) < 2 {
+		// pcscd answers an exchange the reader driver failed with no bytes.
+		err = errNoResponse
+	}
 	return r, k.explain(err)
 }
+
+var errNoResponse = errors.New("card: the reader returned no response APDU")
 
 // Transaction runs fn inside SCardBeginTransaction/SCardEndTransaction so
 // that no other application's APDUs come between those fn sends.
