@@ -46,6 +46,7 @@ type rig struct {
 	pcsc   *card.Context
 	conn   *card.Conn
 	client *piv.Client
+	gone   bool
 }
 
 // newCardFile writes a card file for id in a fresh directory.
@@ -92,6 +93,10 @@ func insert(t testing.TB, i int, path string, opts virtual.Options) *rig {
 // remove disconnects, takes the card out and waits until pcscd saw it go,
 // so the next test starts from an empty reader.
 func (r *rig) remove(t testing.TB) {
+	if r.gone {
+		return
+	}
+	r.gone = true
 	if r.conn != nil {
 		r.conn.Close()
 	}
