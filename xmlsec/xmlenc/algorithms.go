@@ -16,7 +16,8 @@ const (
 	NSSAMLP  = "urn:oasis:names:tc:SAML:2.0:protocol"
 )
 
-// Type and RetrievalMethod URIs of XML Encryption 1.0 (§3.1, §3.5.1).
+// Type URIs of XML Encryption 1.0: of an EncryptedData holding an element
+// (§3.1), and of a ds:RetrievalMethod pointing at an EncryptedKey (§3.5.1).
 const (
 	TypeElement      = NSXEnc + "Element"
 	TypeEncryptedKey = NSXEnc + "EncryptedKey"

@@ -32,7 +32,8 @@ const (
 // xmlsec.ErrDecrypt, with the same text and no cause, and the steps after
 // a failed one still run on substitute values, so that neither the error
 // nor the time before it tells a padding oracle anything (XML Encryption
-// 1.1 §6.1, SAML2.md §10). Refusals by policy, which depend only on what
+// 1.1, Security Considerations: error messages, timing attacks; SAML2.md
+// §10). Refusals by policy, which depend only on what
 // the message declares, are told apart: an algorithm not allowed is
 // xmlsec.ErrAlgorithm and a CipherValue over the size bound is
 // xmlsec.ErrTooLarge.
@@ -165,7 +166,7 @@ func (d *Decrypter) readDataMethod(ed *etree.Element) (dataCipher, error) {
 	}
 	dc, known := dataCipherOf(alg)
 	if !known || !slices.Contains(allowed, alg) {
-		return dataCipher{}, xmlsec.Errorf(xmlsec.KindAlgorithm, "block encryption %q", alg)
+		return dataCipher{}, xmlsec.Errorf(xmlsec.KindAlgorithm, "block encryption %.120q", alg)
 	}
 	return dc, nil
 }

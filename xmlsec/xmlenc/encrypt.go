@@ -26,10 +26,10 @@ const (
 	KeyInside Placement = iota
 	// KeyBeside puts the EncryptedKey after the EncryptedData in the
 	// wrapper, as SAML core §2.2.4 shows: EncryptedData/ds:KeyInfo points at
-	// it with a ds:RetrievalMethod of Type xenc#EncryptedKey and a ds:KeyName
-	// equal to the key's xenc:CarriedKeyName (XML Encryption 1.0 §3.5.1,
-	// §3.4), and the key lists the data in its ReferenceList. This is
-	// ZXID's ENCKEY_OPT 0x01 form.
+	// it with a ds:RetrievalMethod of Type xenc#EncryptedKey (XML Encryption
+	// 1.0 §3.5.2) and a ds:KeyName equal to the key's xenc:CarriedKeyName
+	// (§3.5.1), and the key lists the data in its ReferenceList (§3.6).
+	// This is ZXID's ENCKEY_OPT 0x01 form.
 	KeyBeside
 )
 
@@ -72,6 +72,9 @@ type Encrypter struct {
 // the recipient reads it the same wherever it decrypts it. Sign el before
 // encrypting it (SAML2.md §9.3).
 func (e *Encrypter) Encrypt(el *etree.Element, w Wrapper, to Recipient) (*etree.Element, error) {
+	if el == nil {
+		return nil, xmlsec.Errorf(xmlsec.KindMalformed, "nothing to encrypt")
+	}
 	wi, err := w.accepting(el)
 	if err != nil {
 		return nil, err

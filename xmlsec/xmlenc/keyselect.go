@@ -48,7 +48,7 @@ func (d *Decrypter) candidates(ed, ki, wrapper *etree.Element) []*etree.Element 
 		nested = children(ki, NSXEnc, "EncryptedKey")
 		pointers = append(children(ki, NSDSig, "RetrievalMethod"), children(ki, NSDSig, "KeyName")...)
 	}
-	if wrapper == nil || wrapper == ed {
+	if wrapper == nil {
 		return nested
 	}
 	siblings := children(wrapper, NSXEnc, "EncryptedKey")

@@ -62,7 +62,7 @@ const maxLabelChars = 1024
 func readOAEP(em *etree.Element, allowed []string) (oaepParams, error) {
 	alg := em.SelectAttrValue("Algorithm", "")
 	if !slices.Contains(allowed, alg) {
-		return oaepParams{}, xmlsec.Errorf(xmlsec.KindAlgorithm, "key transport %q", alg)
+		return oaepParams{}, xmlsec.Errorf(xmlsec.KindAlgorithm, "key transport %.120q", alg)
 	}
 	p := oaepParams{hash: crypto.SHA1, mgf: crypto.SHA1}
 	var err error
@@ -90,7 +90,7 @@ func readDigest(em *etree.Element) (crypto.Hash, error) {
 	alg := dm.SelectAttrValue("Algorithm", "")
 	h, ok := digestOf(alg)
 	if !ok {
-		return 0, xmlsec.Errorf(xmlsec.KindAlgorithm, "OAEP digest %q", alg)
+		return 0, xmlsec.Errorf(xmlsec.KindAlgorithm, "OAEP digest %.120q", alg)
 	}
 	return h, nil
 }
@@ -104,7 +104,7 @@ func readMGF(em *etree.Element) (crypto.Hash, error) {
 	alg := m.SelectAttrValue("Algorithm", "")
 	h, ok := mgfOf(alg)
 	if !ok {
-		return 0, xmlsec.Errorf(xmlsec.KindAlgorithm, "OAEP mask generation %q", alg)
+		return 0, xmlsec.Errorf(xmlsec.KindAlgorithm, "OAEP mask generation %.120q", alg)
 	}
 	return h, nil
 }
