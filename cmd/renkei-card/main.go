@@ -6,8 +6,18 @@
 //	renkei-card sign   [-reader R] [-pin P] [-pss] CHALLENGE
 //	                                          verify the PIN and sign SHA-256(CHALLENGE)
 //	renkei-card virtual -card FILE (-connect HOST:PORT | -listen 127.0.0.1:PORT)
-//	                    [-control 127.0.0.1:PORT]
+//	                    [-control 127.0.0.1:PORT] [-v]
 //	                                          run the virtual card for vpcd
+//
+// With Debian's default vpcd configuration (/etc/reader.conf.d/vpcd, port
+// 0x8C7B = 35963 in server mode) and the system pcscd, the demo card is
+//
+//	renkei-ra init -dir ra && renkei-ra card -dir ra -number 0001 -out card.json
+//	renkei-card virtual -card card.json -connect 127.0.0.1:35963 -control 127.0.0.1:35900
+//
+// Reverse mode (-listen) suits a vpcd whose reader.conf has DEVICENAME
+// 127.0.0.1:PORT; Debian 12's vpcd then needs the card listening before
+// pcscd starts and cannot survive a removal (see internal/testkit/pcsc).
 //
 // The PIN may also come from the RENKEI_PIN environment variable.
 package main

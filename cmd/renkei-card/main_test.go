@@ -135,7 +135,7 @@ func TestVirtualListenModeAndControl(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- runVirtual(ctx, path, "", "127.0.0.1:0", "127.0.0.1:0", pw) }()
+	go func() { done <- runVirtual(ctx, virtual.Options{}, path, "", "127.0.0.1:0", "127.0.0.1:0", pw) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

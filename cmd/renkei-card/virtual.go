@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
 )
 
@@ -78,6 +79,7 @@ func cmdVirtual(args []string, out io.Writer) error {
 	connect := fs.String("connect", "", "vpcd server mode: connect to vpcd at HOST:PORT")
 	listen := fs.String("listen", "", "vpcd reverse mode: listen on 127.0.0.1:PORT for vpcd")
 	control := fs.String("control", "", "control socket on 127.0.0.1:PORT (insert, remove, status)")
+	verbose := fs.Bool("v", false, "print every command APDU the card receives")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,11 +88,17 @@ func cmdVirtual(args []string, out io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runVirtual(ctx, *file, *connect, *listen, *control, out)
+	opts := virtual.Options{}
+	if *verbose {
+		opts.BeforeCommand = func(c piv.Command) {
+			fmt.Fprintf(out, "APDU CLA=%02X INS=%02X P1=%02X P2=%02X Lc=%d\n", c.CLA, c.INS, c.P1, c.P2, len(c.Data))
+		}
+	}
+	return runVirtual(ctx, opts, *file, *connect, *listen, *control, out)
 }
 
-func runVirtual(ctx context.Context, file, connect, listen, control string, out io.Writer) error {
-	c, err := virtual.Open(file, virtual.Options{})
+func runVirtual(ctx context.Context, opts virtual.Options, file, connect, listen, control string, out io.Writer) error {
+	c, err := virtual.Open(file, opts)
 	if err != nil {
 		return err
 	}
