@@ -35,33 +35,22 @@ func DetachSigned(el, omit *etree.Element) *etree.Element {
 func copyTree(el, omit *etree.Element, clean bool) *etree.Element {
 	c := etree.NewElement(el.Tag)
 	c.Space = el.Space
-	for _, a := range el.Attr {
-		c.CreateAttr(a.FullKey(), a.Value)
-	}
-	var text strings.Builder
-	pending := false
-	flush := func() {
-		if pending {
-			c.AddChild(etree.NewText(text.String()))
-			text.Reset()
-			pending = false
-		}
-	}
-	for _, t := range el.Child {
-		switch x := t.(type) {
+	copyAttrs(c, el.Attr)
+	c.Child = make([]etree.Token, 0, len(el.Child))
+	for i := 0; i < len(el.Child); i++ {
+		switch x := el.Child[i].(type) {
 		case *etree.Element:
-			if x == omit {
-				continue
+			if x != omit {
+				c.AddChild(copyTree(x, omit, clean))
 			}
-			flush()
-			c.AddChild(copyTree(x, omit, clean))
 		case *etree.CharData:
 			if !clean {
 				c.AddChild(copyCharData(x))
 				continue
 			}
-			text.WriteString(x.Data)
-			pending = true
+			var text string
+			text, i = mergeText(el.Child, i, omit)
+			c.AddChild(etree.NewText(text))
 		case *etree.Comment:
 			if !clean {
 				c.AddChild(etree.NewComment(x.Data))
@@ -72,8 +61,57 @@ func copyTree(el, omit *etree.Element, clean bool) *etree.Element {
 			}
 		}
 	}
-	flush()
 	return c
+}
+
+// copyAttrs gives c a copy of attrs. CreateAttr is the only way to make
+// an attribute that knows its element (Attr.NamespaceURI needs it); it is
+// called with a key no attribute can have, then the name is set, so that
+// neither a "prefix:key" string is built nor x:ID is taken for ID.
+func copyAttrs(c *etree.Element, attrs []etree.Attr) {
+	c.Attr = make([]etree.Attr, 0, len(attrs))
+	for _, a := range attrs {
+		n := c.CreateAttr("\x00", a.Value)
+		n.Space, n.Key = a.Space, a.Key
+	}
+}
+
+// mergeText joins the character data starting at toks[i] with the text
+// that follows it across comments, processing instructions and omit (what
+// the canonical form drops), and returns it with the index of the last
+// token consumed.
+func mergeText(toks []etree.Token, i int, omit *etree.Element) (string, int) {
+	first := toks[i].(*etree.CharData).Data
+	var b strings.Builder
+	j := i + 1
+	for ; j < len(toks); j++ {
+		switch x := toks[j].(type) {
+		case *etree.CharData:
+			if b.Len() == 0 {
+				b.WriteString(first)
+			}
+			b.WriteString(x.Data)
+			continue
+		case *etree.Comment, *etree.ProcInst:
+			continue
+		case *etree.Element:
+			if x == omit {
+				continue
+			}
+		}
+		break
+	}
+	if b.Len() == 0 {
+		return first, j - 1
+	}
+	return b.String(), j - 1
+}
+
+func copyCharData(x *etree.CharData) *etree.CharData {
+	if x.IsCData() {
+		return etree.NewCData(x.Data)
+	}
+	return etree.NewText(x.Data)
 }
 
 // declareInherited declares on c every namespace binding in scope at the
@@ -95,11 +133,4 @@ func declareInherited(c, orig *etree.Element) {
 		}
 		c.CreateAttr("xmlns:"+b.prefix, b.uri)
 	}
-}
-
-func copyCharData(x *etree.CharData) *etree.CharData {
-	if x.IsCData() {
-		return etree.NewCData(x.Data)
-	}
-	return etree.NewText(x.Data)
 }

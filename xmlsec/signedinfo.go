@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -118,13 +119,30 @@ func (r *Reference) sum(target, omit *etree.Element) ([]byte, error) {
 	if !r.Digest.Available() {
 		return nil, Errorf(KindAlgorithm, "digest %v unavailable", r.Digest)
 	}
-	buf, err := C14N{PrefixList: r.PrefixList, Omit: omit}.Canonicalize(target)
+	buf := getBuf()
+	defer putBuf(buf)
+	out, err := C14N{PrefixList: r.PrefixList, Omit: omit}.Append((*buf)[:0], target)
+	*buf = out
 	if err != nil {
 		return nil, err
 	}
 	h := r.Digest.New()
-	h.Write(buf)
+	h.Write(out)
 	return h.Sum(nil), nil
+}
+
+// bufPool holds canonicalization buffers: a verifier canonicalizes every
+// signed element once per message, and reusing the buffer saves most of
+// the allocation.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns a buffer to the pool unless it grew past 1 MiB.
+func putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		bufPool.Put(b)
+	}
 }
 
 // Verify checks the SignatureValue over the exclusive canonical form of
@@ -133,7 +151,10 @@ func (r *Reference) sum(target, omit *etree.Element) ([]byte, error) {
 // that family is ErrUntrustedKey; otherwise the last failure is returned
 // (ErrSignature, or ErrAlgorithm for a key the policy finds too weak).
 func (s *Signature) Verify(keys []crypto.PublicKey, pol Policy) (crypto.PublicKey, error) {
-	data, err := C14N{PrefixList: s.SignedInfo.PrefixList}.Canonicalize(s.siElement)
+	buf := getBuf()
+	defer putBuf(buf)
+	data, err := C14N{PrefixList: s.SignedInfo.PrefixList}.Append((*buf)[:0], s.siElement)
+	*buf = data
 	if err != nil {
 		return nil, err
 	}

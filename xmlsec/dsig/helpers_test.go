@@ -152,3 +152,5 @@ func rsaKeyValue(t testing.TB, kv *etree.Element) *rsa.PublicKey {
 	}
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
 }
+
+func asXmlsecError(err error, target **xmlsec.Error) bool { return errors.As(err, target) }
