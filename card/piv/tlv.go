@@ -79,8 +79,11 @@ func parseTag(b []byte) (uint32, []byte, error) {
 	tag, i := uint32(b[0]), 1
 	if b[0]&0x1F == 0x1F {
 		for ; ; i++ {
-			if i >= len(b) || i > 3 {
+			if i >= len(b) {
 				return 0, nil, errTruncated
+			}
+			if i >= 3 {
+				return 0, nil, errors.New("piv: BER tag longer than 3 bytes")
 			}
 			tag = tag<<8 | uint32(b[i])
 			if b[i]&0x80 == 0 {
