@@ -10,7 +10,7 @@ require (
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
-	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // indirect
+	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
@@ -31,5 +31,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
-	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
