@@ -172,7 +172,7 @@ func captureName(rel string, c capture) string {
 	return "ok/" + rel
 }
 
-func captureBytes(t *testing.T, rel string) []byte {
+func captureBytes(t testing.TB, rel string) []byte {
 	b := readTestdata(t, "captures/"+rel)
 	if strings.HasSuffix(rel, ".http") {
 		b = httpBody(t, b)
