@@ -29,6 +29,7 @@ const binGlob = "/usr/lib/postgresql/*/bin"
 
 // cluster is a throwaway PostgreSQL cluster.
 type cluster struct {
+	cfg   Config
 	bin   string     // directory of initdb and postgres
 	dir   string     // temporary directory: data/, the socket, the log
 	owner *user.User // the postgres user when running as root, else nil
@@ -39,11 +40,12 @@ type cluster struct {
 }
 
 // startCluster creates and starts a cluster, trying a few ports.
-func startCluster(ctx context.Context) (*cluster, error) {
+func startCluster(ctx context.Context, cfg Config) (*cluster, error) {
 	c, err := newCluster()
 	if err != nil {
 		return nil, err
 	}
+	c.cfg = cfg
 	if err := c.initdb(ctx); err != nil {
 		os.RemoveAll(c.dir)
 		return nil, err
@@ -166,8 +168,7 @@ func (c *cluster) start(ctx context.Context) error {
 		return err
 	}
 	defer logFile.Close()
-	c.cmd = c.command(context.Background(), "postgres", "-D", filepath.Join(c.dir, "data"), "-k", c.dir,
-		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(port))
+	c.cmd = c.command(context.Background(), "postgres", c.serverArgs()...)
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
 	dieWithParent(c.cmd)
 	if err := c.cmd.Start(); err != nil {
@@ -176,6 +177,17 @@ func (c *cluster) start(ctx context.Context) error {
 	c.done = make(chan struct{})
 	go func() { c.cmd.Wait(); close(c.done) }()
 	return c.waitReady(ctx, logPath)
+}
+
+// serverArgs returns the postgres command line: loopback only, the socket
+// in the cluster's directory, and fsync off unless Durable.
+func (c *cluster) serverArgs() []string {
+	args := []string{"-D", filepath.Join(c.dir, "data"), "-k", c.dir,
+		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(c.port)}
+	if !c.cfg.Durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	return args
 }
 
 // waitReady polls until the server answers, the process exits, or a

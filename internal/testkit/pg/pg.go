@@ -31,13 +31,22 @@ type Server struct {
 	next     atomic.Int64
 }
 
+// Config tunes a throwaway cluster.
+type Config struct {
+	// Durable keeps PostgreSQL's fsync at each commit. Tests leave it off:
+	// the cluster is thrown away, and on a machine whose disk is shared
+	// with other work, fsync would make every test wait on the disk.
+	// Benchmarks turn it on to measure what a deployment would see.
+	Durable bool
+}
+
 // Start returns the server EnvDSN names, or else starts a throwaway cluster.
-func Start(ctx context.Context) (*Server, error) {
+func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if dsn := os.Getenv(EnvDSN); dsn != "" {
 		s := &Server{AdminDSN: dsn}
 		return s, s.ping(ctx)
 	}
-	c, err := startCluster(ctx)
+	c, err := startCluster(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +122,8 @@ func withDatabase(dsn, name string) (string, error) {
 	return u.String(), nil
 }
 
-// shared is the one server of this test binary, started on first use.
+// shared is the one server of this test binary, started on first use; a
+// package variable because there is one per process by design.
 var shared struct {
 	once sync.Once
 	srv  *Server
@@ -128,7 +138,7 @@ func NewDatabase(t testing.TB) string {
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		shared.srv, shared.err = Start(ctx)
+		shared.srv, shared.err = Start(ctx, Config{})
 	})
 	if shared.err != nil {
 		t.Fatalf("pg: no PostgreSQL for the tests (set %s, or install Debian's postgresql; make test does): %v",

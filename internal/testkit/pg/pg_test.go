@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -11,9 +12,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+func TestDurableKeepsFsync(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		args := strings.Join((&cluster{cfg: Config{Durable: durable}}).serverArgs(), " ")
+		if strings.Contains(args, "fsync=off") == durable {
+			t.Fatalf("Durable=%v: postgres %s", durable, args)
+		}
+		if !strings.Contains(args, "listen_addresses=127.0.0.1") {
+			t.Fatalf("postgres %s listens beyond loopback", args)
+		}
+	}
+}
+
 func TestServer(t *testing.T) {
 	ctx := context.Background()
-	srv, err := Start(ctx)
+	srv, err := Start(ctx, Config{})
 	if err != nil {
 		t.Fatalf("no PostgreSQL (set %s or install Debian's postgresql): %v", EnvDSN, err)
 	}
@@ -33,6 +46,20 @@ func TestServer(t *testing.T) {
 		}
 		if _, err := conn.Exec(ctx, `CREATE TABLE t (x int)`); err != nil {
 			t.Fatal(err)
+		}
+	})
+	t.Run("ok/throwaway-cluster-skips-fsync", func(t *testing.T) {
+		if os.Getenv(EnvDSN) != "" {
+			return
+		}
+		conn, err := pgx.Connect(ctx, srv.AdminDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var fsync string
+		if err := conn.QueryRow(ctx, `SHOW fsync`).Scan(&fsync); err != nil || fsync != "off" {
+			t.Fatalf("fsync = %q (%v), want off", fsync, err)
 		}
 	})
 	t.Run("ok/databases-are-distinct", func(t *testing.T) {
