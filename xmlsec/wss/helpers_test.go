@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/internal/testkit/xmlsec1"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -143,4 +144,26 @@ func signatureOf(t testing.TB, env *etree.Element) *etree.Element {
 		t.Fatalf("%d signatures", len(sigs))
 	}
 	return sigs[0]
+}
+
+// readAbs reads a file of an xmlsec1 tool's directory.
+func readAbs(t testing.TB, x interface{ File(string, []byte) string }, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(x.(*xmlsec1.Tool).Dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// othersThan returns the test PKI's leaf identities other than id.
+func othersThan(id *pki.Identity) []*pki.Identity {
+	p := pki.MustGet()
+	var out []*pki.Identity
+	for _, o := range []*pki.Identity{p.RSA, p.P256, p.P384, p.ForeignRSA} {
+		if o != id {
+			out = append(out, o)
+		}
+	}
+	return out
 }
