@@ -14,7 +14,10 @@ import (
 type Verified struct {
 	Key    crypto.PublicKey // the trusted key the SignatureValue verified with
 	Method xmlsec.SignatureMethod
-	KeyRef KeyRef // what ds:KeyInfo said (only a name: Key is the trust decision)
+	// KeyRef is what ds:KeyInfo said: only a name, Key is the trust
+	// decision. For KeyRefSAMLToken the caller checks that AssertionID
+	// names the token whose holder-of-key key it trusted.
+	KeyRef KeyRef
 	Parts  []SignedPart
 }
 

@@ -152,7 +152,7 @@ func TestZXIDResponse(t *testing.T) {
 func TestZXIDRequest(t *testing.T) {
 	b := readFile(t, filepath.Join("zxid", "zxid-14-req.xml"))
 	trust := xmlsec.NewTrustSet(capturedCerts(t))
-	t.Run("ok/digests-match-signer-cert-not-captured", func(t *testing.T) {
+	t.Run("fail/at-the-signature-only-zxcall-cert-not-captured", func(t *testing.T) {
 		env := parseLoose(t, b)
 		sig, err := xmlsec.ParseSignature(signatureOf(t, env), xmlsec.ModeWSSecurity, zxidVerifier(trust).Policy)
 		if err != nil {
