@@ -1,0 +1,35 @@
+// Command renkei is Renkei's all-in-one tool. Until every role runs as a
+// server, `renkei demo` walks through the parts of the story that exist:
+//
+//	renkei demo [-dir DIR]
+//
+// Each role will add its own subcommand.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "renkei:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: renkei demo [-dir DIR]")
+	}
+	switch args[0] {
+	case "demo":
+		return cmdDemo(ctx, args[1:], out)
+	}
+	return fmt.Errorf("unknown command %q: want demo", args[0])
+}
