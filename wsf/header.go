@@ -1,6 +1,9 @@
 package wsf
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -274,3 +277,23 @@ func IsAnonymous(addr string) bool {
 	addr = strings.TrimSpace(addr)
 	return addr == Anonymous || addr == AnonymousErrata
 }
+
+// NewMessageID returns a fresh "urn:uuid:" MessageID (RFC 9562 version 4)
+// read from rnd; nil means crypto/rand.
+func NewMessageID(rnd io.Reader) (string, error) {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	var b [16]byte
+	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return "urn:uuid:" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+// ActionFault is the wsa:Action of a fault (WS-Addressing 1.0 SOAP
+// Binding §6).
+const ActionFault = "http://www.w3.org/2005/08/addressing/soap/fault"

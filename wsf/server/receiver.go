@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/saml/wire"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/secmech"
+)
+
+// Receiver is the receiving side of the ID-WSF SOAP binding: it runs every
+// request through the steps of IDWSF2 §2.3 and hands a typed, verified
+// Message to the service of its wsa:Action. It is safe for concurrent use.
+type Receiver struct {
+	cfg     Config
+	checker secmech.Checker
+	memo    *memo
+}
+
+// New returns a Receiver, or every problem of cfg at once.
+func New(cfg Config) (*Receiver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Receiver{cfg: cfg, memo: newMemo(orInt(cfg.MemoSize, DefaultMemoSize))}
+	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Tokens: secmech.TokenChecker{
+		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew()}}
+	return r, nil
+}
+
+func orInt(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
+// Request is a received message and what the transport proved.
+type Request struct {
+	Body []byte
+	// TLS reports that the request arrived over TLS; ClientCert is the
+	// certificate the client proved possession of, nil when none.
+	TLS        bool
+	ClientCert *x509.Certificate
+}
+
+// Response is the answer to send: HTTP status 200 with the reply, or 500
+// with a fault (SOAP 1.1 HTTP binding, IDWSF2 §2.1). Err is the private
+// cause of a fault, for logs only; Replayed marks a stored first response
+// sent again to an identical retransmission.
+type Response struct {
+	Status   int
+	Body     []byte
+	Fault    *wsf.Fault
+	Err      error
+	Replayed bool
+}
+
+// exchange is one request on its way through the pipeline.
+type exchange struct {
+	req        Request
+	now        time.Time
+	env        *wsf.Envelope
+	blocks     []wsf.Block
+	messageID  string // unverified until step 5
+	sender     *wsf.Peer
+	protected  *secmech.Protected
+	invocation *secmech.Invocation
+	service    Service
+}
+
+// Receive runs the pipeline on one request. The clock is read once.
+func (r *Receiver) Receive(ctx context.Context, req Request) *Response {
+	x := &exchange{req: req, now: r.cfg.now()}
+	if resp, err := r.run(ctx, x); err != nil {
+		return r.faultResponse(x, err)
+	} else if resp != nil {
+		return resp
+	}
+	return r.serve(ctx, x)
+}
+
+// run applies the steps of IDWSF2 §2.3 in order. A non-nil Response is a
+// stored first response to an identical retransmission.
+func (r *Receiver) run(ctx context.Context, x *exchange) (*Response, error) {
+	for _, step := range []func(context.Context, *exchange) error{
+		r.parse,          // 1: strict parse, mustUnderstand
+		r.checkFramework, // 2: sbf:Framework 2.0
+		r.checkMessageID, // 3: wsa:MessageID present
+		r.lookupSender,   // 4: sb:Sender in the metadata
+		r.checkSchema,    //    XSD, unless the sender's profile exempts it
+		r.verifyMessage,  // 5: signature, coverage, Timestamp
+	} {
+		if err := step(ctx, x); err != nil {
+			return nil, err
+		}
+	}
+	if resp, err := r.checkReplay(x); resp != nil || err != nil { // 6: (sender, MessageID)
+		return resp, err
+	}
+	for _, step := range []func(context.Context, *exchange) error{
+		r.verifyToken,     // 7: token rules, mechanism, TargetIdentity
+		r.checkAddressing, // 8: wsa:To, wsa:Action
+		r.checkSemantics,  // 9: ProcessingContext, UsageDirective
+		r.claimMessageID,  // 6: record the pair, atomically, once all checks passed
+	} {
+		if err := step(ctx, x); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+func (r *Receiver) parse(_ context.Context, x *exchange) error {
+	env, err := wsf.ParseEnvelope(x.req.Body, r.cfg.Limits)
+	if err != nil {
+		return err
+	}
+	x.env = env
+	x.blocks, err = wsf.CheckMustUnderstand(env.Header)
+	return err
+}
+
+// block returns the one understood block {ns}local addressed to us.
+func (x *exchange) block(ns, local string) ([]wsf.Block, error) {
+	var out []wsf.Block
+	for _, b := range x.blocks {
+		if wire.Is(b.Element, ns, local) {
+			out = append(out, b)
+		}
+	}
+	if len(out) > 1 {
+		return nil, wsf.Errorf(wsf.IDStarMsgNotUnderstood, "%d {%s}%s blocks", len(out), ns, local)
+	}
+	return out, nil
+}
+
+// checkFramework requires sbf:Framework version 2.0 (IDWSF2 §2.2, §2.3
+// step 2): absent or another version is FrameworkVersionMismatch.
+func (r *Receiver) checkFramework(_ context.Context, x *exchange) error {
+	bs, err := x.block(wsf.NSSBF, "Framework")
+	if err != nil {
+		return err
+	}
+	if len(bs) == 0 {
+		return wsf.Errorf(wsf.FrameworkVersionMismatch, "no sbf:Framework")
+	}
+	if v, _ := wire.Attr(bs[0].Element, "version"); v != wsf.FrameworkVersion {
+		return wsf.Errorf(wsf.FrameworkVersionMismatch, "sbf:Framework version %q", v)
+	}
+	return nil
+}
+
+// checkMessageID requires wsa:MessageID (IDWSF2 §2.3 step 3).
+func (r *Receiver) checkMessageID(_ context.Context, x *exchange) error {
+	bs, err := x.block(wsf.NSWSA, "MessageID")
+	if err != nil {
+		return err
+	}
+	if len(bs) == 0 {
+		return wsf.Errorf(wsf.IDStarMsgNotUnderstood, "no wsa:MessageID")
+	}
+	if x.messageID, err = wire.URI(bs[0].Element); err != nil {
+		return wsf.Wrap(wsf.IDStarMsgNotUnderstood, err, "wsa:MessageID")
+	}
+	return nil
+}
+
+// lookupSender finds sb:Sender in the metadata (IDWSF2 §2.3 step 4). The
+// unverified providerID only selects the keys step 5 verifies with.
+func (r *Receiver) lookupSender(ctx context.Context, x *exchange) error {
+	bs, err := x.block(wsf.NSSB, "Sender")
+	if err != nil {
+		return err
+	}
+	if len(bs) == 0 {
+		return wsf.Errorf(wsf.ProviderIDNotValid, "no sb:Sender")
+	}
+	if _, ok := wire.Attr(bs[0].Element, "affiliationID"); ok {
+		return wsf.Errorf(wsf.AffiliationIDNotValid, "affiliations are not in the metadata")
+	}
+	id, _ := wire.Attr(bs[0].Element, "providerID")
+	if x.sender, err = r.cfg.Directory.Peer(ctx, id); err != nil {
+		return wsf.Wrap(wsf.ProviderIDNotValid, err, id)
+	}
+	return nil
+}
+
+// checkSchema validates the request against the schemas, except for a
+// sender whose profile validates leniently (IDWSF2 §11 item 16).
+func (r *Receiver) checkSchema(_ context.Context, x *exchange) error {
+	if x.sender.Profile.LenientSchema {
+		return nil
+	}
+	return r.cfg.Schema.Validate(x.req.Body)
+}
+
+func (r *Receiver) inbound(x *exchange) *secmech.Inbound {
+	return &secmech.Inbound{Envelope: x.env, Blocks: x.blocks, Sender: x.sender,
+		TLS: x.req.TLS, ClientCert: x.req.ClientCert, Mechanisms: r.cfg.mechanisms()}
+}
+
+// verifyMessage is IDWSF2 §2.3 step 5 (wsf/secmech.VerifyMessage).
+func (r *Receiver) verifyMessage(_ context.Context, x *exchange) error {
+	p, err := r.checker.VerifyMessage(r.inbound(x), x.now)
+	x.protected = p
+	return err
+}
+
+// verifyToken is IDWSF2 §2.3 step 7 (wsf/secmech.VerifyToken).
+func (r *Receiver) verifyToken(ctx context.Context, x *exchange) error {
+	inv, err := r.checker.VerifyToken(ctx, r.inbound(x), x.protected, x.now)
+	x.invocation = inv
+	return err
+}
+
+// fingerprint identifies a retransmission: the same sender and MessageID,
+// the same signed Body, from the same TLS client key.
+func (x *exchange) fingerprint() [32]byte {
+	h := sha256.New()
+	h.Write(x.protected.BodyDigest[:])
+	if c := x.req.ClientCert; c != nil {
+		h.Write(c.RawSubjectPublicKeyInfo)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// checkReplay answers a (sender, MessageID) already processed: with the
+// stored first response when the retransmission is identical, otherwise
+// DuplicateMsg (IDWSF2 §2.3 step 6).
+func (r *Receiver) checkReplay(x *exchange) (*Response, error) {
+	e, ok := r.memo.lookup(x.sender.EntityID, x.protected.Header.MessageID, x.now)
+	if !ok {
+		return nil, nil
+	}
+	if e.fingerprint != x.fingerprint() || e.response == nil {
+		return nil, wsf.Errorf(wsf.DuplicateMsg, "MessageID %q seen with another body or client", x.protected.Header.MessageID)
+	}
+	return &Response{Status: e.status, Body: e.response, Replayed: true}, nil
+}
+
+// claimMessageID records (sender, MessageID) in the replay cache once every
+// check passed, so that a refused message leaves nothing stored; of two
+// concurrent copies only one gets through.
+func (r *Receiver) claimMessageID(ctx context.Context, x *exchange) error {
+	// A Timestamp is accepted while Created >= now-MaxAge-Skew and
+	// Created <= now+Skew, so now+MaxAge+2*Skew outlives every copy.
+	expiry := x.now.Add(r.cfg.replayWindow())
+	err := r.cfg.Replay.CheckAndInsert(ctx, x.sender.EntityID, x.protected.Header.MessageID, expiry, x.now)
+	if errors.Is(err, ErrReplayed) {
+		return wsf.Wrap(wsf.DuplicateMsg, err, x.protected.Header.MessageID)
+	}
+	return err
+}
