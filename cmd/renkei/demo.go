@@ -76,6 +76,7 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 	}{
 		{"registration authority: card-issuer CA, a card, the IdP and portal keys", d.issue},
 		{"card login check: chain to the card-issuer CA and its CRL", d.checkCard},
+		{"card in the reader (pcscd + vpcd + virtual PIV card): the card signs a TLS client handshake", d.cardLogin},
 		{"relay database (SQLite): principal, card, pairwise federation with the portal", d.relay},
 		{"IdP: signed SAML assertion, SmartcardPKI, schema-valid", d.assert},
 		{"xmlsec1 (independent implementation) verifies the IdP's signature", d.xmlsec1},
