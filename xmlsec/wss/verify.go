@@ -45,8 +45,11 @@ type Verifier struct {
 //     in the document (ErrDuplicateID): WSS 1.1 §8.3 and XML-DSig Best
 //     Practices §2.2 against signature wrapping;
 //   - KeyInfo selects among trusted keys only (ErrUntrustedKey);
-//   - every digest matches (ErrDigest), then the SignatureValue verifies
-//     (ErrSignature), in the order of XML-DSig §3.2 core validation.
+//   - the SignatureValue verifies (ErrSignature), then every digest
+//     matches (ErrDigest): the signature first, so that an unauthenticated
+//     message costs one canonical SignedInfo and one public-key operation,
+//     not a canonicalization per Reference (XML Signature Best Practices,
+//     W3C Note 2013, Best Practice 1).
 //
 // The Verified result says nothing about which parts had to be signed:
 // check that with CheckCoverage or Unsigned.
@@ -143,16 +146,20 @@ func referenceIDs(sig *xmlsec.Signature) ([]string, error) {
 	return ids, nil
 }
 
-// checkValues checks every DigestValue, then the SignatureValue with the
-// selected keys, and returns the key that verified.
+// checkValues checks the SignatureValue with the selected keys, then every
+// DigestValue, and returns the key that verified.
 func checkValues(sig *xmlsec.Signature, targets []*etree.Element, keys []crypto.PublicKey, pol xmlsec.Policy) (crypto.PublicKey, error) {
+	key, err := sig.Verify(keys, pol)
+	if err != nil {
+		return nil, err
+	}
 	for i := range sig.SignedInfo.References {
 		ref := &sig.SignedInfo.References[i]
 		if err := ref.Verify(targets[i], omitFor(ref, sig)); err != nil {
 			return nil, err
 		}
 	}
-	return sig.Verify(keys, pol)
+	return key, nil
 }
 
 // omitFor returns the Signature to leave out of a Reference's digest: only
