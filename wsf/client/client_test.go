@@ -209,7 +209,9 @@ func TestRedirectRequestError(t *testing.T) {
 		{"fail/redirect-to-another-host", "https://evil.example.org/consent", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w.serve = func(_ context.Context, m *server.Message) (*server.Reply, error) { return nil, m.NeedInteraction(tc.url, false) }
+			w.serve = func(_ context.Context, m *server.Message) (*server.Reply, error) {
+				return nil, m.NeedInteraction(tc.url, false)
+			}
 			call := &client.Call{EPR: wsftest.EPR(w.url, wsf.ClientTLSSAMLV2, token(t, wsftest.TokenSpec{})), Action: action, Payload: query(),
 				Header: wsf.Header{UserInteraction: &wsf.UserInteraction{Redirect: true}}}
 			_, err := c.Call(context.Background(), call)
