@@ -131,6 +131,13 @@ import (
 	"unsafe"
 )
 
+// The C accumulator keeps exactly MaxErrors messages: these two arrays have
+// a negative length, which does not compile, if the sizes ever differ.
+var (
+	_ [MaxErrors - C.RENKEI_MAX_ERRS]struct{}
+	_ [C.RENKEI_MAX_ERRS - MaxErrors]struct{}
+)
+
 // cInit initializes libxml2 once, before any concurrent use.
 func cInit() { C.xmlInitParser() }
 
