@@ -122,7 +122,7 @@ func (c *Client) once(ctx context.Context, call *Call, epr *wsf.EPR) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.receive(ctx, raw, h.MessageID, epr)
+	res, err := c.VerifyResponse(ctx, raw, h.MessageID, epr)
 	if res != nil {
 		res.Mechanism = sel.mechanism
 	}

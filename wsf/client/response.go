@@ -78,11 +78,14 @@ func supports(ms []wsf.Mechanism, m wsf.Mechanism) bool {
 	return false
 }
 
-// receive verifies a response as a receiver does: strict parse,
-// mustUnderstand, Framework, the provider as sb:Sender, the schemas
-// unless its profile exempts it, its signature and Timestamp, and
-// RelatesTo = the request's MessageID (InvalidRefToMsgID otherwise).
-func (c *Client) receive(ctx context.Context, raw []byte, requestID string, epr *wsf.EPR) (*Result, error) {
+// VerifyResponse verifies a response to the request requestID sent to
+// epr, as a receiver does: strict parse, mustUnderstand, Framework, the
+// EPR's provider as sb:Sender, the schemas unless its profile exempts it,
+// its signature by the provider's metadata key covering every required
+// part, its Timestamp, and RelatesTo = requestID (InvalidRefToMsgID
+// otherwise). Call uses it on every answer; it is exported for responses
+// that arrive otherwise. A fault is returned as its typed error.
+func (c *Client) VerifyResponse(ctx context.Context, raw []byte, requestID string, epr *wsf.EPR) (*Result, error) {
 	env, err := wsf.ParseEnvelope(raw, c.cfg.Limits)
 	if err != nil {
 		return nil, err
@@ -120,6 +123,9 @@ func (c *Client) responder(ctx context.Context, blocks []wsf.Block, epr *wsf.EPR
 	}
 	if h.Framework.Version != wsf.FrameworkVersion {
 		return nil, wsf.Errorf(wsf.FrameworkVersionMismatch, "response framework %q", h.Framework.Version)
+	}
+	if epr == nil || epr.Metadata == nil {
+		return nil, wsf.Errorf(wsf.ProviderIDNotValid, "no EPR metadata to check the responder against")
 	}
 	if h.Sender == nil || h.Sender.ProviderID != epr.Metadata.ProviderID {
 		return nil, wsf.Errorf(wsf.ProviderIDNotValid, "response not sent by %s", epr.Metadata.ProviderID)

@@ -10,6 +10,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
@@ -39,9 +40,12 @@ type TokenChecker struct {
 // encrypted (item 3), select the issuer's keys by the unverified
 // saml:Issuer, verify the enveloped signature with them, require the
 // verified Issuer to be that peer and a token issuer (item 4), check
-// audience and validity (items 5-6) and read the subject (item 9).
+// audience and validity (items 5-6) and read the subject (item 9). The
+// token is verified as a standalone copy: it is a signed object of its own,
+// and IDs elsewhere in the message it travels in are no concern of its
+// signature.
 func (c *TokenChecker) Check(ctx context.Context, el *etree.Element, now time.Time, allowEncrypted bool) (*Token, error) {
-	el, err := c.plain(el, allowEncrypted)
+	el, err := c.plain(xmlsec.DetachCopy(el), allowEncrypted)
 	if err != nil {
 		return nil, err
 	}
