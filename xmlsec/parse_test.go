@@ -1,6 +1,7 @@
 package xmlsec
 
 import (
+	"encoding/xml"
 	"errors"
 	"strings"
 	"testing"
@@ -32,6 +33,22 @@ func TestParse(t *testing.T) {
 		{"fail/attr-name-colon", `<Root :="value"/>`, Limits{}, ErrMalformed},
 		{"fail/attr-name-empty-local", `<Root x:="value"/>`, Limits{}, ErrMalformed},
 		{"fail/xmlns-empty-prefix", `<Root xmlns:="urn:a"/>`, Limits{}, ErrMalformed},
+		{"ok/xml-prefix-undeclared", `<a xml:lang="ja"/>`, Limits{}, nil},
+		{"ok/xml-prefix-declared-right", `<a xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="ja"/>`, Limits{}, nil},
+		{"ok/prefix-rebound-in-child", `<a xmlns:b="urn:b"><b:c xmlns:b="urn:d"/></a>`, Limits{}, nil},
+		{"ok/same-local-other-ns", `<a xmlns:p="urn:p" xmlns:q="urn:q" p:b="1" q:b="2" b="3"/>`, Limits{}, nil},
+		{"fail/duplicate-attribute", `<a ID="1" ID="2"/>`, Limits{}, ErrMalformed},
+		{"fail/duplicate-expanded-attribute", `<a xmlns:p="urn:x" p:b="1" xmlns:q="urn:x" q:b="2"/>`, Limits{}, ErrMalformed},
+		{"fail/duplicate-default-ns", `<a xmlns="urn:1" xmlns="urn:2"/>`, Limits{}, ErrMalformed},
+		{"fail/undeclared-element-prefix", `<b:a/>`, Limits{}, ErrMalformed},
+		{"fail/undeclared-attribute-prefix", `<a b:c="1"/>`, Limits{}, ErrMalformed},
+		{"fail/prefix-out-of-scope", `<a><b xmlns:p="urn:p"/><p:c/></a>`, Limits{}, ErrMalformed},
+		{"fail/declare-xmlns", `<a xmlns:xmlns="urn:x"/>`, Limits{}, ErrMalformed},
+		{"fail/rebind-xml", `<a xmlns:xml="urn:x"/>`, Limits{}, ErrMalformed},
+		{"fail/bind-xml-namespace", `<a xmlns:p="http://www.w3.org/XML/1998/namespace"/>`, Limits{}, ErrMalformed},
+		{"fail/bind-xmlns-namespace", `<a xmlns:p="http://www.w3.org/2000/xmlns/"/>`, Limits{}, ErrMalformed},
+		{"fail/undeclare-prefix", `<a xmlns:b=""/>`, Limits{}, ErrMalformed},
+		{"fail/element-prefix-xmlns", `<xmlns:a/>`, Limits{}, ErrMalformed},
 		{"fail/double-colon-element", `<Root><x::Element></::Element></Root>`, Limits{}, ErrMalformed},
 	}
 	for _, c := range cases {
@@ -47,6 +64,22 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse error = %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRoundTripCheckFires proves the round-trip check can fail: the
+// duplicate expanded attribute names below are what encoding/xml rewrites
+// on output (the namespace checks before it refuse such a tag first).
+func TestRoundTripCheckFires(t *testing.T) {
+	tok := xml.StartElement{Name: xml.Name{Local: "a"}, Attr: []xml.Attr{
+		{Name: xml.Name{Space: "xmlns", Local: "p"}, Value: "urn:x"}, {Name: xml.Name{Space: "p", Local: "b"}, Value: "1"},
+		{Name: xml.Name{Space: "xmlns", Local: "q"}, Value: "urn:x"}, {Name: xml.Name{Space: "q", Local: "b"}, Value: "2"},
+	}}
+	if err := roundTrip(tok); !errors.Is(err, ErrRoundTrip) {
+		t.Fatalf("roundTrip = %v, want ErrRoundTrip", err)
+	}
+	if err := roundTrip(xml.StartElement{Name: xml.Name{Local: "a"}}); err != nil {
+		t.Fatalf("ok/plain start tag: %v", err)
 	}
 }
 
