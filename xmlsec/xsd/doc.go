@@ -18,6 +18,10 @@
 // schema set nor the documents can make libxml2 open a file or a connection
 // (xsi:schemaLocation hints are ignored).
 //
+// ValidateElement validates a tree the caller already holds from
+// xmlsec.Parse, for instance the subtree a signature check returned: it
+// checks the tree and serializes it once instead of reading bytes again.
+//
 // Validation failures are *xmlsec.Error of kind xmlsec.KindSchema wrapping a
 // *ValidationError that lists libxml2's messages, at most MaxErrors of them.
 //
