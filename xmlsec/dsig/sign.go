@@ -19,7 +19,8 @@ const (
 )
 
 // Signer makes enveloped signatures. Key is required; the other fields
-// have defaults.
+// have defaults. A Signer is not changed by Sign and may be shared by
+// goroutines.
 type Signer struct {
 	Key crypto.Signer
 	// Certificates go into ds:KeyInfo/ds:X509Data, the signing

@@ -6,7 +6,8 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-// Verifier checks enveloped signatures against a trust set.
+// Verifier checks enveloped signatures against a trust set. A Verifier is
+// not changed by Verify and may be shared by goroutines.
 type Verifier struct {
 	// Trust holds the keys signatures are accepted from (required).
 	Trust *xmlsec.TrustSet
