@@ -16,7 +16,15 @@ var ErrReplayed = errors.New("server: (sender, MessageID) already recorded")
 // returns ErrReplayed when it is recorded and not expired; of concurrent
 // calls with one pair, from any process, exactly one succeeds. The store
 // package's ReplayCache provides this across processes; engines adapt it
-// with ReplayFunc (wsf imports no storage).
+// with ReplayFunc, since wsf imports no storage:
+//
+//	server.ReplayFunc(func(ctx context.Context, sender, mid string, expiry, now time.Time) error {
+//		err := st.CheckAndInsert(ctx, store.MessageIDKey(sender, mid), expiry, now)
+//		if errors.Is(err, store.ErrReplay) {
+//			return fmt.Errorf("%w: %w", server.ErrReplayed, err)
+//		}
+//		return err
+//	})
 type ReplayCache interface {
 	CheckAndInsert(ctx context.Context, sender, messageID string, expiry, now time.Time) error
 }
