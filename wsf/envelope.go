@@ -100,7 +100,6 @@ func (e *Envelope) Security() (*etree.Element, error) {
 
 // Bytes serializes the envelope without an XML declaration.
 func (e *Envelope) Bytes() ([]byte, error) {
-	e.Doc.WriteSettings = etree.WriteSettings{CanonicalEndTags: true}
 	return e.Doc.WriteToBytes()
 }
 

@@ -92,6 +92,7 @@ type TokenSpec struct {
 	Issuer       string            // "" means IdPID
 	SignWith     *pki.Identity     // nil means the IdP
 	NoConfirm    bool              // no SubjectConfirmation at all
+	NoKeyInfo    bool              // no issuer certificate in the signature's KeyInfo
 }
 
 // Token mints and signs a token as the DS does (IDWSF2 §3.6).
@@ -102,7 +103,11 @@ func Token(t testing.TB, now time.Time, s TokenSpec) *etree.Element {
 	if signer == nil {
 		signer = Keys(t).IdP
 	}
-	el, err := saml.SignAssertion(a, &dsig.Signer{Key: signer.Key, Certificates: []*x509.Certificate{signer.Cert}})
+	ds := &dsig.Signer{Key: signer.Key, Certificates: []*x509.Certificate{signer.Cert}}
+	if s.NoKeyInfo {
+		ds.Certificates = nil
+	}
+	el, err := saml.SignAssertion(a, ds)
 	if err != nil {
 		t.Fatal(err)
 	}
