@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
-	xrv "github.com/mattermost/xml-roundtrip-validator"
 )
 
 // Limits bound what Parse accepts. A zero field takes the DefaultLimits value.
@@ -38,16 +37,30 @@ func (l Limits) withDefaults() Limits {
 // Parse reads untrusted bytes into a document, refusing anything a peer has
 // no business sending: more than the limits allow, any DOCTYPE or other
 // directive (so no entity can be declared, let alone expanded, and nothing
-// is fetched), encodings other than UTF-8, and tokens that encoding/xml
-// would not read back unchanged (the round-trip check of
-// github.com/mattermost/xml-roundtrip-validator), so that what a signature
-// check sees is exactly what is read later.
+// is fetched), encodings other than UTF-8, names that are not QNames, and
+// documents that break the namespace constraints (undeclared prefixes,
+// reserved prefixes rebound, an attribute given twice by name or by
+// expanded name). These are the ambiguities through which two readers of one
+// document, or one reader twice, see different trees: the encoding/xml
+// round-trip flaws that github.com/mattermost/xml-roundtrip-validator
+// guards crewjam/saml against (CVE-2020-29509, -29510, -29511: extra colons
+// in attribute and element names, directives) are each refused here, with
+// the namespace context that validator lacks (its per-token check refuses
+// valid SOAP messages whose attributes use a prefix declared on an
+// ancestor, as ZXID's do). FuzzParse checks the round trip itself: every
+// accepted document, written out and parsed again, canonicalizes the same.
+//
+// Attribute values are normalized as XML 1.0 §3.3.3 requires and
+// encoding/xml does not: a literal tab, line feed or carriage return
+// becomes a space (character references keep theirs), so digests agree with
+// libxml2-based peers (xmlsec1, Lasso, ZXID).
 func Parse(b []byte, lim Limits) (*etree.Document, error) {
 	lim = lim.withDefaults()
 	if len(b) > lim.MaxBytes {
 		return nil, Errorf(KindTooLarge, "%d bytes, limit %d", len(b), lim.MaxBytes)
 	}
-	if err := scan(b, lim); err != nil {
+	b, err := scan(b, lim)
+	if err != nil {
 		return nil, err
 	}
 	doc := etree.NewDocument()
@@ -71,72 +84,95 @@ func ParseElement(b []byte, lim Limits) (*etree.Element, error) {
 }
 
 // scan walks the raw tokens once, before any tree is built, enforcing the
-// limits, refusing directives and checking that every token round-trips.
-func scan(b []byte, lim Limits) error {
+// limits and the checks Parse lists. It returns b, or a copy of b with its
+// attribute values normalized when any holds a literal tab, LF or CR.
+func scan(b []byte, lim Limits) ([]byte, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	depth, elements := 0, 0
 	var ns nsScope
+	norm := attrNormalizer{orig: b}
 	for {
+		at := d.InputOffset()
 		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			if depth != 0 {
-				return Errorf(KindMalformed, "unexpected end of document")
+				return nil, Errorf(KindMalformed, "unexpected end of document")
 			}
-			return nil
+			return norm.result(), nil
 		}
 		if err != nil {
-			return Wrap(KindMalformed, err, "")
+			return nil, Wrap(KindMalformed, err, "")
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
-			return Errorf(KindDoctype, "directive <!%.20s…> refused", t)
+			return nil, Errorf(KindDoctype, "directive <!%.20s…> refused", t)
 		case xml.StartElement:
-			if err := checkStart(t, &ns); err != nil {
-				return err
+			if err := checkNames(t); err != nil {
+				return nil, err
+			}
+			if err := ns.push(t); err != nil {
+				return nil, err
 			}
 			depth++
 			elements++
 			if depth > lim.MaxDepth {
-				return Errorf(KindTooDeep, "depth over %d", lim.MaxDepth)
+				return nil, Errorf(KindTooDeep, "depth over %d", lim.MaxDepth)
 			}
 			if elements > lim.MaxElements {
-				return Errorf(KindTooLarge, "over %d elements", lim.MaxElements)
+				return nil, Errorf(KindTooLarge, "over %d elements", lim.MaxElements)
 			}
+			norm.tag(at, d.InputOffset())
 		case xml.EndElement:
 			depth--
 			ns.pop()
 		case xml.ProcInst:
 			if t.Target == "xml" && !utf8Decl(t.Inst) {
-				return Errorf(KindMalformed, "only UTF-8 documents are accepted")
+				return nil, Errorf(KindMalformed, "only UTF-8 documents are accepted")
 			}
 		}
 	}
 }
 
-// checkStart checks a start tag: QNames only, and it must survive a round
-// trip through encoding/xml (mattermost's check, which catches the name and
-// namespace mutations of encoding/xml that signature wrapping exploited).
-// Only start tags are round-tripped: every known mutation lives in element
-// or attribute names; an end tag must match its start tag (the strict tree
-// parse checks that), and character data, comments and processing
-// instructions are escaped on output and read back unchanged. Checking every
-// token cost about 8 KB of encoder and decoder buffers each.
-func checkStart(t xml.StartElement, ns *nsScope) error {
-	if err := checkNames(t); err != nil {
-		return err
-	}
-	if err := ns.push(t); err != nil {
-		return err
-	}
-	return roundTrip(t)
+// attrNormalizer rewrites the start tags whose quoted attribute values hold
+// a literal tab, LF or CR (XML 1.0 §3.3.3: each becomes a space, a CR LF
+// pair one space, after §2.11 line-end handling). The output is copied only
+// from the first such tag on; inside a start tag the only quoted text is
+// attribute values.
+type attrNormalizer struct {
+	orig, out []byte // out is nil while nothing needed rewriting
+	copied    int    // orig[:copied] is in out
 }
 
-func roundTrip(t xml.StartElement) error {
-	if err := xrv.CheckToken(t); err != nil {
-		return Wrap(KindRoundTrip, err, "")
+func (n *attrNormalizer) tag(from, to int64) {
+	tag := n.orig[from:to]
+	if bytes.IndexAny(tag, "\t\n\r") < 0 {
+		return
 	}
-	return nil
+	n.out = append(n.out, n.orig[n.copied:from]...)
+	var quote byte
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		switch {
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case c == quote:
+			quote = 0
+		case quote != 0 && c == '\r' && i+1 < len(tag) && tag[i+1] == '\n':
+			continue // the LF that follows becomes the space
+		case quote != 0 && (c == '\t' || c == '\n' || c == '\r'):
+			c = ' '
+		}
+		n.out = append(n.out, c)
+	}
+	n.copied = int(to)
+}
+
+func (n *attrNormalizer) result() []byte {
+	if n.out == nil {
+		return n.orig
+	}
+	return append(n.out, n.orig[n.copied:]...)
 }
 
 // checkNames refuses element and attribute names that are not QNames

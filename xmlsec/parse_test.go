@@ -1,7 +1,7 @@
 package xmlsec
 
 import (
-	"encoding/xml"
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -49,6 +49,7 @@ func TestParse(t *testing.T) {
 		{"fail/bind-xmlns-namespace", `<a xmlns:p="http://www.w3.org/2000/xmlns/"/>`, Limits{}, ErrMalformed},
 		{"fail/undeclare-prefix", `<a xmlns:b=""/>`, Limits{}, ErrMalformed},
 		{"fail/element-prefix-xmlns", `<xmlns:a/>`, Limits{}, ErrMalformed},
+		{"ok/attr-prefix-from-ancestor", `<e:E xmlns:e="urn:e"><M xmlns:w="urn:w" w:Id="x" e:mu="1"/></e:E>`, Limits{}, nil},
 		{"fail/double-colon-element", `<Root><x::Element></::Element></Root>`, Limits{}, ErrMalformed},
 	}
 	for _, c := range cases {
@@ -67,34 +68,90 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// TestRoundTripCheckFires proves the round-trip check can fail: the
-// duplicate expanded attribute names below are what encoding/xml rewrites
-// on output (the namespace checks before it refuse such a tag first).
-func TestRoundTripCheckFires(t *testing.T) {
-	tok := xml.StartElement{Name: xml.Name{Local: "a"}, Attr: []xml.Attr{
-		{Name: xml.Name{Space: "xmlns", Local: "p"}, Value: "urn:x"}, {Name: xml.Name{Space: "p", Local: "b"}, Value: "1"},
-		{Name: xml.Name{Space: "xmlns", Local: "q"}, Value: "urn:x"}, {Name: xml.Name{Space: "q", Local: "b"}, Value: "2"},
-	}}
-	if err := roundTrip(tok); !errors.Is(err, ErrRoundTrip) {
-		t.Fatalf("roundTrip = %v, want ErrRoundTrip", err)
+// TestAttributeNormalization checks XML 1.0 §3.3.3 as libxml2 applies it:
+// literal whitespace in attribute values becomes spaces, character
+// references stay, text content is untouched.
+func TestAttributeNormalization(t *testing.T) {
+	in := "<a x=\"1\t2\n3\r\n4\r5\" y='&#10;&#9;' z=\"p\"><b c=\"q\nr\">t\nu</b></a>"
+	doc, err := Parse([]byte(in), Limits{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := roundTrip(xml.StartElement{Name: xml.Name{Local: "a"}}); err != nil {
-		t.Fatalf("ok/plain start tag: %v", err)
+	root := doc.Root()
+	for _, c := range []struct{ got, want string }{
+		{root.SelectAttrValue("x", ""), "1 2 3 4 5"},
+		{root.SelectAttrValue("y", ""), "\n\t"},
+		{root.SelectAttrValue("z", ""), "p"},
+		{root.SelectElement("b").SelectAttrValue("c", ""), "q r"},
+		{root.SelectElement("b").Text(), "t\nu"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
 	}
 }
 
+// FuzzParse checks that Parse never panics, returns only typed errors, and
+// that what it accepts survives a round trip: written out by etree and
+// parsed again (SerializeDocument), the document canonicalizes to the same bytes, so what a
+// signature covers is what any later reader of the tree sees.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{`<a xmlns="urn:x"><b c="d">t</b></a>`, `<!DOCTYPE a><a/>`, `<a><![CDATA[x]]><!--c--><?p q?></a>`} {
+	for _, s := range []string{
+		`<a xmlns="urn:x"><b c="d">t</b></a>`, `<!DOCTYPE a><a/>`, `<a><![CDATA[x]]><!--c--><?p q?></a>`,
+		`<e:E xmlns:e="urn:e"><M xmlns:w="urn:w" w:Id="x" e:mu="1"/></e:E>`, "<a x=\"1\r\n2\t\" y='&#10;'>&amp;&lt;\r\n</a>",
+		`<p:a xmlns:p="urn:p" xmlns:q="urn:q"><q:b p:c="1" q:c="2" c="3"/></p:a>`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		doc, err := Parse(b, Limits{})
-		if err == nil && doc.Root() == nil {
-			t.Fatal("nil root without error")
+		if err != nil {
+			var xe *Error
+			if !errors.As(err, &xe) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			return
 		}
-		var xe *Error
-		if err != nil && !errors.As(err, &xe) {
-			t.Fatalf("untyped error %T: %v", err, err)
+		out, err := SerializeDocument(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Parse(out, Limits{})
+		if err != nil {
+			t.Fatalf("accepted %q, but not its own serialization %q: %v", b, out, err)
+		}
+		c1, err1 := C14N{}.Canonicalize(doc.Root())
+		c2, err2 := C14N{}.Canonicalize(again.Root())
+		if (err1 == nil) != (err2 == nil) || !bytes.Equal(c1, c2) {
+			t.Fatalf("round trip changed the document:\n%q (%v)\n%q (%v)", c1, err1, c2, err2)
 		}
 	})
+}
+
+// TestSerializeRoundTrip checks that Serialize keeps what etree's default
+// writer loses: whitespace in attribute values, CR in text, and the
+// namespaces an inner element inherits.
+func TestSerializeRoundTrip(t *testing.T) {
+	doc, err := Parse([]byte(`<p:a xmlns:p="urn:p" y='&#10;&#9;&#13;'><p:b z="&#10;">x&#13;y</p:b></p:a>`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := doc.Root().SelectElement("b")
+	out, err := Serialize(inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseElement(out, Limits{})
+	if err != nil {
+		t.Fatalf("Serialize wrote what Parse refuses: %s: %v", out, err)
+	}
+	if again.NamespaceURI() != "urn:p" || again.SelectAttrValue("z", "") != "\n" || again.Text() != "x\ry" {
+		t.Fatalf("round trip changed the element: %s", out)
+	}
+	if doc.Root().SelectAttrValue("y", "") != "\n\t\r" {
+		t.Fatalf("character references in attributes not kept: %q", doc.Root().SelectAttrValue("y", ""))
+	}
+	if _, err := SerializeDocument(doc); err != nil || doc.WriteSettings.CanonicalAttrVal {
+		t.Fatalf("SerializeDocument changed the document's own settings or failed: %v", err)
+	}
 }
