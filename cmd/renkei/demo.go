@@ -308,9 +308,7 @@ func encryptionKey(role string, now time.Time) (*x509.Certificate, crypto.Signer
 }
 
 func serialize(el *etree.Element) []byte {
-	doc := etree.NewDocument()
-	doc.SetRoot(el.Copy())
-	b, err := doc.WriteToBytes()
+	b, err := xmlsec.Serialize(el)
 	if err != nil {
 		panic(err) // writing to memory cannot fail
 	}

@@ -46,7 +46,9 @@ type Signer struct {
 //     too: for SAMLTokenRef a SecurityTokenReference naming the assertion
 //     (unless one is there), for BinaryTokenRef the BinarySecurityToken;
 //   - each part without a wsu:Id, ID, AssertionID or Id attribute gets a
-//     fresh wsu:Id (declaring the wsu namespace on it when needed);
+//     fresh wsu:Id;
+//   - the namespaces of what Sign adds (wsu, wsse, wsse11), when not in
+//     scope, are declared on the Envelope (see ensurePrefix);
 //   - a ds:Signature is appended to wsse:Security, with one Reference per
 //     part, URI="#id", exactly the exc-c14n transform (with an
 //     InclusiveNamespaces PrefixList for the prefixes of xsi:type values)
