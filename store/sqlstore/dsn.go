@@ -12,16 +12,15 @@ import (
 
 // target is a parsed DSN.
 type target struct {
-	dialect *dialect
-	path    string // SQLite file, or ":memory:"
-	pgDSN   string // PostgreSQL connection string
+	path  string // SQLite file, or ":memory:"
+	pgDSN string // PostgreSQL connection string
 }
 
 // parseDSN reads the DSN forms Open documents.
 func parseDSN(dsn string) (target, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return target{dialect: postgresDialect, pgDSN: dsn}, nil
+		return target{pgDSN: dsn}, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return parseSQLite(strings.TrimPrefix(dsn, "sqlite:"))
 	}
@@ -38,7 +37,7 @@ func parseSQLite(rest string) (target, error) {
 		return target{}, fmt.Errorf("%w: sqlite path %q: options and file: URIs are not supported",
 			store.ErrInvalid, path)
 	}
-	return target{dialect: sqliteDialect, path: path}, nil
+	return target{path: path}, nil
 }
 
 // SQLite connection settings. busy_timeout lets a writer wait for another
