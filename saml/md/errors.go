@@ -1,0 +1,84 @@
+package md
+
+import "fmt"
+
+// Kind classifies a metadata failure.
+type Kind int
+
+// The kinds of metadata failure.
+const (
+	KindExpired   Kind = iota + 1 // validUntil has passed
+	KindNotFound                  // no entity or role with that identifier
+	KindNoEndpoint                // the role lists no suitable endpoint
+	KindNoKey                     // the role lists no suitable key
+	KindDuplicate                 // one entityID twice in a document
+	KindFetch                     // a source could not be read
+	KindConfig                    // the Set's configuration is unusable
+	KindInvalid                   // a value breaks a metadata rule
+)
+
+var kindNames = map[Kind]string{
+	KindExpired:    "metadata expired",
+	KindNotFound:   "entity not found",
+	KindNoEndpoint: "no suitable endpoint",
+	KindNoKey:      "no suitable key",
+	KindDuplicate:  "duplicate entityID",
+	KindFetch:      "metadata source unavailable",
+	KindConfig:     "invalid metadata configuration",
+	KindInvalid:    "invalid metadata",
+}
+
+// String returns the public, stable text of the kind.
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("md kind %d", int(k))
+}
+
+// Error is the package's typed error. Kind is public; Detail and Err are
+// the private cause, for logs only.
+type Error struct {
+	Kind   Kind
+	Detail string
+	Err    error
+}
+
+// Errorf returns an *Error of kind k with a formatted detail.
+func Errorf(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Error returns the kind, then the detail and cause when present.
+func (e *Error) Error() string {
+	s := "md: " + e.Kind.String()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is a bare *Error of the same kind, so that
+// errors.Is(err, md.ErrExpired) matches any expiry.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Detail == "" && t.Err == nil
+}
+
+// Sentinels for errors.Is, one per kind.
+var (
+	ErrExpired    = &Error{Kind: KindExpired}
+	ErrNotFound   = &Error{Kind: KindNotFound}
+	ErrNoEndpoint = &Error{Kind: KindNoEndpoint}
+	ErrNoKey      = &Error{Kind: KindNoKey}
+	ErrDuplicate  = &Error{Kind: KindDuplicate}
+	ErrFetch      = &Error{Kind: KindFetch}
+	ErrConfig     = &Error{Kind: KindConfig}
+	ErrInvalid    = &Error{Kind: KindInvalid}
+)
