@@ -7,14 +7,14 @@ type Kind int
 
 // The kinds of metadata failure.
 const (
-	KindExpired   Kind = iota + 1 // validUntil has passed
-	KindNotFound                  // no entity or role with that identifier
-	KindNoEndpoint                // the role lists no suitable endpoint
-	KindNoKey                     // the role lists no suitable key
-	KindDuplicate                 // one entityID twice in a document
-	KindFetch                     // a source could not be read
-	KindConfig                    // the Set's configuration is unusable
-	KindInvalid                   // a value breaks a metadata rule
+	KindExpired    Kind = iota + 1 // validUntil has passed
+	KindNotFound                   // no entity or role with that identifier
+	KindNoEndpoint                 // the role lists no suitable endpoint
+	KindNoKey                      // the role lists no suitable key
+	KindDuplicate                  // one entityID twice in a document
+	KindFetch                      // a source could not be read
+	KindConfig                     // the Set's configuration is unusable
+	KindInvalid                    // a value breaks a metadata rule
 )
 
 var kindNames = map[Kind]string{
