@@ -95,7 +95,7 @@ func extensions(el *etree.Element) (*etree.Element, error) {
 	if x == nil || err != nil {
 		return nil, err
 	}
-	return xmlsec.DetachCopy(x), nil
+	return detachUsed(x), nil
 }
 
 func decodeEntity(el *etree.Element) (*EntityDescriptor, error) {
@@ -283,7 +283,7 @@ func decodeOtherRole(el *etree.Element) (*RoleDescriptor, error) {
 		if wire.Is(c, NSDSig, "Signature") {
 			continue
 		}
-		d.Content = append(d.Content, xmlsec.DetachCopy(c))
+		d.Content = append(d.Content, detachUsed(c))
 		b, okB := wire.Attr(c, "Binding")
 		l, okL := wire.Attr(c, "Location")
 		if okB && okL {
@@ -468,8 +468,7 @@ func localized(el *etree.Element, local string) ([]Localized, error) {
 		if err != nil {
 			return nil, err
 		}
-		lang, _ := wire.AttrNS(c, NSXML, "lang")
-		out = append(out, Localized{Lang: lang, Value: s})
+		out = append(out, Localized{Lang: xmlLang(c), Value: s})
 	}
 	return out, nil
 }
@@ -534,3 +533,67 @@ func texts(el *etree.Element, local string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// xmlLang returns el's xml:lang. The xml prefix is bound by definition and
+// never declared, so it is matched by prefix.
+func xmlLang(el *etree.Element) string {
+	for _, a := range el.Attr {
+		if a.Space == "xml" && a.Key == "lang" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// detachUsed is xmlsec.DetachCopy without the inherited namespace
+// declarations that nothing in the copy can use: a declaration is kept when
+// its prefix names an element or attribute in the subtree, or appears as
+// "prefix:" in an attribute value or text (a QName value such as an
+// xsi:type). Kept content then re-encodes as it was read.
+func detachUsed(el *etree.Element) *etree.Element {
+	cp := xmlsec.DetachCopy(el)
+	used := map[string]bool{}
+	var texts []string
+	walk(cp, 0, func(e *etree.Element) {
+		used[e.Space] = true
+		for _, a := range e.Attr {
+			if a.Space != "xmlns" && !(a.Space == "" && a.Key == "xmlns") {
+				used[a.Space] = true
+				texts = append(texts, a.Value)
+			}
+		}
+		texts = append(texts, e.Text())
+	})
+	keep := cp.Attr[:0]
+	for _, a := range cp.Attr {
+		if a.Space == "xmlns" && !used[a.Key] && !mentions(texts, a.Key+":") {
+			continue
+		}
+		keep = append(keep, a)
+	}
+	cp.Attr = keep
+	return cp
+}
+
+func mentions(texts []string, s string) bool {
+	for _, t := range texts {
+		if strings.Contains(t, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// walk calls fn on el and its descendants, at most maxWalkDepth deep (the
+// parser's depth limit is lower).
+func walk(el *etree.Element, depth int, fn func(*etree.Element)) {
+	if depth > maxWalkDepth {
+		return
+	}
+	fn(el)
+	for _, c := range el.ChildElements() {
+		walk(c, depth+1, fn)
+	}
+}
+
+const maxWalkDepth = 256
