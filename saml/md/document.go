@@ -46,19 +46,11 @@ func (d *Document) Check(now time.Time) error {
 // out and reported in skipped (each an ErrExpired); an expired document is
 // ErrExpired and an entityID listed twice is ErrDuplicate.
 func (d *Document) Entries(now time.Time) (live []Entry, skipped []error, err error) {
-	if err := d.Check(now); err != nil {
+	all, err := d.entries(now)
+	if err != nil {
 		return nil, nil, err
 	}
-	if d.Entity != nil {
-		return []Entry{{Entity: d.Entity, ValidUntil: d.Entity.ValidUntil}}, nil, nil
-	}
-	all := collect(d.Group, time.Time{}, nil, 0)
-	seen := make(map[string]bool, len(all))
 	for _, e := range all {
-		if seen[e.Entity.EntityID] {
-			return nil, nil, Errorf(KindDuplicate, "%s", e.Entity.EntityID)
-		}
-		seen[e.Entity.EntityID] = true
 		if e.Expired(now) {
 			skipped = append(skipped, Errorf(KindExpired, "%s valid until %s", e.Entity.EntityID, e.ValidUntil.UTC().Format(time.RFC3339)))
 			continue
@@ -66,6 +58,26 @@ func (d *Document) Entries(now time.Time) (live []Entry, skipped []error, err er
 		live = append(live, e)
 	}
 	return live, skipped, nil
+}
+
+// entries checks the document at now and lists all its entities, expired
+// or not, refusing an entityID listed twice.
+func (d *Document) entries(now time.Time) ([]Entry, error) {
+	if err := d.Check(now); err != nil {
+		return nil, err
+	}
+	if d.Entity != nil {
+		return []Entry{{Entity: d.Entity, ValidUntil: d.Entity.ValidUntil}}, nil
+	}
+	all := collect(d.Group, time.Time{}, nil, 0)
+	seen := make(map[string]bool, len(all))
+	for _, e := range all {
+		if seen[e.Entity.EntityID] {
+			return nil, Errorf(KindDuplicate, "%s", e.Entity.EntityID)
+		}
+		seen[e.Entity.EntityID] = true
+	}
+	return all, nil
 }
 
 // collect walks g and its nested groups (depth bounded by the decoder's

@@ -180,7 +180,9 @@ func (s *Set) load(ctx context.Context, src Source, now time.Time) ([]Entry, tim
 	if err != nil {
 		return nil, 0, err
 	}
-	entries, _, err := doc.Entries(now)
+	// Expired entities stay listed so that a lookup says ErrExpired
+	// rather than ErrNotFound; Entity and Entries never return them.
+	entries, err := doc.entries(now)
 	return entries, doc.CacheDuration(), err
 }
 
