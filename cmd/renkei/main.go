@@ -3,6 +3,12 @@
 //
 //	renkei demo [-dir DIR]
 //
+// `renkei metadata` builds and checks the operator's signed metadata
+// aggregate:
+//
+//	renkei metadata aggregate -key KEY.pem -cert CERT.pem [-name NAME] [-valid-for 168h] [-cache 1h] -o OUT.xml IN.xml...
+//	renkei metadata verify -cert OPERATOR.pem FILE|https-URL
+//
 // Each role will add its own subcommand.
 package main
 
@@ -25,11 +31,13 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: renkei demo [-dir DIR]")
+		return fmt.Errorf("usage: renkei demo [-dir DIR] | renkei metadata aggregate|verify ...")
 	}
 	switch args[0] {
 	case "demo":
 		return cmdDemo(ctx, args[1:], out)
+	case "metadata":
+		return cmdMetadata(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown command %q: want demo", args[0])
+	return fmt.Errorf("unknown command %q: want demo or metadata", args[0])
 }
