@@ -108,11 +108,12 @@ func earliest(a, b time.Time) time.Time {
 }
 
 // CacheDuration returns the shortest cacheDuration anywhere in the document
-// (root, nested groups, entities), zero when none is given: SAML Metadata
-// §2.3.1 lets each level ask to be refreshed that often.
+// (root, nested groups, entities, role descriptors), zero when none is
+// given: SAML Metadata §2.3.1 lets each level ask to be refreshed that
+// often.
 func (d *Document) CacheDuration() time.Duration {
 	if d.Entity != nil {
-		return d.Entity.CacheDuration
+		return entityCache(d.Entity)
 	}
 	return groupCache(d.Group, 0)
 }
@@ -123,7 +124,7 @@ func groupCache(g *EntitiesDescriptor, depth int) time.Duration {
 		return best
 	}
 	for _, e := range g.Entities {
-		best = shortest(best, e.CacheDuration)
+		best = shortest(best, entityCache(e))
 	}
 	for _, sub := range g.Groups {
 		best = shortest(best, groupCache(sub, depth+1))
@@ -136,4 +137,47 @@ func shortest(a, b time.Duration) time.Duration {
 		return b
 	}
 	return a
+}
+
+// Live returns the entity as usable at now: e itself when none of its role
+// descriptors has passed its own validUntil (SAML Metadata §2.4.1), else a
+// shallow copy without those roles.
+func (e *EntityDescriptor) Live(now time.Time) *EntityDescriptor {
+	idp := liveRoles(e.IDPSSO, now, func(d *IDPSSODescriptor) time.Time { return d.ValidUntil })
+	sp := liveRoles(e.SPSSO, now, func(d *SPSSODescriptor) time.Time { return d.ValidUntil })
+	other := liveRoles(e.Roles, now, func(d *RoleDescriptor) time.Time { return d.ValidUntil })
+	if len(idp) == len(e.IDPSSO) && len(sp) == len(e.SPSSO) && len(other) == len(e.Roles) {
+		return e
+	}
+	cp := *e
+	cp.IDPSSO, cp.SPSSO, cp.Roles = idp, sp, other
+	return &cp
+}
+
+func liveRoles[T any](roles []T, now time.Time, validUntil func(T) time.Time) []T {
+	out := roles[:0:0]
+	for _, r := range roles {
+		if !expired(validUntil(r), now) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == len(roles) {
+		return roles
+	}
+	return out
+}
+
+// entityCache is the shortest cacheDuration of an entity and its roles.
+func entityCache(e *EntityDescriptor) time.Duration {
+	best := e.CacheDuration
+	for _, d := range e.IDPSSO {
+		best = shortest(best, d.CacheDuration)
+	}
+	for _, d := range e.SPSSO {
+		best = shortest(best, d.CacheDuration)
+	}
+	for _, d := range e.Roles {
+		best = shortest(best, d.CacheDuration)
+	}
+	return best
 }

@@ -219,8 +219,9 @@ func (s *Set) reindex() {
 
 // Entity returns the entity entityID as valid at now: ErrNotFound when no
 // source lists it, ErrExpired when its validUntil (or that of a group or
-// document around it) has passed. The descriptor is shared: callers must
-// not change it.
+// document around it) has passed; role descriptors past their own
+// validUntil are left out (EntityDescriptor.Live). The descriptor is
+// shared: callers must not change it.
 func (s *Set) Entity(entityID string, now time.Time) (*EntityDescriptor, error) {
 	s.mu.RLock()
 	e, ok := s.byID[entityID]
@@ -231,7 +232,7 @@ func (s *Set) Entity(entityID string, now time.Time) (*EntityDescriptor, error) 
 	if e.Expired(now) {
 		return nil, Errorf(KindExpired, "%s valid until %s", entityID, e.ValidUntil.UTC().Format(time.RFC3339))
 	}
-	return e.Entity, nil
+	return e.Entity.Live(now), nil
 }
 
 // Entries returns every entity valid at now, sorted by entityID.
@@ -240,7 +241,7 @@ func (s *Set) Entries(now time.Time) []Entry {
 	out := make([]Entry, 0, len(s.byID))
 	for _, e := range s.byID {
 		if !e.Expired(now) {
-			out = append(out, e)
+			out = append(out, Entry{Entity: e.Entity.Live(now), ValidUntil: e.ValidUntil})
 		}
 	}
 	s.mu.RUnlock()

@@ -324,3 +324,36 @@ func TestSetRun(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// TestSetRoleValidity: a role descriptor past its own validUntil is left
+// out of the entity, and a role's cacheDuration shortens the refresh.
+func TestSetRoleValidity(t *testing.T) {
+	g := sampleAggregate(t)
+	g.Entities[1].SPSSO[0].ValidUntil = t0.Add(time.Hour)
+	g.Entities[0].IDPSSO[0].CacheDuration = 20 * time.Minute
+	path := writeSigned(t, t.TempDir(), "agg.xml", g)
+	s := newSet(t, Config{Sources: []Source{{Location: path, Trust: operatorTrust()}}})
+	if err := s.Refresh(context.Background(), t0); err != nil {
+		t.Fatal(err)
+	}
+	if !s.NextRefresh().Equal(t0.Add(20 * time.Minute)) {
+		t.Fatalf("next %v, want the IdP role's cacheDuration", s.NextRefresh())
+	}
+	e, err := s.Entity("https://portal.renkei.test/metadata", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SP(); err != nil {
+		t.Fatalf("ok/role-valid: %v", err)
+	}
+	e, err = s.Entity("https://portal.renkei.test/metadata", t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SP(); !isKind(err, KindNotFound) {
+		t.Fatalf("fail/role-expired: %v", err)
+	}
+	if again, _ := s.Entity("https://portal.renkei.test/metadata", t0); len(again.SPSSO) != 1 {
+		t.Fatal("Live changed the shared descriptor")
+	}
+}
