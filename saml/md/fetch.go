@@ -77,3 +77,23 @@ func readLimited(r io.Reader, max int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// maxRedirects bounds the redirects one fetch follows.
+const maxRedirects = 5
+
+// httpsOnly returns a copy of c that follows at most maxRedirects
+// redirects and none away from https, so that a redirect cannot downgrade
+// a fetch to plain HTTP. The caller's client is not changed.
+func httpsOnly(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "https" {
+			return Errorf(KindFetch, "redirect to %s refused: https only", req.URL.Scheme)
+		}
+		if len(via) >= maxRedirects {
+			return Errorf(KindFetch, "more than %d redirects", maxRedirects)
+		}
+		return nil
+	}
+	return &cp
+}

@@ -116,6 +116,7 @@ func New(cfg Config) (*Set, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: time.Minute}
 	}
+	cfg.Client = httpsOnly(cfg.Client)
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = DefaultMaxBytes
 	}

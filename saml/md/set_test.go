@@ -224,6 +224,8 @@ func TestSetHTTPS(t *testing.T) {
 		switch r.URL.Path {
 		case "/md.xml":
 			w.Write(agg)
+		case "/redirect-http":
+			http.Redirect(w, r, "http://127.0.0.1:1/md.xml", http.StatusFound)
 		case "/chunked.xml": // no Content-Length: the limit applies while reading
 			w.(http.Flusher).Flush()
 			w.Write(agg)
@@ -255,10 +257,14 @@ func TestSetHTTPS(t *testing.T) {
 		{"fail/oversized-chunked", Config{Sources: []Source{{Location: srv.URL + "/chunked.xml", Trust: operatorTrust()}}, Client: srv.Client(), MaxBytes: 2048}, xmlsec.ErrTooLarge},
 		{"fail/not-found", Config{Sources: []Source{{Location: srv.URL + "/none.xml", Trust: operatorTrust()}}, Client: srv.Client()}, ErrFetch},
 		{"fail/untrusted-tls", Config{Sources: []Source{src}}, ErrFetch},
+		{"fail/redirect-to-http", Config{Sources: []Source{{Location: srv.URL + "/redirect-http", Trust: operatorTrust()}}, Client: srv.Client()}, ErrFetch},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := newSet(t, c.cfg).Refresh(ctx, t0)
 			wantErr(t, err, c.want)
+			if c.name == "fail/redirect-to-http" && !strings.Contains(err.Error(), "https only") {
+				t.Fatalf("refused for another reason: %v", err)
+			}
 		})
 	}
 }
