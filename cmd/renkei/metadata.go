@@ -89,9 +89,14 @@ func cmdAggregate(args []string, out io.Writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	schema, err := xsd.New(xsd.Config{Limits: mdLimits})
+	if err != nil {
+		return err
+	}
+	defer schema.Close()
 	g := &md.EntitiesDescriptor{ID: "_" + randomID(), Name: f.name, ValidUntil: now.Add(f.validFor), CacheDuration: f.cache}
 	for _, in := range f.inputs {
-		if err := addInput(g, in, now); err != nil {
+		if err := addInput(g, schema, in, now); err != nil {
 			return fmt.Errorf("%s: %w", in, err)
 		}
 	}
@@ -102,7 +107,7 @@ func cmdAggregate(args []string, out io.Writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	b, err := checkAggregate(signed, cert)
+	b, err := checkAggregate(signed, schema, cert)
 	if err != nil {
 		return err
 	}
@@ -116,16 +121,11 @@ func cmdAggregate(args []string, out io.Writer, now time.Time) error {
 // checkAggregate serializes the signed aggregate, validates it against the
 // metadata schema and verifies it with the operator's certificate, as
 // every role will.
-func checkAggregate(signed *etree.Element, cert *x509.Certificate) ([]byte, error) {
+func checkAggregate(signed *etree.Element, schema *xsd.Schema, cert *x509.Certificate) ([]byte, error) {
 	b, err := xmlsec.Serialize(signed)
 	if err != nil {
 		return nil, err
 	}
-	schema, err := xsd.New(xsd.Config{Limits: mdLimits})
-	if err != nil {
-		return nil, err
-	}
-	defer schema.Close()
 	if err := schema.Validate(b); err != nil {
 		return nil, err
 	}
@@ -141,16 +141,11 @@ func checkAggregate(signed *etree.Element, cert *x509.Certificate) ([]byte, erro
 // the schema and adds its entities (or its group) to g. Signatures inside
 // it are dropped: the operator's signature replaces them, and the inner
 // IDs with them so that they cannot collide.
-func addInput(g *md.EntitiesDescriptor, path string, now time.Time) error {
+func addInput(g *md.EntitiesDescriptor, schema *xsd.Schema, path string, now time.Time) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	schema, err := xsd.New(xsd.Config{Limits: mdLimits})
-	if err != nil {
-		return err
-	}
-	defer schema.Close()
 	if err := schema.Validate(b); err != nil {
 		return err
 	}
