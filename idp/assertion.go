@@ -65,7 +65,7 @@ func (p *IdP) Issue(ctx context.Context, req IssueRequest, now time.Time) (*Issu
 		return nil, err
 	}
 	if req.Bootstrap {
-		at, err := p.bootstrap(ctx, req.Authn, req.WSCCert, req.SessionNotOnOrAfter, now)
+		at, err := p.BootstrapAttribute(ctx, req.Authn, req.WSCCert, req.SessionNotOnOrAfter, now)
 		if err != nil {
 			return nil, err
 		}

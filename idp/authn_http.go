@@ -2,6 +2,7 @@ package idp
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"html/template"
 	"net/http"
 )
@@ -14,12 +15,23 @@ import (
 // checks happen in AuthenticateCertificate with typed errors. Go's TLS
 // server can neither renegotiate nor do TLS 1.3 post-handshake
 // authentication, which is why this listener is separate from the SSO one.
-func CardLoginTLSConfig(server tls.Certificate) *tls.Config {
-	return &tls.Config{
+//
+// hints, the card-issuer and soft CA certificates, are sent as the
+// handshake's certificate_authorities (RFC 8446 §4.2.4) so that a browser
+// offers only certificates that can log in; they are hints, not trust.
+func CardLoginTLSConfig(server tls.Certificate, hints ...*x509.Certificate) *tls.Config {
+	cfg := &tls.Config{
 		Certificates: []tls.Certificate{server},
 		ClientAuth:   tls.RequestClientCert,
 		MinVersion:   tls.VersionTLS12,
 	}
+	if len(hints) > 0 {
+		cfg.ClientCAs = x509.NewCertPool()
+		for _, c := range hints {
+			cfg.ClientCAs.AddCert(c)
+		}
+	}
+	return cfg
 }
 
 // CardLogin is the HTTP adapter of the card login: it authenticates the

@@ -167,3 +167,37 @@ func TestAuthenticateCardNumberMismatch(t *testing.T) {
 	_, err := f.idp.AuthenticateCertificate(ctx, []*x509.Certificate{c.Cert}, f.now)
 	wantErr(t, err, ErrUnknownCard)
 }
+
+// TestCardLoginTLSHints: the listener names the card-issuer and soft CAs
+// in the handshake, so the client sees which certificates can log in.
+func TestCardLoginTLSHints(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewUnstartedServer(CardLogin{IdP: f.idp, OnSuccess: func(w http.ResponseWriter, _ *http.Request, a Authn) {
+		fmt.Fprint(w, a.PrincipalID)
+	}})
+	srv.TLS = CardLoginTLSConfig(f.server, f.ra.CardCA(), f.ra.ServiceCA())
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(f.ra.ServiceCA())
+	var seen [][]byte
+	cfg := &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12,
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			seen = cri.AcceptableCAs
+			c := f.Alice.tls()
+			return &c, nil
+		}}
+	tr := &http.Transport{TLSClientConfig: cfg}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Get(srv.URL)
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "p-alice" {
+		t.Fatalf("login with hints: %d %q", resp.StatusCode, body)
+	}
+	want := map[string]bool{string(f.ra.CardCA().RawSubject): true, string(f.ra.ServiceCA().RawSubject): true}
+	if len(seen) != 2 || !want[string(seen[0])] || !want[string(seen[1])] {
+		t.Fatalf("acceptable CAs %q", seen)
+	}
+}

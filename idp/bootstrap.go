@@ -24,10 +24,6 @@ const DefaultDiscoveryAbstract = "ID-WSF 2.0 Discovery Service"
 // wsc is the SP's (the WSC's) metadata signing certificate; sessionEnd,
 // when set, also bounds the token.
 func (p *IdP) BootstrapAttribute(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (saml.Attribute, error) {
-	return p.bootstrap(ctx, a, wsc, sessionEnd, now)
-}
-
-func (p *IdP) bootstrap(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (saml.Attribute, error) {
 	tok, err := p.DiscoveryToken(ctx, a, wsc, sessionEnd, now)
 	if err != nil {
 		return saml.Attribute{}, err

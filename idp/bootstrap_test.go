@@ -70,6 +70,21 @@ func TestBootstrapEPR(t *testing.T) {
 	if len(sc.Mechanisms) != 1 || sc.Mechanisms[0] != string(wsf.ClientTLSSAMLV2) || sc.Tokens[0].EffectiveUsage() != wsf.UsageSecurityToken {
 		t.Fatalf("security context %+v", sc)
 	}
+	t.Run("ok/configured-mechanisms-in-order", func(t *testing.T) {
+		p := f.withConfig(func(c *Config) {
+			c.Discovery.Mechanisms = []wsf.Mechanism{wsf.ClientTLSPeerSAMLV2, wsf.ClientTLSSAMLV2}
+			c.Discovery.Abstract = "Renkei discovery"
+		})
+		a, _, err := saml.VerifyAssertion(f.ssoWithBootstrap(p, time.Time{}), idpVerifier(t))
+		must(t, err)
+		eprs, err := wsf.BootstrapEPRs(a)
+		must(t, err)
+		md := eprs[0].Metadata
+		got := md.SecurityContexts[0].Mechanisms
+		if len(got) != 2 || got[0] != string(wsf.ClientTLSPeerSAMLV2) || got[1] != string(wsf.ClientTLSSAMLV2) || md.Abstract != "Renkei discovery" {
+			t.Fatalf("mechanisms %v abstract %q", got, md.Abstract)
+		}
+	})
 }
 
 // dsChecker is the Discovery Service's token checker: the IdP is a token

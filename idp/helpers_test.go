@@ -242,3 +242,10 @@ func storeCard(c cardHolder, now time.Time) store.Card {
 	return store.Card{Number: c.Number, CertIssuer: c.Cert.Issuer.String(), CertSerial: c.Cert.SerialNumber.String(),
 		Status: store.CardIssued, Issued: now}
 }
+
+// The SQL backend serves every store interface the engine needs.
+var (
+	_ store.CardReader      = (*sqlstore.DB)(nil)
+	_ store.FederationStore = (*sqlstore.DB)(nil)
+	_ store.SessionStore    = (*sqlstore.DB)(nil)
+)
