@@ -10,7 +10,7 @@
 // The engine takes typed requests and returns typed results; only the
 // small HTTP adapter of the card login touches an http.ResponseWriter. The
 // clock, randomness and keys are Config fields, and each operation takes
-// the now its caller read once for the request. Storage is reached through
-// the store interfaces the engine declares it needs (CardReader,
-// FederationStore, SessionStore).
+// the now its caller read once for the request. Storage is reached only
+// through the three small store interfaces the engine needs (CardReader,
+// FederationStore, SessionStore), each a Config field of its own.
 package idp
