@@ -1,0 +1,130 @@
+package idp
+
+import (
+	"context"
+	"crypto/x509"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+)
+
+// DefaultDiscoveryAbstract is the bootstrap EPR's disco:Abstract when the
+// configuration gives none.
+const DefaultDiscoveryAbstract = "ID-WSF 2.0 Discovery Service"
+
+// BootstrapAttribute returns the ID-WSF discovery bootstrap for an SSO
+// assertion (IDWSF2 §4.5): the saml:Attribute
+// urn:liberty:disco:2006-08:DiscoveryEPR, NameFormat uri, with one
+// AttributeValue holding one wsa:EndpointReference of the Discovery
+// Service whose SecurityContext carries the DS token of DiscoveryToken.
+// wsc is the SP's (the WSC's) metadata signing certificate; sessionEnd,
+// when set, also bounds the token.
+func (p *IdP) BootstrapAttribute(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (saml.Attribute, error) {
+	tok, err := p.DiscoveryToken(ctx, a, wsc, sessionEnd, now)
+	if err != nil {
+		return saml.Attribute{}, err
+	}
+	epr := p.discoveryEPR(tok)
+	return saml.Attribute{Name: wsf.DiscoveryEPRAttr, NameFormat: saml.AttrNameFormatURI,
+		Values: []saml.AttributeValue{{Elements: []*etree.Element{epr.Element()}}}}, nil
+}
+
+// discoveryEPR is the DS EPR of IDWSF2 §4.2 and §4.5: Address, and in
+// Metadata the Abstract, ProviderID = DS entityID, ServiceType
+// urn:liberty:disco:2006-08, sbf:Framework 2.0 and one SecurityContext with
+// the mechanisms and the token.
+func (p *IdP) discoveryEPR(tok *etree.Element) *wsf.EPR {
+	d := p.cfg.Discovery
+	mechs := []string{string(wsf.ClientTLSSAMLV2)}
+	if len(d.Mechanisms) > 0 {
+		mechs = mechs[:0]
+		for _, m := range d.Mechanisms {
+			mechs = append(mechs, string(m))
+		}
+	}
+	abstract := d.Abstract
+	if abstract == "" {
+		abstract = DefaultDiscoveryAbstract
+	}
+	return &wsf.EPR{Address: d.Address, Metadata: &wsf.EPRMetadata{
+		Abstract: abstract, ProviderID: d.EntityID, ServiceType: wsf.ServiceTypeDisco, Framework: wsf.FrameworkVersion,
+		SecurityContexts: []wsf.SecurityContext{{Mechanisms: mechs,
+			Tokens: []wsf.Token{{Usage: wsf.UsageSecurityToken, Element: tok}}}},
+	}}
+}
+
+// DiscoveryToken mints the signed token the WSC presents to the Discovery
+// Service (IDWSF2 §3.6; ARCHITECTURE "Tokens from the DS"): Issuer the
+// IdP, audience the DS, subject a saml:EncryptedID for the DS holding the
+// principal's pairwise persistent NameID there (the federation is created
+// as needed), a holder-of-key confirmation bound to wsc, the WSC's metadata
+// signing certificate, and the SSO's AuthnStatement. It lives
+// BootstrapLifetime, and no longer than sessionEnd when that is set. A DS
+// without an encryption key gets no token: ErrNoDiscovery.
+func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (*etree.Element, error) {
+	d := p.cfg.Discovery
+	switch {
+	case d == nil:
+		return nil, Errorf(CodeNoDiscovery, "no Discovery Service configured")
+	case d.EncryptionCert == nil:
+		return nil, Errorf(CodeNoDiscovery, "Discovery Service %q has no encryption key", d.EntityID)
+	case wsc == nil:
+		return nil, Errorf(CodeNoDiscovery, "no WSC certificate to bind the token to")
+	}
+	sub, err := p.discoverySubject(ctx, a.PrincipalID, now)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := p.tokenAssertion(a, sub, wsc, p.tokenEnd(sessionEnd, now), now)
+	if err != nil {
+		return nil, err
+	}
+	return p.sign(tok)
+}
+
+func (p *IdP) tokenEnd(sessionEnd, now time.Time) time.Time {
+	end := now.Add(p.cfg.BootstrapLifetime)
+	if !sessionEnd.IsZero() && sessionEnd.Before(end) {
+		end = sessionEnd
+	}
+	return end
+}
+
+// discoverySubject is the principal as the DS knows it, encrypted for the
+// DS so that the WSC carrying the token cannot read it.
+func (p *IdP) discoverySubject(ctx context.Context, principalID string, now time.Time) (*saml.EncryptedID, error) {
+	d := p.cfg.Discovery
+	n, err := p.persistent(ctx, principalID, d.EntityID, true, now)
+	if err != nil {
+		return nil, err
+	}
+	to := xmlenc.Recipient{EntityID: d.EntityID, Cert: d.EncryptionCert, Methods: d.EncryptionMethods}
+	enc, err := saml.EncryptNameID(n, &xmlenc.Encrypter{Rand: p.cfg.Rand}, to)
+	if err != nil {
+		return nil, Wrap(CodeNoDiscovery, err, "encrypt NameID for "+d.EntityID)
+	}
+	return enc, nil
+}
+
+func (p *IdP) tokenAssertion(a Authn, sub *saml.EncryptedID, wsc *x509.Certificate, end, now time.Time) (*saml.Assertion, error) {
+	id, err := p.newID()
+	if err != nil {
+		return nil, err
+	}
+	ds := p.cfg.Discovery.EntityID
+	return &saml.Assertion{
+		ID: id, IssueInstant: now, Issuer: saml.Issuer{Value: p.cfg.EntityID},
+		Subject: &saml.Subject{EncryptedID: sub, Confirmations: []saml.SubjectConfirmation{{
+			Method: saml.CMHolderOfKey,
+			Data: &saml.SubjectConfirmationData{NotOnOrAfter: end,
+				KeyInfos: []saml.KeyInfo{{Certificates: []*x509.Certificate{wsc}}}},
+		}}},
+		Conditions: &saml.Conditions{NotBefore: now, NotOnOrAfter: end,
+			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{ds}}}},
+		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: a.Instant, ClassRef: a.ClassRef}},
+	}, nil
+}

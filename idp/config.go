@@ -1,0 +1,200 @@
+package idp
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/card/trust"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/wsf"
+)
+
+// Defaults of the zero Config lifetimes.
+const (
+	// DefaultAssertionLifetime bounds an SSO assertion and its bearer
+	// confirmation: minutes (SAML2.md §3.2).
+	DefaultAssertionLifetime = 5 * time.Minute
+	// DefaultSessionLifetime is how long an IdP session lasts.
+	DefaultSessionLifetime = 8 * time.Hour
+	// DefaultBootstrapLifetime bounds the Discovery Service token of the
+	// bootstrap (IDWSF2 §3.6: short, minutes to hours).
+	DefaultBootstrapLifetime = 2 * time.Hour
+	// MaxLifetime is the longest lifetime any request may ask for.
+	MaxLifetime = 24 * time.Hour
+)
+
+// Config is what an IdP runs on. Time, randomness and keys are fields: nil
+// Now means time.Now, nil Rand crypto/rand.
+type Config struct {
+	// EntityID is the IdP's SAML entityID: the Issuer of its assertions and
+	// the NameQualifier of its name identifiers.
+	EntityID string
+	// SigningKey signs assertions. SigningCerts are the certificates the
+	// metadata publishes, the one of SigningKey first; during a key
+	// rollover a second one is listed (and trusted by peers) but only the
+	// first signs.
+	SigningKey   crypto.Signer
+	SigningCerts []*x509.Certificate
+	// EncryptionKey decrypts what SPs encrypt for the IdP (NewEncryptedID,
+	// EncryptedID in requests); optional.
+	EncryptionKey crypto.Decrypter
+
+	// Cards finds the card behind a login certificate, Federations is the
+	// relay database and Sessions keeps IdP sessions.
+	Cards       store.CardReader
+	Federations store.FederationStore
+	Sessions    store.SessionStore
+
+	// CardTrust checks card certificates: chain to the card-issuer CA,
+	// validity, CRL (card/trust). Its Now is replaced by the request's now.
+	CardTrust *trust.Verifier
+	// SoftCAs issue the soft (demo PKCS#12) client certificates, which
+	// authenticate with AuthnContext X509, never SmartcardPKI; SoftCRLs are
+	// their optional revocation lists. Nil refuses every soft certificate.
+	SoftCAs  []*x509.Certificate
+	SoftCRLs []*x509.RevocationList
+
+	// Discovery is the Discovery Service the bootstrap points to; nil
+	// means no assertion carries a bootstrap.
+	Discovery *Discovery
+
+	Now  func() time.Time
+	Rand io.Reader
+
+	// Lifetimes; zero takes the Default* constant.
+	AssertionLifetime time.Duration
+	SessionLifetime   time.Duration
+	BootstrapLifetime time.Duration
+}
+
+// Discovery describes the Discovery Service for the bootstrap EPR (IDWSF2
+// §4.5), as its metadata lists it.
+type Discovery struct {
+	EntityID string
+	// Address is the DS endpoint the EPR's wsa:Address names.
+	Address string
+	// Abstract is the EPR's human-readable description; "" gives a default.
+	Abstract string
+	// EncryptionCert is the DS's KeyDescriptor use="encryption"
+	// certificate: the token's EncryptedID is encrypted for it. Nil means
+	// the DS cannot receive a token, so no bootstrap is issued (ARCHITECTURE
+	// "Tokens from the DS").
+	EncryptionCert *x509.Certificate
+	// EncryptionMethods are the DS's md:EncryptionMethod algorithms.
+	EncryptionMethods []string
+	// Mechanisms are the SecurityMechIDs of the EPR's SecurityContext;
+	// nil means ClientTLS:SAMLV2 alone.
+	Mechanisms []wsf.Mechanism
+}
+
+// Validate reports every problem of c at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf("idp config: "+format, args...)) }
+	if c.EntityID == "" {
+		add("EntityID is empty")
+	}
+	errs = append(errs, c.validateKeys()...)
+	if c.Cards == nil || c.Federations == nil || c.Sessions == nil {
+		add("Cards, Federations and Sessions stores are all required")
+	}
+	if c.CardTrust == nil || c.CardTrust.Roots == nil {
+		add("CardTrust with the card-issuer CA roots is required")
+	}
+	for name, d := range map[string]time.Duration{"AssertionLifetime": c.AssertionLifetime,
+		"SessionLifetime": c.SessionLifetime, "BootstrapLifetime": c.BootstrapLifetime} {
+		if d < 0 || d > MaxLifetime {
+			add("%s %v is outside [0, %v]", name, d, MaxLifetime)
+		}
+	}
+	if c.Discovery != nil {
+		errs = append(errs, c.Discovery.validate()...)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateKeys() []error {
+	var errs []error
+	switch {
+	case c.SigningKey == nil:
+		errs = append(errs, errors.New("idp config: SigningKey is required"))
+	case len(c.SigningCerts) == 0:
+		errs = append(errs, errors.New("idp config: SigningCerts is empty"))
+	case !samePublicKey(c.SigningKey.Public(), c.SigningCerts[0].PublicKey):
+		errs = append(errs, errors.New("idp config: SigningCerts[0] is not the certificate of SigningKey"))
+	}
+	if len(c.SigningCerts) > 2 {
+		errs = append(errs, fmt.Errorf("idp config: %d SigningCerts; at most two (a rollover)", len(c.SigningCerts)))
+	}
+	if c.EncryptionKey != nil {
+		if _, ok := c.EncryptionKey.Public().(*rsa.PublicKey); !ok {
+			errs = append(errs, errors.New("idp config: EncryptionKey must be RSA (XML Encryption key transport)"))
+		}
+	}
+	return errs
+}
+
+func (d *Discovery) validate() []error {
+	var errs []error
+	if d.EntityID == "" || d.Address == "" {
+		errs = append(errs, errors.New("idp config: Discovery needs EntityID and Address"))
+	}
+	for _, m := range d.Mechanisms {
+		if _, ok := wsf.ParseMechanism(string(m)); !ok {
+			errs = append(errs, fmt.Errorf("idp config: Discovery mechanism %q not implemented", m))
+		}
+	}
+	return errs
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && e.Equal(b)
+}
+
+// IdP is the engine. It is safe for concurrent use.
+type IdP struct {
+	cfg Config
+}
+
+// New returns an IdP for cfg, or every problem of cfg at once.
+func New(cfg Config) (*IdP, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.AssertionLifetime == 0 {
+		cfg.AssertionLifetime = DefaultAssertionLifetime
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = DefaultSessionLifetime
+	}
+	if cfg.BootstrapLifetime == 0 {
+		cfg.BootstrapLifetime = DefaultBootstrapLifetime
+	}
+	return &IdP{cfg: cfg}, nil
+}
+
+// EntityID returns the IdP's entityID.
+func (p *IdP) EntityID() string { return p.cfg.EntityID }
+
+// Now reads the configured clock: callers read it once per request and
+// pass the value down.
+func (p *IdP) Now() time.Time {
+	if p.cfg.Now != nil {
+		return p.cfg.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (p *IdP) rand() io.Reader {
+	if p.cfg.Rand != nil {
+		return p.cfg.Rand
+	}
+	return rand.Reader
+}

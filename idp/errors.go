@@ -1,0 +1,221 @@
+package idp
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// SAML status codes (SAML Core §3.2.2.2; SAML2.md §2.1). They are defined
+// here until saml/samlp provides them.
+const (
+	StatusPrefix          = "urn:oasis:names:tc:SAML:2.0:status:"
+	StatusSuccess         = StatusPrefix + "Success"
+	StatusRequester       = StatusPrefix + "Requester"
+	StatusResponder       = StatusPrefix + "Responder"
+	StatusVersionMismatch = StatusPrefix + "VersionMismatch"
+
+	StatusAuthnFailed            = StatusPrefix + "AuthnFailed"
+	StatusInvalidAttrNameOrValue = StatusPrefix + "InvalidAttrNameOrValue"
+	StatusInvalidNameIDPolicy    = StatusPrefix + "InvalidNameIDPolicy"
+	StatusNoAuthnContext         = StatusPrefix + "NoAuthnContext"
+	StatusNoPassive              = StatusPrefix + "NoPassive"
+	StatusRequestDenied          = StatusPrefix + "RequestDenied"
+	StatusRequestUnsupported     = StatusPrefix + "RequestUnsupported"
+	StatusUnknownPrincipal       = StatusPrefix + "UnknownPrincipal"
+	StatusUnsupportedBinding     = StatusPrefix + "UnsupportedBinding"
+)
+
+// Code is the kind of an engine error: what the one table below maps to a
+// SAML status, a public text and an HTTP status.
+type Code int
+
+// The engine's error codes.
+const (
+	CodeInternal Code = iota // anything unexpected: Responder, no detail on the wire
+
+	// Card login (ARCHITECTURE "Card login").
+	CodeNoCertificate         // no client certificate in the handshake
+	CodeCertExpired           // certificate past NotAfter
+	CodeCertNotYetValid       // certificate before NotBefore
+	CodeCertRevoked           // on the CRL, or revoked in the registry
+	CodeForeignIssuer         // neither the card-issuer CA nor a soft CA
+	CodeCertUsage             // not a client-authentication certificate
+	CodeRevocationUnavailable // no current CRL: revocation cannot be checked
+	CodeUnknownCard           // a valid certificate no registered card holds
+
+	// SAML protocol (SAML2.md §2.1, §3.1).
+	CodeVersionMismatch
+	CodeAuthnFailed
+	CodeInvalidNameIDPolicy
+	CodeUnsupportedNameIDFormat
+	CodeNoPassive
+	CodeNoAuthnContext
+	CodeRequestDenied
+	CodeUnsupportedBinding
+	CodeRequestUnsupported
+	CodeUnknownPrincipal
+	CodeInvalidAttribute
+
+	// No response may be sent (SAML2.md §3.1 items 1 and 4): the SP is not
+	// in the metadata, or the ACS URL is not one of its endpoints.
+	CodeUnknownSP
+	CodeACSNotInMetadata
+
+	// The bootstrap cannot be issued (ARCHITECTURE "Tokens from the DS").
+	CodeNoDiscovery
+	CodeBootstrapUnencrypted
+
+	// Sessions.
+	CodeNoSession
+	CodeSessionExpired
+)
+
+// Error is the engine's typed error: the Code is public, Detail and Err are
+// the private cause for logs only.
+type Error struct {
+	Code   Code
+	Detail string
+	Err    error
+}
+
+// Sentinels for errors.Is, one per code a caller branches on.
+var (
+	ErrInternal              = &Error{Code: CodeInternal}
+	ErrNoCertificate         = &Error{Code: CodeNoCertificate}
+	ErrCertExpired           = &Error{Code: CodeCertExpired}
+	ErrCertNotYetValid       = &Error{Code: CodeCertNotYetValid}
+	ErrCertRevoked           = &Error{Code: CodeCertRevoked}
+	ErrForeignIssuer         = &Error{Code: CodeForeignIssuer}
+	ErrCertUsage             = &Error{Code: CodeCertUsage}
+	ErrRevocationUnavailable = &Error{Code: CodeRevocationUnavailable}
+	ErrUnknownCard           = &Error{Code: CodeUnknownCard}
+	ErrVersionMismatch       = &Error{Code: CodeVersionMismatch}
+	ErrAuthnFailed           = &Error{Code: CodeAuthnFailed}
+	ErrInvalidNameIDPolicy   = &Error{Code: CodeInvalidNameIDPolicy}
+	ErrUnsupportedFormat     = &Error{Code: CodeUnsupportedNameIDFormat}
+	ErrNoPassive             = &Error{Code: CodeNoPassive}
+	ErrNoAuthnContext        = &Error{Code: CodeNoAuthnContext}
+	ErrRequestDenied         = &Error{Code: CodeRequestDenied}
+	ErrUnsupportedBinding    = &Error{Code: CodeUnsupportedBinding}
+	ErrRequestUnsupported    = &Error{Code: CodeRequestUnsupported}
+	ErrUnknownPrincipal      = &Error{Code: CodeUnknownPrincipal}
+	ErrInvalidAttribute      = &Error{Code: CodeInvalidAttribute}
+	ErrUnknownSP             = &Error{Code: CodeUnknownSP}
+	ErrACSNotInMetadata      = &Error{Code: CodeACSNotInMetadata}
+	ErrNoDiscovery           = &Error{Code: CodeNoDiscovery}
+	ErrBootstrapUnencrypted  = &Error{Code: CodeBootstrapUnencrypted}
+	ErrNoSession             = &Error{Code: CodeNoSession}
+	ErrSessionExpired        = &Error{Code: CodeSessionExpired}
+)
+
+// Errorf returns an *Error of code c with a formatted private detail.
+func Errorf(c Code, format string, args ...any) *Error {
+	return &Error{Code: c, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an *Error of code c caused by err.
+func Wrap(c Code, err error, detail string) *Error {
+	return &Error{Code: c, Detail: detail, Err: err}
+}
+
+// Error returns the public text, then the private detail and cause.
+func (e *Error) Error() string {
+	s := "idp: " + table(e.Code).public
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is a bare *Error of the same code, so that
+// errors.Is(err, idp.ErrCertRevoked) matches every revoked certificate.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Detail == "" && t.Err == nil && t.Code == e.Code
+}
+
+// Status is how an error is answered: the SAML status codes of a
+// samlp:Response (top level and second level), the public StatusMessage,
+// the HTTP status of an error page, and whether nothing at all may be sent
+// to the SP (SAML2.md §3.1: with an unknown SP or an ACS URL not in its
+// metadata there is nowhere safe to send a response, so only an error page
+// is shown).
+type Status struct {
+	Top, Second string
+	Message     string
+	HTTPStatus  int
+	SendNothing bool
+}
+
+type entry struct {
+	top, second string
+	public      string
+	http        int
+	nothing     bool
+}
+
+// entries is the one table of the engine's errors (STYLE "Protocol errors
+// are typed values mapped through one table").
+var entries = map[Code]entry{
+	CodeInternal:                {StatusResponder, "", "internal error", http.StatusInternalServerError, false},
+	CodeNoCertificate:           {StatusResponder, StatusAuthnFailed, "no client certificate was presented", http.StatusForbidden, false},
+	CodeCertExpired:             {StatusResponder, StatusAuthnFailed, "the certificate has expired", http.StatusForbidden, false},
+	CodeCertNotYetValid:         {StatusResponder, StatusAuthnFailed, "the certificate is not yet valid", http.StatusForbidden, false},
+	CodeCertRevoked:             {StatusResponder, StatusAuthnFailed, "the certificate has been revoked", http.StatusForbidden, false},
+	CodeForeignIssuer:           {StatusResponder, StatusAuthnFailed, "the certificate is not from an accepted issuer", http.StatusForbidden, false},
+	CodeCertUsage:               {StatusResponder, StatusAuthnFailed, "the certificate is not for client authentication", http.StatusForbidden, false},
+	CodeRevocationUnavailable:   {StatusResponder, StatusAuthnFailed, "revocation status is unavailable", http.StatusServiceUnavailable, false},
+	CodeUnknownCard:             {StatusResponder, StatusAuthnFailed, "the card is not registered", http.StatusForbidden, false},
+	CodeVersionMismatch:         {StatusVersionMismatch, "", "SAML version not supported", http.StatusBadRequest, false},
+	CodeAuthnFailed:             {StatusResponder, StatusAuthnFailed, "authentication failed", http.StatusForbidden, false},
+	CodeInvalidNameIDPolicy:     {StatusRequester, StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", http.StatusBadRequest, false},
+	CodeUnsupportedNameIDFormat: {StatusRequester, StatusInvalidNameIDPolicy, "name identifier format not supported", http.StatusBadRequest, false},
+	CodeNoPassive:               {StatusResponder, StatusNoPassive, "passive authentication not possible", http.StatusForbidden, false},
+	CodeNoAuthnContext:          {StatusResponder, StatusNoAuthnContext, "the requested authentication context cannot be met", http.StatusForbidden, false},
+	CodeRequestDenied:           {StatusRequester, StatusRequestDenied, "request denied", http.StatusForbidden, false},
+	CodeUnsupportedBinding:      {StatusRequester, StatusUnsupportedBinding, "binding not supported", http.StatusBadRequest, false},
+	CodeRequestUnsupported:      {StatusResponder, StatusRequestUnsupported, "request not supported", http.StatusBadRequest, false},
+	CodeUnknownPrincipal:        {StatusRequester, StatusUnknownPrincipal, "unknown principal", http.StatusBadRequest, false},
+	CodeInvalidAttribute:        {StatusRequester, StatusInvalidAttrNameOrValue, "invalid attribute name or value", http.StatusBadRequest, false},
+	CodeUnknownSP:               {StatusRequester, "", "the service provider is not known", http.StatusBadRequest, true},
+	CodeACSNotInMetadata:        {StatusRequester, "", "the response location is not registered for the service provider", http.StatusBadRequest, true},
+	CodeNoDiscovery:             {StatusResponder, "", "the discovery service cannot receive a token", http.StatusInternalServerError, false},
+	CodeBootstrapUnencrypted:    {StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
+	CodeNoSession:               {StatusResponder, "", "no session", http.StatusForbidden, false},
+	CodeSessionExpired:          {StatusResponder, "", "the session has expired", http.StatusForbidden, false},
+}
+
+func table(c Code) entry {
+	if e, ok := entries[c]; ok {
+		return e
+	}
+	return entries[CodeInternal]
+}
+
+// StatusFor maps any error to its Status through the table; an error the
+// engine did not type is CodeInternal, with nothing of it made public.
+func StatusFor(err error) Status {
+	code := CodeInternal
+	var e *Error
+	if errors.As(err, &e) {
+		code = e.Code
+	}
+	t := table(code)
+	return Status{Top: t.top, Second: t.second, Message: t.public, HTTPStatus: t.http, SendNothing: t.nothing}
+}
+
+// CodeOf returns the engine code of err, CodeInternal when it has none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}

@@ -1,0 +1,36 @@
+package idp
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+)
+
+// randomBytes reads n bytes from the configured randomness.
+func (p *IdP) randomBytes(n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(p.rand(), b); err != nil {
+		return nil, Wrap(CodeInternal, err, "randomness")
+	}
+	return b, nil
+}
+
+// newID returns an xs:ID for a SAML element: "_" and 128 random bits in
+// hex (SAML Core §1.3.4: unique, and not guessable).
+func (p *IdP) newID() (string, error) {
+	b, err := p.randomBytes(16)
+	if err != nil {
+		return "", err
+	}
+	return "_" + hex.EncodeToString(b), nil
+}
+
+// newOpaque returns n random bytes as unpadded base64url: a value that
+// says nothing about whom or what it identifies.
+func (p *IdP) newOpaque(n int) (string, error) {
+	b, err := p.randomBytes(n)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

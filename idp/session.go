@@ -1,0 +1,150 @@
+package idp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/store"
+)
+
+// cookieBytes is the randomness of a session cookie: 256 bits.
+const cookieBytes = 32
+
+// maxCookieLen bounds the cookie text hashed on lookup.
+const maxCookieLen = 128
+
+// Session is an IdP session (SAML Profiles §4.4: the state single logout
+// needs) with the cookie that names it in the browser. The store keeps
+// only the SHA-256 of the cookie as the session ID, so a copy of the
+// database cannot be replayed as cookies.
+type Session struct {
+	store.Session
+	// Cookie is the secret cookie value; it is set only by StartSession.
+	Cookie string
+}
+
+// sessionID is the stored ID of the session a cookie names.
+func sessionID(cookie string) string {
+	h := sha256.Sum256([]byte(cookie))
+	return hex.EncodeToString(h[:])
+}
+
+// StartSession opens a session for a at now, lasting SessionLifetime, and
+// returns it with its fresh random cookie.
+func (p *IdP) StartSession(ctx context.Context, a Authn, now time.Time) (*Session, error) {
+	raw, err := p.randomBytes(cookieBytes)
+	if err != nil {
+		return nil, err
+	}
+	cookie := base64.RawURLEncoding.EncodeToString(raw)
+	s := store.Session{ID: sessionID(cookie), PrincipalID: a.PrincipalID, AuthnInstant: a.Instant,
+		AuthnContext: a.ClassRef, Created: now, Expires: now.Add(p.cfg.SessionLifetime)}
+	err = p.cfg.Sessions.CreateSession(ctx, s)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Wrap(CodeUnknownPrincipal, err, "principal "+a.PrincipalID)
+	}
+	if err != nil {
+		return nil, storeError(err, "create session")
+	}
+	return &Session{Session: s, Cookie: cookie}, nil
+}
+
+// SessionByCookie returns the live session a cookie names:
+// ErrNoSession for an unknown (or malformed) cookie, ErrSessionExpired
+// when it ended at or before now.
+func (p *IdP) SessionByCookie(ctx context.Context, cookie string, now time.Time) (*Session, error) {
+	if cookie == "" || len(cookie) > maxCookieLen {
+		return nil, Errorf(CodeNoSession, "cookie of %d bytes", len(cookie))
+	}
+	s, err := p.cfg.Sessions.Session(ctx, sessionID(cookie))
+	if err != nil {
+		return nil, storeError(err, "session")
+	}
+	if !now.Before(s.Expires) {
+		return nil, Errorf(CodeSessionExpired, "session of %q ended at %s", s.PrincipalID, s.Expires.Format(time.RFC3339))
+	}
+	return &Session{Session: s}, nil
+}
+
+// Authn returns the authentication the session remembers, for an SSO
+// served from the session without a new login.
+func (s *Session) Authn() Authn {
+	return Authn{PrincipalID: s.PrincipalID, ClassRef: s.AuthnContext, Instant: s.AuthnInstant}
+}
+
+// Join records that sp received an assertion with nameID in the session
+// and returns the SessionIndex to put in its AuthnStatement. An SP that
+// joined before keeps its SessionIndex; its NameID is updated to the one
+// sent last, which is what a LogoutRequest to it must carry (a transient
+// NameID changes with every assertion).
+func (p *IdP) Join(ctx context.Context, sessionID, sp string, nameID *saml.NameID, now time.Time) (string, error) {
+	index, err := p.newID()
+	if err != nil {
+		return "", err
+	}
+	var got string
+	_, err = p.cfg.Sessions.UpdateSession(ctx, sessionID, func(s store.Session) (store.Session, error) {
+		if !now.Before(s.Expires) {
+			return s, Errorf(CodeSessionExpired, "session ended at %s", s.Expires.Format(time.RFC3339))
+		}
+		s.Participants, got = joined(s.Participants, store.Participant{ProviderID: sp, SessionIndex: index,
+			NameID: nameID.Value, NameIDFormat: nameID.Format, Joined: now})
+		return s, nil
+	})
+	if err != nil {
+		return "", storeError(err, "join session")
+	}
+	return got, nil
+}
+
+// joined returns ps with np added, or with the existing participant of the
+// same provider updated, and the SessionIndex that provider has.
+func joined(ps []store.Participant, np store.Participant) ([]store.Participant, string) {
+	out := append([]store.Participant(nil), ps...)
+	for i := range out {
+		if out[i].ProviderID == np.ProviderID {
+			out[i].NameID, out[i].NameIDFormat, out[i].Joined = np.NameID, np.NameIDFormat, np.Joined
+			return out, out[i].SessionIndex
+		}
+	}
+	return append(out, np), np.SessionIndex
+}
+
+// SessionByIndex returns the session sp knows by sessionIndex, as a
+// LogoutRequest names it.
+func (p *IdP) SessionByIndex(ctx context.Context, sp, sessionIndex string) (*Session, error) {
+	s, err := p.cfg.Sessions.SessionByIndex(ctx, sp, sessionIndex)
+	if err != nil {
+		return nil, storeError(err, "session by index")
+	}
+	return &Session{Session: s}, nil
+}
+
+// EndSession removes the session and returns it as it was, with the
+// participants single logout must now reach. Of two concurrent calls one
+// gets the session and the other ErrNoSession.
+func (p *IdP) EndSession(ctx context.Context, sessionID string) (*Session, error) {
+	s, err := p.cfg.Sessions.DeleteSession(ctx, sessionID)
+	if err != nil {
+		return nil, storeError(err, "end session")
+	}
+	return &Session{Session: s}, nil
+}
+
+// storeError keeps an engine error from a closure, reads ErrNotFound as
+// ErrNoSession and anything else as internal.
+func storeError(err error, what string) error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return err
+	case errors.Is(err, store.ErrNotFound):
+		return Wrap(CodeNoSession, err, what)
+	}
+	return Wrap(CodeInternal, err, what)
+}
