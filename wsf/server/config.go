@@ -18,6 +18,13 @@ type Validator interface {
 	Validate(doc []byte) error
 }
 
+// parsedValidator is a Validator that can skip reading again bytes the
+// pipeline's first step has already accepted through xmlsec.Parse
+// (xsd.Schema.ValidateParsed).
+type parsedValidator interface {
+	ValidateParsed(doc []byte) error
+}
+
 // Config configures a Receiver. Time, randomness and keys are fields: nil
 // Now means time.Now, nil Rand crypto/rand.
 type Config struct {

@@ -196,6 +196,9 @@ func (r *Receiver) checkSchema(_ context.Context, x *exchange) error {
 	if x.sender.Profile.LenientSchema {
 		return nil
 	}
+	if v, ok := r.cfg.Schema.(parsedValidator); ok { // parse accepted the body
+		return v.ValidateParsed(x.req.Body)
+	}
 	return r.cfg.Schema.Validate(x.req.Body)
 }
 

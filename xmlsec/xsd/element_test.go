@@ -75,3 +75,20 @@ func TestSerialize(t *testing.T) {
 		t.Fatalf("a root inherits nothing, got %v", inherited(doc.Root()))
 	}
 }
+
+// TestValidateParsed checks that skipping the second xmlsec.Parse changes
+// no verdict on bytes Parse accepted: the signed Response passes, and the
+// one with its Signature moved fails with the same libxml2 message.
+func TestValidateParsed(t *testing.T) {
+	s := mustDefault(t)
+	doc := signedResponse(t)
+	if err := s.ValidateParsed(doc); err != nil {
+		t.Fatalf("ok/signed-response: %v", err)
+	}
+	bad := moveSignatureAfterSubject(t, doc)
+	want := messages(t, s.Validate(bad))
+	got := messages(t, s.ValidateParsed(bad))
+	if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("fail/signature-after-subject: ValidateParsed %q, Validate %q", got, want)
+	}
+}

@@ -15,6 +15,9 @@ func New(Config) (*Schema, error) { return nil, ErrNoCgo }
 // Validate fails with ErrNoCgo.
 func (s *Schema) Validate([]byte) error { return ErrNoCgo }
 
+// ValidateParsed fails with ErrNoCgo.
+func (s *Schema) ValidateParsed([]byte) error { return ErrNoCgo }
+
 // validateChecked fails with ErrNoCgo.
 func (s *Schema) validateChecked([]byte) error { return ErrNoCgo }
 
