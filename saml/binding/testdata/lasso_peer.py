@@ -1,0 +1,71 @@
+"""Lasso (python3-lasso) as the independent SAML peer of binding's interop
+tests. Usage: lasso_peer.py COMMAND DIR [ARG]; DIR holds sp.xml, idp.xml and
+the PEM keys and certificates the Go test wrote. Results go to stdout as
+JSON; any failure exits non-zero with Lasso's error on stderr."""
+
+import json
+import os
+import sys
+
+import lasso
+
+
+def server(d, me, other, role):
+    s = lasso.Server(os.path.join(d, me + ".xml"), os.path.join(d, me + ".key"),
+                     None, os.path.join(d, me + ".crt"))
+    s.signatureMethod = lasso.SIGNATURE_METHOD_RSA_SHA256
+    s.addProvider(role, os.path.join(d, other + ".xml"), None, None)
+    return s
+
+
+def idp_entity(d):
+    with open(os.path.join(d, "idp.entity")) as f:
+        return f.read().strip()
+
+
+def sp_authn_request(d, method):
+    login = lasso.Login(server(d, "sp", "idp", lasso.PROVIDER_ROLE_IDP))
+    login.initAuthnRequest(idp_entity(d), method)
+    req = login.request
+    req.nameIdPolicy.format = lasso.SAML2_NAME_IDENTIFIER_FORMAT_PERSISTENT
+    req.nameIdPolicy.allowCreate = True
+    req.protocolBinding = lasso.SAML2_METADATA_BINDING_POST
+    login.msgRelayState = "lasso-rs"
+    login.buildAuthnRequestMsg()
+    return {"url": login.msgUrl, "body": login.msgBody or "", "relayState": login.msgRelayState or "",
+            "id": login.request.iD}
+
+
+def idp_verify_redirect(d, query):
+    login = lasso.Login(server(d, "idp", "sp", lasso.PROVIDER_ROLE_SP))
+    login.setSignatureVerifyHint(lasso.PROFILE_SIGNATURE_VERIFY_HINT_FORCE)
+    login.processAuthnRequestMsg(query)
+    return {"id": login.request.iD, "issuer": login.remoteProviderId,
+            "relayState": login.msgRelayState or ""}
+
+
+def sp_accept_response(d, body):
+    login = lasso.Login(server(d, "sp", "idp", lasso.PROVIDER_ROLE_IDP))
+    login.setSignatureVerifyHint(lasso.PROFILE_SIGNATURE_VERIFY_HINT_FORCE)
+    login.processAuthnResponseMsg(body)
+    login.acceptSso()
+    return {"nameID": login.nameIdentifier.content, "issuer": login.remoteProviderId}
+
+
+def main():
+    cmd, d = sys.argv[1], sys.argv[2]
+    if cmd == "sp-redirect":
+        out = sp_authn_request(d, lasso.HTTP_METHOD_REDIRECT)
+    elif cmd == "sp-post":
+        out = sp_authn_request(d, lasso.HTTP_METHOD_POST)
+    elif cmd == "idp-verify-redirect":
+        out = idp_verify_redirect(d, sys.stdin.read().strip())
+    elif cmd == "sp-accept-response":
+        out = sp_accept_response(d, sys.stdin.read().strip())
+    else:
+        raise SystemExit("unknown command " + cmd)
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
