@@ -37,14 +37,24 @@ func (e *Envelope) Element() *etree.Element {
 	if len(e.Header) > 0 {
 		h := env.CreateElement("S:Header")
 		for _, b := range e.Header {
-			h.AddChild(xmlsec.DetachCopy(b))
+			h.AddChild(copyInEnvelope(b))
 		}
 	}
 	body := env.CreateElement("S:Body")
 	if e.Body != nil {
-		body.AddChild(xmlsec.DetachCopy(e.Body))
+		body.AddChild(copyInEnvelope(e.Body))
 	}
 	return env
+}
+
+// copyInEnvelope copies el standalone, dropping its declaration of the S
+// prefix when it binds the envelope namespace, which the envelope declares.
+func copyInEnvelope(el *etree.Element) *etree.Element {
+	c := xmlsec.DetachCopy(el)
+	if a := c.SelectAttr("xmlns:S"); a != nil && a.Value == NSSOAP {
+		c.RemoveAttr("xmlns:S")
+	}
+	return c
 }
 
 // SOAPDecoder reads SOAP 1.1 envelopes of the SAML SOAP and PAOS bindings.
