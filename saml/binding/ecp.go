@@ -128,16 +128,26 @@ func (h *ECPHeaders) Elements() []*etree.Element {
 	return out
 }
 
+// ECPQuirks relax ReadECPHeaders for one peer's known deviations; the zero
+// value is strict.
+type ECPQuirks struct {
+	// UnqualifiedActor accepts the next actor in an attribute "actor"
+	// without the SOAP namespace, as Lasso 2.8 writes it on paos:Request,
+	// ecp:Request and ecp:RelayState (the ECP schema wants S:actor).
+	UnqualifiedActor bool
+}
+
 // ReadECPHeaders reads the PAOS and ECP blocks of env, refusing one that
-// occurs twice, lacks mustUnderstand="1" or the next actor, or misses a
-// required part. Other blocks are left to the caller.
-func ReadECPHeaders(env *Envelope) (*ECPHeaders, error) {
+// occurs twice, lacks mustUnderstand="1" or the next actor (SAML Profiles
+// §4.2.4.2: both are required), or misses a required part. Other blocks are
+// left to the caller.
+func ReadECPHeaders(env *Envelope, q ECPQuirks) (*ECPHeaders, error) {
 	h := &ECPHeaders{}
 	for _, b := range env.Header {
 		if b.NamespaceURI() != NSPAOS && b.NamespaceURI() != NSECP {
 			continue
 		}
-		if err := checkBlockAttrs(b); err != nil {
+		if err := checkBlockAttrs(b, q); err != nil {
 			return nil, err
 		}
 		if err := h.read(b); err != nil {
@@ -147,12 +157,15 @@ func ReadECPHeaders(env *Envelope) (*ECPHeaders, error) {
 	return h, nil
 }
 
-func checkBlockAttrs(b *etree.Element) error {
+func checkBlockAttrs(b *etree.Element, q ECPQuirks) error {
 	must, err := mustUnderstand(b)
 	if err != nil {
 		return err
 	}
-	a, _ := wire.AttrNS(b, NSSOAP, "actor")
+	a, ok := wire.AttrNS(b, NSSOAP, "actor")
+	if !ok && q.UnqualifiedActor {
+		a, _ = wire.Attr(b, "actor")
+	}
 	if !must || a != ActorNext {
 		return errorf(KindSOAP, "%s needs S:mustUnderstand=\"1\" and the next actor", wire.Name(b))
 	}

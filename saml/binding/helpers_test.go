@@ -26,6 +26,7 @@ const (
 	idpEntity = "https://127.0.0.1:9443/idp"
 	acsURL    = "https://127.0.0.1:8443/sp/acs"
 	ssoURL    = "https://127.0.0.1:9443/idp/sso"
+	ecpACSURL = "https://127.0.0.1:8443/sp/ecp-acs"
 )
 
 func authnRequest() *samlp.AuthnRequest {

@@ -92,6 +92,7 @@ func spMetadata(cert *x509.Certificate) string {
 	return mdOpen + spEntity + `"><md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
 		keyDescriptor(cert) +
 		`<md:AssertionConsumerService Binding="` + samlp.BindingHTTPPOST + `" Location="` + acsURL + `" index="0" isDefault="true"/>` +
+		`<md:AssertionConsumerService Binding="` + samlp.BindingPAOS + `" Location="` + ecpACSURL + `" index="1"/>` +
 		`</md:SPSSODescriptor></md:EntityDescriptor>`
 }
 
@@ -100,6 +101,7 @@ func idpMetadata(cert *x509.Certificate) string {
 		keyDescriptor(cert) +
 		`<md:SingleSignOnService Binding="` + samlp.BindingHTTPRedirect + `" Location="` + ssoURL + `"/>` +
 		`<md:SingleSignOnService Binding="` + samlp.BindingHTTPPOST + `" Location="` + ssoURL + `"/>` +
+		`<md:SingleSignOnService Binding="` + samlp.BindingSOAP + `" Location="` + ssoURL + `/soap"/>` +
 		`</md:IDPSSODescriptor></md:EntityDescriptor>`
 }
 
@@ -257,4 +259,83 @@ func formValue(t *testing.T, page, name string) string {
 	}
 	t.Fatalf("no input %s in %s", name, page)
 	return ""
+}
+
+// TestLassoPAOSRequest: a Lasso SP's PAOS AuthnRequest envelope (signed
+// AuthnRequest, paos:Request, ecp:Request, ecp:RelayState) decodes here;
+// its header blocks need the UnqualifiedActor quirk, without which they are
+// refused; the AuthnRequest's signature verifies with the SP's key.
+func TestLassoPAOSRequest(t *testing.T) {
+	l := newLassoPeer(t)
+	out, err := l.run(t, "sp-paos", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := (&SOAPDecoder{}).Decode(strings.NewReader(out["envelope"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadECPHeaders(env, ECPQuirks{}); !errors.Is(err, ErrSOAP) {
+		t.Fatalf("fail/strict: got %v", err)
+	}
+	h, err := ReadECPHeaders(env, ECPQuirks{UnqualifiedActor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.PAOSRequest == nil || h.PAOSRequest.ResponseConsumerURL != ecpACSURL || h.PAOSRequest.Service != ServiceECP ||
+		h.Request == nil || h.Request.Issuer.Value != spEntity || h.RelayState == nil || *h.RelayState != "lasso-ecp-rs" {
+		t.Fatalf("headers %+v", h)
+	}
+	r, _, err := samlp.VerifyAuthnRequest(env.Body, &dsig.Verifier{Trust: trustOf(l.sp.Cert)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != out["id"] || r.ProtocolBinding != samlp.BindingPAOS || r.AssertionConsumerServiceURL != ecpACSURL {
+		t.Fatalf("request %+v", r)
+	}
+}
+
+// TestLassoResponse: a Lasso IdP answers our signed Redirect AuthnRequest;
+// its HTTP-POST Response decodes, verifies with the IdP's key and carries a
+// signed assertion that saml.VerifyAssertion accepts.
+func TestLassoResponse(t *testing.T) {
+	l := newLassoPeer(t)
+	q, err := EncodeRedirect(authnRequest().Element(), "rs", &RedirectSigner{Key: l.sp.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := l.run(t, "idp-response", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{ParamResponse: {out["body"]}, ParamRelayState: {out["relayState"]}}
+	m, err := (&POSTDecoder{}).Decode(strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RelayState != "rs" {
+		t.Fatalf("RelayState %q", m.RelayState)
+	}
+	u, err := samlp.PeekResponse(m.Element)
+	if err != nil || u.Issuer.Value != idpEntity || len(u.Assertions) != 1 {
+		t.Fatalf("peek: %v %+v", err, u)
+	}
+	v := &dsig.Verifier{Trust: trustOf(l.idp.Cert)}
+	resp, _, err := samlp.VerifyResponse(m.Element, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.InResponseTo != authnRequest().ID || !resp.Status.Success() || resp.Destination != acsURL {
+		t.Fatalf("response %+v", resp)
+	}
+	a, _, err := saml.VerifyAssertion(u.Assertions[0], v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Issuer.Value != idpEntity || a.Subject == nil || a.Subject.NameID == nil {
+		t.Fatalf("assertion %+v", a)
+	}
+	if _, _, err := samlp.VerifyResponse(m.Element, &dsig.Verifier{Trust: trustOf(l.sp.Cert)}); !errors.Is(err, xmlsec.ErrUntrustedKey) {
+		t.Fatalf("fail/untrusted-key: %v", err)
+	}
 }

@@ -154,16 +154,20 @@ func (d *SOAPDecoder) headerBlocks(h *etree.Element) ([]*etree.Element, error) {
 	return blocks, nil
 }
 
-// mustUnderstand reads S:mustUnderstand, "0" or "1" in SOAP 1.1 §4.2.3.
+// mustUnderstand reads S:mustUnderstand: "0" or "1" in SOAP 1.1 §4.2.3 and
+// its schema. "true" and "false", the other xs:boolean spellings, are read
+// too: Lasso 2.8 writes mustUnderstand="true" on its PAOS and ECP blocks,
+// and reading it as "1" can only make this node stricter.
 func mustUnderstand(b *etree.Element) (bool, error) {
 	v, ok := wire.AttrNS(b, NSSOAP, "mustUnderstand")
-	switch {
-	case !ok || v == "0":
+	if !ok {
 		return false, nil
-	case v == "1":
-		return true, nil
 	}
-	return false, errorf(KindSOAP, "mustUnderstand %q on %s", v, wire.Name(b))
+	must, err := wire.ParseBool(v)
+	if err != nil {
+		return false, errorf(KindSOAP, "mustUnderstand %q on %s", v, wire.Name(b))
+	}
+	return must, nil
 }
 
 // forThisNode reports whether a block targets the ultimate receiver or the

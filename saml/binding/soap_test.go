@@ -37,7 +37,7 @@ func TestSOAPECPGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh, err := ReadECPHeaders(got)
+	gh, err := ReadECPHeaders(got, ECPQuirks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSOAPECPGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rh, err := ReadECPHeaders(rgot)
+	rh, err := ReadECPHeaders(rgot, ECPQuirks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestSOAPDigestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := ReadECPHeaders(env)
+	h, err := ReadECPHeaders(env, ECPQuirks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +125,7 @@ func TestSOAPFailures(t *testing.T) {
 		{"fail/trailer", envOpen + body + `<x:T xmlns:x="urn:x"/></S:Envelope>`, "", ErrSOAP},
 		{"fail/not-envelope", `<a/>`, "", ErrSOAP},
 		{"fail/bad-mustunderstand", envOpen + `<S:Header><x:Y xmlns:x="urn:x" S:mustUnderstand="yes"/></S:Header>` + body + `</S:Envelope>`, "", ErrSOAP},
+		{"fail/unknown-mustunderstand-true", envOpen + `<S:Header><x:Y xmlns:x="urn:x" S:mustUnderstand="true"/></S:Header>` + body + `</S:Envelope>`, FaultMustUnderstand, nil},
 		{"fail/unqualified-header", envOpen + `<S:Header><Y/></S:Header>` + body + `</S:Envelope>`, "", ErrSOAP},
 		{"fail/doctype", `<!DOCTYPE S:Envelope [<!ENTITY x "y">]>` + envOpen + body + `</S:Envelope>`, "", xmlsec.ErrDoctype},
 		{"fail/oversized", envOpen + strings.Repeat(" ", DefaultMaxBody) + body + `</S:Envelope>`, "", xmlsec.ErrTooLarge},
@@ -169,6 +170,7 @@ func TestECPHeaderFailures(t *testing.T) {
 	}{
 		{"fail/no-mustunderstand", ecp(`S:actor="`+ActorNext+`"`, issuer), ErrSOAP},
 		{"fail/wrong-actor", ecp(`S:mustUnderstand="1" S:actor="urn:x"`, issuer), ErrSOAP},
+		{"fail/unqualified-actor-without-quirk", ecp(`S:mustUnderstand="1" actor="`+ActorNext+`"`, issuer), ErrSOAP},
 		{"fail/duplicate-request", ecp(must, issuer) + ecp(must, issuer), ErrSOAP},
 		{"fail/no-issuer", ecp(must, ""), xmlsec.ErrMalformed},
 		{"fail/bad-ispassive", ecp(must+` IsPassive="maybe"`, issuer), xmlsec.ErrMalformed},
@@ -181,7 +183,7 @@ func TestECPHeaderFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := ReadECPHeaders(env); !errors.Is(err, tc.want) {
+			if _, err := ReadECPHeaders(env, ECPQuirks{}); !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})

@@ -52,6 +52,28 @@ def sp_accept_response(d, body):
     return {"nameID": login.nameIdentifier.content, "issuer": login.remoteProviderId}
 
 
+def sp_paos_request(d):
+    login = lasso.Login(server(d, "sp", "idp", lasso.PROVIDER_ROLE_IDP))
+    login.initAuthnRequest(idp_entity(d), lasso.HTTP_METHOD_PAOS)
+    login.request.protocolBinding = lasso.SAML2_METADATA_BINDING_PAOS
+    login.msgRelayState = "lasso-ecp-rs"
+    login.buildAuthnRequestMsg()
+    return {"envelope": login.msgBody, "id": login.request.iD}
+
+
+def idp_response(d, query):
+    """A Lasso IdP answers our signed Redirect AuthnRequest with a signed
+    Response (assertion signed too) for the HTTP-POST binding."""
+    login = lasso.Login(server(d, "idp", "sp", lasso.PROVIDER_ROLE_SP))
+    login.setSignatureVerifyHint(lasso.PROFILE_SIGNATURE_VERIFY_HINT_FORCE)
+    login.processAuthnRequestMsg(query)
+    login.validateRequestMsg(True, True)
+    login.buildAssertion(lasso.SAML2_AUTHN_CONTEXT_SMARTCARD_PKI, "2024-05-02T10:00:00Z", None,
+                         "2024-05-02T10:00:00Z", "2099-01-01T00:00:00Z")
+    login.buildAuthnResponseMsg()
+    return {"url": login.msgUrl, "body": login.msgBody, "relayState": login.msgRelayState or ""}
+
+
 def main():
     cmd, d = sys.argv[1], sys.argv[2]
     if cmd == "sp-redirect":
@@ -60,6 +82,10 @@ def main():
         out = sp_authn_request(d, lasso.HTTP_METHOD_POST)
     elif cmd == "idp-verify-redirect":
         out = idp_verify_redirect(d, sys.stdin.read().strip())
+    elif cmd == "sp-paos":
+        out = sp_paos_request(d)
+    elif cmd == "idp-response":
+        out = idp_response(d, sys.stdin.read().strip())
     elif cmd == "sp-accept-response":
         out = sp_accept_response(d, sys.stdin.read().strip())
     else:
