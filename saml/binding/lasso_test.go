@@ -339,3 +339,56 @@ func TestLassoResponse(t *testing.T) {
 		t.Fatalf("fail/untrusted-key: %v", err)
 	}
 }
+
+// TestLassoECPRelaysOurMessages: a Lasso ECP takes our SP's PAOS request
+// envelope and our IdP's ECP response envelope, and delivers the Response
+// with our RelayState to the PAOS consumer; the envelopes it makes decode
+// here. With an ecp:Response ACS that differs from the paos:Request
+// responseConsumerURL, Lasso refuses, as SAML Profiles §4.2.4.5 wants.
+func TestLassoECPRelaysOurMessages(t *testing.T) {
+	l := newLassoPeer(t)
+	req := authnRequest()
+	req.ProtocolBinding, req.AssertionConsumerServiceURL, req.Destination = samlp.BindingPAOS, ecpACSURL, ""
+	h := ecpRequestHeaders()
+	h.PAOSRequest.ResponseConsumerURL = ecpACSURL
+	paos := serialize(t, (&Envelope{Header: h.Elements(), Body: req.Element()}).Element())
+	respEnv := func(acs string) string {
+		r := &samlp.Response{StatusResponseHeader: samlp.StatusResponseHeader{ID: "_r1", InResponseTo: req.ID, IssueInstant: t0,
+			Issuer: &saml.Issuer{Value: idpEntity}, Status: samlp.NewStatus(samlp.StatusSuccess, "")}}
+		return string(serialize(t, (&Envelope{Header: []*etree.Element{(&ECPResponse{AssertionConsumerServiceURL: acs}).Element()}, Body: r.Element()}).Element()))
+	}
+	out, err := l.run(t, "ecp-relay", string(paos)+"\f"+respEnv(ecpACSURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["acs"] != ecpACSURL {
+		t.Fatalf("Lasso delivers to %q", out["acs"])
+	}
+	toIdP, err := (&SOAPDecoder{}).Decode(strings.NewReader(out["toIdP"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := samlp.DecodeAuthnRequest(toIdP.Body); err != nil || r.ID != req.ID {
+		t.Fatalf("forwarded request: %v", err)
+	}
+	toSP, err := (&SOAPDecoder{}).Decode(strings.NewReader(out["toSP"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := ReadECPHeaders(toSP, ECPQuirks{UnqualifiedActor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sh.RelayState == nil || *sh.RelayState != *h.RelayState {
+		t.Fatalf("RelayState %v", sh.RelayState)
+	}
+	if r, err := samlp.DecodeResponse(toSP.Body); err != nil || r.InResponseTo != req.ID {
+		t.Fatalf("delivered response: %v", err)
+	}
+	t.Run("fail/acs-mismatch", func(t *testing.T) {
+		_, err := l.run(t, "ecp-relay", string(paos)+"\f"+respEnv("https://127.0.0.1:1/evil"))
+		if err == nil || !strings.Contains(err.Error(), "EcpAssertionConsumerUrlMismatchError") {
+			t.Fatalf("Lasso relayed a response for another ACS, or failed otherwise: %v", err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -112,7 +113,7 @@ func TestRedirectFailures(t *testing.T) {
 	goodSig := signRaw(t, p.RSA.Key, xmlsec.RSASHA256, good)
 	sha1 := "SAMLRequest=" + req + "&SigAlg=" + url.QueryEscape(xmlsec.RSASHA1)
 	reordered := "RelayState=rs&SAMLRequest=" + req + "&SigAlg=" + alg
-	bomb := bytes.Repeat([]byte{' '}, 64<<20)
+	bomb := bytes.Repeat([]byte{' '}, 16<<20) // about 16 KiB deflated: under the query cap, so the inflate cap must stop it
 	var bombZ bytes.Buffer
 	w, _ := flate.NewWriter(&bombZ, flate.BestCompression)
 	w.Write(bomb)
@@ -176,6 +177,20 @@ func TestRedirectFailures(t *testing.T) {
 			}
 		})
 	}
+	t.Run("fail/deflate-bomb-bounded-memory", func(t *testing.T) {
+		q := "SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(bombZ.Bytes()))
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := (&RedirectDecoder{}).Decode(q)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, xmlsec.ErrTooLarge) || !strings.Contains(err.Error(), "inflated") {
+			t.Fatalf("got %v, want the inflate cap", err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+			t.Fatalf("decoding a %d MiB bomb allocated %d bytes", len(bomb)>>20, alloc)
+		}
+	})
 	t.Run("fail/untrusted-key", func(t *testing.T) {
 		q, err := EncodeRedirect(authnRequest().Element(), "", &RedirectSigner{Key: p.ForeignRSA.Key})
 		if err != nil {

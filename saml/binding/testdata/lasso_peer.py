@@ -74,6 +74,21 @@ def idp_response(d, query):
     return {"url": login.msgUrl, "body": login.msgBody, "relayState": login.msgRelayState or ""}
 
 
+def ecp_relay(d, envelopes):
+    """A Lasso ECP takes the SP's PAOS request envelope, then the IdP's
+    SOAP response envelope (the two separated by a form feed), and returns
+    the request it forwards to the IdP and the PAOS response for the SP."""
+    paos, idp_resp = envelopes.split("\f")
+    srv = lasso.Server()
+    srv.addProvider(lasso.PROVIDER_ROLE_IDP, os.path.join(d, "idp.xml"), None, None)
+    ecp = lasso.Ecp(srv)
+    ecp.processAuthnRequestMsg(paos)
+    to_idp = ecp.msgBody
+    ecp.processResponseMsg(idp_resp)
+    return {"toIdP": to_idp, "toSP": ecp.msgBody, "acs": ecp.msgUrl or "",
+            "relayState": ecp.msgRelayState or ""}
+
+
 def main():
     cmd, d = sys.argv[1], sys.argv[2]
     if cmd == "sp-redirect":
@@ -86,6 +101,8 @@ def main():
         out = sp_paos_request(d)
     elif cmd == "idp-response":
         out = idp_response(d, sys.stdin.read().strip())
+    elif cmd == "ecp-relay":
+        out = ecp_relay(d, sys.stdin.read())
     elif cmd == "sp-accept-response":
         out = sp_accept_response(d, sys.stdin.read().strip())
     else:
