@@ -93,13 +93,17 @@ type commonAttrs struct {
 }
 
 // decodeCommon reads the attributes, Issuer and Extensions of a request or
-// response, refusing a Version other than 2.0 (SAML Core §3.2.1) and children
-// after Issuer that are out of place.
+// response, refusing a Version other than 2.0 (SAML Core §3.2.1).
 func decodeCommon(el *etree.Element) (commonAttrs, error) {
-	var c commonAttrs
 	if v, _ := wire.Attr(el, "Version"); v != saml.Version {
-		return c, versionError(v)
+		return commonAttrs{}, versionError(v)
 	}
+	return decodeCommonAnyVersion(el)
+}
+
+// decodeCommonAnyVersion is decodeCommon without the Version check, for Peek.
+func decodeCommonAnyVersion(el *etree.Element) (commonAttrs, error) {
+	var c commonAttrs
 	var err error
 	if c.id, err = wire.RequiredAttr(el, "ID"); err != nil {
 		return c, err
@@ -177,4 +181,23 @@ func (h *StatusResponseHeader) decode(el *etree.Element) error {
 	}
 	h.Status, err = decodeStatus(st)
 	return err
+}
+
+// CheckIssuer enforces the Issuer rule of the SSO, ECP, logout and name
+// identifier management profiles (SAML Profiles §4.1.4.1, §4.4.4.1,
+// §4.5.4.1): an Issuer is present and its Format is omitted or entity.
+func (h *RequestHeader) CheckIssuer() error { return checkIssuer(h.Issuer) }
+
+// CheckIssuer is RequestHeader.CheckIssuer for responses (SAML Profiles
+// §4.1.4.2).
+func (h *StatusResponseHeader) CheckIssuer() error { return checkIssuer(h.Issuer) }
+
+func checkIssuer(is *saml.Issuer) error {
+	switch {
+	case is == nil:
+		return Errorf(KindIssuer, "saml:Issuer is missing")
+	case is.Format != "" && is.Format != saml.NameIDEntity:
+		return Errorf(KindIssuer, "saml:Issuer Format %q", is.Format)
+	}
+	return nil
 }

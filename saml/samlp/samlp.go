@@ -41,16 +41,18 @@ const (
 
 // Consent identifiers (SAML Core §8.4).
 const (
-	ConsentUnspecified     = "urn:oasis:names:tc:SAML:2.0:consent:unspecified"
-	ConsentObtained        = "urn:oasis:names:tc:SAML:2.0:consent:obtained"
-	ConsentPrior           = "urn:oasis:names:tc:SAML:2.0:consent:prior"
-	ConsentImplicit        = "urn:oasis:names:tc:SAML:2.0:consent:current-implicit"
-	ConsentExplicit        = "urn:oasis:names:tc:SAML:2.0:consent:current-explicit"
-	ConsentUnavailable     = "urn:oasis:names:tc:SAML:2.0:consent:unavailable"
-	ConsentInapplicable    = "urn:oasis:names:tc:SAML:2.0:consent:inapplicable"
-	NameIDFormatEncrypted  = "urn:oasis:names:tc:SAML:2.0:nameid-format:encrypted"
-	AuthnContextUnspecifed = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+	ConsentUnspecified  = "urn:oasis:names:tc:SAML:2.0:consent:unspecified"
+	ConsentObtained     = "urn:oasis:names:tc:SAML:2.0:consent:obtained"
+	ConsentPrior        = "urn:oasis:names:tc:SAML:2.0:consent:prior"
+	ConsentImplicit     = "urn:oasis:names:tc:SAML:2.0:consent:current-implicit"
+	ConsentExplicit     = "urn:oasis:names:tc:SAML:2.0:consent:current-explicit"
+	ConsentUnavailable  = "urn:oasis:names:tc:SAML:2.0:consent:unavailable"
+	ConsentInapplicable = "urn:oasis:names:tc:SAML:2.0:consent:inapplicable"
 )
+
+// NameIDFormatEncrypted is the NameIDPolicy Format asking for a
+// saml:EncryptedID (SAML Core §8.3.10); it never appears on a NameID.
+const NameIDFormatEncrypted = "urn:oasis:names:tc:SAML:2.0:nameid-format:encrypted"
 
 // Message is a protocol message that renders itself as an element.
 type Message interface {

@@ -275,7 +275,34 @@ func TestPeek(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Name != "Response" || u.Issuer.Value != "https://idp.example.org/saml" || !u.Signed || len(u.Assertions) != 1 || u.Assertions[0].Parent() != el {
+	if u.Name != "Response" || u.Version != "2.0" || u.Issuer.Value != "https://idp.example.org/saml" || !u.Signed || len(u.Assertions) != 1 || u.Assertions[0].Parent() != el {
 		t.Fatalf("peek: %+v", u)
+	}
+}
+
+func TestCheckIssuer(t *testing.T) {
+	r := sampleRequest()
+	if err := r.CheckIssuer(); err != nil {
+		t.Fatalf("ok/entity: %v", err)
+	}
+	r.Issuer.Format = saml.NameIDPersistent
+	if err := r.CheckIssuer(); !errors.Is(err, ErrIssuer) {
+		t.Fatalf("fail/format: %v", err)
+	}
+	r.Issuer = nil
+	if err := r.CheckIssuer(); !errors.Is(err, ErrIssuer) {
+		t.Fatalf("fail/missing: %v", err)
+	}
+}
+
+func TestPeekOtherVersion(t *testing.T) {
+	el := sampleRequest().Element()
+	el.CreateAttr("Version", "1.1")
+	u, err := Peek(el)
+	if err != nil || u.Version != "1.1" || u.ID != sampleRequest().ID {
+		t.Fatalf("peek: %v %+v", err, u)
+	}
+	if _, err := DecodeAuthnRequest(el); !errors.Is(err, saml.ErrVersion) {
+		t.Fatalf("decode: %v", err)
 	}
 }

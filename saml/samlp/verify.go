@@ -15,6 +15,7 @@ import (
 type Unverified struct {
 	Element      *etree.Element
 	Name         string // local name: "AuthnRequest", "Response", ...
+	Version      string // as sent: a responder answers anything but "2.0" with VersionMismatch
 	ID           string
 	InResponseTo string
 	Destination  string
@@ -22,17 +23,20 @@ type Unverified struct {
 	Signed       bool // a ds:Signature child is present
 }
 
-// Peek reads the unverified header of any samlp message. Version must be 2.0
-// (saml.ErrVersion), so that a receiver can answer VersionMismatch early.
+// Peek reads the unverified header of any samlp message. Any Version is
+// returned, so that a responder can answer one other than 2.0 with a
+// VersionMismatch status in response to the message's ID (SAML Core
+// §3.2.2.2); the decoders refuse it.
 func Peek(el *etree.Element) (*Unverified, error) {
 	if el == nil || el.NamespaceURI() != NS {
 		return nil, xmlsec.Errorf(xmlsec.KindMalformed, "not a SAML protocol message")
 	}
-	c, err := decodeCommon(el)
+	c, err := decodeCommonAnyVersion(el)
 	if err != nil {
 		return nil, err
 	}
 	u := &Unverified{Element: el, Name: el.Tag, ID: c.id, Destination: c.dest, Issuer: c.issuer, Signed: hasSignature(el)}
+	u.Version, _ = wire.Attr(el, "Version")
 	u.InResponseTo, _ = wire.Attr(el, "InResponseTo")
 	return u, nil
 }
@@ -55,6 +59,9 @@ func PeekResponse(el *etree.Element) (*UnverifiedResponse, error) {
 	u, err := Peek(el)
 	if err != nil {
 		return nil, err
+	}
+	if u.Version != saml.Version {
+		return nil, versionError(u.Version)
 	}
 	var h StatusResponseHeader
 	if err = h.decode(el); err != nil {
