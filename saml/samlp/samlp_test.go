@@ -306,3 +306,16 @@ func TestPeekOtherVersion(t *testing.T) {
 		t.Fatalf("decode: %v", err)
 	}
 }
+
+func reparse(t *testing.T, el *etree.Element) *etree.Element {
+	t.Helper()
+	b, err := xmlsec.Serialize(el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := xmlsec.ParseElement(b, xmlsec.Limits{})
+	if err != nil {
+		t.Fatalf("re-encoded message does not parse: %v\n%s", err, b)
+	}
+	return out
+}
