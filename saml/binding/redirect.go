@@ -20,7 +20,11 @@ type RedirectSigner struct {
 	Key crypto.Signer
 	// SignatureMethod is the SigAlg URI; "" picks rsa-sha256 for RSA,
 	// ecdsa-sha256 for P-256 and ecdsa-sha384 for P-384. ECDSA signatures
-	// are the r||s octets of XML-DSig (RFC 4050), as XML signatures are.
+	// are the r||s octets of XML-DSig (RFC 4050), as in XML signatures:
+	// SAML Bindings §3.4.4.1 computes the Signature "using the signature
+	// algorithm identified by SigAlg", whose URI is XML-DSig's. Lasso 2.8
+	// signs and verifies RSA (and DSA, HMAC) query signatures only, so
+	// ECDSA is tested here against this package alone.
 	SignatureMethod string
 	// Policy limits the algorithms and keys: SHA-1 only with AllowSHA1.
 	Policy xmlsec.Policy
