@@ -135,7 +135,7 @@ func paramFor(el *etree.Element) (string, error) {
 	if el == nil || el.NamespaceURI() != saml.NSProtocol {
 		return "", errorf(KindMessage, "not a SAML protocol message")
 	}
-	if wire.Children(el, saml.NSProtocol, "Status") != nil {
+	if len(wire.Children(el, saml.NSProtocol, "Status")) > 0 {
 		return ParamResponse, nil
 	}
 	return ParamRequest, nil

@@ -64,7 +64,7 @@ func appendIssuerAndExtensions(el *etree.Element, is *saml.Issuer, ext []*etree.
 	}
 	x := el.CreateElement("samlp:Extensions")
 	for _, c := range ext {
-		x.AddChild(c.Copy())
+		x.AddChild(xmlsec.DetachCopy(c))
 	}
 }
 

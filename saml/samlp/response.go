@@ -27,7 +27,7 @@ var responseChildren = []qname{qIssuer, qSignature, qExtensions, {NS, "Status"}}
 func (r *Response) Element() *etree.Element {
 	el := r.StatusResponseHeader.element("Response")
 	for _, a := range r.Assertions {
-		el.AddChild(a.Copy())
+		el.AddChild(xmlsec.DetachCopy(a))
 	}
 	return el
 }

@@ -319,3 +319,24 @@ func reparse(t *testing.T, el *etree.Element) *etree.Element {
 	}
 	return out
 }
+
+// TestResponseKeepsInheritedNamespaces: assertions taken in place from a
+// received Response (their saml prefix declared on the Response only) are
+// re-encoded standalone, still schema-valid.
+func TestResponseKeepsInheritedNamespaces(t *testing.T) {
+	doc := `<samlp:Response xmlns:samlp="` + NS + `" xmlns:saml="` + saml.NS + `" ID="_r" Version="2.0" IssueInstant="2024-05-02T10:05:01Z">` +
+		`<samlp:Status><samlp:StatusCode Value="` + StatusSuccess + `"/></samlp:Status>` +
+		`<saml:Assertion ID="_a" Version="2.0" IssueInstant="2024-05-02T10:05:01Z"><saml:Issuer>https://127.0.0.1/idp</saml:Issuer></saml:Assertion></samlp:Response>`
+	el, err := xmlsec.ParseElement([]byte(doc), xmlsec.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := PeekResponse(el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Response{StatusResponseHeader: StatusResponseHeader{ID: "_r2", IssueInstant: t0, Status: NewStatus(StatusSuccess, "")}, Assertions: u.Assertions}
+	out := etree.NewElement("wrapper")
+	out.AddChild(r.Element())
+	validate(t, out.ChildElements()[0])
+}

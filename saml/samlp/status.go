@@ -86,7 +86,7 @@ func (s *Status) appendTo(parent *etree.Element) {
 	if len(s.Detail) > 0 {
 		d := el.CreateElement("samlp:StatusDetail")
 		for _, c := range s.Detail {
-			d.AddChild(c.Copy())
+			d.AddChild(xmlsec.DetachCopy(c))
 		}
 	}
 }
