@@ -321,12 +321,12 @@ func reparse(t *testing.T, el *etree.Element) *etree.Element {
 }
 
 // TestResponseKeepsInheritedNamespaces: assertions taken in place from a
-// received Response (their saml prefix declared on the Response only) are
+// received Response (their prefix declared on the Response only) are
 // re-encoded standalone, still schema-valid.
 func TestResponseKeepsInheritedNamespaces(t *testing.T) {
-	doc := `<samlp:Response xmlns:samlp="` + NS + `" xmlns:saml="` + saml.NS + `" ID="_r" Version="2.0" IssueInstant="2024-05-02T10:05:01Z">` +
+	doc := `<samlp:Response xmlns:samlp="` + NS + `" xmlns:a="` + saml.NS + `" ID="_r" Version="2.0" IssueInstant="2024-05-02T10:05:01Z">` +
 		`<samlp:Status><samlp:StatusCode Value="` + StatusSuccess + `"/></samlp:Status>` +
-		`<saml:Assertion ID="_a" Version="2.0" IssueInstant="2024-05-02T10:05:01Z"><saml:Issuer>https://127.0.0.1/idp</saml:Issuer></saml:Assertion></samlp:Response>`
+		`<a:Assertion ID="_a" Version="2.0" IssueInstant="2024-05-02T10:05:01Z"><a:Issuer>https://127.0.0.1/idp</a:Issuer></a:Assertion></samlp:Response>`
 	el, err := xmlsec.ParseElement([]byte(doc), xmlsec.Limits{})
 	if err != nil {
 		t.Fatal(err)
