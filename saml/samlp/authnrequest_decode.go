@@ -33,9 +33,23 @@ func checkSequence(el *etree.Element, seq []qname) error {
 
 // checkElements is checkSequence over the given children of el.
 func checkElements(el *etree.Element, children []*etree.Element, seq []qname) error {
+	return checkRepeating(el, children, seq, qname{})
+}
+
+// checkSequenceRepeating is checkSequence where the element rep may occur
+// any number of times.
+func checkSequenceRepeating(el *etree.Element, seq []qname, rep qname) error {
+	return checkRepeating(el, el.ChildElements(), seq, rep)
+}
+
+func checkRepeating(el *etree.Element, children []*etree.Element, seq []qname, rep qname) error {
 	i := 0
 	for _, c := range children {
-		for i < len(seq) && (seq[i].ns != c.NamespaceURI() || seq[i].local != c.Tag) {
+		q := qname{c.NamespaceURI(), c.Tag}
+		if i > 0 && q == rep && seq[i-1] == rep {
+			continue
+		}
+		for i < len(seq) && seq[i] != q {
 			i++
 		}
 		if i == len(seq) {
