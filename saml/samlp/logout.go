@@ -22,11 +22,11 @@ const (
 // end, none meaning all of that principal's.
 type LogoutRequest struct {
 	RequestHeader
-	Signed        bool
-	NotOnOrAfter  time.Time
-	Reason        string
-	NameID        *saml.NameID
-	EncryptedID   *saml.EncryptedID
+	Signed         bool
+	NotOnOrAfter   time.Time
+	Reason         string
+	NameID         *saml.NameID
+	EncryptedID    *saml.EncryptedID
 	SessionIndexes []string
 }
 
