@@ -8,11 +8,12 @@ import (
 )
 
 // FuzzDecode feeds arbitrary bytes to Peek and the decoders that run on
-// every verified copy, seeded with the golden request and response: they
+// every verified copy, seeded with the golden messages: they
 // refuse or decode, never panic, and what they decode encodes and decodes
 // again to the same ID.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"testdata/TestAuthnRequestGolden_request.xml", "testdata/TestResponseGolden_response.xml"} {
+	for _, name := range []string{"testdata/TestAuthnRequestGolden_request.xml", "testdata/TestResponseGolden_response.xml",
+		"testdata/TestLogoutAndManageNameIDGolden_logoutrequest.xml", "testdata/TestLogoutAndManageNameIDGolden_managenameid-newid.xml"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -30,6 +31,18 @@ func FuzzDecode(f *testing.F) {
 			again, err := DecodeAuthnRequest(reparse(t, r.Element()))
 			if err != nil || again.ID != r.ID {
 				t.Fatalf("request round trip: %v", err)
+			}
+		}
+		if r, err := DecodeLogoutRequest(el); err == nil {
+			again, err := DecodeLogoutRequest(reparse(t, r.Element()))
+			if err != nil || again.ID != r.ID || len(again.SessionIndexes) != len(r.SessionIndexes) {
+				t.Fatalf("logout round trip: %v", err)
+			}
+		}
+		if r, err := DecodeManageNameIDRequest(el); err == nil {
+			again, err := DecodeManageNameIDRequest(reparse(t, r.Element()))
+			if err != nil || again.ID != r.ID || again.NewID != r.NewID || again.Terminate != r.Terminate {
+				t.Fatalf("manage name id round trip: %v", err)
 			}
 		}
 		if r, err := DecodeResponse(el); err == nil {
