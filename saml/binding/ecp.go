@@ -1,6 +1,9 @@
 package binding
 
 import (
+	"net/http"
+	"strings"
+
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
@@ -248,4 +251,43 @@ func CheckECPResponse(fromSP *PAOSRequest, fromIdP *ECPResponse) error {
 		return errorf(KindSOAP, "ecp:Response AssertionConsumerServiceURL differs from paos:Request responseConsumerURL")
 	}
 	return nil
+}
+
+// AcceptsPAOS reports whether an HTTP request comes from an ECP (SAML
+// Profiles §4.2.3.1): its Accept header lists application/vnd.paos+xml and
+// its PAOS header names PAOS version urn:liberty:paos:2003-08 and the ECP
+// service. An SP then answers with a PAOS request instead of a redirect.
+func AcceptsPAOS(h http.Header) bool {
+	return acceptsMediaType(h.Values("Accept"), ContentTypePAOS) && paosOffersECP(h.Get("PAOS"))
+}
+
+// acceptsMediaType looks for want among the items of Accept headers split
+// on "," and ";": the ECP profile's own example separates the media types
+// with ";" ("text/html; application/vnd.paos+xml"), and ECP clients send
+// it so.
+func acceptsMediaType(accept []string, want string) bool {
+	for _, line := range accept {
+		for _, item := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ';' }) {
+			if strings.EqualFold(strings.TrimSpace(item), want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// paosOffersECP reads a PAOS header: ver="..." then quoted services and
+// options, separated by ";".
+func paosOffersECP(v string) bool {
+	var ver, ecp bool
+	for item := range strings.SplitSeq(v, ";") {
+		item = strings.TrimSpace(item)
+		switch item {
+		case `ver="` + NSPAOS + `"`:
+			ver = true
+		case `"` + ServiceECP + `"`:
+			ecp = true
+		}
+	}
+	return ver && ecp
 }

@@ -3,6 +3,7 @@ package binding
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -185,6 +186,32 @@ func TestECPHeaderFailures(t *testing.T) {
 			}
 			if _, err := ReadECPHeaders(env, ECPQuirks{}); !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAcceptsPAOS(t *testing.T) {
+	cases := []struct {
+		name, accept, paos string
+		want               bool
+	}{
+		{"ok/ecp", "text/html; application/vnd.paos+xml", PAOSHeader, true},
+		{"ok/list-and-options", "text/html, application/vnd.paos+xml;q=0.9", `ver="urn:liberty:paos:2003-08";"urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp";"urn:oasis:names:tc:SAML:2.0:profiles:SSO:ecp:2.0:WantAuthnRequestsSigned"`, true},
+		{"fail/no-accept", "text/html", PAOSHeader, false},
+		{"fail/no-paos", "application/vnd.paos+xml", "", false},
+		{"fail/other-service", "application/vnd.paos+xml", `ver="urn:liberty:paos:2003-08";"urn:x"`, false},
+		{"fail/other-version", "application/vnd.paos+xml", `ver="urn:liberty:paos:2006-08";"` + ServiceECP + `"`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			h.Set("Accept", tc.accept)
+			if tc.paos != "" {
+				h.Set("PAOS", tc.paos)
+			}
+			if got := AcceptsPAOS(h); got != tc.want {
+				t.Fatalf("got %v", got)
 			}
 		})
 	}
