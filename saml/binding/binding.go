@@ -7,10 +7,12 @@
 // Decoders read untrusted bytes with bounded memory: an oversized query,
 // form body or inflated message is refused with an *xmlsec.Error of kind
 // KindTooLarge before more than the limit is held. Messages are parsed with
-// xmlsec.Parse. A Redirect message is read only through Verify, which checks
-// the query signature; before that, Unverified gives the element for a key
-// lookup (samlp.Peek). A POST or SOAP message carries its XML signature
-// inside and is verified by the caller (samlp.VerifyResponse, ...).
+// xmlsec.Parse. A Redirect message is read through Verify, which checks the
+// query signature, or, when the receiver's policy accepts it unsigned,
+// UnsignedElement; before that, Unverified gives the element for a key
+// lookup only (samlp.Peek). A POST or SOAP message carries its XML
+// signature inside and is verified by the caller (samlp.VerifyResponse,
+// saml.VerifyAssertion, ...).
 //
 // Binding-level failures are *Error with a Kind; XML, size and signature
 // failures are *xmlsec.Error.
