@@ -316,6 +316,9 @@ func (m *RedirectMessage) Verify(trust *xmlsec.TrustSet, pol xmlsec.Policy) (*et
 	if err != nil {
 		return nil, nil, err
 	}
+	if trust == nil {
+		return nil, nil, xmlsec.Errorf(xmlsec.KindUntrustedKey, "no trust set")
+	}
 	key, err := verifyWithAny(trust.Keys(), pol, meth, m.signed, m.signature)
 	if err != nil {
 		return nil, nil, err

@@ -205,6 +205,18 @@ func TestRedirectFailures(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+	t.Run("fail/nil-trust", func(t *testing.T) {
+		m, err := (&RedirectDecoder{}).Decode(good + "&Signature=" + goodSig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := m.Verify(nil, xmlsec.Policy{}); !errors.Is(err, xmlsec.ErrUntrustedKey) {
+			t.Fatalf("got %v", err)
+		}
+		if _, err := m.UnsignedElement(); !errors.Is(err, ErrParameter) {
+			t.Fatalf("UnsignedElement of a signed message: %v", err)
+		}
+	})
 	t.Run("fail/tampered-message", func(t *testing.T) {
 		q, err := EncodeRedirect(authnRequest().Element(), "", &RedirectSigner{Key: p.RSA.Key})
 		if err != nil {
