@@ -24,6 +24,8 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
+// python is the system interpreter, for which Debian installs python3-lasso
+// (another python3 earlier on PATH may lack it).
 const python = "/usr/bin/python3"
 
 // lassoPeer is a federation of one SP and one IdP written for Lasso: their
