@@ -1,0 +1,64 @@
+package samlp
+
+import "fmt"
+
+// Kind classifies why a protocol message breaks a rule of SAML Core §3 that
+// the schema does not express, so that a role maps it to a status code.
+type Kind int
+
+// The kinds of protocol failure.
+const (
+	KindACSChoice Kind = iota + 1 // AssertionConsumerServiceIndex together with URL or ProtocolBinding
+	KindIssuer                    // an Issuer is missing or has a Format other than entity
+	KindStatus                    // a Status is missing or not a valid top-level code
+	KindSubject                   // an AuthnRequest Subject that the profile forbids
+)
+
+var kindText = map[Kind]string{
+	KindACSChoice: "conflicting assertion consumer service selection",
+	KindIssuer:    "bad issuer",
+	KindStatus:    "bad status",
+	KindSubject:   "bad subject",
+}
+
+// String returns the public, stable text of the kind.
+func (k Kind) String() string {
+	if s, ok := kindText[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("samlp.Kind(%d)", int(k))
+}
+
+// Error is the package's typed error. Kind is public; Detail is the private
+// cause, for logs only.
+type Error struct {
+	Kind   Kind
+	Detail string
+}
+
+// Sentinels for errors.Is, one per kind.
+var (
+	ErrACSChoice = &Error{Kind: KindACSChoice}
+	ErrIssuer    = &Error{Kind: KindIssuer}
+	ErrStatus    = &Error{Kind: KindStatus}
+	ErrSubject   = &Error{Kind: KindSubject}
+)
+
+// Errorf returns an *Error of kind k with a formatted detail.
+func Errorf(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Error returns the kind, then the detail when present.
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return "samlp: " + e.Kind.String()
+	}
+	return "samlp: " + e.Kind.String() + ": " + e.Detail
+}
+
+// Is reports whether target is an *Error of the same kind.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind
+}
