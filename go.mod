@@ -7,6 +7,8 @@ require (
 	github.com/lestrrat-go/libxml2 v0.0.0-20260709020957-3f0f7bd60b63
 )
 
+require github.com/gorilla/mux v1.8.1
+
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25

@@ -50,9 +50,10 @@ func TestConfigKeys(t *testing.T) {
 }
 
 // TestErrorTable: every code has an entry; untyped errors stay private;
-// the send-nothing class is only for an unknown SP or ACS.
+// the send-nothing class is only for an unknown SP or ACS, and for what
+// never reached the engine as a request (a used handle, an oversized body).
 func TestErrorTable(t *testing.T) {
-	for c := CodeInternal; c <= CodeSessionExpired; c++ {
+	for c := CodeInternal; c <= CodeInflateBomb; c++ {
 		if _, ok := entries[c]; !ok {
 			t.Errorf("code %d has no table entry", c)
 		}
@@ -62,7 +63,8 @@ func TestErrorTable(t *testing.T) {
 		t.Fatalf("untyped error status %+v", st)
 	}
 	for c, e := range entries {
-		if e.nothing != (c == CodeUnknownSP || c == CodeACSNotInMetadata) {
+		pageOnly := c == CodeUnknownSP || c == CodeACSNotInMetadata || c == CodeUnknownRequest || c == CodeTooLarge || c == CodeInflateBomb
+		if e.nothing != pageOnly {
 			t.Errorf("code %d send-nothing = %v", c, e.nothing)
 		}
 	}

@@ -69,6 +69,12 @@ const (
 	// Sessions.
 	CodeNoSession
 	CodeSessionExpired
+
+	// Web SSO requests (SAML2.md §3.1).
+	CodeInvalidRequest // not a schema-valid, well-formed AuthnRequest
+	CodeUnknownRequest // a pending-request handle that is unknown, used or expired
+	CodeTooLarge       // a body over its limit
+	CodeInflateBomb    // a Redirect message that inflates beyond its limit
 )
 
 // Error is the engine's typed error: the Code is public, Detail and Err are
@@ -107,6 +113,10 @@ var (
 	ErrBootstrapUnencrypted  = &Error{Code: CodeBootstrapUnencrypted}
 	ErrNoSession             = &Error{Code: CodeNoSession}
 	ErrSessionExpired        = &Error{Code: CodeSessionExpired}
+	ErrInvalidRequest        = &Error{Code: CodeInvalidRequest}
+	ErrUnknownRequest        = &Error{Code: CodeUnknownRequest}
+	ErrTooLarge              = &Error{Code: CodeTooLarge}
+	ErrInflateBomb           = &Error{Code: CodeInflateBomb}
 )
 
 // Errorf returns an *Error of code c with a formatted private detail.
@@ -190,6 +200,10 @@ var entries = map[Code]entry{
 	CodeBootstrapUnencrypted:    {StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
 	CodeNoSession:               {StatusResponder, "", "no session", http.StatusForbidden, false},
 	CodeSessionExpired:          {StatusResponder, "", "the session has expired", http.StatusForbidden, false},
+	CodeInvalidRequest:          {StatusRequester, "", "the request is malformed", http.StatusBadRequest, false},
+	CodeUnknownRequest:          {StatusRequester, "", "the login request is unknown or has expired", http.StatusBadRequest, true},
+	CodeTooLarge:                {StatusRequester, "", "the request is too large", http.StatusRequestEntityTooLarge, true},
+	CodeInflateBomb:             {StatusRequester, "", "the compressed request inflates beyond the accepted size", http.StatusBadRequest, true},
 }
 
 func table(c Code) entry {

@@ -1,0 +1,98 @@
+package idp
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// ecp is the SingleSignOnService with the SOAP binding for the ECP
+// profile (SAML Profiles §4.2.4.3; SAML2.md §13), on the card listener:
+// the reception terminal relays the institution's AuthnRequest over a TLS
+// connection whose client authentication the patient's card performed.
+// The answer is a SOAP envelope with the ecp:Response header naming the
+// ACS and the samlp:Response in the Body; the assertion lives at most
+// ECPLifetime. No session is kept: every terminal token comes from a fresh
+// card handshake.
+func (h *HTTP) ecp(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
+	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody()}).Decode(r.Body)
+	if err != nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	pend, err := h.SSO.Accept(r.Context(), Inbound{Binding: samlp.BindingSOAP, Element: env.Body}, now)
+	if err != nil {
+		h.ecpFail(w, r, pend, err)
+		return
+	}
+	var peer = r.TLS
+	if peer == nil {
+		h.ecpFail(w, r, pend, Errorf(CodeNoCertificate, "not over TLS"))
+		return
+	}
+	a, err := h.SSO.p.AuthenticateCertificate(r.Context(), peer.PeerCertificates, now)
+	if err != nil {
+		h.ecpFail(w, r, pend, err)
+		return
+	}
+	out, err := h.SSO.Respond(r.Context(), pend, a, nil, now)
+	if err != nil {
+		h.ecpFail(w, r, pend, err)
+		return
+	}
+	h.soapResponse(w, r, out)
+}
+
+// ecpFail answers with a signed error Response in the envelope (SAML
+// Bindings §3.2.3.3: SAML errors are SAML responses, HTTP 200) when it may
+// be sent, and with a SOAP fault when the SP or its ACS is unknown.
+func (h *HTTP) ecpFail(w http.ResponseWriter, r *http.Request, pend *Pending, err error) {
+	h.log(r, err)
+	out, err2 := h.SSO.ErrorResponse(pend, err, h.SSO.p.Now())
+	if err2 != nil {
+		h.soapFault(w, r, err2)
+		return
+	}
+	h.soapResponse(w, r, out)
+}
+
+func (h *HTTP) soapResponse(w http.ResponseWriter, r *http.Request, out *Outcome) {
+	hdr := (&binding.ECPResponse{AssertionConsumerServiceURL: out.ACS}).Element()
+	b, err := xmlsec.Serialize((&binding.Envelope{Header: []*etree.Element{hdr}, Body: out.Response}).Element())
+	if err != nil {
+		h.soapFault(w, r, Wrap(CodeInternal, err, "serialize envelope"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+// soapFault answers a SOAP-level failure, or a request that may not be
+// answered with a SAML response, with a SOAP fault (HTTP 500, or 413 for
+// an oversized body): the public text only.
+func (h *HTTP) soapFault(w http.ResponseWriter, r *http.Request, err error) {
+	h.log(r, err)
+	f := &binding.Fault{Code: binding.FaultClient, String: StatusFor(err).Message}
+	var rf *binding.Fault
+	status := http.StatusInternalServerError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &rf):
+		f = rf
+	case errors.Is(err, xmlsec.ErrTooLarge) || errors.As(err, &mbe):
+		f.String, status = "the request is too large", http.StatusRequestEntityTooLarge
+	case CodeOf(err) == CodeInternal:
+		f.Code = binding.FaultServer
+	}
+	b, _ := xmlsec.Serialize(f.Envelope().Element())
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

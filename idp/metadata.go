@@ -1,0 +1,63 @@
+package idp
+
+import (
+	"crypto/x509"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+)
+
+// Metadata returns the IdP's own md:EntityDescriptor at now (SAML
+// Metadata §2.4.3; SAML2.md §11): every signing certificate (two during a
+// rollover), the encryption certificate with the md:EncryptionMethod
+// algorithms the IdP decrypts, the SingleSignOnService endpoints for
+// HTTP-Redirect and HTTP-POST at SSOURL and SOAP (ECP) at ECPURL, the
+// persistent and transient NameID formats, WantAuthnRequestsSigned,
+// and a validUntil and cacheDuration.
+func (s *SSO) Metadata(now time.Time) *md.EntityDescriptor {
+	d := &md.IDPSSODescriptor{
+		SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: s.keyDescriptors()},
+			NameIDFormats: []string{saml.NameIDPersistent, saml.NameIDTransient}},
+		WantAuthnRequestsSigned: s.cfg.WantAuthnRequestsSigned,
+		SingleSignOn: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: s.cfg.SSOURL},
+			{Binding: samlp.BindingHTTPPOST, Location: s.cfg.SSOURL}, {Binding: samlp.BindingSOAP, Location: s.cfg.ECPURL}},
+	}
+	return &md.EntityDescriptor{EntityID: s.p.cfg.EntityID, ID: "_" + metadataID(now),
+		ValidUntil: now.Add(s.cfg.MetadataValidity), CacheDuration: s.cfg.MetadataCache, IDPSSO: []*md.IDPSSODescriptor{d}}
+}
+
+// SignedMetadata returns Metadata signed with the IdP's signing key and
+// checked against the metadata schema.
+func (s *SSO) SignedMetadata(now time.Time) (*etree.Element, error) {
+	el, err := md.Sign(s.Metadata(now), s.signer())
+	if err != nil {
+		return nil, Wrap(CodeInternal, err, "sign metadata")
+	}
+	if err := s.cfg.Schema.ValidateElement(el); err != nil {
+		return nil, Wrap(CodeInternal, err, "own metadata is not schema-valid")
+	}
+	return el, nil
+}
+
+func (s *SSO) keyDescriptors() []md.KeyDescriptor {
+	var keys []md.KeyDescriptor
+	for _, c := range s.p.cfg.SigningCerts {
+		keys = append(keys, md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{c}})
+	}
+	if s.cfg.EncryptionCert != nil {
+		keys = append(keys, md.KeyDescriptor{Use: md.UseEncryption, Certificates: []*x509.Certificate{s.cfg.EncryptionCert},
+			EncryptionMethods: []string{xmlenc.AES256GCM, xmlenc.AES128GCM, xmlenc.RSAOAEPMGF1P}})
+	}
+	return keys
+}
+
+// metadataID is the document ID: the instant it was made, so that two
+// nodes serving the same keys at the same second agree.
+func metadataID(now time.Time) string {
+	return "md-" + now.UTC().Format("20060102T150405Z")
+}

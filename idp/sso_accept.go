@@ -1,0 +1,379 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+)
+
+// Inbound is an AuthnRequest as a binding delivered it, not yet trusted.
+type Inbound struct {
+	// Binding is samlp.BindingHTTPRedirect, BindingHTTPPOST or BindingSOAP.
+	Binding string
+	// Redirect is the decoded query of the HTTP-Redirect binding.
+	Redirect *binding.RedirectMessage
+	// Element is the message of the POST and SOAP bindings.
+	Element    *etree.Element
+	RelayState string
+}
+
+func (in Inbound) unverified() *etree.Element {
+	if in.Redirect != nil {
+		return in.Redirect.Unverified()
+	}
+	return in.Element
+}
+
+// Pending is an AuthnRequest that passed every check of SAML2.md §3.1: what
+// the response needs, kept in the store while the user logs in.
+type Pending struct {
+	SP         string `json:"sp"`
+	ACS        string `json:"acs"`
+	ACSBinding string `json:"acsBinding"`
+	RequestID  string `json:"id,omitempty"` // "" for IdP-initiated SSO
+	RelayState string `json:"relayState,omitempty"`
+
+	NameIDFormat string   `json:"nameIDFormat,omitempty"`
+	AllowCreate  bool     `json:"allowCreate"`
+	ForceAuthn   bool     `json:"forceAuthn,omitempty"`
+	IsPassive    bool     `json:"isPassive,omitempty"`
+	Comparison   string   `json:"comparison,omitempty"`
+	ClassRefs    []string `json:"classRefs,omitempty"`
+	ECP          bool     `json:"ecp,omitempty"`
+}
+
+// Accept checks an AuthnRequest (SAML2.md §3.1) and returns what it asks
+// for. On failure the Pending, when not nil, says where a signed error
+// Response may safely go (an ACS from the SP's metadata); when it is nil,
+// or StatusFor(err).SendNothing, only an error page may be shown.
+func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, error) {
+	el := in.unverified()
+	u, err := peekIssuer(el)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.lookupSP(u.Issuer.Value, now)
+	if err != nil {
+		return nil, err
+	}
+	acs, err := s.resolveACS(sp, acsAttrs(el), in.Binding)
+	if err != nil {
+		return nil, err
+	}
+	pend := &Pending{SP: u.Issuer.Value, ACS: acs.Location, ACSBinding: acs.Binding, RequestID: u.ID,
+		RelayState: in.RelayState, ECP: in.Binding == samlp.BindingSOAP}
+	if pend.ECP {
+		pend.RelayState = ""
+	}
+	req, err := s.checkRequest(ctx, in, sp, u, now)
+	if err != nil {
+		return pend, err
+	}
+	return pend, s.fill(pend, req)
+}
+
+// checkRequest runs the steps between the key lookup and the use of the
+// request: schema, version, signature, Destination, freshness and replay.
+func (s *SSO) checkRequest(ctx context.Context, in Inbound, sp *md.SPSSODescriptor, u *samlp.Unverified, now time.Time) (*samlp.AuthnRequest, error) {
+	if err := s.checkSchema(u.Element); err != nil {
+		return nil, err
+	}
+	if u.Version != saml.Version {
+		return nil, Errorf(CodeVersionMismatch, "version %q", u.Version)
+	}
+	req, err := s.authenticate(in, sp, u)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkDestination(req, in.Binding); err != nil {
+		return nil, err
+	}
+	if err := s.checkFresh(req, now); err != nil {
+		return nil, err
+	}
+	return req, s.checkReplay(ctx, req, now)
+}
+
+// peekIssuer reads the unverified header for the key lookup: an
+// AuthnRequest with an entity Issuer (SAML2.md §3.1 item 1).
+func peekIssuer(el *etree.Element) (*samlp.Unverified, error) {
+	u, err := samlp.Peek(el)
+	if err != nil {
+		return nil, Wrap(CodeInvalidRequest, err, "peek")
+	}
+	if u.Name != "AuthnRequest" {
+		return nil, Errorf(CodeInvalidRequest, "a %s, not an AuthnRequest", u.Name)
+	}
+	if u.Issuer == nil || u.Issuer.Value == "" || u.Issuer.Format != "" && u.Issuer.Format != saml.NameIDEntity {
+		return nil, Errorf(CodeUnknownSP, "no entity Issuer")
+	}
+	return u, nil
+}
+
+// lookupSP finds the SP's SAML 2.0 role in the metadata.
+func (s *SSO) lookupSP(entityID string, now time.Time) (*md.SPSSODescriptor, error) {
+	e, err := s.cfg.Metadata.Entity(entityID, now)
+	if err != nil {
+		return nil, Wrap(CodeUnknownSP, err, entityID)
+	}
+	sp, err := e.SP()
+	if err != nil {
+		return nil, Wrap(CodeUnknownSP, err, entityID)
+	}
+	return sp, nil
+}
+
+// acsRequest is how a request names its ACS (SAML Core §3.4.1).
+type acsRequest struct {
+	URL, Binding string
+	Index        *uint16
+}
+
+// acsAttrs reads the ACS attributes of the unverified element; the result
+// is only ever matched against the metadata.
+func acsAttrs(el *etree.Element) acsRequest {
+	r := acsRequest{URL: el.SelectAttrValue("AssertionConsumerServiceURL", ""),
+		Binding: el.SelectAttrValue("ProtocolBinding", "")}
+	if v := el.SelectAttr("AssertionConsumerServiceIndex"); v != nil {
+		if n, err := strconv.ParseUint(v.Value, 10, 16); err == nil {
+			i := uint16(n)
+			r.Index = &i
+		} else {
+			r.Index = new(uint16)
+			*r.Index = 65535 // unparsable: never a listed index by accident
+			r.URL = "\x00"
+		}
+	}
+	return r
+}
+
+// responseBinding is the binding the response goes back with: HTTP-POST
+// for the browser bindings, PAOS for ECP.
+func responseBinding(requestBinding string) string {
+	if requestBinding == samlp.BindingSOAP {
+		return samlp.BindingPAOS
+	}
+	return samlp.BindingHTTPPOST
+}
+
+// resolveACS picks the ACS of SAML2.md §3.1 item 4: the URL must be listed
+// exactly (with the binding), or the index, or the default; an ACS not in
+// metadata or not an https URL is ErrACSNotInMetadata, answered by a page.
+func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string) (*md.IndexedEndpoint, error) {
+	want := responseBinding(reqBinding)
+	var ep *md.IndexedEndpoint
+	var err error
+	switch {
+	case r.Index != nil:
+		ep, err = sp.AssertionConsumerServiceByIndex(*r.Index)
+	case r.URL != "":
+		if r.Binding != "" && r.Binding != want {
+			return nil, Errorf(CodeACSNotInMetadata, "ProtocolBinding %q, want %q", r.Binding, want)
+		}
+		ep, err = sp.AssertionConsumerServiceByLocation(r.URL, want)
+	default:
+		ep, err = defaultACS(sp, want)
+	}
+	if err != nil {
+		return nil, Wrap(CodeACSNotInMetadata, err, "ACS")
+	}
+	if ep.Binding != want {
+		return nil, Errorf(CodeACSNotInMetadata, "ACS binding %q, want %q", ep.Binding, want)
+	}
+	return ep, safeURL(ep.Location)
+}
+
+// defaultACS is the default ACS among those of the binding.
+func defaultACS(sp *md.SPSSODescriptor, binding string) (*md.IndexedEndpoint, error) {
+	var eps []md.IndexedEndpoint
+	for _, e := range sp.AssertionConsumer {
+		if e.Binding == binding {
+			eps = append(eps, e)
+		}
+	}
+	return md.DefaultEndpoint(eps)
+}
+
+// safeURL refuses anything but an absolute https URL: no javascript:,
+// data: or relative location can become a form action.
+func safeURL(loc string) error {
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+		return Errorf(CodeACSNotInMetadata, "ACS %q is not an https URL", loc)
+	}
+	return nil
+}
+
+func (s *SSO) checkSchema(el *etree.Element) error {
+	if err := s.cfg.Schema.ValidateElement(el); err != nil {
+		return Wrap(CodeInvalidRequest, err, "schema")
+	}
+	return nil
+}
+
+// authenticate checks the signature when there is one, or when the IdP's
+// WantAuthnRequestsSigned or the SP's AuthnRequestsSigned requires one
+// (SAML2.md §3.1 item 2), and decodes only what was verified. SHA-1 is
+// refused unless the SP's quirks allow it.
+func (s *SSO) authenticate(in Inbound, sp *md.SPSSODescriptor, u *samlp.Unverified) (*samlp.AuthnRequest, error) {
+	required := s.cfg.WantAuthnRequestsSigned || sp.AuthnRequestsSigned
+	pol := xmlsec.Policy{AllowSHA1: s.quirks(u.Issuer.Value).AllowSHA1}
+	if in.Redirect != nil {
+		return authenticateRedirect(in.Redirect, sp, pol, required)
+	}
+	if !u.Signed {
+		if required {
+			return nil, Errorf(CodeRequestDenied, "unsigned request from %q, which must sign", u.Issuer.Value)
+		}
+		return decodeRequest(samlp.DecodeAuthnRequest(u.Element))
+	}
+	req, _, err := samlp.VerifyAuthnRequest(u.Element, &dsig.Verifier{Trust: sp.TrustSet(), Policy: pol})
+	if err != nil {
+		return nil, signatureError(err)
+	}
+	return req, nil
+}
+
+func authenticateRedirect(m *binding.RedirectMessage, sp *md.SPSSODescriptor, pol xmlsec.Policy, required bool) (*samlp.AuthnRequest, error) {
+	if !m.Signed() {
+		if required {
+			return nil, Errorf(CodeRequestDenied, "unsigned Redirect request from an SP that must sign")
+		}
+		el, err := m.UnsignedElement()
+		if err != nil {
+			return nil, Wrap(CodeInvalidRequest, err, "redirect")
+		}
+		return decodeRequest(samlp.DecodeAuthnRequest(el))
+	}
+	el, _, err := m.Verify(sp.TrustSet(), pol)
+	if err != nil {
+		return nil, signatureError(err)
+	}
+	req, err := decodeRequest(samlp.DecodeAuthnRequest(el))
+	if req != nil {
+		req.Signed = true
+	}
+	return req, err
+}
+
+func signatureError(err error) error {
+	var pe *samlp.Error
+	if errors.As(err, &pe) {
+		return Wrap(CodeInvalidRequest, err, "decode")
+	}
+	if errors.Is(err, saml.ErrVersion) {
+		return Wrap(CodeVersionMismatch, err, "decode")
+	}
+	return Wrap(CodeRequestDenied, err, "signature")
+}
+
+func decodeRequest(req *samlp.AuthnRequest, err error) (*samlp.AuthnRequest, error) {
+	switch {
+	case errors.Is(err, saml.ErrVersion):
+		return nil, Wrap(CodeVersionMismatch, err, "decode")
+	case err != nil:
+		return nil, Wrap(CodeInvalidRequest, err, "decode")
+	}
+	return req, nil
+}
+
+// checkDestination enforces SAML Bindings §3.4.5.2 and §3.5.5.2: a signed
+// request carries the Destination it was sent to; any Destination must be
+// the endpoint that received it.
+func (s *SSO) checkDestination(req *samlp.AuthnRequest, reqBinding string) error {
+	want := s.cfg.SSOURL
+	if reqBinding == samlp.BindingSOAP {
+		want = s.cfg.ECPURL
+	}
+	switch {
+	case req.Destination == "" && req.Signed && reqBinding != samlp.BindingSOAP:
+		return Errorf(CodeRequestDenied, "signed request without Destination")
+	case req.Destination != "" && req.Destination != want:
+		return Errorf(CodeRequestDenied, "Destination %q, this endpoint is %q", req.Destination, want)
+	}
+	return nil
+}
+
+// checkFresh refuses a request whose IssueInstant is further than the
+// skew from now.
+func (s *SSO) checkFresh(req *samlp.AuthnRequest, now time.Time) error {
+	d := now.Sub(req.IssueInstant)
+	if d > s.cfg.Skew || -d > s.cfg.Skew {
+		return Errorf(CodeRequestDenied, "IssueInstant %s is %v from now", req.IssueInstant.Format(time.RFC3339), d)
+	}
+	return nil
+}
+
+// checkReplay records the request ID for as long as checkFresh would
+// accept the request: a second use is refused.
+func (s *SSO) checkReplay(ctx context.Context, req *samlp.AuthnRequest, now time.Time) error {
+	key := store.NewReplayKey(store.ReplayRequestID, req.Issuer.Value, req.ID)
+	err := s.cfg.Replay.CheckAndInsert(ctx, key, req.IssueInstant.Add(s.cfg.Skew+time.Second).Add(s.cfg.Skew), now)
+	switch {
+	case errors.Is(err, store.ErrReplay):
+		return Wrap(CodeRequestDenied, err, "replayed request ID "+req.ID)
+	case err != nil:
+		return Wrap(CodeInternal, err, "replay cache")
+	}
+	return nil
+}
+
+// fill copies what the verified request asks for into pend, refusing a
+// NameIDPolicy or an authentication context that cannot be met.
+func (s *SSO) fill(pend *Pending, req *samlp.AuthnRequest) error {
+	pend.ForceAuthn, pend.IsPassive, pend.AllowCreate = req.ForceAuthn, req.IsPassive, true
+	if np := req.NameIDPolicy; np != nil {
+		pend.NameIDFormat, pend.AllowCreate = np.Format, np.AllowCreate
+		if np.SPNameQualifier != "" && np.SPNameQualifier != pend.SP {
+			return Errorf(CodeInvalidNameIDPolicy, "SPNameQualifier %q: no affiliations", np.SPNameQualifier)
+		}
+	}
+	switch pend.NameIDFormat {
+	case "", saml.NameIDUnspecified, saml.NameIDPersistent, saml.NameIDTransient:
+	default:
+		return Errorf(CodeUnsupportedNameIDFormat, "format %q", pend.NameIDFormat)
+	}
+	if rac := req.RequestedAuthnContext; rac != nil {
+		if len(rac.DeclRefs) > 0 {
+			return Errorf(CodeNoAuthnContext, "declaration references are not supported")
+		}
+		pend.Comparison, pend.ClassRefs = rac.Comparison, rac.ClassRefs
+		if !pend.satisfiable() {
+			return Errorf(CodeNoAuthnContext, "%s of %v", pend.Comparison, pend.ClassRefs)
+		}
+	}
+	return nil
+}
+
+// Unsolicited starts IdP-initiated SSO at sp (SAML2.md §3.4), only for an
+// SP the configuration lists: the response goes to its default ACS with
+// a persistent NameID.
+func (s *SSO) Unsolicited(sp, relayState string, now time.Time) (*Pending, error) {
+	if !s.allowsIdPInitiated(sp) {
+		return nil, Errorf(CodeUnknownSP, "IdP-initiated SSO is not enabled for %q", sp)
+	}
+	if len(relayState) > binding.MaxRelayState {
+		return nil, Errorf(CodeInvalidRequest, "RelayState of %d bytes", len(relayState))
+	}
+	d, err := s.lookupSP(sp, now)
+	if err != nil {
+		return nil, err
+	}
+	acs, err := s.resolveACS(d, acsRequest{}, samlp.BindingHTTPPOST)
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{SP: sp, ACS: acs.Location, ACSBinding: acs.Binding, RelayState: relayState, AllowCreate: true}, nil
+}
