@@ -230,12 +230,12 @@ func (h *HTTP) respond(w http.ResponseWriter, r *http.Request, pend *Pending, a 
 // fail answers err with a signed error Response when one may be sent, and
 // with an error page otherwise (SAML2.md §3.1 items 1 and 4).
 func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, pend *Pending, err error, now time.Time) {
-	h.log(r, err)
 	out, err2 := h.SSO.ErrorResponse(pend, err, now)
 	if err2 != nil {
-		h.page(w, r, err2)
+		h.page(w, r, err2) // logs
 		return
 	}
+	h.log(r, err)
 	h.post(w, r, out)
 }
 

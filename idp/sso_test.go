@@ -1,0 +1,318 @@
+package idp
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// TestSSO drives complete Web SSO exchanges over the real listeners: an
+// SP request, the redirect to the card listener, the card login and the
+// response the SP accepts.
+func TestSSO(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	tests := []struct {
+		name      string
+		sp        string
+		post      bool
+		sign      bool
+		policy    *samlp.NameIDPolicy
+		encrypted bool
+		bootstrap bool
+		format    string
+	}{
+		{name: "ok/redirect/unsigned/plain/persistent", sp: otherSP, format: saml.NameIDPersistent},
+		{name: "ok/redirect/signed/encrypted/bootstrap", sp: portalID, sign: true, encrypted: true, bootstrap: true, format: saml.NameIDPersistent},
+		{name: "ok/post/signed/encrypted/bootstrap", sp: portalID, post: true, sign: true, encrypted: true, bootstrap: true, format: saml.NameIDPersistent},
+		{name: "ok/post/unsigned/transient", sp: otherSP, post: true, policy: &samlp.NameIDPolicy{Format: saml.NameIDTransient}, format: saml.NameIDTransient},
+		{name: "ok/post/signed-when-optional", sp: otherSP, post: true, sign: true, format: saml.NameIDPersistent},
+		{name: "ok/redirect/sha1-allowed-by-quirk", sp: legacyID, sign: true, format: saml.NameIDPersistent},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := e.sps[tc.sp]
+			req := e.newRequest(sp, "_req-sso-"+string(rune('a'+i)))
+			req.NameIDPolicy = tc.policy
+			c := e.browser(&e.Alice)
+			var x exchange
+			if tc.post {
+				x = e.post(c, sp, req, "rs-"+tc.name[:6], tc.sign)
+			} else {
+				var s = redirectSigner(sp)
+				if !tc.sign {
+					s = nil
+				} else if tc.sp == legacyID {
+					s.SignatureMethod = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+					s.Policy.AllowSHA1 = true
+				}
+				x = e.redirect(c, req, "rs-"+tc.name[:6], s)
+			}
+			if x.URL.Path != PathLogin {
+				t.Fatalf("answered at %s, want the card login", x.URL)
+			}
+			got, err := e.consume(sp, x, req.ID)
+			must(t, err)
+			a := got.Assertion
+			if a == nil || got.Encrypted != tc.encrypted || got.RelayState != "rs-"+tc.name[:6] {
+				t.Fatalf("received %+v", got)
+			}
+			if a.Subject.NameID.Format != tc.format || a.AuthnStatements[0].ClassRef != saml.ACSmartcardPKI || a.AuthnStatements[0].SessionIndex == "" {
+				t.Fatalf("assertion %+v %+v", a.Subject.NameID, a.AuthnStatements[0])
+			}
+			if _, ok := a.Attribute(md.DiscoveryEPRAttribute); ok != tc.bootstrap {
+				t.Fatalf("bootstrap present = %v, want %v", ok, tc.bootstrap)
+			}
+			if got.Response.Signed != tc.encrypted {
+				t.Fatalf("response signed = %v; the choice is: signed exactly when the assertion is encrypted", got.Response.Signed)
+			}
+		})
+	}
+}
+
+// TestSSOSession: a live session answers a second request without a
+// login; ForceAuthn and IsPassive change that as SAML2.md §3.1 item 6 says.
+func TestSSOSession(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	sp := e.sps[otherSP]
+	c := e.browser(&e.Alice)
+	first, err := e.consume(sp, e.redirect(c, e.newRequest(sp, "_s1"), "", nil), "_s1")
+	must(t, err)
+	noCard := e.withJar(nil, c.Jar)
+
+	t.Run("ok/second-sso-reuses-session", func(t *testing.T) {
+		x := e.redirect(noCard, e.newRequest(sp, "_s2"), "", nil)
+		if x.URL.Path != PathSSO {
+			t.Fatalf("answered at %s: a login happened", x.URL)
+		}
+		got, err := e.consume(sp, x, "_s2")
+		must(t, err)
+		if got.Assertion.Subject.NameID.Value != first.Assertion.Subject.NameID.Value ||
+			got.Assertion.AuthnStatements[0].SessionIndex != first.Assertion.AuthnStatements[0].SessionIndex {
+			t.Fatal("the second assertion is not from the same session and federation")
+		}
+	})
+	t.Run("ok/passive-with-session", func(t *testing.T) {
+		req := e.newRequest(sp, "_s3")
+		req.IsPassive = true
+		got, err := e.consume(sp, e.redirect(noCard, req, "", nil), "_s3")
+		must(t, err)
+		if got.Assertion == nil {
+			t.Fatal("no assertion")
+		}
+	})
+	t.Run("ok/force-authn-logs-in-again", func(t *testing.T) {
+		req := e.newRequest(sp, "_s4")
+		req.ForceAuthn = true
+		x := e.redirect(c, req, "", nil)
+		if x.URL.Path != PathLogin {
+			t.Fatalf("answered at %s without a login", x.URL)
+		}
+		_, err := e.consume(sp, x, "_s4")
+		must(t, err)
+	})
+	t.Run("fail/passive-without-session", func(t *testing.T) {
+		req := e.newRequest(sp, "_s5")
+		req.IsPassive = true
+		got, err := e.consume(sp, e.redirect(e.browser(&e.Alice), req, "", nil), "_s5")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusResponder, samlp.StatusNoPassive)
+	})
+	t.Run("fail/force-and-passive", func(t *testing.T) {
+		req := e.newRequest(sp, "_s6")
+		req.IsPassive, req.ForceAuthn = true, true
+		got, err := e.consume(sp, e.redirect(noCard, req, "", nil), "_s6")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusResponder, samlp.StatusNoPassive)
+	})
+}
+
+func wantStatus(t testing.TB, got *received, top, second string) {
+	t.Helper()
+	st := got.Response.Status
+	if st.Code.Value != top || st.Second() != second || got.Assertion != nil {
+		t.Fatalf("status %s/%s, want %s/%s", st.Code.Value, st.Second(), top, second)
+	}
+}
+
+// TestSSOAuthnContext: RequestedAuthnContext over the order X509 <
+// SmartcardPKI (SAML2.md §3.1 item 7).
+func TestSSOAuthnContext(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	sp := e.sps[otherSP]
+	tests := []struct {
+		name       string
+		card       *cardHolder
+		comparison string
+		refs       []string
+		want       string // class issued, "" for NoAuthnContext
+	}{
+		{"ok/exact-smartcard", &e.Alice, samlp.ComparisonExact, []string{saml.ACSmartcardPKI}, saml.ACSmartcardPKI},
+		{"ok/minimum-x509-card", &e.Alice, samlp.ComparisonMinimum, []string{saml.ACX509}, saml.ACSmartcardPKI},
+		{"ok/maximum-smartcard", &e.Alice, samlp.ComparisonMaximum, []string{saml.ACSmartcardPKI}, saml.ACSmartcardPKI},
+		{"ok/better-x509", &e.Alice, samlp.ComparisonBetter, []string{saml.ACX509}, saml.ACSmartcardPKI},
+		{"ok/soft-exact-x509", &e.Soft, samlp.ComparisonExact, []string{saml.ACX509}, saml.ACX509},
+		{"fail/soft-minimum-smartcard", &e.Soft, samlp.ComparisonMinimum, []string{saml.ACSmartcardPKI}, ""},
+		{"fail/maximum-x509-card", &e.Alice, samlp.ComparisonMaximum, []string{saml.ACX509}, ""},
+		{"fail/better-smartcard", &e.Alice, samlp.ComparisonBetter, []string{saml.ACSmartcardPKI}, ""},
+		{"fail/exact-password", &e.Alice, samlp.ComparisonExact, []string{"urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"}, ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := e.newRequest(sp, "_rac-"+string(rune('a'+i)))
+			req.RequestedAuthnContext = &samlp.RequestedAuthnContext{Comparison: tc.comparison, ClassRefs: tc.refs}
+			got, err := e.consume(sp, e.redirect(e.browser(tc.card), req, "", nil), req.ID)
+			must(t, err)
+			if tc.want == "" {
+				wantStatus(t, got, samlp.StatusResponder, samlp.StatusNoAuthnContext)
+				return
+			}
+			if got.Assertion == nil || got.Assertion.AuthnStatements[0].ClassRef != tc.want {
+				t.Fatalf("received %+v", got.Response.Status)
+			}
+		})
+	}
+}
+
+// TestSSOIdPInitiated: only SPs the configuration lists get unsolicited
+// responses (SAML2.md §3.4).
+func TestSSOIdPInitiated(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	t.Run("ok/listed", func(t *testing.T) {
+		r, _ := http.NewRequest(http.MethodGet, e.mainURL+PathSSOInit+"?sp="+otherSP+"&RelayState=%2Fhome", nil)
+		got, err := e.consume(e.sps[otherSP], e.do(e.browser(&e.Alice), r), "")
+		must(t, err)
+		if got.Assertion == nil || got.RelayState != "/home" {
+			t.Fatalf("received %+v", got)
+		}
+	})
+	t.Run("fail/not-listed", func(t *testing.T) {
+		r, _ := http.NewRequest(http.MethodGet, e.mainURL+PathSSOInit+"?sp="+portalID, nil)
+		noForm(t, e.do(e.browser(&e.Alice), r), http.StatusBadRequest, "not known")
+	})
+}
+
+// TestSSORefused: every request that must not be answered normally.
+func TestSSORefused(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	portal, other := e.sps[portalID], e.sps[otherSP]
+	c := e.browser(&e.Alice)
+	t.Run("fail/unknown-sp", func(t *testing.T) {
+		req := e.newRequest(&testSP{ID: "https://stranger.example.org/sp", ACS: otherACS}, "_u1")
+		noForm(t, e.redirect(c, req, "", nil), http.StatusBadRequest, "not known")
+	})
+	t.Run("fail/acs-not-in-metadata", func(t *testing.T) {
+		req := e.newRequest(other, "_u2")
+		req.AssertionConsumerServiceURL = "https://attacker.example.net/acs"
+		noForm(t, e.redirect(c, req, "", nil), http.StatusBadRequest, "not registered")
+	})
+	t.Run("fail/acs-index-not-in-metadata", func(t *testing.T) {
+		req := e.newRequest(other, "_u2b")
+		req.AssertionConsumerServiceURL, req.ProtocolBinding = "", ""
+		i := uint16(7)
+		req.AssertionConsumerServiceIndex = &i
+		noForm(t, e.redirect(c, req, "", nil), http.StatusBadRequest, "not registered")
+	})
+	t.Run("fail/javascript-acs-in-metadata", func(t *testing.T) {
+		req := e.newRequest(e.sps[evilID], "_u3")
+		req.AssertionConsumerServiceURL, req.ProtocolBinding = "", ""
+		x := e.redirect(c, req, "", nil)
+		noForm(t, x, http.StatusBadRequest, "not registered")
+		if strings.Contains(x.Body, "javascript") {
+			t.Fatal("the page echoes the ACS")
+		}
+	})
+	deny := func(t *testing.T, x exchange, id string) {
+		t.Helper()
+		got, err := e.consume(portal, x, id)
+		must(t, err)
+		wantStatus(t, got, samlp.StatusRequester, samlp.StatusRequestDenied)
+	}
+	t.Run("fail/missing-signature-redirect", func(t *testing.T) {
+		deny(t, e.redirect(c, e.newRequest(portal, "_u4"), "", nil), "_u4")
+	})
+	t.Run("fail/missing-signature-post", func(t *testing.T) {
+		deny(t, e.post(c, portal, e.newRequest(portal, "_u5"), "", false), "_u5")
+	})
+	t.Run("fail/bad-signature-redirect", func(t *testing.T) {
+		deny(t, e.redirect(c, e.newRequest(portal, "_u6"), "", redirectSigner(e.sps[legacyID])), "_u6")
+	})
+	t.Run("fail/bad-signature-post", func(t *testing.T) {
+		wrongKey := *portal
+		wrongKey.Key = e.sps[legacyID].Key
+		deny(t, e.post(c, &wrongKey, e.newRequest(portal, "_u7"), "", true), "_u7")
+	})
+	t.Run("fail/sha1-not-allowed", func(t *testing.T) {
+		s := redirectSigner(portal)
+		s.SignatureMethod, s.Policy.AllowSHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1", true
+		deny(t, e.redirect(c, e.newRequest(portal, "_u8"), "", s), "_u8")
+	})
+	t.Run("fail/replayed-request-id", func(t *testing.T) {
+		req := e.newRequest(portal, "_u9")
+		_, err := e.consume(portal, e.redirect(c, req, "", redirectSigner(portal)), "_u9")
+		must(t, err)
+		deny(t, e.redirect(c, req, "", redirectSigner(portal)), "_u9")
+	})
+	t.Run("fail/stale-issue-instant", func(t *testing.T) {
+		req := e.newRequest(portal, "_u10")
+		req.IssueInstant = e.now.Add(-10 * time.Minute)
+		deny(t, e.redirect(c, req, "", redirectSigner(portal)), "_u10")
+	})
+	t.Run("fail/wrong-destination", func(t *testing.T) {
+		req := e.newRequest(portal, "_u11")
+		req.Destination = "https://idp.example.org/other"
+		deny(t, e.redirect(c, req, "", redirectSigner(portal)), "_u11")
+	})
+	t.Run("fail/unsupported-nameid-format", func(t *testing.T) {
+		req := e.newRequest(other, "_u12")
+		req.NameIDPolicy = &samlp.NameIDPolicy{Format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"}
+		got, err := e.consume(other, e.redirect(c, req, "", nil), "_u12")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy)
+	})
+}
+
+// TestSSOHostile: bodies and messages built to exhaust the server get a
+// clear error with bounded memory.
+func TestSSOHostile(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	c := e.browser(&e.Alice)
+	t.Run("fail/deflate-bomb", func(t *testing.T) {
+		r, _ := http.NewRequest(http.MethodGet, e.mainURL+PathSSO+"?SAMLRequest="+deflateBomb(t), nil)
+		noForm(t, e.do(c, r), http.StatusBadRequest, "once decompressed")
+	})
+	t.Run("fail/oversized-post", func(t *testing.T) {
+		body := "SAMLRequest=" + strings.Repeat("A", DefaultMaxBody+10)
+		noForm(t, e.postForm(c, body), http.StatusRequestEntityTooLarge, "too large")
+	})
+	t.Run("fail/not-base64", func(t *testing.T) {
+		noForm(t, e.postForm(c, "SAMLRequest=%%%"), http.StatusBadRequest, "malformed")
+	})
+	t.Run("fail/revoked-card", func(t *testing.T) {
+		x := e.redirect(e.browser(&e.Revoked), e.newRequest(e.sps[otherSP], "_h1"), "", nil)
+		noForm(t, x, http.StatusForbidden, "revoked")
+	})
+	t.Run("fail/no-card", func(t *testing.T) {
+		x := e.redirect(e.browser(nil), e.newRequest(e.sps[otherSP], "_h2"), "", nil)
+		noForm(t, x, http.StatusForbidden, "No card was presented")
+	})
+	t.Run("fail/login-handle-used-twice", func(t *testing.T) {
+		x := e.redirect(c, e.newRequest(e.sps[otherSP], "_h3"), "", nil)
+		if _, err := e.consume(e.sps[otherSP], x, "_h3"); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := http.NewRequest(http.MethodGet, x.URL.String(), nil)
+		noForm(t, e.do(c, r), http.StatusBadRequest, "already used")
+	})
+	t.Run("fail/schema-invalid", func(t *testing.T) {
+		if e.sso.checkSchema(e.newRequest(e.sps[otherSP], "not an NCName").Element()) == nil {
+			t.Fatal("an ID that is not an NCName passed the schema")
+		}
+	})
+	_ = xmlsec.ErrTooLarge
+}
