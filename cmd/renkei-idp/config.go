@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"time"
+)
+
+// fileConfig is the JSON file renkei-idp reads: the operator's words,
+// kept apart from idp.Config (which holds parsed keys and open stores).
+type fileConfig struct {
+	EntityID string `json:"entityID"`
+	// BaseURL is the main listener's public URL (metadata, /sso);
+	// CardBaseURL the card-login listener's (/login, /ecp).
+	BaseURL     string `json:"baseURL"`
+	CardBaseURL string `json:"cardBaseURL"`
+	// Listen and CardListen are host:port; both default to loopback.
+	Listen     string `json:"listen"`
+	CardListen string `json:"cardListen"`
+
+	TLS     keyPair `json:"tls"`
+	CardTLS keyPair `json:"cardTLS"`
+	// Signing signs assertions and metadata; RolloverCert is the next
+	// signing certificate, published but not yet used.
+	Signing      keyPair `json:"signing"`
+	RolloverCert string  `json:"rolloverCert"`
+	Encryption   keyPair `json:"encryption"`
+
+	CardCA  string `json:"cardCA"`
+	CardCRL string `json:"cardCRL"`
+	SoftCA  string `json:"softCA"`
+	SoftCRL string `json:"softCRL"`
+
+	Metadata []metadataSource `json:"metadata"`
+	// Store is a store/sqlstore DSN; "" is a SQLite file in the working
+	// directory.
+	Store     string        `json:"store"`
+	Discovery *discoveryRef `json:"discovery"`
+
+	WantAuthnRequestsSigned bool                `json:"wantAuthnRequestsSigned"`
+	Lifetimes               lifetimes           `json:"lifetimes"`
+	CookieDomain            string              `json:"cookieDomain"`
+	Quirks                  map[string]spQuirks `json:"quirks"`
+	IdPInitiated            []string            `json:"idpInitiated"`
+}
+
+// keyPair names a PEM certificate and its PKCS#8 PEM key.
+type keyPair struct {
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+}
+
+// metadataSource is the operator's signed aggregate (OperatorCert set)
+// or an SP's own file placed by the operator (Unsigned).
+type metadataSource struct {
+	Location     string `json:"location"`
+	OperatorCert string `json:"operatorCert"`
+	Unsigned     bool   `json:"unsigned"`
+}
+
+// discoveryRef names the Discovery Service the bootstrap points to.
+type discoveryRef struct {
+	EntityID       string `json:"entityID"`
+	Address        string `json:"address"`
+	EncryptionCert string `json:"encryptionCert"`
+}
+
+// lifetimes are Go durations ("5m", "120s"); "" takes the default.
+type lifetimes struct {
+	Assertion string `json:"assertion"`
+	Session   string `json:"session"`
+	Bootstrap string `json:"bootstrap"`
+	ECP       string `json:"ecp"`
+}
+
+type spQuirks struct {
+	AllowSHA1 bool `json:"allowSHA1"`
+}
+
+// Defaults of the file.
+const (
+	defaultListen     = "127.0.0.1:8443"
+	defaultCardListen = "127.0.0.1:9443"
+	defaultStore      = "sqlite:renkei-idp.db"
+)
+
+// readConfig reads and validates the file, unknown fields refused.
+func readConfig(path string) (*fileConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c fileConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.defaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s:\n%w", path, err)
+	}
+	return &c, nil
+}
+
+func (c *fileConfig) defaults() {
+	if c.Listen == "" {
+		c.Listen = defaultListen
+	}
+	if c.CardListen == "" {
+		c.CardListen = defaultCardListen
+	}
+	if c.Store == "" {
+		c.Store = defaultStore
+	}
+}
+
+// Validate reports every problem of the file at once.
+func (c *fileConfig) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.EntityID == "" {
+		add("entityID is empty")
+	}
+	for name, u := range map[string]string{"baseURL": c.BaseURL, "cardBaseURL": c.CardBaseURL} {
+		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" || p.RawQuery != "" {
+			add("%s %q is not an https URL", name, u)
+		}
+	}
+	for name, a := range map[string]string{"listen": c.Listen, "cardListen": c.CardListen} {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			add("%s %q: %v", name, a, err)
+		}
+	}
+	for name, kp := range map[string]keyPair{"tls": c.TLS, "cardTLS": c.CardTLS, "signing": c.Signing} {
+		if kp.Cert == "" || kp.Key == "" {
+			add("%s needs cert and key", name)
+		}
+	}
+	if (c.Encryption.Cert == "") != (c.Encryption.Key == "") {
+		add("encryption needs both cert and key, or neither")
+	}
+	if c.CardCA == "" || c.CardCRL == "" {
+		add("cardCA and cardCRL are required: a card cannot be checked without its revocation list")
+	}
+	if c.SoftCRL != "" && c.SoftCA == "" {
+		add("softCRL without softCA")
+	}
+	errs = append(errs, c.validateMetadata()...)
+	errs = append(errs, c.Lifetimes.validate()...)
+	if d := c.Discovery; d != nil && (d.EntityID == "" || d.Address == "" || d.EncryptionCert == "") {
+		add("discovery needs entityID, address and encryptionCert")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *fileConfig) validateMetadata() []error {
+	var errs []error
+	if len(c.Metadata) == 0 {
+		errs = append(errs, errors.New("metadata lists no source: no SP could be answered"))
+	}
+	for i, m := range c.Metadata {
+		switch {
+		case m.Location == "":
+			errs = append(errs, fmt.Errorf("metadata[%d] has no location", i))
+		case m.Unsigned == (m.OperatorCert != ""):
+			errs = append(errs, fmt.Errorf("metadata[%d] needs exactly one of operatorCert and unsigned", i))
+		}
+	}
+	return errs
+}
+
+func (l lifetimes) validate() []error {
+	var errs []error
+	for name, s := range map[string]string{"assertion": l.Assertion, "session": l.Session, "bootstrap": l.Bootstrap, "ecp": l.ECP} {
+		if _, err := parseDuration(s); err != nil {
+			errs = append(errs, fmt.Errorf("lifetimes.%s: %w", name, err))
+		}
+	}
+	return errs
+}
+
+// parseDuration reads a lifetime; "" is zero (the default).
+func parseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("%q is not positive", s)
+	}
+	return d, err
+}

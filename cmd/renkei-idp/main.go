@@ -1,0 +1,95 @@
+// Command renkei-idp runs Renkei's SAML 2.0 Identity Provider: the main
+// HTTPS listener (metadata, Web SSO over HTTP-Redirect and HTTP-POST,
+// IdP-initiated SSO) and the card-login TLS listener (card login, ECP).
+//
+//	renkei-idp -config idp.json
+//	renkei-idp -config idp.json -print-metadata
+//
+// The configuration file is JSON; see fileConfig for its fields. The
+// servers stop gracefully on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, log.New(os.Stderr, "renkei-idp: ", log.LstdFlags)); err != nil {
+		fmt.Fprintln(os.Stderr, "renkei-idp:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) error {
+	fs := flag.NewFlagSet("renkei-idp", flag.ContinueOnError)
+	path := fs.String("config", "", "configuration file (JSON)")
+	printMD := fs.Bool("print-metadata", false, "print the IdP's signed metadata and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("-config is required")
+	}
+	c, err := readConfig(*path)
+	if err != nil {
+		return err
+	}
+	if *printMD {
+		return printMetadata(ctx, c, out)
+	}
+	return serve(ctx, c, lg)
+}
+
+// printMetadata writes the signed metadata; it opens a private in-memory
+// store so that printing touches no database.
+func printMetadata(ctx context.Context, c *fileConfig, out io.Writer) error {
+	s, err := build(ctx, c, "sqlite::memory:")
+	if err != nil {
+		return err
+	}
+	defer s.db.Close()
+	el, err := s.sso.SignedMetadata(time.Now().UTC().Truncate(time.Second))
+	if err != nil {
+		return err
+	}
+	b, err := xmlsec.Serialize(el)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(b)
+	return err
+}
+
+// serve runs both listeners and the metadata refresh until ctx ends.
+func serve(ctx context.Context, c *fileConfig, lg *log.Logger) error {
+	s, err := build(ctx, c, c.Store)
+	if err != nil {
+		return err
+	}
+	defer s.db.Close()
+	if err := s.set.Refresh(ctx, time.Now()); err != nil {
+		lg.Printf("metadata: %v (serving what loaded)", err)
+	}
+	go func() { _ = s.set.Run(ctx) }()
+	g := &httpx.Group{}
+	if err := g.Start(s.servers(lg.Printf)...); err != nil {
+		return err
+	}
+	lg.Printf("serving %s on %s, card login on %s", c.EntityID, g.Addr("main"), g.Addr("card"))
+	err = g.Wait(ctx)
+	lg.Printf("stopped")
+	return err
+}
