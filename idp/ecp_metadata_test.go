@@ -51,6 +51,7 @@ func (e *ssoEnv) soap(c *http.Client, body []byte) (int, []byte) {
 // §4.2.4.5), and the SP accepts the samlp:Response in the Body.
 func (e *ssoEnv) ecpAnswer(sp *testSP, body []byte, id string) *received {
 	e.t.Helper()
+	must(e.t, e.schema.Validate(body))
 	env, err := (&binding.SOAPDecoder{}).Decode(bytes.NewReader(body))
 	must(e.t, err)
 	h, err := binding.ReadECPHeaders(env, binding.ECPQuirks{})

@@ -113,11 +113,26 @@ type ssoEnv struct {
 	mainURL string
 	cardURL string
 	rootCAs *x509.CertPool
+	// verifier is the SP's trust in the IdP's signing key.
+	verifier *dsig.Verifier
 }
 
 func newSSOEnv(t testing.TB, tweak func(*SSOConfig)) *ssoEnv {
 	t.Helper()
-	e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t)}
+	return newSSOEnvWith(t, nil, tweak)
+}
+
+// newSSOEnvWith is newSSOEnv with the IdP core's configuration changed by
+// core, such as another signing key.
+func newSSOEnvWith(t testing.TB, core func(*Config), tweak func(*SSOConfig)) *ssoEnv {
+	t.Helper()
+	e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t), verifier: idpVerifier(t)}
+	if core != nil {
+		cfg := e.config()
+		core(&cfg)
+		e.idp = e.withConfig(core)
+		e.verifier = &dsig.Verifier{Trust: xmlsec.NewTrustSet(cfg.SigningCerts[:1])}
+	}
 	schema, err := xsd.Default()
 	must(t, err)
 	e.schema = schema
@@ -300,7 +315,7 @@ func (e *ssoEnv) acceptResponse(sp *testSP, el *etree.Element, acs, inResponseTo
 	}
 	var resp *samlp.Response
 	if u.Signed {
-		resp, _, err = samlp.VerifyResponse(el, idpVerifier(e.t))
+		resp, _, err = samlp.VerifyResponse(el, e.verifier)
 	} else {
 		resp, err = samlp.DecodeResponse(el) // only its signed assertion is relied on
 	}
@@ -332,7 +347,7 @@ func (e *ssoEnv) acceptAssertion(sp *testSP, got *received, acs, inResponseTo st
 		}
 		got.Encrypted = true
 	}
-	a, _, err := saml.VerifyAssertion(el, idpVerifier(e.t))
+	a, _, err := saml.VerifyAssertion(el, e.verifier)
 	if err != nil {
 		return err
 	}
