@@ -393,3 +393,5 @@ func deflateBomb(t testing.TB) string {
 	must(t, w.Close())
 	return url.QueryEscape(base64.StdEncoding.EncodeToString(buf.Bytes()))
 }
+
+func serializeEntity(sp *testSP) ([]byte, error) { return xmlsec.Serialize(sp.entity().Element()) }
