@@ -81,7 +81,24 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 	if err != nil {
 		return pend, err
 	}
+	if err := s.sameACS(sp, req, in.Binding, pend); err != nil {
+		return nil, err
+	}
 	return pend, s.fill(pend, req)
+}
+
+// sameACS resolves the ACS again from the verified request: only what was
+// verified is used, and it must name the endpoint chosen before.
+func (s *SSO) sameACS(sp *md.SPSSODescriptor, req *samlp.AuthnRequest, reqBinding string, pend *Pending) error {
+	ep, err := s.resolveACS(sp, acsRequest{URL: req.AssertionConsumerServiceURL, Binding: req.ProtocolBinding,
+		Index: req.AssertionConsumerServiceIndex}, reqBinding)
+	if err != nil {
+		return err
+	}
+	if ep.Location != pend.ACS || ep.Binding != pend.ACSBinding {
+		return Errorf(CodeACSNotInMetadata, "verified request names ACS %q, not %q", ep.Location, pend.ACS)
+	}
+	return nil
 }
 
 // checkRequest runs the steps between the key lookup and the use of the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -68,10 +69,32 @@ func TestSSO(t *testing.T) {
 			if _, ok := a.Attribute(md.DiscoveryEPRAttribute); ok != tc.bootstrap {
 				t.Fatalf("bootstrap present = %v, want %v", ok, tc.bootstrap)
 			}
+			csp := x.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "form-action https://"+strings.Split(strings.TrimPrefix(sp.ACS, "https://"), "/")[0]) ||
+				!strings.Contains(csp, "script-src 'self'") || strings.Contains(x.Body, "<script>") ||
+				x.Header.Get("Cache-Control") != "no-store" || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Fatalf("headers %v", x.Header)
+			}
+			if !strings.Contains(x.Body, `src="`+PathPostJS+`"`) {
+				t.Fatal("the form page does not load the served script")
+			}
 			if got.Response.Signed != tc.encrypted {
 				t.Fatalf("response signed = %v; the choice is: signed exactly when the assertion is encrypted", got.Response.Signed)
 			}
 		})
+	}
+}
+
+// TestPostScript: both listeners serve the auto-submit script the form
+// pages load, so that their CSP needs no inline script.
+func TestPostScript(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	for _, base := range []string{e.mainURL, e.cardURL} {
+		r, _ := http.NewRequest(http.MethodGet, base+PathPostJS, nil)
+		x := e.do(e.browser(nil), r)
+		if x.Status != http.StatusOK || x.Body != binding.AutoSubmitScript || !strings.HasPrefix(x.Header.Get("Content-Type"), "text/javascript") {
+			t.Fatalf("%s: %d %q", base, x.Status, x.Body)
+		}
 	}
 }
 
@@ -267,6 +290,14 @@ func TestSSORefused(t *testing.T) {
 		req := e.newRequest(portal, "_u11")
 		req.Destination = "https://idp.example.org/other"
 		deny(t, e.redirect(c, req, "", redirectSigner(portal)), "_u11")
+	})
+	t.Run("fail/allow-create-false-without-federation", func(t *testing.T) {
+		legacy := e.sps[legacyID]
+		req := e.newRequest(legacy, "_u13")
+		req.NameIDPolicy = &samlp.NameIDPolicy{Format: saml.NameIDPersistent, AllowCreate: false}
+		got, err := e.consume(legacy, e.redirect(c, req, "", redirectSigner(legacy)), "_u13")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy)
 	})
 	t.Run("fail/unsupported-nameid-format", func(t *testing.T) {
 		req := e.newRequest(other, "_u12")
