@@ -78,6 +78,9 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 		pend.RelayState = ""
 	}
 	req, err := s.checkRequest(ctx, in, sp, u, now)
+	if errors.Is(err, ErrInvalidRequest) {
+		pend.RequestID = "" // not even its ID can be trusted to be an xs:ID
+	}
 	if err != nil {
 		return pend, err
 	}
