@@ -7,10 +7,19 @@
 // IdP sessions single logout needs, and the one table that maps the
 // engine's typed errors to SAML status codes.
 //
+// SSO is the Web Browser SSO and ECP engine over that core (SAML2.md §3,
+// §13): Accept checks an AuthnRequest step by step (issuer, metadata,
+// ACS, schema, version, signature, Destination, freshness, replay,
+// NameIDPolicy, RequestedAuthnContext), NeedsLogin decides between the
+// session and a card login, Park and Resume keep the request in the shared
+// store across the hop to the card-login listener, and Respond and
+// ErrorResponse build the signed samlp:Response. Metadata is the IdP's
+// own md:EntityDescriptor.
+//
 // The engine takes typed requests and returns typed results; only the
-// small HTTP adapter of the card login touches an http.ResponseWriter. The
+// HTTP adapters (CardLogin, HTTP) touch an http.ResponseWriter. The
 // clock, randomness and keys are Config fields, and each operation takes
 // the now its caller read once for the request. Storage is reached only
-// through the three small store interfaces the engine needs (CardReader,
-// FederationStore, SessionStore), each a Config field of its own.
+// through small store interfaces (CardReader, FederationStore,
+// SessionStore, ReplayCache, ArtifactStore), each a field of its own.
 package idp

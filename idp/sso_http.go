@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -248,7 +249,7 @@ func (h *HTTP) post(w http.ResponseWriter, r *http.Request, out *Outcome) {
 		return
 	}
 	u, _ := url.Parse(out.ACS) // checked by safeURL
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action "+u.Scheme+"://"+u.Host)
+	w.Header().Set("Content-Security-Policy", httpx.FormCSP(u.Scheme+"://"+u.Host))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(page)
 }
