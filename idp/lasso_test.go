@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -86,4 +87,66 @@ func (e *ssoEnv) writeLassoFiles(sp *testSP, dir string) {
 	must(e.t, os.WriteFile(filepath.Join(dir, "sp.xml"), spXML, 0o600))
 	must(e.t, os.WriteFile(filepath.Join(dir, "sp.key"), sp.Key.KeyPEM(), 0o600))
 	must(e.t, os.WriteFile(filepath.Join(dir, "sp.crt"), sp.Key.CertPEM(), 0o600))
+}
+
+// TestLassoECP: Lasso is the reception terminal, both its SP and its ECP
+// client; the test relays the ECP's SOAP request to our ECP endpoint over
+// a TLS connection the card authenticates, and Lasso's ECP checks the
+// ecp:Response header and its SP accepts the assertion.
+func TestLassoECP(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	t.Run("ok/card-present", func(t *testing.T) {
+		if res := e.lassoECP(t, false); res["sso"] != "accepted" || res["acs"] != ecpACS || res["name_id"] == "" {
+			t.Fatalf("lasso: %v", res)
+		}
+	})
+	t.Run("fail/ecp-response-header-altered", func(t *testing.T) {
+		if res := e.lassoECP(t, true); res["sso"] == "accepted" {
+			t.Fatalf("Lasso's ECP delivered a response whose ecp:Response names another ACS: %v", res)
+		}
+	})
+}
+
+// lassoECP runs one ECP exchange through Lasso; alter changes the ACS the
+// ecp:Response header names before Lasso's ECP reads it.
+func (e *ssoEnv) lassoECP(t *testing.T, alter bool) map[string]string {
+	dir := t.TempDir()
+	term := e.sps[terminalID]
+	e.writeLassoFiles(term, dir)
+	cmd := exec.Command("/usr/bin/python3", "testdata/lasso_ecp.py", dir)
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	must(t, cmd.Start())
+	defer cmd.Wait()
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	var first struct{ URL, Body string }
+	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &first) != nil {
+		stdin.Close()
+		t.Fatalf("lasso ECP printed %q; stderr %s", lines.Text(), stderr.String())
+	}
+	if first.URL != e.cardURL+PathECP {
+		t.Fatalf("Lasso's ECP sends to %q", first.URL)
+	}
+	envelope, err := base64.StdEncoding.DecodeString(first.Body)
+	must(t, err)
+	status, answer := e.soap(e.browser(&e.Alice), envelope)
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, answer)
+	}
+	if alter {
+		answer = []byte(strings.Replace(string(answer), ecpACS, "https://attacker.example.net/paos", 1))
+	}
+	_, err = io.WriteString(stdin, base64.StdEncoding.EncodeToString(answer)+"\n")
+	must(t, err)
+	stdin.Close()
+	var res map[string]string
+	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &res) != nil {
+		t.Fatalf("lasso ECP printed %q; stderr %s", lines.Text(), stderr.String())
+	}
+	return res
 }
