@@ -5,8 +5,34 @@
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
 //
-// The configuration file is JSON; see fileConfig for its fields. The
-// servers stop gracefully on SIGINT or SIGTERM.
+// The configuration file is JSON (fileConfig; unknown fields are
+// refused, and every problem is reported at once). A minimal one, with
+// the loopback listen addresses and the SQLite store left to defaults:
+//
+//	{
+//	  "entityID": "https://idp.example.org/saml",
+//	  "baseURL": "https://idp.example.org",
+//	  "cardBaseURL": "https://login.idp.example.org",
+//	  "tls": {"cert": "tls.crt", "key": "tls.key"},
+//	  "cardTLS": {"cert": "login.crt", "key": "login.key"},
+//	  "signing": {"cert": "signing.crt", "key": "signing.key"},
+//	  "rolloverCert": "signing-next.crt",
+//	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
+//	  "cardCA": "card-ca.crt", "cardCRL": "card.crl",
+//	  "softCA": "service-ca.crt",
+//	  "metadata": [{"location": "https://operator.example.org/aggregate.xml", "operatorCert": "operator.crt"}],
+//	  "store": "postgres://idp@db.example.org/renkei",
+//	  "discovery": {"entityID": "https://ds.example.org", "address": "https://ds.example.org/soap", "encryptionCert": "ds-enc.crt"},
+//	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s"},
+//	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true}},
+//	  "idpInitiated": ["https://portal.example.org/sp"]
+//	}
+//
+// IdP-initiated SSO (GET /sso/init?sp=ENTITYID&RelayState=...) is served
+// only to the SPs idpInitiated lists: unsolicited responses are a CSRF
+// vector for SPs that did not ask for them (SAML2.md §3.4). The servers
+// stop gracefully on SIGINT or SIGTERM; expired sessions, pending requests
+// and replay entries are collected every ten minutes.
 package main
 
 import (
@@ -84,6 +110,7 @@ func serve(ctx context.Context, c *fileConfig, lg *log.Logger) error {
 		lg.Printf("metadata: %v (serving what loaded)", err)
 	}
 	go func() { _ = s.set.Run(ctx) }()
+	go collect(ctx, s, lg)
 	g := &httpx.Group{}
 	if err := g.Start(s.servers(lg.Printf)...); err != nil {
 		return err
@@ -92,4 +119,20 @@ func serve(ctx context.Context, c *fileConfig, lg *log.Logger) error {
 	err = g.Wait(ctx)
 	lg.Printf("stopped")
 	return err
+}
+
+// collect removes expired rows from the store until ctx ends.
+func collect(ctx context.Context, s *service, lg *log.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.db.GarbageCollect(ctx, time.Now()); err != nil {
+				lg.Printf("garbage collection: %v", err)
+			}
+		}
+	}
 }
