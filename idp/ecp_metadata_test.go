@@ -81,8 +81,13 @@ func TestECP(t *testing.T) {
 		if life := a.Conditions.NotOnOrAfter.Sub(a.IssueInstant); life > DefaultECPLifetime || life <= 0 {
 			t.Fatalf("ECP assertion lives %v, cap %v", life, DefaultECPLifetime)
 		}
-		if _, ok := a.Attribute(md.DiscoveryEPRAttribute); !ok {
-			t.Fatal("no bootstrap for the terminal")
+		tok, err := dsChecker(t, dsID).Check(ctx, bootstrapToken(t, got.Signed), e.now, false)
+		must(t, err)
+		if end := tok.Assertion.Conditions.NotOnOrAfter; end.After(e.now.Add(DefaultECPLifetime)) {
+			t.Fatalf("the terminal's DS token lives until %v, past the ECP cap", end)
+		}
+		if hok := tok.HolderOfKeys(e.now, 0); len(hok) != 1 || !samePublicKey(term.Key.Cert.PublicKey, hok[0]) {
+			t.Fatal("the DS token is not bound to the terminal's metadata signing key")
 		}
 	})
 	t.Run("fail/revoked-card", func(t *testing.T) {

@@ -279,6 +279,7 @@ func parseForm(body string) (string, url.Values, error) {
 type received struct {
 	Response   *samlp.Response
 	Assertion  *saml.Assertion
+	Signed     *etree.Element // the signed assertion, decrypted
 	Encrypted  bool
 	RelayState string
 }
@@ -351,6 +352,7 @@ func (e *ssoEnv) acceptAssertion(sp *testSP, got *received, acs, inResponseTo st
 	if err != nil {
 		return err
 	}
+	got.Signed = el
 	if err := a.CheckConditions(e.now, time.Minute, sp.ID); err != nil {
 		return err
 	}

@@ -135,7 +135,10 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 		req.SessionNotOnOrAfter = sess.Expires
 	}
 	if pend.ECP {
-		req.Lifetime = s.cfg.ECPLifetime
+		// Terminal tokens live at most ECPLifetime, the DS token of the
+		// bootstrap included (ARCHITECTURE "Reception terminal"): the
+		// SP's session ends with them and a fresh card handshake renews.
+		req.Lifetime, req.SessionNotOnOrAfter = s.cfg.ECPLifetime, now.Add(s.cfg.ECPLifetime)
 	}
 	if rcpt, err := sp.EncryptionRecipient(pend.SP); err == nil {
 		req.EncryptFor = &rcpt
