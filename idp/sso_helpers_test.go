@@ -39,6 +39,7 @@ const (
 	terminalID = "https://hospital.example.org/terminal"
 	legacyID   = "https://legacy.example.org/sp"
 	evilID     = "https://evil.example.org/sp"
+	noEncID    = "https://noenc.example.org/sp"
 	ecpACS     = "https://hospital.example.org/terminal/paos"
 	otherACS   = "https://other.example.org/sp/acs"
 	legacyACS  = "https://legacy.example.org/sp/acs"
@@ -77,6 +78,7 @@ func testSPs(t testing.TB) map[string]*testSP {
 		otherSP:    {ID: otherSP, ACS: otherACS, PAOS: otherACS + "/paos", Key: k.Other},
 		terminalID: {ID: terminalID, ACS: terminalID + "/acs", PAOS: ecpACS, Key: spKeys["terminal"], SignRequests: true, Encrypt: true, Bootstrap: true},
 		legacyID:   {ID: legacyID, ACS: legacyACS, Key: spKeys["legacy"], SignRequests: true},
+		noEncID:    {ID: noEncID, ACS: "https://noenc.example.org/sp/acs", Key: k.Other, Bootstrap: true},
 		evilID:     {ID: evilID, ACS: "https://evil.example.org/acs", Key: k.Other, BadACS: "javascript:alert(document.cookie)"},
 	}
 }

@@ -298,6 +298,12 @@ func TestSSORefused(t *testing.T) {
 		must(t, err)
 		wantStatus(t, got, samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy)
 	})
+	t.Run("fail/bootstrap-without-encryption-key", func(t *testing.T) {
+		noEnc := e.sps[noEncID]
+		got, err := e.consume(noEnc, e.redirect(c, e.newRequest(noEnc, "_u14"), "", nil), "_u14")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusResponder, "")
+	})
 	t.Run("fail/unsupported-nameid-format", func(t *testing.T) {
 		req := e.newRequest(other, "_u12")
 		req.NameIDPolicy = &samlp.NameIDPolicy{Format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"}
