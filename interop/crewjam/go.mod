@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/beevik/etree v1.8.1 // indirect
+	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	golang.org/x/crypto v0.55.0 // indirect

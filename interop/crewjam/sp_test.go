@@ -39,7 +39,8 @@ func newRefIdP(t *testing.T, wantSigned bool) *refIdP {
 	}
 	r := &refIdP{sps: map[string]*saml.EntityDescriptor{}}
 	r.srv = httptest.NewUnstartedServer(nil)
-	r.srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{p.RSA.Cert.Raw}, PrivateKey: p.RSA.Key}}}
+	r.srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{p.RSA.Cert.Raw}, PrivateKey: p.RSA.Key}},
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: rootPool()}
 	r.srv.StartTLS()
 	t.Cleanup(r.srv.Close)
 	md, _ := url.Parse(r.srv.URL + "/metadata")
@@ -58,11 +59,17 @@ func (r *refIdP) GetServiceProvider(_ *http.Request, id string) (*saml.EntityDes
 	return nil, errors.New("unknown SP")
 }
 
-func (r *refIdP) GetSession(_ http.ResponseWriter, _ *http.Request, req *saml.IdpAuthnRequest) *saml.Session {
+// GetSession logs in "alice", or the holder of the TLS client
+// certificate when the browser presented one.
+func (r *refIdP) GetSession(_ http.ResponseWriter, hr *http.Request, req *saml.IdpAuthnRequest) *saml.Session {
 	r.n++
+	user := "alice"
+	if hr.TLS != nil && len(hr.TLS.PeerCertificates) > 0 {
+		user = hr.TLS.PeerCertificates[0].Subject.CommonName
+	}
 	s := &saml.Session{ID: fmt.Sprint("s", r.n), Index: fmt.Sprint("idx", r.n), CreateTime: time.Now(),
-		ExpireTime: time.Now().Add(time.Hour), UserName: "alice", UserCommonName: "Alice",
-		NameIDFormat: string(Persistent), NameID: "P-alice"}
+		ExpireTime: time.Now().Add(time.Hour), UserName: user, UserCommonName: "Alice",
+		NameIDFormat: string(Persistent), NameID: "P-" + user}
 	if pol := req.Request.NameIDPolicy; pol != nil && pol.Format != nil && *pol.Format == string(Transient) {
 		s.NameIDFormat, s.NameID = string(Transient), fmt.Sprint("T-", r.n)
 	}
