@@ -10,7 +10,13 @@
 // asks for a persistent or transient NameID, and decrypts assertions
 // encrypted for the key its metadata lists. Login walks one SSO with a
 // browser (internal/testkit/browser) and reports what crewjam accepted, or
-// crewjam's private error.
+// crewjam's private error:
+//
+//	sp := crewjam.New(t, crewjam.Config{SignatureMethod: crewjam.RSASHA256, Encrypt: true})
+//	// ... start the IdP trusting sp.Metadata ...
+//	md, _ := crewjam.Fetch(ctx, client, idpMetadataURL)
+//	if err := sp.Start(md); err != nil { ... } // crewjam refused the metadata
+//	res, err := sp.Login(ctx, b, crewjam.Redirect, crewjam.Transient, false)
 package crewjam
 
 import (

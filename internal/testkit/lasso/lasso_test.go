@@ -240,3 +240,17 @@ func TestECPWithLassoIdP(t *testing.T) {
 	}
 	checkResult(t, r, idp.EntityID, lasso.FormatPersistent, true)
 }
+
+// TestECPRefusesNonSOAP: when the "IdP" answers with something other than
+// a SOAP response, Lasso's ECP refuses it and Run says which step failed.
+func TestECPRefusesNonSOAP(t *testing.T) {
+	sp, idp := federation(t, false)
+	client := soft(t).Client()
+	ecp := &lasso.ECP{IdPMetadata: idp.Metadata, SP: client, IdP: client, IdPURL: sp.EntityID}
+	run, err := ecp.Run(ctx(t), t, sp.ECPURL(lasso.Transient))
+	var e *lasso.ECPError
+	if !errors.As(err, &e) || e.Step != "IdP's response" || run.IdPURL != sp.EntityID {
+		t.Fatalf("fail/not-soap: %v\n%s", err, run)
+	}
+	t.Logf("the ECP says: %v", err)
+}

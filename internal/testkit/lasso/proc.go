@@ -12,6 +12,20 @@
 // descriptor 3, so every URL (and so the metadata) is known before the
 // peer starts and no port is raced for. Processes are killed by PID in
 // Cleanup.
+//
+// Wiring an IdP under test to the SP takes a few lines:
+//
+//	sp := lasso.NewSP(t, lasso.SPConfig{Encrypt: true})
+//	// ... start the IdP trusting sp.Metadata ...
+//	md, _ := lasso.FetchMetadata(ctx, client, idpMetadataURL)
+//	sp.Start(md)
+//	page, _ := b.Get(ctx, sp.LoginURL(lasso.Redirect, lasso.Persistent, false))
+//	res, err := lasso.ParseResult(page.Status, page.Body)
+//
+// and to the ECP, with b holding the card (internal/testkit/browser):
+//
+//	run, err := (&lasso.ECP{IdPMetadata: md, SP: spClient, IdP: b.Client()}).Run(ctx, t, sp.ECPURL(lasso.Persistent))
+//	res, err := lasso.ParseResult(run.Status, run.Body)
 package lasso
 
 import (
