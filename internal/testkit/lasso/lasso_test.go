@@ -56,7 +56,9 @@ func federation(t *testing.T, encrypt bool) (*lasso.SP, *lasso.IdP) {
 	if string(md) != string(idp.Metadata) {
 		t.Fatal("the IdP served other metadata than it was given")
 	}
-	sp.Start(md)
+	if err := sp.Start(md); err != nil {
+		t.Fatal(err)
+	}
 	return sp, idp
 }
 
@@ -239,6 +241,24 @@ func TestECPWithLassoIdP(t *testing.T) {
 		t.Fatalf("%v\nSP: %s", err, sp.Stderr())
 	}
 	checkResult(t, r, idp.EntityID, lasso.FormatPersistent, true)
+}
+
+// TestSPRefusesMetadata: Lasso's refusal of IdP metadata is an error of
+// Start, with Lasso's text, and no SP runs.
+func TestSPRefusesMetadata(t *testing.T) {
+	for _, tc := range []struct{ name, md string }{
+		{"fail/not-xml", "not metadata"},
+		{"fail/no-idp-role", `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://127.0.0.1:1/x"/>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := lasso.NewSP(t, lasso.SPConfig{})
+			err := sp.Start([]byte(tc.md))
+			if err == nil {
+				t.Fatal("Lasso accepted the metadata")
+			}
+			t.Logf("lasso says: %v", err)
+		})
+	}
 }
 
 // TestECPRefusesNonSOAP: when the "IdP" answers with something other than

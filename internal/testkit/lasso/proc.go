@@ -18,7 +18,7 @@
 //	sp := lasso.NewSP(t, lasso.SPConfig{Encrypt: true})
 //	// ... start the IdP trusting sp.Metadata ...
 //	md, _ := lasso.FetchMetadata(ctx, client, idpMetadataURL)
-//	sp.Start(md)
+//	if err := sp.Start(md); err != nil { ... } // Lasso refused the metadata
 //	page, _ := b.Get(ctx, sp.LoginURL(lasso.Redirect, lasso.Persistent, false))
 //	res, err := lasso.ParseResult(page.Status, page.Body)
 //

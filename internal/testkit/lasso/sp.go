@@ -104,15 +104,9 @@ func identity(id *pki.Identity, name string) (*pki.Identity, error) {
 }
 
 // Start runs the SP with the IdP's metadata exactly as the IdP serves it
-// (see FetchMetadata); it fails the test if Lasso refuses the metadata.
-func (sp *SP) Start(idpMetadata []byte) {
-	sp.tb.Helper()
-	if err := sp.start(idpMetadata); err != nil {
-		sp.tb.Fatalf("lasso SP: %v", err)
-	}
-}
-
-func (sp *SP) start(idpMetadata []byte) error {
+// (see FetchMetadata). When Lasso refuses the metadata the SP does not
+// start and the error carries Lasso's words.
+func (sp *SP) Start(idpMetadata []byte) error {
 	if sp.proc != nil {
 		return errStarted
 	}
