@@ -90,6 +90,8 @@ type Hop struct {
 	Form url.Values
 	// Auto reports a form posted by AutoSubmit.
 	Auto bool
+	// Err is why the request got no response (Status is then 0).
+	Err string
 }
 
 // Page is where a navigation ended.
@@ -245,12 +247,11 @@ func (b *Browser) hop(ctx context.Context, method, rawURL string, form url.Value
 	if err != nil {
 		return nil, nil, err
 	}
-	b.key.reset()
-	resp, err := b.client.Do(req)
+	h := Hop{Method: method, URL: req.URL.String(), Form: form, Auto: auto}
+	resp, err := b.do(req)
 	if err != nil {
-		if kerr := b.key.failed(); kerr != nil {
-			return nil, nil, &KeyError{URL: rawURL, Err: kerr}
-		}
+		h.Err = err.Error()
+		b.record(h)
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
@@ -259,13 +260,25 @@ func (b *Browser) hop(ctx context.Context, method, rawURL string, form url.Value
 		return nil, nil, err
 	}
 	page := &Page{URL: req.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
-	h := Hop{Method: method, URL: req.URL.String(), Status: resp.StatusCode, Form: form, Auto: auto}
+	h.Status = resp.StatusCode
 	loc, err := location(resp)
 	if loc != nil {
 		h.Location = loc.String()
 	}
 	b.record(h)
 	return page, loc, err
+}
+
+// do sends req; a failure of the client key is reported as a *KeyError.
+func (b *Browser) do(req *http.Request) (*http.Response, error) {
+	b.key.reset()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		if kerr := b.key.failed(); kerr != nil {
+			return nil, &KeyError{URL: req.URL.String(), Err: kerr}
+		}
+	}
+	return resp, err
 }
 
 func newRequest(ctx context.Context, method, rawURL string, form url.Values) (*http.Request, error) {
@@ -315,6 +328,9 @@ func (b *Browser) String() string {
 		}
 		if h.Auto {
 			buf.WriteString(" (auto-posted)")
+		}
+		if h.Err != "" {
+			fmt.Fprintf(&buf, " error: %s", h.Err)
 		}
 		buf.WriteByte('\n')
 	}

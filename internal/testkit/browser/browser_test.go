@@ -193,8 +193,8 @@ func TestCardRemovedMidFlow(t *testing.T) {
 	if kerr.URL != srv.URL+"/form" || !strings.Contains(err.Error(), "card removed") {
 		t.Fatalf("fail/card-removed: %v", err)
 	}
-	if n := len(b.Hops()); n != 2 {
-		t.Fatalf("fail/card-removed: %d hops recorded, want 2\n%s", n, b)
+	if h := b.Hops(); len(h) != 3 || h[2].Status != 0 || h[2].Err != err.Error() {
+		t.Fatalf("fail/card-removed: want 2 hops and the failed one recorded:\n%s", b)
 	}
 	t.Logf("the browser reports: %v", err)
 }

@@ -84,7 +84,7 @@ func TestNavigation(t *testing.T) {
 	})
 	t.Run("fail/redirect-without-location", func(t *testing.T) {
 		b := plainBrowser(t, 0)
-		if _, err := b.Get(ctx(t), srv.URL+"/noloc"); !errors.Is(err, browser.ErrBadRedirect) {
+		if _, err := b.Get(ctx(t), srv.URL+"/noloc"); !errors.Is(err, browser.ErrBadRedirect) || b.Hops()[0].Status != 302 {
 			t.Fatalf("%v\n%s", err, b)
 		}
 	})
