@@ -100,6 +100,7 @@ func startProc(tb testing.TB, dir, script string, ln *net.TCPListener, args ...s
 	}
 	cmd := exec.Command(Python, append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
+	cmd.SysProcAttr = sysProcAttr()
 	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if ln != nil {
