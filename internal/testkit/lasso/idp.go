@@ -14,6 +14,9 @@ type IdPConfig struct {
 	Encrypt bool
 	// SignatureMethod is "rsa-sha256" (default) or "rsa-sha1".
 	SignatureMethod string
+	// DiscoveryEPR, when set, is the XML of a wsa:EndpointReference sent
+	// as the value of a urn:liberty:disco:2006-08:DiscoveryEPR attribute.
+	DiscoveryEPR string
 }
 
 // IdP is a Lasso IdP, the reference the SP and ECP harnesses are proved
@@ -73,7 +76,7 @@ func (idp *IdP) start(spMetadata []byte) error {
 	if err != nil {
 		return err
 	}
-	cfg["encrypt"], cfg["signatureMethod"] = idp.cfg.Encrypt, idp.cfg.SignatureMethod
+	cfg["encrypt"], cfg["signatureMethod"], cfg["discoveryEPR"] = idp.cfg.Encrypt, idp.cfg.SignatureMethod, idp.cfg.DiscoveryEPR
 	path, err := writeConfig(idp.dir, cfg)
 	if err != nil {
 		return err

@@ -10,7 +10,8 @@ Usage: idp.py CONFIG.json; the listening socket is file descriptor 3.
   POST /sso       HTTP-POST AuthnRequest
   POST /soap      SOAP AuthnRequest from an ECP (SAML Profiles 4.2.4)
 Answers: an auto-posting form with the Response to the ACS (or the SOAP
-response), with an attribute cn = the user; the assertion is encrypted
+response), with an attribute cn = the user and, when configured, a
+DiscoveryEPR attribute holding the given EPR; the assertion is encrypted
 when the configuration asks for it.
 """
 
@@ -22,6 +23,8 @@ from http.server import BaseHTTPRequestHandler
 import lasso
 
 import common
+
+DISCO = "urn:liberty:disco:2006-08:DiscoveryEPR"
 
 
 def new_server(cfg):
@@ -38,14 +41,20 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def attribute(name, value):
-    text = lasso.MiscTextNode.newWithString(value)
-    text.textChild = True
+def attribute(name, value, xml=False):
+    """An Attribute with one value: text, or (xml) an element such as the
+    discovery bootstrap's wsa:EndpointReference."""
+    if xml:
+        node = lasso.MiscTextNode()
+        node.setXmlContent(value)
+    else:
+        node = lasso.MiscTextNode.newWithString(value)
+        node.textChild = True
     v = lasso.Saml2AttributeValue()
-    v.any = (text,)
+    v.any = (node,)
     a = lasso.Saml2Attribute()
     a.name = name
-    a.nameFormat = lasso.SAML2_ATTRIBUTE_NAME_FORMAT_BASIC
+    a.nameFormat = lasso.SAML2_ATTRIBUTE_NAME_FORMAT_URI if xml else lasso.SAML2_ATTRIBUTE_NAME_FORMAT_BASIC
     a.attributeValue = (v,)
     return a
 
@@ -101,6 +110,8 @@ class IdP(BaseHTTPRequestHandler):
                 an.sessionIndex = "s-" + secrets.token_hex(8)
             st = lasso.Saml2AttributeStatement()
             st.attribute = (attribute("cn", user),)
+            if self.server.cfg.get("discoveryEPR"):
+                st.attribute += (attribute(DISCO, self.server.cfg["discoveryEPR"], xml=True),)
             login.assertion.attributeStatement = (st,)
             if soap:
                 login.buildResponseMsg(None)  # the ECP's SOAP response (4.2.4.2)

@@ -42,12 +42,16 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// testEPR is the discovery bootstrap the reference IdP sends.
+const testEPR = `<wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing">` +
+	`<wsa:Address>https://127.0.0.1:1/disco</wsa:Address></wsa:EndpointReference>`
+
 // federation starts a Lasso IdP and a Lasso SP that trust each other; the
 // SP is given the IdP's metadata as fetched from the IdP.
 func federation(t *testing.T, encrypt bool) (*lasso.SP, *lasso.IdP) {
 	t.Helper()
 	sp := lasso.NewSP(t, lasso.SPConfig{Encrypt: encrypt, RequestDiscoveryEPR: true})
-	idp := lasso.NewIdP(t, lasso.IdPConfig{Encrypt: encrypt})
+	idp := lasso.NewIdP(t, lasso.IdPConfig{Encrypt: encrypt, DiscoveryEPR: testEPR})
 	idp.Start(sp.Metadata)
 	md, err := lasso.FetchMetadata(ctx(t), soft(t).Client(), idp.EntityID)
 	if err != nil {
@@ -112,6 +116,10 @@ func checkResult(t *testing.T, r *lasso.Result, idp, format string, encrypted bo
 	}
 	if r.AuthnContext != "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI" || r.SessionIndex == "" {
 		t.Fatalf("authn context %q, session index %q", r.AuthnContext, r.SessionIndex)
+	}
+	if epr := r.Attr(lasso.DiscoveryEPR); epr == nil || len(epr.Values) != 1 ||
+		!strings.Contains(epr.Values[0], "<wsa:Address>https://127.0.0.1:1/disco</wsa:Address>") {
+		t.Fatalf("DiscoveryEPR attribute = %+v", epr)
 	}
 	cn := r.Attr("cn")
 	if cn == nil || len(cn.Values) != 1 || !strings.Contains(cn.Values[0], ">"+pki.MustGet().P256.Cert.Subject.CommonName+"<") {
