@@ -4,9 +4,14 @@ export CGO_ENABLED := 1
 
 .PHONY: deps demo test check bench fuzz
 
+# NESTED are modules of test-only peers (ARCHITECTURE.md): `go ... ./...`
+# at the root does not descend into them, so each target runs them itself.
+NESTED := interop/crewjam
+
 deps:
 	@scripts/install-deps.sh
 	@$(GO) mod download
+	@for m in $(NESTED); do (cd $$m && $(GO) mod download) || exit 1; done
 
 demo: deps
 	$(GO) run ./cmd/renkei demo
@@ -16,9 +21,11 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@for m in $(NESTED); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 test: deps check
 	$(GO) test -count=1 -timeout 25m ./...
+	@for m in $(NESTED); do echo "cd $$m && $(GO) test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
