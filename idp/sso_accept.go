@@ -203,6 +203,9 @@ func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string
 			return nil, Errorf(CodeACSNotInMetadata, "ProtocolBinding %q, want %q", r.Binding, want)
 		}
 		ep, err = sp.AssertionConsumerServiceByLocation(r.URL, want)
+		if err != nil && faultOn(FaultIgnoreACS) {
+			return &md.IndexedEndpoint{Endpoint: md.Endpoint{Binding: want, Location: r.URL}}, nil
+		}
 	default:
 		ep, err = defaultACS(sp, want)
 	}
@@ -250,6 +253,9 @@ func (s *SSO) checkSchema(el *etree.Element) error {
 func (s *SSO) authenticate(in Inbound, sp *md.SPSSODescriptor, u *samlp.Unverified) (*samlp.AuthnRequest, error) {
 	required := s.cfg.WantAuthnRequestsSigned || sp.AuthnRequestsSigned
 	pol := xmlsec.Policy{AllowSHA1: s.quirks(u.Issuer.Value).AllowSHA1}
+	if faultOn(FaultSkipSignature) {
+		return skipSignature(in, u)
+	}
 	if in.Redirect != nil {
 		return authenticateRedirect(in.Redirect, sp, pol, required)
 	}
@@ -264,6 +270,15 @@ func (s *SSO) authenticate(in Inbound, sp *md.SPSSODescriptor, u *samlp.Unverifi
 		return nil, signatureError(err)
 	}
 	return req, nil
+}
+
+// skipSignature is FaultSkipSignature: the request is decoded without any
+// signature check.
+func skipSignature(in Inbound, u *samlp.Unverified) (*samlp.AuthnRequest, error) {
+	if in.Redirect != nil {
+		return decodeRequest(samlp.DecodeAuthnRequest(in.Redirect.Unverified()))
+	}
+	return decodeRequest(samlp.DecodeAuthnRequest(u.Element))
 }
 
 func authenticateRedirect(m *binding.RedirectMessage, sp *md.SPSSODescriptor, pol xmlsec.Policy, required bool) (*samlp.AuthnRequest, error) {
@@ -330,7 +345,7 @@ func (s *SSO) checkDestination(req *samlp.AuthnRequest, reqBinding string) error
 // skew from now.
 func (s *SSO) checkFresh(req *samlp.AuthnRequest, now time.Time) error {
 	d := now.Sub(req.IssueInstant)
-	if d > s.cfg.Skew || -d > s.cfg.Skew {
+	if (d > s.cfg.Skew || -d > s.cfg.Skew) && !faultOn(FaultAcceptStale) {
 		return Errorf(CodeRequestDenied, "IssueInstant %s is %v from now", req.IssueInstant.Format(time.RFC3339), d)
 	}
 	return nil
@@ -339,6 +354,9 @@ func (s *SSO) checkFresh(req *samlp.AuthnRequest, now time.Time) error {
 // checkReplay records the request ID for as long as checkFresh would
 // accept the request: a second use is refused.
 func (s *SSO) checkReplay(ctx context.Context, req *samlp.AuthnRequest, now time.Time) error {
+	if faultOn(FaultAcceptReplay) {
+		return nil
+	}
 	key := store.NewReplayKey(store.ReplayRequestID, req.Issuer.Value, req.ID)
 	err := s.cfg.Replay.CheckAndInsert(ctx, key, req.IssueInstant.Add(s.cfg.Skew+time.Second).Add(s.cfg.Skew), now)
 	switch {

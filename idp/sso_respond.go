@@ -208,6 +208,4 @@ func signResponse(assertion *etree.Element) bool {
 	return assertion == nil || assertion.Tag == "EncryptedAssertion"
 }
 
-func (s *SSO) signer() *dsig.Signer {
-	return &dsig.Signer{Key: s.p.cfg.SigningKey, Certificates: s.p.cfg.SigningCerts[:1], Rand: s.p.cfg.Rand}
-}
+func (s *SSO) signer() *dsig.Signer { return s.p.signer() }

@@ -1,0 +1,18 @@
+package idp
+
+// Deliberate faults, for the conformance suite's broken builds only: a
+// binary built with the renkei_faults tag switches on those named in the
+// RENKEI_IDP_FAULTS environment variable (comma-separated), and each makes
+// the IdP skip one check a conforming IdP must make, so that the suite can
+// show it catches that IdP. In every other build faultOn is a constant
+// false (faults_off.go) and the checks cannot be switched off.
+const (
+	FaultSkipSignature = "skip-signature" // accept an AuthnRequest whose signature is bad or missing
+	FaultAcceptStale   = "accept-stale"   // accept an AuthnRequest whose IssueInstant is stale
+	FaultIgnoreACS     = "ignore-acs"     // send the Response to an ACS URL not in metadata
+	FaultSignSHA1      = "sign-sha1"      // sign with rsa-sha1 and sha1 digests
+	FaultAcceptReplay  = "accept-replay"  // accept a replayed AuthnRequest ID
+)
+
+// Faults lists every fault name.
+var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay}
