@@ -26,6 +26,8 @@ type Env struct {
 	Transport http.RoundTripper // base transport (TLS roots); nil means http.DefaultTransport's settings
 	Now       func() time.Time  // nil means time.Now
 	Options   Options
+	Rand      io.Reader // IDs; nil means crypto/rand
+	Oracle    Oracle    // the independent signature checker (xmlsec1)
 
 	messages []Message
 }

@@ -1,0 +1,225 @@
+package conformance
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+)
+
+// flaws are the switches of the deliberately broken IdP builds.
+type flaws struct {
+	SkipSigCheck bool // reads the request without checking its signature
+	AcceptStale  bool // no IssueInstant window
+	IgnoreACS    bool // sends to whatever ACS URL the request names
+	SignSHA1     bool // signs responses and assertions with rsa-sha1
+	AcceptReplay bool // no replay cache
+	AcceptSHA1   bool // accepts rsa-sha1 request signatures
+}
+
+// fakeIdP is a small SAML IdP built only from saml/samlp, saml/binding and
+// saml/md, with a fixed user and the flaws above, for testing the suite.
+type fakeIdP struct {
+	t      *testing.T
+	flaws  flaws
+	id     *SP // the IdP's key and certificate (NewSP makes both)
+	entity string
+	srv    *httptest.Server
+	sp     *md.SPSSODescriptor
+	spID   string
+
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func newFakeIdP(t *testing.T, sp *SP, f flaws) *fakeIdP {
+	t.Helper()
+	idp := &fakeIdP{t: t, flaws: f, seen: map[string]bool{}, spID: sp.EntityID, sp: sp.Descriptor().SPSSO[0]}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /sso", idp.redirect)
+	mux.HandleFunc("POST /sso", idp.post)
+	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
+		b, err := xmlsec.Serialize(idp.descriptor().Element())
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Write(b)
+	})
+	idp.srv = httptest.NewServer(mux)
+	t.Cleanup(idp.srv.Close)
+	idp.entity = idp.srv.URL + "/idp"
+	key, err := NewSP(idp.entity, "", time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.id = key
+	return idp
+}
+
+func (f *fakeIdP) descriptor() *md.EntityDescriptor {
+	return &md.EntityDescriptor{EntityID: f.entity, IDPSSO: []*md.IDPSSODescriptor{{
+		SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2},
+			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{f.id.Cert}}}},
+			NameIDFormats: []string{FormatTransient, FormatPersistent}},
+		WantAuthnRequestsSigned: true,
+		SingleSignOn: []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: f.srv.URL + "/sso"},
+			{Binding: md.BindingHTTPPOST, Location: f.srv.URL + "/sso"}},
+	}}}
+}
+
+func (f *fakeIdP) post(w http.ResponseWriter, r *http.Request) {
+	if _, err := (&binding.POSTDecoder{}).DecodeRequest(r); err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	http.Error(w, "HTTP-POST requests are not handled by this test IdP", http.StatusBadRequest)
+}
+
+func (f *fakeIdP) redirect(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	msg, err := (&binding.RedirectDecoder{}).Decode(r.URL.RawQuery)
+	if err != nil {
+		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	un, err := samlp.Peek(msg.Unverified())
+	if err != nil || un.Issuer == nil || un.Issuer.Value != f.spID {
+		http.Error(w, "unknown requester", http.StatusBadRequest)
+		return
+	}
+	if un.Version != "2.0" {
+		f.answer(w, now, un.ID, f.sp.AssertionConsumer[0].Location, samlp.NewStatus(samlp.StatusVersionMismatch, samlp.StatusRequestVersionTooLow), nil)
+		return
+	}
+	el, err := f.verified(msg)
+	if err != nil {
+		http.Error(w, "signature: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	req, err := samlp.DecodeAuthnRequest(el)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.handle(w, r, now, req)
+}
+
+func (f *fakeIdP) verified(msg *binding.RedirectMessage) (*etree.Element, error) {
+	if f.flaws.SkipSigCheck {
+		return msg.Unverified(), nil
+	}
+	if !msg.Signed() {
+		return nil, fmt.Errorf("unsigned request")
+	}
+	el, _, err := msg.Verify(f.sp.TrustSet(), xmlsec.Policy{AllowSHA1: f.flaws.AcceptSHA1})
+	return el, err
+}
+
+func (f *fakeIdP) handle(w http.ResponseWriter, r *http.Request, now time.Time, req *samlp.AuthnRequest) {
+	if !f.flaws.AcceptStale && (req.IssueInstant.Before(now.Add(-3*time.Minute)) || req.IssueInstant.After(now.Add(3*time.Minute))) {
+		http.Error(w, "stale request", http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	replay := f.seen[req.ID]
+	f.seen[req.ID] = true
+	f.mu.Unlock()
+	if replay && !f.flaws.AcceptReplay {
+		http.Error(w, "replayed request", http.StatusBadRequest)
+		return
+	}
+	acs, err := f.acs(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if p := req.NameIDPolicy; p != nil && p.Format != "" && p.Format != FormatTransient && p.Format != FormatPersistent {
+		f.answer(w, now, req.ID, acs, samlp.NewStatus(samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy), nil)
+		return
+	}
+	if _, err := r.Cookie("idp-session"); err != nil && req.IsPassive {
+		f.answer(w, now, req.ID, acs, samlp.NewStatus(samlp.StatusResponder, samlp.StatusNoPassive), nil)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: "idp-session", Value: "alice", Path: "/"})
+	a, err := saml.SignAssertion(f.assertion(now, req, acs), f.signer())
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	f.answer(w, now, req.ID, acs, samlp.NewStatus(samlp.StatusSuccess, ""), a)
+}
+
+func (f *fakeIdP) acs(req *samlp.AuthnRequest) (string, error) {
+	if req.AssertionConsumerServiceURL == "" {
+		return f.sp.AssertionConsumer[0].Location, nil
+	}
+	if f.flaws.IgnoreACS {
+		return req.AssertionConsumerServiceURL, nil
+	}
+	ep, err := f.sp.AssertionConsumerServiceByLocation(req.AssertionConsumerServiceURL, md.BindingHTTPPOST)
+	if err != nil {
+		return "", err
+	}
+	return ep.Location, nil
+}
+
+func (f *fakeIdP) signer() *dsig.Signer {
+	s := &dsig.Signer{Key: f.id.Key, Certificates: []*x509.Certificate{f.id.Cert}}
+	if f.flaws.SignSHA1 {
+		s.SignatureMethod, s.DigestMethod = xmlsec.RSASHA1, "http://www.w3.org/2000/09/xmldsig#sha1"
+		s.Policy.AllowSHA1 = true
+	}
+	return s
+}
+
+func (f *fakeIdP) assertion(now time.Time, req *samlp.AuthnRequest, acs string) *saml.Assertion {
+	format := FormatTransient
+	if req.NameIDPolicy != nil && req.NameIDPolicy.Format != "" {
+		format = req.NameIDPolicy.Format
+	}
+	return &saml.Assertion{ID: "_a" + req.ID[1:], IssueInstant: now, Issuer: saml.Issuer{Value: f.entity},
+		Subject: &saml.Subject{NameID: &saml.NameID{Value: "_alice-" + req.ID[1:9], Format: format},
+			Confirmations: []saml.SubjectConfirmation{{Method: "urn:oasis:names:tc:SAML:2.0:cm:bearer",
+				Data: &saml.SubjectConfirmationData{NotOnOrAfter: now.Add(5 * time.Minute), Recipient: acs, InResponseTo: req.ID}}}},
+		Conditions: &saml.Conditions{NotBefore: now.Add(-time.Minute), NotOnOrAfter: now.Add(5 * time.Minute),
+			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{f.spID}}}},
+		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now, SessionIndex: "s1",
+			ClassRef: "urn:oasis:names:tc:SAML:2.0:ac:classes:X509"}},
+	}
+}
+
+// answer posts a signed Response with status st (and the assertion a) to acs.
+func (f *fakeIdP) answer(w http.ResponseWriter, now time.Time, inResponseTo, acs string, st samlp.Status, a *etree.Element) {
+	resp := &samlp.Response{StatusResponseHeader: samlp.StatusResponseHeader{ID: "_r" + strings.TrimPrefix(inResponseTo, "_") + "x", InResponseTo: inResponseTo,
+		IssueInstant: now, Destination: acs, Issuer: &saml.Issuer{Value: f.entity}, Status: st}}
+	if a != nil {
+		resp.Assertions = []*etree.Element{a}
+	}
+	el, err := samlp.Sign(resp, f.signer())
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	page, err := binding.EncodePOST(acs, el, "", binding.FormOptions{})
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(page)
+}
