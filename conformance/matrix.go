@@ -133,8 +133,13 @@ func ParseMode(s string) (Mode, error) {
 func WriteMatrix(w interface{ Write([]byte) (int, error) }, rows []Row, cases []Case, modes []Mode) error {
 	for _, r := range rows {
 		var cells []string
+		applies := false
 		for _, m := range modes {
 			cells = append(cells, fmt.Sprintf("%s=%s", m, r.Required(m)))
+			applies = applies || r.Required(m) != NA
+		}
+		if !applies {
+			continue
 		}
 		ids := casesFor(r.ID, cases)
 		cov := fmt.Sprintf("%d case(s)", len(ids))

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/conformance"
+)
+
+// errConformanceFailed is returned when a run completes and fails, so the
+// command exits non-zero after writing its reports.
+var errConformanceFailed = errors.New("conformance run failed")
+
+// conformanceFlags are the options of `renkei conformance`.
+type conformanceFlags struct {
+	role, mode, metadata, only            string
+	list, printSP                         bool
+	spEntity, spACS, spKey, spMetadataOut string
+	p12, p12Pass, certFile, keyFile       string
+	formUser, formPass, caFile            string
+	allowSHA1                             bool
+	jsonOut, junitOut, htmlOut, textOut   string
+	timeout                               time.Duration
+}
+
+func parseConformanceFlags(args []string) (*conformanceFlags, error) {
+	f := &conformanceFlags{}
+	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
+	fs.StringVar(&f.role, "role", "idp", "role of the target: idp (sp, ds, wsp, wsc later)")
+	fs.StringVar(&f.mode, "mode", "idp", "conformance mode the rows are judged in: idp or idp-lite")
+	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
+	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery); others are reported out of scope")
+	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
+	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
+	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")
+	fs.StringVar(&f.spACS, "sp-acs", "https://conformance.renkei.test/sp/acs", "assertion consumer URL of the suite's SP (never served: the suite reads the form)")
+	fs.StringVar(&f.spKey, "sp-key", "", "PEM file with the SP's key and certificate; created when missing, so the registered SP stays the same across runs")
+	fs.StringVar(&f.spMetadataOut, "sp-metadata-out", "", "write the SP metadata to this file")
+	fs.StringVar(&f.p12, "client-p12", "", "PKCS#12 file whose certificate logs in (card IdP)")
+	fs.StringVar(&f.p12Pass, "client-p12-password", "", "password of -client-p12")
+	fs.StringVar(&f.certFile, "client-cert", "", "PEM client certificate (with -client-key)")
+	fs.StringVar(&f.keyFile, "client-key", "", "PEM client key (with -client-cert)")
+	fs.StringVar(&f.formUser, "form-user", "", "user name for a login form (password IdP)")
+	fs.StringVar(&f.formPass, "form-password", "", "password for a login form")
+	fs.StringVar(&f.caFile, "ca", "", "PEM roots for the target's TLS certificates (default: system roots)")
+	fs.BoolVar(&f.allowSHA1, "target-allows-sha1", false, "the target was configured to accept SHA-1 from this SP (skips the SHA-1 refusal case)")
+	fs.StringVar(&f.textOut, "text", "", "write the text report here (default: standard output)")
+	fs.StringVar(&f.jsonOut, "json", "", "write the JSON report here")
+	fs.StringVar(&f.junitOut, "junit", "", "write the JUnit XML report here")
+	fs.StringVar(&f.htmlOut, "html", "", "write the HTML report here")
+	fs.DurationVar(&f.timeout, "case-timeout", time.Minute, "time limit of each case")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// cmdConformance runs the conformance suite against a target:
+//
+//	renkei conformance -role idp -metadata URL|FILE [login options] [-only web-sso,metadata] [-json F -junit F -html F]
+func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
+	f, err := parseConformanceFlags(args)
+	if err != nil {
+		return err
+	}
+	role := conformance.Role(f.role)
+	mode, err := conformance.ParseMode(f.mode)
+	if err != nil {
+		return err
+	}
+	cases := conformance.SAMLIdPCases()
+	if f.list {
+		return conformance.WriteMatrix(out, conformance.Matrix(), cases, conformance.ModesFor(role))
+	}
+	if role != conformance.RoleIdP {
+		return fmt.Errorf("role %q is not runnable from the command line yet: only idp", f.role)
+	}
+	sp, err := loadOrCreateSP(f, time.Now())
+	if err != nil {
+		return err
+	}
+	if f.printSP {
+		b, err := sp.Metadata()
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(append(b, '\n'))
+		return err
+	}
+	return runConformance(ctx, f, role, mode, cases, sp, out)
+}
+
+func runConformance(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, sp *conformance.SP, out io.Writer) error {
+	if f.metadata == "" {
+		return fmt.Errorf("conformance: -metadata is required")
+	}
+	tr, err := conformanceTransport(f.caFile)
+	if err != nil {
+		return err
+	}
+	target, err := conformance.LoadTarget(ctx, f.metadata, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	login, err := conformanceLogin(f)
+	if err != nil {
+		return err
+	}
+	var only []string
+	if f.only != "" {
+		only = strings.Split(f.only, ",")
+	}
+	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: only,
+		Progress: os.Stderr, CaseTimeout: f.timeout}
+	env := &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
+		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1}}
+	rep := r.Run(ctx, env)
+	if err := writeReports(f, rep, out); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errConformanceFailed
+	}
+	return nil
+}
+
+func loadOrCreateSP(f *conformanceFlags, now time.Time) (*conformance.SP, error) {
+	var sp *conformance.SP
+	b, err := os.ReadFile(f.spKey)
+	switch {
+	case f.spKey != "" && err == nil:
+		sp, err = conformance.LoadSP(f.spEntity, f.spACS, b)
+	case f.spKey != "" && !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	default:
+		sp, err = conformance.NewSP(f.spEntity, f.spACS, now, nil)
+		if err == nil && f.spKey != "" {
+			err = saveSPKey(sp, f.spKey)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.spMetadataOut != "" {
+		m, err := sp.Metadata()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(f.spMetadataOut, m, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return sp, nil
+}
+
+func saveSPKey(sp *conformance.SP, file string) error {
+	b, err := sp.KeyPEM()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, b, 0o600)
+}
+
+func conformanceTransport(caFile string) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return tr, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("conformance: no certificate in %s", caFile)
+	}
+	tr.TLSClientConfig.RootCAs = pool
+	return tr, nil
+}
+
+func conformanceLogin(f *conformanceFlags) (conformance.Authenticator, error) {
+	switch {
+	case f.p12 != "":
+		return conformance.LoadPKCS12(f.p12, f.p12Pass)
+	case f.certFile != "" || f.keyFile != "":
+		return conformance.LoadKeyPair(f.certFile, f.keyFile)
+	case f.formUser != "":
+		return conformance.FormLogin{Username: f.formUser, Password: f.formPass}, nil
+	}
+	return conformance.NoLogin{}, nil
+}
+
+func writeReports(f *conformanceFlags, rep *conformance.Report, out io.Writer) error {
+	writers := []struct {
+		file  string
+		write func(io.Writer) error
+	}{{f.jsonOut, rep.WriteJSON}, {f.junitOut, rep.WriteJUnit}, {f.htmlOut, rep.WriteHTML}, {f.textOut, rep.WriteText}}
+	for _, w := range writers {
+		if w.file == "" {
+			continue
+		}
+		if err := writeFile(w.file, w.write); err != nil {
+			return err
+		}
+	}
+	if f.textOut == "" {
+		return rep.WriteText(out)
+	}
+	return nil
+}
+
+func writeFile(name string, write func(io.Writer) error) error {
+	fh, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(fh); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/renkei-idwsf/renkei/conformance"
+)
+
+func TestConformanceCommand(t *testing.T) {
+	ctx := context.Background()
+	var out strings.Builder
+	if err := run(ctx, []string{"conformance", "-list"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "SAML2-Conf/slo-redirect-sp") || strings.Contains(out.String(), "IDWSF2-F1") {
+		t.Fatalf("matrix for the idp role:\n%s", out.String())
+	}
+	dir := t.TempDir()
+	key := filepath.Join(dir, "sp.pem")
+	var m1, m2 strings.Builder
+	for _, b := range []*strings.Builder{&m1, &m2} {
+		if err := run(ctx, []string{"conformance", "-sp-key", key, "-print-sp-metadata"}, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m1.String() != m2.String() || !strings.Contains(m1.String(), "SPSSODescriptor") {
+		t.Fatal("the SP key file does not keep the SP metadata stable across runs")
+	}
+	if _, err := conformance.ParseTarget("sp", []byte(m1.String())); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"conformance", "-metadata", filepath.Join(dir, "missing.xml")}, &out); err == nil {
+		t.Fatal("a missing metadata file did not fail the command")
+	}
+}
