@@ -26,8 +26,10 @@ type Env struct {
 	Transport http.RoundTripper // base transport (TLS roots); nil means http.DefaultTransport's settings
 	Now       func() time.Time  // nil means time.Now
 	Options   Options
-	Rand      io.Reader // IDs; nil means crypto/rand
-	Oracle    Oracle    // the independent signature checker (xmlsec1)
+	Rand      io.Reader  // IDs; nil means crypto/rand
+	Oracle    Oracle     // the independent signature checker (xmlsec1)
+	WSF       *WSFTarget // the WSP or DS under test, for the ID-WSF cases
+	WSC       *WSC       // the suite as WSC and token issuer, for the ID-WSF cases
 
 	messages []Message
 }
