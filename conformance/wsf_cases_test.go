@@ -15,8 +15,10 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/server"
+	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -87,9 +89,39 @@ func startWSP(t *testing.T, f wspFlaws) *Env {
 	pool.AddCert(p.CA.Cert)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &Env{Transport: tr,
-		WSF: &WSFTarget{EntityID: testWSP, Keys: []*x509.Certificate{wspID.Cert}, Address: srv.URL, Action: dstAction, Payload: dstQuery},
+	return &Env{Transport: tr, WSF: wspFromMetadata(t, wspID.Cert, srv.URL),
 		WSC: &WSC{EntityID: testWSC, Key: wscID.Key, Cert: wscID.Cert, IssuerID: testIssuer, IssuerKey: dsID.Key, IssuerCert: dsID.Cert}}
+}
+
+// wspFromMetadata goes the command line's way: the WSP's metadata (an
+// entity with a signing key), its endpoint and a payload file's bytes.
+func wspFromMetadata(t *testing.T, cert *x509.Certificate, addr string) *WSFTarget {
+	t.Helper()
+	ed := &md.EntityDescriptor{EntityID: testWSP, SPSSO: []*md.SPSSODescriptor{{SSO: md.SSO{Role: md.Role{
+		ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{cert}}}}},
+		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: addr + "/acs"}}}}}}
+	raw, err := xmlsec.Serialize(ed.Element())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := ParseTarget("wsp.xml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := xmlsec.Serialize(dstQuery(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := WSFTargetFromMetadata(target, addr, dstAction, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := xmlsec.Serialize(wt.Payload(0))
+	b, _ := xmlsec.Serialize(wt.Payload(1))
+	if string(a) == string(b) {
+		t.Fatal("payload variants 0 and 1 are the same")
+	}
+	return wt
 }
 
 func handlerFor(t *testing.T, cfg server.Config, twoNodes bool) http.Handler {

@@ -215,3 +215,54 @@ func (e *Env) verifyWSF(ctx context.Context, a *wsfAnswer) error {
 	_, err = c.VerifyResponse(ctx, a.Body, a.MessageID, epr)
 	return err
 }
+
+// WSFTargetFromMetadata returns the WSP or DS of the metadata t, reached
+// at address for action: its keys are the signing keys of every role its
+// EntityDescriptor has. payload is a request body the target serves; its
+// variant 1 is the same body with one text value changed (alterText), which
+// the replay case needs to differ from variant 0.
+func WSFTargetFromMetadata(t *Target, address, action string, payload []byte) (*WSFTarget, error) {
+	doc, err := xmlsec.Parse(payload, xmlsec.Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("conformance: payload: %w", err)
+	}
+	root := doc.Root()
+	if err := alterText(root.Copy()); err != nil {
+		return nil, fmt.Errorf("conformance: payload: %w", err)
+	}
+	var keys []*x509.Certificate
+	for _, r := range t.Entity.Roles {
+		keys = append(keys, r.SigningCertificates()...)
+	}
+	for _, r := range t.Entity.SPSSO {
+		keys = append(keys, r.SigningCertificates()...)
+	}
+	for _, r := range t.Entity.IDPSSO {
+		keys = append(keys, r.SigningCertificates()...)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("conformance: metadata %s lists no signing key", t.Source)
+	}
+	return &WSFTarget{EntityID: t.Entity.EntityID, Keys: keys, Address: address, Action: action,
+		Payload: func(variant int) *etree.Element {
+			el := root.Copy()
+			if variant != 0 {
+				alterText(el)
+			}
+			return el
+		}}, nil
+}
+
+// LoadWSC reads the suite's WSC identity and token-issuer identity from PEM
+// bundles (each a private key and its certificate).
+func LoadWSC(entityID string, wscPEM []byte, issuerID string, issuerPEM []byte) (*WSC, error) {
+	k, c, err := parseKeyCert(wscPEM)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: WSC key: %w", err)
+	}
+	ik, ic, err := parseKeyCert(issuerPEM)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: issuer key: %w", err)
+	}
+	return &WSC{EntityID: entityID, Key: k, Cert: c, IssuerID: issuerID, IssuerKey: ik, IssuerCert: ic}, nil
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,21 +23,30 @@ var errConformanceFailed = errors.New("conformance run failed")
 
 // conformanceFlags are the options of `renkei conformance`.
 type conformanceFlags struct {
-	role, mode, metadata, only            string
-	list, printSP                         bool
-	spEntity, spACS, spKey, spMetadataOut string
-	p12, p12Pass, certFile, keyFile       string
-	formUser, formPass, caFile            string
-	allowSHA1                             bool
-	jsonOut, junitOut, htmlOut, textOut   string
-	timeout                               time.Duration
+	role, mode, metadata, only                 string
+	list, printSP                              bool
+	spEntity, spACS, spKey, spMetadataOut      string
+	p12, p12Pass, certFile, keyFile            string
+	formUser, formPass, caFile                 string
+	allowSHA1                                  bool
+	jsonOut, junitOut, htmlOut, textOut        string
+	endpoint, action, payload                  string
+	wscEntity, wscKey, issuerEntity, issuerKey string
+	timeout                                    time.Duration
 }
 
 func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	f := &conformanceFlags{}
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	fs.StringVar(&f.role, "role", "idp", "role of the target: idp (sp, ds, wsp, wsc later)")
-	fs.StringVar(&f.mode, "mode", "idp", "conformance mode the rows are judged in: idp or idp-lite")
+	fs.StringVar(&f.role, "role", "idp", "role of the target: idp, wsp or ds (sp and wsc later)")
+	fs.StringVar(&f.mode, "mode", "", "conformance mode the rows are judged in: idp or idp-lite for -role idp (default idp); the role itself for wsp and ds")
+	fs.StringVar(&f.endpoint, "endpoint", "", "wsp, ds: the SOAP endpoint to send to")
+	fs.StringVar(&f.action, "action", "", "wsp, ds: the wsa:Action of an operation the target serves (e.g. urn:liberty:disco:2006-08:Query)")
+	fs.StringVar(&f.payload, "payload", "", "wsp, ds: file with a request body the target serves for -action")
+	fs.StringVar(&f.wscEntity, "wsc-entity-id", "https://conformance.renkei.test/wsc", "wsp, ds: the suite's WSC entity ID (in the target's metadata)")
+	fs.StringVar(&f.wscKey, "wsc-key", "", "wsp, ds: PEM key and certificate of the suite's WSC (its metadata and TLS client key)")
+	fs.StringVar(&f.issuerEntity, "issuer-entity-id", "https://conformance.renkei.test/ds", "wsp, ds: entity ID of the token issuer the suite plays (a token issuer in the target's metadata)")
+	fs.StringVar(&f.issuerKey, "issuer-key", "", "wsp, ds: PEM key and certificate the suite signs tokens with")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
 	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery); others are reported out of scope")
 	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
@@ -67,22 +77,31 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 // cmdConformance runs the conformance suite against a target:
 //
 //	renkei conformance -role idp -metadata URL|FILE [login options] [-only web-sso,metadata] [-json F -junit F -html F]
+//	renkei conformance -role wsp|ds -metadata URL|FILE -endpoint URL -action URI -payload FILE -wsc-key PEM -issuer-key PEM
 func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	f, err := parseConformanceFlags(args)
 	if err != nil {
 		return err
 	}
 	role := conformance.Role(f.role)
-	mode, err := conformance.ParseMode(f.mode)
+	var cases []conformance.Case
+	switch role {
+	case conformance.RoleIdP:
+		cases = conformance.SAMLIdPCases()
+	case conformance.RoleWSP, conformance.RoleDS:
+		cases = conformance.WSFCases(role)
+	default:
+		return fmt.Errorf("role %q is not runnable yet: idp, wsp or ds", f.role)
+	}
+	mode, err := modeFor(f, role)
 	if err != nil {
 		return err
 	}
-	cases := conformance.SAMLIdPCases()
 	if f.list {
 		return conformance.WriteMatrix(out, conformance.Matrix(), cases, conformance.ModesFor(role))
 	}
 	if role != conformance.RoleIdP {
-		return fmt.Errorf("role %q is not runnable from the command line yet: only idp", f.role)
+		return runWSFConformance(ctx, f, role, mode, cases, out)
 	}
 	sp, err := loadOrCreateSP(f, time.Now())
 	if err != nil {
@@ -115,11 +134,7 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 	if err != nil {
 		return err
 	}
-	var only []string
-	if f.only != "" {
-		only = strings.Split(f.only, ",")
-	}
-	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: only,
+	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
 		Progress: os.Stderr, CaseTimeout: f.timeout}
 	env := &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
 		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1}}
@@ -131,6 +146,69 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 		return errConformanceFailed
 	}
 	return nil
+}
+
+func modeFor(f *conformanceFlags, role conformance.Role) (conformance.Mode, error) {
+	m := f.mode
+	if m == "" {
+		m = string(role)
+	}
+	mode, err := conformance.ParseMode(m)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(conformance.ModesFor(role), mode) {
+		return "", fmt.Errorf("conformance: mode %s does not apply to role %s", mode, role)
+	}
+	return mode, nil
+}
+
+// runWSFConformance runs the ID-WSF cases: the suite is the WSC (and the
+// token issuer) of -wsc-key and -issuer-key, which the target's metadata
+// must list.
+func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
+	if f.metadata == "" || f.endpoint == "" || f.action == "" || f.payload == "" || f.wscKey == "" || f.issuerKey == "" {
+		return fmt.Errorf("conformance: -role %s needs -metadata, -endpoint, -action, -payload, -wsc-key and -issuer-key", role)
+	}
+	tr, err := conformanceTransport(f.caFile)
+	if err != nil {
+		return err
+	}
+	target, err := conformance.LoadTarget(ctx, f.metadata, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	for _, name := range []string{f.payload, f.wscKey, f.issuerKey} {
+		if files[name], err = os.ReadFile(name); err != nil {
+			return err
+		}
+	}
+	wt, err := conformance.WSFTargetFromMetadata(target, f.endpoint, f.action, files[f.payload])
+	if err != nil {
+		return err
+	}
+	wsc, err := conformance.LoadWSC(f.wscEntity, files[f.wscKey], f.issuerEntity, files[f.issuerKey])
+	if err != nil {
+		return err
+	}
+	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
+		Progress: os.Stderr, CaseTimeout: f.timeout}
+	rep := r.Run(ctx, &conformance.Env{Target: target, WSF: wt, WSC: wsc, Transport: tr})
+	if err := writeReports(f, rep, out); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errConformanceFailed
+	}
+	return nil
+}
+
+func splitOnly(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 func loadOrCreateSP(f *conformanceFlags, now time.Time) (*conformance.SP, error) {

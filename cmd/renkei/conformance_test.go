@@ -32,6 +32,15 @@ func TestConformanceCommand(t *testing.T) {
 	if _, err := conformance.ParseTarget("sp", []byte(m1.String())); err != nil {
 		t.Fatal(err)
 	}
+	for _, args := range [][]string{
+		{"conformance", "-role", "wsp", "-metadata", "x.xml"},
+		{"conformance", "-role", "sp", "-list"},
+		{"conformance", "-role", "wsp", "-mode", "idp", "-list"},
+	} {
+		if err := run(ctx, args, &out); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
 	if err := run(ctx, []string{"conformance", "-metadata", filepath.Join(dir, "missing.xml")}, &out); err == nil {
 		t.Fatal("a missing metadata file did not fail the command")
 	}
