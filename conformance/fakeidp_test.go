@@ -51,6 +51,7 @@ func newFakeIdP(t *testing.T, sp *SP, f flaws) *fakeIdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /sso", idp.redirect)
 	mux.HandleFunc("POST /sso", idp.post)
+	mux.HandleFunc("POST /ecp", idp.ecp)
 	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
 		b, err := xmlsec.Serialize(idp.descriptor().Element())
 		if err != nil {
@@ -77,7 +78,7 @@ func (f *fakeIdP) descriptor() *md.EntityDescriptor {
 			NameIDFormats: []string{FormatTransient, FormatPersistent}},
 		WantAuthnRequestsSigned: true,
 		SingleSignOn: []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: f.srv.URL + "/sso"},
-			{Binding: md.BindingHTTPPOST, Location: f.srv.URL + "/sso"}},
+			{Binding: md.BindingHTTPPOST, Location: f.srv.URL + "/sso"}, {Binding: md.BindingSOAP, Location: f.srv.URL + "/ecp"}},
 	}}}
 }
 
@@ -129,49 +130,108 @@ func (f *fakeIdP) verified(msg *binding.RedirectMessage) (*etree.Element, error)
 	return el, err
 }
 
+// decision is what the IdP answers: an error page (page set), or a
+// Response with status st (and the assertion a) for acs.
+type decision struct {
+	page string
+	acs  string
+	st   samlp.Status
+	a    *etree.Element
+	irt  string
+}
+
 func (f *fakeIdP) handle(w http.ResponseWriter, r *http.Request, now time.Time, req *samlp.AuthnRequest) {
+	_, err := r.Cookie("idp-session")
+	d := f.decide(now, req, err == nil, md.BindingHTTPPOST)
+	if d.page == "" {
+		http.SetCookie(w, &http.Cookie{Name: "idp-session", Value: "alice", Path: "/"})
+	}
+	f.write(w, now, d)
+}
+
+// decide applies the IdP's rules (and its flaws) to a decoded request.
+func (f *fakeIdP) decide(now time.Time, req *samlp.AuthnRequest, session bool, acsBinding string) decision {
 	if !f.flaws.AcceptStale && (req.IssueInstant.Before(now.Add(-3*time.Minute)) || req.IssueInstant.After(now.Add(3*time.Minute))) {
-		http.Error(w, "stale request", http.StatusBadRequest)
-		return
+		return decision{page: "stale request"}
 	}
 	f.mu.Lock()
 	replay := f.seen[req.ID]
 	f.seen[req.ID] = true
 	f.mu.Unlock()
 	if replay && !f.flaws.AcceptReplay {
-		http.Error(w, "replayed request", http.StatusBadRequest)
+		return decision{page: "replayed request"}
+	}
+	acs, err := f.acs(req, acsBinding)
+	if err != nil {
+		return decision{page: err.Error()}
+	}
+	if p := req.NameIDPolicy; p != nil && p.Format != "" && p.Format != FormatTransient && p.Format != FormatPersistent {
+		return decision{acs: acs, irt: req.ID, st: samlp.NewStatus(samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy)}
+	}
+	if !session && req.IsPassive {
+		return decision{acs: acs, irt: req.ID, st: samlp.NewStatus(samlp.StatusResponder, samlp.StatusNoPassive)}
+	}
+	a, err := saml.SignAssertion(f.assertion(now, req, acs), f.signer())
+	if err != nil {
+		return decision{page: err.Error()}
+	}
+	return decision{acs: acs, irt: req.ID, st: samlp.NewStatus(samlp.StatusSuccess, ""), a: a}
+}
+
+func (f *fakeIdP) write(w http.ResponseWriter, now time.Time, d decision) {
+	if d.page != "" {
+		http.Error(w, d.page, http.StatusBadRequest)
 		return
 	}
-	acs, err := f.acs(req)
+	f.answer(w, now, d.irt, d.acs, d.st, d.a)
+}
+
+// ecp is the SOAP SingleSignOnService: the ECP profile, the fixed user
+// authenticated by HTTP Basic.
+func (f *fakeIdP) ecp(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	if u, p, ok := r.BasicAuth(); ok && (u != "alice" || p != "secret") {
+		http.Error(w, "bad credentials", http.StatusUnauthorized)
+		return
+	}
+	env, err := (&binding.SOAPDecoder{}).Decode(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if p := req.NameIDPolicy; p != nil && p.Format != "" && p.Format != FormatTransient && p.Format != FormatPersistent {
-		f.answer(w, now, req.ID, acs, samlp.NewStatus(samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy), nil)
+	req, _, err := samlp.VerifyAuthnRequest(env.Body, &dsig.Verifier{Trust: f.sp.TrustSet()})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
-	if _, err := r.Cookie("idp-session"); err != nil && req.IsPassive {
-		f.answer(w, now, req.ID, acs, samlp.NewStatus(samlp.StatusResponder, samlp.StatusNoPassive), nil)
+	d := f.decide(now, req, true, md.BindingPAOS)
+	if d.page != "" {
+		http.Error(w, d.page, http.StatusBadRequest)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: "idp-session", Value: "alice", Path: "/"})
-	a, err := saml.SignAssertion(f.assertion(now, req, acs), f.signer())
+	resp, err := samlp.Sign(f.response(now, d.irt, d.acs, d.st, d.a), f.signer())
 	if err != nil {
 		http.Error(w, err.Error(), 500)
 		return
 	}
-	f.answer(w, now, req.ID, acs, samlp.NewStatus(samlp.StatusSuccess, ""), a)
+	out := &binding.Envelope{Header: []*etree.Element{(&binding.ECPResponse{AssertionConsumerServiceURL: d.acs}).Element()}, Body: resp}
+	b, err := xmlsec.Serialize(out.Element())
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	w.Header().Set("Content-Type", binding.ContentTypeSOAP)
+	w.Write(b)
 }
 
-func (f *fakeIdP) acs(req *samlp.AuthnRequest) (string, error) {
+func (f *fakeIdP) acs(req *samlp.AuthnRequest, bind string) (string, error) {
 	if req.AssertionConsumerServiceURL == "" {
 		return f.sp.AssertionConsumer[0].Location, nil
 	}
 	if f.flaws.IgnoreACS {
 		return req.AssertionConsumerServiceURL, nil
 	}
-	ep, err := f.sp.AssertionConsumerServiceByLocation(req.AssertionConsumerServiceURL, md.BindingHTTPPOST)
+	ep, err := f.sp.AssertionConsumerServiceByLocation(req.AssertionConsumerServiceURL, bind)
 	if err != nil {
 		return "", err
 	}
@@ -204,13 +264,17 @@ func (f *fakeIdP) assertion(now time.Time, req *samlp.AuthnRequest, acs string) 
 }
 
 // answer posts a signed Response with status st (and the assertion a) to acs.
-func (f *fakeIdP) answer(w http.ResponseWriter, now time.Time, inResponseTo, acs string, st samlp.Status, a *etree.Element) {
+func (f *fakeIdP) response(now time.Time, inResponseTo, acs string, st samlp.Status, a *etree.Element) *samlp.Response {
 	resp := &samlp.Response{StatusResponseHeader: samlp.StatusResponseHeader{ID: "_r" + strings.TrimPrefix(inResponseTo, "_") + "x", InResponseTo: inResponseTo,
 		IssueInstant: now, Destination: acs, Issuer: &saml.Issuer{Value: f.entity}, Status: st}}
 	if a != nil {
 		resp.Assertions = []*etree.Element{a}
 	}
-	el, err := samlp.Sign(resp, f.signer())
+	return resp
+}
+
+func (f *fakeIdP) answer(w http.ResponseWriter, now time.Time, inResponseTo, acs string, st samlp.Status, a *etree.Element) {
+	el, err := samlp.Sign(f.response(now, inResponseTo, acs, st, a), f.signer())
 	if err != nil {
 		http.Error(w, err.Error(), 500)
 		return

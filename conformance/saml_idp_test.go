@@ -23,7 +23,7 @@ func runAgainst(t *testing.T, f flaws) *Report {
 		t.Fatal(err)
 	}
 	var progress bytes.Buffer
-	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: SAMLIdPCases(), Rows: Matrix(), Only: []string{"web-sso", "metadata"}, Progress: &progress, CaseTimeout: 30 * time.Second}
+	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: SAMLIdPCases(), Rows: Matrix(), Only: []string{"web-sso", "ecp", "metadata"}, Progress: &progress, CaseTimeout: 30 * time.Second}
 	return r.Run(ctx, &Env{Target: target, SP: sp, Login: NoLogin{}})
 }
 
@@ -58,6 +58,7 @@ func TestFakeIdPFlawsCaught(t *testing.T) {
 		{"fail/skips-signature-check-unsigned", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-unsigned"},
 		{"fail/accepts-stale", flaws{AcceptStale: true}, "SAML2-Core-3.2.1/stale-issueinstant"},
 		{"fail/ignores-acs", flaws{IgnoreACS: true}, "SAML2-Prof-4.1.4.1/acs-not-in-metadata"},
+		{"fail/ignores-acs-ecp", flaws{IgnoreACS: true}, "SAML2-Prof-4.2.4.4/ecp-acs-not-in-metadata"},
 		{"fail/signs-sha1", flaws{SignSHA1: true}, "SAML2-Bind-3.4/redirect-authnrequest"},
 		{"fail/accepts-sha1", flaws{AcceptSHA1: true}, "SAML2-Bind-3.4.4.1/redirect-sha1-signature"},
 		{"fail/accepts-replay", flaws{AcceptReplay: true}, "SAML2-Core-3.2.1/replayed-request"},

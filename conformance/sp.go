@@ -63,7 +63,8 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 }
 
 // Descriptor returns the SP's metadata: signed AuthnRequests, signed
-// assertions wanted, one HTTP-POST assertion consumer (index 0, default).
+// assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
+// default) and PAOS (index 1, for ECP).
 func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
@@ -72,7 +73,8 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
 		},
 		AuthnRequestsSigned: true, WantAssertionsSigned: true,
-		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes}},
+		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},
+			{Endpoint: md.Endpoint{Binding: md.BindingPAOS, Location: s.ACS}, Index: 1}},
 	}}}
 }
 
