@@ -61,7 +61,8 @@ func writeLassoFiles(t *testing.T, dir, base string, sp *SP) {
 			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}}}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent}},
 		WantAuthnRequestsSigned: true,
-		SingleSignOn:            []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: base + "/sso"}},
+		SingleSignOn: []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: base + "/sso"},
+			{Binding: md.BindingSOAP, Location: base + "/ecp"}},
 	}}}
 	idpXML, err := xmlsec.Serialize(ed.Element())
 	if err != nil {
@@ -97,7 +98,7 @@ func TestLassoInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: SAMLIdPCases(), Rows: Matrix(), Only: []string{"web-sso", "metadata"}, CaseTimeout: 30 * time.Second}
+	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: SAMLIdPCases(), Rows: Matrix(), Only: []string{"web-sso", "ecp", "metadata"}, CaseTimeout: 30 * time.Second}
 	rep := r.Run(ctx, &Env{Target: target, SP: sp, Login: FormLogin{Username: "alice", Password: "secret"}})
 	var txt strings.Builder
 	rep.WriteText(&txt)

@@ -9,6 +9,7 @@ Everything the IdP decides is Lasso's: processAuthnRequestMsg,
 validateRequestMsg, buildAssertion, buildAuthnResponseMsg. The optional
 argument sha1 makes it sign with RSA-SHA1 (Lasso's historical default)."""
 
+import base64
 import html
 import http.server
 import os
@@ -82,6 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         if n > 1 << 20:
             return self.reply(413, "request too large")
+        if self.path == "/ecp":
+            return self.ecp(self.rfile.read(n).decode())
         form = urllib.parse.parse_qs(self.rfile.read(n).decode())
         if self.path == "/login":
             if form.get("user") == ["alice"] and form.get("password") == ["secret"]:
@@ -90,6 +93,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.sso(form.get("q", [""])[0], sid, cookie=sid)
             return self.reply(403, "bad password")
         self.reply(400, "HTTP-POST SSO is not offered")
+
+    def ecp(self, envelope):
+        """The SOAP SingleSignOnService of the ECP profile: HTTP Basic login."""
+        want = "Basic " + base64.b64encode(b"alice:secret").decode()
+        if self.headers.get("Authorization") != want:
+            return self.reply(401, "login required")
+        login = lasso.Login(SERVER)
+        try:
+            login.processAuthnRequestMsg(envelope)
+        except lasso.Error as e:
+            return self.reply(400, "refused: %s" % e)
+        try:
+            login.validateRequestMsg(True, True)
+        except lasso.Error:
+            pass
+        try:
+            if login.response.status.statusCode.value == lasso.SAML2_STATUS_CODE_SUCCESS:
+                t = time.time()
+                fmt = lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+                login.buildAssertion(lasso.SAML2_AUTHN_CONTEXT_PASSWORD, fmt(t), None, fmt(t - 60), fmt(t + 300))
+            # buildResponseMsg is Lasso's SOAP answer (ECP: with ecp:Response).
+            login.buildResponseMsg(None)
+        except lasso.Error as e:
+            return self.reply(400, "refused: %s" % e)
+        b = login.msgBody.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
 
     def sso(self, query, sid, cookie=None):
         login = lasso.Login(SERVER)
