@@ -82,12 +82,31 @@ func (f *fakeIdP) descriptor() *md.EntityDescriptor {
 	}}}
 }
 
+// post is the HTTP-POST SingleSignOnService: the XML signature inside the
+// request protects it.
 func (f *fakeIdP) post(w http.ResponseWriter, r *http.Request) {
-	if _, err := (&binding.POSTDecoder{}).DecodeRequest(r); err != nil {
+	now := time.Now()
+	msg, err := (&binding.POSTDecoder{}).DecodeRequest(r)
+	if err != nil {
 		http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	http.Error(w, "HTTP-POST requests are not handled by this test IdP", http.StatusBadRequest)
+	un, err := samlp.Peek(msg.Element)
+	if err != nil || un.Issuer == nil || un.Issuer.Value != f.spID {
+		http.Error(w, "unknown requester", http.StatusBadRequest)
+		return
+	}
+	var req *samlp.AuthnRequest
+	if f.flaws.SkipSigCheck {
+		req, err = samlp.DecodeAuthnRequest(msg.Element)
+	} else {
+		req, _, err = samlp.VerifyAuthnRequest(msg.Element, &dsig.Verifier{Trust: f.sp.TrustSet(), Policy: xmlsec.Policy{AllowSHA1: f.flaws.AcceptSHA1}})
+	}
+	if err != nil {
+		http.Error(w, "signature: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	f.handle(w, r, now, req)
 }
 
 func (f *fakeIdP) redirect(w http.ResponseWriter, r *http.Request) {

@@ -62,6 +62,7 @@ func writeLassoFiles(t *testing.T, dir, base string, sp *SP) {
 			NameIDFormats: []string{FormatTransient, FormatPersistent}},
 		WantAuthnRequestsSigned: true,
 		SingleSignOn: []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: base + "/sso"},
+			{Binding: md.BindingHTTPPOST, Location: base + "/sso"},
 			{Binding: md.BindingSOAP, Location: base + "/ecp"}},
 	}}}
 	idpXML, err := xmlsec.Serialize(ed.Element())

@@ -56,6 +56,8 @@ func TestFakeIdPFlawsCaught(t *testing.T) {
 	}{
 		{"fail/skips-signature-check", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-bad-signature"},
 		{"fail/skips-signature-check-unsigned", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-unsigned"},
+		{"fail/skips-signature-check-xsw", flaws{SkipSigCheck: true}, "SAML2-Core-5.4/post-xsw-wrapped-in-extensions"},
+		{"fail/skips-signature-check-xsw-moved", flaws{SkipSigCheck: true}, "SAML2-Core-5.4/post-xsw-signature-moved"},
 		{"fail/accepts-stale", flaws{AcceptStale: true}, "SAML2-Core-3.2.1/stale-issueinstant"},
 		{"fail/ignores-acs", flaws{IgnoreACS: true}, "SAML2-Prof-4.1.4.1/acs-not-in-metadata"},
 		{"fail/ignores-acs-ecp", flaws{IgnoreACS: true}, "SAML2-Prof-4.2.4.4/ecp-acs-not-in-metadata"},

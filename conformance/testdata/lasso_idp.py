@@ -92,7 +92,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 SESSIONS.add(sid)
                 return self.sso(form.get("q", [""])[0], sid, cookie=sid)
             return self.reply(403, "bad password")
-        self.reply(400, "HTTP-POST SSO is not offered")
+        if self.path == "/sso":
+            # HTTP-POST binding: Lasso reads the base64 message as it reads a query.
+            return self.sso(form.get("SAMLRequest", [""])[0], self.session())
+        self.reply(404, "not found")
 
     def ecp(self, envelope):
         """The SOAP SingleSignOnService of the ECP profile: HTTP Basic login."""
