@@ -51,14 +51,14 @@ func login(ctx context.Context, e *Env) (*exchange, *samlp.Response, *saml.Asser
 }
 
 // positive wraps a check of a successful SSO exchange as a case.
-func positive(id, clause, row, summary string, check func(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome) Case {
+func positive(id, clause, row, summary string, check func(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome) Case {
 	return Case{ID: id, Clause: clause, Row: row, Positive: true, Summary: summary,
 		Run: func(ctx context.Context, e *Env) Outcome {
 			x, r, a, o := login(ctx, e)
 			if o != nil {
 				return *o
 			}
-			return check(e, x, r, a)
+			return check(ctx, e, x, r, a)
 		}}
 }
 
@@ -66,7 +66,7 @@ func positiveCases() []Case {
 	return []Case{
 		positive("SAML2-Bind-3.4/redirect-authnrequest", "SAML Bindings §3.4; SAML Profiles §4.1.4.1", rowRedirect,
 			"A signed AuthnRequest over HTTP-Redirect yields a Success Response with a signed assertion.",
-			func(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+			func(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 				return passed("Success, assertion %s signed by a metadata key", a.ID)
 			}),
 		positive("SAML2-Bind-3.5.5.2/post-response-destination", "SAML Bindings §3.5.5.2; SAML Profiles §4.1.4.5", rowPOST,
@@ -88,7 +88,7 @@ func positiveCases() []Case {
 	}
 }
 
-func checkDestination(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkDestination(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	if x.Landing.Form.Action != e.SP.ACS {
 		return failed("the form posts to %q, not our ACS %q", x.Landing.Form.Action, e.SP.ACS)
 	}
@@ -98,7 +98,7 @@ func checkDestination(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion)
 	return passed("posted to %s with Destination set", e.SP.ACS)
 }
 
-func checkSchema(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkSchema(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	s, err := xsd.Default()
 	if err != nil {
 		return broken("schema set: %v", err)
@@ -109,7 +109,7 @@ func checkSchema(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outc
 	return passed("schema-valid")
 }
 
-func checkHeader(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkHeader(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	switch {
 	case x.Response.SelectAttrValue("Version", "") != "2.0":
 		return failed("Version %q, want 2.0", x.Response.SelectAttrValue("Version", ""))
@@ -123,7 +123,7 @@ func checkHeader(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outc
 	return passed("InResponseTo, Issuer and status as required")
 }
 
-func checkBearer(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkBearer(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	if a.Subject == nil {
 		return failed("the assertion has no Subject")
 	}
@@ -147,7 +147,7 @@ func checkBearer(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outc
 	return failed("no bearer SubjectConfirmation")
 }
 
-func checkAudience(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkAudience(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	if a.Conditions == nil || len(a.Conditions.AudienceRestrictions) == 0 {
 		return failed("no Conditions/AudienceRestriction")
 	}
@@ -157,7 +157,7 @@ func checkAudience(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Ou
 	return passed("audience %s, within the validity window", e.SP.EntityID)
 }
 
-func checkAuthnStatement(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkAuthnStatement(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	if len(a.AuthnStatements) == 0 {
 		return failed("no AuthnStatement")
 	}
@@ -167,7 +167,7 @@ func checkAuthnStatement(e *Env, x *exchange, r *samlp.Response, a *saml.Asserti
 	return passed("AuthnStatement, class %q", a.AuthnStatements[0].ClassRef)
 }
 
-func checkNameIDFormat(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+func checkNameIDFormat(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
 	want := x.Request.NameIDPolicy.Format
 	if a.Subject == nil || a.Subject.NameID == nil {
 		return failed("no NameID in the Subject (an EncryptedID was not asked for)")

@@ -12,8 +12,8 @@ import (
 )
 
 // checkOracle verifies the assertion's signature with xmlsec1 as well.
-func checkOracle(e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
-	ok, out, err := e.Oracle.VerifyEnveloped(context.Background(), r.Assertions[0], saml.NS, "Assertion", e.Target.IDP.SigningCertificates())
+func checkOracle(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a *saml.Assertion) Outcome {
+	ok, out, err := e.Oracle.VerifyEnveloped(ctx, r.Assertions[0], saml.NS, "Assertion", e.Target.IDP.SigningCertificates())
 	if err != nil {
 		return broken("%v", err)
 	}
