@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -48,27 +50,50 @@ type fakeIdP struct {
 func newFakeIdP(t *testing.T, sp *SP, f flaws) *fakeIdP {
 	t.Helper()
 	idp := &fakeIdP{t: t, flaws: f, seen: map[string]bool{}, spID: sp.EntityID, sp: sp.Descriptor().SPSSO[0]}
+	idp.srv = httptest.NewServer(idp.mux())
+	idp.start(t)
+	return idp
+}
+
+// newCardIdP is the fake IdP behind TLS that requires a client certificate
+// issued by ca, as a card-login listener does: the certificate is the login.
+func newCardIdP(t *testing.T, sp *SP, server *pki.Identity, ca *x509.Certificate) *fakeIdP {
+	t.Helper()
+	idp := &fakeIdP{t: t, seen: map[string]bool{}, spID: sp.EntityID, sp: sp.Descriptor().SPSSO[0]}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	idp.srv = httptest.NewUnstartedServer(idp.mux())
+	idp.srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{server.Cert.Raw}, PrivateKey: server.Key}},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MinVersion: tls.VersionTLS12}
+	idp.srv.StartTLS()
+	idp.start(t)
+	return idp
+}
+
+func (f *fakeIdP) start(t *testing.T) {
+	t.Cleanup(f.srv.Close)
+	f.entity = f.srv.URL + "/idp"
+	key, err := NewSP(f.entity, "", time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.id = key
+}
+
+func (f *fakeIdP) mux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /sso", idp.redirect)
-	mux.HandleFunc("POST /sso", idp.post)
-	mux.HandleFunc("POST /ecp", idp.ecp)
+	mux.HandleFunc("GET /sso", f.redirect)
+	mux.HandleFunc("POST /sso", f.post)
+	mux.HandleFunc("POST /ecp", f.ecp)
 	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
-		b, err := xmlsec.Serialize(idp.descriptor().Element())
+		b, err := xmlsec.Serialize(f.descriptor().Element())
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
 		w.Write(b)
 	})
-	idp.srv = httptest.NewServer(mux)
-	t.Cleanup(idp.srv.Close)
-	idp.entity = idp.srv.URL + "/idp"
-	key, err := NewSP(idp.entity, "", time.Now(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp.id = key
-	return idp
+	return mux
 }
 
 func (f *fakeIdP) descriptor() *md.EntityDescriptor {

@@ -3,9 +3,18 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )
 
 // runAgainst runs the in-scope SAML IdP cases against a fake IdP with the
@@ -80,4 +89,68 @@ func TestFakeIdPFlawsCaught(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCardLogin: against an IdP whose listener requires a client
+// certificate, the suite logs in with a PKCS#12 soft card; without it the
+// basic exchange fails.
+func TestCardLogin(t *testing.T) {
+	p := pki.MustGet()
+	server, err := p.CA.Issue("idp", pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := p.CA.Issue("card", pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pfx, err := pkcs12.Modern.Encode(card.Key, card.Cert, nil, "1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "card.p12")
+	if err := os.WriteFile(file, pfx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	login, err := LoadPKCS12(file, "1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := NewSP("https://127.0.0.1/conformance-sp", "https://127.0.0.1/conformance-sp/acs", time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := newCardIdP(t, sp, server, p.CA.Cert)
+	pool := x509.NewCertPool()
+	pool.AddCert(p.CA.Cert)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}}
+	t.Cleanup(tr.CloseIdleConnections)
+	ctx := context.Background()
+	target, err := LoadTarget(ctx, idp.srv.URL+"/metadata", &http.Client{Transport: withCert(tr, login)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := positiveCases()[0]
+	tests := []struct {
+		name  string
+		login Authenticator
+		want  Verdict
+	}{
+		{"ok/pkcs12-card", login, Pass},
+		{"fail/no-certificate", NoLogin{}, Error},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := basic.Run(ctx, &Env{Target: target, SP: sp, Login: tc.login, Transport: tr})
+			if o.Verdict != tc.want {
+				t.Fatalf("%s (%s), want %s", o.Verdict, o.Reason, tc.want)
+			}
+		})
+	}
+}
+
+func withCert(tr *http.Transport, l CertLogin) *http.Transport {
+	c := tr.Clone()
+	l.ConfigureTLS(c.TLSClientConfig)
+	return c
 }
