@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -30,6 +31,7 @@ type conformanceFlags struct {
 	formUser, formPass, caFile                 string
 	allowSHA1                                  bool
 	jsonOut, junitOut, htmlOut, textOut        string
+	serveSP                                    string
 	endpoint, action, payload                  string
 	wscEntity, wscKey, issuerEntity, issuerKey string
 	timeout                                    time.Duration
@@ -55,6 +57,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.spACS, "sp-acs", "https://conformance.renkei.test/sp/acs", "assertion consumer URL of the suite's SP (never served: the suite reads the form)")
 	fs.StringVar(&f.spKey, "sp-key", "", "PEM file with the SP's key and certificate; created when missing, so the registered SP stays the same across runs")
 	fs.StringVar(&f.spMetadataOut, "sp-metadata-out", "", "write the SP metadata to this file")
+	fs.StringVar(&f.serveSP, "serve-sp-metadata", "", "serve the SP metadata at http://ADDR/metadata while the run lasts (for an IdP that fetches it)")
 	fs.StringVar(&f.p12, "client-p12", "", "PKCS#12 file whose certificate logs in (card IdP)")
 	fs.StringVar(&f.p12Pass, "client-p12-password", "", "password of -client-p12")
 	fs.StringVar(&f.certFile, "client-cert", "", "PEM client certificate (with -client-key)")
@@ -134,6 +137,13 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 	if err != nil {
 		return err
 	}
+	if f.serveSP != "" {
+		_, stop, err := serveSPMetadata(f.serveSP, sp)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
 		Progress: os.Stderr, CaseTimeout: f.timeout}
 	env := &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
@@ -209,6 +219,28 @@ func splitOnly(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// serveSPMetadata serves the SP's metadata on addr until stop is called.
+func serveSPMetadata(addr string, sp *conformance.SP) (url string, stop func(), err error) {
+	m, err := sp.Metadata()
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.Write(m)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	url = "http://" + ln.Addr().String() + "/metadata"
+	fmt.Fprintf(os.Stderr, "SP metadata served at %s\n", url)
+	return url, func() { srv.Close() }, nil
 }
 
 func loadOrCreateSP(f *conformanceFlags, now time.Time) (*conformance.SP, error) {

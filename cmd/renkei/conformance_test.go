@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/conformance"
 )
@@ -43,5 +44,24 @@ func TestConformanceCommand(t *testing.T) {
 	}
 	if err := run(ctx, []string{"conformance", "-metadata", filepath.Join(dir, "missing.xml")}, &out); err == nil {
 		t.Fatal("a missing metadata file did not fail the command")
+	}
+}
+
+func TestServeSPMetadata(t *testing.T) {
+	sp, err := conformance.NewSP("https://127.0.0.1/sp", "https://127.0.0.1/sp/acs", time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, stop, err := serveSPMetadata("127.0.0.1:0", sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	target, err := conformance.LoadTarget(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target.Entity.EntityID != "https://127.0.0.1/sp" {
+		t.Fatalf("served entity %q", target.Entity.EntityID)
 	}
 }
