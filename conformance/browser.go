@@ -135,10 +135,10 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 			return nil, fmt.Errorf("conformance: bad Location %q: %w", loc, err)
 		}
 		b.env.Record(Message{Direction: "received", Label: "redirect", URL: land.URL, Status: resp.StatusCode, Body: decodeQueryForLog(u.String())})
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return nil, nil // a browser would not follow it; the case judges Visited
-		}
 		land.Visited = append(land.Visited, u.String())
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, nil // the suite does not follow it; the case judges Visited
+		}
 		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	}
 	forms := parseForms(base, land.Body)
