@@ -177,7 +177,9 @@ func readPage(resp *http.Response) ([]byte, error) {
 
 // parseForms reads the forms of an HTML page with encoding/xml in its
 // non-strict HTML mode: enough for the forms IdPs generate, bounded by the
-// page size.
+// page size. Its limit: an unquoted attribute value containing "=" (base64
+// padding written without quotes) ends the parse, so such a form is not
+// seen and the case judges the page as a page.
 func parseForms(base *url.URL, page []byte) []*Form {
 	d := xml.NewDecoder(bytes.NewReader(page))
 	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
