@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/conformance"
+)
+
+// errConformanceFailed is returned when a run completes and fails, so the
+// command exits non-zero after writing its reports.
+var errConformanceFailed = errors.New("conformance run failed")
+
+// conformanceFlags are the options of `renkei conformance`.
+type conformanceFlags struct {
+	role, mode, metadata, only                 string
+	list, printSP                              bool
+	spEntity, spACS, spKey, spMetadataOut      string
+	p12, p12Pass, certFile, keyFile            string
+	formUser, formPass, caFile                 string
+	allowSHA1                                  bool
+	jsonOut, junitOut, htmlOut, textOut        string
+	serveSP                                    string
+	endpoint, action, payload                  string
+	wscEntity, wscKey, issuerEntity, issuerKey string
+	timeout                                    time.Duration
+}
+
+func parseConformanceFlags(args []string) (*conformanceFlags, error) {
+	f := &conformanceFlags{}
+	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
+	fs.StringVar(&f.role, "role", "idp", "role of the target: idp, wsp or ds (sp and wsc later)")
+	fs.StringVar(&f.mode, "mode", "", "conformance mode the rows are judged in: idp or idp-lite for -role idp (default idp); the role itself for wsp and ds")
+	fs.StringVar(&f.endpoint, "endpoint", "", "wsp, ds: the SOAP endpoint to send to")
+	fs.StringVar(&f.action, "action", "", "wsp, ds: the wsa:Action of an operation the target serves (e.g. urn:liberty:disco:2006-08:Query)")
+	fs.StringVar(&f.payload, "payload", "", "wsp, ds: file with a request body the target serves for -action")
+	fs.StringVar(&f.wscEntity, "wsc-entity-id", "https://conformance.renkei.test/wsc", "wsp, ds: the suite's WSC entity ID (in the target's metadata)")
+	fs.StringVar(&f.wscKey, "wsc-key", "", "wsp, ds: PEM key and certificate of the suite's WSC (its metadata and TLS client key)")
+	fs.StringVar(&f.issuerEntity, "issuer-entity-id", "https://conformance.renkei.test/ds", "wsp, ds: entity ID of the token issuer the suite plays (a token issuer in the target's metadata)")
+	fs.StringVar(&f.issuerKey, "issuer-key", "", "wsp, ds: PEM key and certificate the suite signs tokens with")
+	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
+	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery); others are reported out of scope")
+	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
+	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
+	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")
+	fs.StringVar(&f.spACS, "sp-acs", "https://conformance.renkei.test/sp/acs", "assertion consumer URL of the suite's SP (never served: the suite reads the form)")
+	fs.StringVar(&f.spKey, "sp-key", "", "PEM file with the SP's key and certificate; created when missing, so the registered SP stays the same across runs")
+	fs.StringVar(&f.spMetadataOut, "sp-metadata-out", "", "write the SP metadata to this file")
+	fs.StringVar(&f.serveSP, "serve-sp-metadata", "", "serve the SP metadata at http://ADDR/metadata while the run lasts (for an IdP that fetches it)")
+	fs.StringVar(&f.p12, "client-p12", "", "PKCS#12 file whose certificate logs in (card IdP)")
+	fs.StringVar(&f.p12Pass, "client-p12-password", "", "password of -client-p12")
+	fs.StringVar(&f.certFile, "client-cert", "", "PEM client certificate (with -client-key)")
+	fs.StringVar(&f.keyFile, "client-key", "", "PEM client key (with -client-cert)")
+	fs.StringVar(&f.formUser, "form-user", "", "user name for a login form (password IdP)")
+	fs.StringVar(&f.formPass, "form-password", "", "password for a login form")
+	fs.StringVar(&f.caFile, "ca", "", "PEM roots for the target's TLS certificates (default: system roots)")
+	fs.BoolVar(&f.allowSHA1, "target-allows-sha1", false, "the target was configured to accept SHA-1 from this SP (skips the SHA-1 refusal case)")
+	fs.StringVar(&f.textOut, "text", "", "write the text report here (default: standard output)")
+	fs.StringVar(&f.jsonOut, "json", "", "write the JSON report here")
+	fs.StringVar(&f.junitOut, "junit", "", "write the JUnit XML report here")
+	fs.StringVar(&f.htmlOut, "html", "", "write the HTML report here")
+	fs.DurationVar(&f.timeout, "case-timeout", time.Minute, "time limit of each case")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// cmdConformance runs the conformance suite against a target:
+//
+//	renkei conformance -role idp -metadata URL|FILE [login options] [-only web-sso,metadata] [-json F -junit F -html F]
+//	renkei conformance -role wsp|ds -metadata URL|FILE -endpoint URL -action URI -payload FILE -wsc-key PEM -issuer-key PEM
+func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
+	f, err := parseConformanceFlags(args)
+	if err != nil {
+		return err
+	}
+	role := conformance.Role(f.role)
+	var cases []conformance.Case
+	switch role {
+	case conformance.RoleIdP:
+		cases = conformance.SAMLIdPCases()
+	case conformance.RoleWSP, conformance.RoleDS:
+		cases = conformance.WSFCases(role)
+	default:
+		return fmt.Errorf("role %q is not runnable yet: idp, wsp or ds", f.role)
+	}
+	mode, err := modeFor(f, role)
+	if err != nil {
+		return err
+	}
+	if f.list {
+		return conformance.WriteMatrix(out, conformance.Matrix(), cases, conformance.ModesFor(role))
+	}
+	if role != conformance.RoleIdP {
+		return runWSFConformance(ctx, f, role, mode, cases, out)
+	}
+	sp, err := loadOrCreateSP(f, time.Now())
+	if err != nil {
+		return err
+	}
+	if f.printSP {
+		b, err := sp.Metadata()
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(append(b, '\n'))
+		return err
+	}
+	return runConformance(ctx, f, role, mode, cases, sp, out)
+}
+
+func runConformance(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, sp *conformance.SP, out io.Writer) error {
+	if f.metadata == "" {
+		return fmt.Errorf("conformance: -metadata is required")
+	}
+	tr, err := conformanceTransport(f.caFile)
+	if err != nil {
+		return err
+	}
+	target, err := conformance.LoadTarget(ctx, f.metadata, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	login, err := conformanceLogin(f)
+	if err != nil {
+		return err
+	}
+	if f.serveSP != "" {
+		_, stop, err := serveSPMetadata(f.serveSP, sp)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
+		Progress: os.Stderr, CaseTimeout: f.timeout}
+	env := &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
+		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1}}
+	rep := r.Run(ctx, env)
+	if err := writeReports(f, rep, out); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errConformanceFailed
+	}
+	return nil
+}
+
+func modeFor(f *conformanceFlags, role conformance.Role) (conformance.Mode, error) {
+	m := f.mode
+	if m == "" {
+		m = string(role)
+	}
+	mode, err := conformance.ParseMode(m)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(conformance.ModesFor(role), mode) {
+		return "", fmt.Errorf("conformance: mode %s does not apply to role %s", mode, role)
+	}
+	return mode, nil
+}
+
+// runWSFConformance runs the ID-WSF cases: the suite is the WSC (and the
+// token issuer) of -wsc-key and -issuer-key, which the target's metadata
+// must list.
+func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
+	if f.metadata == "" || f.endpoint == "" || f.action == "" || f.payload == "" || f.wscKey == "" || f.issuerKey == "" {
+		return fmt.Errorf("conformance: -role %s needs -metadata, -endpoint, -action, -payload, -wsc-key and -issuer-key", role)
+	}
+	tr, err := conformanceTransport(f.caFile)
+	if err != nil {
+		return err
+	}
+	target, err := conformance.LoadTarget(ctx, f.metadata, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	for _, name := range []string{f.payload, f.wscKey, f.issuerKey} {
+		if files[name], err = os.ReadFile(name); err != nil {
+			return err
+		}
+	}
+	wt, err := conformance.WSFTargetFromMetadata(target, f.endpoint, f.action, files[f.payload])
+	if err != nil {
+		return err
+	}
+	wsc, err := conformance.LoadWSC(f.wscEntity, files[f.wscKey], f.issuerEntity, files[f.issuerKey])
+	if err != nil {
+		return err
+	}
+	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
+		Progress: os.Stderr, CaseTimeout: f.timeout}
+	rep := r.Run(ctx, &conformance.Env{Target: target, WSF: wt, WSC: wsc, Transport: tr})
+	if err := writeReports(f, rep, out); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errConformanceFailed
+	}
+	return nil
+}
+
+func splitOnly(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// serveSPMetadata serves the SP's metadata on addr until stop is called.
+func serveSPMetadata(addr string, sp *conformance.SP) (url string, stop func(), err error) {
+	m, err := sp.Metadata()
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.Write(m)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	url = "http://" + ln.Addr().String() + "/metadata"
+	fmt.Fprintf(os.Stderr, "SP metadata served at %s\n", url)
+	return url, func() { srv.Close() }, nil
+}
+
+func loadOrCreateSP(f *conformanceFlags, now time.Time) (*conformance.SP, error) {
+	var sp *conformance.SP
+	b, err := os.ReadFile(f.spKey)
+	switch {
+	case f.spKey != "" && err == nil:
+		sp, err = conformance.LoadSP(f.spEntity, f.spACS, b)
+	case f.spKey != "" && !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	default:
+		sp, err = conformance.NewSP(f.spEntity, f.spACS, now, nil)
+		if err == nil && f.spKey != "" {
+			err = saveSPKey(sp, f.spKey)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.spMetadataOut != "" {
+		m, err := sp.Metadata()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(f.spMetadataOut, m, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return sp, nil
+}
+
+func saveSPKey(sp *conformance.SP, file string) error {
+	b, err := sp.KeyPEM()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, b, 0o600)
+}
+
+func conformanceTransport(caFile string) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return tr, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("conformance: no certificate in %s", caFile)
+	}
+	tr.TLSClientConfig.RootCAs = pool
+	return tr, nil
+}
+
+func conformanceLogin(f *conformanceFlags) (conformance.Authenticator, error) {
+	switch {
+	case f.p12 != "":
+		return conformance.LoadPKCS12(f.p12, f.p12Pass)
+	case f.certFile != "" || f.keyFile != "":
+		return conformance.LoadKeyPair(f.certFile, f.keyFile)
+	case f.formUser != "":
+		return conformance.FormLogin{Username: f.formUser, Password: f.formPass}, nil
+	}
+	return conformance.NoLogin{}, nil
+}
+
+func writeReports(f *conformanceFlags, rep *conformance.Report, out io.Writer) error {
+	writers := []struct {
+		file  string
+		write func(io.Writer) error
+	}{{f.jsonOut, rep.WriteJSON}, {f.junitOut, rep.WriteJUnit}, {f.htmlOut, rep.WriteHTML}, {f.textOut, rep.WriteText}}
+	for _, w := range writers {
+		if w.file == "" {
+			continue
+		}
+		if err := writeFile(w.file, w.write); err != nil {
+			return err
+		}
+	}
+	if f.textOut == "" {
+		return rep.WriteText(out)
+	}
+	return nil
+}
+
+func writeFile(name string, write func(io.Writer) error) error {
+	fh, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(fh); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

@@ -1,0 +1,144 @@
+package conformance
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// Authenticator logs the suite's browser in at the target: a TLS client
+// certificate (a card IdP), a login form (a password IdP), or nothing (an
+// IdP whose test configuration logs a fixed user in).
+type Authenticator interface {
+	// ConfigureTLS sets the client certificate on the browser's TLS config.
+	ConfigureTLS(c *tls.Config)
+	// Fill fills f in place and reports true when f is a login form this
+	// authenticator knows how to submit.
+	Fill(f *Form) bool
+}
+
+// NoLogin is the Authenticator for a target that needs no interaction.
+type NoLogin struct{}
+
+// ConfigureTLS does nothing.
+func (NoLogin) ConfigureTLS(*tls.Config) {}
+
+// Fill fills no form.
+func (NoLogin) Fill(*Form) bool { return false }
+
+// CertLogin presents a TLS client certificate, as a card login does.
+type CertLogin struct {
+	Certificate tls.Certificate
+}
+
+// ConfigureTLS adds the client certificate.
+func (c CertLogin) ConfigureTLS(t *tls.Config) {
+	t.Certificates = append(t.Certificates, c.Certificate)
+}
+
+// Fill fills no form: the certificate is the login.
+func (CertLogin) Fill(*Form) bool { return false }
+
+// LoadPKCS12 reads a PKCS#12 file (a soft card) into a CertLogin.
+func LoadPKCS12(file, password string) (CertLogin, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return CertLogin{}, fmt.Errorf("conformance: client certificate: %w", err)
+	}
+	key, cert, chain, err := pkcs12.DecodeChain(b, password)
+	if err != nil {
+		return CertLogin{}, fmt.Errorf("conformance: client certificate %s: %w", file, err)
+	}
+	tc := tls.Certificate{PrivateKey: key, Leaf: cert, Certificate: [][]byte{cert.Raw}}
+	for _, c := range chain {
+		tc.Certificate = append(tc.Certificate, c.Raw)
+	}
+	return CertLogin{Certificate: tc}, nil
+}
+
+// LoadKeyPair reads a PEM certificate and key into a CertLogin.
+func LoadKeyPair(certFile, keyFile string) (CertLogin, error) {
+	tc, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return CertLogin{}, fmt.Errorf("conformance: client certificate: %w", err)
+	}
+	return CertLogin{Certificate: tc}, nil
+}
+
+// FormLogin fills a login form that has a password input: UserField and
+// PassField name the inputs ("" means the form's text input and its
+// password input).
+type FormLogin struct {
+	Username, Password   string
+	UserField, PassField string
+}
+
+// ConfigureTLS does nothing.
+func (FormLogin) ConfigureTLS(*tls.Config) {}
+
+// Fill fills the user name and password of a form with a password input.
+func (l FormLogin) Fill(f *Form) bool {
+	user, pass := l.UserField, l.PassField
+	for name, typ := range f.Types {
+		switch {
+		case pass == "" && typ == "password":
+			pass = name
+		case user == "" && (typ == "text" || typ == "" || typ == "email"):
+			user = name
+		}
+	}
+	if pass == "" || f.Types[pass] != "password" || user == "" {
+		return false
+	}
+	f.Fields.Set(user, l.Username)
+	f.Fields.Set(pass, l.Password)
+	return true
+}
+
+// decodeQueryForLog returns a URL with its SAML parameter decoded, for the
+// message log; the URL itself when there is none.
+func decodeQueryForLog(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	q := p.Query()
+	for _, name := range []string{"SAMLRequest", "SAMLResponse"} {
+		if v := q.Get(name); v != "" {
+			return u + "\n\n" + inflateForLog(v)
+		}
+	}
+	return u
+}
+
+func inflateForLog(v string) string {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return "(not base64: " + err.Error() + ")"
+	}
+	b, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), MaxCaptured+1))
+	if err != nil {
+		return "(not DEFLATE: " + err.Error() + ")"
+	}
+	return string(b)
+}
+
+func decodeFormForLog(f *Form) string {
+	for _, name := range []string{"SAMLResponse", "SAMLRequest"} {
+		if v := f.Fields.Get(name); v != "" {
+			b, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				return "(not base64: " + err.Error() + ")"
+			}
+			return string(b)
+		}
+	}
+	return f.Fields.Encode()
+}

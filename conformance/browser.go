@@ -1,0 +1,226 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+)
+
+// MaxPage bounds an HTTP response body the browser reads.
+const MaxPage = 1 << 20
+
+// maxSteps bounds the redirects and login forms one browser visit follows.
+const maxSteps = 10
+
+// Form is an HTML form found on a page: its resolved action and its fields
+// (hidden and filled ones) as they would be submitted.
+type Form struct {
+	Action string
+	Method string
+	Fields url.Values
+	Types  map[string]string // input name -> type ("hidden", "password", ...)
+}
+
+// Landing is where a browser visit stopped: at a form carrying a SAML
+// message (Form set) or at a page that is none (an error page, a login page
+// no authenticator could fill).
+type Landing struct {
+	URL     string
+	Status  int
+	Body    []byte
+	Form    *Form    // the form that would post SAMLResponse or SAMLRequest
+	Visited []string // every URL the browser requested, in order
+}
+
+// Browser is the suite's user agent: cookies, bounded redirects, login forms
+// filled by the Authenticator, and every message recorded in the case's Env.
+type Browser struct {
+	env    *Env
+	client *http.Client
+}
+
+// Browser returns a fresh browser (no cookies, so no IdP session) for the
+// case, its TLS client certificate set by the Authenticator.
+func (e *Env) Browser() (*Browser, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := e.transport()
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Transport: tr, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Browser{env: e, client: c}, nil
+}
+
+// transport clones the base transport and lets the authenticator set its
+// client certificate.
+func (e *Env) transport() (*http.Transport, error) {
+	var tr *http.Transport
+	switch b := e.Transport.(type) {
+	case nil:
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	case *http.Transport:
+		tr = b.Clone()
+	default:
+		return nil, fmt.Errorf("conformance: transport %T is not an *http.Transport", e.Transport)
+	}
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if e.Login != nil {
+		e.Login.ConfigureTLS(tr.TLSClientConfig)
+	}
+	return tr, nil
+}
+
+// Get visits u and follows redirects and login forms until a SAML form or a
+// final page.
+func (b *Browser) Get(ctx context.Context, u, label string) (*Landing, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	b.env.Record(Message{Direction: "sent", Label: label, URL: u, Body: decodeQueryForLog(u)})
+	return b.follow(ctx, req)
+}
+
+// Post submits form fields to u and follows what comes back.
+func (b *Browser) Post(ctx context.Context, u string, fields url.Values, label, logBody string) (*Landing, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(fields.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	b.env.Record(Message{Direction: "sent", Label: label, URL: u, Body: logBody})
+	return b.follow(ctx, req)
+}
+
+func (b *Browser) follow(ctx context.Context, req *http.Request) (*Landing, error) {
+	var visited []string
+	for step := 0; step < maxSteps; step++ {
+		visited = append(visited, req.URL.String())
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, err := readPage(resp)
+		if err != nil {
+			return nil, err
+		}
+		land := &Landing{URL: req.URL.String(), Status: resp.StatusCode, Body: body, Visited: visited}
+		next, err := b.next(ctx, req.URL, resp, land)
+		if err != nil || next == nil {
+			return land, err
+		}
+		req = next
+	}
+	return nil, fmt.Errorf("conformance: more than %d redirects or login steps", maxSteps)
+}
+
+// next decides the browser's next request: a redirect, a filled login form,
+// or none (the visit ends at land).
+func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, land *Landing) (*http.Request, error) {
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
+		u, err := base.Parse(loc)
+		if err != nil {
+			return nil, fmt.Errorf("conformance: bad Location %q: %w", loc, err)
+		}
+		b.env.Record(Message{Direction: "received", Label: "redirect", URL: land.URL, Status: resp.StatusCode, Body: decodeQueryForLog(u.String())})
+		land.Visited = append(land.Visited, u.String())
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, nil // the suite does not follow it; the case judges Visited
+		}
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}
+	forms := parseForms(base, land.Body)
+	for _, f := range forms {
+		if f.Fields.Has("SAMLResponse") || f.Fields.Has("SAMLRequest") {
+			land.Form = f
+			b.env.Record(Message{Direction: "received", Label: "HTTP-POST form to " + f.Action, URL: land.URL, Status: land.Status, Body: decodeFormForLog(f)})
+			return nil, nil
+		}
+	}
+	b.env.Record(Message{Direction: "received", Label: "page", URL: land.URL, Status: land.Status, Body: string(land.Body)})
+	for _, f := range forms {
+		if b.env.Login != nil && b.env.Login.Fill(f) {
+			b.env.Record(Message{Direction: "sent", Label: "login form", URL: f.Action, Body: "(credentials not logged)"})
+			r, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Action, strings.NewReader(f.Fields.Encode()))
+			if err == nil {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			return r, err
+		}
+	}
+	return nil, nil
+}
+
+func readPage(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxPage+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxPage {
+		return nil, fmt.Errorf("conformance: page larger than %d bytes", MaxPage)
+	}
+	return b, nil
+}
+
+// parseForms reads the forms of an HTML page with encoding/xml in its
+// non-strict HTML mode: enough for the forms IdPs generate, bounded by the
+// page size. Its limit: an unquoted attribute value containing "=" (base64
+// padding written without quotes) ends the parse, so such a form is not
+// seen and the case judges the page as a page.
+func parseForms(base *url.URL, page []byte) []*Form {
+	d := xml.NewDecoder(bytes.NewReader(page))
+	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
+	var forms []*Form
+	var cur *Form
+	for i := 0; i < 100000; i++ {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(se.Name.Local) {
+		case "form":
+			cur = &Form{Action: base.String(), Method: "GET", Fields: url.Values{}, Types: map[string]string{}}
+			if a := attr(se, "action"); a != "" {
+				if u, err := base.Parse(a); err == nil {
+					cur.Action = u.String()
+				} else {
+					cur.Action = a
+				}
+			}
+			cur.Method = strings.ToUpper(attr(se, "method"))
+			forms = append(forms, cur)
+		case "input", "textarea":
+			if cur != nil && attr(se, "name") != "" {
+				cur.Fields.Set(attr(se, "name"), attr(se, "value"))
+				cur.Types[attr(se, "name")] = strings.ToLower(attr(se, "type"))
+			}
+		}
+	}
+	return forms
+}
+
+func attr(se xml.StartElement, name string) string {
+	for _, a := range se.Attr {
+		if strings.EqualFold(a.Name.Local, name) {
+			return a.Value
+		}
+	}
+	return ""
+}

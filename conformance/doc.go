@@ -1,0 +1,30 @@
+// Package conformance is Renkei's black-box conformance and interop suite:
+// it plays the counterpart of the implementation under test (an SP and a
+// browser against an IdP; a WSC and a token issuer against a WSP or a
+// Discovery Service), talks to it only over HTTP and SOAP, and judges what
+// comes back, clause by clause.
+//
+// A Case is one check, named after the clause it checks
+// ("SAML2-Bind-3.4.4.1/redirect-signature"), positive (a conforming message
+// must succeed) or negative (a broken one must be refused, in the way the
+// clause requires: an error Response with a given status, an error page
+// with nothing sent, a SOAP fault with a given lu:Status). The coverage
+// matrix (Matrix) holds the rows of the SAML 2.0 conformance modes IdP and
+// IdP Lite (SAML2.md §14) and rows F1-F6 and F11 of the ID-WSF baseline
+// (IDWSF2.md §10); a MUST row without a case is uncovered and fails the run,
+// and a row outside the run's scope (Runner.Only) is reported out of scope,
+// never as a pass.
+//
+// A Runner runs the cases of one role with an Env: the Target (from its
+// metadata), the suite's SP (its own key and metadata, which the operator
+// registers at the IdP), an Authenticator (TLS client certificate, login
+// form, or none), and for ID-WSF the WSFTarget and the suite's WSC. The
+// Report records every case with its verdict, reason, the side that deviates
+// and the exchanged messages, and renders as text, JSON, JUnit XML and one
+// self-contained HTML page. Signatures the suite judges are checked by
+// xmlsec/dsig and, independently, by xmlsec1 (Oracle).
+//
+// The package imports the wire layers (saml, wsf, xmlsec), never the
+// engines or the store: it tests implementations, including Renkei's own,
+// from the outside.
+package conformance

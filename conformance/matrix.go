@@ -1,0 +1,169 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Mode is a conformance operational mode (SAML2.md §14) or an ID-WSF role
+// column (IDWSF2.md §10).
+type Mode string
+
+// The modes the matrix has columns for.
+const (
+	ModeIdP     Mode = "IdP"
+	ModeIdPLite Mode = "IdP Lite"
+	ModeDS      Mode = "DS"
+	ModeWSP     Mode = "WSP"
+)
+
+// Requirement is a cell of the matrix.
+type Requirement string
+
+// The requirement levels.
+const (
+	Must     Requirement = "MUST"
+	Optional Requirement = "OPTIONAL"
+	NA       Requirement = "n/a"
+)
+
+// Row is one feature row of the coverage matrix. Group is what --only
+// selects ("web-sso", "artifact", "ecp", "nim", "slo", "idp-discovery",
+// "metadata", "idwsf").
+type Row struct {
+	ID      string
+	Source  string // "SAML2.md §14" or "IDWSF2.md §10"
+	Feature string
+	Group   string
+	Req     map[Mode]Requirement
+}
+
+// Required reports the row's requirement for mode m; an absent cell is NA.
+func (r Row) Required(m Mode) Requirement {
+	if q, ok := r.Req[m]; ok {
+		return q
+	}
+	return NA
+}
+
+func idpRow(id, feature, group string, idp, lite Requirement) Row {
+	return Row{ID: id, Source: "SAML2.md §14", Feature: feature, Group: group,
+		Req: map[Mode]Requirement{ModeIdP: idp, ModeIdPLite: lite}}
+}
+
+func wsfRow(id, feature string) Row {
+	return Row{ID: id, Source: "IDWSF2.md §10", Feature: feature, Group: "idwsf",
+		Req: map[Mode]Requirement{ModeDS: Must, ModeWSP: Must}}
+}
+
+// Matrix returns the coverage matrix: the IdP and IdP Lite columns of the
+// SAML 2.0 conformance modes (saml-conformance-2.0-os Table 2 as SAML2.md §14
+// reproduces it; cells marked "(?)" there are taken at their stated value)
+// and rows F1-F6 and F11 of the ID-WSF 2.0 baseline (IDWSF2.md §10).
+func Matrix() []Row {
+	return []Row{
+		idpRow("SAML2-Conf/websso-redirect", "Web SSO, <AuthnRequest>, HTTP-Redirect", "web-sso", Must, Must),
+		idpRow("SAML2-Conf/websso-post", "Web SSO, <Response>, HTTP-POST", "web-sso", Must, Must),
+		idpRow("SAML2-Conf/websso-artifact", "Web SSO, <Response>, HTTP-Artifact", "artifact", Must, Must),
+		idpRow("SAML2-Conf/artifact-resolution", "Artifact Resolution, SOAP", "artifact", Must, Must),
+		idpRow("SAML2-Conf/ecp", "Enhanced Client/Proxy SSO, PAOS", "ecp", Must, Must),
+		idpRow("SAML2-Conf/nim-redirect-idp", "Name Identifier Management, HTTP-Redirect, IdP-initiated", "nim", Must, Must),
+		idpRow("SAML2-Conf/nim-soap-idp", "Name Identifier Management, SOAP, IdP-initiated", "nim", Must, Optional),
+		idpRow("SAML2-Conf/nim-redirect-sp", "Name Identifier Management, HTTP-Redirect, SP-initiated", "nim", Must, Must),
+		idpRow("SAML2-Conf/nim-soap-sp", "Name Identifier Management, SOAP, SP-initiated", "nim", Must, Optional),
+		idpRow("SAML2-Conf/slo-redirect-idp", "Single Logout, HTTP-Redirect, IdP-initiated", "slo", Must, Must),
+		idpRow("SAML2-Conf/slo-soap-idp", "Single Logout, SOAP, IdP-initiated", "slo", Must, Optional),
+		idpRow("SAML2-Conf/slo-redirect-sp", "Single Logout, HTTP-Redirect, SP-initiated", "slo", Must, Must),
+		idpRow("SAML2-Conf/slo-soap-sp", "Single Logout, SOAP, SP-initiated", "slo", Must, Optional),
+		idpRow("SAML2-Conf/idp-discovery", "Identity Provider Discovery (common-domain cookie)", "idp-discovery", Must, Must),
+		idpRow("SAML2-Conf/metadata", "Metadata (SAML metadata schema for configuration)", "metadata", Must, Must),
+		wsfRow("IDWSF2-F1", "SOAP 1.1 + sbf:Framework 2.0 + FrameworkVersionMismatch fault"),
+		wsfRow("IDWSF2-F2", "WS-Addressing headers: MessageID/RelatesTo/Action/To/ReplyTo processing"),
+		wsfRow("IDWSF2-F3", "sb:Sender send/verify"),
+		wsfRow("IDWSF2-F4", "wsse:Security + wsu:Timestamp freshness, StaleMsg"),
+		wsfRow("IDWSF2-F5", "MessageID replay detection, DuplicateMsg"),
+		wsfRow("IDWSF2-F6", "Message signature create/verify (exc-c14n, ID refs, anti-wrapping)"),
+		wsfRow("IDWSF2-F11", "Token validation: signature, issuer, audience, time, confirmation, subject mapping"),
+	}
+}
+
+// Groups returns the distinct groups of rows, in matrix order.
+func Groups(rows []Row) []string {
+	var gs []string
+	for _, r := range rows {
+		if !slices.Contains(gs, r.Group) {
+			gs = append(gs, r.Group)
+		}
+	}
+	return gs
+}
+
+// ModesFor returns the modes a role is judged in.
+func ModesFor(r Role) []Mode {
+	switch r {
+	case RoleIdP:
+		return []Mode{ModeIdP, ModeIdPLite}
+	case RoleDS:
+		return []Mode{ModeDS}
+	case RoleWSP:
+		return []Mode{ModeWSP}
+	}
+	return nil
+}
+
+// ParseMode reads a mode name as the command line spells it ("idp",
+// "idp-lite", "ds", "wsp").
+func ParseMode(s string) (Mode, error) {
+	switch strings.ToLower(s) {
+	case "idp":
+		return ModeIdP, nil
+	case "idp-lite", "idplite", "idp lite":
+		return ModeIdPLite, nil
+	case "ds":
+		return ModeDS, nil
+	case "wsp":
+		return ModeWSP, nil
+	}
+	return "", fmt.Errorf("conformance: unknown mode %q (want idp, idp-lite, ds or wsp)", s)
+}
+
+// WriteMatrix writes the matrix as text: each row with its cells for the
+// given modes and the cases that cover it.
+func WriteMatrix(w interface{ Write([]byte) (int, error) }, rows []Row, cases []Case, modes []Mode) error {
+	for _, r := range rows {
+		var cells []string
+		applies := false
+		for _, m := range modes {
+			cells = append(cells, fmt.Sprintf("%s=%s", m, r.Required(m)))
+			applies = applies || r.Required(m) != NA
+		}
+		if !applies {
+			continue
+		}
+		ids := casesFor(r.ID, cases)
+		cov := fmt.Sprintf("%d case(s)", len(ids))
+		if len(ids) == 0 {
+			cov = "no case"
+		}
+		if _, err := fmt.Fprintf(w, "%-32s %-14s [%s] %s — %s\n", r.ID, r.Group, strings.Join(cells, " "), r.Feature, cov); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := fmt.Fprintf(w, "    %s\n", id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func casesFor(row string, cases []Case) []string {
+	var ids []string
+	for _, c := range cases {
+		if c.Row == row {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,242 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+)
+
+// newID returns a fresh SAML ID: "_" and 128 random bits (SAML Core §1.3.4).
+func (e *Env) newID() string {
+	var b [16]byte
+	r := e.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		panic(fmt.Sprintf("conformance: randomness: %v", err)) // runOne turns it into an error verdict
+	}
+	return "_" + hex.EncodeToString(b[:])
+}
+
+// ssoEndpoint returns the IdP's SingleSignOnService location for binding.
+func (e *Env) ssoEndpoint(bind string) (string, error) {
+	if e.Target == nil || e.Target.IDP == nil {
+		return "", fmt.Errorf("the target's metadata has no SAML 2.0 IDPSSODescriptor")
+	}
+	ep, err := e.Target.IDP.SingleSignOnService(bind)
+	if err != nil {
+		return "", fmt.Errorf("no SingleSignOnService with binding %s: %w", bind, err)
+	}
+	return ep.Location, nil
+}
+
+// authnRequest returns the conforming AuthnRequest every case starts from:
+// Issuer our SP, ACS URL and HTTP-POST binding from our metadata, a
+// NameIDPolicy for a format the IdP offers.
+func (e *Env) authnRequest(dest string) *samlp.AuthnRequest {
+	return &samlp.AuthnRequest{
+		RequestHeader: samlp.RequestHeader{ID: e.newID(), IssueInstant: e.now().UTC(), Destination: dest,
+			Issuer: &saml.Issuer{Value: e.SP.EntityID}},
+		NameIDPolicy:                &samlp.NameIDPolicy{Format: e.requestedFormat(), AllowCreate: true},
+		AssertionConsumerServiceURL: e.SP.ACS,
+		ProtocolBinding:             md.BindingHTTPPOST,
+	}
+}
+
+// requestedFormat picks the NameID format to ask for: transient when the IdP
+// lists it or lists none, else persistent when listed, else its first.
+func (e *Env) requestedFormat() string {
+	fs := e.Target.IDP.NameIDFormats
+	for _, want := range []string{FormatTransient, FormatPersistent} {
+		for _, f := range fs {
+			if f == want {
+				return want
+			}
+		}
+	}
+	if len(fs) == 0 {
+		return FormatTransient
+	}
+	return fs[0]
+}
+
+// redirectOpts change how a request goes over HTTP-Redirect.
+type redirectOpts struct {
+	unsigned bool
+	sigAlg   string // "" for the signer's default (rsa-sha256)
+	tamper   bool   // flip a byte of the signature
+	version  string // overrides Version="2.0"
+	rawQuery string // send this query instead of encoding the request
+}
+
+// exchange is one SSO round trip as the browser saw it.
+type exchange struct {
+	Request  *samlp.AuthnRequest
+	Landing  *Landing
+	Response *etree.Element // the Response element from the form, unverified
+	Header   *samlp.UnverifiedResponse
+}
+
+// sendRedirect sends req over HTTP-Redirect with a fresh browser and returns
+// where it landed.
+func (e *Env) sendRedirect(ctx context.Context, req *samlp.AuthnRequest, o redirectOpts) (*exchange, error) {
+	b, err := e.Browser()
+	if err != nil {
+		return nil, err
+	}
+	return e.sendRedirectWith(ctx, b, req, o)
+}
+
+func (e *Env) sendRedirectWith(ctx context.Context, b *Browser, req *samlp.AuthnRequest, o redirectOpts) (*exchange, error) {
+	dest, err := e.ssoEndpoint(md.BindingHTTPRedirect)
+	if err != nil {
+		return nil, err
+	}
+	q := o.rawQuery
+	if q == "" {
+		if q, err = e.encodeRedirect(req, o); err != nil {
+			return nil, err
+		}
+	}
+	sep := "?"
+	if strings.Contains(dest, "?") {
+		sep = "&"
+	}
+	land, err := b.Get(ctx, dest+sep+q, "AuthnRequest (HTTP-Redirect)")
+	if err != nil {
+		return nil, fmt.Errorf("sending the AuthnRequest: %w", err)
+	}
+	return readExchange(req, land)
+}
+
+func (e *Env) encodeRedirect(req *samlp.AuthnRequest, o redirectOpts) (string, error) {
+	el := req.Element()
+	if o.version != "" {
+		el.CreateAttr("Version", o.version)
+	}
+	var s *binding.RedirectSigner
+	if !o.unsigned {
+		s = &binding.RedirectSigner{Key: e.SP.Key, SignatureMethod: o.sigAlg, Policy: xmlsec.Policy{AllowSHA1: o.sigAlg == xmlsec.RSASHA1}}
+	}
+	q, err := binding.EncodeRedirect(el, "", s)
+	if err != nil || !o.tamper {
+		return q, err
+	}
+	return tamperSignature(q), nil
+}
+
+// tamperSignature changes the first base64 character of the Signature
+// parameter, keeping it valid base64.
+func tamperSignature(q string) string {
+	i := strings.Index(q, "Signature=")
+	if i < 0 || i+len("Signature=") >= len(q) {
+		return q
+	}
+	j := i + len("Signature=")
+	c := byte('A')
+	if q[j] == 'A' {
+		c = 'B'
+	}
+	return q[:j] + string(c) + q[j+1:]
+}
+
+// readExchange decodes the SAMLResponse of the form the browser stopped at,
+// if any. A form that posts something else is left for the case to judge.
+func readExchange(req *samlp.AuthnRequest, land *Landing) (*exchange, error) {
+	ex := &exchange{Request: req, Landing: land}
+	if land.Form == nil || land.Form.Fields.Get("SAMLResponse") == "" {
+		return ex, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(land.Form.Fields.Get("SAMLResponse")), ""))
+	if err != nil {
+		return ex, errTarget("SAMLResponse is not base64 (SAML Bindings §3.5.4): %v", err)
+	}
+	doc, err := xmlsec.Parse(raw, xmlsec.Limits{})
+	if err != nil {
+		return ex, errTarget("SAMLResponse is not acceptable XML: %v", err)
+	}
+	h, err := samlp.PeekResponse(doc.Root())
+	if err != nil {
+		return ex, errTarget("SAMLResponse is not a samlp:Response: %v", err)
+	}
+	ex.Response, ex.Header = doc.Root(), h
+	return ex, nil
+}
+
+// targetError is a deviation of the target found while reading an
+// exchange: a case turns it into a failure, not an error of the suite.
+type targetError struct{ msg string }
+
+func (t *targetError) Error() string { return t.msg }
+
+func errTarget(format string, args ...any) error {
+	return &targetError{msg: fmt.Sprintf(format, args...)}
+}
+
+// outcomeOf turns an exchange error into the right verdict.
+func outcomeOf(err error) Outcome {
+	if te, ok := err.(*targetError); ok {
+		return failed("%s", te.msg)
+	}
+	return broken("%v", err)
+}
+
+// idpVerifier returns a verifier for the IdP's metadata signing keys with
+// the strict policy (no SHA-1).
+func (e *Env) idpVerifier() *dsig.Verifier {
+	return &dsig.Verifier{Trust: e.Target.IDP.TrustSet()}
+}
+
+// status returns the top and second-level status codes of the response.
+func (x *exchange) status() (top, second string, err error) {
+	r, err := samlp.DecodeResponse(x.Response)
+	if err != nil {
+		return "", "", errTarget("Response does not decode (SAML Core §3.3.3): %v", err)
+	}
+	return r.Status.Code.Value, r.Status.Second(), nil
+}
+
+// success returns the verified assertion of a Success response: the
+// Response signature when there is one, and the assertion's own signature
+// (SAML Profiles §4.1.3.5: the assertion MUST be signed over HTTP-POST unless
+// the Response is, and Renkei's SP wants it signed, WantAssertionsSigned).
+func (e *Env) success(x *exchange) (*samlp.Response, *saml.Assertion, error) {
+	if x.Response == nil {
+		return nil, nil, errTarget("no SAMLResponse came back: HTTP %d at %s", x.Landing.Status, x.Landing.URL)
+	}
+	var r *samlp.Response
+	var err error
+	if x.Header.Signed {
+		r, _, err = samlp.VerifyResponse(x.Response, e.idpVerifier())
+	} else {
+		r, err = samlp.DecodeResponse(x.Response)
+	}
+	if err != nil {
+		return nil, nil, errTarget("Response signature or shape: %v", err)
+	}
+	if !r.Status.Success() {
+		return r, nil, errTarget("status %s/%s, want Success", r.Status.Code.Value, r.Status.Second())
+	}
+	if len(r.Assertions) != 1 {
+		return r, nil, errTarget("%d assertions, want exactly one", len(r.Assertions))
+	}
+	a, _, err := saml.VerifyAssertion(r.Assertions[0], e.idpVerifier())
+	if err != nil {
+		return r, nil, errTarget("assertion does not verify with the IdP's metadata keys: %v", err)
+	}
+	return r, a, nil
+}
