@@ -1,6 +1,10 @@
 package saml
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
+)
 
 // Kind classifies why an assertion cannot be relied on, so that each role
 // maps it to its own wire status (SAML status, lu:Status, SOAP fault)
@@ -36,40 +40,14 @@ func (k Kind) String() string {
 	return fmt.Sprintf("saml kind %d", int(k))
 }
 
-// Error is the package's typed error. Kind is public; Detail and Err are
-// the private cause, for logs only.
-type Error struct {
-	Kind   Kind
-	Detail string
-	Err    error
-}
+// Error is the package's typed error (internal/kinderr). Kind is public; Detail and Err are the private cause, for logs only.
+type Error = kinderr.Error[Kind]
+
+// Package names the package in error texts.
+func (Kind) Package() string { return "saml" }
 
 // Errorf returns an *Error of kind k with a formatted detail.
-func Errorf(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
-}
-
-// Error returns the kind, then the detail and cause when present.
-func (e *Error) Error() string {
-	s := "saml: " + e.Kind.String()
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is a bare *Error of the same kind, so that
-// errors.Is(err, saml.ErrExpired) matches any expiry failure.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Kind == e.Kind && t.Detail == "" && t.Err == nil
-}
+func Errorf(k Kind, format string, args ...any) *Error { return kinderr.New(k, format, args...) }
 
 // Sentinels for errors.Is, one per kind.
 var (

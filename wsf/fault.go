@@ -87,7 +87,6 @@ var faultTable = []faultRow{
 	{xmlsec.ErrTooLarge, FaultClient, IDStarMsgNotUnderstood, "message too large"},
 	{xmlsec.ErrTooDeep, FaultClient, IDStarMsgNotUnderstood, "message too deep"},
 	{xmlsec.ErrDoctype, FaultClient, IDStarMsgNotUnderstood, "message not understood"},
-	{xmlsec.ErrRoundTrip, FaultClient, IDStarMsgNotUnderstood, "message not understood"},
 	{xmlsec.ErrMalformed, FaultClient, IDStarMsgNotUnderstood, "message not understood"},
 	{xmlsec.ErrSchema, FaultClient, IDStarMsgNotUnderstood, "message not valid"},
 }

@@ -6,7 +6,11 @@
 // subpackages dsig, wss, xmlenc and xsd.
 package xmlsec
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
+)
 
 // Kind classifies an XML-security failure so that each role can map it to
 // its wire status (SAML status, lu:Status, SOAP fault) through one table.
@@ -18,7 +22,6 @@ const (
 	KindTooLarge                     // more bytes or elements than the limits allow
 	KindTooDeep                      // nesting deeper than the limits allow
 	KindDoctype                      // a DOCTYPE or other directive: never allowed
-	KindRoundTrip                    // encoding/xml would not read back what it read (mattermost round-trip)
 	KindNoSignature                  // the element carries no signature where one is required
 	KindSignature                    // the SignatureValue does not verify
 	KindDigest                       // a Reference's DigestValue does not match
@@ -36,7 +39,6 @@ var kindNames = map[Kind]string{
 	KindTooLarge:     "document too large",
 	KindTooDeep:      "document too deep",
 	KindDoctype:      "DOCTYPE not allowed",
-	KindRoundTrip:    "XML does not round-trip",
 	KindNoSignature:  "signature missing",
 	KindSignature:    "signature invalid",
 	KindDigest:       "digest mismatch",
@@ -57,45 +59,17 @@ func (k Kind) String() string {
 	return fmt.Sprintf("xmlsec kind %d", int(k))
 }
 
-// Error is the one error type of xmlsec and its subpackages. Kind is public
-// and stable; Detail and Err are the private cause, for logs only.
-type Error struct {
-	Kind   Kind
-	Detail string
-	Err    error
-}
+// Error is the package's typed error (internal/kinderr). Kind is public and stable; Detail and Err are the private cause, for logs only. It is the one error type of xmlsec and its subpackages.
+type Error = kinderr.Error[Kind]
+
+// Package names the package in error texts.
+func (Kind) Package() string { return "xmlsec" }
 
 // Errorf returns an *Error of kind k with a formatted detail.
-func Errorf(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
-}
+func Errorf(k Kind, format string, args ...any) *Error { return kinderr.New(k, format, args...) }
 
-// Wrap returns an *Error of kind k caused by err.
-func Wrap(k Kind, err error, detail string) *Error {
-	return &Error{Kind: k, Detail: detail, Err: err}
-}
-
-// Error returns the kind, then the detail and cause when present.
-func (e *Error) Error() string {
-	s := "xmlsec: " + e.Kind.String()
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is an *Error of the same kind, so that
-// errors.Is(err, xmlsec.ErrDigest) matches any digest failure.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Kind == e.Kind && t.Detail == "" && t.Err == nil
-}
+// Wrap returns an *Error of kind k caused by err, with an optional detail.
+func Wrap(k Kind, err error, detail string) *Error { return kinderr.Wrap(k, err, detail) }
 
 // Sentinels for errors.Is, one per kind.
 var (
@@ -103,7 +77,6 @@ var (
 	ErrTooLarge     = &Error{Kind: KindTooLarge}
 	ErrTooDeep      = &Error{Kind: KindTooDeep}
 	ErrDoctype      = &Error{Kind: KindDoctype}
-	ErrRoundTrip    = &Error{Kind: KindRoundTrip}
 	ErrNoSignature  = &Error{Kind: KindNoSignature}
 	ErrSignature    = &Error{Kind: KindSignature}
 	ErrDigest       = &Error{Kind: KindDigest}

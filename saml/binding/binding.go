@@ -23,6 +23,8 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
+
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -81,13 +83,12 @@ func (k Kind) String() string {
 	return fmt.Sprintf("binding.Kind(%d)", int(k))
 }
 
-// Error is the package's typed error. Kind is public; Detail and Err are the
-// private cause, for logs only.
-type Error struct {
-	Kind   Kind
-	Detail string
-	Err    error
-}
+// Error is the package's typed error (internal/kinderr). Kind is public;
+// Detail and Err are the private cause, for logs only.
+type Error = kinderr.Error[Kind]
+
+// Package names the package in error texts.
+func (Kind) Package() string { return "binding" }
 
 // Sentinels for errors.Is, one per kind.
 var (
@@ -98,30 +99,7 @@ var (
 	ErrSOAP       = &Error{Kind: KindSOAP}
 )
 
-func errorf(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
-}
-
-// Error returns the kind, then the detail and cause when present.
-func (e *Error) Error() string {
-	s := "binding: " + e.Kind.String()
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Is reports whether target is an *Error of the same kind.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Kind == e.Kind
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
+func errorf(k Kind, format string, args ...any) *Error { return kinderr.New(k, format, args...) }
 
 // checkRelayState enforces MaxRelayState.
 func checkRelayState(rs string) error {

@@ -1,6 +1,10 @@
 package samlp
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
+)
 
 // Kind classifies why a protocol message breaks a rule of SAML Core §3 that
 // the schema does not express, so that a role maps it to a status code.
@@ -29,12 +33,12 @@ func (k Kind) String() string {
 	return fmt.Sprintf("samlp.Kind(%d)", int(k))
 }
 
-// Error is the package's typed error. Kind is public; Detail is the private
-// cause, for logs only.
-type Error struct {
-	Kind   Kind
-	Detail string
-}
+// Error is the package's typed error (internal/kinderr). Kind is public;
+// Detail is the private cause, for logs only.
+type Error = kinderr.Error[Kind]
+
+// Package names the package in error texts.
+func (Kind) Package() string { return "samlp" }
 
 // Sentinels for errors.Is, one per kind.
 var (
@@ -45,20 +49,4 @@ var (
 )
 
 // Errorf returns an *Error of kind k with a formatted detail.
-func Errorf(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Detail: fmt.Sprintf(format, args...)}
-}
-
-// Error returns the kind, then the detail when present.
-func (e *Error) Error() string {
-	if e.Detail == "" {
-		return "samlp: " + e.Kind.String()
-	}
-	return "samlp: " + e.Kind.String() + ": " + e.Detail
-}
-
-// Is reports whether target is an *Error of the same kind.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Kind == e.Kind
-}
+func Errorf(k Kind, format string, args ...any) *Error { return kinderr.New(k, format, args...) }
