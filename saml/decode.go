@@ -1,7 +1,6 @@
 package saml
 
 import (
-	"crypto/x509"
 	"time"
 
 	"github.com/beevik/etree"
@@ -179,7 +178,7 @@ func decodeKeyInfo(el *etree.Element) (KeyInfo, error) {
 	var ki KeyInfo
 	for _, data := range wire.Children(el, NSDSig, "X509Data") {
 		for _, c := range wire.Children(data, NSDSig, "X509Certificate") {
-			cert, err := decodeCertificate(c)
+			cert, err := wire.Certificate(c)
 			if err != nil {
 				return ki, err
 			}
@@ -187,20 +186,4 @@ func decodeKeyInfo(el *etree.Element) (KeyInfo, error) {
 		}
 	}
 	return ki, nil
-}
-
-func decodeCertificate(el *etree.Element) (*x509.Certificate, error) {
-	s, err := wire.Text(el)
-	if err != nil {
-		return nil, err
-	}
-	der, err := xmlsec.DecodeBase64(s)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, xmlsec.Wrap(xmlsec.KindMalformed, err, "ds:X509Certificate")
-	}
-	return cert, nil
 }

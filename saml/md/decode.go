@@ -1,7 +1,6 @@
 package md
 
 import (
-	"crypto/x509"
 	"strconv"
 	"strings"
 	"time"
@@ -306,7 +305,7 @@ func decodeKey(el *etree.Element) (KeyDescriptor, error) {
 	}
 	for _, data := range wire.Children(ki, NSDSig, "X509Data") {
 		for _, c := range wire.Children(data, NSDSig, "X509Certificate") {
-			cert, err := decodeCert(c)
+			cert, err := wire.Certificate(c)
 			if err != nil {
 				return k, err
 			}
@@ -321,22 +320,6 @@ func decodeKey(el *etree.Element) (KeyDescriptor, error) {
 		k.EncryptionMethods = append(k.EncryptionMethods, strings.TrimSpace(alg))
 	}
 	return k, nil
-}
-
-func decodeCert(el *etree.Element) (*x509.Certificate, error) {
-	s, err := wire.Text(el)
-	if err != nil {
-		return nil, err
-	}
-	der, err := xmlsec.DecodeBase64(s)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, xmlsec.Wrap(xmlsec.KindMalformed, err, "ds:X509Certificate")
-	}
-	return cert, nil
 }
 
 func endpoints(el *etree.Element, local string) ([]Endpoint, error) {

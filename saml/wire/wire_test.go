@@ -86,3 +86,21 @@ func TestOptionalRefusesDuplicates(t *testing.T) {
 		t.Fatalf("fail/missing-required: %v", err)
 	}
 }
+
+func TestCertificate(t *testing.T) {
+	const ds = `xmlns:ds="http://www.w3.org/2000/09/xmldsig#"`
+	for _, c := range []struct {
+		name, xml string
+		want      error
+	}{
+		{"fail/not-base64", `<ds:X509Certificate ` + ds + `>!!</ds:X509Certificate>`, xmlsec.ErrMalformed},
+		{"fail/not-a-certificate", `<ds:X509Certificate ` + ds + `>AAEC</ds:X509Certificate>`, xmlsec.ErrMalformed},
+		{"fail/child-element", `<ds:X509Certificate ` + ds + `><x/></ds:X509Certificate>`, xmlsec.ErrMalformed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := Certificate(parse(t, c.xml)); !errors.Is(err, c.want) {
+				t.Fatalf("Certificate = %v, want %v", err, c.want)
+			}
+		})
+	}
+}
