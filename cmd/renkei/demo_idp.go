@@ -129,6 +129,25 @@ func (l *refusals) last() string {
 	return l.lines[len(l.lines)-1]
 }
 
+// idpCore is the IdP engine over the relay database, trusting the
+// card-issuer CA with its current CRL, and pointing the bootstrap to the
+// DS of the metadata.
+func (d *demo) idpCore(set *md.Set) (*idp.IdP, error) {
+	ds, err := discovery(set, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	crl, err := d.ra.WriteCRL()
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(d.ra.CardCA())
+	return idp.New(idp.Config{EntityID: demoIdP, SigningKey: d.idpKey, SigningCerts: []*x509.Certificate{d.idpCert},
+		Cards: d.db, Federations: d.db, Sessions: d.db, Discovery: ds,
+		CardTrust: &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{crl}}})
+}
+
 // startIdP assembles the IdP as cmd/renkei-idp does and serves it on two
 // listeners on 127.0.0.1: the main one (metadata, SSO) and the card-login
 // one, which requests a client certificate (ARCHITECTURE "Card login").
@@ -137,19 +156,7 @@ func (d *demo) startIdP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := discovery(set, time.Now())
-	if err != nil {
-		return err
-	}
-	crl, err := d.ra.WriteCRL()
-	if err != nil {
-		return err
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(d.ra.CardCA())
-	core, err := idp.New(idp.Config{EntityID: demoIdP, SigningKey: d.idpKey, SigningCerts: []*x509.Certificate{d.idpCert},
-		Cards: d.db, Federations: d.db, Sessions: d.db, Discovery: ds,
-		CardTrust: &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{crl}}})
+	core, err := d.idpCore(set)
 	if err != nil {
 		return err
 	}

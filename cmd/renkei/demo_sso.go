@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
@@ -28,7 +29,11 @@ func (d *demo) idpMetadata(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := d.portalClient().Do(req)
+	client, err := d.portalClient()
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -53,13 +58,13 @@ func (d *demo) idpMetadata(ctx context.Context) error {
 }
 
 // portalClient is an HTTPS client trusting the service CA, with no client
-// certificate: the portal's own.
-func (d *demo) portalClient() *http.Client {
-	b, err := browser.New(browser.Config{RootCAs: d.serviceRoots(), ServerName: "localhost"})
+// certificate and no idle connection left behind: the portal's own.
+func (d *demo) portalClient() (*http.Client, error) {
+	b, err := browser.New(browser.Config{RootCAs: d.serviceRoots(), ServerName: "localhost", NoKeepAlive: true})
 	if err != nil {
-		panic(err) // a Config without keys cannot fail
+		return nil, err
 	}
-	return b.Client()
+	return b.Client(), nil
 }
 
 // xmlsec1Verify writes doc and the service CA to the demo directory and
@@ -251,7 +256,9 @@ func (d *demo) forceAuthn(ctx context.Context) error {
 var loginTitle = regexp.MustCompile(`<strong>([^<]*)</strong>`)
 
 // revoke revokes the card at the RA (its CRL) and in the relay database,
-// as the RA's revoke command does, then tries to log in with it.
+// as the RA's revoke command does, then tries to log in with it. The
+// request carries ForceAuthn so that the IdP asks for the card: the
+// session opened before the revocation is another matter (single logout).
 func (d *demo) revoke(ctx context.Context) error {
 	if err := d.ra.Revoke(demoCard, 1); err != nil {
 		return err
@@ -260,7 +267,7 @@ func (d *demo) revoke(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.db.RevokeCard(ctx, demoCard, d.now); err != nil {
+	if _, err := d.db.RevokeCard(ctx, demoCard, time.Now().UTC()); err != nil {
 		return err
 	}
 	page, hops, _, err := d.login(ctx, "?force=1")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,5 +74,22 @@ func stopped(t *testing.T, out string) {
 func TestUnknownCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"serve-everything"}, &bytes.Buffer{}); err == nil {
 		t.Fatal("fail/unknown-command: accepted")
+	}
+}
+
+// TestDemoFailure checks that a failing step stops the demo with its
+// number, its name and the cause, and that the output says FAILED.
+func TestDemoFailure(t *testing.T) {
+	file := t.TempDir() + "/not-a-directory"
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"demo", "-dir", file}, &out)
+	if err == nil || !strings.HasPrefix(err.Error(), "step 1 (registration authority") {
+		t.Fatalf("fail/dir-is-a-file: got %v", err)
+	}
+	if !strings.Contains(out.String(), "   FAILED: ") || strings.Contains(out.String(), "All steps passed") {
+		t.Errorf("fail/dir-is-a-file: output\n%s", out.String())
 	}
 }
