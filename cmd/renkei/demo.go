@@ -5,30 +5,24 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/card/trust"
+	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
 	"github.com/renkei-idwsf/renkei/ra"
-	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
-	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
-	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
 const (
@@ -37,7 +31,8 @@ const (
 	demoCard   = "HIC-0000-0001"
 )
 
-// demo holds what one run of the demo builds up, step by step.
+// demo holds what one run of the demo builds up, step by step, and what
+// it must stop at the end.
 type demo struct {
 	out     io.Writer
 	dir     string
@@ -47,17 +42,52 @@ type demo struct {
 	card    *x509.Certificate
 	idpCert *x509.Certificate
 	idpKey  crypto.Signer
-	portal  *x509.Certificate
-	portKey crypto.Signer
-	db      *sqlstore.DB
-	nameID  string
-	signed  *etree.Element
-	sealed  *etree.Element
+	dsCert  *x509.Certificate
+	// The portal's metadata key (signing and encryption) and its TLS key.
+	portCert *x509.Certificate
+	portKey  crypto.Signer
+	portTLS  tls.Certificate
+
+	db        *sqlstore.DB
+	principal string
+	portal    *portal
+	idp       *httpx.Group
+	idpURL    string
+	cardURL   string
+	idpLog    refusals
+	reader    *cardReader
+	browser   *browser.Browser
+	first     *login // the first SSO's assertion, as the portal accepted it
+	cleanup   []func()
+}
+
+// step is one numbered step of the demo.
+type step struct {
+	name string
+	fn   func(context.Context) error
+}
+
+func (d *demo) steps() []step {
+	return []step{
+		{"registration authority: card-issuer CA, the citizen's card, server certificates, IdP, portal and DS keys", d.issue},
+		{"relay database (SQLite): the principal and their card", d.relay},
+		{"portal (SAML SP) starts on 127.0.0.1", d.startPortal},
+		{"IdP starts on 127.0.0.1 with the portal's and the DS's metadata", d.startIdP},
+		{"IdP metadata: served signed, verified by xmlsec1 (independent implementation) and by the portal", d.idpMetadata},
+		{"card in the reader (pcscd + vpcd + virtual PIV card), PIN verified", d.insertCard},
+		{"SSO: signed AuthnRequest (HTTP-Redirect), card login at the IdP, Response by HTTP-POST", d.sso},
+		{"portal: decrypt, verify, check audience, time and InResponseTo; read NameID, AuthnContext, bootstrap", d.consumed},
+		{"xmlsec1 verifies the IdP's signature on the assertion the portal decrypted", d.xmlsec1},
+		{"the same Response posted again is refused by the portal", d.replay},
+		{"second SSO: the IdP session cookie answers, the card is not touched", d.sessionSSO},
+		{"ForceAuthn: the IdP asks for the card again", d.forceAuthn},
+		{"registration authority revokes the card: the IdP refuses the login", d.revoke},
+	}
 }
 
 func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dir := fs.String("dir", "", "directory for the demo's RA files and relay database (default: a new temporary one)")
+	dir := fs.String("dir", "", "directory for the demo's RA files, metadata and relay database (default: a new temporary one)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,35 +100,32 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 	}
 	d := &demo{out: out, dir: *dir, now: time.Now().UTC().Truncate(time.Second)}
 	defer d.close()
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"registration authority: card-issuer CA, a card, the IdP and portal keys", d.issue},
-		{"card login check: chain to the card-issuer CA and its CRL", d.checkCard},
-		{"card in the reader (pcscd + vpcd + virtual PIV card): the card signs a TLS client handshake", d.cardLogin},
-		{"relay database (SQLite): principal, card, pairwise federation with the portal", d.relay},
-		{"IdP: signed SAML assertion, SmartcardPKI, schema-valid", d.assert},
-		{"xmlsec1 (independent implementation) verifies the IdP's signature", d.xmlsec1},
-		{"IdP -> portal: assertion encrypted for the portal (RSA-OAEP + AES-256-GCM)", d.encrypt},
-		{"portal: decrypt, verify, check audience and time, read the NameID", d.consume},
-		{"portal: the same assertion replayed is refused", d.replay},
-		{"registration authority revokes the card: login refused", d.revoke},
-	}
 	fmt.Fprintf(out, "Renkei demo (files in %s)\n\n", d.dir)
-	for i, s := range steps {
+	for i, s := range d.steps() {
 		fmt.Fprintf(out, "%d. %s\n", i+1, s.name)
 		start := time.Now()
 		if err := s.fn(ctx); err != nil {
+			fmt.Fprintf(out, "   FAILED: %v\n", err)
 			return fmt.Errorf("step %d (%s): %w", i+1, s.name, err)
 		}
 		fmt.Fprintf(out, "   ok (%.1f ms)\n", float64(time.Since(start).Microseconds())/1000)
 	}
-	fmt.Fprintln(out, "\nAll steps passed. The roles (IdP, Discovery Service, WSPs, portal) join this demo as they are built.")
+	fmt.Fprintln(out, "\nAll steps passed. The Discovery Service, the WSPs and the reception terminal join this demo as they are built.")
 	return nil
 }
 
+// close stops every server and releases the card and pcscd, last started
+// first.
 func (d *demo) close() {
+	for i := len(d.cleanup) - 1; i >= 0; i-- {
+		d.cleanup[i]()
+	}
+	if d.idp != nil {
+		_ = d.idp.Shutdown()
+	}
+	if d.portal != nil {
+		d.portal.close()
+	}
 	if d.db != nil {
 		d.db.Close()
 	}
@@ -118,187 +145,42 @@ func (d *demo) issue(context.Context) error {
 	if d.idpCert, d.idpKey, err = d.ra.IssueServer("idp", []string{"localhost"}); err != nil {
 		return err
 	}
-	if d.portal, d.portKey, err = encryptionKey("portal", d.now); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   card %s: %s\n", demoCard, d.card.Subject)
-	return nil
-}
-
-func (d *demo) cardVerifier() (*trust.Verifier, error) {
-	crl, err := d.ra.WriteCRL()
-	if err != nil {
-		return nil, err
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(d.ra.CardCA())
-	return &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{crl}}, nil
-}
-
-func (d *demo) checkCard(context.Context) error {
-	v, err := d.cardVerifier()
+	tlsCert, tlsKey, err := d.ra.IssueServer("portal", []string{"localhost"})
 	if err != nil {
 		return err
 	}
-	if _, err := v.Verify(d.card); err != nil {
+	d.portTLS = tls.Certificate{Certificate: [][]byte{tlsCert.Raw}, PrivateKey: tlsKey}
+	if d.portCert, d.portKey, err = metadataKey("portal", d.now); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "   card number read from the certificate: %s\n", trust.CardNumber(d.card))
+	if d.dsCert, _, err = metadataKey("ds", d.now); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "   card %s: %s, issued by %s\n", demoCard, d.card.Subject, d.card.Issuer)
+	fmt.Fprintf(d.out, "   IdP signing and TLS: %s, issued by %s\n", d.idpCert.Subject, d.idpCert.Issuer)
 	return nil
 }
 
-func (d *demo) relay(ctx context.Context) error {
+func (d *demo) startPortal(ctx context.Context) error {
 	var err error
-	if d.db, err = sqlstore.Open(ctx, "sqlite://"+filepath.Join(d.dir, "relay.db")); err != nil {
+	if d.portal, err = startPortal(ctx, demoPortal, d.portKey, d.portCert, d.portTLS); err != nil {
 		return err
 	}
-	p := store.Principal{ID: "principal-" + randomID(), Created: d.now}
-	if err := d.db.CreatePrincipal(ctx, p); err != nil {
-		return err
-	}
-	c := store.Card{Number: demoCard, PrincipalID: p.ID, CertIssuer: d.card.Issuer.String(),
-		CertSerial: d.card.SerialNumber.String(), Status: store.CardIssued, Issued: d.now}
-	if err := d.db.IssueCard(ctx, c); err != nil {
-		return err
-	}
-	d.nameID = randomID()
-	f := store.Federation{PrincipalID: p.ID, ProviderID: demoPortal, NameID: d.nameID, Created: d.now}
-	if err := d.db.CreateFederation(ctx, f); err != nil {
-		return err
-	}
-	got, err := d.db.FederationByNameID(ctx, demoPortal, d.nameID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   %s is known to the portal only as %s\n", got.PrincipalID, got.NameID)
+	fmt.Fprintf(d.out, "   %s at %s (ACS %s)\n", d.portal.ID, d.portal.BaseURL, d.portal.BaseURL+portalACS)
 	return nil
 }
 
-func (d *demo) assert(context.Context) error {
-	a := &saml.Assertion{
-		ID: "_" + randomID(), IssueInstant: d.now, Issuer: saml.Issuer{Value: demoIdP},
-		Subject: &saml.Subject{
-			NameID: &saml.NameID{Value: d.nameID, Format: saml.NameIDPersistent, NameQualifier: demoIdP, SPNameQualifier: demoPortal},
-			Confirmations: []saml.SubjectConfirmation{{Method: saml.CMBearer, Data: &saml.SubjectConfirmationData{
-				NotOnOrAfter: d.now.Add(5 * time.Minute), Recipient: "https://portal.renkei.test/acs"}}},
-		},
-		Conditions: &saml.Conditions{NotBefore: d.now.Add(-time.Minute), NotOnOrAfter: d.now.Add(5 * time.Minute),
-			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{demoPortal}}}},
-		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: d.now, SessionIndex: "_s" + randomID(), ClassRef: saml.ACSmartcardPKI}},
-	}
-	var err error
-	if d.signed, err = saml.SignAssertion(a, &dsig.Signer{Key: d.idpKey, Certificates: []*x509.Certificate{d.idpCert}}); err != nil {
-		return err
-	}
-	return xsd.Validate(serialize(d.signed))
-}
-
-func (d *demo) xmlsec1(context.Context) error {
-	if _, err := exec.LookPath("xmlsec1"); err != nil {
-		return errors.New("xmlsec1 is not installed (make demo installs it)")
-	}
-	dir := filepath.Join(d.dir, "xmlsec1")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	doc, ca := filepath.Join(dir, "assertion.xml"), filepath.Join(dir, "service-ca.pem")
-	if err := os.WriteFile(doc, serialize(d.signed), 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.ra.ServiceCA().Raw}), 0o600); err != nil {
-		return err
-	}
-	out, err := exec.Command("xmlsec1", "--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-		"--trusted-pem", ca, doc).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("xmlsec1 --verify: %v\n%s", err, out)
-	}
-	return nil
-}
-
-func (d *demo) encrypt(context.Context) error {
-	var err error
-	enc := &xmlenc.Encrypter{}
-	d.sealed, err = enc.Encrypt(d.signed, xmlenc.EncryptedAssertion, xmlenc.Recipient{EntityID: demoPortal, Cert: d.portal})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   EncryptedAssertion: %d bytes on the wire\n", len(serialize(d.sealed)))
-	return xsd.Validate(serialize(d.sealed))
-}
-
-// received is what the portal does with the bytes it got: parse strictly,
-// decrypt, verify, check, and return the assertion.
-func (d *demo) received(wire []byte) (*saml.Assertion, error) {
-	el, err := xmlsec.ParseElement(wire, xmlsec.Limits{})
-	if err != nil {
-		return nil, err
-	}
-	plain, err := (&xmlenc.Decrypter{Key: d.portKey.(crypto.Decrypter), EntityID: demoPortal}).Decrypt(el)
-	if err != nil {
-		return nil, err
-	}
-	v := &dsig.Verifier{Trust: xmlsec.NewTrustSet([]*x509.Certificate{d.idpCert})}
-	a, _, err := saml.VerifyAssertion(plain, v)
-	if err != nil {
-		return nil, err
-	}
-	return a, a.CheckConditions(d.now, time.Minute, demoPortal)
-}
-
-func (d *demo) consume(ctx context.Context) error {
-	a, err := d.received(serialize(d.sealed))
-	if err != nil {
-		return err
-	}
-	if err := d.db.CheckAndInsert(ctx, store.NewReplayKey(store.ReplayAssertionID, demoIdP, a.ID), a.Conditions.NotOnOrAfter, d.now); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   signed by %s for %s, NameID %s, AuthnContext %s\n",
-		a.Issuer.Value, demoPortal, a.Subject.NameID.Value, a.AuthnStatements[0].ClassRef)
-	return nil
-}
-
-func (d *demo) replay(ctx context.Context) error {
-	a, err := d.received(serialize(d.sealed))
-	if err != nil {
-		return err
-	}
-	err = d.db.CheckAndInsert(ctx, store.NewReplayKey(store.ReplayAssertionID, demoIdP, a.ID), a.Conditions.NotOnOrAfter, d.now)
-	if !errors.Is(err, store.ErrReplay) {
-		return fmt.Errorf("replayed assertion not refused: %v", err)
-	}
-	fmt.Fprintf(d.out, "   refused: %v\n", err)
-	return nil
-}
-
-func (d *demo) revoke(context.Context) error {
-	if err := d.ra.Revoke(demoCard, 1); err != nil {
-		return err
-	}
-	v, err := d.cardVerifier()
-	if err != nil {
-		return err
-	}
-	_, err = v.Verify(d.card)
-	if !errors.Is(err, trust.ErrRevoked) {
-		return fmt.Errorf("revoked card not refused: %v", err)
-	}
-	fmt.Fprintf(d.out, "   refused: %v\n", err)
-	return nil
-}
-
-// encryptionKey makes the RSA key and self-signed certificate a role
-// publishes in its metadata for XML Encryption (KeyDescriptor
-// use="encryption"): metadata trusts keys, not chains (SAML V2.0 Metadata
-// Interoperability Profile §2.5.1).
-func encryptionKey(role string, now time.Time) (*x509.Certificate, crypto.Signer, error) {
+// metadataKey makes the RSA key and self-signed certificate a role
+// publishes in its metadata for XML Signature and XML Encryption
+// (KeyDescriptor use="signing" and use="encryption"): metadata trusts
+// keys, not chains (SAML V2.0 Metadata Interoperability Profile §2.5.1).
+func metadataKey(role string, now time.Time) (*x509.Certificate, crypto.Signer, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, nil, err
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: role + " encryption"},
-		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(2, 0, 0), KeyUsage: x509.KeyUsageKeyEncipherment}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: role + " metadata key"},
+		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(2, 0, 0), KeyUsage: x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return nil, nil, err
@@ -321,4 +203,12 @@ func randomID() string {
 		panic(err)
 	}
 	return fmt.Sprintf("%x", b)
+}
+
+// serviceRoots trusts the RA's service CA, which issues every server
+// certificate of the demo.
+func (d *demo) serviceRoots() *x509.CertPool {
+	roots := x509.NewCertPool()
+	roots.AddCert(d.ra.ServiceCA())
+	return roots
 }
