@@ -1,5 +1,7 @@
-// Command renkei is Renkei's all-in-one tool. Until every role runs as a
-// server, `renkei demo` walks through the parts of the story that exist:
+// Command renkei is Renkei's all-in-one tool. `renkei demo` runs the
+// parts of the federation that exist, for real, on loopback: the IdP with
+// its card-login listener, a portal SP, and the virtual card through
+// pcscd and vpcd; the Discovery Service and WSPs join it as they are built:
 //
 //	renkei demo [-dir DIR]
 //
