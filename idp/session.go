@@ -43,7 +43,7 @@ func (p *IdP) StartSession(ctx context.Context, a Authn, now time.Time) (*Sessio
 	}
 	cookie := base64.RawURLEncoding.EncodeToString(raw)
 	s := store.Session{ID: sessionID(cookie), PrincipalID: a.PrincipalID, AuthnInstant: a.Instant,
-		AuthnContext: a.ClassRef, Created: now, Expires: now.Add(p.cfg.SessionLifetime)}
+		AuthnContext: a.ClassRef, CardNumber: a.CardNumber, Created: now, Expires: now.Add(p.cfg.SessionLifetime)}
 	err = p.cfg.Sessions.CreateSession(ctx, s)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, Wrap(CodeUnknownPrincipal, err, "principal "+a.PrincipalID)
@@ -56,7 +56,10 @@ func (p *IdP) StartSession(ctx context.Context, a Authn, now time.Time) (*Sessio
 
 // SessionByCookie returns the live session a cookie names:
 // ErrNoSession for an unknown (or malformed) cookie, ErrSessionExpired
-// when it ended at or before now.
+// when it ended at or before now, and ErrCertRevoked when the card its login
+// presented is no longer in service (revoked, or replaced by a reissue):
+// that session is ended, so a card reported lost stops opening sessions
+// at once, not when the session would have run out.
 func (p *IdP) SessionByCookie(ctx context.Context, cookie string, now time.Time) (*Session, error) {
 	if cookie == "" || len(cookie) > maxCookieLen {
 		return nil, Errorf(CodeNoSession, "cookie of %d bytes", len(cookie))
@@ -68,13 +71,35 @@ func (p *IdP) SessionByCookie(ctx context.Context, cookie string, now time.Time)
 	if !now.Before(s.Expires) {
 		return nil, Errorf(CodeSessionExpired, "session of %q ended at %s", s.PrincipalID, s.Expires.Format(time.RFC3339))
 	}
+	if err := p.cardInService(ctx, s); err != nil {
+		return nil, err
+	}
 	return &Session{Session: s}, nil
+}
+
+// cardInService checks that the card s's login presented is still issued;
+// otherwise it ends s and says why.
+func (p *IdP) cardInService(ctx context.Context, s store.Session) error {
+	if s.CardNumber == "" {
+		return nil
+	}
+	c, err := p.cfg.Cards.Card(ctx, s.CardNumber)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Wrap(CodeInternal, err, "card lookup")
+	}
+	if err == nil && c.Status == store.CardIssued {
+		return nil
+	}
+	if _, err := p.cfg.Sessions.DeleteSession(ctx, s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Wrap(CodeInternal, err, "end session")
+	}
+	return Errorf(CodeCertRevoked, "card %q of session of %q is no longer in service; session ended", s.CardNumber, s.PrincipalID)
 }
 
 // Authn returns the authentication the session remembers, for an SSO
 // served from the session without a new login.
 func (s *Session) Authn() Authn {
-	return Authn{PrincipalID: s.PrincipalID, ClassRef: s.AuthnContext, Instant: s.AuthnInstant}
+	return Authn{PrincipalID: s.PrincipalID, CardNumber: s.CardNumber, ClassRef: s.AuthnContext, Instant: s.AuthnInstant}
 }
 
 // Join records that sp received an assertion with nameID in the session

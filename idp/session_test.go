@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"crypto/x509"
 	"testing"
 	"time"
 
@@ -84,4 +85,31 @@ func TestSessionRefusals(t *testing.T) {
 		_, err := f.idp.StartSession(ctx, Authn{PrincipalID: "p-nobody", ClassRef: saml.ACX509, Instant: f.now}, f.now)
 		wantErr(t, err, ErrUnknownPrincipal)
 	})
+}
+
+// TestSessionEndsWithItsCard: revoking the card a session's login presented
+// ends the session at its next use, while a session opened with another
+// card of the same principal (the soft certificate) goes on.
+func TestSessionEndsWithItsCard(t *testing.T) {
+	f := newFixture(t)
+	card, err := f.idp.StartSession(ctx, f.aliceAuthn(), f.now)
+	must(t, err)
+	softAuthn, err := f.idp.AuthenticateCertificate(ctx, []*x509.Certificate{f.Soft.Cert}, f.now)
+	must(t, err)
+	soft, err := f.idp.StartSession(ctx, softAuthn, f.now)
+	must(t, err)
+	got, err := f.idp.SessionByCookie(ctx, card.Cookie, f.now)
+	must(t, err)
+	if got.CardNumber != f.Alice.Number || got.Authn().CardNumber != f.Alice.Number {
+		t.Fatalf("session remembers card %q, want %q", got.CardNumber, f.Alice.Number)
+	}
+	_, err = f.db.RevokeCard(ctx, f.Alice.Number, f.now)
+	must(t, err)
+	_, err = f.idp.SessionByCookie(ctx, card.Cookie, f.now)
+	wantErr(t, err, ErrCertRevoked)
+	if _, err := f.db.Session(ctx, card.ID); err == nil {
+		t.Fatal("the revoked card's session is still stored")
+	}
+	_, err = f.idp.SessionByCookie(ctx, soft.Cookie, f.now)
+	must(t, err)
 }

@@ -12,6 +12,10 @@ type Session struct {
 	PrincipalID  string
 	AuthnInstant time.Time
 	AuthnContext string // AuthnContextClassRef of the authentication
+	// CardNumber is the card (or registered soft certificate) the login
+	// presented, so that revoking it ends the session; empty when the
+	// authentication used none.
+	CardNumber   string
 	Created      time.Time
 	Expires      time.Time // the session's NotOnOrAfter
 	Participants []Participant
@@ -30,7 +34,7 @@ type Participant struct {
 // Validate reports whether every backend can store s.
 func (s Session) Validate() error {
 	err := firstErr(checkKey("session ID", s.ID), checkKey("principal ID", s.PrincipalID),
-		checkSetTime("authn instant", s.AuthnInstant), checkText("authn context", s.AuthnContext),
+		checkSetTime("authn instant", s.AuthnInstant), checkText("authn context", s.AuthnContext), checkText("card number", s.CardNumber),
 		checkSetTime("created", s.Created), checkSetTime("expires", s.Expires))
 	seen := make(map[string]bool, len(s.Participants))
 	for _, p := range s.Participants {

@@ -17,6 +17,8 @@ type migration struct {
 // Never edit a released migration: append a new one.
 var migrations = []migration{
 	{1, "relay database, sessions, artifacts, replay cache, SvcMD, audit", schemaV1},
+	{2, "the card a session's login presented", []string{
+		`ALTER TABLE sessions ADD COLUMN card_number TEXT NOT NULL DEFAULT ''`}},
 }
 
 // migrate applies the migrations this database lacks. Nodes starting at

@@ -8,7 +8,7 @@ import (
 )
 
 // sessionColumns lists the columns scanSession reads, in order.
-const sessionColumns = `id, principal_id, authn_instant, authn_context, created, expires`
+const sessionColumns = `id, principal_id, authn_instant, authn_context, card_number, created, expires`
 
 // participantColumns lists the columns scanParticipant reads, in order.
 const participantColumns = `provider_id, session_index, name_id, name_id_format, joined`
@@ -17,7 +17,7 @@ const participantColumns = `provider_id, session_index, name_id, name_id_format,
 func scanSession(s scanner) (store.Session, error) {
 	var v store.Session
 	var instant, created, expires int64
-	err := s.Scan(&v.ID, &v.PrincipalID, &instant, &v.AuthnContext, &created, &expires)
+	err := s.Scan(&v.ID, &v.PrincipalID, &instant, &v.AuthnContext, &v.CardNumber, &created, &expires)
 	v.AuthnInstant, v.Created, v.Expires = fromTS(instant), fromTS(created), fromTS(expires)
 	return v, err
 }
@@ -40,8 +40,8 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 		if err := t.principalExists(ctx, s.PrincipalID); err != nil {
 			return err
 		}
-		_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			s.ID, s.PrincipalID, ts(s.AuthnInstant), s.AuthnContext, ts(s.Created), ts(s.Expires))
+		_, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.PrincipalID, ts(s.AuthnInstant), s.AuthnContext, s.CardNumber, ts(s.Created), ts(s.Expires))
 		if err != nil {
 			return err
 		}
@@ -138,8 +138,8 @@ func (t tx) replaceSession(ctx context.Context, old, s store.Session) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `UPDATE sessions SET authn_instant = ?, authn_context = ?, created = ?,
-		expires = ? WHERE id = ?`, ts(s.AuthnInstant), s.AuthnContext, ts(s.Created), ts(s.Expires), s.ID)
+	_, err := t.exec(ctx, `UPDATE sessions SET authn_instant = ?, authn_context = ?, card_number = ?,
+		created = ?, expires = ? WHERE id = ?`, ts(s.AuthnInstant), s.AuthnContext, s.CardNumber, ts(s.Created), ts(s.Expires), s.ID)
 	if err == nil {
 		_, err = t.exec(ctx, `DELETE FROM session_participants WHERE session_id = ?`, s.ID)
 	}

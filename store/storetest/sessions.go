@@ -30,6 +30,9 @@ func newSession(id, principal string, n int) store.Session {
 	s := store.Session{ID: id, PrincipalID: principal, AuthnInstant: t0,
 		AuthnContext: "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
 		Created:      t0, Expires: at(8 * time.Hour)}
+	if n > 0 {
+		s.CardNumber = "HIC-" + id // and none on a session without participants
+	}
 	for i := 1; i <= n; i++ {
 		p := participant(i)
 		p.SessionIndex += "-" + id
