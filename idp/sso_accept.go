@@ -352,13 +352,20 @@ func (s *SSO) checkFresh(req *samlp.AuthnRequest, now time.Time) error {
 }
 
 // checkReplay records the request ID for as long as checkFresh would
-// accept the request: a second use is refused.
+// accept the request, and at least a skew past now: a second use is
+// refused. (The floor matters only for a request checkFresh let through
+// although its IssueInstant is further back than the skew; the store refuses
+// an entry that has already expired.)
 func (s *SSO) checkReplay(ctx context.Context, req *samlp.AuthnRequest, now time.Time) error {
 	if faultOn(FaultAcceptReplay) {
 		return nil
 	}
 	key := store.NewReplayKey(store.ReplayRequestID, req.Issuer.Value, req.ID)
-	err := s.cfg.Replay.CheckAndInsert(ctx, key, req.IssueInstant.Add(s.cfg.Skew+time.Second).Add(s.cfg.Skew), now)
+	until := req.IssueInstant.Add(2*s.cfg.Skew + time.Second)
+	if floor := now.Add(s.cfg.Skew); until.Before(floor) {
+		until = floor
+	}
+	err := s.cfg.Replay.CheckAndInsert(ctx, key, until, now)
 	switch {
 	case errors.Is(err, store.ErrReplay):
 		return Wrap(CodeRequestDenied, err, "replayed request ID "+req.ID)
