@@ -163,11 +163,8 @@ func TestOwnIdP(t *testing.T) {
 	o := startOwnIdP(t)
 	cases := idpCases(t)
 	rep := o.run(t, cases)
-	if t.Failed() || testing.Verbose() {
-		logReport(t, rep)
-	}
 	checkAllPass(t, rep, cases)
-	if t.Failed() {
+	if t.Failed() || testing.Verbose() {
 		logReport(t, rep)
 	}
 }
