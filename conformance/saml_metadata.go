@@ -39,14 +39,21 @@ func runMetadataSchema(ctx context.Context, e *Env) Outcome {
 	if err != nil {
 		return broken("schema set: %v", err)
 	}
-	e.Record(Message{Direction: "received", Label: "IdP metadata", URL: e.Target.Source, Body: string(e.Target.Raw)})
+	e.recordMetadata()
 	if err := s.Validate(e.Target.Raw); err != nil {
 		return failed("metadata not schema-valid: %v", err)
 	}
 	return passed("schema-valid")
 }
 
+// recordMetadata records the metadata a metadata case judges, so that its
+// report carries the message it was judged on.
+func (e *Env) recordMetadata() {
+	e.Record(Message{Direction: "received", Label: "IdP metadata", URL: e.Target.Source, Body: string(e.Target.Raw)})
+}
+
 func runMetadataSignature(ctx context.Context, e *Env) Outcome {
+	e.recordMetadata()
 	signed := false
 	for _, c := range e.Target.Element.ChildElements() {
 		if c.Tag == "Signature" && c.NamespaceURI() == "http://www.w3.org/2000/09/xmldsig#" {
@@ -68,6 +75,7 @@ func runMetadataSignature(ctx context.Context, e *Env) Outcome {
 }
 
 func runSSOBindings(ctx context.Context, e *Env) Outcome {
+	e.recordMetadata()
 	idp := e.Target.IDP
 	switch {
 	case idp == nil:

@@ -28,7 +28,7 @@ type conformanceFlags struct {
 	list, printSP                              bool
 	spEntity, spACS, spKey, spMetadataOut      string
 	p12, p12Pass, certFile, keyFile            string
-	formUser, formPass, caFile                 string
+	formUser, formPass, caFile, serverName     string
 	allowSHA1                                  bool
 	jsonOut, junitOut, htmlOut, textOut        string
 	serveSP                                    string
@@ -65,6 +65,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.formUser, "form-user", "", "user name for a login form (password IdP)")
 	fs.StringVar(&f.formPass, "form-password", "", "password for a login form")
 	fs.StringVar(&f.caFile, "ca", "", "PEM roots for the target's TLS certificates (default: system roots)")
+	fs.StringVar(&f.serverName, "tls-server-name", "", "check the target's TLS certificates for this name instead of the URL's host (a target reached by address)")
 	fs.BoolVar(&f.allowSHA1, "target-allows-sha1", false, "the target was configured to accept SHA-1 from this SP (skips the SHA-1 refusal case)")
 	fs.StringVar(&f.textOut, "text", "", "write the text report here (default: standard output)")
 	fs.StringVar(&f.jsonOut, "json", "", "write the JSON report here")
@@ -125,7 +126,7 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 	if f.metadata == "" {
 		return fmt.Errorf("conformance: -metadata is required")
 	}
-	tr, err := conformanceTransport(f.caFile)
+	tr, err := conformanceTransport(f.caFile, f.serverName)
 	if err != nil {
 		return err
 	}
@@ -180,7 +181,7 @@ func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformanc
 	if f.metadata == "" || f.endpoint == "" || f.action == "" || f.payload == "" || f.wscKey == "" || f.issuerKey == "" {
 		return fmt.Errorf("conformance: -role %s needs -metadata, -endpoint, -action, -payload, -wsc-key and -issuer-key", role)
 	}
-	tr, err := conformanceTransport(f.caFile)
+	tr, err := conformanceTransport(f.caFile, f.serverName)
 	if err != nil {
 		return err
 	}
@@ -280,9 +281,9 @@ func saveSPKey(sp *conformance.SP, file string) error {
 	return os.WriteFile(file, b, 0o600)
 }
 
-func conformanceTransport(caFile string) (*http.Transport, error) {
+func conformanceTransport(caFile, serverName string) (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
 	if caFile == "" {
 		return tr, nil
 	}

@@ -1,0 +1,276 @@
+// Package idpkit runs Renkei's IdP for interop and conformance tests the
+// way an operator runs it: the real cmd/renkei-idp binary (built once per
+// test process, with optional build tags), a JSON configuration file, keys
+// from internal/testkit/pki, a card-issuer CA and CRL kept by the ra
+// package, and a SQLite store file (WAL) in which the kit registers
+// principals and cards while the IdP has it open. Both listeners are on
+// 127.0.0.1; the process is stopped by PID in Cleanup and killed with the
+// test binary (Pdeathsig) if Cleanup never runs.
+//
+// Use is two-phase, because the IdP reads its card CRL when it starts:
+//
+//	k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{sp.Metadata}})
+//	card := k.IssueCard("p-alice", "HIC-0001", pki.P256) // load into vcard.Insert
+//	k.Start()
+//	// k.Metadata is /metadata exactly as served; k.RootCAs trusts its TLS.
+package idpkit
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
+)
+
+// Paths the IdP serves (idp.Path*), relative to BaseURL or CardBaseURL.
+const (
+	PathMetadata = "/metadata"
+	PathSSO      = "/sso"
+	PathLogin    = "/login"
+	PathECP      = "/ecp"
+)
+
+// ServerName is the name the IdP's TLS certificate (the shared test PKI's
+// RSA leaf) carries; clients dial 127.0.0.1 and check this name.
+const ServerName = "localhost"
+
+// Options are what a test may vary.
+type Options struct {
+	// SPMetadata are the SPs' metadata documents, each written to a file
+	// the IdP loads as an unsigned source placed by the operator.
+	SPMetadata [][]byte
+	// Discovery configures a Discovery Service (DSEntityID, DSAddress and
+	// a fresh encryption key) for the DiscoveryEPR bootstrap.
+	Discovery bool
+	// WantAuthnRequestsSigned is published in the IdP's metadata and
+	// enforced.
+	WantAuthnRequestsSigned bool
+	// Tags are build tags for the binary.
+	Tags []string
+	// Tweak changes the configuration before it is written.
+	Tweak func(*Config)
+}
+
+// The Discovery Service named when Options.Discovery is set.
+const (
+	DSEntityID = "https://ds.renkei.test/disco"
+	DSAddress  = "https://ds.renkei.test/disco/soap"
+)
+
+// IdP is one configured IdP process.
+type IdP struct {
+	// EntityID, BaseURL (main listener) and CardBaseURL (card login) are
+	// fixed by New; MetadataURL, SSOURL, CardLoginURL and ECPURL derive
+	// from them.
+	EntityID, BaseURL, CardBaseURL            string
+	MetadataURL, SSOURL, CardLoginURL, ECPURL string
+	// Metadata is GET /metadata exactly as served, set by Start.
+	Metadata []byte
+	// RootCAs trusts the IdP's TLS certificate (check ServerName).
+	RootCAs *x509.CertPool
+	// Signing and Encryption are the IdP's SAML keys; DSEncryption the
+	// Discovery Service's key (nil without Options.Discovery).
+	Signing, Encryption, DSEncryption *pki.Identity
+	// Config is the configuration as written; Dir holds it and every file.
+	Config Config
+	Dir    string
+	// RA is the registration authority of the cards; Store the kit's own
+	// connection to the IdP's store.
+	RA    *ra.Authority
+	Store *sqlstore.DB
+
+	tb   testing.TB
+	opts Options
+	p    *proc
+}
+
+// New prepares an IdP: keys, RA, store and configuration; Start runs it.
+func New(tb testing.TB, opts Options) *IdP {
+	tb.Helper()
+	k := &IdP{tb: tb, opts: opts, Dir: tb.TempDir(), EntityID: "https://idp.renkei.test/saml"}
+	if err := k.prepare(); err != nil {
+		tb.Fatalf("idpkit: %v", err)
+	}
+	return k
+}
+
+// Start is New followed by Start, for tests that need no cards.
+func Start(tb testing.TB, opts Options) *IdP {
+	tb.Helper()
+	k := New(tb, opts)
+	k.Start()
+	return k
+}
+
+func (k *IdP) prepare() error {
+	p, err := pki.Get()
+	if err != nil {
+		return err
+	}
+	k.RootCAs = x509.NewCertPool()
+	k.RootCAs.AddCert(p.CA.Cert)
+	if k.RA, err = ra.Init(ra.Config{Dir: filepath.Join(k.Dir, "ra")}); err != nil {
+		return err
+	}
+	if _, err = k.RA.WriteCRL(); err != nil {
+		return err
+	}
+	dsn := "sqlite:" + filepath.Join(k.Dir, "idp.db")
+	if k.Store, err = sqlstore.Open(context.Background(), dsn); err != nil {
+		return err
+	}
+	k.tb.Cleanup(func() { k.Store.Close() })
+	if err := k.writeKeys(p); err != nil {
+		return err
+	}
+	return k.writeMetadata()
+}
+
+// writeKeys issues the IdP's keys and fills the configuration's files.
+func (k *IdP) writeKeys(p *pki.Shared) error {
+	c := &k.Config
+	var err error
+	if c.TLS.Cert, c.TLS.Key, err = p.RSA.WriteFiles(k.Dir); err != nil {
+		return err
+	}
+	c.CardTLS = c.TLS
+	for _, x := range []struct {
+		name string
+		id   **pki.Identity
+		kp   *KeyPair
+		use  bool
+	}{{"idp-signing", &k.Signing, &c.Signing, true}, {"idp-encryption", &k.Encryption, &c.Encryption, true},
+		{"ds-encryption", &k.DSEncryption, nil, k.opts.Discovery}} {
+		if !x.use {
+			continue
+		}
+		if *x.id, err = p.CA.Issue(x.name, pki.RSA2048); err != nil {
+			return err
+		}
+		var kp KeyPair
+		if kp.Cert, kp.Key, err = (*x.id).WriteFiles(k.Dir); err != nil {
+			return err
+		}
+		if x.kp != nil {
+			*x.kp = kp
+		} else {
+			c.Discovery = &DiscoveryRef{EntityID: DSEntityID, Address: DSAddress, EncryptionCert: kp.Cert}
+		}
+	}
+	c.EntityID = k.EntityID
+	c.CardCA, c.CardCRL = filepath.Join(k.Dir, "ra", ra.CardCACert), filepath.Join(k.Dir, "ra", ra.CardCRL)
+	c.Store = "sqlite:" + filepath.Join(k.Dir, "idp.db")
+	c.WantAuthnRequestsSigned = k.opts.WantAuthnRequestsSigned
+	return nil
+}
+
+func (k *IdP) writeMetadata() error {
+	for i, b := range k.opts.SPMetadata {
+		path := filepath.Join(k.Dir, fmt.Sprintf("sp-%d.xml", i))
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+		k.Config.Metadata = append(k.Config.Metadata, MetadataSource{Location: path, Unsigned: true})
+	}
+	return nil
+}
+
+// Principal registers a principal in the store (once; again is a no-op).
+func (k *IdP) Principal(id string) {
+	k.tb.Helper()
+	err := k.Store.CreatePrincipal(context.Background(), store.Principal{ID: id, Created: time.Now().UTC()})
+	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		k.tb.Fatalf("idpkit: principal %s: %v", id, err)
+	}
+}
+
+// IssueCard makes a card for principal (created if new): a fresh key of
+// kt (pki.P256 or pki.RSA2048), certified by the card-issuer CA with the
+// card number, registered in the store. The identity is what
+// internal/testkit/vcard loads into the virtual card.
+func (k *IdP) IssueCard(principal, number string, kt pki.KeyType) *pki.Identity {
+	k.tb.Helper()
+	k.Principal(principal)
+	key, err := ra.NewKey(string(kt), nil)
+	if err != nil {
+		k.tb.Fatalf("idpkit: %v", err)
+	}
+	cert, err := k.RA.IssueCard(number, key.Public())
+	if err != nil {
+		k.tb.Fatalf("idpkit: card %s: %v", number, err)
+	}
+	err = k.Store.IssueCard(context.Background(), store.Card{Number: number, PrincipalID: principal,
+		CertIssuer: cert.Issuer.String(), CertSerial: cert.SerialNumber.String(), Status: store.CardIssued, Issued: time.Now().UTC()})
+	if err != nil {
+		k.tb.Fatalf("idpkit: register card %s: %v", number, err)
+	}
+	return &pki.Identity{Name: "card-" + number, Key: key, Cert: cert}
+}
+
+// RevokeOnCRL revokes the card's certificates (keyCompromise) and
+// rewrites the CRL; the IdP reads the CRL when it starts, so call it
+// before Start.
+func (k *IdP) RevokeOnCRL(number string) {
+	k.tb.Helper()
+	if k.p != nil {
+		k.tb.Fatal("idpkit: RevokeOnCRL after Start: the running IdP keeps the CRL it read")
+	}
+	if err := k.RA.Revoke(number, 1); err != nil {
+		k.tb.Fatalf("idpkit: revoke %s: %v", number, err)
+	}
+}
+
+// RevokeInRegistry marks the card revoked in the store, which the running
+// IdP sees at the next login.
+func (k *IdP) RevokeInRegistry(number string) {
+	k.tb.Helper()
+	if _, err := k.Store.RevokeCard(context.Background(), number, time.Now().UTC()); err != nil {
+		k.tb.Fatalf("idpkit: revoke %s: %v", number, err)
+	}
+}
+
+// Client is an HTTPS client trusting the IdP's TLS certificate, with no
+// client certificate.
+func (k *IdP) Client() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: k.RootCAs, ServerName: ServerName, MinVersion: tls.VersionTLS12}}}
+}
+
+// Stderr is what the IdP logged so far.
+func (k *IdP) Stderr() string {
+	if k.p == nil {
+		return ""
+	}
+	return k.p.stderr.String()
+}
+
+// fetchMetadata GETs /metadata once.
+func (k *IdP) fetchMetadata(ctx context.Context) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.MetadataURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := k.Client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: HTTP %d: %s", k.MetadataURL, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	return b, err
+}
