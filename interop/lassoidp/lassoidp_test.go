@@ -3,6 +3,7 @@ package lassoidp_test
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -181,7 +182,8 @@ func TestRenkeiIdPWithLassoSP(t *testing.T) {
 }
 
 // TestRenkeiIdPRevokedCardLasso: a card on the CRL gets the IdP's clear
-// page and Lasso's ACS receives nothing.
+// page and Lasso's ACS receives nothing; over ECP, Lasso's SP receives a
+// Responder/AuthnFailed status and no assertion.
 func TestRenkeiIdPRevokedCardLasso(t *testing.T) {
 	f := newFed(t)
 	c := vcard.Insert(t, f.slot, 1, f.revoked, vcard.Options{CardNumber: "HIC-0666"})
@@ -200,4 +202,18 @@ func TestRenkeiIdPRevokedCardLasso(t *testing.T) {
 			t.Fatalf("Lasso's ACS was reached with a revoked card\n%s", b)
 		}
 	}
+	run, err := (&lasso.ECP{IdPMetadata: f.idp.Metadata, SP: f.browserWith(t, nil).Client(),
+		IdP: cardClient(f.browserWith(t, c))}).Run(ctx(t), t, sp.ECPURL(lasso.Persistent))
+	if err != nil {
+		t.Fatalf("ECP: %v\n%s", err, run)
+	}
+	_, err = lasso.ParseResult(run.Status, run.Body)
+	var refused *lasso.RefusedError
+	if !errors.As(err, &refused) || len(refused.Status) != 2 || refused.Status[1] != authnFailed {
+		t.Fatalf("ECP with a revoked card: Lasso's SP got %v, want a %s status\n%s", err, authnFailed, run)
+	}
 }
+
+// authnFailed is the second-level status of a failed card login (SAML
+// Core §3.2.2.2, under Responder).
+const authnFailed = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
