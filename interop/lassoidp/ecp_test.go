@@ -43,6 +43,11 @@ func TestRenkeiIdPLassoECP(t *testing.T) {
 				if v.cfg.RequestDiscoveryEPR {
 					f.checkBootstrap(t, r, sp)
 				}
+				if format == lasso.Persistent && v.name == "encrypted" {
+					if web, _ := f.login(t, sp, lasso.Redirect, format); web.NameID != r.NameID {
+						t.Fatalf("persistent NameID over ECP %q, over the browser %q: one federation, one NameID", r.NameID, web.NameID)
+					}
+				}
 			})
 		}
 	}

@@ -3,9 +3,11 @@ package lassoidp_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ import (
 
 const smartcardPKI = "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI"
 
-// spVariants are the Lasso SPs (Lasso always signs its AuthnRequests):
+// spVariants are the Lasso SPs: signed or unsigned AuthnRequests,
 // encrypted or plain assertions, and a WSC asking for the bootstrap.
 //
 // The plain SP runs Lasso's default verify hint, MAYBE. Our IdP signs a
@@ -38,6 +40,8 @@ var spVariants = []struct {
 }{
 	{"encrypted", lasso.SPConfig{Encrypt: true}},
 	{"plain", lasso.SPConfig{VerifyHint: "maybe"}},
+	{"unsigned-encrypted", lasso.SPConfig{Encrypt: true, UnsignedRequests: true}},
+	{"unsigned-plain", lasso.SPConfig{UnsignedRequests: true, VerifyHint: "maybe"}},
 	{"bootstrap", lasso.SPConfig{Encrypt: true, RequestDiscoveryEPR: true}},
 }
 
@@ -71,9 +75,19 @@ func newFed(t *testing.T) *fed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, sp := range f.sps {
-		if err := sp.Start(served); err != nil {
-			t.Fatalf("Lasso SP %s refused our metadata as served: %v", name, err)
+	errs := make(chan error, len(f.sps))
+	for name, sp := range f.sps { // python and Lasso load in parallel
+		go func() {
+			if err := sp.Start(served); err != nil {
+				errs <- fmt.Errorf("Lasso SP %s refused our metadata as served: %w", name, err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range f.sps {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 	f.slot = pcsc.AcquireT(t)
@@ -144,6 +158,27 @@ func (f *fed) check(t *testing.T, r *lasso.Result, encrypted bool, format string
 	}
 }
 
+// requestSigned reports whether the AuthnRequest the browser carried to
+// ssoURL was signed: a Signature parameter (HTTP-Redirect, SAML Bindings
+// §3.4.4.1) or an enveloped ds:Signature (HTTP-POST).
+func requestSigned(b *browser.Browser, ssoURL string) (bool, error) {
+	for _, h := range b.Hops() {
+		switch {
+		case !strings.HasPrefix(h.URL, ssoURL):
+		case h.Method == http.MethodGet:
+			u, err := url.Parse(h.URL)
+			if err != nil {
+				return false, err
+			}
+			return u.Query().Get("Signature") != "", nil
+		default:
+			xml, err := base64.StdEncoding.DecodeString(h.Form.Get("SAMLRequest"))
+			return strings.Contains(string(xml), "SignatureValue>"), err
+		}
+	}
+	return false, errors.New("no request reached " + ssoURL)
+}
+
 func urnFormat(format string) string {
 	if format == lasso.Persistent {
 		return lasso.FormatPersistent
@@ -163,8 +198,11 @@ func TestRenkeiIdPWithLassoSP(t *testing.T) {
 		for _, binding := range []string{lasso.Redirect, lasso.POST} {
 			for _, format := range []string{lasso.Persistent, lasso.Transient} {
 				t.Run(fmt.Sprintf("ok/%s/%s/%s", v.name, binding, format), func(t *testing.T) {
-					r1, _ := f.login(t, sp, binding, format)
+					r1, b := f.login(t, sp, binding, format)
 					f.check(t, r1, v.cfg.Encrypt, urnFormat(format))
+					if signed, err := requestSigned(b, f.idp.SSOURL); err != nil || signed == v.cfg.UnsignedRequests {
+						t.Fatalf("AuthnRequest signed = %v (%v), want %v\n%s", signed, err, !v.cfg.UnsignedRequests, b)
+					}
 					r2, _ := f.login(t, sp, binding, format)
 					f.check(t, r2, v.cfg.Encrypt, urnFormat(format))
 					if same := r1.NameID == r2.NameID; same != (format == lasso.Persistent) {
