@@ -2,7 +2,11 @@ package crewjam
 
 import (
 	"crypto/x509"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -29,7 +33,7 @@ type renkeiFed struct {
 }
 
 // spVariants are the crewjam SPs: signed or unsigned requests, encrypted
-// or plain assertions.
+// or plain assertions, and a WSC asking for the DiscoveryEPR bootstrap.
 var spVariants = []struct {
 	name string
 	cfg  Config
@@ -38,6 +42,7 @@ var spVariants = []struct {
 	{"signed-plain", Config{SignatureMethod: RSASHA256}},
 	{"unsigned-encrypted", Config{Encrypt: true}},
 	{"unsigned-plain", Config{}},
+	{"bootstrap", Config{SignatureMethod: RSASHA256, Encrypt: true, RequestDiscoveryEPR: true}},
 }
 
 // newRenkeiFed starts one IdP for every SP variant, issues a card to
@@ -52,7 +57,7 @@ func newRenkeiFed(t *testing.T) (*renkeiFed, *pcsc.Slot, *pki.Identity) {
 		f.sps[v.name] = sp
 		mds = append(mds, sp.Metadata)
 	}
-	f.idp = idpkit.New(t, idpkit.Options{SPMetadata: mds})
+	f.idp = idpkit.New(t, idpkit.Options{SPMetadata: mds, Discovery: true})
 	alice := f.idp.IssueCard("p-alice", "HIC-0001", pki.P256)
 	revoked := f.idp.IssueCard("p-mallory", "HIC-0666", pki.P256)
 	f.idp.RevokeOnCRL("HIC-0666")
@@ -112,6 +117,12 @@ func TestRenkeiIdPWithCrewjamSP(t *testing.T) {
 				t.Run(fmt.Sprintf("ok/%s/%s/%s", v.name, short(binding), short(string(format))), func(t *testing.T) {
 					r1, b := f.login(t, sp, binding, format)
 					f.check(t, r1, b, sp, v.cfg.Encrypt, format)
+					if signed, err := requestSigned(b, f.idp.SSOURL); err != nil || signed != (v.cfg.SignatureMethod != "") {
+						t.Fatalf("AuthnRequest signed = %v (%v), want %v\n%s", signed, err, v.cfg.SignatureMethod != "", b)
+					}
+					if got := r1.Attr(DiscoveryEPR) != nil; got != v.cfg.RequestDiscoveryEPR {
+						t.Fatalf("DiscoveryEPR attribute present = %v, want %v: %+v", got, v.cfg.RequestDiscoveryEPR, r1.Attributes)
+					}
 					r2, _ := f.login(t, sp, binding, format)
 					f.check(t, r2, b, sp, v.cfg.Encrypt, format)
 					if same := r1.NameID == r2.NameID; same != (format == Persistent) {
@@ -166,6 +177,27 @@ func TestRenkeiIdPRevokedCard(t *testing.T) {
 	if visited(b, sp.URL+"/acs") {
 		t.Fatalf("crewjam's ACS was reached with a revoked card\n%s", b)
 	}
+}
+
+// requestSigned reports whether the AuthnRequest the browser carried to
+// ssoURL was signed: a Signature parameter (HTTP-Redirect, SAML Bindings
+// §3.4.4.1) or an enveloped ds:Signature (HTTP-POST).
+func requestSigned(b *browser.Browser, ssoURL string) (bool, error) {
+	for _, h := range b.Hops() {
+		switch {
+		case !strings.HasPrefix(h.URL, ssoURL):
+		case h.Method == http.MethodGet:
+			u, err := url.Parse(h.URL)
+			if err != nil {
+				return false, err
+			}
+			return u.Query().Get("Signature") != "", nil
+		default:
+			xml, err := base64.StdEncoding.DecodeString(h.Form.Get("SAMLRequest"))
+			return strings.Contains(string(xml), "SignatureValue>"), err
+		}
+	}
+	return false, errors.New("no request reached " + ssoURL)
 }
 
 func visited(b *browser.Browser, prefix string) bool {
