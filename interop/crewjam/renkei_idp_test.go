@@ -160,8 +160,9 @@ func (f *renkeiFed) check(t *testing.T, r *Result, b *browser.Browser, sp *SP, e
 	}
 }
 
-// TestRenkeiIdPRevokedCard: a card on the CRL gets the IdP's clear page
-// and crewjam receives no response.
+// TestRenkeiIdPRevokedCard: a card on the CRL, or revoked in the registry
+// while the IdP runs, gets the IdP's clear page and crewjam receives no
+// response.
 func TestRenkeiIdPRevokedCard(t *testing.T) {
 	f, slot, revoked := newRenkeiFed(t)
 	c := vcard.Insert(t, slot, 1, revoked, vcard.Options{CardNumber: "HIC-0666"})
@@ -176,6 +177,17 @@ func TestRenkeiIdPRevokedCard(t *testing.T) {
 	}
 	if visited(b, sp.URL+"/acs") {
 		t.Fatalf("crewjam's ACS was reached with a revoked card\n%s", b)
+	}
+	// A card revoked in the registry while the IdP runs is refused at
+	// its next login, though its certificate is not on the CRL.
+	f.login(t, sp, POST, Transient)
+	f.idp.RevokeInRegistry("HIC-0001")
+	b = f.cardBrowser(t, f.card)
+	if page, err = b.Get(testCtx(t), sp.LoginURL(POST, Transient, false)); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if page.Status != 403 || !strings.Contains(string(page.Body), "revoked") || visited(b, sp.URL+"/acs") {
+		t.Fatalf("card revoked in the registry: HTTP %d: %s\n%s", page.Status, page.Body, b)
 	}
 }
 
