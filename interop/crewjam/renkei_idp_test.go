@@ -220,3 +220,32 @@ func visited(b *browser.Browser, prefix string) bool {
 	}
 	return false
 }
+
+// TestRenkeiIdPWantsSignedRequests: an IdP whose metadata says
+// WantAuthnRequestsSigned answers crewjam's signed requests, and refuses
+// an unsigned one (SAML Metadata §2.4.3) with a Requester status before
+// any login: crewjam gets no assertion.
+func TestRenkeiIdPWantsSignedRequests(t *testing.T) {
+	signed, unsigned := New(t, Config{SignatureMethod: RSASHA256}), New(t, Config{})
+	k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{signed.Metadata, unsigned.Metadata}, WantAuthnRequestsSigned: true})
+	alice := k.IssueCard("p-alice", "HIC-0001", pki.P256)
+	k.Start()
+	if !strings.Contains(string(k.Metadata), `WantAuthnRequestsSigned="true"`) {
+		t.Fatal("the served metadata does not say WantAuthnRequestsSigned")
+	}
+	for _, sp := range []*SP{signed, unsigned} {
+		if err := sp.Start(k.Metadata); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &renkeiFed{idp: k, card: vcard.Insert(t, pcsc.AcquireT(t), 0, alice, vcard.Options{CardNumber: "HIC-0001"})}
+	if r, _ := f.login(t, signed, Redirect, Persistent); r.AuthnContext != smartcardPKI {
+		t.Fatalf("ok/signed: %+v", r)
+	}
+	b := f.cardBrowser(t, f.card)
+	r, err := unsigned.Login(testCtx(t), b, Redirect, Persistent, false)
+	var refused *RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(refused.Err, "status:Requester") || visited(b, k.CardLoginURL) {
+		t.Fatalf("fail/unsigned: crewjam got %+v, %v, want a Requester status before any login\n%s", r, err, b)
+	}
+}
