@@ -8,6 +8,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -64,13 +65,13 @@ const nameIDFormats = `
   <md:NameIDFormat>` + FormatPersistent + `</md:NameIDFormat>
   <md:NameIDFormat>` + FormatTransient + `</md:NameIDFormat>`
 
-// spMetadata is the SP's md:EntityDescriptor (SAML Metadata §2.4.4): signed
-// requests, signed assertions wanted, ACS for HTTP-POST and PAOS, an
+// spMetadata is the SP's md:EntityDescriptor (SAML Metadata §2.4.4):
+// requests signed unless unsigned, signed assertions wanted, ACS for HTTP-POST and PAOS, an
 // encryption key and the DiscoveryEPR request when given.
-func spMetadata(entityID, base string, signing, encryption *x509.Certificate, disco bool) []byte {
+func spMetadata(entityID, base string, signing, encryption *x509.Certificate, disco, unsigned bool) []byte {
 	var b strings.Builder
 	b.WriteString(mdOpen + html.EscapeString(entityID) + `">
- <md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">`)
+ <md:SPSSODescriptor AuthnRequestsSigned="` + strconv.FormatBool(!unsigned) + `" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">`)
 	b.WriteString(keyDescriptor("signing", signing))
 	if encryption != nil {
 		b.WriteString(keyDescriptor("encryption", encryption))

@@ -17,8 +17,8 @@ func TestMetadataSchemaValid(t *testing.T) {
 	p := pki.MustGet()
 	base := "https://127.0.0.1:1"
 	for name, md := range map[string][]byte{
-		"ok/sp-plain":            spMetadata(base+"/metadata", base, p.RSA.Cert, nil, false),
-		"ok/sp-encryption-disco": spMetadata(base+"/metadata", base, p.RSA.Cert, p.P256.Cert, true),
+		"ok/sp-plain":            spMetadata(base+"/metadata", base, p.RSA.Cert, nil, false, false),
+		"ok/sp-encryption-disco": spMetadata(base+"/metadata", base, p.RSA.Cert, p.P256.Cert, true, false),
 		"ok/idp":                 idpMetadata(base+"/metadata", base, p.RSA.Cert),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -28,7 +28,7 @@ func TestMetadataSchemaValid(t *testing.T) {
 		})
 	}
 	t.Run("fail/misplaced-element", func(t *testing.T) {
-		md := spMetadata(base+"/metadata", base, p.RSA.Cert, nil, false)
+		md := spMetadata(base+"/metadata", base, p.RSA.Cert, nil, false, false)
 		bad := bytes.Replace(md, []byte("<md:NameIDFormat>"), []byte("<md:Bogus/><md:NameIDFormat>"), 1)
 		if err := xsd.Validate(bad); !errors.Is(err, xmlsec.ErrSchema) {
 			t.Fatalf("the validator let a bogus element through: %v", err)

@@ -27,6 +27,9 @@ type SPConfig struct {
 	RequestDiscoveryEPR bool
 	// SignatureMethod is "rsa-sha256" (default) or "rsa-sha1".
 	SignatureMethod string
+	// UnsignedRequests sends AuthnRequests unsigned (Lasso's signature
+	// hint FORBID), and the metadata says AuthnRequestsSigned="false".
+	UnsignedRequests bool
 	// VerifyHint is Lasso's signature verify hint for responses: "force"
 	// (default: a signature must be present and valid) or "maybe".
 	VerifyHint string
@@ -87,7 +90,7 @@ func newSP(tb testing.TB, cfg SPConfig) (*SP, error) {
 		}
 		enc = sp.Encryption.Cert
 	}
-	sp.Metadata = spMetadata(sp.EntityID, sp.URL, sp.Signing.Cert, enc, cfg.RequestDiscoveryEPR)
+	sp.Metadata = spMetadata(sp.EntityID, sp.URL, sp.Signing.Cert, enc, cfg.RequestDiscoveryEPR, cfg.UnsignedRequests)
 	return sp, nil
 }
 
@@ -139,7 +142,7 @@ func (sp *SP) files(idpMetadata []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg["signatureMethod"], cfg["verifyHint"] = sp.cfg.SignatureMethod, sp.cfg.VerifyHint
+	cfg["signatureMethod"], cfg["verifyHint"], cfg["unsignedRequests"] = sp.cfg.SignatureMethod, sp.cfg.VerifyHint, sp.cfg.UnsignedRequests
 	return cfg, nil
 }
 

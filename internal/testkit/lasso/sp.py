@@ -5,7 +5,8 @@ Usage: sp.py CONFIG.json; the listening socket is file descriptor 3.
 
   GET  /metadata  the SP's metadata, as given
   GET  /login?binding=redirect|post&nameid=persistent|transient|unspecified&force=0|1
-                  a signed AuthnRequest to the IdP's SingleSignOnService,
+                  an AuthnRequest (signed unless unsignedRequests) to the
+                  IdP's SingleSignOnService,
                   as a 302 (HTTP-Redirect) or an auto-posting form (HTTP-POST)
   POST /acs       processes the Response (HTTP-POST): 200 with the JSON
                   result, or 403 with Lasso's error as JSON
@@ -106,6 +107,8 @@ class SP(BaseHTTPRequestHandler):
         req.forceAuthn = q.get("force", "0") == "1"
         req.protocolBinding = binding
         login.msgRelayState = "rs-" + secrets.token_hex(8)
+        if self.server.cfg.get("unsignedRequests"):
+            login.setSignatureHint(lasso.PROFILE_SIGNATURE_HINT_FORBID)
         login.buildAuthnRequestMsg()
         SP.issued[login.msgRelayState] = req.iD
         return login
