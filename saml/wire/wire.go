@@ -137,11 +137,16 @@ func ParseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-// FormatTime writes t in UTC with the "Z" designator, with fractional
-// seconds only when t has them.
+// FormatTime writes t in UTC with the "Z" designator, to the millisecond
+// (truncated; fractional digits only when t has them). SAML Core §1.3.3
+// tells relying parties not to depend on finer resolution, and some peers'
+// parsers (.NET's, seven digits at most) refuse the nine Go would write.
 func FormatTime(t time.Time) string {
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Truncate(time.Millisecond).Format(timeLayout)
 }
+
+// timeLayout is xs:dateTime in UTC with up to three fractional digits.
+const timeLayout = "2006-01-02T15:04:05.999Z07:00"
 
 // TimeAttr reads an optional xs:dateTime attribute; absent is the zero
 // time.

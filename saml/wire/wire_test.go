@@ -53,6 +53,12 @@ func TestParseTime(t *testing.T) {
 	if s := FormatTime(want.In(time.FixedZone("JST", 9*3600))); s != "2024-05-02T10:05:00.5Z" {
 		t.Errorf("ok/format-utc: %s", s)
 	}
+	if s := FormatTime(want.Add(123_456_789)); s != "2024-05-02T10:05:00.623Z" {
+		t.Errorf("ok/format-milliseconds: %s", s)
+	}
+	if s := FormatTime(want.Add(-500_000_000)); s != "2024-05-02T10:05:00Z" {
+		t.Errorf("ok/format-whole-seconds: %s", s)
+	}
 }
 
 func TestParseBool(t *testing.T) {
