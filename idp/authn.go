@@ -54,6 +54,10 @@ func (p *IdP) AuthenticateCertificate(ctx context.Context, peer []*x509.Certific
 func (p *IdP) classify(leaf *x509.Certificate, now time.Time) (string, error) {
 	card := *p.cfg.CardTrust
 	card.Now = func() time.Time { return now }
+	softCRLs := p.cfg.SoftCRLs
+	if p.cfg.RevocationLists != nil {
+		card.CRLs, softCRLs = p.cfg.RevocationLists()
+	}
 	_, err := card.Verify(leaf)
 	if err == nil {
 		return saml.ACSmartcardPKI, nil
@@ -61,18 +65,18 @@ func (p *IdP) classify(leaf *x509.Certificate, now time.Time) (string, error) {
 	if !errors.Is(err, trust.ErrForeignIssuer) || len(p.cfg.SoftCAs) == 0 {
 		return "", trustError(err)
 	}
-	if _, err := p.softVerifier(now).Verify(leaf); err != nil {
+	if _, err := p.softVerifier(now, softCRLs).Verify(leaf); err != nil {
 		return "", trustError(err)
 	}
 	return saml.ACX509, nil
 }
 
-func (p *IdP) softVerifier(now time.Time) *trust.Verifier {
+func (p *IdP) softVerifier(now time.Time, crls []*x509.RevocationList) *trust.Verifier {
 	roots := x509.NewCertPool()
 	for _, c := range p.cfg.SoftCAs {
 		roots.AddCert(c)
 	}
-	return &trust.Verifier{Roots: roots, CRLs: p.cfg.SoftCRLs, AllowMissingCRL: true,
+	return &trust.Verifier{Roots: roots, CRLs: crls, AllowMissingCRL: true,
 		Now: func() time.Time { return now }}
 }
 

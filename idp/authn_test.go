@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml"
 )
 
@@ -200,4 +202,27 @@ func TestCardLoginTLSHints(t *testing.T) {
 	if len(seen) != 2 || !want[string(seen[0])] || !want[string(seen[1])] {
 		t.Fatalf("acceptable CAs %q", seen)
 	}
+}
+
+// TestAuthenticateAsksForCurrentCRLs: with RevocationLists set, every login
+// is judged on the CRL it returns then, so a CRL published after start
+// revokes at once; none at all is "revocation unavailable", never a pass.
+func TestAuthenticateAsksForCurrentCRLs(t *testing.T) {
+	f := newFixture(t)
+	current := []*x509.RevocationList{f.crl}
+	p := f.withConfig(func(c *Config) {
+		c.CardTrust.CRLs = nil
+		c.RevocationLists = func() (card, soft []*x509.RevocationList) { return current, nil }
+	})
+	_, err := p.AuthenticateCertificate(ctx, []*x509.Certificate{f.Alice.Cert}, f.now)
+	must(t, err)
+	must(t, f.ra.Revoke(f.Alice.Number, 1))
+	next, err := ra.ReadCRL(filepath.Join(f.dir, "ra", ra.CardCRL))
+	must(t, err)
+	current = []*x509.RevocationList{next}
+	_, err = p.AuthenticateCertificate(ctx, []*x509.Certificate{f.Alice.Cert}, f.now)
+	wantErr(t, err, ErrCertRevoked)
+	current = nil
+	_, err = p.AuthenticateCertificate(ctx, []*x509.Certificate{f.Alice.Cert}, f.now)
+	wantErr(t, err, ErrRevocationUnavailable)
 }

@@ -59,6 +59,11 @@ type Config struct {
 	// their optional revocation lists. Nil refuses every soft certificate.
 	SoftCAs  []*x509.Certificate
 	SoftCRLs []*x509.RevocationList
+	// RevocationLists, when set, is asked at every certificate login for
+	// the current CRLs of the card issuers and of the soft CAs, in place of
+	// CardTrust.CRLs and SoftCRLs, so that an operator's new CRL takes
+	// effect without a restart (renkei-idp reloads its CRL files).
+	RevocationLists func() (card, soft []*x509.RevocationList)
 
 	// Discovery is the Discovery Service the bootstrap points to; nil
 	// means no assertion carries a bootstrap.

@@ -46,14 +46,6 @@ func (l *loader) key(name, path string) crypto.Signer {
 	return k
 }
 
-func (l *loader) crl(name, path string) *x509.RevocationList {
-	c, err := ra.ReadCRL(path)
-	if err != nil {
-		l.fail(name, err)
-	}
-	return c
-}
-
 func (l *loader) pair(name string, kp keyPair) tls.Certificate {
 	c, err := tls.LoadX509KeyPair(kp.Cert, kp.Key)
 	if err != nil {
@@ -70,8 +62,7 @@ type keys struct {
 	encKey          crypto.Signer
 	encCert         *x509.Certificate
 	cardCA, softCA  *x509.Certificate
-	cardCRL         *x509.RevocationList
-	softCRLs        []*x509.RevocationList
+	crls            *crlFiles
 	discoveryCert   *x509.Certificate
 	metadataSources []md.Source
 }
@@ -80,7 +71,7 @@ func loadKeys(c *fileConfig) (*keys, error) {
 	l := &loader{}
 	k := &keys{tls: l.pair("tls", c.TLS), cardTLS: l.pair("cardTLS", c.CardTLS),
 		signing: l.key("signing.key", c.Signing.Key), signingCerts: []*x509.Certificate{l.cert("signing.cert", c.Signing.Cert)},
-		cardCA: l.cert("cardCA", c.CardCA), cardCRL: l.crl("cardCRL", c.CardCRL)}
+		cardCA: l.cert("cardCA", c.CardCA)}
 	if c.RolloverCert != "" {
 		k.signingCerts = append(k.signingCerts, l.cert("rolloverCert", c.RolloverCert))
 	}
@@ -90,8 +81,9 @@ func loadKeys(c *fileConfig) (*keys, error) {
 	if c.SoftCA != "" {
 		k.softCA = l.cert("softCA", c.SoftCA)
 	}
-	if c.SoftCRL != "" {
-		k.softCRLs = []*x509.RevocationList{l.crl("softCRL", c.SoftCRL)}
+	var err error
+	if k.crls, err = newCRLFiles(c.CardCRL, k.cardCA, c.SoftCRL, k.softCA); err != nil {
+		l.errs = append(l.errs, err)
 	}
 	if c.Discovery != nil {
 		k.discoveryCert = l.cert("discovery.encryptionCert", c.Discovery.EncryptionCert)
@@ -161,9 +153,10 @@ func (s *service) idpConfig() idp.Config {
 	c, k := s.cfg, s.keys
 	roots := x509.NewCertPool()
 	roots.AddCert(k.cardCA)
+	cardCRLs, softCRLs := k.crls.lists()
 	cfg := idp.Config{EntityID: c.EntityID, SigningKey: k.signing, SigningCerts: k.signingCerts,
 		Cards: s.db, Federations: s.db, Sessions: s.db,
-		CardTrust: &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{k.cardCRL}}, SoftCRLs: k.softCRLs}
+		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
 	if dec, ok := k.encKey.(crypto.Decrypter); ok {
 		cfg.EncryptionKey = dec
 	}

@@ -32,7 +32,9 @@
 // only to the SPs idpInitiated lists: unsolicited responses are a CSRF
 // vector for SPs that did not ask for them (SAML2.md §3.4). The servers
 // stop gracefully on SIGINT or SIGTERM; expired sessions, pending requests
-// and replay entries are collected every ten minutes.
+// and replay entries are collected every ten minutes; the CRL files are
+// read again every thirty seconds (a newer CRL signed by its CA replaces
+// the one in use; anything else is logged and the old one kept).
 package main
 
 import (
@@ -111,6 +113,7 @@ func serve(ctx context.Context, c *fileConfig, lg *log.Logger) error {
 	}
 	go func() { _ = s.set.Run(ctx) }()
 	go collect(ctx, s, lg)
+	go s.keys.crls.run(ctx, crlInterval, lg.Printf)
 	g := &httpx.Group{}
 	if err := g.Start(s.servers(lg.Printf)...); err != nil {
 		return err
