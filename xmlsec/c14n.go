@@ -1,6 +1,7 @@
 package xmlsec
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -99,6 +100,41 @@ func normalizePrefixList(list []string) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// nsXSI is the namespace of xsi:type, whose QName values use prefixes
+// that no element or attribute name shows.
+const nsXSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+// QNamePrefixes lists the prefixes of the QNames in xsi:type values under
+// el ("#default" for an unprefixed one), sorted and without repeats: a
+// signer puts them in the InclusiveNamespaces PrefixList, since exclusive
+// c14n would otherwise leave their bindings unsigned (exc-c14n §3, last
+// paragraph), and goxmldsig's canonicalizer, run in place, could even drop
+// them.
+func QNamePrefixes(el *etree.Element) []string {
+	var out []string
+	stack := []*etree.Element{el}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for i := range e.Attr {
+			a := &e.Attr[i]
+			if a.Key == "type" && a.Space != "" && a.NamespaceURI() == nsXSI {
+				out = append(out, qnamePrefix(a.Value))
+			}
+		}
+		stack = append(stack, e.ChildElements()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func qnamePrefix(v string) string {
+	if p, _, ok := strings.Cut(strings.TrimSpace(v), ":"); ok {
+		return p
+	}
+	return "#default"
 }
 
 // ParsePrefixList splits an InclusiveNamespaces PrefixList attribute

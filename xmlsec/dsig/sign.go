@@ -4,8 +4,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/beevik/etree"
 
@@ -59,7 +57,7 @@ func (s *Signer) Sign(el *etree.Element) (*etree.Element, error) {
 		return nil, xmlsec.Errorf(xmlsec.KindReference, "<%s> has no %s attribute to reference", el.Tag, idAttr(s.IDAttr))
 	}
 	ref := &si.References[0]
-	ref.URI, ref.PrefixList = "#"+id, qnamePrefixes(out)
+	ref.URI, ref.PrefixList = "#"+id, xmlsec.QNamePrefixes(out)
 	if err := ref.Compute(out, nil); err != nil {
 		return nil, err
 	}
@@ -131,31 +129,4 @@ func insertSignature(el, sig *etree.Element) {
 		return
 	}
 	el.AddChild(sig)
-}
-
-// qnamePrefixes lists the prefixes of the QNames in xsi:type values under
-// el ("#default" for an unprefixed one), sorted and without repeats.
-func qnamePrefixes(el *etree.Element) []string {
-	var out []string
-	stack := []*etree.Element{el}
-	for len(stack) > 0 {
-		e := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for i := range e.Attr {
-			a := &e.Attr[i]
-			if a.Key == "type" && a.Space != "" && a.NamespaceURI() == nsXSI {
-				out = append(out, qnamePrefix(a.Value))
-			}
-		}
-		stack = append(stack, e.ChildElements()...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-func qnamePrefix(v string) string {
-	if p, _, ok := strings.Cut(strings.TrimSpace(v), ":"); ok {
-		return p
-	}
-	return "#default"
 }

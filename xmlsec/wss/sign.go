@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/beevik/etree"
 
@@ -158,7 +157,7 @@ func (s *Signer) references(e *envelope, si *xmlsec.SignedInfo, targets []*etree
 		return err
 	}
 	for i, t := range targets {
-		refs[i].PrefixList = qnamePrefixes(t)
+		refs[i].PrefixList = xmlsec.QNamePrefixes(t)
 		if err := refs[i].Compute(t, nil); err != nil {
 			return err
 		}
@@ -258,33 +257,4 @@ func pairElements(orig, c *etree.Element) map[*etree.Element]*etree.Element {
 		}
 	}
 	return m
-}
-
-// qnamePrefixes lists the prefixes of the QNames in xsi:type values under
-// el ("#default" for an unprefixed one), sorted and without repeats, for
-// the InclusiveNamespaces PrefixList: exclusive c14n would otherwise leave
-// their bindings unsigned (exc-c14n §3, last paragraph).
-func qnamePrefixes(el *etree.Element) []string {
-	var out []string
-	stack := []*etree.Element{el}
-	for len(stack) > 0 {
-		e := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for i := range e.Attr {
-			a := &e.Attr[i]
-			if a.Key == "type" && a.Space != "" && a.NamespaceURI() == nsXSI {
-				out = append(out, qnamePrefix(a.Value))
-			}
-		}
-		stack = append(stack, e.ChildElements()...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-func qnamePrefix(v string) string {
-	if p, _, ok := strings.Cut(strings.TrimSpace(v), ":"); ok {
-		return p
-	}
-	return "#default"
 }
