@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
@@ -74,30 +74,12 @@ func rawSign(b *testing.B, id *pki.Identity) func() {
 	}
 }
 
-// interleavedSSO runs floor and subject in turn, swapping their order
-// every iteration (as xmlsec/dsig's benchmarks do), and reports both
-// rates and how many floor operations one SSO costs.
+// interleavedSSO runs floor and subject in turn (benchkit.Interleave) and
+// reports both rates and how many floor operations one SSO costs.
 func interleavedSSO(b *testing.B, floor, subject func()) {
-	var tf, ts time.Duration
-	first := true
-	for b.Loop() {
-		if first {
-			tf += timedOp(floor)
-			ts += timedOp(subject)
-		} else {
-			ts += timedOp(subject)
-			tf += timedOp(floor)
-		}
-		first = !first
-	}
+	ts, tf := benchkit.Interleave(b, nil, subject, floor)
 	n := float64(b.N)
 	b.ReportMetric(n/ts.Seconds(), "sso/s")
-	b.ReportMetric(n/tf.Seconds(), "signatures/s")
-	b.ReportMetric(float64(ts)/float64(tf), "x-floor")
-}
-
-func timedOp(op func()) time.Duration {
-	t0 := time.Now()
-	op()
-	return time.Since(t0)
+	b.ReportMetric(n/tf[0].Seconds(), "signatures/s")
+	b.ReportMetric(float64(ts)/float64(tf[0]), "x-floor")
 }

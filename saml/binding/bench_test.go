@@ -2,8 +2,8 @@ package binding
 
 import (
 	"testing"
-	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
@@ -52,26 +52,6 @@ func BenchmarkRedirectVerify(b *testing.B) {
 }
 
 func interleaved(b *testing.B, floor, subject func()) {
-	var tf, ts time.Duration
-	first := true
-	for b.Loop() {
-		if first {
-			tf += timed(floor)
-			ts += timed(subject)
-		} else {
-			ts += timed(subject)
-			tf += timed(floor)
-		}
-		first = !first
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(ts.Nanoseconds())/n, "subject-ns/op")
-	b.ReportMetric(float64(tf.Nanoseconds())/n, "floor-ns/op")
-	b.ReportMetric(float64(ts)/float64(tf), "x-floor")
-}
-
-func timed(op func()) time.Duration {
-	t0 := time.Now()
-	op()
-	return time.Since(t0)
+	ts, tf := benchkit.Interleave(b, nil, subject, floor)
+	benchkit.ReportRatio(b, ts, tf[0], "subject-ns/op", "floor-ns/op")
 }

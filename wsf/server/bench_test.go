@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/internal/wsftest"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -56,22 +57,11 @@ func BenchmarkReceive(b *testing.B) {
 	b.Run("pipeline/client-tls-samlv2", func(b *testing.B) {
 		b.SetBytes(int64(len(msgs[0])))
 		b.ReportAllocs()
-		next := pipeline(b, f, msgs)
-		var tv, ts, tp time.Duration
-		for i := 0; b.Loop(); i++ {
-			if i%2 == 0 {
-				tp += timed(next)
-				tv += timed(fl.verify)
-				ts += timed(fl.verifySign)
-			} else {
-				ts += timed(fl.verifySign)
-				tv += timed(fl.verify)
-				tp += timed(next)
-			}
-		}
+		reset, next := pipeline(b, f, msgs)
+		tp, tf := benchkit.Interleave(b, reset, next, fl.verify, fl.verifySign)
 		b.ReportMetric(float64(b.N)/tp.Seconds(), "msg/s")
-		b.ReportMetric(float64(tp)/float64(tv), "x-floor")
-		b.ReportMetric(float64(tp)/float64(ts), "x-floor-with-sign")
+		b.ReportMetric(float64(tp)/float64(tf[0]), "x-floor")
+		b.ReportMetric(float64(tp)/float64(tf[1]), "x-floor-with-sign")
 	})
 }
 
@@ -117,29 +107,24 @@ func (f *floor) verifySign() {
 	}
 }
 
-func timed(op func()) time.Duration {
-	t0 := time.Now()
-	op()
-	return time.Since(t0)
-}
-
-// pipeline returns one receive step over distinct messages; every 256 it
-// starts a fresh receiver (and replay cache), outside the timed step, so
-// that each message is new to it.
-func pipeline(b *testing.B, f *fixture, msgs [][]byte) func() {
+// pipeline returns a receive step over distinct messages, and the reset
+// to run untimed before each step: every 256 messages it starts a fresh
+// receiver (and replay cache), so that each message is new to it.
+func pipeline(b *testing.B, f *fixture, msgs [][]byte) (reset, step func()) {
 	k := wsftest.Keys(b)
 	i := 0
-	return func() {
+	reset = func() {
+		if i > 0 && i%len(msgs) == 0 {
+			g := newFixture(b, wsf.Strict, func(c *Config) { c.Now = func() time.Time { return t0 } })
+			f.rcv = g.rcv
+		}
+	}
+	step = func() {
 		resp := f.rcv.Receive(context.Background(), Request{Body: msgs[i%len(msgs)], TLS: true, ClientCert: k.WSC.Cert})
 		if resp.Status != 200 {
 			b.Fatalf("message %d refused: %v", i, resp.Err)
 		}
 		i++
-		if i%len(msgs) == 0 {
-			b.StopTimer()
-			g := newFixture(b, wsf.Strict, func(c *Config) { c.Now = func() time.Time { return t0 } })
-			f.rcv = g.rcv
-			b.StartTimer()
-		}
 	}
+	return reset, step
 }

@@ -3,11 +3,11 @@ package dsig
 import (
 	"crypto/x509"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 	goxmldsig "github.com/russellhaering/goxmldsig"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
@@ -140,31 +140,11 @@ func benchLoop(b *testing.B, size int, op func()) {
 	}
 }
 
-// interleaved runs floor and subject in turn, swapping their order every
-// iteration, and reports both times per operation and their ratio.
+// interleaved runs floor and subject in turn (benchkit.Interleave) and
+// reports both times per operation and their ratio.
 func interleaved(b *testing.B, floor, subject func()) {
-	var tf, ts time.Duration
-	first := true
-	for b.Loop() {
-		if first {
-			tf += timed(floor)
-			ts += timed(subject)
-		} else {
-			ts += timed(subject)
-			tf += timed(floor)
-		}
-		first = !first
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(ts.Nanoseconds())/n, "subject-ns/op")
-	b.ReportMetric(float64(tf.Nanoseconds())/n, "floor-ns/op")
-	b.ReportMetric(float64(ts)/float64(tf), "x-floor")
-}
-
-func timed(op func()) time.Duration {
-	t0 := time.Now()
-	op()
-	return time.Since(t0)
+	ts, tf := benchkit.Interleave(b, nil, subject, floor)
+	benchkit.ReportRatio(b, ts, tf[0], "subject-ns/op", "floor-ns/op")
 }
 
 func parseStrict(b *testing.B, doc []byte) *etree.Element {

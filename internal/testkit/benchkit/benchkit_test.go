@@ -1,0 +1,29 @@
+package benchkit
+
+import (
+	"testing"
+	"time"
+)
+
+// TestInterleave: every iteration runs the subject, each floor and before
+// once, and each side's total is at least the time it slept (time.Sleep
+// pauses at least its duration; no upper bound is asserted, since a busy
+// machine may stretch any of them).
+func TestInterleave(t *testing.T) {
+	var subjects, floors, befores int
+	var ts time.Duration
+	var tf []time.Duration
+	r := testing.Benchmark(func(b *testing.B) {
+		subjects, floors, befores = 0, 0, 0
+		ts, tf = Interleave(b,
+			func() { befores++; time.Sleep(2 * time.Millisecond) },
+			func() { subjects++; time.Sleep(2 * time.Millisecond) },
+			func() { floors++; time.Sleep(time.Millisecond) })
+	})
+	if r.N == 0 || subjects != r.N || floors != r.N || befores != r.N || len(tf) != 1 {
+		t.Fatalf("N=%d: subject ran %d, floor %d, before %d times", r.N, subjects, floors, befores)
+	}
+	if n := time.Duration(r.N); ts < 2*time.Millisecond*n || tf[0] < time.Millisecond*n {
+		t.Fatalf("N=%d: subject %v, floor %v: less than they slept", r.N, ts, tf[0])
+	}
+}
