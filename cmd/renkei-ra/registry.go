@@ -75,11 +75,14 @@ func (r *registry) Close() error { return r.db.Close() }
 // prepare makes sure the principal exists and number is still free, before
 // the RA certifies anything.
 func (r *registry) prepare(ctx context.Context, number string) error {
+	if err := r.free(ctx, number); err != nil {
+		return err
+	}
 	err := r.db.CreatePrincipal(ctx, store.Principal{ID: r.principal, Created: r.now})
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return fmt.Errorf("principal %q: %w (nothing was issued)", r.principal, err)
 	}
-	return r.free(ctx, number)
+	return nil
 }
 
 // free returns an error unless no card with number is registered.
