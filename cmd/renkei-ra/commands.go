@@ -320,21 +320,38 @@ func cmdSoft(args []string, out io.Writer) error {
 	return r.register(ctx, *label, cert, out)
 }
 
+// cmdList lists the card certificates the RA issued; with -store, each
+// line also says what the relay database holds for the card number.
 func cmdList(args []string, out io.Writer) error {
 	f := newFlags("list")
+	sf := f.storeFlags(false)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	a, err := f.open(time.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	now := time.Now()
+	a, err := f.open(now)
 	if err != nil {
 		return err
+	}
+	r, err := sf.open(ctx, now)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		defer r.Close()
 	}
 	for _, c := range a.Cards() {
 		state := "valid"
 		if !c.RevokedAt.IsZero() {
 			state = "revoked " + c.RevokedAt.UTC().Format("2006-01-02")
 		}
-		fmt.Fprintf(out, "%s\tserial %s\tuntil %s\t%s\n", c.CardNumber, c.Serial, c.NotAfter.UTC().Format("2006-01-02"), state)
+		line := fmt.Sprintf("%s\tserial %s\tuntil %s\t%s", c.CardNumber, c.Serial, c.NotAfter.UTC().Format("2006-01-02"), state)
+		if r != nil {
+			line += "\t" + r.describe(ctx, c, a.CardCA().Subject.String())
+		}
+		fmt.Fprintln(out, line)
 	}
 	return nil
 }

@@ -200,3 +200,18 @@ func (r *registry) registeredOnly(ctx context.Context, number string, out io.Wri
 	fmt.Fprintf(out, "card %s: not certified by this RA's card issuer, nothing to put on the CRL\n", number)
 	return nil
 }
+
+// describe says what the store holds for the RA's record c: whether that
+// very certificate is the registered one, and its status and principal.
+func (r *registry) describe(ctx context.Context, c ra.CardRecord, issuer string) string {
+	s, err := r.db.Card(ctx, c.CardNumber)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "store: not registered"
+	case err != nil:
+		return "store: " + err.Error()
+	case s.CertIssuer != issuer || s.CertSerial != c.Serial:
+		return fmt.Sprintf("store: another certificate (serial %s) registered", s.CertSerial)
+	}
+	return fmt.Sprintf("store: %s, principal %s", s.Status, s.PrincipalID)
+}

@@ -112,6 +112,23 @@ func TestStoreLifecycle(t *testing.T) {
 		t.Errorf("fail/superseded-on-crl: Verify = %v", err)
 	}
 
+	// A lost card revoked at once without the store, then in the store;
+	// then replaced: each step completes what the previous one left.
+	mustRun(t, "card", "-dir", e.dir, "-number", "7004", "-out", e.file("d.json"), "-store", e.dsn, "-principal", "p-anna")
+	mustRun(t, "revoke", "-dir", e.dir, "-number", "7004")
+	if out := mustRun(t, "revoke", "-dir", e.dir, "-number", "7004", "-store", e.dsn); !strings.Contains(out, "already revoked on the CRL") {
+		t.Errorf("ok/revoke-completes-in-store: output:\n%s", out)
+	}
+	e.checkRow("7004", "p-anna", cardCert(t, e.file("d.json")), store.CardRevoked)
+	mustRun(t, "reissue", "-dir", e.dir, "-number", "7004", "-new-number", "7005", "-out", e.file("e.json"), "-store", e.dsn)
+	e.wantAuthn("ok/reissue-of-revoked-card", cardCert(t, e.file("e.json")), "p-anna", saml.ACSmartcardPKI)
+	list := mustRun(t, "list", "-dir", e.dir, "-store", e.dsn)
+	for _, want := range []string{"7003\tserial " + third.SerialNumber.String(), "store: issued, principal p-anna", "store: revoked, principal p-anna"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("ok/list-store: no %q in\n%s", want, list)
+		}
+	}
+
 	mustRun(t, "soft", "-dir", e.dir, "-password", "pw", "-out", e.file("demo.p12"), "-store", e.dsn, "-principal", "p-bert", "-number", "SOFT-1")
 	_, soft, _, err := pkcs12.DecodeChain(readFile(t, e.file("demo.p12")), "pw")
 	if err != nil {
