@@ -99,6 +99,10 @@ func TestStoreLifecycle(t *testing.T) {
 		t.Errorf("fail/revoke-twice: %v, want store.ErrConflict", err)
 	}
 
+	fed := store.Federation{PrincipalID: "p-anna", ProviderID: "https://portal.example.org/sp", NameID: "n-anna", Created: time.Now()}
+	if err := e.db.CreateFederation(context.Background(), fed); err != nil {
+		t.Fatal(err)
+	}
 	out := mustRun(t, "reissue", "-dir", e.dir, "-number", "7001", "-new-number", "7003", "-out", e.file("c.json"), "-store", e.dsn)
 	third := cardCert(t, e.file("c.json"))
 	if trust.CardNumber(third) != "7003" || !strings.Contains(out, "replaces 7001") {
@@ -108,6 +112,11 @@ func TestStoreLifecycle(t *testing.T) {
 	e.checkRow("7003", "p-anna", third, store.CardIssued)
 	e.wantAuthn("ok/reissued-card", third, "p-anna", saml.ACSmartcardPKI)
 	e.wantRefused("fail/superseded-card", first, idp.ErrCertRevoked)
+	if a, err := e.authenticate(third); err == nil {
+		if f, err := e.db.Federation(context.Background(), a.PrincipalID, fed.ProviderID); err != nil || f.NameID != fed.NameID {
+			t.Errorf("ok/link-survives-reissue: %+v, %v", f, err)
+		}
+	}
 	if _, err := trustVerify(t, e.dir, first); !errors.Is(err, trust.ErrRevoked) {
 		t.Errorf("fail/superseded-on-crl: Verify = %v", err)
 	}
@@ -206,6 +215,8 @@ func TestStoreErrors(t *testing.T) {
 		{"fail/soft-store-without-number", []string{"soft", "-password", "pw", "-out", out, "-store", e.dsn, "-principal", "p-carl"}, "-number"},
 		{"fail/card-store-unreachable", []string{"card", "-number", "8002", "-out", out, "-store", down, "-principal", "p-carl"}, "relay database"},
 		{"fail/revoke-store-unreachable", []string{"revoke", "-number", "8001", "-store", down}, "relay database"},
+		{"fail/soft-store-unreachable", []string{"soft", "-password", "pw", "-out", out, "-store", down, "-principal", "p-carl", "-number", "S-1"}, "relay database"},
+		{"fail/soft-label-taken", []string{"soft", "-password", "pw", "-out", out, "-store", e.dsn, "-principal", "p-dora", "-number", "8001"}, "already registered"},
 		{"fail/reissue-store-unreachable", []string{"reissue", "-number", "8001", "-new-number", "8002", "-out", out, "-store", down}, "relay database"},
 	}
 	for _, c := range cases {
