@@ -3,14 +3,33 @@
 //
 //	renkei-ra init    -dir D
 //	renkei-ra card    -dir D -number N [-key p256|rsa2048] -out CARD.json
+//	                  [-store DSN -principal ID]
 //	                  issue a card: a new key, its certificate, a virtual card file
 //	renkei-ra reissue -dir D -number N [-key ...] -out CARD.json
-//	                  revoke the card's certificates (superseded) and issue a new card
-//	renkei-ra revoke  -dir D -number N [-reason 1]
+//	                  revoke the card's certificates (superseded) and issue a
+//	                  new certificate for the same card number
+//	renkei-ra reissue -dir D -number OLD -new-number NEW [-key ...] -out CARD.json
+//	                  -store DSN
+//	                  replace card OLD by card NEW of the same principal
+//	renkei-ra revoke  -dir D -number N [-reason 1] [-store DSN]
 //	renkei-ra crl     -dir D       re-sign the card-issuer CRL
 //	renkei-ra server  -dir D -role ROLE [-dns a,b]
 //	renkei-ra soft    -dir D -name NAME -password P -out DEMO.p12
+//	                  [-store DSN -principal ID -number LABEL]
 //	renkei-ra list    -dir D
+//
+// With -store (sqlite:PATH or postgres://...) a command also records what
+// it does in the relay database, where the IdP looks up the principal of a
+// login certificate: card and soft register the certificate's issuer and
+// serial as a card of -principal (created when missing), revoke marks the
+// card revoked, and reissue links the new card to the old card's
+// principal, so its federations survive. The database keeps one card per
+// number, so a reissue with -store needs -new-number; the old card's
+// certificates go on the CRL as superseded. The RA checks the database
+// before it certifies anything; revoke writes the CRL first, and a failure
+// after that says exactly what was done (running revoke again completes
+// it). An unreachable database changes nothing: run revoke without -store
+// to put a lost card on the CRL at once.
 package main
 
 import (
