@@ -40,6 +40,11 @@ type Validator interface {
 type SPQuirks struct {
 	// AllowSHA1 accepts rsa-sha1 and sha1 digests on its requests.
 	AllowSHA1 bool
+	// SignResponse signs the Response even around a plain signed
+	// assertion, for an SP whose policy demands the Response's own
+	// signature (Lasso's verify hint "force"); SAML Profiles §4.1.3.5 lets
+	// either signature do, and it costs one more signature per SSO.
+	SignResponse bool
 }
 
 // SSOConfig is what the Web SSO profile runs on, besides the IdP core.

@@ -183,7 +183,7 @@ func (s *SSO) response(pend *Pending, status samlp.Status, assertion *etree.Elem
 		r.Assertions = []*etree.Element{assertion}
 	}
 	el := r.Element()
-	if signResponse(assertion) {
+	if signResponse(assertion) || s.quirks(pend.SP).SignResponse {
 		if el, err = samlp.Sign(r, s.signer()); err != nil {
 			return nil, Wrap(CodeInternal, err, "sign response")
 		}

@@ -175,7 +175,7 @@ func (s *service) idpConfig() idp.Config {
 func quirks(in map[string]spQuirks) map[string]idp.SPQuirks {
 	out := map[string]idp.SPQuirks{}
 	for sp, q := range in {
-		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1}
+		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse}
 	}
 	return out
 }

@@ -79,7 +79,8 @@ type lifetimes struct {
 }
 
 type spQuirks struct {
-	AllowSHA1 bool `json:"allowSHA1"`
+	AllowSHA1    bool `json:"allowSHA1"`
+	SignResponse bool `json:"signResponse"`
 }
 
 // Defaults of the file.

@@ -24,7 +24,7 @@
 //	  "store": "postgres://idp@db.example.org/renkei",
 //	  "discovery": {"entityID": "https://ds.example.org", "address": "https://ds.example.org/soap", "encryptionCert": "ds-enc.crt"},
 //	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s"},
-//	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true}},
+//	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true, "signResponse": true}},
 //	  "idpInitiated": ["https://portal.example.org/sp"]
 //	}
 //

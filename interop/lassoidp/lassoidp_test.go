@@ -33,7 +33,10 @@ const smartcardPKI = "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI"
 // is a stricter local policy that demands the Response's own signature
 // and refuses that shape with DsSignatureNotFoundError (101). Under MAYBE
 // Lasso still verifies the assertion's signature: idp's TestLassoSP shows
-// it refusing a tampered one.
+// it refusing a tampered one. The "force" variant keeps Lasso's strict
+// hint, and the IdP is configured to sign the Response too for that SP
+// (the signResponse quirk), as an operator would for such a peer; without
+// it Lasso refuses with DsSignatureNotFoundError (101).
 var spVariants = []struct {
 	name string
 	cfg  lasso.SPConfig
@@ -43,7 +46,11 @@ var spVariants = []struct {
 	{"unsigned-encrypted", lasso.SPConfig{Encrypt: true, UnsignedRequests: true}},
 	{"unsigned-plain", lasso.SPConfig{UnsignedRequests: true, VerifyHint: "maybe"}},
 	{"bootstrap", lasso.SPConfig{Encrypt: true, RequestDiscoveryEPR: true}},
+	{"plain-force", lasso.SPConfig{VerifyHint: "force"}},
 }
+
+// signResponseFor are the variants the IdP signs the Response for.
+var signResponseFor = map[string]bool{"plain-force": true}
 
 // fed is our IdP with the Lasso SPs and the card in a PC/SC reader.
 type fed struct {
@@ -66,7 +73,12 @@ func newFed(t *testing.T) *fed {
 		f.sps[v.name] = sp
 		mds = append(mds, sp.Metadata)
 	}
-	f.idp = idpkit.New(t, idpkit.Options{SPMetadata: mds, Discovery: true})
+	f.idp = idpkit.New(t, idpkit.Options{SPMetadata: mds, Discovery: true, Tweak: func(c *idpkit.Config) {
+		c.Quirks = map[string]idpkit.SPQuirks{}
+		for name := range signResponseFor {
+			c.Quirks[f.sps[name].EntityID] = idpkit.SPQuirks{SignResponse: true}
+		}
+	}})
 	alice := f.idp.IssueCard("p-alice", "HIC-0001", pki.RSA2048)
 	f.revoked = f.idp.IssueCard("p-mallory", "HIC-0666", pki.RSA2048)
 	f.idp.RevokeOnCRL("HIC-0666")

@@ -64,5 +64,6 @@ type Lifetimes struct {
 
 // SPQuirks are the per-SP relaxations the binary knows.
 type SPQuirks struct {
-	AllowSHA1 bool `json:"allowSHA1"`
+	AllowSHA1    bool `json:"allowSHA1"`
+	SignResponse bool `json:"signResponse"`
 }
