@@ -86,6 +86,7 @@ type fixture struct {
 	t      testing.TB
 	now    time.Time
 	dir    string
+	dsn    string
 	db     *sqlstore.DB
 	ra     *ra.Authority
 	crl    *x509.RevocationList
@@ -101,10 +102,17 @@ type fixture struct {
 	Expired      cardHolder
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureOn(t, "") }
+
+// newFixtureOn is newFixture on the store dsn names; "" is a new SQLite
+// file.
+func newFixtureOn(t testing.TB, dsn string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, now: time.Now().UTC().Truncate(time.Second), dir: t.TempDir()}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(f.dir, "idp.db"))
+	f := &fixture{t: t, now: time.Now().UTC().Truncate(time.Second), dir: t.TempDir(), dsn: dsn}
+	if f.dsn == "" {
+		f.dsn = "sqlite:" + filepath.Join(f.dir, "idp.db")
+	}
+	db, err := sqlstore.Open(ctx, f.dsn)
 	must(t, err)
 	t.Cleanup(func() { db.Close() })
 	f.db = db

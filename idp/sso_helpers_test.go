@@ -129,6 +129,11 @@ func newSSOEnv(t testing.TB, tweak func(*SSOConfig)) *ssoEnv {
 func newSSOEnvWith(t testing.TB, core func(*Config), tweak func(*SSOConfig)) *ssoEnv {
 	t.Helper()
 	e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t), verifier: idpVerifier(t)}
+	return e.serve(t, core, tweak)
+}
+
+// serve starts e's listeners and engine over e's fixture.
+func (e *ssoEnv) serve(t testing.TB, core func(*Config), tweak func(*SSOConfig)) *ssoEnv {
 	if core != nil {
 		cfg := e.config()
 		core(&cfg)
