@@ -164,3 +164,27 @@ func TestMetadata(t *testing.T) {
 		t.Fatal("xmlsec1 accepted tampered metadata: the oracle proves nothing")
 	}
 }
+
+// TestMetadataSignedOnce: GET /metadata serves the same signed document
+// until a twentieth of its cacheDuration has passed, then a freshly
+// signed one with a later validUntil.
+func TestMetadataSignedOnce(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	get := func() string {
+		resp, err := e.browser(nil).Get(e.mainURL + PathMetadata)
+		must(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		must(t, err)
+		return string(b)
+	}
+	first := get()
+	e.now = e.now.Add(time.Minute)
+	if get() != first {
+		t.Fatal("metadata signed again a minute later")
+	}
+	e.now = e.now.Add(3 * time.Minute)
+	if again := get(); again == first || !strings.Contains(again, "SignatureValue") {
+		t.Fatal("metadata not signed again after four minutes")
+	}
+}

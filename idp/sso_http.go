@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -47,6 +48,35 @@ type HTTP struct {
 	MaxBody int
 	// Log, when set, receives the private cause of every refusal.
 	Log func(r *http.Request, err error)
+
+	md signedMetadata
+}
+
+// signedMetadata is the served metadata, signed once and served until it
+// is a twentieth of its cacheDuration old (three minutes by default), so
+// that GET /metadata does not cost a private-key signature per request.
+type signedMetadata struct {
+	mu     sync.Mutex
+	b      []byte
+	signed time.Time
+}
+
+func (m *signedMetadata) get(s *SSO, now time.Time) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.b != nil && now.Sub(m.signed) < s.cfg.MetadataCache/20 && !now.Before(m.signed) {
+		return m.b, nil
+	}
+	el, err := s.SignedMetadata(now)
+	if err != nil {
+		return nil, err
+	}
+	b, err := xmlsec.Serialize(el)
+	if err != nil {
+		return nil, err
+	}
+	m.b, m.signed = b, now
+	return b, nil
 }
 
 // MountMain adds GET /metadata, GET and POST /sso, GET /sso/init and the
@@ -72,16 +102,13 @@ func postJS(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (h *HTTP) metadata(w http.ResponseWriter, r *http.Request) {
-	el, err := h.SSO.SignedMetadata(h.SSO.p.Now())
-	if err == nil {
-		var b []byte
-		if b, err = xmlsec.Serialize(el); err == nil {
-			w.Header().Set("Content-Type", "application/samlmetadata+xml")
-			_, _ = w.Write(b)
-			return
-		}
+	b, err := h.md.get(h.SSO, h.SSO.p.Now())
+	if err != nil {
+		h.page(w, r, err)
+		return
 	}
-	h.page(w, r, err)
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	_, _ = w.Write(b)
 }
 
 func (h *HTTP) maxBody() int {
