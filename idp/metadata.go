@@ -27,6 +27,7 @@ func (s *SSO) Metadata(now time.Time) *md.EntityDescriptor {
 		SingleSignOn: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: s.cfg.SSOURL},
 			{Binding: samlp.BindingHTTPPOST, Location: s.cfg.SSOURL}, {Binding: samlp.BindingSOAP, Location: s.cfg.ECPURL}},
 	}
+	d.SingleLogout = s.sloEndpoints()
 	return &md.EntityDescriptor{EntityID: s.p.cfg.EntityID, ID: "_" + metadataID(now),
 		ValidUntil: now.Add(s.cfg.MetadataValidity), CacheDuration: s.cfg.MetadataCache, IDPSSO: []*md.IDPSSODescriptor{d}}
 }

@@ -61,6 +61,9 @@ type SSOConfig struct {
 	// one on the card listener, LoginURL the card-login page: the
 	// Destination each request must carry, and where browsers go.
 	SSOURL, ECPURL, LoginURL string
+	// SLOURL is the Redirect and POST SingleLogoutService, SLOSOAPURL the
+	// SOAP one (slo.go); "" publishes none.
+	SLOURL, SLOSOAPURL string
 	// WantAuthnRequestsSigned is the IdP's metadata flag: every request
 	// must be signed (SAML2.md §3.1 item 2).
 	WantAuthnRequestsSigned bool

@@ -54,6 +54,7 @@ type testSP struct {
 	Encrypt       bool          // an encryption key in its metadata
 	Bootstrap     bool          // asks for the DiscoveryEPR
 	BadACS        string        // an unsafe ACS its metadata lists instead
+	SLO           []md.Endpoint // its SingleLogoutService endpoints
 }
 
 var (
@@ -98,6 +99,7 @@ func (sp *testSP) entity() *md.EntityDescriptor {
 	}
 	d := &md.SPSSODescriptor{SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: keys}},
 		AuthnRequestsSigned: sp.SignRequests, WantAssertionsSigned: true, AssertionConsumer: acs}
+	d.SingleLogout = sp.SLO
 	if sp.Bootstrap {
 		d.AttributeConsuming = []md.AttributeConsumingService{{Index: 0, ServiceNames: []md.Localized{{Lang: "en", Value: "portal"}},
 			Requested: []md.RequestedAttribute{{Attribute: md.Attribute{Name: md.DiscoveryEPRAttribute, NameFormat: saml.AttrNameFormatURI}}}}}
@@ -117,6 +119,9 @@ type ssoEnv struct {
 	rootCAs *x509.CertPool
 	// verifier is the SP's trust in the IdP's signing key.
 	verifier *dsig.Verifier
+	// slo, when set, serves Single Logout with this configuration.
+	slo *SLOConfig
+	h   *HTTP
 }
 
 func newSSOEnv(t testing.TB, tweak func(*SSOConfig)) *ssoEnv {
@@ -153,6 +158,7 @@ func (e *ssoEnv) serve(t testing.TB, core func(*Config), tweak func(*SSOConfig))
 	e.mainURL, e.cardURL = "https://"+g.Addr("main").String(), "https://"+g.Addr("card").String()
 	cfg := SSOConfig{Metadata: set, Replay: e.db, Pending: e.db, Schema: schema,
 		SSOURL: e.mainURL + PathSSO, ECPURL: e.cardURL + PathECP, LoginURL: e.cardURL + PathLogin,
+		SLOURL: e.sloURL(PathSLO), SLOSOAPURL: e.sloURL(PathSLOSOAP),
 		Quirks: map[string]SPQuirks{legacyID: {AllowSHA1: true}}, IdPInitiated: []string{otherSP},
 		EncryptionCert: federationKeys(t).IdP.Cert}
 	if tweak != nil {
@@ -161,6 +167,11 @@ func (e *ssoEnv) serve(t testing.TB, core func(*Config), tweak func(*SSOConfig))
 	e.sso, err = NewSSO(e.idp, cfg)
 	must(t, err)
 	h := &HTTP{SSO: e.sso, Log: func(r *http.Request, err error) { t.Logf("idp %s %s: %v", r.Method, r.URL.Path, err) }}
+	if e.slo != nil {
+		h.SLO, err = NewSLO(e.sso, *e.slo)
+		must(t, err)
+	}
+	e.h = h
 	h.MountMain(mainR)
 	h.MountCard(cardR)
 	e.rootCAs = x509.NewCertPool()

@@ -39,6 +39,8 @@ const DefaultMaxBody = 64 << 10
 // (CardLoginTLSConfig).
 type HTTP struct {
 	SSO *SSO
+	// SLO, when set, adds the Single Logout endpoints (slo_http.go).
+	SLO *SLO
 	// CookieName and CookieDomain place the session cookie; the domain
 	// must cover both listeners' hosts ("" is host-only: one host, two
 	// ports, as cookies ignore ports).
@@ -79,7 +81,8 @@ func (m *signedMetadata) get(s *SSO, now time.Time) ([]byte, error) {
 	return b, nil
 }
 
-// MountMain adds GET /metadata, GET and POST /sso, GET /sso/init and the
+// MountMain adds GET /metadata, GET and POST /sso, GET /sso/init, the
+// Single Logout endpoints when h.SLO is set (slo_http.go) and the
 // form script to r.
 func (h *HTTP) MountMain(r *mux.Router) {
 	r.HandleFunc(PathMetadata, h.metadata).Methods(http.MethodGet, http.MethodHead)
@@ -87,6 +90,7 @@ func (h *HTTP) MountMain(r *mux.Router) {
 	r.HandleFunc(PathSSO, h.ssoPOST).Methods(http.MethodPost)
 	r.HandleFunc(PathSSOInit, h.ssoInit).Methods(http.MethodGet)
 	r.HandleFunc(PathPostJS, postJS).Methods(http.MethodGet)
+	h.mountSLO(r)
 }
 
 // MountCard adds GET /login, POST /ecp and the form script to r.

@@ -1,0 +1,207 @@
+package idp
+
+import (
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// Paths of the Single Logout surface on the main listener.
+const (
+	PathSLO     = "/slo"      // SingleLogoutService, HTTP-Redirect and HTTP-POST
+	PathSLOSOAP = "/slo/soap" // SingleLogoutService, SOAP
+	PathSLOInit = "/slo/init" // IdP-initiated logout of the browser's session
+)
+
+// mountSLO adds GET and POST /slo, POST /slo/soap and GET /slo/init to r
+// when h has an SLO engine.
+func (h *HTTP) mountSLO(r *mux.Router) {
+	if h.SLO == nil {
+		return
+	}
+	r.HandleFunc(PathSLO, h.sloRedirect).Methods(http.MethodGet)
+	r.HandleFunc(PathSLO, h.sloPOST).Methods(http.MethodPost)
+	r.HandleFunc(PathSLOSOAP, h.sloSOAP).Methods(http.MethodPost)
+	r.HandleFunc(PathSLOInit, h.sloInit).Methods(http.MethodGet)
+}
+
+// sloRedirect receives a LogoutRequest, or a participant's LogoutResponse,
+// over HTTP-Redirect.
+func (h *HTTP) sloRedirect(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	m, err := (&binding.RedirectDecoder{}).Decode(r.URL.RawQuery)
+	if err != nil {
+		h.page(w, r, bindingError(err, false))
+		return
+	}
+	h.sloDispatch(w, r, m.Param, Inbound{Binding: samlp.BindingHTTPRedirect, Redirect: m, RelayState: m.RelayState}, now)
+}
+
+// sloPOST receives the same over HTTP-POST.
+func (h *HTTP) sloPOST(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
+	m, err := (&binding.POSTDecoder{MaxBody: h.maxBody()}).DecodeRequest(r)
+	if err != nil {
+		h.page(w, r, bindingError(err, true))
+		return
+	}
+	h.sloDispatch(w, r, m.Param, Inbound{Binding: samlp.BindingHTTPPOST, Element: m.Element, RelayState: m.RelayState}, now)
+}
+
+func (h *HTTP) sloDispatch(w http.ResponseWriter, r *http.Request, param string, in Inbound, now time.Time) {
+	if param == binding.ParamResponse {
+		h.logoutReturned(w, r, in, now)
+		return
+	}
+	h.logoutRequested(w, r, in, now)
+}
+
+// logoutRequested runs SP-initiated logout through the browser: accept,
+// end the session (and clear its cookie), reach the participants, answer.
+func (h *HTTP) logoutRequested(w http.ResponseWriter, r *http.Request, in Inbound, now time.Time) {
+	sess := h.session(r, now)
+	lr, err := h.SLO.AcceptLogout(r.Context(), in, sess, now)
+	if err != nil {
+		h.sloFail(w, r, lr, err, now)
+		return
+	}
+	c, err := h.SLO.Start(r.Context(), lr.SessionID, lr, true, now)
+	if err != nil {
+		h.sloFail(w, r, lr, err, now)
+		return
+	}
+	if sess != nil && sess.ID == lr.SessionID {
+		h.clearCookie(w)
+	}
+	h.sloNext(w, r, c, now)
+}
+
+// logoutReturned continues a front-channel chain with a participant's
+// LogoutResponse.
+func (h *HTTP) logoutReturned(w http.ResponseWriter, r *http.Request, in Inbound, now time.Time) {
+	c, failure, err := h.SLO.Returned(r.Context(), in, now)
+	if err != nil {
+		h.page(w, r, err)
+		return
+	}
+	if failure != nil {
+		h.log(r, failure)
+	}
+	h.sloNext(w, r, c, now)
+}
+
+// sloInit is IdP-initiated logout of the browser's session (SAML
+// Profiles §4.4.2): GET /slo/init.
+func (h *HTTP) sloInit(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	sess := h.session(r, now)
+	if sess == nil {
+		h.page(w, r, Errorf(CodeNoSession, "IdP-initiated logout without a session"))
+		return
+	}
+	c, err := h.SLO.Start(r.Context(), sess.ID, nil, true, now)
+	if err != nil {
+		h.page(w, r, err)
+		return
+	}
+	h.clearCookie(w)
+	h.sloNext(w, r, c, now)
+}
+
+// sloNext sends the browser on to the chain's next hop, or shows that
+// the logout is complete.
+func (h *HTTP) sloNext(w http.ResponseWriter, r *http.Request, c *Chain, now time.Time) {
+	out, err := h.SLO.Next(r.Context(), c, now)
+	switch {
+	case err != nil && c.Initiator != nil:
+		h.sloFail(w, r, c.Initiator, err, now)
+	case err != nil:
+		h.page(w, r, err)
+	case out == nil:
+		loggedOutPage(w, c.Partial)
+	default:
+		h.sendLogout(w, r, out)
+	}
+}
+
+// sloFail answers err with a LogoutResponse when one may be sent, and
+// with an error page otherwise.
+func (h *HTTP) sloFail(w http.ResponseWriter, r *http.Request, lr *LogoutRequest, err error, now time.Time) {
+	out, err2 := h.SLO.ErrorReply(lr, err, now)
+	if err2 != nil {
+		h.page(w, r, err2)
+		return
+	}
+	h.log(r, err)
+	h.sendLogout(w, r, out)
+}
+
+// sendLogout writes out with its binding: a 303 to the query-signed URL of
+// HTTP-Redirect, or the HTTP-POST form.
+func (h *HTTP) sendLogout(w http.ResponseWriter, r *http.Request, out *Outbound) {
+	if out.Binding == samlp.BindingHTTPPOST {
+		h.post(w, r, &Outcome{ACS: out.Location, Binding: out.Binding, RelayState: out.RelayState, Response: out.Message})
+		return
+	}
+	u, err := binding.RedirectURL(out.Location, out.Message, out.RelayState, h.SLO.RedirectSigner())
+	if err != nil {
+		h.page(w, r, Wrap(CodeInternal, err, "encode Redirect"))
+		return
+	}
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// sloSOAP receives a LogoutRequest over SOAP (back channel): a SAML error
+// is a LogoutResponse with its status, HTTP 200 (SAML Bindings §3.2.3.3).
+func (h *HTTP) sloSOAP(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
+	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody()}).Decode(r.Body)
+	if err != nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	el, err := h.SLO.SOAP(r.Context(), env.Body, now)
+	if el == nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	if err != nil {
+		h.log(r, err)
+	}
+	b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
+	if err != nil {
+		h.soapFault(w, r, Wrap(CodeInternal, err, "serialize envelope"))
+		return
+	}
+	w.Header().Set("Content-Type", binding.ContentTypeSOAP)
+	_, _ = w.Write(b)
+}
+
+// clearCookie removes the session cookie from the browser.
+func (h *HTTP) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: h.cookieName(), Value: "", Path: "/", Domain: h.CookieDomain, MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode})
+}
+
+var loggedOut = template.Must(template.New("slo").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Logged out</title></head>
+<body><main>
+<h1>You are logged out</h1>
+{{if .}}<p><strong>Some services could not be reached and may still have you logged in.</strong> Close the browser to end them.</p>
+{{else}}<p>Every service you used in this session has been told to end it.</p>
+{{end}}</main></body></html>
+`))
+
+// loggedOutPage ends an IdP-initiated logout.
+func loggedOutPage(w http.ResponseWriter, partial bool) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = loggedOut.Execute(w, partial)
+}

@@ -1,0 +1,112 @@
+package idp
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+)
+
+// SOAP answers a LogoutRequest received over the SOAP binding (SAML
+// Profiles §4.4.3.1, back channel): it is accepted as AcceptLogout says
+// (SessionIndex required: there is no browser session), the session ends,
+// the other participants are reached over SOAP only, and the signed
+// LogoutResponse (Success, or Responder/PartialLogout) is returned for the
+// SOAP body. A failure after the issuer is known is a LogoutResponse with
+// its status; before, the error itself, for a SOAP fault.
+func (l *SLO) SOAP(ctx context.Context, el *etree.Element, now time.Time) (*etree.Element, error) {
+	lr, err := l.AcceptLogout(ctx, Inbound{Binding: samlp.BindingSOAP, Element: el}, nil, now)
+	if err != nil {
+		out, err2 := l.ErrorReply(lr, err, now)
+		if err2 != nil {
+			return nil, err2
+		}
+		return out.Message, err
+	}
+	c, err := l.Start(ctx, lr.SessionID, lr, false, now)
+	if err != nil {
+		out, err2 := l.ErrorReply(lr, err, now)
+		if err2 != nil {
+			return nil, err2
+		}
+		return out.Message, err
+	}
+	out, err := l.Reply(lr, c.status(), now)
+	if err != nil {
+		return nil, err
+	}
+	return out.Message, nil
+}
+
+// backChannel sends p a signed LogoutRequest over SOAP at loc and checks
+// the answer (SAML Bindings §3.2; SAML Profiles §4.4.4.2): a SOAP envelope
+// whose body is a LogoutResponse signed by p's metadata key, for this
+// request, Success.
+func (l *SLO) backChannel(ctx context.Context, p store.Participant, sp *md.SPSSODescriptor, loc string, now time.Time) error {
+	if err := safeURL(loc); err != nil {
+		return err
+	}
+	el, id, err := l.logoutRequest(p, loc, now)
+	if err != nil {
+		return err
+	}
+	body, err := l.soapCall(ctx, loc, el)
+	if err != nil {
+		return err
+	}
+	u, err := peekLogout(body, "LogoutResponse")
+	if err != nil {
+		return err
+	}
+	if u.Issuer.Value != p.ProviderID {
+		return Errorf(CodeRequestDenied, "LogoutResponse from %q, asked %q", u.Issuer.Value, p.ProviderID)
+	}
+	if err := l.sso.checkSchema(u.Element); err != nil {
+		return err
+	}
+	resp, _, err := samlp.VerifyLogoutResponse(u.Element, &dsig.Verifier{Trust: sp.TrustSet(), Policy: l.policy(p.ProviderID)})
+	if err != nil {
+		return signatureError(err)
+	}
+	return checkLogoutResponse(resp, id, "")
+}
+
+// soapCall posts el in a SOAP envelope to loc and returns the body
+// element of the answer, read with the binding's limits.
+func (l *SLO) soapCall(ctx context.Context, loc string, el *etree.Element) (*etree.Element, error) {
+	b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
+	if err != nil {
+		return nil, Wrap(CodeInternal, err, "serialize envelope")
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultBackChannelTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, loc, bytes.NewReader(b))
+	if err != nil {
+		return nil, Wrap(CodeInternal, err, "back-channel request")
+	}
+	req.Header.Set("Content-Type", binding.ContentTypeSOAP)
+	req.Header.Set("SOAPAction", binding.SOAPAction)
+	resp, err := l.cfg.Client.Do(req)
+	if err != nil {
+		return nil, Wrap(CodeInternal, err, "back channel to "+loc)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, Errorf(CodeInternal, "back channel to %s: HTTP %d", loc, resp.StatusCode)
+	}
+	env, err := (&binding.SOAPDecoder{}).Decode(resp.Body)
+	if err != nil {
+		return nil, Wrap(CodeInternal, err, fmt.Sprintf("back channel to %s", loc))
+	}
+	return env.Body, nil
+}
