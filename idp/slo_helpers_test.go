@@ -197,12 +197,24 @@ func (e *sloEnv) posted(x exchange, want string) (*etree.Element, string, error)
 }
 
 // verifyLogoutRequest is an SP's check of the IdP's LogoutRequest:
-// schema, signature by the IdP's metadata key, Destination.
+// schema, XML signature by the IdP's metadata key, Destination.
 func (e *ssoEnv) verifyLogoutRequest(el *etree.Element, dest string) (*samlp.LogoutRequest, error) {
+	return e.checkLogoutRequest(el, dest, false)
+}
+
+// checkLogoutRequest is verifyLogoutRequest for an element whose query
+// signature redirected verified when queryVerified is set.
+func (e *ssoEnv) checkLogoutRequest(el *etree.Element, dest string, queryVerified bool) (*samlp.LogoutRequest, error) {
 	if err := e.schema.ValidateElement(el); err != nil {
 		return nil, err
 	}
-	req, _, err := samlp.VerifyLogoutRequest(el, e.verifier)
+	var req *samlp.LogoutRequest
+	var err error
+	if queryVerified {
+		req, err = samlp.DecodeLogoutRequest(el)
+	} else {
+		req, _, err = samlp.VerifyLogoutRequest(el, e.verifier)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,10 @@ package idp
 
 import (
 	"net/http"
+	"strings"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/saml/binding"
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -106,4 +110,168 @@ func TestSLOPartial(t *testing.T) {
 		must(t, wantLogoutResponse(el, "_slo-part-3", "", samlp.StatusResponder, samlp.StatusPartialLogout))
 		must(t, e.sessionGone(sloA, got[sloA]))
 	})
+}
+
+// TestSLOIdPInitiated: GET /slo/init ends the browser's session, logs the
+// SOAP participant out over the back channel, sends the browser through A
+// (HTTP-Redirect) and B (HTTP-POST) in turn, and ends on the logged-out
+// page; the cookie is cleared.
+func TestSLOIdPInitiated(t *testing.T) {
+	e := newSLOEnv(t)
+	_, nf, got := e.session(sloA, sloB, sloSOAP)
+	x := e.get(nf, e.mainURL+PathSLOInit)
+	if !cookieCleared(x) {
+		t.Fatal("the session cookie was not cleared")
+	}
+	if reqs, errs := e.soap.requests(); len(reqs) != 1 || len(errs) != 0 {
+		t.Fatalf("SOAP SP got %d requests, errors %v", len(reqs), errs)
+	}
+	el, relay, err := e.redirected(x, aSLO)
+	must(t, err)
+	req, err := e.checkLogoutRequest(el, aSLO, true)
+	must(t, err)
+	if req.NameID.Value != got[sloA].Assertion.Subject.NameID.Value {
+		t.Fatalf("LogoutRequest to A names %+v", req.NameID)
+	}
+	x = e.sendResponseRedirect(nf, e.logoutResponse(e.sps[sloA], req.ID, e.mainURL+PathSLO, samlp.NewStatus(samlp.StatusSuccess, "")), relay, e.sps[sloA])
+	el, relay, err = e.posted(x, bSLO)
+	must(t, err)
+	req, err = e.verifyLogoutRequest(el, bSLO)
+	must(t, err)
+	x = e.sendResponseRedirect(nf, e.logoutResponse(e.sps[sloB], req.ID, e.mainURL+PathSLO, samlp.NewStatus(samlp.StatusSuccess, "")), relay, e.sps[sloB])
+	if x.Status != http.StatusOK || !strings.Contains(x.Body, "You are logged out") || strings.Contains(x.Body, "could not be reached") {
+		t.Fatalf("final page %d %s", x.Status, x.Body)
+	}
+	for _, sp := range []string{sloA, sloB, sloSOAP} {
+		must(t, e.sessionGone(sp, got[sp]))
+	}
+	t.Run("fail/no-session", func(t *testing.T) {
+		noForm(t, e.get(nf, e.mainURL+PathSLOInit), http.StatusForbidden, "No session")
+	})
+	t.Run("fail/wrong-in-response-to-is-partial", func(t *testing.T) {
+		_, nf, _ := e.session(sloA)
+		el, relay, err := e.redirected(e.get(nf, e.mainURL+PathSLOInit), aSLO)
+		must(t, err)
+		if _, err := e.checkLogoutRequest(el, aSLO, true); err != nil {
+			t.Fatal(err)
+		}
+		x := e.sendResponseRedirect(nf, e.logoutResponse(e.sps[sloA], "_not-sent", e.mainURL+PathSLO, samlp.NewStatus(samlp.StatusSuccess, "")), relay, e.sps[sloA])
+		if x.Status != http.StatusOK || !strings.Contains(x.Body, "could not be reached") {
+			t.Fatalf("final page %d %s", x.Status, x.Body)
+		}
+	})
+}
+
+// TestSLORefused: requests that break a rule of SAML2.md §5 get a
+// LogoutResponse with the status of the error table, and the session
+// lives on; an unknown SP gets a page and nothing is sent.
+func TestSLORefused(t *testing.T) {
+	e := newSLOEnv(t)
+	_, nf, got := e.session(sloA, sloB)
+	signer := redirectSigner(e.sps[sloA])
+	base := func(id string) *samlp.LogoutRequest { return e.logoutRequestOf(sloA, got[sloA], id) }
+	tests := []struct {
+		name        string
+		req         *samlp.LogoutRequest
+		signer      *binding.RedirectSigner
+		top, second string
+	}{
+		{name: "fail/unsigned", req: base("_neg-1"), top: samlp.StatusRequester, second: samlp.StatusRequestDenied},
+		{name: "fail/wrong-session-index", req: func() *samlp.LogoutRequest {
+			r := base("_neg-2")
+			r.SessionIndexes = []string{"not-an-index"}
+			return r
+		}(), signer: signer, top: samlp.StatusRequester, second: samlp.StatusUnknownPrincipal},
+		{name: "fail/wrong-nameid", req: func() *samlp.LogoutRequest {
+			r := base("_neg-3")
+			n := *r.NameID
+			n.Value = "someone-else"
+			r.NameID = &n
+			return r
+		}(), signer: signer, top: samlp.StatusRequester, second: samlp.StatusUnknownPrincipal},
+		{name: "fail/other-sp-session-index", req: func() *samlp.LogoutRequest {
+			r := base("_neg-4")
+			r.SessionIndexes = []string{got[sloB].Assertion.AuthnStatements[0].SessionIndex}
+			return r
+		}(), signer: signer, top: samlp.StatusRequester, second: samlp.StatusUnknownPrincipal},
+		{name: "fail/stale", req: func() *samlp.LogoutRequest {
+			r := base("_neg-5")
+			r.IssueInstant = e.now.Add(-DefaultSkew - time.Minute)
+			return r
+		}(), signer: signer, top: samlp.StatusRequester, second: samlp.StatusRequestDenied},
+		{name: "fail/expired-not-on-or-after", req: func() *samlp.LogoutRequest {
+			r := base("_neg-6")
+			r.NotOnOrAfter = e.now
+			return r
+		}(), signer: signer, top: samlp.StatusRequester, second: samlp.StatusRequestDenied},
+		{name: "fail/wrong-destination", req: func() *samlp.LogoutRequest {
+			r := base("_neg-7")
+			r.Destination = e.mainURL + PathSSO
+			return r
+		}(), signer: signer, top: samlp.StatusRequester, second: samlp.StatusRequestDenied},
+		{name: "fail/signed-by-another-sp", req: base("_neg-8"), signer: redirectSigner(e.sps[terminalID]),
+			top: samlp.StatusRequester, second: samlp.StatusRequestDenied},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := e.sendRedirect(nf, tc.req, "rs", tc.signer)
+			el, rs, err := e.redirected(x, aSLODone)
+			must(t, err)
+			must(t, wantLogoutResponse(el, tc.req.ID, aSLODone, tc.top, tc.second))
+			if rs != "rs" || cookieCleared(x) {
+				t.Fatalf("RelayState %q, cookie cleared %v", rs, cookieCleared(x))
+			}
+		})
+	}
+	t.Run("fail/non-participant", func(t *testing.T) {
+		r := e.logoutRequestOf(sloA, got[sloA], "_neg-9")
+		r.Issuer.Value = sloC
+		x := e.sendRedirect(nf, r, "", redirectSigner(e.sps[sloC]))
+		el, _, err := e.redirected(x, "https://c.example.org/sp/slo")
+		must(t, err)
+		must(t, wantLogoutResponse(el, "_neg-9", "https://c.example.org/sp/slo", samlp.StatusRequester, samlp.StatusUnknownPrincipal))
+	})
+	t.Run("fail/unknown-sp", func(t *testing.T) {
+		r := e.logoutRequestOf(sloA, got[sloA], "_neg-10")
+		r.Issuer.Value = "https://stranger.example.org/sp"
+		noForm(t, e.sendRedirect(nf, r, "", signer), http.StatusBadRequest, "not known")
+	})
+	t.Run("fail/soap-unsigned", func(t *testing.T) {
+		el, err := e.soapLogout(e.logoutRequestOf(sloA, got[sloA], "_neg-11"), false)
+		must(t, err)
+		must(t, wantLogoutResponse(el, "_neg-11", "", samlp.StatusRequester, samlp.StatusRequestDenied))
+	})
+	for _, sp := range []string{sloA, sloB} {
+		if _, err := e.idp.SessionByIndex(ctx, sp, got[sp].Assertion.AuthnStatements[0].SessionIndex); err != nil {
+			t.Fatalf("a refused request ended the session: %v", err)
+		}
+	}
+	t.Run("fail/replayed", func(t *testing.T) {
+		_, nf, got := e.session(sloA)
+		u, err := binding.RedirectURL(e.mainURL+PathSLO, e.logoutRequestOf(sloA, got[sloA], "_neg-12").Element(), "", signer)
+		must(t, err)
+		el, _, err := e.redirected(e.get(nf, u), aSLODone)
+		must(t, err)
+		must(t, wantLogoutResponse(el, "_neg-12", aSLODone, samlp.StatusSuccess, ""))
+		el, _, err = e.redirected(e.get(nf, u), aSLODone)
+		must(t, err)
+		must(t, wantLogoutResponse(el, "_neg-12", aSLODone, samlp.StatusRequester, samlp.StatusRequestDenied))
+	})
+}
+
+// TestSLOMetadata: the served metadata lists the SingleLogoutService for
+// HTTP-Redirect, HTTP-POST and SOAP.
+func TestSLOMetadata(t *testing.T) {
+	e := newSLOEnv(t)
+	d := e.sso.Metadata(e.now).IDPSSO[0]
+	for b, want := range map[string]string{samlp.BindingHTTPRedirect: e.mainURL + PathSLO,
+		samlp.BindingHTTPPOST: e.mainURL + PathSLO, samlp.BindingSOAP: e.mainURL + PathSLOSOAP} {
+		ep, err := d.SingleLogoutService(b)
+		if err != nil || ep.Location != want {
+			t.Fatalf("%s: %v %v", b, ep, err)
+		}
+	}
+	if _, err := NewSLO(newSSOEnv(t, func(c *SSOConfig) { c.SLOURL, c.SLOSOAPURL = "", "" }).sso, SLOConfig{}); err == nil {
+		t.Fatal("NewSLO accepted an SSO engine without SLO URLs")
+	}
 }
