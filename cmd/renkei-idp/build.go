@@ -105,6 +105,7 @@ type service struct {
 	db   *sqlstore.DB
 	set  *md.Set
 	sso  *idp.SSO
+	slo  *idp.SLO
 }
 
 // build opens the store and assembles the engine. storeDSN overrides the
@@ -144,8 +145,13 @@ func (s *service) assemble() error {
 	ecp, _ := parseDuration(c.Lifetimes.ECP)
 	s.sso, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.set, Replay: s.db, Pending: s.db, Schema: schema,
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
+		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
 		EncryptionCert: k.encCert, ECPLifetime: ecp})
+	if err != nil {
+		return err
+	}
+	s.slo, err = idp.NewSLO(s.sso, idp.SLOConfig{})
 	return err
 }
 
@@ -183,7 +189,7 @@ func quirks(in map[string]spQuirks) map[string]idp.SPQuirks {
 // servers are the two listeners: the main one asks for no client
 // certificate, the card-login one requests it (idp.CardLoginTLSConfig).
 func (s *service) servers(logf func(string, ...any)) []httpx.Server {
-	h := &idp.HTTP{SSO: s.sso, CookieDomain: s.cfg.CookieDomain,
+	h := &idp.HTTP{SSO: s.sso, SLO: s.slo, CookieDomain: s.cfg.CookieDomain,
 		Log: func(r *http.Request, err error) { logf("%s %s: %v", r.Method, r.URL.Path, err) }}
 	mainR, cardR := mux.NewRouter(), mux.NewRouter()
 	h.MountMain(mainR)
