@@ -64,13 +64,15 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 
 // Descriptor returns the SP's metadata: signed AuthnRequests, signed
 // assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
-// default) and PAOS (index 1, for ECP).
+// default) and PAOS (index 1, for ECP), and the SingleLogoutService at SLO
+// with HTTP-POST (never served either: the browser stops at the form).
 func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
 			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
+			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
 		},
 		AuthnRequestsSigned: true, WantAssertionsSigned: true,
 		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},
