@@ -29,6 +29,8 @@ const (
 	sloB    = "https://b.example.org/sp"
 	sloSOAP = "https://soap.example.org/sp"
 	sloC    = "https://c.example.org/sp"
+	// sloLasso is python3-lasso's SP (slo_lasso_test.go).
+	sloLasso = "https://lasso.example.org/sp"
 )
 
 // soapSP plays the SP behind a SOAP SingleLogoutService: it verifies the
@@ -96,6 +98,7 @@ func newSLOEnv(t *testing.T) *sloEnv {
 	add(sloA, md.Endpoint{Binding: samlp.BindingHTTPRedirect, Location: "https://a.example.org/sp/slo", ResponseLocation: "https://a.example.org/sp/slo/done"})
 	add(sloB, md.Endpoint{Binding: samlp.BindingHTTPPOST, Location: "https://b.example.org/sp/slo"})
 	add(sloC, md.Endpoint{Binding: samlp.BindingHTTPRedirect, Location: "https://c.example.org/sp/slo"})
+	add(sloLasso, md.Endpoint{Binding: samlp.BindingHTTPRedirect, Location: "https://lasso.example.org/sp/slo"}).SignRequests = true
 	ss.sp = add(sloSOAP, md.Endpoint{Binding: samlp.BindingSOAP, Location: ss.srv.URL + "/slo"})
 	e.slo = &SLOConfig{Client: ss.srv.Client()}
 	e.serve(t, nil, nil)
