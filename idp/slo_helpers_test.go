@@ -83,7 +83,10 @@ type sloEnv struct {
 	soap *soapSP
 }
 
-func newSLOEnv(t *testing.T) *sloEnv {
+func newSLOEnv(t *testing.T) *sloEnv { return newSLOEnvTB(t) }
+
+// newSLOEnvTB is newSLOEnv for a test or a fuzz target.
+func newSLOEnvTB(t testing.TB) *sloEnv {
 	t.Helper()
 	e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t), verifier: idpVerifier(t)}
 	k := federationKeys(t)
