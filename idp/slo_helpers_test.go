@@ -18,6 +18,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -313,4 +314,21 @@ func (e *sloEnv) soapLogout(req *samlp.LogoutRequest, sign bool) (*etree.Element
 		return nil, err
 	}
 	return e.verifier.Verify(env.Body)
+}
+
+// sloSecondNode is another IdP node over e's store, with e's public SSO
+// and SLO URLs.
+func (e *sloEnv) sloSecondNode(t testing.TB) *ssoEnv {
+	db, err := sqlstore.Open(ctx, e.dsn)
+	must(t, err)
+	t.Cleanup(func() { db.Close() })
+	f := *e.fixture
+	f.db = db
+	f.cfg = f.config()
+	f.idp, err = New(f.cfg)
+	must(t, err)
+	n := &ssoEnv{fixture: &f, sps: e.sps, verifier: e.verifier, slo: e.slo}
+	return n.serve(t, nil, func(c *SSOConfig) {
+		c.SSOURL, c.SLOURL, c.SLOSOAPURL = e.mainURL+PathSSO, e.mainURL+PathSLO, e.mainURL+PathSLOSOAP
+	})
 }

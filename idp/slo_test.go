@@ -275,3 +275,27 @@ func TestSLOMetadata(t *testing.T) {
 		t.Fatal("NewSLO accepted an SSO engine without SLO URLs")
 	}
 }
+
+// TestSLOTwoNodes: the front-channel chain lives in the store, so a node
+// other than the one that started it continues it: node A ends the session
+// and sends the browser to B; B's LogoutResponse arrives at node B (same
+// public SLO URL, as behind one load balancer), which answers A.
+func TestSLOTwoNodes(t *testing.T) {
+	e := newSLOEnv(t)
+	n := e.sloSecondNode(t)
+	_, nf, got := e.session(sloA, sloB)
+	x := e.sendRedirect(nf, e.logoutRequestOf(sloA, got[sloA], "_slo-2n"), "rs-2n", redirectSigner(e.sps[sloA]))
+	el, relay, err := e.posted(x, bSLO)
+	must(t, err)
+	req, err := e.verifyLogoutRequest(el, bSLO)
+	must(t, err)
+	resp := e.logoutResponse(e.sps[sloB], req.ID, e.mainURL+PathSLO, samlp.NewStatus(samlp.StatusSuccess, ""))
+	u, err := binding.RedirectURL(n.mainURL+PathSLO, resp, relay, redirectSigner(e.sps[sloB]))
+	must(t, err)
+	el, rs, err := e.redirected(e.get(nf, u), aSLODone)
+	must(t, err)
+	must(t, wantLogoutResponse(el, "_slo-2n", aSLODone, samlp.StatusSuccess, ""))
+	if rs != "rs-2n" {
+		t.Fatalf("RelayState %q", rs)
+	}
+}
