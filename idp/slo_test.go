@@ -1,7 +1,9 @@
 package idp
 
 import (
+	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 const (
@@ -298,4 +301,33 @@ func TestSLOTwoNodes(t *testing.T) {
 	if rs != "rs-2n" {
 		t.Fatalf("RelayState %q", rs)
 	}
+}
+
+// TestSLOPOST: B logs out with an XML-signed LogoutRequest over
+// HTTP-POST and is answered over HTTP-POST, the binding its metadata
+// lists, after the SOAP participant was logged out.
+func TestSLOPOST(t *testing.T) {
+	e := newSLOEnv(t)
+	_, nf, got := e.session(sloB, sloSOAP)
+	req := e.logoutRequestOf(sloB, got[sloB], "_slo-post-1")
+	el, err := samlp.Sign(req, spSigner(e.sps[sloB]))
+	must(t, err)
+	b, err := xmlsec.Serialize(el)
+	must(t, err)
+	form := url.Values{binding.ParamRequest: {base64.StdEncoding.EncodeToString(b)}, binding.ParamRelayState: {"rs-b"}}
+	r, err := http.NewRequest(http.MethodPost, e.mainURL+PathSLO, strings.NewReader(form.Encode()))
+	must(t, err)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	out, rs, err := e.posted(e.do(nf, r), bSLO)
+	must(t, err)
+	verified, err := e.verifier.Verify(out)
+	must(t, err)
+	must(t, wantLogoutResponse(verified, "_slo-post-1", bSLO, samlp.StatusSuccess, ""))
+	if rs != "rs-b" {
+		t.Fatalf("RelayState %q", rs)
+	}
+	if reqs, _ := e.soap.requests(); len(reqs) != 1 {
+		t.Fatalf("SOAP SP got %d requests", len(reqs))
+	}
+	must(t, e.sessionGone(sloB, got[sloB]))
 }
