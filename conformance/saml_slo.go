@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/beevik/etree"
 
@@ -176,15 +174,8 @@ func (e *Env) sendLogoutRedirect(ctx context.Context, b *Browser, dest string, r
 	if land.Form.Action != e.SP.SLO() {
 		return nil, land, errTarget("the LogoutResponse form posts to %q, not our SingleLogoutService %q", land.Form.Action, e.SP.SLO())
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(land.Form.Fields.Get("SAMLResponse")), ""))
-	if err != nil {
-		return nil, land, errTarget("SAMLResponse is not base64 (SAML Bindings §3.5.4): %v", err)
-	}
-	doc, err := xmlsec.Parse(raw, xmlsec.Limits{})
-	if err != nil {
-		return nil, land, errTarget("SAMLResponse is not acceptable XML: %v", err)
-	}
-	return doc.Root(), land, nil
+	el, err := decodeFormMessage(land.Form.Fields.Get("SAMLResponse"))
+	return el, land, err
 }
 
 // judgeLogoutResponse checks a LogoutResponse (SAML Profiles §4.4.4.2):

@@ -8,23 +8,26 @@ import (
 	"github.com/renkei-idwsf/renkei/conformance"
 )
 
-// sloRows are the rows the SP-initiated SLO cases cover; the IdP-initiated
-// rows have no case (SAML defines no way for the suite to make an IdP
-// start a logout) and must stay uncovered, never pass.
+// sloRows are the rows the SLO cases cover: the SP-initiated ones, and the
+// front-channel IdP-initiated one through the IdP's hook (GET /slo/init);
+// the SOAP IdP-initiated row has no case and must stay uncovered, never
+// pass.
 var (
-	sloRows       = []string{"SAML2-Conf/slo-redirect-sp", "SAML2-Conf/slo-soap-sp"}
-	sloUncovered  = []string{"SAML2-Conf/slo-redirect-idp", "SAML2-Conf/slo-soap-idp"}
-	sloCaseCount  = 6
+	sloRows       = []string{"SAML2-Conf/slo-redirect-sp", "SAML2-Conf/slo-soap-sp", "SAML2-Conf/slo-redirect-idp"}
+	sloUncovered  = []string{"SAML2-Conf/slo-soap-idp"}
+	sloCaseCount  = 7
 	sloScopeGroup = []string{"slo"}
 )
 
 // TestOwnIdPSLO runs the SLO cases against Renkei's IdP (the real binary)
-// and requires every one to pass with its messages recorded. "slo" stays
-// out of TestOwnIdP's built scope only because two of its MUST rows are
-// IdP-initiated and uncovered, which fails a report.
+// and requires every one to pass with its messages recorded, the
+// IdP-initiated case through the IdP's logout hook. "slo" stays out of
+// TestOwnIdP's built scope only because the SOAP IdP-initiated MUST row is
+// uncovered, which fails a report.
 func TestOwnIdPSLO(t *testing.T) {
 	o := startOwnIdP(t)
-	r := &conformance.Runner{Role: conformance.RoleIdP, Mode: conformance.ModeIdP, Cases: conformance.SAMLIdPCases(),
+	cases := append(conformance.SAMLIdPCases(), conformance.SAMLIdPInitiatedSLOCases(o.Kit.BaseURL+"/slo/init")...)
+	r := &conformance.Runner{Role: conformance.RoleIdP, Mode: conformance.ModeIdP, Cases: cases,
 		Rows: conformance.Matrix(), Only: sloScopeGroup, CaseTimeout: 30 * time.Second}
 	rep := r.Run(context.Background(), o.env(t))
 	if len(rep.Results) != sloCaseCount {

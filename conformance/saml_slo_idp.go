@@ -1,0 +1,130 @@
+package conformance
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
+)
+
+// rowSLORedirectIdP is the front-channel IdP-initiated SLO row.
+const rowSLORedirectIdP = "SAML2-Conf/slo-redirect-idp"
+
+// SAMLIdPInitiatedSLOCases returns the IdP-initiated Single Logout case
+// for an IdP that offers a hook: hookURL, visited by a browser holding the
+// IdP session, makes the IdP log that session out (Renkei's IdP: GET
+// /slo/init). SAML defines no such hook, so these cases are not in
+// SAMLIdPCases and a run adds them only when the operator names one;
+// without them the IdP-initiated rows stay uncovered.
+//
+// The IdP must send the suite's SP a LogoutRequest through the browser
+// with the binding the SP's metadata lists (HTTP-POST); the SP answers
+// with a LogoutResponse over HTTP-Redirect. The SOAP row has no case: the
+// IdP would have to reach and trust a SOAP endpoint of the suite.
+func SAMLIdPInitiatedSLOCases(hookURL string) []Case {
+	return []Case{{ID: "SAML2-Prof-4.4.3/slo-idp-initiated-front", Clause: "SAML Profiles §4.4.3, §4.4.4.1; SAML Bindings §3.4, §3.5",
+		Row: rowSLORedirectIdP, Role: RoleIdP, Positive: true,
+		Summary: "The IdP logs out the session it is told to by its hook: a LogoutRequest signed by a metadata key (xmlsec1 agrees), to our SingleLogoutService, naming our NameID and SessionIndex; our signed LogoutResponse over HTTP-Redirect ends the chain and the session is gone.",
+		Run:     func(ctx context.Context, e *Env) Outcome { return runSLOIdPInitiated(ctx, e, hookURL) }}}
+}
+
+func runSLOIdPInitiated(ctx context.Context, e *Env, hookURL string) Outcome {
+	dest, ok := e.sloEndpoint(md.BindingHTTPRedirect)
+	if !ok {
+		return failed("the IdP's metadata lists no HTTP-Redirect SingleLogoutService")
+	}
+	s, o := e.sloLogin(ctx)
+	if o != nil {
+		return *o
+	}
+	land, err := s.b.Get(ctx, hookURL, "IdP-initiated logout hook")
+	if err != nil {
+		return broken("visiting the hook: %v", err)
+	}
+	if land.Form == nil || land.Form.Fields.Get("SAMLRequest") == "" || land.Form.Action != e.SP.SLO() {
+		return failed("no LogoutRequest form to our SingleLogoutService %s: HTTP %d at %s", e.SP.SLO(), land.Status, land.URL)
+	}
+	req, err := e.judgeIdPLogoutRequest(ctx, land.Form.Fields.Get("SAMLRequest"), s)
+	if err != nil {
+		return outcomeOf(err)
+	}
+	resp := &samlp.LogoutResponse{StatusResponseHeader: samlp.StatusResponseHeader{ID: e.newID(), InResponseTo: req.ID,
+		IssueInstant: e.now().UTC(), Destination: dest, Issuer: &saml.Issuer{Value: e.SP.EntityID}, Status: samlp.NewStatus(samlp.StatusSuccess, "")}}
+	u, err := binding.RedirectURL(dest, resp.Element(), land.Form.Fields.Get("RelayState"), &binding.RedirectSigner{Key: e.SP.Key})
+	if err != nil {
+		return broken("%v", err)
+	}
+	end, err := s.b.Get(ctx, u, "LogoutResponse (HTTP-Redirect)")
+	if err != nil {
+		return broken("sending the LogoutResponse: %v", err)
+	}
+	if end.Status >= 400 {
+		return failed("the IdP refused our LogoutResponse: HTTP %d", end.Status)
+	}
+	alive, err := e.alive(ctx, s)
+	if err != nil {
+		return outcomeOf(err)
+	}
+	if alive {
+		return failed("the logout completed, yet the session still answers a passive AuthnRequest")
+	}
+	return passed("signed LogoutRequest (xmlsec1 agrees) for our NameID and SessionIndex; the session is gone (NoPassive)")
+}
+
+// judgeIdPLogoutRequest checks the IdP's LogoutRequest (SAML Profiles
+// §4.4.4.1): schema-valid, signed by a metadata key (our verifier and
+// xmlsec1), Destination our SingleLogoutService, and the NameID and
+// SessionIndex our assertion carried.
+func (e *Env) judgeIdPLogoutRequest(ctx context.Context, b64 string, s *sloSession) (*samlp.LogoutRequest, error) {
+	el, err := decodeFormMessage(b64)
+	if err != nil {
+		return nil, err
+	}
+	sch, err := xsd.Default()
+	if err != nil {
+		return nil, err
+	}
+	if err := sch.ValidateElement(el); err != nil {
+		return nil, errTarget("the LogoutRequest is not schema-valid: %v", err)
+	}
+	req, _, err := samlp.VerifyLogoutRequest(el, e.idpVerifier())
+	if err != nil {
+		return nil, errTarget("the LogoutRequest is not signed by a metadata key of the IdP: %v", err)
+	}
+	if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "LogoutRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
+		return nil, errTarget("xmlsec1 does not verify the LogoutRequest signature: %v %s", err, out)
+	}
+	a := s.a
+	switch {
+	case req.Destination != e.SP.SLO():
+		return nil, errTarget("Destination %q, want our SingleLogoutService %q", req.Destination, e.SP.SLO())
+	case req.NameID == nil || a.Subject == nil || a.Subject.NameID == nil || req.NameID.Value != a.Subject.NameID.Value:
+		return nil, errTarget("the LogoutRequest does not name the NameID of our assertion (SAML Profiles §4.4.4.1)")
+	case len(a.AuthnStatements) > 0 && a.AuthnStatements[0].SessionIndex != "" && !slices.Contains(req.SessionIndexes, a.AuthnStatements[0].SessionIndex):
+		return nil, errTarget("SessionIndex %v does not include ours %q", req.SessionIndexes, a.AuthnStatements[0].SessionIndex)
+	}
+	return req, nil
+}
+
+// decodeFormMessage reads a base64 HTTP-POST message (SAML Bindings
+// §3.5.4) with the strict parser.
+func decodeFormMessage(b64 string) (*etree.Element, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(b64), ""))
+	if err != nil {
+		return nil, errTarget("the message is not base64 (SAML Bindings §3.5.4): %v", err)
+	}
+	doc, err := xmlsec.Parse(raw, xmlsec.Limits{})
+	if err != nil {
+		return nil, errTarget("the message is not acceptable XML: %v", err)
+	}
+	return doc.Root(), nil
+}
