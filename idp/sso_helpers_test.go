@@ -54,6 +54,7 @@ type testSP struct {
 	Encrypt       bool          // an encryption key in its metadata
 	Bootstrap     bool          // asks for the DiscoveryEPR
 	BadACS        string        // an unsafe ACS its metadata lists instead
+	NIM           string        // its SOAP and Redirect ManageNameIDService, or ""
 }
 
 var (
@@ -98,6 +99,9 @@ func (sp *testSP) entity() *md.EntityDescriptor {
 	}
 	d := &md.SPSSODescriptor{SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: keys}},
 		AuthnRequestsSigned: sp.SignRequests, WantAssertionsSigned: true, AssertionConsumer: acs}
+	if sp.NIM != "" {
+		d.ManageNameID = []md.Endpoint{{Binding: samlp.BindingSOAP, Location: sp.NIM}, {Binding: samlp.BindingHTTPRedirect, Location: sp.NIM}}
+	}
 	if sp.Bootstrap {
 		d.AttributeConsuming = []md.AttributeConsumingService{{Index: 0, ServiceNames: []md.Localized{{Lang: "en", Value: "portal"}},
 			Requested: []md.RequestedAttribute{{Attribute: md.Attribute{Name: md.DiscoveryEPRAttribute, NameFormat: saml.AttrNameFormatURI}}}}}

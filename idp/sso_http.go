@@ -87,6 +87,7 @@ func (h *HTTP) MountMain(r *mux.Router) {
 	r.HandleFunc(PathSSO, h.ssoPOST).Methods(http.MethodPost)
 	r.HandleFunc(PathSSOInit, h.ssoInit).Methods(http.MethodGet)
 	r.HandleFunc(PathPostJS, postJS).Methods(http.MethodGet)
+	h.MountNIM(r)
 }
 
 // MountCard adds GET /login, POST /ecp and the form script to r.
