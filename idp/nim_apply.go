@@ -21,7 +21,10 @@ import (
 // requests in the shared ArtifactStore.
 const enrolPrefix = "nim-enrol:"
 
-// nimApply finds the federation the request names and changes it.
+// nimApply finds the federation the request names and changes it. The
+// NameID's SPProvidedID is not compared: the value and the qualifiers name
+// the federation, and an SP whose last NewID answer was lost holds an older
+// one (Lasso keeps what it had at login).
 func (s *SSO) nimApply(ctx context.Context, r *nimRequest, now time.Time) error {
 	sp := r.req.Issuer.Value
 	nid, err := s.nimNameID(r)
@@ -35,8 +38,8 @@ func (s *SSO) nimApply(ctx context.Context, r *nimRequest, now time.Time) error 
 	if err != nil {
 		return Wrap(CodeInternal, err, "federation lookup")
 	}
-	if !f.Active() || nid.SPProvidedID != "" && nid.SPProvidedID != f.SPProvidedID {
-		return Errorf(CodeUnknownPrincipal, "federation of %q with %q is terminated or has another SPProvidedID", f.PrincipalID, sp)
+	if !f.Active() {
+		return Errorf(CodeUnknownPrincipal, "federation of %q with %q is terminated", f.PrincipalID, sp)
 	}
 	if r.req.Terminate {
 		return s.terminate(ctx, f, now)

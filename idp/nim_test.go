@@ -52,12 +52,6 @@ func TestNIMEnrol(t *testing.T) {
 		_, resp := e.nimSOAP(t, sp, r, true)
 		wantNIM(t, resp, samlp.StatusRequester, samlp.StatusRequestDenied)
 	})
-	t.Run("fail/stale-sp-provided-id", func(t *testing.T) {
-		r := e.nimReq(sp, "_nim4", &saml.NameID{Value: nid.Value, Format: saml.NameIDPersistent, SPProvidedID: "old"})
-		r.Terminate = true
-		_, resp := e.nimSOAP(t, sp, r, true)
-		wantNIM(t, resp, samlp.StatusRequester, samlp.StatusUnknownPrincipal)
-	})
 }
 
 // TestNIMEnrolWindow: NewID is refused once the window after the card
