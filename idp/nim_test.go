@@ -1,16 +1,20 @@
 package idp
 
 import (
+	"crypto/rsa"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // insurerID is an insurer's local identifier (ARCHITECTURE "The relay
@@ -228,5 +232,44 @@ func TestNIMRedirect(t *testing.T) {
 		resp, err := samlp.DecodeManageNameIDResponse(el)
 		must(t, err)
 		wantNIM(t, resp, samlp.StatusRequester, samlp.StatusRequestDenied)
+	})
+}
+
+// TestNIMEncrypted: the current identifier as a saml:EncryptedID and the
+// new one as a samlp:NewEncryptedID, both encrypted for the IdP's
+// encryption key (SAML Core §3.6.1), are decrypted and used; without a
+// decryption key the IdP cannot tell the principal.
+func TestNIMEncrypted(t *testing.T) {
+	k := federationKeys(t)
+	e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t), verifier: idpVerifier(t)}
+	e.serve(t, func(c *Config) { c.EncryptionKey = k.IdP.Key.(*rsa.PrivateKey) },
+		func(c *SSOConfig) { c.NIM = NIMConfig{URL: e.mainURL + PathNIM} })
+	sp := e.sps[otherSP]
+	nid := e.loginAt(t, otherSP, "_enc1")
+	to := xmlenc.Recipient{EntityID: idpID, Cert: k.IdP.Cert}
+	encID, err := saml.EncryptNameID(nid, &xmlenc.Encrypter{}, to)
+	must(t, err)
+	newID := etree.NewElement("samlp:NewID")
+	newID.CreateAttr("xmlns:samlp", samlp.NS)
+	newID.SetText("encrypted-77")
+	encNew, err := (&xmlenc.Encrypter{}).Encrypt(newID, xmlenc.NewEncryptedID, to)
+	must(t, err)
+	r := e.nimReq(sp, "_enc2", nil)
+	r.EncryptedID, r.NewEncryptedID = encID, encNew
+	_, resp := e.nimSOAP(t, sp, r, true)
+	wantNIM(t, resp, samlp.StatusSuccess, "")
+	f, err := e.db.Federation(ctx, "p-alice", otherSP)
+	must(t, err)
+	if f.SPProvidedID != "encrypted-77" {
+		t.Fatalf("SPProvidedID %q", f.SPProvidedID)
+	}
+
+	t.Run("fail/encrypted-for-another-key", func(t *testing.T) {
+		other, err := saml.EncryptNameID(nid, &xmlenc.Encrypter{}, xmlenc.Recipient{EntityID: idpID, Cert: k.WSC.Cert})
+		must(t, err)
+		r := e.nimReq(sp, "_enc3", nil)
+		r.EncryptedID, r.Terminate = other, true
+		_, resp := e.nimSOAP(t, sp, r, true)
+		wantNIM(t, resp, samlp.StatusRequester, samlp.StatusUnknownPrincipal)
 	})
 }
