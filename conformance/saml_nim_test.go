@@ -46,3 +46,31 @@ func TestOwnIdPNIM(t *testing.T) {
 		logReport(t, rep)
 	}
 }
+
+// TestBrokenIdPNIMCaught: against the IdP built with its deliberate
+// faults and skip-signature switched on, the unsigned NIM cases fail with
+// the target deviating. (accept-replay is not caught by nim-soap-replayed
+// against this IdP: a replayed NewID meets the one-use enrolment and a
+// replayed Terminate a terminated federation, so the state refuses it.)
+func TestBrokenIdPNIMCaught(t *testing.T) {
+	t.Setenv(faultsEnv, "skip-signature")
+	o := startOwnIdP(t, faultsTag)
+	var cases []conformance.Case
+	for _, c := range conformance.SAMLIdPCases() {
+		if strings.Contains(c.ID, "/nim-") {
+			cases = append(cases, c)
+		}
+	}
+	r := &conformance.Runner{Role: conformance.RoleIdP, Mode: conformance.ModeIdP, Cases: cases,
+		Rows: conformance.Matrix(), Only: []string{"nim"}, CaseTimeout: 30 * time.Second}
+	rep := r.Run(context.Background(), o.env(t))
+	for _, id := range []string{"SAML2-Prof-4.5/nim-soap-unsigned", "SAML2-Prof-4.5/nim-redirect-unsigned"} {
+		res, ok := rep.Result(id)
+		switch {
+		case !ok:
+			t.Errorf("case %s did not run", id)
+		case res.Outcome.Verdict != conformance.Fail || res.Outcome.Side != conformance.SideTarget || !strings.Contains(res.Outcome.Reason, "Success"):
+			t.Errorf("skip-signature not caught by %s: %s, side %q: %s", id, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
+		}
+	}
+}
