@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -64,13 +65,16 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 
 // Descriptor returns the SP's metadata: signed AuthnRequests, signed
 // assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
-// default) and PAOS (index 1, for ECP), and the SingleLogoutService at SLO
-// with HTTP-POST (never served either: the browser stops at the form).
+// default) and PAOS (index 1, for ECP), the SingleLogoutService at SLO
+// with HTTP-POST (never served either: the browser stops at the form), and
+// the ManageNameIDService at NIMURL with HTTP-Redirect (where the IdP
+// answers a front-channel ManageNameIDRequest; never served either).
 func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
 			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}},
+			ManageNameID:  []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
 			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
 		},
@@ -78,6 +82,15 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},
 			{Endpoint: md.Endpoint{Binding: md.BindingPAOS, Location: s.ACS}, Index: 1}},
 	}}}
+}
+
+// NIMURL is the SP's ManageNameIDService: the ACS URL with its last path
+// segment replaced by "nim".
+func (s *SP) NIMURL() string {
+	if i := strings.LastIndex(s.ACS, "/"); i > len("https://") {
+		return s.ACS[:i] + "/nim"
+	}
+	return s.ACS + "/nim"
 }
 
 // Metadata returns the SP's metadata document, for the operator to register

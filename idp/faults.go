@@ -7,11 +7,11 @@ package idp
 // show it catches that IdP. In every other build faultOn is a constant
 // false (faults_off.go) and the checks cannot be switched off.
 const (
-	FaultSkipSignature = "skip-signature" // accept an AuthnRequest whose signature is bad or missing
+	FaultSkipSignature = "skip-signature" // accept an AuthnRequest or ManageNameIDRequest whose signature is bad or missing
 	FaultAcceptStale   = "accept-stale"   // accept an AuthnRequest whose IssueInstant is stale
 	FaultIgnoreACS     = "ignore-acs"     // send the Response to an ACS URL not in metadata
 	FaultSignSHA1      = "sign-sha1"      // sign with rsa-sha1 and sha1 digests
-	FaultAcceptReplay  = "accept-replay"  // accept a replayed AuthnRequest ID
+	FaultAcceptReplay  = "accept-replay"  // accept a replayed AuthnRequest or ManageNameIDRequest ID
 )
 
 // Faults lists every fault name.

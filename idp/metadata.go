@@ -28,6 +28,9 @@ func (s *SSO) Metadata(now time.Time) *md.EntityDescriptor {
 			{Binding: samlp.BindingHTTPPOST, Location: s.cfg.SSOURL}, {Binding: samlp.BindingSOAP, Location: s.cfg.ECPURL}},
 	}
 	d.SingleLogout = s.sloEndpoints()
+	if u := s.cfg.NIM.URL; u != "" { // SAML Profiles §4.5: SOAP and HTTP-Redirect
+		d.ManageNameID = []md.Endpoint{{Binding: samlp.BindingSOAP, Location: u}, {Binding: samlp.BindingHTTPRedirect, Location: u}}
+	}
 	return &md.EntityDescriptor{EntityID: s.p.cfg.EntityID, ID: "_" + metadataID(now),
 		ValidUntil: now.Add(s.cfg.MetadataValidity), CacheDuration: s.cfg.MetadataCache, IDPSSO: []*md.IDPSSODescriptor{d}}
 }

@@ -75,6 +75,8 @@ type SSOConfig struct {
 	// EncryptionCert is the certificate of Config.EncryptionKey, for the
 	// metadata; nil publishes no encryption key.
 	EncryptionCert *x509.Certificate
+	// NIM is the Name Identifier Management profile; its zero value is off.
+	NIM NIMConfig
 	// Durations; zero takes the Default* constant.
 	Skew            time.Duration
 	ECPLifetime     time.Duration
@@ -110,6 +112,7 @@ func NewSSO(p *IdP, cfg SSOConfig) (*SSO, error) {
 			add("%s %v is out of range", name, d)
 		}
 	}
+	errs = append(errs, cfg.NIM.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

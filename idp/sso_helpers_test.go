@@ -55,6 +55,7 @@ type testSP struct {
 	Bootstrap     bool          // asks for the DiscoveryEPR
 	BadACS        string        // an unsafe ACS its metadata lists instead
 	SLO           []md.Endpoint // its SingleLogoutService endpoints
+	NIM           string        // its SOAP and Redirect ManageNameIDService, or ""
 }
 
 var (
@@ -100,6 +101,9 @@ func (sp *testSP) entity() *md.EntityDescriptor {
 	d := &md.SPSSODescriptor{SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: keys}},
 		AuthnRequestsSigned: sp.SignRequests, WantAssertionsSigned: true, AssertionConsumer: acs}
 	d.SingleLogout = sp.SLO
+	if sp.NIM != "" {
+		d.ManageNameID = []md.Endpoint{{Binding: samlp.BindingSOAP, Location: sp.NIM}, {Binding: samlp.BindingHTTPRedirect, Location: sp.NIM}}
+	}
 	if sp.Bootstrap {
 		d.AttributeConsuming = []md.AttributeConsumingService{{Index: 0, ServiceNames: []md.Localized{{Lang: "en", Value: "portal"}},
 			Requested: []md.RequestedAttribute{{Attribute: md.Attribute{Name: md.DiscoveryEPRAttribute, NameFormat: saml.AttrNameFormatURI}}}}}

@@ -91,6 +91,7 @@ func (h *HTTP) MountMain(r *mux.Router) {
 	r.HandleFunc(PathSSOInit, h.ssoInit).Methods(http.MethodGet)
 	r.HandleFunc(PathPostJS, postJS).Methods(http.MethodGet)
 	h.mountSLO(r)
+	h.MountNIM(r)
 }
 
 // MountCard adds GET /login, POST /ecp and the form script to r.

@@ -114,6 +114,9 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	if err != nil {
 		return nil, err
 	}
+	if err := s.noteCardAuthn(ctx, pend.SP, a, now); err != nil {
+		return nil, err
+	}
 	resp, err := s.response(pend, samlp.NewStatus(samlp.StatusSuccess, ""), iss.Element, now)
 	if err != nil {
 		return nil, err

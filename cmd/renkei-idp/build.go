@@ -143,11 +143,12 @@ func (s *service) assemble() error {
 	}
 	base, card := strings.TrimSuffix(c.BaseURL, "/"), strings.TrimSuffix(c.CardBaseURL, "/")
 	ecp, _ := parseDuration(c.Lifetimes.ECP)
+	enrol, _ := parseDuration(c.Lifetimes.Enrol)
 	s.sso, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.set, Replay: s.db, Pending: s.db, Schema: schema,
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
-		EncryptionCert: k.encCert, ECPLifetime: ecp})
+		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol}})
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,9 @@ type lifetimes struct {
 	Session   string `json:"session"`
 	Bootstrap string `json:"bootstrap"`
 	ECP       string `json:"ecp"`
+	// Enrol is how long after a certificate authentication at an SP its
+	// ManageNameID NewID is accepted (idp.NIMConfig.EnrolWindow).
+	Enrol string `json:"enrol"`
 }
 
 type spQuirks struct {
@@ -178,7 +181,7 @@ func (c *fileConfig) validateMetadata() []error {
 
 func (l lifetimes) validate() []error {
 	var errs []error
-	for name, s := range map[string]string{"assertion": l.Assertion, "session": l.Session, "bootstrap": l.Bootstrap, "ecp": l.ECP} {
+	for name, s := range map[string]string{"assertion": l.Assertion, "session": l.Session, "bootstrap": l.Bootstrap, "ecp": l.ECP, "enrol": l.Enrol} {
 		if _, err := parseDuration(s); err != nil {
 			errs = append(errs, fmt.Errorf("lifetimes.%s: %w", name, err))
 		}
