@@ -13,7 +13,6 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
@@ -185,10 +184,10 @@ func (s *SSO) nimAuthenticate(ctx context.Context, in NIMInbound, u *samlp.Unver
 	case req.Destination != "" && req.Destination != s.cfg.NIM.URL:
 		return nil, Errorf(CodeRequestDenied, "Destination %q, this endpoint is %q", req.Destination, s.cfg.NIM.URL)
 	}
-	if err := s.checkFreshHeader(&req.RequestHeader, now); err != nil {
+	if err := s.checkFresh(&req.RequestHeader, now); err != nil {
 		return nil, err
 	}
-	return &nimRequest{req: req, sp: sp}, s.checkReplayHeader(ctx, &req.RequestHeader, now)
+	return &nimRequest{req: req, sp: sp}, s.checkReplay(ctx, &req.RequestHeader, now)
 }
 
 // nimVerify verifies the XML signature (SOAP) or the query signature
@@ -226,37 +225,6 @@ func nimDecode(req *samlp.ManageNameIDRequest, err error) (*samlp.ManageNameIDRe
 		return nil, Wrap(CodeInvalidRequest, err, "decode")
 	}
 	return req, nil
-}
-
-// checkFreshHeader refuses a request whose IssueInstant is further than
-// the skew from now (SAML2.md §2).
-func (s *SSO) checkFreshHeader(h *samlp.RequestHeader, now time.Time) error {
-	d := now.Sub(h.IssueInstant)
-	if d > s.cfg.Skew || -d > s.cfg.Skew {
-		return Errorf(CodeRequestDenied, "IssueInstant %s is %v from now", h.IssueInstant.Format(time.RFC3339), d)
-	}
-	return nil
-}
-
-// checkReplayHeader records the request ID per issuer for as long as the
-// request could be fresh: a second use is refused (SAML2.md §2).
-func (s *SSO) checkReplayHeader(ctx context.Context, h *samlp.RequestHeader, now time.Time) error {
-	if faultOn(FaultAcceptReplay) {
-		return nil
-	}
-	key := store.NewReplayKey(store.ReplayRequestID, h.Issuer.Value, h.ID)
-	until := h.IssueInstant.Add(2*s.cfg.Skew + time.Second)
-	if floor := now.Add(s.cfg.Skew); until.Before(floor) {
-		until = floor
-	}
-	err := s.cfg.Replay.CheckAndInsert(ctx, key, until, now)
-	switch {
-	case errors.Is(err, store.ErrReplay):
-		return Wrap(CodeRequestDenied, err, "replayed request ID "+h.ID)
-	case err != nil:
-		return Wrap(CodeInternal, err, "replay cache")
-	}
-	return nil
 }
 
 // nimResponse builds, signs and schema-checks the ManageNameIDResponse.

@@ -189,7 +189,7 @@ func (l *SLO) checkLogout(ctx context.Context, in Inbound, sp *md.SPSSODescripto
 	if err := l.checkLogoutTimes(req, now); err != nil {
 		return nil, err
 	}
-	return req, l.checkLogoutReplay(ctx, req, now)
+	return req, l.sso.checkReplay(ctx, &req.RequestHeader, now)
 }
 
 // verifyLogout checks the signature, required on every binding (see SLO),
@@ -240,30 +240,11 @@ func (l *SLO) checkLogoutDestination(dest, reqBinding string) error {
 // checkLogoutTimes refuses an IssueInstant further than the skew from
 // now and a NotOnOrAfter that has passed (SAML Core §3.7.1).
 func (l *SLO) checkLogoutTimes(req *samlp.LogoutRequest, now time.Time) error {
-	d := now.Sub(req.IssueInstant)
-	if d > l.sso.cfg.Skew || -d > l.sso.cfg.Skew {
-		return Errorf(CodeRequestDenied, "IssueInstant %s is %v from now", req.IssueInstant.Format(time.RFC3339), d)
+	if err := l.sso.checkFresh(&req.RequestHeader, now); err != nil {
+		return err
 	}
 	if !req.NotOnOrAfter.IsZero() && !now.Before(req.NotOnOrAfter) {
 		return Errorf(CodeRequestDenied, "NotOnOrAfter %s has passed", req.NotOnOrAfter.Format(time.RFC3339))
-	}
-	return nil
-}
-
-// checkLogoutReplay records the request ID as checkReplay does for
-// AuthnRequests.
-func (l *SLO) checkLogoutReplay(ctx context.Context, req *samlp.LogoutRequest, now time.Time) error {
-	key := store.NewReplayKey(store.ReplayRequestID, req.Issuer.Value, req.ID)
-	until := req.IssueInstant.Add(2*l.sso.cfg.Skew + time.Second)
-	if floor := now.Add(l.sso.cfg.Skew); until.Before(floor) {
-		until = floor
-	}
-	err := l.sso.cfg.Replay.CheckAndInsert(ctx, key, until, now)
-	switch {
-	case errors.Is(err, store.ErrReplay):
-		return Wrap(CodeRequestDenied, err, "replayed LogoutRequest ID "+req.ID)
-	case err != nil:
-		return Wrap(CodeInternal, err, "replay cache")
 	}
 	return nil
 }

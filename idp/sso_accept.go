@@ -120,10 +120,10 @@ func (s *SSO) checkRequest(ctx context.Context, in Inbound, sp *md.SPSSODescript
 	if err := s.checkDestination(req, in.Binding); err != nil {
 		return nil, err
 	}
-	if err := s.checkFresh(req, now); err != nil {
+	if err := s.checkFresh(&req.RequestHeader, now); err != nil {
 		return nil, err
 	}
-	return req, s.checkReplay(ctx, req, now)
+	return req, s.checkReplay(ctx, &req.RequestHeader, now)
 }
 
 // peekIssuer reads the unverified header for the key lookup: an
@@ -341,12 +341,13 @@ func (s *SSO) checkDestination(req *samlp.AuthnRequest, reqBinding string) error
 	return nil
 }
 
-// checkFresh refuses a request whose IssueInstant is further than the
-// skew from now.
-func (s *SSO) checkFresh(req *samlp.AuthnRequest, now time.Time) error {
-	d := now.Sub(req.IssueInstant)
+// checkFresh refuses a request (AuthnRequest, LogoutRequest,
+// ManageNameIDRequest) whose IssueInstant is further than the skew from
+// now (SAML2.md §2).
+func (s *SSO) checkFresh(h *samlp.RequestHeader, now time.Time) error {
+	d := now.Sub(h.IssueInstant)
 	if (d > s.cfg.Skew || -d > s.cfg.Skew) && !faultOn(FaultAcceptStale) {
-		return Errorf(CodeRequestDenied, "IssueInstant %s is %v from now", req.IssueInstant.Format(time.RFC3339), d)
+		return Errorf(CodeRequestDenied, "IssueInstant %s is %v from now", h.IssueInstant.Format(time.RFC3339), d)
 	}
 	return nil
 }
@@ -356,19 +357,19 @@ func (s *SSO) checkFresh(req *samlp.AuthnRequest, now time.Time) error {
 // refused. (The floor matters only for a request checkFresh let through
 // although its IssueInstant is further back than the skew; the store refuses
 // an entry that has already expired.)
-func (s *SSO) checkReplay(ctx context.Context, req *samlp.AuthnRequest, now time.Time) error {
+func (s *SSO) checkReplay(ctx context.Context, h *samlp.RequestHeader, now time.Time) error {
 	if faultOn(FaultAcceptReplay) {
 		return nil
 	}
-	key := store.NewReplayKey(store.ReplayRequestID, req.Issuer.Value, req.ID)
-	until := req.IssueInstant.Add(2*s.cfg.Skew + time.Second)
+	key := store.NewReplayKey(store.ReplayRequestID, h.Issuer.Value, h.ID)
+	until := h.IssueInstant.Add(2*s.cfg.Skew + time.Second)
 	if floor := now.Add(s.cfg.Skew); until.Before(floor) {
 		until = floor
 	}
 	err := s.cfg.Replay.CheckAndInsert(ctx, key, until, now)
 	switch {
 	case errors.Is(err, store.ErrReplay):
-		return Wrap(CodeRequestDenied, err, "replayed request ID "+req.ID)
+		return Wrap(CodeRequestDenied, err, "replayed request ID "+h.ID)
 	case err != nil:
 		return Wrap(CodeInternal, err, "replay cache")
 	}
