@@ -99,8 +99,17 @@ func (h *HTTP) logoutReturned(w http.ResponseWriter, r *http.Request, in Inbound
 
 // sloInit is IdP-initiated logout of the browser's session (SAML
 // Profiles §4.4.2): GET /slo/init.
+//
+// A navigation another site started (Fetch Metadata: Sec-Fetch-Site
+// cross-site) is refused, so that no page elsewhere can log the citizen
+// out of every service with one link; the IdP's own pages, a bookmark or
+// a typed address send same-origin or none.
 func (h *HTTP) sloInit(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		h.page(w, r, Errorf(CodeRequestDenied, "IdP-initiated logout started by another site"))
+		return
+	}
 	sess := h.session(r, now)
 	if sess == nil {
 		h.page(w, r, Errorf(CodeNoSession, "IdP-initiated logout without a session"))

@@ -151,6 +151,19 @@ func TestSLOIdPInitiated(t *testing.T) {
 	t.Run("fail/no-session", func(t *testing.T) {
 		noForm(t, e.get(nf, e.mainURL+PathSLOInit), http.StatusForbidden, "No session")
 	})
+	t.Run("fail/started-by-another-site", func(t *testing.T) {
+		_, nf, _ := e.session(sloA)
+		r, err := http.NewRequest(http.MethodGet, e.mainURL+PathSLOInit, nil)
+		must(t, err)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		x := e.do(nf, r)
+		if x.Status != http.StatusForbidden || strings.Contains(x.Body, "<form") || x.Header.Get("Location") != "" || cookieCleared(x) {
+			t.Fatalf("cross-site logout: HTTP %d, Location %q, body %s", x.Status, x.Header.Get("Location"), x.Body)
+		}
+		if _, _, err := e.redirected(e.get(nf, e.mainURL+PathSLOInit), aSLO); err != nil {
+			t.Fatalf("the session did not survive the refused logout: %v", err)
+		}
+	})
 	t.Run("fail/wrong-in-response-to-is-partial", func(t *testing.T) {
 		_, nf, _ := e.session(sloA)
 		el, relay, err := e.redirected(e.get(nf, e.mainURL+PathSLOInit), aSLO)
