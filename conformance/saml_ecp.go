@@ -1,17 +1,13 @@
 package conformance
 
 import (
-	"bytes"
 	"context"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
 const rowECP = "SAML2-Conf/ecp"
@@ -33,11 +29,7 @@ func ecpCases() []Case {
 // and returns the decoded answer; nil envelope means the IdP answered with
 // an HTTP error (code in status).
 func (e *Env) ecpExchange(ctx context.Context, dest string, req *samlp.AuthnRequest) (*binding.Envelope, int, error) {
-	signed, err := samlp.Sign(req, &dsig.Signer{Key: e.SP.Key, Certificates: []*x509.Certificate{e.SP.Cert}})
-	if err != nil {
-		return nil, 0, err
-	}
-	body, err := xmlsec.Serialize((&binding.Envelope{Body: signed}).Element())
+	signed, err := samlp.Sign(req, e.spSigner())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -45,33 +37,11 @@ func (e *Env) ecpExchange(ctx context.Context, dest string, req *samlp.AuthnRequ
 	if err != nil {
 		return nil, 0, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, dest, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	hr.Header.Set("Content-Type", binding.ContentTypeSOAP)
-	hr.Header.Set("SOAPAction", binding.SOAPAction)
-	if l, ok := e.Login.(FormLogin); ok {
-		hr.SetBasicAuth(l.Username, l.Password) // ECP has no form: HTTP Basic (SAML Profiles §4.2.4.3 leaves the method open)
-	}
-	e.Record(Message{Direction: "sent", Label: "AuthnRequest (SOAP, ECP)", URL: dest, Body: string(body)})
-	resp, err := b.client.Do(hr)
-	if err != nil {
-		return nil, 0, err
-	}
-	page, err := readPage(resp)
-	if err != nil {
-		return nil, 0, err
-	}
-	e.Record(Message{Direction: "received", Label: "ECP answer", URL: dest, Status: resp.StatusCode, Body: string(page)})
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, nil
-	}
-	env, err := (&binding.SOAPDecoder{}).Decode(bytes.NewReader(page))
-	if err != nil {
-		return nil, resp.StatusCode, errTarget("the IdP's ECP answer is not an acceptable SOAP envelope (SAML Bindings §3.2.3): %v", err)
-	}
-	return env, resp.StatusCode, nil
+	return e.soapCall(ctx, b, dest, "AuthnRequest (ECP)", signed, &binding.SOAPDecoder{}, func(hr *http.Request) {
+		if l, ok := e.Login.(FormLogin); ok {
+			hr.SetBasicAuth(l.Username, l.Password) // ECP has no form: HTTP Basic (SAML Profiles §4.2.4.3 leaves the method open)
+		}
+	})
 }
 
 func (e *Env) ecpRequest(dest string) *samlp.AuthnRequest {

@@ -1,11 +1,9 @@
 package conformance
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
@@ -107,6 +104,22 @@ func (e *Env) persistentNameID(ctx context.Context) (*saml.NameID, error) {
 
 // nimRequest is our ManageNameIDRequest about nid to dest; the caller sets
 // the change.
+// nimStart logs the suite's SP in for a persistent NameID and returns a
+// ManageNameIDRequest about it to the IdP's endpoint of binding bind, or
+// the outcome that ends the case.
+func (e *Env) nimStart(ctx context.Context, bind string) (*samlp.ManageNameIDRequest, *Outcome) {
+	dest, o := e.nimEndpoint(bind)
+	if o != nil {
+		return nil, o
+	}
+	nid, err := e.persistentNameID(ctx)
+	if err != nil {
+		o := outcomeOf(err)
+		return nil, &o
+	}
+	return e.nimRequest(dest, nid), nil
+}
+
 func (e *Env) nimRequest(dest string, nid *saml.NameID) *samlp.ManageNameIDRequest {
 	cur := *nid
 	return &samlp.ManageNameIDRequest{RequestHeader: samlp.RequestHeader{ID: e.newID(), IssueInstant: e.now().UTC(),
@@ -121,38 +134,15 @@ func (e *Env) spSigner() *dsig.Signer {
 // answer; nil with the HTTP status when the IdP answered with an HTTP
 // error or a SOAP fault.
 func (e *Env) nimSOAP(ctx context.Context, dest string, el *etree.Element) (*etree.Element, int, error) {
-	body, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
-	if err != nil {
-		return nil, 0, err
-	}
 	b, err := e.Browser()
 	if err != nil {
 		return nil, 0, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, dest, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
+	env, status, err := e.soapCall(ctx, b, dest, "ManageNameIDRequest", el, &binding.SOAPDecoder{Understood: []string{}}, nil)
+	if env == nil {
+		return nil, status, err
 	}
-	hr.Header.Set("Content-Type", binding.ContentTypeSOAP)
-	hr.Header.Set("SOAPAction", binding.SOAPAction)
-	e.Record(Message{Direction: "sent", Label: "ManageNameIDRequest (SOAP)", URL: dest, Body: string(body)})
-	resp, err := b.client.Do(hr)
-	if err != nil {
-		return nil, 0, err
-	}
-	page, err := readPage(resp)
-	if err != nil {
-		return nil, 0, err
-	}
-	e.Record(Message{Direction: "received", Label: "ManageNameID answer (SOAP)", URL: dest, Status: resp.StatusCode, Body: string(page)})
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, nil
-	}
-	env, err := (&binding.SOAPDecoder{Understood: []string{}}).Decode(bytes.NewReader(page))
-	if err != nil {
-		return nil, resp.StatusCode, errTarget("the answer is not an acceptable SOAP envelope (SAML Bindings §3.2.3): %v", err)
-	}
-	return env.Body, resp.StatusCode, nil
+	return env.Body, status, err
 }
 
 // nimAnswer judges a ManageNameIDResponse received over SOAP: schema-valid,

@@ -18,15 +18,11 @@ import (
 const statusUnknownPrincipal = statusPrefix + "UnknownPrincipal"
 
 func runNIMNewID(ctx context.Context, e *Env) Outcome {
-	dest, o := e.nimEndpoint(md.BindingSOAP)
+	req, o := e.nimStart(ctx, md.BindingSOAP)
 	if o != nil {
 		return *o
 	}
-	nid, err := e.persistentNameID(ctx)
-	if err != nil {
-		return outcomeOf(err)
-	}
-	req := e.nimRequest(dest, nid)
+	dest, nid := req.Destination, req.NameID
 	req.NewID = e.newLocalID()
 	r, el, err := e.nimExchange(ctx, dest, req)
 	if err != nil {
@@ -65,15 +61,11 @@ const (
 // runNIMRefused logs in, sends a broken request (after a good one, for a
 // replay) and passes when the IdP does not answer it with Success.
 func runNIMRefused(ctx context.Context, e *Env, how nimRefusal) Outcome {
-	dest, o := e.nimEndpoint(md.BindingSOAP)
+	req, o := e.nimStart(ctx, md.BindingSOAP)
 	if o != nil {
 		return *o
 	}
-	nid, err := e.persistentNameID(ctx)
-	if err != nil {
-		return outcomeOf(err)
-	}
-	req := e.nimRequest(dest, nid)
+	dest, nid := req.Destination, req.NameID
 	req.NewID = e.newLocalID()
 	el, err := samlp.Sign(req, e.spSigner())
 	if err != nil {
@@ -121,15 +113,11 @@ func judgeNIMRefusal(ctx context.Context, e *Env, dest string, el *etree.Element
 }
 
 func runNIMTerminate(ctx context.Context, e *Env) Outcome {
-	dest, o := e.nimEndpoint(md.BindingSOAP)
+	req, o := e.nimStart(ctx, md.BindingSOAP)
 	if o != nil {
 		return *o
 	}
-	nid, err := e.persistentNameID(ctx)
-	if err != nil {
-		return outcomeOf(err)
-	}
-	req := e.nimRequest(dest, nid)
+	dest, nid := req.Destination, req.NameID
 	req.Terminate = true
 	r, _, err := e.nimExchange(ctx, dest, req)
 	if err != nil {
@@ -217,15 +205,11 @@ func (e *Env) nimRedirectAnswer(l *url.URL, reqID string) (*samlp.ManageNameIDRe
 }
 
 func runNIMRedirect(ctx context.Context, e *Env) Outcome {
-	dest, o := e.nimEndpoint(md.BindingHTTPRedirect)
+	req, o := e.nimStart(ctx, md.BindingHTTPRedirect)
 	if o != nil {
 		return *o
 	}
-	nid, err := e.persistentNameID(ctx)
-	if err != nil {
-		return outcomeOf(err)
-	}
-	req := e.nimRequest(dest, nid)
+	dest := req.Destination
 	req.NewID = e.newLocalID()
 	l, status, err := e.nimRedirectGet(ctx, dest, req, false)
 	if err != nil {
@@ -248,15 +232,11 @@ func runNIMRedirect(ctx context.Context, e *Env) Outcome {
 }
 
 func runNIMRedirectUnsigned(ctx context.Context, e *Env) Outcome {
-	dest, o := e.nimEndpoint(md.BindingHTTPRedirect)
+	req, o := e.nimStart(ctx, md.BindingHTTPRedirect)
 	if o != nil {
 		return *o
 	}
-	nid, err := e.persistentNameID(ctx)
-	if err != nil {
-		return outcomeOf(err)
-	}
-	req := e.nimRequest(dest, nid)
+	dest := req.Destination
 	req.NewID = e.newLocalID()
 	l, status, err := e.nimRedirectGet(ctx, dest, req, true)
 	if err != nil {

@@ -1,9 +1,7 @@
 package conformance
 
 import (
-	"bytes"
 	"context"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,8 +12,6 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -339,38 +335,15 @@ func (e *Env) sendLogoutSOAP(ctx context.Context, b *Browser, dest string, req *
 	el := req.Element()
 	if !unsigned {
 		var err error
-		if el, err = samlp.Sign(req, &dsig.Signer{Key: e.SP.Key, Certificates: []*x509.Certificate{e.SP.Cert}}); err != nil {
+		if el, err = samlp.Sign(req, e.spSigner()); err != nil {
 			return nil, 0, err
 		}
 	}
-	body, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
-	if err != nil {
-		return nil, 0, err
+	env, status, err := e.soapCall(ctx, b, dest, "LogoutRequest", el, &binding.SOAPDecoder{}, nil)
+	if env == nil {
+		return nil, status, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, dest, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, err
-	}
-	hr.Header.Set("Content-Type", binding.ContentTypeSOAP)
-	hr.Header.Set("SOAPAction", binding.SOAPAction)
-	e.Record(Message{Direction: "sent", Label: "LogoutRequest (SOAP)", URL: dest, Body: string(body)})
-	resp, err := b.client.Do(hr)
-	if err != nil {
-		return nil, 0, err
-	}
-	page, err := readPage(resp)
-	if err != nil {
-		return nil, 0, err
-	}
-	e.Record(Message{Direction: "received", Label: "SOAP answer", URL: dest, Status: resp.StatusCode, Body: string(page)})
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, nil
-	}
-	env, err := (&binding.SOAPDecoder{}).Decode(bytes.NewReader(page))
-	if err != nil {
-		return nil, resp.StatusCode, errTarget("the answer is not an acceptable SOAP envelope (SAML Bindings §3.2.3): %v", err)
-	}
-	return env.Body, resp.StatusCode, nil
+	return env.Body, status, err
 }
 
 func runSLOSOAP(ctx context.Context, e *Env) Outcome {
