@@ -346,17 +346,28 @@ func (e *Env) sendLogoutSOAP(ctx context.Context, b *Browser, dest string, req *
 	return env.Body, status, err
 }
 
-func runSLOSOAP(ctx context.Context, e *Env) Outcome {
+// sloSOAPStart logs the suite's SP in and builds a LogoutRequest for that
+// session to the IdP's SOAP SingleLogoutService, or the outcome that ends
+// the case.
+func (e *Env) sloSOAPStart(ctx context.Context) (*sloSession, *samlp.LogoutRequest, *Outcome) {
 	dest, ok := e.sloEndpoint(md.BindingSOAP)
 	if !ok {
-		return notApplicable("the IdP offers no SOAP SingleLogoutService (optional for IdP Lite)")
+		o := notApplicable("the IdP offers no SOAP SingleLogoutService (optional for IdP Lite)")
+		return nil, nil, &o
 	}
 	s, o := e.sloLogin(ctx)
 	if o != nil {
+		return nil, nil, o
+	}
+	return s, e.logoutRequest(dest, s.a), nil
+}
+
+func runSLOSOAP(ctx context.Context, e *Env) Outcome {
+	s, req, o := e.sloSOAPStart(ctx)
+	if o != nil {
 		return *o
 	}
-	req := e.logoutRequest(dest, s.a)
-	el, status, err := e.sendLogoutSOAP(ctx, s.b, dest, req, false)
+	el, status, err := e.sendLogoutSOAP(ctx, s.b, req.Destination, req, false)
 	if err != nil {
 		return outcomeOf(err)
 	}
@@ -367,16 +378,11 @@ func runSLOSOAP(ctx context.Context, e *Env) Outcome {
 }
 
 func runSLOSOAPUnsigned(ctx context.Context, e *Env) Outcome {
-	dest, ok := e.sloEndpoint(md.BindingSOAP)
-	if !ok {
-		return notApplicable("the IdP offers no SOAP SingleLogoutService (optional for IdP Lite)")
-	}
-	s, o := e.sloLogin(ctx)
+	s, req, o := e.sloSOAPStart(ctx)
 	if o != nil {
 		return *o
 	}
-	req := e.logoutRequest(dest, s.a)
-	el, status, err := e.sendLogoutSOAP(ctx, s.b, dest, req, true)
+	el, status, err := e.sendLogoutSOAP(ctx, s.b, req.Destination, req, true)
 	if err != nil {
 		return outcomeOf(err)
 	}
