@@ -2,6 +2,7 @@ package idp
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -11,21 +12,64 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
 )
 
-// lassoSP runs testdata/lasso_sp.py in mode with dir. The system python3
-// is the one Debian's python3-lasso is installed for.
-func lassoSP(t *testing.T, mode, dir string) map[string]string {
+// runLasso runs testdata/script with args under the system python3 (the
+// one Debian's python3-lasso is installed for) and returns the JSON
+// object it prints.
+func runLasso(t *testing.T, script string, args ...string) map[string]string {
 	t.Helper()
-	out, err := exec.Command("/usr/bin/python3", "testdata/lasso_sp.py", mode, dir).CombinedOutput()
+	out, err := exec.Command("/usr/bin/python3", append([]string{"testdata/" + script}, args...)...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("lasso %s: %v\n%s", mode, err, out)
+		t.Fatalf("lasso %s %v: %v\n%s", script, args, err, out)
 	}
 	var res map[string]string
 	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("lasso %s printed %s", mode, out)
+		t.Fatalf("lasso %s %v printed %s", script, args, out)
+	}
+	return res
+}
+
+// relayLasso runs testdata/script with args: it prints one JSON line
+// {URL, Body} with the base64 message it would send, which must be to
+// want; relay carries the message and returns the answer, which goes
+// back to the script on its standard input; the script prints its verdict
+// as a JSON object, which relayLasso returns.
+func relayLasso(t *testing.T, script string, args []string, want string, relay func(msg []byte) []byte) map[string]string {
+	t.Helper()
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, "/usr/bin/python3", append([]string{"testdata/" + script}, args...)...)
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	must(t, cmd.Start())
+	defer cmd.Wait()
+	defer stdin.Close() // runs first: a failed test never leaves Lasso waiting
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	var first struct{ URL, Body string }
+	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &first) != nil {
+		t.Fatalf("lasso %s printed %q; stderr %s", script, lines.Text(), stderr.String())
+	}
+	if first.URL != want {
+		t.Fatalf("lasso %s sends to %q, want %q", script, first.URL, want)
+	}
+	msg, err := base64.StdEncoding.DecodeString(first.Body)
+	must(t, err)
+	answer := relay(msg)
+	_, err = io.WriteString(stdin, base64.StdEncoding.EncodeToString(answer)+"\n")
+	must(t, err)
+	stdin.Close()
+	var res map[string]string
+	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &res) != nil {
+		t.Fatalf("lasso %s printed %q; stderr %s", script, lines.Text(), stderr.String())
 	}
 	return res
 }
@@ -46,7 +90,7 @@ func TestLassoSP(t *testing.T) {
 			e := newSSOEnv(t, nil)
 			dir := t.TempDir()
 			e.writeLassoFiles(e.sps[tc.sp], dir)
-			req := lassoSP(t, "request", dir)
+			req := runLasso(t, "lasso_sp.py", "request", dir)
 			r, err := http.NewRequest(http.MethodGet, req["url"], nil)
 			must(t, err)
 			_, vals, err := parseForm(e.do(e.browser(&e.Alice), r).Body)
@@ -60,7 +104,7 @@ func TestLassoSP(t *testing.T) {
 				xml = []byte(strings.Replace(string(xml), "SmartcardPKI", "X509", 1))
 			}
 			must(t, os.WriteFile(filepath.Join(dir, "response.b64"), []byte(base64.StdEncoding.EncodeToString(xml)), 0o600))
-			res := lassoSP(t, "response", dir)
+			res := runLasso(t, "lasso_sp.py", "response", dir)
 			if tc.tamper {
 				if res["sso"] == "accepted" {
 					t.Fatal("Lasso accepted a tampered assertion: the oracle proves nothing")
@@ -111,42 +155,15 @@ func TestLassoECP(t *testing.T) {
 // ecp:Response header names before Lasso's ECP reads it.
 func (e *ssoEnv) lassoECP(t *testing.T, alter bool) map[string]string {
 	dir := t.TempDir()
-	term := e.sps[terminalID]
-	e.writeLassoFiles(term, dir)
-	cmd := exec.Command("/usr/bin/python3", "testdata/lasso_ecp.py", dir)
-	stdin, err := cmd.StdinPipe()
-	must(t, err)
-	stdout, err := cmd.StdoutPipe()
-	must(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	must(t, cmd.Start())
-	defer cmd.Wait()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(nil, 1<<20)
-	var first struct{ URL, Body string }
-	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &first) != nil {
-		stdin.Close()
-		t.Fatalf("lasso ECP printed %q; stderr %s", lines.Text(), stderr.String())
-	}
-	if first.URL != e.cardURL+PathECP {
-		t.Fatalf("Lasso's ECP sends to %q", first.URL)
-	}
-	envelope, err := base64.StdEncoding.DecodeString(first.Body)
-	must(t, err)
-	status, answer := e.soap(e.browser(&e.Alice), envelope)
-	if status != http.StatusOK {
-		t.Fatalf("status %d: %s", status, answer)
-	}
-	if alter {
-		answer = []byte(strings.Replace(string(answer), ecpACS, "https://attacker.example.net/paos", 1))
-	}
-	_, err = io.WriteString(stdin, base64.StdEncoding.EncodeToString(answer)+"\n")
-	must(t, err)
-	stdin.Close()
-	var res map[string]string
-	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &res) != nil {
-		t.Fatalf("lasso ECP printed %q; stderr %s", lines.Text(), stderr.String())
-	}
-	return res
+	e.writeLassoFiles(e.sps[terminalID], dir)
+	return relayLasso(t, "lasso_ecp.py", []string{dir}, e.cardURL+PathECP, func(envelope []byte) []byte {
+		status, answer := e.soap(e.browser(&e.Alice), envelope)
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, answer)
+		}
+		if alter {
+			answer = []byte(strings.Replace(string(answer), ecpACS, "https://attacker.example.net/paos", 1))
+		}
+		return answer
+	})
 }

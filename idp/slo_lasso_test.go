@@ -49,26 +49,13 @@ func TestLassoSLO(t *testing.T) {
 // lassoLogin runs Lasso's SSO in the browser c and keeps its session in
 // dir.
 func (e *sloEnv) lassoLogin(t *testing.T, c *http.Client, dir string) {
-	req := lassoSLO(t, "request", dir)
+	req := runLasso(t, "lasso_slo.py", "request", dir)
 	_, vals, err := parseForm(e.get(c, req["url"]).Body)
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "response.b64"), []byte(vals.Get("SAMLResponse")), 0o600))
-	if res := lassoSLO(t, "response", dir); res["sso"] != "accepted" {
+	if res := runLasso(t, "lasso_slo.py", "response", dir); res["sso"] != "accepted" {
 		t.Fatalf("lasso login: %v", res)
 	}
-}
-
-func lassoSLO(t *testing.T, mode, dir string) map[string]string {
-	t.Helper()
-	out, err := exec.Command("/usr/bin/python3", "testdata/lasso_slo.py", mode, dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("lasso %s: %v\n%s", mode, err, out)
-	}
-	var res map[string]string
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("lasso %s printed %s", mode, out)
-	}
-	return res
 }
 
 // lassoLogout has Lasso send its LogoutRequest through nf and hands it the
