@@ -63,9 +63,7 @@ type fed struct {
 
 func newFed(t *testing.T) *fed {
 	t.Helper()
-	if err := lasso.Available(); err != nil {
-		t.Skip(err)
-	}
+	lasso.Require(t)
 	f := &fed{sps: map[string]*lasso.SP{}}
 	var mds [][]byte
 	for _, v := range spVariants {

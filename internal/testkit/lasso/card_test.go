@@ -23,9 +23,7 @@ import (
 // reaching it shows in the SP's result; the card's APDU log shows it
 // signed.
 func TestCardWithLassoIdP(t *testing.T) {
-	if err := lasso.Available(); err != nil {
-		t.Skip(err)
-	}
+	lasso.Require(t)
 	id := pki.MustGet().RSA
 	c := vcard.Insert(t, pcsc.AcquireT(t), 0, id, vcard.Options{})
 	sp, idp := federation(t, true)

@@ -68,9 +68,7 @@ type ECP struct {
 // *ECPError; the run so far comes back with any error.
 func (e *ECP) Run(ctx context.Context, tb testing.TB, spURL string) (*ECPRun, error) {
 	tb.Helper()
-	if err := Available(); err != nil {
-		tb.Skip(err)
-	}
+	Require(tb)
 	dir := tb.TempDir()
 	md := filepath.Join(dir, "idp.xml")
 	if err := os.WriteFile(md, e.IdPMetadata, 0o600); err != nil {

@@ -39,9 +39,7 @@ type IdP struct {
 // the test when python3-lasso is missing.
 func NewIdP(tb testing.TB, cfg IdPConfig) *IdP {
 	tb.Helper()
-	if err := Available(); err != nil {
-		tb.Skip(err)
-	}
+	Require(tb)
 	ln, err := listen()
 	if err != nil {
 		tb.Fatal(err)

@@ -56,13 +56,15 @@ const startWait = 15 * time.Second
 //go:embed common.py sp.py idp.py ecp.py
 var scripts embed.FS
 
-// Available reports why python3-lasso cannot run, or nil.
-func Available() error {
+// Require fails tb when python3-lasso cannot run: it is a test
+// dependency that `make test` installs, so its absence is a failure to
+// report, never a reason to skip.
+func Require(tb testing.TB) {
+	tb.Helper()
 	out, err := exec.Command(Python, "-c", "import lasso").CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("python3-lasso not available with %s: %v: %s", Python, err, out)
+		tb.Fatalf("python3-lasso is not available with %s (make deps installs it): %v: %s", Python, err, out)
 	}
-	return nil
 }
 
 // writeScripts copies the embedded scripts into dir.

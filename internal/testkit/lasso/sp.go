@@ -62,9 +62,7 @@ type SP struct {
 // it skips the test when python3-lasso is missing.
 func NewSP(tb testing.TB, cfg SPConfig) *SP {
 	tb.Helper()
-	if err := Available(); err != nil {
-		tb.Skip(err)
-	}
+	Require(tb)
 	sp, err := newSP(tb, cfg)
 	if err != nil {
 		tb.Fatalf("lasso SP: %v", err)
