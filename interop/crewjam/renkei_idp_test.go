@@ -2,11 +2,8 @@ package crewjam
 
 import (
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -117,7 +114,7 @@ func TestRenkeiIdPWithCrewjamSP(t *testing.T) {
 				t.Run(fmt.Sprintf("ok/%s/%s/%s", v.name, short(binding), short(string(format))), func(t *testing.T) {
 					r1, b := f.login(t, sp, binding, format)
 					f.check(t, r1, b, sp, v.cfg.Encrypt, format)
-					if signed, err := requestSigned(b, f.idp.SSOURL); err != nil || signed != (v.cfg.SignatureMethod != "") {
+					if signed, err := b.RequestSigned(f.idp.SSOURL); err != nil || signed != (v.cfg.SignatureMethod != "") {
 						t.Fatalf("AuthnRequest signed = %v (%v), want %v\n%s", signed, err, v.cfg.SignatureMethod != "", b)
 					}
 					if got := r1.Attr(DiscoveryEPR) != nil; got != v.cfg.RequestDiscoveryEPR {
@@ -189,27 +186,6 @@ func TestRenkeiIdPRevokedCard(t *testing.T) {
 	if page.Status != 403 || !strings.Contains(string(page.Body), "revoked") || visited(b, sp.URL+"/acs") {
 		t.Fatalf("card revoked in the registry: HTTP %d: %s\n%s", page.Status, page.Body, b)
 	}
-}
-
-// requestSigned reports whether the AuthnRequest the browser carried to
-// ssoURL was signed: a Signature parameter (HTTP-Redirect, SAML Bindings
-// §3.4.4.1) or an enveloped ds:Signature (HTTP-POST).
-func requestSigned(b *browser.Browser, ssoURL string) (bool, error) {
-	for _, h := range b.Hops() {
-		switch {
-		case !strings.HasPrefix(h.URL, ssoURL):
-		case h.Method == http.MethodGet:
-			u, err := url.Parse(h.URL)
-			if err != nil {
-				return false, err
-			}
-			return u.Query().Get("Signature") != "", nil
-		default:
-			xml, err := base64.StdEncoding.DecodeString(h.Form.Get("SAMLRequest"))
-			return strings.Contains(string(xml), "SignatureValue>"), err
-		}
-	}
-	return false, errors.New("no request reached " + ssoURL)
 }
 
 func visited(b *browser.Browser, prefix string) bool {

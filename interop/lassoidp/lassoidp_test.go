@@ -3,11 +3,9 @@ package lassoidp_test
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -168,27 +166,6 @@ func (f *fed) check(t *testing.T, r *lasso.Result, encrypted bool, format string
 	}
 }
 
-// requestSigned reports whether the AuthnRequest the browser carried to
-// ssoURL was signed: a Signature parameter (HTTP-Redirect, SAML Bindings
-// §3.4.4.1) or an enveloped ds:Signature (HTTP-POST).
-func requestSigned(b *browser.Browser, ssoURL string) (bool, error) {
-	for _, h := range b.Hops() {
-		switch {
-		case !strings.HasPrefix(h.URL, ssoURL):
-		case h.Method == http.MethodGet:
-			u, err := url.Parse(h.URL)
-			if err != nil {
-				return false, err
-			}
-			return u.Query().Get("Signature") != "", nil
-		default:
-			xml, err := base64.StdEncoding.DecodeString(h.Form.Get("SAMLRequest"))
-			return strings.Contains(string(xml), "SignatureValue>"), err
-		}
-	}
-	return false, errors.New("no request reached " + ssoURL)
-}
-
 func urnFormat(format string) string {
 	if format == lasso.Persistent {
 		return lasso.FormatPersistent
@@ -210,7 +187,7 @@ func TestRenkeiIdPWithLassoSP(t *testing.T) {
 				t.Run(fmt.Sprintf("ok/%s/%s/%s", v.name, binding, format), func(t *testing.T) {
 					r1, b := f.login(t, sp, binding, format)
 					f.check(t, r1, v.cfg.Encrypt, urnFormat(format))
-					if signed, err := requestSigned(b, f.idp.SSOURL); err != nil || signed == v.cfg.UnsignedRequests {
+					if signed, err := b.RequestSigned(f.idp.SSOURL); err != nil || signed == v.cfg.UnsignedRequests {
 						t.Fatalf("AuthnRequest signed = %v (%v), want %v\n%s", signed, err, !v.cfg.UnsignedRequests, b)
 					}
 					r2, _ := f.login(t, sp, binding, format)
