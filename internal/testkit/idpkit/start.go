@@ -1,7 +1,6 @@
 package idpkit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
 )
 
 // Bounds of a start: attempts on a port collision, and how long the
@@ -73,7 +73,7 @@ func (k *IdP) startOnce(bin string) error {
 	}
 	cmd := exec.Command(bin, "-config", path)
 	cmd.Dir = k.Dir
-	cmd.SysProcAttr = sysProcAttr()
+	kitproc.DieWithParent(cmd, kitproc.Kill)
 	p := &proc{cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &p.stderr, &p.stderr
 	if err := cmd.Start(); err != nil {
@@ -157,7 +157,7 @@ func freePorts(n int) ([]int, error) {
 // proc is the running binary.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr lockedBuffer
+	stderr kitproc.Output
 	done   chan struct{}
 }
 
@@ -176,22 +176,4 @@ func (p *proc) stop() {
 		p.cmd.Process.Kill()
 		<-p.done
 	}
-}
-
-// lockedBuffer collects the process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

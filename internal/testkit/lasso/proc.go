@@ -40,9 +40,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
 )
 
 // Python is the system interpreter, for which Debian installs python3-lasso
@@ -88,7 +89,7 @@ func writeScripts(dir string) error {
 // proc is a running python peer.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *kitproc.Output
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
 	done   chan struct{}
@@ -102,8 +103,8 @@ func startProc(tb testing.TB, dir, script string, ln *net.TCPListener, args ...s
 	}
 	cmd := exec.Command(Python, append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = sysProcAttr()
-	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	kitproc.DieWithParent(cmd, kitproc.Kill)
+	p := &proc{cmd: cmd, stderr: &kitproc.Output{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if ln != nil {
 		f, err := ln.File()
@@ -210,23 +211,6 @@ func writeConfig(dir string, cfg map[string]any) (string, error) {
 	}
 	path := filepath.Join(dir, "config.json")
 	return path, os.WriteFile(path, b, 0o600)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var errStarted = errors.New("lasso: the peer was already started")

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/proc"
 )
 
 // EnvBin names the environment variable that may hold the directory of the
@@ -170,7 +172,7 @@ func (c *cluster) start(ctx context.Context) error {
 	defer logFile.Close()
 	c.cmd = c.command(context.Background(), "postgres", c.serverArgs()...)
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	dieWithParent(c.cmd)
+	proc.DieWithParent(c.cmd, proc.Term) // runuser passes SIGTERM on to postgres
 	if err := c.cmd.Start(); err != nil {
 		return fmt.Errorf("pg: start postgres: %w", err)
 	}
