@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/idpconf"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
@@ -46,7 +47,7 @@ func (l *loader) key(name, path string) crypto.Signer {
 	return k
 }
 
-func (l *loader) pair(name string, kp keyPair) tls.Certificate {
+func (l *loader) pair(name string, kp idpconf.KeyPair) tls.Certificate {
 	c, err := tls.LoadX509KeyPair(kp.Cert, kp.Key)
 	if err != nil {
 		l.fail(name, err)
@@ -67,7 +68,7 @@ type keys struct {
 	metadataSources []md.Source
 }
 
-func loadKeys(c *fileConfig) (*keys, error) {
+func loadKeys(c *idpconf.File) (*keys, error) {
 	l := &loader{}
 	k := &keys{tls: l.pair("tls", c.TLS), cardTLS: l.pair("cardTLS", c.CardTLS),
 		signing: l.key("signing.key", c.Signing.Key), signingCerts: []*x509.Certificate{l.cert("signing.cert", c.Signing.Cert)},
@@ -100,7 +101,7 @@ func loadKeys(c *fileConfig) (*keys, error) {
 
 // service is the IdP built from a configuration, ready to serve.
 type service struct {
-	cfg  *fileConfig
+	cfg  *idpconf.File
 	keys *keys
 	db   *sqlstore.DB
 	set  *md.Set
@@ -110,7 +111,7 @@ type service struct {
 
 // build opens the store and assembles the engine. storeDSN overrides the
 // configured store (print-metadata uses a private in-memory one).
-func build(ctx context.Context, c *fileConfig, storeDSN string) (*service, error) {
+func build(ctx context.Context, c *idpconf.File, storeDSN string) (*service, error) {
 	k, err := loadKeys(c)
 	if err != nil {
 		return nil, err
@@ -142,8 +143,8 @@ func (s *service) assemble() error {
 		return err
 	}
 	base, card := strings.TrimSuffix(c.BaseURL, "/"), strings.TrimSuffix(c.CardBaseURL, "/")
-	ecp, _ := parseDuration(c.Lifetimes.ECP)
-	enrol, _ := parseDuration(c.Lifetimes.Enrol)
+	ecp, _ := idpconf.ParseDuration(c.Lifetimes.ECP)
+	enrol, _ := idpconf.ParseDuration(c.Lifetimes.Enrol)
 	s.sso, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.set, Replay: s.db, Pending: s.db, Schema: schema,
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
@@ -173,13 +174,13 @@ func (s *service) idpConfig() idp.Config {
 	if d := c.Discovery; d != nil {
 		cfg.Discovery = &idp.Discovery{EntityID: d.EntityID, Address: d.Address, EncryptionCert: k.discoveryCert}
 	}
-	cfg.AssertionLifetime, _ = parseDuration(c.Lifetimes.Assertion)
-	cfg.SessionLifetime, _ = parseDuration(c.Lifetimes.Session)
-	cfg.BootstrapLifetime, _ = parseDuration(c.Lifetimes.Bootstrap)
+	cfg.AssertionLifetime, _ = idpconf.ParseDuration(c.Lifetimes.Assertion)
+	cfg.SessionLifetime, _ = idpconf.ParseDuration(c.Lifetimes.Session)
+	cfg.BootstrapLifetime, _ = idpconf.ParseDuration(c.Lifetimes.Bootstrap)
 	return cfg
 }
 
-func quirks(in map[string]spQuirks) map[string]idp.SPQuirks {
+func quirks(in map[string]idpconf.SPQuirks) map[string]idp.SPQuirks {
 	out := map[string]idp.SPQuirks{}
 	for sp, q := range in {
 		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse}

@@ -5,7 +5,7 @@
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
 //
-// The configuration file is JSON (fileConfig; unknown fields are
+// The configuration file is JSON (idpconf.File; unknown fields are
 // refused, and every problem is reported at once). A minimal one, with
 // the loopback listen addresses and the SQLite store left to defaults:
 //
@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/idpconf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) erro
 	if *path == "" {
 		return fmt.Errorf("-config is required")
 	}
-	c, err := readConfig(*path)
+	c, err := idpconf.Read(*path)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) erro
 
 // printMetadata writes the signed metadata; it opens a private in-memory
 // store so that printing touches no database.
-func printMetadata(ctx context.Context, c *fileConfig, out io.Writer) error {
+func printMetadata(ctx context.Context, c *idpconf.File, out io.Writer) error {
 	s, err := build(ctx, c, "sqlite::memory:")
 	if err != nil {
 		return err
@@ -102,7 +103,7 @@ func printMetadata(ctx context.Context, c *fileConfig, out io.Writer) error {
 }
 
 // serve runs both listeners and the metadata refresh until ctx ends.
-func serve(ctx context.Context, c *fileConfig, lg *log.Logger) error {
+func serve(ctx context.Context, c *idpconf.File, lg *log.Logger) error {
 	s, err := build(ctx, c, c.Store)
 	if err != nil {
 		return err

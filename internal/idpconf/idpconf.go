@@ -1,4 +1,8 @@
-package main
+// Package idpconf is the JSON configuration file of renkei-idp, the
+// operator's words, kept apart from idp.Config (which holds parsed keys
+// and open stores). The binary reads it; the test kit that runs the binary
+// (internal/testkit/idpkit) writes it, so both use this one definition.
+package idpconf
 
 import (
 	"bytes"
@@ -11,9 +15,9 @@ import (
 	"time"
 )
 
-// fileConfig is the JSON file renkei-idp reads: the operator's words,
-// kept apart from idp.Config (which holds parsed keys and open stores).
-type fileConfig struct {
+// File is the JSON file renkei-idp reads. Optional fields are omitted
+// when empty, so a written file holds only what was set.
+type File struct {
 	EntityID string `json:"entityID"`
 	// BaseURL is the main listener's public URL (metadata, /sso);
 	// CardBaseURL the card-login listener's (/login, /ecp).
@@ -23,109 +27,112 @@ type fileConfig struct {
 	Listen     string `json:"listen"`
 	CardListen string `json:"cardListen"`
 
-	TLS     keyPair `json:"tls"`
-	CardTLS keyPair `json:"cardTLS"`
+	TLS     KeyPair `json:"tls"`
+	CardTLS KeyPair `json:"cardTLS"`
 	// Signing signs assertions and metadata; RolloverCert is the next
 	// signing certificate, published but not yet used.
-	Signing      keyPair `json:"signing"`
-	RolloverCert string  `json:"rolloverCert"`
-	Encryption   keyPair `json:"encryption"`
+	Signing      KeyPair `json:"signing"`
+	RolloverCert string  `json:"rolloverCert,omitempty"`
+	Encryption   KeyPair `json:"encryption"`
 
 	CardCA  string `json:"cardCA"`
 	CardCRL string `json:"cardCRL"`
-	SoftCA  string `json:"softCA"`
-	SoftCRL string `json:"softCRL"`
+	SoftCA  string `json:"softCA,omitempty"`
+	SoftCRL string `json:"softCRL,omitempty"`
 
-	Metadata []metadataSource `json:"metadata"`
+	Metadata []MetadataSource `json:"metadata"`
 	// Store is a store/sqlstore DSN; "" is a SQLite file in the working
 	// directory.
 	Store     string        `json:"store"`
-	Discovery *discoveryRef `json:"discovery"`
+	Discovery *DiscoveryRef `json:"discovery,omitempty"`
 
 	WantAuthnRequestsSigned bool                `json:"wantAuthnRequestsSigned"`
-	Lifetimes               lifetimes           `json:"lifetimes"`
-	CookieDomain            string              `json:"cookieDomain"`
-	Quirks                  map[string]spQuirks `json:"quirks"`
-	IdPInitiated            []string            `json:"idpInitiated"`
+	Lifetimes               Lifetimes           `json:"lifetimes"`
+	CookieDomain            string              `json:"cookieDomain,omitempty"`
+	Quirks                  map[string]SPQuirks `json:"quirks,omitempty"`
+	IdPInitiated            []string            `json:"idpInitiated,omitempty"`
 }
 
-// keyPair names a PEM certificate and its PKCS#8 PEM key.
-type keyPair struct {
+// KeyPair names a PEM certificate and its PKCS#8 PEM key.
+type KeyPair struct {
 	Cert string `json:"cert"`
 	Key  string `json:"key"`
 }
 
-// metadataSource is the operator's signed aggregate (OperatorCert set)
+// MetadataSource is the operator's signed aggregate (OperatorCert set)
 // or an SP's own file placed by the operator (Unsigned).
-type metadataSource struct {
+type MetadataSource struct {
 	Location     string `json:"location"`
-	OperatorCert string `json:"operatorCert"`
-	Unsigned     bool   `json:"unsigned"`
+	OperatorCert string `json:"operatorCert,omitempty"`
+	Unsigned     bool   `json:"unsigned,omitempty"`
 }
 
-// discoveryRef names the Discovery Service the bootstrap points to.
-type discoveryRef struct {
+// DiscoveryRef names the Discovery Service the bootstrap points to.
+type DiscoveryRef struct {
 	EntityID       string `json:"entityID"`
 	Address        string `json:"address"`
 	EncryptionCert string `json:"encryptionCert"`
 }
 
-// lifetimes are Go durations ("5m", "120s"); "" takes the default.
-type lifetimes struct {
-	Assertion string `json:"assertion"`
-	Session   string `json:"session"`
-	Bootstrap string `json:"bootstrap"`
-	ECP       string `json:"ecp"`
+// Lifetimes are Go durations ("5m", "120s"); "" takes the default.
+type Lifetimes struct {
+	Assertion string `json:"assertion,omitempty"`
+	Session   string `json:"session,omitempty"`
+	Bootstrap string `json:"bootstrap,omitempty"`
+	ECP       string `json:"ecp,omitempty"`
 	// Enrol is how long after a certificate authentication at an SP its
 	// ManageNameID NewID is accepted (idp.NIMConfig.EnrolWindow).
-	Enrol string `json:"enrol"`
+	Enrol string `json:"enrol,omitempty"`
 }
 
-type spQuirks struct {
+// SPQuirks are the per-SP interop settings (idp.SPQuirks).
+type SPQuirks struct {
 	AllowSHA1    bool `json:"allowSHA1"`
 	SignResponse bool `json:"signResponse"`
 }
 
 // Defaults of the file.
 const (
-	defaultListen     = "127.0.0.1:8443"
-	defaultCardListen = "127.0.0.1:9443"
-	defaultStore      = "sqlite:renkei-idp.db"
+	DefaultListen     = "127.0.0.1:8443"
+	DefaultCardListen = "127.0.0.1:9443"
+	DefaultStore      = "sqlite:renkei-idp.db"
 )
 
-// readConfig reads and validates the file, unknown fields refused.
-func readConfig(path string) (*fileConfig, error) {
+// Read reads the file, unknown fields refused, fills the defaults and
+// validates it.
+func Read(path string) (*File, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var c fileConfig
+	var c File
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c.defaults()
+	c.Defaults()
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%s:\n%w", path, err)
 	}
 	return &c, nil
 }
 
-func (c *fileConfig) defaults() {
+// Defaults fills the listen addresses and the store left empty.
+func (c *File) Defaults() {
 	if c.Listen == "" {
-		c.Listen = defaultListen
+		c.Listen = DefaultListen
 	}
 	if c.CardListen == "" {
-		c.CardListen = defaultCardListen
+		c.CardListen = DefaultCardListen
 	}
 	if c.Store == "" {
-		c.Store = defaultStore
+		c.Store = DefaultStore
 	}
 }
 
 // Validate reports every problem of the file at once.
-func (c *fileConfig) Validate() error {
+func (c *File) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.EntityID == "" {
@@ -141,7 +148,7 @@ func (c *fileConfig) Validate() error {
 			add("%s %q: %v", name, a, err)
 		}
 	}
-	for name, kp := range map[string]keyPair{"tls": c.TLS, "cardTLS": c.CardTLS, "signing": c.Signing} {
+	for name, kp := range map[string]KeyPair{"tls": c.TLS, "cardTLS": c.CardTLS, "signing": c.Signing} {
 		if kp.Cert == "" || kp.Key == "" {
 			add("%s needs cert and key", name)
 		}
@@ -163,7 +170,7 @@ func (c *fileConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *fileConfig) validateMetadata() []error {
+func (c *File) validateMetadata() []error {
 	var errs []error
 	if len(c.Metadata) == 0 {
 		errs = append(errs, errors.New("metadata lists no source: no SP could be answered"))
@@ -179,18 +186,18 @@ func (c *fileConfig) validateMetadata() []error {
 	return errs
 }
 
-func (l lifetimes) validate() []error {
+func (l Lifetimes) validate() []error {
 	var errs []error
 	for name, s := range map[string]string{"assertion": l.Assertion, "session": l.Session, "bootstrap": l.Bootstrap, "ecp": l.ECP, "enrol": l.Enrol} {
-		if _, err := parseDuration(s); err != nil {
+		if _, err := ParseDuration(s); err != nil {
 			errs = append(errs, fmt.Errorf("lifetimes.%s: %w", name, err))
 		}
 	}
 	return errs
 }
 
-// parseDuration reads a lifetime; "" is zero (the default).
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration reads a lifetime; "" is zero (the default).
+func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
