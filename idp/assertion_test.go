@@ -10,9 +10,9 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/xmlsec1"
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )

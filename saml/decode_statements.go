@@ -3,8 +3,8 @@ package saml
 import (
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 func (a *Assertion) decodeConditions(el *etree.Element) error {

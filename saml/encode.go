@@ -5,7 +5,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Element renders the assertion as a saml:Assertion element with the saml

@@ -2,8 +2,8 @@ package wsf
 
 import (
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // BootstrapEPRs returns the Discovery Service EPRs that a verified SSO

@@ -3,8 +3,8 @@ package wsf
 import (
 	"testing"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // FuzzDecode runs the unverified wire decoders (envelope shape,

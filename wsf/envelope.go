@@ -3,8 +3,8 @@ package wsf
 import (
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Envelope is a SOAP 1.1 envelope (SOAP 1.1 §4) split into its parts: the

@@ -3,8 +3,8 @@ package wsf
 import (
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // EPR is a wsa:EndpointReference (WS-Addressing 1.0 §2) as ID-WSF uses it:

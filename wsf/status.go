@@ -5,8 +5,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Code is an lu:Status code of the ID-WSF SOAP binding (IDWSF2 §2.5).

@@ -26,8 +26,8 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/kinderr"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Parameter names of the HTTP bindings (SAML Bindings §3.4.4, §3.5.4).

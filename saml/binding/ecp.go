@@ -8,8 +8,8 @@ import (
 
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // PAOS and ECP identifiers (Liberty PAOS 2003-08; SAML Profiles §4.2).

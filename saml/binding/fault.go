@@ -5,8 +5,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // SOAP 1.1 fault codes (SOAP 1.1 §4.4.1), local names in the envelope

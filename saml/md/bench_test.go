@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // BenchmarkVerifyAggregate times what a role does on each refresh of an

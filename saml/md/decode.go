@@ -7,8 +7,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // maxEntityIDLen is the longest entityID SAML Metadata §2.3.2 allows.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Element renders the group as an md:EntitiesDescriptor with the md prefix

@@ -3,9 +3,9 @@ package md
 import (
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Sign signs the rendered metadata of doc (an *EntitiesDescriptor or

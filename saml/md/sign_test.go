@@ -8,9 +8,9 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/xmlsec1"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 const (

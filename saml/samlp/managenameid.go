@@ -4,9 +4,9 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // ManageNameIDRequest is a samlp:ManageNameIDRequest (SAML Core §3.6.1):

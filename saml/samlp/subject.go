@@ -4,8 +4,8 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // The saml package encodes Subject and Conditions only inside an Assertion

@@ -4,9 +4,9 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Unverified is what a receiver may read from a protocol message before any

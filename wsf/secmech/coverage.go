@@ -5,9 +5,9 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 	"github.com/renkei-idwsf/renkei/xmlsec/wss"
 )
 

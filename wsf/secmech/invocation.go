@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Invocation is who a verified request speaks for and by which mechanism.

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/saml/wire"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Receiver is the receiving side of the ID-WSF SOAP binding: it runs every
