@@ -35,9 +35,11 @@ type Protected struct {
 	Payload    *etree.Element   // the S:Body child, from the verified copy
 	Timestamp  *wsf.Timestamp   // nil only under the UnsignedBearer quirk
 	Token      *etree.Element   // the token in wsse:Security as received; nil when none
-	// BodyDigest is the SHA-256 of the exclusive canonical S:Body: what
-	// identifies a retransmission.
-	BodyDigest [32]byte
+	// BodyDigest is the SHA-256 of the exclusive canonical S:Body, and
+	// TokenDigest that of the token as received (zero when none): with
+	// the verified sender and keys, what identifies a retransmission.
+	BodyDigest  [32]byte
+	TokenDigest [32]byte
 }
 
 // Checker verifies messages received by one provider.
@@ -128,15 +130,41 @@ func (p *Protected) decode(blocks []wsf.Block, payload, ts *etree.Element) error
 	return nil
 }
 
-// unsignedAllowed reports whether an accepted mechanism needs no message
-// signature here: ClientTLS:peerSAMLV2 over a client-authenticated
-// connection, or Bearer from a peer whose profile has UnsignedBearer.
+// unsignedAllowed reports whether an accepted mechanism may need no
+// message signature here: ClientTLS:peerSAMLV2 over a connection whose
+// client key is one of the sender's metadata keys, or Bearer from a peer
+// whose profile opts in to UnsignedBearer. A client certificate that is
+// in no metadata, or another provider's, authenticates nobody. Which of
+// the two it was is settled once the token is read (VerifyToken).
 func unsignedAllowed(in *Inbound) bool {
-	if in.ClientCert != nil && accepts(in.Mechanisms, wsf.ClientTLSPeerSAMLV2) {
+	if in.ClientKeyIsSenders() && accepts(in.Mechanisms, wsf.ClientTLSPeerSAMLV2) {
 		return true
 	}
+	return unsignedBearerOptIn(in)
+}
+
+// unsignedBearerOptIn reports whether the sender's profile explicitly
+// accepts an unsigned Bearer message from it (IDWSF2 §11 item 19) and
+// this receiver accepts Bearer at all.
+func unsignedBearerOptIn(in *Inbound) bool {
 	prof := in.Sender.Profile
 	return prof.AllowBearer && prof.UnsignedBearer && accepts(in.Mechanisms, wsf.TLSBearer)
+}
+
+// ClientKeyIsSenders reports whether the TLS client certificate's key is
+// one of the sender's metadata keys: the only way a client certificate
+// counts (ARCHITECTURE "Trust"; trust comes from the metadata, not from a
+// chain).
+func (in *Inbound) ClientKeyIsSenders() bool {
+	return in.ClientCert != nil && in.Sender.HasKey(in.ClientCert.PublicKey)
+}
+
+// SenderProven reports whether the message is proven to come from its
+// sb:Sender: signed with one of the sender's metadata keys (VerifyMessage
+// verifies with those keys only), or received over a connection whose
+// client key is one. Per-peer leniency may be applied only then.
+func (p *Protected) SenderProven(in *Inbound) bool {
+	return p.Signed || in.ClientKeyIsSenders()
 }
 
 func accepts(ms []wsf.Mechanism, m wsf.Mechanism) bool {
@@ -167,5 +195,12 @@ func (c *Checker) digestBody(in *Inbound, p *Protected) error {
 		return err
 	}
 	p.BodyDigest = sha256.Sum256(b)
+	if p.Token == nil {
+		return nil
+	}
+	if b, err = (xmlsec.C14N{}).Canonicalize(p.Token); err != nil {
+		return err
+	}
+	p.TokenDigest = sha256.Sum256(b)
 	return nil
 }

@@ -105,7 +105,7 @@ func (c *Checker) confirm(in *Inbound, p *Protected, tok *Token, now time.Time) 
 	case len(hok) > 0:
 		return "", saml.Errorf(saml.KindConfirmation, "holder-of-key token confirms neither the signing nor the TLS client key")
 	case tok.IsBearer(now, c.Tokens.Skew, in.Sender.Profile.BearerWithoutConfirmation):
-		return bearer(in)
+		return bearer(in, p)
 	}
 	return "", saml.Errorf(saml.KindConfirmation, "no usable subject confirmation")
 }
@@ -120,9 +120,18 @@ func signedHolderOfKey(in *Inbound, signing crypto.PublicKey) (wsf.Mechanism, er
 	return wsf.ClientTLSSAMLV2, nil
 }
 
-func bearer(in *Inbound) (wsf.Mechanism, error) {
-	if !in.Sender.Profile.AllowBearer {
+// bearer accepts TLS:Bearer only from a peer whose profile enables it;
+// unsigned only under the profile's UnsignedBearer opt-in, whatever
+// client certificate came with it; and a client certificate, when one is
+// shown, only when it is the sender's metadata key.
+func bearer(in *Inbound, p *Protected) (wsf.Mechanism, error) {
+	switch {
+	case !in.Sender.Profile.AllowBearer:
 		return "", wsf.Errorf(wsf.InappropriateCredentials, "Bearer not enabled for %s", in.Sender.EntityID)
+	case !p.Signed && !unsignedBearerOptIn(in):
+		return "", wsf.Errorf(wsf.InappropriateCredentials, "unsigned Bearer message from %s, whose profile does not opt in to it", in.Sender.EntityID)
+	case in.ClientCert != nil && !in.ClientKeyIsSenders():
+		return "", wsf.Errorf(wsf.InappropriateCredentials, "TLS client key is not a metadata key of %s", in.Sender.EntityID)
 	}
 	return wsf.TLSBearer, nil
 }

@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/wsf"
@@ -68,6 +71,7 @@ type exchange struct {
 	blocks     []wsf.Block
 	messageID  string // unverified until step 5
 	sender     *wsf.Peer
+	schemaErr  error // a lenient sender's schema failure, until the sender is proven
 	protected  *secmech.Protected
 	invocation *secmech.Invocation
 	service    Service
@@ -92,18 +96,21 @@ func (r *Receiver) run(ctx context.Context, x *exchange) (*Response, error) {
 		r.checkFramework, // 2: sbf:Framework 2.0
 		r.checkMessageID, // 3: wsa:MessageID present
 		r.lookupSender,   // 4: sb:Sender in the metadata
-		r.checkSchema,    //    XSD, unless the sender's profile exempts it
+		r.checkSchema,    //    XSD; a lenient profile's exemption waits for step 5
 		r.verifyMessage,  // 5: signature, coverage, Timestamp
+		r.settleSchema,   //    the exemption only for a proven sender
+		r.verifyToken,    // 7: token rules, mechanism, TargetIdentity
 	} {
 		if err := step(ctx, x); err != nil {
 			return nil, err
 		}
 	}
-	if resp, err := r.checkReplay(x); resp != nil || err != nil { // 6: (sender, MessageID)
+	// 6: (sender, MessageID), looked up only once the sender and its token
+	// are authenticated, so that a stored response goes to no one else.
+	if resp, err := r.checkReplay(x); resp != nil || err != nil {
 		return resp, err
 	}
 	for _, step := range []func(context.Context, *exchange) error{
-		r.verifyToken,     // 7: token rules, mechanism, TargetIdentity
 		r.checkAddressing, // 8: wsa:To, wsa:Action
 		r.checkSemantics,  // 9: ProcessingContext, UsageDirective
 		r.claimMessageID,  // 6: record the pair, atomically, once all checks passed
@@ -190,16 +197,35 @@ func (r *Receiver) lookupSender(ctx context.Context, x *exchange) error {
 	return nil
 }
 
-// checkSchema validates the request against the schemas, except for a
-// sender whose profile validates leniently (IDWSF2 §11 item 16).
+// checkSchema validates the request against the schemas. For a sender
+// whose profile validates leniently (IDWSF2 §11 item 16) a failure is
+// kept, not returned: sb:Sender is unverified here, and settleSchema
+// forgives it only once step 5 proved the message is that sender's.
 func (r *Receiver) checkSchema(_ context.Context, x *exchange) error {
-	if x.sender.Profile.LenientSchema {
+	err := r.validate(x.req.Body)
+	if err != nil && x.sender.Profile.LenientSchema {
+		x.schemaErr, err = err, nil
+	}
+	return err
+}
+
+func (r *Receiver) validate(body []byte) error {
+	if v, ok := r.cfg.Schema.(parsedValidator); ok { // parse accepted the body
+		return v.ValidateParsed(body)
+	}
+	return r.cfg.Schema.Validate(body)
+}
+
+// settleSchema returns the schema failure checkSchema kept unless the
+// message was proven to be the lenient sender's: signed with its metadata
+// key, or received over TLS with its metadata key as the client key. The
+// choice to be lenient is taken from the verified sender, never from the
+// sb:Sender a forger can write.
+func (r *Receiver) settleSchema(_ context.Context, x *exchange) error {
+	if x.schemaErr == nil || x.protected.SenderProven(r.inbound(x)) {
 		return nil
 	}
-	if v, ok := r.cfg.Schema.(parsedValidator); ok { // parse accepted the body
-		return v.ValidateParsed(x.req.Body)
-	}
-	return r.cfg.Schema.Validate(x.req.Body)
+	return x.schemaErr
 }
 
 func (r *Receiver) inbound(x *exchange) *secmech.Inbound {
@@ -208,9 +234,16 @@ func (r *Receiver) inbound(x *exchange) *secmech.Inbound {
 }
 
 // verifyMessage is IDWSF2 §2.3 step 5 (wsf/secmech.VerifyMessage).
+// A message that fails it after failing the schema check, from a
+// connection that does not prove the sender either, is refused for the
+// schema, the first check it failed, as a strict peer's would be.
 func (r *Receiver) verifyMessage(_ context.Context, x *exchange) error {
-	p, err := r.checker.VerifyMessage(r.inbound(x), x.now)
+	in := r.inbound(x)
+	p, err := r.checker.VerifyMessage(in, x.now)
 	x.protected = p
+	if err != nil && x.schemaErr != nil && !in.ClientKeyIsSenders() {
+		return x.schemaErr
+	}
 	return err
 }
 
@@ -221,17 +254,43 @@ func (r *Receiver) verifyToken(ctx context.Context, x *exchange) error {
 	return err
 }
 
-// fingerprint identifies a retransmission: the same sender and MessageID,
-// the same signed Body, from the same TLS client key.
+// fingerprint identifies a retransmission of an authenticated request:
+// the same sender and MessageID (the memo's key), the same Body, under
+// the same mechanism, with the same verified token, signed by the same
+// key and sent from the same TLS client key. It is computed only after
+// step 7, so every part of it was verified.
 func (x *exchange) fingerprint() [32]byte {
 	h := sha256.New()
-	h.Write(x.protected.BodyDigest[:])
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field(x.protected.BodyDigest[:])
+	field([]byte(x.invocation.Mechanism))
+	field(x.protected.TokenDigest[:])
+	field(publicKeyBytes(x.protected.SigningKey))
 	if c := x.req.ClientCert; c != nil {
-		h.Write(c.RawSubjectPublicKeyInfo)
+		field(c.RawSubjectPublicKeyInfo)
+	} else {
+		field(nil)
 	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out
+}
+
+// publicKeyBytes is the PKIX encoding of k, nil for no key.
+func publicKeyBytes(k crypto.PublicKey) []byte {
+	if k == nil {
+		return nil
+	}
+	b, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return []byte(fmt.Sprintf("%T", k))
+	}
+	return b
 }
 
 // checkReplay answers a (sender, MessageID) already processed: with the

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"crypto/x509"
+	"testing"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/internal/wsftest"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// TestUnsignedBearerNeedsOptIn: an unsigned message carrying a bearer
+// token passes only under the peer profile's explicit UnsignedBearer
+// opt-in. A TLS client certificate proves nothing unless it is the
+// sender's metadata key, so a certificate in no metadata (or another
+// provider's) never stands in for the missing signature.
+func TestUnsignedBearerNeedsOptIn(t *testing.T) {
+	k := wsftest.Keys(t)
+	bearerAllowed := wsf.Profile{AllowBearer: true}
+	for _, tc := range []struct {
+		name    string
+		profile wsf.Profile
+		client  *x509.Certificate
+		ok      bool
+	}{
+		{"fail/certificate-in-no-metadata", bearerAllowed, k.Rogue.Cert, false},
+		{"fail/zxid-profile-certificate-in-no-metadata", wsf.ZXID, k.Rogue.Cert, false},
+		{"fail/another-providers-certificate", bearerAllowed, k.Other.Cert, false},
+		{"fail/senders-own-certificate-without-opt-in", bearerAllowed, k.WSC.Cert, false},
+		{"fail/opt-in-but-certificate-in-no-metadata", wsf.Lasso, k.Rogue.Cert, false},
+		{"ok/opt-in-senders-certificate", wsf.Lasso, k.WSC.Cert, true},
+		{"ok/opt-in-no-certificate", wsf.Lasso, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.profile)
+			// ClientTLS:peerSAMLV2 credentials: the token and a Timestamp,
+			// no signature.
+			body := f.request(req{mech: wsf.ClientTLSPeerSAMLV2, token: f.hokToken(wsftest.TokenSpec{Method: saml.CMBearer})})
+			resp := f.receive(body, tc.client)
+			if tc.ok {
+				if m := f.wantOK(resp); m.Invocation.Mechanism != wsf.TLSBearer {
+					t.Fatalf("mechanism %s, want Bearer", m.Invocation.Mechanism)
+				}
+				return
+			}
+			if resp.Fault == nil || resp.Status != 500 {
+				t.Fatalf("unsigned Bearer accepted (status %d)", resp.Status)
+			}
+			f.wantFault(resp, resp.Fault.Code, wsf.InappropriateCredentials)
+		})
+	}
+}
+
+// TestRetransmissionNeedsTheSameAuthenticatedSender: the stored first
+// response goes only to a retransmission that passed every check the
+// first request passed, token included, from the same authenticated
+// sender. A request that reuses another party's MessageID and Body
+// without its token, or with another token, gets no stored response.
+func TestRetransmissionNeedsTheSameAuthenticatedSender(t *testing.T) {
+	f := newFixture(t, wsf.Lasso)
+	victim := unsignedBearer(t, f)
+	first := f.receive(victim, nil)
+	f.wantOK(first)
+
+	t.Run("fail/same-message-id-and-body-without-token", func(t *testing.T) {
+		env := f.build(req{})
+		b, err := env.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := f.receive(b, nil)
+		if resp.Replayed || resp.Fault == nil {
+			t.Fatalf("a request without token got the stored response (replayed=%v status=%d)", resp.Replayed, resp.Status)
+		}
+		if got := resp.Fault.StatusCode(); got != wsf.InappropriateCredentials {
+			t.Fatalf("status %s, want %s", got, wsf.InappropriateCredentials)
+		}
+	})
+	t.Run("fail/same-message-id-and-body-with-another-token", func(t *testing.T) {
+		env := f.build(req{})
+		sec, _ := env.Security()
+		other := f.hokToken(wsftest.TokenSpec{ID: "_tok2", Method: saml.CMBearer})
+		sec.AddChild(xmlsec.DetachCopy(other))
+		b, err := env.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := f.receive(b, nil)
+		if resp.Replayed || resp.Fault == nil || resp.Fault.StatusCode() != wsf.DuplicateMsg {
+			t.Fatalf("want DuplicateMsg, got replayed=%v status=%d", resp.Replayed, resp.Status)
+		}
+	})
+	t.Run("ok/identical-retransmission", func(t *testing.T) {
+		resp := f.receive(victim, nil)
+		if !resp.Replayed || string(resp.Body) != string(first.Body) {
+			t.Fatalf("identical retransmission: replayed=%v status=%d", resp.Replayed, resp.Status)
+		}
+	})
+	if c := f.calls.Load(); c != 1 {
+		t.Fatalf("%d service calls, want 1", c)
+	}
+}
+
+// TestLenientSchemaOnlyForTheVerifiedSender: a peer profile that skips
+// the schema check applies only once the message is proven to come from
+// that peer. A message that names a lenient peer in sb:Sender but is
+// signed by a key in no metadata is refused by the schema check, as any
+// strict peer's would be, before its signature is even considered.
+func TestLenientSchemaOnlyForTheVerifiedSender(t *testing.T) {
+	k := wsftest.Keys(t)
+	invalid := func(e *wsf.Envelope) {
+		e.Header.SelectElement("wsa:ReplyTo").CreateAttr("notOnOrAfter", "2037-01-05T23:03:59Z")
+	}
+	t.Run("fail/forged-sender-claims-lenient-profile", func(t *testing.T) {
+		f := newFixture(t, wsf.ZXID)
+		r := hok(f, invalid)
+		r.signer = k.Rogue
+		r.token = f.hokToken(wsftest.TokenSpec{Key: k.Rogue.Cert})
+		f.wantFault(f.receive(f.request(r), k.Rogue.Cert), wsf.FaultClient, wsf.IDStarMsgNotUnderstood)
+	})
+	t.Run("fail/unsigned-claims-lenient-profile", func(t *testing.T) {
+		f := newFixture(t, wsf.Lasso)
+		r := req{mech: wsf.ClientTLSPeerSAMLV2, token: f.hokToken(wsftest.TokenSpec{Method: saml.CMBearer}), env: invalid}
+		f.wantFault(f.receive(f.request(r), nil), wsf.FaultClient, wsf.IDStarMsgNotUnderstood)
+	})
+	t.Run("ok/verified-sender-lenient-profile", func(t *testing.T) {
+		f := newFixture(t, wsf.ZXID)
+		f.wantOK(f.receive(f.request(hok(f, invalid)), k.WSC.Cert))
+	})
+}
