@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
@@ -49,6 +52,13 @@ type Config struct {
 	RetryInterval time.Duration
 	// Policy decides the signature algorithms and key sizes accepted.
 	Policy xmlsec.Policy
+	// Schema, when set, validates each loaded document against the SAML
+	// metadata schema before its signature is checked (xmlsec/xsd's
+	// *Schema implements it); a document it refuses is not loaded. Every
+	// Renkei role sets it: a validation costs about what the signature
+	// check's floor does (0.7 to 1.7 times, BenchmarkVerifyAggregate's
+	// schema-x-floor), once per load, which is cheap at hourly refreshes.
+	Schema ElementValidator
 	// Now is the clock of Run; nil means time.Now.
 	Now func() time.Time
 }
@@ -79,6 +89,11 @@ func (c *Config) Validate() error {
 		return &Error{Kind: KindConfig, Err: errors.Join(errs...)}
 	}
 	return nil
+}
+
+// ElementValidator schema-checks a parsed document.
+type ElementValidator interface {
+	ValidateElement(el *etree.Element) error
 }
 
 // Set holds the entities of every source by entityID, for any number of
@@ -171,6 +186,11 @@ func (s *Set) load(ctx context.Context, src Source, now time.Time) ([]Entry, tim
 	el, err := xmlsec.ParseElement(b, xmlsec.Limits{MaxBytes: s.cfg.MaxBytes, MaxDepth: DefaultMaxDepth, MaxElements: s.cfg.MaxBytes / 8})
 	if err != nil {
 		return nil, 0, err
+	}
+	if s.cfg.Schema != nil {
+		if err := s.cfg.Schema.ValidateElement(el); err != nil {
+			return nil, 0, kinderr.Wrap(KindInvalid, err, "metadata schema")
+		}
 	}
 	var doc *Document
 	if src.Unsigned {

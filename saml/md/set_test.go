@@ -59,7 +59,7 @@ func sourceErr(t *testing.T, err error) *SourceError {
 // serves its entities until their inherited validUntil.
 func TestSetAggregate(t *testing.T) {
 	path := writeSigned(t, t.TempDir(), "agg.xml", sampleAggregate(t))
-	s := newSet(t, Config{Sources: []Source{{Location: path, Trust: operatorTrust()}}, Interval: 3 * time.Hour})
+	s := newSet(t, Config{Sources: []Source{{Location: path, Trust: operatorTrust()}}, Interval: 3 * time.Hour, Schema: mdSchema(t)})
 	ctx := context.Background()
 	if err := s.Refresh(ctx, t0); err != nil {
 		t.Fatalf("ok/aggregate: %v", err)
@@ -120,12 +120,16 @@ func TestSetRefused(t *testing.T) {
 	unsignedExpired := filepath.Join(dir, "sp-expired.xml")
 	os.WriteFile(unsignedExpired, serialize(t, expEnt.Element()), 0o644)
 	foreign := xmlsec.NewTrustSet([]*x509.Certificate{pki.MustGet().ForeignRSA.Cert})
+	invalid := filepath.Join(dir, "sp-invalid.xml")
+	sp := string(serialize(t, sampleSP(t).Element()))
+	os.WriteFile(invalid, []byte(strings.Replace(sp, "<md:SPSSODescriptor", "<md:Bogus/><md:SPSSODescriptor", 1)), 0o644)
 	cases := []struct {
 		name string
 		src  Source
 		max  int
 		want error
 	}{
+		{"fail/schema-invalid", Source{Location: invalid, Unsigned: true}, 0, ErrInvalid},
 		{"fail/tampered", Source{Location: tampered, Trust: operatorTrust()}, 0, xmlsec.ErrDigest},
 		{"fail/untrusted-signer", Source{Location: good, Trust: foreign}, 0, xmlsec.ErrUntrustedKey},
 		{"fail/expired-document", Source{Location: expiredDoc, Trust: operatorTrust()}, 0, ErrExpired},
@@ -138,7 +142,7 @@ func TestSetRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := newSet(t, Config{Sources: []Source{c.src}, MaxBytes: c.max})
+			s := newSet(t, Config{Sources: []Source{c.src}, MaxBytes: c.max, Schema: mdSchema(t)})
 			err := s.Refresh(context.Background(), t0)
 			if se := sourceErr(t, err); se.Location != c.src.Location {
 				t.Fatalf("source %q", se.Location)
