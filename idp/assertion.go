@@ -142,7 +142,19 @@ func (p *IdP) sign(a *saml.Assertion) (*etree.Element, error) {
 	if err != nil {
 		return nil, Wrap(CodeInternal, err, "sign assertion")
 	}
-	return el, nil
+	return el, p.checkAssertion(el)
+}
+
+// checkAssertion validates a signed assertion against the schemas when
+// the IdP has them, before it is encrypted or leaves.
+func (p *IdP) checkAssertion(el *etree.Element) error {
+	if p.cfg.Schema == nil {
+		return nil
+	}
+	if err := p.cfg.Schema.ValidateElement(el); err != nil {
+		return Wrap(CodeInternal, err, "outgoing assertion is not schema-valid")
+	}
+	return nil
 }
 
 // signer signs with the first signing key and the default algorithms for

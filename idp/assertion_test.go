@@ -3,6 +3,7 @@ package idp
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"testing"
 	"time"
 
@@ -205,6 +206,42 @@ func TestIssueSchema(t *testing.T) {
 	must(t, schema.ValidateElement(dec))
 	tok := bootstrapToken(t, dec)
 	must(t, schema.ValidateElement(tok))
+}
+
+// seenValidator records what it is asked to validate and refuses it
+// when refuse is set.
+type seenValidator struct {
+	seen   []string
+	refuse bool
+	next   Validator
+}
+
+func (v *seenValidator) ValidateElement(el *etree.Element) error {
+	v.seen = append(v.seen, el.Tag)
+	if v.refuse {
+		return errors.New("refused by the test")
+	}
+	return v.next.ValidateElement(el)
+}
+
+// TestIssueValidatesBeforeEncrypting: the IdP checks the signed
+// assertion itself, not the EncryptedAssertion that hides it, and an
+// assertion the schema refuses is never issued.
+func TestIssueValidatesBeforeEncrypting(t *testing.T) {
+	f := newFixture(t)
+	v := &seenValidator{next: testSchema(t)}
+	p := f.withConfig(func(c *Config) { c.Schema = v })
+	req := f.issueRequest()
+	req.EncryptFor = recipient(t)
+	iss, err := p.Issue(ctx, req, f.now)
+	must(t, err)
+	if iss.Element.Tag != "EncryptedAssertion" || len(v.seen) != 1 || v.seen[0] != "Assertion" {
+		t.Fatalf("ok/plaintext-checked: issued %s, validated %v", iss.Element.Tag, v.seen)
+	}
+	v.refuse = true
+	if iss, err := p.Issue(ctx, req, f.now); err == nil || CodeOf(err) != CodeInternal || iss != nil {
+		t.Fatalf("fail/schema-refuses: issued %v, err %v", iss, err)
+	}
 }
 
 // TestIssueRefusals: requests the profile or the architecture forbid.

@@ -69,6 +69,13 @@ type Config struct {
 	// means no assertion carries a bootstrap.
 	Discovery *Discovery
 
+	// Schema, when set, validates each assertion the IdP signs before it
+	// is encrypted or sent, so that nothing schema-invalid leaves inside
+	// ciphertext the IdP's own Response check cannot see. renkei-idp sets
+	// it: the check costs about a tenth of signing the same assertion
+	// (BenchmarkIssueSchema, validate-x-sign 0.11 with RSA-2048).
+	Schema Validator
+
 	Now  func() time.Time
 	Rand io.Reader
 

@@ -65,9 +65,9 @@ func (h *HTTP) ecpFail(w http.ResponseWriter, r *http.Request, pend *Pending, er
 
 func (h *HTTP) soapResponse(w http.ResponseWriter, r *http.Request, out *Outcome) {
 	hdr := (&binding.ECPResponse{AssertionConsumerServiceURL: out.ACS}).Element()
-	b, err := xmlsec.Serialize((&binding.Envelope{Header: []*etree.Element{hdr}, Body: out.Response}).Element())
+	b, err := h.SSO.envelopeBytes(&binding.Envelope{Header: []*etree.Element{hdr}, Body: out.Response})
 	if err != nil {
-		h.soapFault(w, r, Wrap(CodeInternal, err, "serialize envelope"))
+		h.soapFault(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
@@ -91,7 +91,7 @@ func (h *HTTP) soapFault(w http.ResponseWriter, r *http.Request, err error) {
 	case CodeOf(err) == CodeInternal:
 		f.Code = binding.FaultServer
 	}
-	b, _ := xmlsec.Serialize(f.Envelope().Element())
+	b := h.SSO.faultBytes(f)
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -198,8 +199,18 @@ func (f *fixture) config() Config {
 		CardTrust: &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{f.crl}},
 		SoftCAs:   []*x509.Certificate{f.ra.ServiceCA()},
 		Discovery: &Discovery{EntityID: dsID, Address: dsAddr, EncryptionCert: k.DS.Cert},
+		Schema:    testSchema(f.t),
 		Now:       f.clock,
 	}
+}
+
+// testSchema is the schema set every IdP in the tests checks its
+// assertions with.
+func testSchema(t testing.TB) *xsd.Schema {
+	t.Helper()
+	s, err := xsd.Default()
+	must(t, err)
+	return s
 }
 
 // withConfig returns an IdP on the fixture's store with cfg changed by fn.

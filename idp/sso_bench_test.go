@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -82,4 +83,33 @@ func interleavedSSO(b *testing.B, floor, subject func()) {
 	b.ReportMetric(n/ts.Seconds(), "sso/s")
 	b.ReportMetric(n/tf[0].Seconds(), "signatures/s")
 	b.ReportMetric(float64(ts)/float64(tf[0]), "x-floor")
+}
+
+// BenchmarkIssueSchema times what Config.Schema adds to each assertion:
+// the schema check of the signed assertion, interleaved with signing the
+// same assertion (the floor: what every SSO pays anyway), as
+// "validate-x-sign".
+func BenchmarkIssueSchema(b *testing.B) {
+	f := newFixture(b)
+	req := f.issueRequest()
+	p := f.withConfig(func(c *Config) { c.Schema = nil })
+	schema := testSchema(b)
+	var sign, check time.Duration
+	for b.Loop() {
+		a, err := p.assertion(req, f.now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := time.Now()
+		el, err := p.sign(a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := time.Now()
+		if err := schema.ValidateElement(el); err != nil {
+			b.Fatal(err)
+		}
+		sign, check = sign+m.Sub(s), check+time.Since(m)
+	}
+	b.ReportMetric(float64(check)/float64(sign), "validate-x-sign")
 }
