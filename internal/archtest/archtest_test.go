@@ -18,7 +18,7 @@ func TestModuleDependencyDirection(t *testing.T) {
 	if len(pkgs) < 3 {
 		t.Fatalf("loaded only %d packages from the module root: the walk is broken", len(pkgs))
 	}
-	for _, v := range Check(pkgs, Rules, CgoAllowed) {
+	for _, v := range Check(pkgs, Architecture) {
 		t.Error(v)
 	}
 }
@@ -47,7 +47,7 @@ func TestRulesCatchViolations(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := Check([]Package{c.pkg}, Rules, CgoAllowed)
+			got := Check([]Package{c.pkg}, Architecture)
 			if c.want == "" {
 				if len(got) != 0 {
 					t.Fatalf("unexpected violations: %v", got)

@@ -2,7 +2,7 @@ package archtest
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -30,26 +30,58 @@ func denied(imp, deny string) bool {
 	return ok && under(rel, deny)
 }
 
-// Check returns one line per violation, sorted.
-func Check(pkgs []Package, rules []Rule, cgoAllowed []string) []string {
-	var bad []string
-	for _, p := range pkgs {
-		if p.Cgo && !underAny(p.Dir, cgoAllowed) {
-			bad = append(bad, fmt.Sprintf("%s: uses cgo; only %v may", p.Dir, cgoAllowed))
+func deniedAny(imp string, deny []string) bool {
+	for _, d := range deny {
+		if denied(imp, d) {
+			return true
 		}
-		for _, r := range rules {
-			if !underAny(p.Dir, r.From) || underAny(p.Dir, r.Except) {
-				continue
-			}
-			for imp := range p.Imports {
-				for _, d := range r.Deny {
-					if denied(imp, d) {
-						bad = append(bad, fmt.Sprintf("%s imports %s: %s", p.Dir, imp, r.Why))
-					}
-				}
+	}
+	return false
+}
+
+// Check returns one line per violation of policy in pkgs, sorted, each
+// "chain: why" where chain is "a -> b -> c" from the offending package (or
+// file) to what it must not reach.
+func Check(pkgs []Package, policy Policy) []string {
+	index := make(map[string]*Package, len(pkgs))
+	for i := range pkgs {
+		index[importPath(pkgs[i].Dir)] = &pkgs[i]
+	}
+	var bad []string
+	for i := range pkgs {
+		p := &pkgs[i]
+		bad = append(bad, checkCgo(p, policy.CgoAllowed)...)
+		all, own := closure(importPath(p.Dir), index), direct(p)
+		for _, r := range policy.Rules {
+			if r.Direct {
+				bad = append(bad, checkRule(p, r, own)...)
+			} else {
+				bad = append(bad, checkRule(p, r, all)...)
 			}
 		}
 	}
-	sort.Strings(bad)
+	slices.Sort(bad)
+	return slices.Compact(bad)
+}
+
+// checkRule returns the violations of r by p, whose dependencies are in r.
+func checkRule(p *Package, r Rule, reached reach) []string {
+	if !underAny(p.Dir, r.From) || underAny(p.Dir, r.Except) {
+		return nil
+	}
+	var bad []string
+	for _, imp := range reached.reached() {
+		if deniedAny(imp, r.Deny) {
+			bad = append(bad, showChain(reached.chain(imp))+": "+r.Why)
+		}
+	}
 	return bad
+}
+
+// checkCgo returns the violation of p using cgo outside allowed.
+func checkCgo(p *Package, allowed []string) []string {
+	if !p.Cgo || underAny(p.Dir, allowed) {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: uses cgo; only %v may", show(importPath(p.Dir)), allowed)}
 }
