@@ -42,6 +42,12 @@ var Architecture = Policy{Rules: Rules, CgoAllowed: CgoAllowed}
 
 var engines = []string{"idp", "discovery", "wsp", "wsc"}
 
+// TestKits are the packages whose non-test files serve tests only: the
+// shared kit under internal/testkit and the kits of single layers, named
+// like net/http/httptest. A non-test file that imports testing marks a
+// test kit, and must be listed here.
+var TestKits = []string{"internal/testkit", "store/storetest", "wsf/internal/wsftest"}
+
 // Rules are the dependency rules of ARCHITECTURE.md "Direction of dependencies".
 var Rules = []Rule{
 	{Why: "the four engines never import each other", From: []string{"idp"}, Deny: []string{"discovery", "wsp", "wsc"}},
@@ -62,6 +68,10 @@ var Rules = []Rule{
 	{Why: "PC/SC stays behind card/", From: []string{""}, Deny: []string{"github.com/ebfe/scard"}, Except: []string{"card"}, Direct: true},
 	{Why: "test-only peers live in a nested module", From: []string{""}, Deny: []string{"github.com/crewjam/saml"}, Direct: true},
 	{Why: "nothing but binaries imports cmd/", From: []string{""}, Deny: []string{"cmd"}, Except: []string{"cmd"}},
+	{Why: "test kits serve tests only: binaries and libraries never link them",
+		From: []string{""}, Deny: TestKits, Except: TestKits},
+	{Why: "a non-test file that imports testing makes a test kit: list it in TestKits",
+		From: []string{""}, Deny: []string{"testing"}, Except: TestKits, Direct: true},
 }
 
 // CgoAllowed lists the only directories whose own files may use cgo.
