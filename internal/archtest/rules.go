@@ -68,6 +68,13 @@ var Rules = []Rule{
 	{Why: "PC/SC stays behind card/", From: []string{""}, Deny: []string{"github.com/ebfe/scard"}, Except: []string{"card"}, Direct: true},
 	{Why: "test-only peers live in a nested module", From: []string{""}, Deny: []string{"github.com/crewjam/saml"}, Direct: true},
 	{Why: "nothing but binaries imports cmd/", From: []string{""}, Deny: []string{"cmd"}, Except: []string{"cmd"}},
+	{Why: "the registration authority issues keys, certificates and CRLs and records cards in the store: " +
+		"no engine, conformance, binary, XML wire package, router, template or HTTP",
+		From: []string{"ra"},
+		Deny: append([]string{"conformance", "cmd", "saml", "wsf", "xmlsec", "internal/httpx",
+			"github.com/gorilla/mux", "net/http", "html/template", "text/template"}, engines...)},
+	{Why: "only binaries run the registration authority", From: []string{""}, Deny: []string{"ra"},
+		Except: append([]string{"cmd", "ra"}, TestKits...)},
 	{Why: "test kits serve tests only: binaries and libraries never link them",
 		From: []string{""}, Deny: TestKits, Except: TestKits},
 	{Why: "a non-test file that imports testing makes a test kit: list it in TestKits",

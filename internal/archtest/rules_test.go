@@ -32,3 +32,29 @@ func TestTestKitsOnlyFromTests(t *testing.T) {
 		}, nil},
 	})
 }
+
+const (
+	whyRA     = "the registration authority issues keys, certificates and CRLs and records cards in the store: no engine, conformance, binary, XML wire package, router, template or HTTP"
+	whyRAUser = "only binaries run the registration authority"
+)
+
+// TestRegistrationAuthority proves what ra/ may import and who may import it.
+func TestRegistrationAuthority(t *testing.T) {
+	runCases(t, Architecture, []checkCase{
+		{"fail/ra-imports-engine", []Package{pkg("ra", "./idp")}, []string{"ra -> idp: " + whyRA}},
+		{"fail/ra-imports-wire", []Package{pkg("ra", "./wsf/disco")}, []string{"ra -> wsf/disco: " + whyRA}},
+		{"fail/ra-reaches-http", []Package{pkg("ra", "./internal/crl"), pkg("internal/crl", "net/http")},
+			[]string{"ra -> internal/crl -> net/http: " + whyRA}},
+		{"fail/ra-imports-cmd", []Package{pkg("ra", "./cmd/renkei-ra")}, []string{"ra -> cmd/renkei-ra: nothing but binaries imports cmd/",
+			"ra -> cmd/renkei-ra: " + whyRA}},
+		{"fail/engine-imports-ra", []Package{pkg("idp", "./ra")}, []string{"idp -> ra: " + whyRAUser}},
+		{"fail/conformance-reaches-ra", []Package{pkg("conformance", "./internal/x"), pkg("internal/x", "./ra")},
+			[]string{"conformance -> internal/x -> ra: " + whyRAUser, "internal/x -> ra: " + whyRAUser}},
+		{"ok/ra-imports-store-card-pkcs12", []Package{
+			pkg("ra", "./store", "./card/piv", "software.sslmate.com/src/go-pkcs12", "crypto/x509", "net", "net/url"),
+		}, nil},
+		{"ok/binaries-and-kits-import-ra", []Package{
+			pkg("cmd/renkei-ra", "./ra"), pkg("cmd/renkei-idp", "./ra"), pkg("internal/testkit/idpkit", "./ra", "testing"),
+		}, nil},
+	})
+}
