@@ -2,6 +2,7 @@ package archtest
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 )
@@ -59,6 +60,9 @@ func Check(pkgs []Package, policy Policy) []string {
 				bad = append(bad, checkRule(p, r, all)...)
 			}
 		}
+		for _, r := range policy.FileRules {
+			bad = append(bad, checkFiles(p, r)...)
+		}
 	}
 	slices.Sort(bad)
 	return slices.Compact(bad)
@@ -84,4 +88,24 @@ func checkCgo(p *Package, allowed []string) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("%s: uses cgo; only %v may", show(importPath(p.Dir)), allowed)}
+}
+
+// checkFiles returns the violations of r by the files of p, each named by
+// its slash path in the module.
+func checkFiles(p *Package, r FileRule) []string {
+	if !underAny(p.Dir, r.From) {
+		return nil
+	}
+	var bad []string
+	for _, name := range sortedKeys(p.Files) {
+		if strings.HasSuffix(name, r.Adapter) {
+			continue
+		}
+		for _, imp := range p.Files[name] {
+			if deniedAny(imp, r.Deny) {
+				bad = append(bad, path.Join(p.Dir, name)+" -> "+show(imp)+": "+r.Why)
+			}
+		}
+	}
+	return bad
 }

@@ -64,9 +64,11 @@ func addFile(root, p string, byDir map[string]*Package) error {
 	}
 	pkg := byDir[dir]
 	if pkg == nil {
-		pkg = &Package{Dir: dir, Imports: map[string]bool{}}
+		pkg = &Package{Dir: dir, Imports: map[string]bool{}, Files: map[string][]string{}}
 		byDir[dir] = pkg
 	}
+	name := filepath.Base(p)
+	pkg.Files[name] = []string{}
 	for _, spec := range f.Imports {
 		imp, err := strconv.Unquote(spec.Path.Value)
 		if err != nil {
@@ -77,6 +79,7 @@ func addFile(root, p string, byDir map[string]*Package) error {
 			continue
 		}
 		pkg.Imports[imp] = true
+		pkg.Files[name] = append(pkg.Files[name], imp)
 	}
 	return nil
 }

@@ -8,10 +8,11 @@ package archtest
 const Module = "github.com/renkei-idwsf/renkei"
 
 // Package is one directory of the module with the imports of its non-test
-// files and whether any of them uses cgo.
+// files, together and file by file, and whether any of them uses cgo.
 type Package struct {
 	Dir     string // slash path relative to the module root, "" for the root
 	Imports map[string]bool
+	Files   map[string][]string // file name -> its imports
 	Cgo     bool
 }
 
@@ -31,14 +32,38 @@ type Rule struct {
 	Direct bool
 }
 
+// FileRule forbids the non-test files of packages under From to import
+// anything matching one of Deny, unless the file's name ends in Adapter. It
+// looks at each file's own imports: the rest of such a package reaches
+// net/http anyway, through saml/binding.
+type FileRule struct {
+	Why     string
+	From    []string
+	Deny    []string
+	Adapter string // suffix of the names of the files that may, "_http.go"
+}
+
 // Policy is a set of rules checked together.
 type Policy struct {
 	Rules      []Rule
+	FileRules  []FileRule
 	CgoAllowed []string // the only directories whose own files may use cgo
 }
 
 // Architecture is the policy of ARCHITECTURE.md.
-var Architecture = Policy{Rules: Rules, CgoAllowed: CgoAllowed}
+var Architecture = Policy{Rules: Rules, FileRules: FileRules, CgoAllowed: CgoAllowed}
+
+// FileRules keep HTTP at the edge of the engines (ARCHITECTURE "Engines
+// take typed requests and return typed results; only HTTP adapters touch
+// http.ResponseWriter"). An engine's HTTP adapters, inbound handlers and
+// outbound SOAP callers alike, are the files named *_http.go, as in idp/
+// (authn_http.go, sso_http.go, slo_http.go, nim_http.go, ecp_http.go).
+var FileRules = []FileRule{
+	{Why: "engines are typed: only their HTTP adapters, files named *_http.go, touch HTTP, routers or templates",
+		From:    engines,
+		Deny:    []string{"net/http", "html/template", "text/template", "github.com/gorilla/mux", "internal/httpx"},
+		Adapter: "_http.go"},
+}
 
 var engines = []string{"idp", "discovery", "wsp", "wsc"}
 
