@@ -58,3 +58,22 @@ func TestRegistrationAuthority(t *testing.T) {
 		}, nil},
 	})
 }
+
+// TestCgoOnlyInXSDAndCard proves cgo is allowed in xmlsec/xsd and card/...
+// and nowhere else, not even in the rest of xmlsec.
+func TestCgoOnlyInXSDAndCard(t *testing.T) {
+	cgo := func(dir string, imports ...string) Package {
+		p := pkg(dir, imports...)
+		p.Cgo = true
+		return p
+	}
+	const only = ": uses cgo; only [xmlsec/xsd card] may"
+	runCases(t, Architecture, []checkCase{
+		{"fail/xmlsec-root", []Package{cgo("xmlsec")}, []string{"xmlsec" + only}},
+		{"fail/xmlsec-dsig", []Package{cgo("xmlsec/dsig")}, []string{"xmlsec/dsig" + only}},
+		{"fail/store", []Package{cgo("store/sqlstore")}, []string{"store/sqlstore" + only}},
+		{"fail/cgo-sqlite", []Package{pkg("store/sqlstore", "github.com/mattn/go-sqlite3")},
+			[]string{"store/sqlstore -> github.com/mattn/go-sqlite3: SQLite through modernc.org/sqlite, pure Go: cgo only in xmlsec/xsd and card"}},
+		{"ok/xsd-and-card", []Package{cgo("xmlsec/xsd"), cgo("card"), cgo("card/piv")}, nil},
+	})
+}
