@@ -77,3 +77,30 @@ func TestCgoOnlyInXSDAndCard(t *testing.T) {
 		{"ok/xsd-and-card", []Package{cgo("xmlsec/xsd"), cgo("card"), cgo("card/piv")}, nil},
 	})
 }
+
+const whyEngines = "the four engines never import each other"
+
+// TestEnginesShareWireNotEachOther proves the engines may share wsf/...
+// (the Discovery wire types in wsf/disco above all) but never each other.
+func TestEnginesShareWireNotEachOther(t *testing.T) {
+	runCases(t, Architecture, []checkCase{
+		{"ok/wsc-and-discovery-import-wsf-disco", []Package{
+			pkg("wsc", "./wsf/disco", "./wsf/client"), pkg("wsc/portal", "./wsf/disco"),
+			pkg("discovery", "./wsf/disco", "./wsf/server", "./store"), pkg("wsf/disco", "./wsf", "./saml"),
+		}, nil},
+		{"fail/wsc-imports-discovery", []Package{pkg("wsc", "./wsf/disco", "./discovery")},
+			[]string{"wsc -> discovery: " + whyEngines}},
+		{"fail/discovery-imports-wsc-subpackage", []Package{pkg("discovery", "./wsc/client")},
+			[]string{"discovery -> wsc/client: " + whyEngines}},
+		{"fail/wsc-reaches-discovery-through-wsf-disco", []Package{
+			pkg("wsc", "./wsf/disco"), pkg("wsf/disco", "./discovery/relay"),
+		}, []string{"wsc -> wsf/disco -> discovery/relay: " + whyEngines, "wsf/disco -> discovery/relay: " + whyWire}},
+		{"fail/every-pair", []Package{
+			pkg("idp", "./wsp"), pkg("wsp", "./wsc"), pkg("wsc", "./idp"),
+		}, []string{
+			"idp -> wsp -> wsc: " + whyEngines, "idp -> wsp: " + whyEngines,
+			"wsc -> idp -> wsp: " + whyEngines, "wsc -> idp: " + whyEngines,
+			"wsp -> wsc -> idp: " + whyEngines, "wsp -> wsc: " + whyEngines,
+		}},
+	})
+}
