@@ -97,6 +97,7 @@ func importPath(dir string) string {
 	return Module + "/" + dir
 }
 
+// sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -12,6 +12,7 @@ func under(p, prefix string) bool {
 	return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+"/")
 }
 
+// underAny reports whether p is under one of prefixes.
 func underAny(p string, prefixes []string) bool {
 	for _, x := range prefixes {
 		if under(p, x) {
@@ -31,6 +32,7 @@ func denied(imp, deny string) bool {
 	return ok && under(rel, deny)
 }
 
+// deniedAny reports whether imp matches one of deny.
 func deniedAny(imp string, deny []string) bool {
 	for _, d := range deny {
 		if denied(imp, d) {

@@ -36,6 +36,8 @@ func Load(root string) ([]Package, error) {
 	return out, err
 }
 
+// skipDir tells the walk to skip testdata, hidden and underscore
+// directories, and nested modules, below root.
 func skipDir(root, p, name string) error {
 	if p == root {
 		return nil
@@ -49,6 +51,7 @@ func skipDir(root, p, name string) error {
 	return nil
 }
 
+// addFile records the imports of the Go file p under root in its package.
 func addFile(root, p string, byDir map[string]*Package) error {
 	f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.ImportsOnly)
 	if err != nil {

@@ -1,7 +1,9 @@
 // Package archtest enforces the direction of dependencies that
 // ARCHITECTURE.md draws, as Go's own go/build/deps_test.go does: a table of
 // rules checked against the whole import chains of the non-test files in the
-// module. Test files may import anything.
+// module, file rules checked against each file's own imports, and the
+// directories allowed cgo. Test files may import anything. Known lists the
+// violations the tree still has, each with its fix.
 package archtest
 
 // Module is the module path the rules are written against.
