@@ -3,12 +3,14 @@ package idp
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"time"
 
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
@@ -58,8 +60,9 @@ func (p *IdP) discoveryEPR(tok *etree.Element) *wsf.EPR {
 }
 
 // DiscoveryToken mints the signed token the WSC presents to the Discovery
-// Service (IDWSF2 §3.6; ARCHITECTURE "Tokens from the DS"): Issuer the
-// IdP, audience the DS, subject a saml:EncryptedID for the DS holding the
+// Service (IDWSF2 §3.6; ARCHITECTURE "Tokens from the DS") with the
+// minter the DS uses for its own tokens (secmech.Minter): Issuer the IdP,
+// audience the DS, subject a saml:EncryptedID for the DS holding the
 // principal's pairwise persistent NameID there (the federation is created
 // as needed), a holder-of-key confirmation bound to wsc, the WSC's metadata
 // signing certificate, and the SSO's AuthnStatement. It lives
@@ -70,61 +73,37 @@ func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate
 	switch {
 	case d == nil:
 		return nil, Errorf(CodeNoDiscovery, "no Discovery Service configured")
-	case d.EncryptionCert == nil:
-		return nil, Errorf(CodeNoDiscovery, "Discovery Service %q has no encryption key", d.EntityID)
 	case wsc == nil:
 		return nil, Errorf(CodeNoDiscovery, "no WSC certificate to bind the token to")
 	}
-	sub, err := p.discoverySubject(ctx, a.PrincipalID, now)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := p.tokenAssertion(a, sub, wsc, p.tokenEnd(sessionEnd, now), now)
-	if err != nil {
-		return nil, err
-	}
-	return p.sign(tok)
-}
-
-func (p *IdP) tokenEnd(sessionEnd, now time.Time) time.Time {
-	end := now.Add(p.cfg.BootstrapLifetime)
-	if !sessionEnd.IsZero() && sessionEnd.Before(end) {
-		end = sessionEnd
-	}
-	return end
-}
-
-// discoverySubject is the principal as the DS knows it, encrypted for the
-// DS so that the WSC carrying the token cannot read it.
-func (p *IdP) discoverySubject(ctx context.Context, principalID string, now time.Time) (*saml.EncryptedID, error) {
-	d := p.cfg.Discovery
-	n, err := p.persistent(ctx, principalID, d.EntityID, true, now)
-	if err != nil {
-		return nil, err
-	}
 	to := xmlenc.Recipient{EntityID: d.EntityID, Cert: d.EncryptionCert, Methods: d.EncryptionMethods}
-	enc, err := saml.EncryptNameID(n, &xmlenc.Encrypter{Rand: p.cfg.Rand}, to)
-	if err != nil {
-		return nil, Wrap(CodeNoDiscovery, err, "encrypt NameID for "+d.EntityID)
+	if err := secmech.CheckTarget(to); err != nil {
+		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service")
 	}
-	return enc, nil
-}
-
-func (p *IdP) tokenAssertion(a Authn, sub *saml.EncryptedID, wsc *x509.Certificate, end, now time.Time) (*saml.Assertion, error) {
-	id, err := p.newID()
+	n, err := p.persistent(ctx, a.PrincipalID, d.EntityID, true, now)
 	if err != nil {
 		return nil, err
 	}
-	ds := p.cfg.Discovery.EntityID
-	return &saml.Assertion{
-		ID: id, IssueInstant: now, Issuer: saml.Issuer{Value: p.cfg.EntityID},
-		Subject: &saml.Subject{EncryptedID: sub, Confirmations: []saml.SubjectConfirmation{{
-			Method: saml.CMHolderOfKey,
-			Data: &saml.SubjectConfirmationData{NotOnOrAfter: end,
-				KeyInfos: []saml.KeyInfo{{Certificates: []*x509.Certificate{wsc}}}},
-		}}},
-		Conditions: &saml.Conditions{NotBefore: now, NotOnOrAfter: end,
-			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{ds}}}},
-		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: a.Instant, ClassRef: a.ClassRef}},
-	}, nil
+	tok, err := p.minter().Mint(secmech.TokenRequest{Audience: d.EntityID, Target: to, NameID: n,
+		Confirmation: secmech.ConfirmHolderOfKey, Invoker: wsc,
+		Lifetime: p.cfg.BootstrapLifetime, SessionEnd: sessionEnd,
+		AuthnInstant: a.Instant, AuthnClassRef: a.ClassRef}, now)
+	if err != nil {
+		return nil, mintError(err, d.EntityID)
+	}
+	return tok.Element, nil
+}
+
+// minter mints tokens as the IdP: its entityID, its signer.
+func (p *IdP) minter() *secmech.Minter {
+	return &secmech.Minter{Issuer: p.cfg.EntityID, Signer: p.signer(), Rand: p.cfg.Rand}
+}
+
+// mintError maps a failure of secmech.Minter: a DS key the token cannot
+// be encrypted for means no bootstrap, anything else is the IdP's fault.
+func mintError(err error, ds string) error {
+	if errors.Is(err, secmech.ErrNoToken) {
+		return Wrap(CodeNoDiscovery, err, "token for "+ds)
+	}
+	return Wrap(CodeInternal, err, "token for "+ds)
 }

@@ -27,7 +27,7 @@ type testCase struct {
 // RunTests runs the whole suite, each case on a store of its own.
 func RunTests(t *testing.T, open Opener) {
 	groups := [][]testCase{principalCases, federationCases, sessionCases, artifactCases,
-		replayCases, svcmdCases, auditCases, gcCases, raceCases}
+		replayCases, svcmdCases, auditCases, gcCases, raceCases, pairwiseCases}
 	for _, g := range groups {
 		for _, c := range g {
 			t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
