@@ -30,6 +30,11 @@ var (
 	FaultUnsupportedSecurityTok = FaultCode{NSWSSE, "UnsupportedSecurityToken"}
 )
 
+// ErrInvalidOutgoing marks a message this side built that the schemas
+// refuse: a fault of the sender's own code, never of the peer, so the
+// table answers it S:Server whatever else the error wraps.
+var ErrInvalidOutgoing = errors.New("wsf: outgoing message refused by the schemas")
+
 // faultRow maps one typed error to its wire form: faultcode, lu:Status code
 // (empty: no detail) and the public faultstring.
 type faultRow struct {
@@ -40,13 +45,16 @@ type faultRow struct {
 }
 
 // faultTable is the one table from typed errors to faults, read top down
-// with errors.Is. ID-WSF codes come first (IDWSF2 §2.5, sender or receiver
-// side as Lasso classifies them); failures of the WS-Security header use
-// the WS-Security 1.0 §12 faultcodes with InappropriateCredentials as the
-// lu:Status, the code the WSC reacts to by fetching a fresh token; a message
-// that cannot be read is IDStarMsgNotUnderstood. The faultstring is public
-// and fixed: the private cause never reaches the wire.
+// with errors.Is. ErrInvalidOutgoing comes first: the schema error it wraps
+// would otherwise read as the peer's. Then the ID-WSF codes (IDWSF2 §2.5,
+// sender or receiver side as Lasso classifies them); failures of the
+// WS-Security header use the WS-Security 1.0 §12 faultcodes with
+// InappropriateCredentials as the lu:Status, the code the WSC reacts to by
+// fetching a fresh token; a message that cannot be read is
+// IDStarMsgNotUnderstood. The faultstring is public and fixed: the private
+// cause never reaches the wire.
 var faultTable = []faultRow{
+	{ErrInvalidOutgoing, FaultServer, "", "internal error"},
 	{ErrMustUnderstand, FaultMustUnderstand, "", "a mandatory header block was not understood"},
 	{ErrFrameworkVersion, FaultClient, FrameworkVersionMismatch, "framework version not supported"},
 	{ErrMsgNotUnderstood, FaultClient, IDStarMsgNotUnderstood, "message not understood"},

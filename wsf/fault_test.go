@@ -2,6 +2,7 @@ package wsf
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -107,4 +108,18 @@ func reparse(t *testing.T, e *etree.Element) *etree.Element {
 	d.SetRoot(e)
 	b, _ := d.WriteToBytes()
 	return el(t, string(b))
+}
+
+// TestInvalidOutgoingIsServerFault: a message this side built that the
+// schemas refuse is its own bug, answered S:Server without detail, even
+// though the schema error alone reads as the peer's IDStarMsgNotUnderstood.
+func TestInvalidOutgoingIsServerFault(t *testing.T) {
+	schemaErr := xmlsec.Errorf(xmlsec.KindSchema, "element Foo not expected")
+	if f := FaultFor(schemaErr); f.Code != FaultClient {
+		t.Fatalf("a peer's invalid message: %+v", f)
+	}
+	f := FaultFor(fmt.Errorf("%w: %w", ErrInvalidOutgoing, schemaErr))
+	if f.Code != FaultServer || f.Status != nil || f.String != "internal error" {
+		t.Fatalf("fail/own-invalid-message-blamed-on-peer: %+v", f)
+	}
 }

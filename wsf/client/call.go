@@ -133,7 +133,8 @@ func (c *Client) once(ctx context.Context, call *Call, epr *wsf.EPR) (*Result, e
 // processing time the WSP promises.
 const timeoutMargin = 5 * time.Second
 
-// build makes the request envelope and secures it.
+// build makes the request envelope, secures it and checks it against the
+// schemas: a request they refuse is never sent.
 func (c *Client) build(call *Call, epr *wsf.EPR, sel selection, now time.Time) ([]byte, *wsf.Header, error) {
 	h := call.Header
 	mid, err := wsf.NewMessageID(c.cfg.Rand)
@@ -149,7 +150,31 @@ func (c *Client) build(call *Call, epr *wsf.EPR, sel selection, now time.Time) (
 	cred := &secmech.Credentials{Mechanism: sel.mechanism, Token: sel.token, Key: c.cfg.Key,
 		Certificate: c.cfg.Certificate, Policy: sel.peer.Profile.Policy(), Rand: c.cfg.Rand}
 	body, err := secmech.Secure(env, cred, now)
-	return body, &h, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, &h, c.checkOutgoing(body)
+}
+
+// checkOutgoing validates a request before it is sent, unless
+// Config.SkipOutgoingValidation is set; a refusal wraps
+// wsf.ErrInvalidOutgoing. The bytes are the client's own serialization,
+// so the hostile-input guards of xmlsec.Parse are skipped when the
+// Validator can (libxml2 still refuses a DTD).
+func (c *Client) checkOutgoing(body []byte) error {
+	if c.cfg.SkipOutgoingValidation {
+		return nil
+	}
+	var err error
+	if v, ok := c.cfg.Schema.(interface{ ValidateParsed([]byte) error }); ok {
+		err = v.ValidateParsed(body)
+	} else {
+		err = c.cfg.Schema.Validate(body)
+	}
+	if err != nil {
+		return fmt.Errorf("wsf/client: request not sent: %w: %w", wsf.ErrInvalidOutgoing, err)
+	}
+	return nil
 }
 
 // maxResponse bounds a response read from the network.

@@ -43,6 +43,12 @@ type Config struct {
 	// Schema checks every response not exempted by its sender's profile;
 	// required.
 	Schema Validator
+	// SkipOutgoingValidation turns off checking every request against
+	// Schema before it is sent; checked, a request the schemas refuse is
+	// an error wrapping wsf.ErrInvalidOutgoing and is never sent. The
+	// check costs about a seventh of building and signing the request
+	// (wsf/server BenchmarkValidateOutgoing).
+	SkipOutgoingValidation bool
 	// Mechanisms the client may use, in its order of preference; nil means
 	// every implemented one except TLS:Bearer, which is used only when
 	// listed here.

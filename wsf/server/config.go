@@ -51,6 +51,12 @@ type Config struct {
 	// Schema checks every request not exempted by its sender's profile;
 	// required (xsd.Default() in production).
 	Schema Validator
+	// SkipOutgoingValidation turns off checking every reply and fault
+	// against Schema before it is sent. Checked, a message the schemas
+	// refuse is replaced by an S:Server fault; the check costs about a
+	// seventh of building and signing the message
+	// (BenchmarkValidateOutgoing), so it is on unless this is set.
+	SkipOutgoingValidation bool
 	// Services by wsa:Action.
 	Services map[string]Service
 	// Simulate reports that the services honour ProcessingContext Simulate.

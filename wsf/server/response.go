@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -46,6 +48,9 @@ func (r *Receiver) replyResponse(x *exchange, reply *Reply) *Response {
 	if err != nil {
 		return r.internalError(err)
 	}
+	if err := r.checkOutgoing(body); err != nil {
+		return r.faultResponse(x, err)
+	}
 	return &Response{Status: http.StatusOK, Body: body}
 }
 
@@ -75,7 +80,45 @@ func (r *Receiver) faultResponse(x *exchange, err error) *Response {
 	if serr != nil {
 		return r.internalError(serr)
 	}
+	if verr := r.checkOutgoing(body); verr != nil {
+		return r.invalidFault(x, err, verr)
+	}
 	return &Response{Status: http.StatusInternalServerError, Body: body, Fault: f, Err: err}
+}
+
+// invalidFault answers when the schemas refused the fault for err (a
+// service's RedirectURL that is no URI, say): a plain S:Server fault in its
+// place, with both causes for the log; if even that is refused, the
+// unsigned last resort.
+func (r *Receiver) invalidFault(x *exchange, err, verr error) *Response {
+	if errors.Is(err, wsf.ErrInvalidOutgoing) {
+		return r.internalError(errors.Join(err, verr))
+	}
+	resp := r.faultResponse(x, verr)
+	resp.Err = errors.Join(verr, err)
+	return resp
+}
+
+// checkOutgoing validates a message this receiver is about to send, unless
+// Config.SkipOutgoingValidation is set; a refusal wraps
+// wsf.ErrInvalidOutgoing, which the fault table answers S:Server. The
+// bytes are this receiver's own serialization, not a peer's, so the
+// hostile-input guards of xmlsec.Parse are skipped when the Validator can
+// (libxml2 still refuses a DTD).
+func (r *Receiver) checkOutgoing(body []byte) error {
+	if r.cfg.SkipOutgoingValidation {
+		return nil
+	}
+	var err error
+	if v, ok := r.cfg.Schema.(parsedValidator); ok {
+		err = v.ValidateParsed(body)
+	} else {
+		err = r.cfg.Schema.Validate(body)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", wsf.ErrInvalidOutgoing, err)
+	}
+	return nil
 }
 
 // secure builds the envelope, adds the Timestamp and signs it with this
