@@ -111,8 +111,8 @@ func typed[T Message](f func(*etree.Element) (T, error)) func(*etree.Element) (M
 // TestGolden encodes every message type, validates it against the
 // schemas, compares it with testdata/TestGolden_<name>.xml, decodes the
 // golden bytes with the typed decoder and with Decode, and encodes the
-// result again to the same canonical form (copies of foreign elements
-// carry the declarations they inherited, so bytes may differ).
+// result again to the same tree (copies of foreign elements carry the
+// declarations they inherited, so bytes may differ).
 func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases(t) {
 		t.Run("ok/"+tc.name, func(t *testing.T) {
@@ -126,8 +126,8 @@ func TestGolden(t *testing.T) {
 			if err != nil || again.Action() != tc.msg.Action() {
 				t.Fatalf("Decode: %v, %T", err, again)
 			}
-			if c1, c2 := canon(t, parse(t, string(b))), canon(t, got.Element()); c1 != c2 {
-				t.Fatalf("round trip changed the message:\n%s\n%s", c1, c2)
+			if !sameTree(parse(t, string(b)), got.Element()) {
+				t.Fatalf("round trip changed the message:\n%s", b)
 			}
 			if tc.plain && !reflect.DeepEqual(got, tc.msg) {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", got, tc.msg)

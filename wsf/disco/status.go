@@ -27,7 +27,12 @@ const maxStatusDepth = 9
 // profile with MisplacedStatus, Lasso's Status in another namespace is
 // read as lu:Status.
 func (d decoder) status(s *seq) (wsf.Status, error) {
-	if c := s.peek(); d.profile.MisplacedStatus && c != nil && c.Tag == "Status" && contains(lassoStatusNS, c.NamespaceURI()) {
+	if c := s.peek(); c != nil && c.Tag == "Status" && contains(lassoStatusNS, c.NamespaceURI()) {
+		if !d.profile.MisplacedStatus {
+			return wsf.Status{}, xmlsec.Errorf(xmlsec.KindMalformed,
+				"%s: %s where lu:Status belongs (Lasso's habit, accepted only under a profile with MisplacedStatus)",
+				wire.Name(s.parent), wire.Name(c))
+		}
 		s.i++
 		return readStatus(relabelStatus(c))
 	}
