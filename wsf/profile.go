@@ -41,6 +41,10 @@ type Profile struct {
 	// UsageDirectiveWithoutRef accepts sb:UsageDirective without its
 	// required ref (§11 item 15: ZXID's TAS3 usage directives).
 	UsageDirectiveWithoutRef bool
+	// MisplacedStatus accepts the lu:Status of a Discovery response in the
+	// disco namespace or in the relative namespace "util", as Lasso writes
+	// it (§11 item 19); wsf/disco reads it as lu:Status.
+	MisplacedStatus bool
 }
 
 // The profiles of the peers IDWSF2 §11 describes.
@@ -52,7 +56,7 @@ var (
 		UnqualifiedID: true, AllowBearer: true, LenientSchema: true, UsageDirectiveWithoutRef: true}
 	// Lasso is Lasso 2.7 with ID-WSF (§11 items 9, 16, 19).
 	Lasso = Profile{Name: "lasso", AllowSHA1: true, AllowBearer: true, BearerWithoutConfirmation: true,
-		UnsignedBearer: true, LenientSchema: true}
+		UnsignedBearer: true, LenientSchema: true, MisplacedStatus: true}
 )
 
 // Policy returns the signature policy for the peer: strict but for the
