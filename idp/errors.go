@@ -4,26 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-)
 
-// SAML status codes (SAML Core §3.2.2.2; SAML2.md §2.1). They are defined
-// here until saml/samlp provides them.
-const (
-	StatusPrefix          = "urn:oasis:names:tc:SAML:2.0:status:"
-	StatusSuccess         = StatusPrefix + "Success"
-	StatusRequester       = StatusPrefix + "Requester"
-	StatusResponder       = StatusPrefix + "Responder"
-	StatusVersionMismatch = StatusPrefix + "VersionMismatch"
-
-	StatusAuthnFailed            = StatusPrefix + "AuthnFailed"
-	StatusInvalidAttrNameOrValue = StatusPrefix + "InvalidAttrNameOrValue"
-	StatusInvalidNameIDPolicy    = StatusPrefix + "InvalidNameIDPolicy"
-	StatusNoAuthnContext         = StatusPrefix + "NoAuthnContext"
-	StatusNoPassive              = StatusPrefix + "NoPassive"
-	StatusRequestDenied          = StatusPrefix + "RequestDenied"
-	StatusRequestUnsupported     = StatusPrefix + "RequestUnsupported"
-	StatusUnknownPrincipal       = StatusPrefix + "UnknownPrincipal"
-	StatusUnsupportedBinding     = StatusPrefix + "UnsupportedBinding"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 )
 
 // Code is the kind of an engine error: what the one table below maps to a
@@ -174,36 +156,36 @@ type entry struct {
 // entries is the one table of the engine's errors (STYLE "Protocol errors
 // are typed values mapped through one table").
 var entries = map[Code]entry{
-	CodeInternal:                {StatusResponder, "", "internal error", http.StatusInternalServerError, false},
-	CodeNoCertificate:           {StatusResponder, StatusAuthnFailed, "no client certificate was presented", http.StatusForbidden, false},
-	CodeCertExpired:             {StatusResponder, StatusAuthnFailed, "the certificate has expired", http.StatusForbidden, false},
-	CodeCertNotYetValid:         {StatusResponder, StatusAuthnFailed, "the certificate is not yet valid", http.StatusForbidden, false},
-	CodeCertRevoked:             {StatusResponder, StatusAuthnFailed, "the certificate has been revoked", http.StatusForbidden, false},
-	CodeForeignIssuer:           {StatusResponder, StatusAuthnFailed, "the certificate is not from an accepted issuer", http.StatusForbidden, false},
-	CodeCertUsage:               {StatusResponder, StatusAuthnFailed, "the certificate is not for client authentication", http.StatusForbidden, false},
-	CodeRevocationUnavailable:   {StatusResponder, StatusAuthnFailed, "revocation status is unavailable", http.StatusServiceUnavailable, false},
-	CodeUnknownCard:             {StatusResponder, StatusAuthnFailed, "the card is not registered", http.StatusForbidden, false},
-	CodeVersionMismatch:         {StatusVersionMismatch, "", "SAML version not supported", http.StatusBadRequest, false},
-	CodeAuthnFailed:             {StatusResponder, StatusAuthnFailed, "authentication failed", http.StatusForbidden, false},
-	CodeInvalidNameIDPolicy:     {StatusRequester, StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", http.StatusBadRequest, false},
-	CodeUnsupportedNameIDFormat: {StatusRequester, StatusInvalidNameIDPolicy, "name identifier format not supported", http.StatusBadRequest, false},
-	CodeNoPassive:               {StatusResponder, StatusNoPassive, "passive authentication not possible", http.StatusForbidden, false},
-	CodeNoAuthnContext:          {StatusResponder, StatusNoAuthnContext, "the requested authentication context cannot be met", http.StatusForbidden, false},
-	CodeRequestDenied:           {StatusRequester, StatusRequestDenied, "request denied", http.StatusForbidden, false},
-	CodeUnsupportedBinding:      {StatusRequester, StatusUnsupportedBinding, "binding not supported", http.StatusBadRequest, false},
-	CodeRequestUnsupported:      {StatusResponder, StatusRequestUnsupported, "request not supported", http.StatusBadRequest, false},
-	CodeUnknownPrincipal:        {StatusRequester, StatusUnknownPrincipal, "unknown principal", http.StatusBadRequest, false},
-	CodeInvalidAttribute:        {StatusRequester, StatusInvalidAttrNameOrValue, "invalid attribute name or value", http.StatusBadRequest, false},
-	CodeUnknownSP:               {StatusRequester, "", "the service provider is not known", http.StatusBadRequest, true},
-	CodeACSNotInMetadata:        {StatusRequester, "", "the response location is not registered for the service provider", http.StatusBadRequest, true},
-	CodeNoDiscovery:             {StatusResponder, "", "the discovery service cannot receive a token", http.StatusInternalServerError, false},
-	CodeBootstrapUnencrypted:    {StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
-	CodeNoSession:               {StatusResponder, "", "no session", http.StatusForbidden, false},
-	CodeSessionExpired:          {StatusResponder, "", "the session has expired", http.StatusForbidden, false},
-	CodeInvalidRequest:          {StatusRequester, "", "the request is malformed", http.StatusBadRequest, false},
-	CodeUnknownRequest:          {StatusRequester, "", "the login request is unknown or has expired", http.StatusBadRequest, true},
-	CodeTooLarge:                {StatusRequester, "", "the request is too large", http.StatusRequestEntityTooLarge, true},
-	CodeInflateBomb:             {StatusRequester, "", "the compressed request inflates beyond the accepted size", http.StatusBadRequest, true},
+	CodeInternal:                {samlp.StatusResponder, "", "internal error", http.StatusInternalServerError, false},
+	CodeNoCertificate:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "no client certificate was presented", http.StatusForbidden, false},
+	CodeCertExpired:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has expired", http.StatusForbidden, false},
+	CodeCertNotYetValid:         {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not yet valid", http.StatusForbidden, false},
+	CodeCertRevoked:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has been revoked", http.StatusForbidden, false},
+	CodeForeignIssuer:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not from an accepted issuer", http.StatusForbidden, false},
+	CodeCertUsage:               {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not for client authentication", http.StatusForbidden, false},
+	CodeRevocationUnavailable:   {samlp.StatusResponder, samlp.StatusAuthnFailed, "revocation status is unavailable", http.StatusServiceUnavailable, false},
+	CodeUnknownCard:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the card is not registered", http.StatusForbidden, false},
+	CodeVersionMismatch:         {samlp.StatusVersionMismatch, "", "SAML version not supported", http.StatusBadRequest, false},
+	CodeAuthnFailed:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "authentication failed", http.StatusForbidden, false},
+	CodeInvalidNameIDPolicy:     {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", http.StatusBadRequest, false},
+	CodeUnsupportedNameIDFormat: {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "name identifier format not supported", http.StatusBadRequest, false},
+	CodeNoPassive:               {samlp.StatusResponder, samlp.StatusNoPassive, "passive authentication not possible", http.StatusForbidden, false},
+	CodeNoAuthnContext:          {samlp.StatusResponder, samlp.StatusNoAuthnContext, "the requested authentication context cannot be met", http.StatusForbidden, false},
+	CodeRequestDenied:           {samlp.StatusRequester, samlp.StatusRequestDenied, "request denied", http.StatusForbidden, false},
+	CodeUnsupportedBinding:      {samlp.StatusRequester, samlp.StatusUnsupportedBinding, "binding not supported", http.StatusBadRequest, false},
+	CodeRequestUnsupported:      {samlp.StatusResponder, samlp.StatusRequestUnsupported, "request not supported", http.StatusBadRequest, false},
+	CodeUnknownPrincipal:        {samlp.StatusRequester, samlp.StatusUnknownPrincipal, "unknown principal", http.StatusBadRequest, false},
+	CodeInvalidAttribute:        {samlp.StatusRequester, samlp.StatusInvalidAttrNameOrValue, "invalid attribute name or value", http.StatusBadRequest, false},
+	CodeUnknownSP:               {samlp.StatusRequester, "", "the service provider is not known", http.StatusBadRequest, true},
+	CodeACSNotInMetadata:        {samlp.StatusRequester, "", "the response location is not registered for the service provider", http.StatusBadRequest, true},
+	CodeNoDiscovery:             {samlp.StatusResponder, "", "the discovery service cannot receive a token", http.StatusInternalServerError, false},
+	CodeBootstrapUnencrypted:    {samlp.StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
+	CodeNoSession:               {samlp.StatusResponder, "", "no session", http.StatusForbidden, false},
+	CodeSessionExpired:          {samlp.StatusResponder, "", "the session has expired", http.StatusForbidden, false},
+	CodeInvalidRequest:          {samlp.StatusRequester, "", "the request is malformed", http.StatusBadRequest, false},
+	CodeUnknownRequest:          {samlp.StatusRequester, "", "the login request is unknown or has expired", http.StatusBadRequest, true},
+	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", http.StatusRequestEntityTooLarge, true},
+	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", http.StatusBadRequest, true},
 }
 
 func table(c Code) entry {
