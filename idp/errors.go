@@ -2,9 +2,9 @@ package idp
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 )
 
@@ -59,79 +59,56 @@ const (
 	CodeInflateBomb    // a Redirect message that inflates beyond its limit
 )
 
-// Error is the engine's typed error: the Code is public, Detail and Err are
-// the private cause for logs only.
-type Error struct {
-	Code   Code
-	Detail string
-	Err    error
-}
+// Error is the engine's typed error (internal/kinderr): the Kind, a Code,
+// is public; Detail and Err are the private cause, for logs only. Its text
+// is "idp: " and the public text of the code, then detail and cause.
+type Error = kinderr.Error[Code]
+
+// String returns the public text of the code, from the table.
+func (c Code) String() string { return table(c).public }
+
+// Package names the package in error texts.
+func (Code) Package() string { return "idp" }
 
 // Sentinels for errors.Is, one per code a caller branches on.
 var (
-	ErrInternal              = &Error{Code: CodeInternal}
-	ErrNoCertificate         = &Error{Code: CodeNoCertificate}
-	ErrCertExpired           = &Error{Code: CodeCertExpired}
-	ErrCertNotYetValid       = &Error{Code: CodeCertNotYetValid}
-	ErrCertRevoked           = &Error{Code: CodeCertRevoked}
-	ErrForeignIssuer         = &Error{Code: CodeForeignIssuer}
-	ErrCertUsage             = &Error{Code: CodeCertUsage}
-	ErrRevocationUnavailable = &Error{Code: CodeRevocationUnavailable}
-	ErrUnknownCard           = &Error{Code: CodeUnknownCard}
-	ErrVersionMismatch       = &Error{Code: CodeVersionMismatch}
-	ErrAuthnFailed           = &Error{Code: CodeAuthnFailed}
-	ErrInvalidNameIDPolicy   = &Error{Code: CodeInvalidNameIDPolicy}
-	ErrUnsupportedFormat     = &Error{Code: CodeUnsupportedNameIDFormat}
-	ErrNoPassive             = &Error{Code: CodeNoPassive}
-	ErrNoAuthnContext        = &Error{Code: CodeNoAuthnContext}
-	ErrRequestDenied         = &Error{Code: CodeRequestDenied}
-	ErrUnsupportedBinding    = &Error{Code: CodeUnsupportedBinding}
-	ErrRequestUnsupported    = &Error{Code: CodeRequestUnsupported}
-	ErrUnknownPrincipal      = &Error{Code: CodeUnknownPrincipal}
-	ErrInvalidAttribute      = &Error{Code: CodeInvalidAttribute}
-	ErrUnknownSP             = &Error{Code: CodeUnknownSP}
-	ErrACSNotInMetadata      = &Error{Code: CodeACSNotInMetadata}
-	ErrNoDiscovery           = &Error{Code: CodeNoDiscovery}
-	ErrBootstrapUnencrypted  = &Error{Code: CodeBootstrapUnencrypted}
-	ErrNoSession             = &Error{Code: CodeNoSession}
-	ErrSessionExpired        = &Error{Code: CodeSessionExpired}
-	ErrInvalidRequest        = &Error{Code: CodeInvalidRequest}
-	ErrUnknownRequest        = &Error{Code: CodeUnknownRequest}
-	ErrTooLarge              = &Error{Code: CodeTooLarge}
-	ErrInflateBomb           = &Error{Code: CodeInflateBomb}
+	ErrInternal              = &Error{Kind: CodeInternal}
+	ErrNoCertificate         = &Error{Kind: CodeNoCertificate}
+	ErrCertExpired           = &Error{Kind: CodeCertExpired}
+	ErrCertNotYetValid       = &Error{Kind: CodeCertNotYetValid}
+	ErrCertRevoked           = &Error{Kind: CodeCertRevoked}
+	ErrForeignIssuer         = &Error{Kind: CodeForeignIssuer}
+	ErrCertUsage             = &Error{Kind: CodeCertUsage}
+	ErrRevocationUnavailable = &Error{Kind: CodeRevocationUnavailable}
+	ErrUnknownCard           = &Error{Kind: CodeUnknownCard}
+	ErrVersionMismatch       = &Error{Kind: CodeVersionMismatch}
+	ErrAuthnFailed           = &Error{Kind: CodeAuthnFailed}
+	ErrInvalidNameIDPolicy   = &Error{Kind: CodeInvalidNameIDPolicy}
+	ErrUnsupportedFormat     = &Error{Kind: CodeUnsupportedNameIDFormat}
+	ErrNoPassive             = &Error{Kind: CodeNoPassive}
+	ErrNoAuthnContext        = &Error{Kind: CodeNoAuthnContext}
+	ErrRequestDenied         = &Error{Kind: CodeRequestDenied}
+	ErrUnsupportedBinding    = &Error{Kind: CodeUnsupportedBinding}
+	ErrRequestUnsupported    = &Error{Kind: CodeRequestUnsupported}
+	ErrUnknownPrincipal      = &Error{Kind: CodeUnknownPrincipal}
+	ErrInvalidAttribute      = &Error{Kind: CodeInvalidAttribute}
+	ErrUnknownSP             = &Error{Kind: CodeUnknownSP}
+	ErrACSNotInMetadata      = &Error{Kind: CodeACSNotInMetadata}
+	ErrNoDiscovery           = &Error{Kind: CodeNoDiscovery}
+	ErrBootstrapUnencrypted  = &Error{Kind: CodeBootstrapUnencrypted}
+	ErrNoSession             = &Error{Kind: CodeNoSession}
+	ErrSessionExpired        = &Error{Kind: CodeSessionExpired}
+	ErrInvalidRequest        = &Error{Kind: CodeInvalidRequest}
+	ErrUnknownRequest        = &Error{Kind: CodeUnknownRequest}
+	ErrTooLarge              = &Error{Kind: CodeTooLarge}
+	ErrInflateBomb           = &Error{Kind: CodeInflateBomb}
 )
 
 // Errorf returns an *Error of code c with a formatted private detail.
-func Errorf(c Code, format string, args ...any) *Error {
-	return &Error{Code: c, Detail: fmt.Sprintf(format, args...)}
-}
+func Errorf(c Code, format string, args ...any) *Error { return kinderr.New(c, format, args...) }
 
 // Wrap returns an *Error of code c caused by err.
-func Wrap(c Code, err error, detail string) *Error {
-	return &Error{Code: c, Detail: detail, Err: err}
-}
-
-// Error returns the public text, then the private detail and cause.
-func (e *Error) Error() string {
-	s := "idp: " + table(e.Code).public
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is a bare *Error of the same code, so that
-// errors.Is(err, idp.ErrCertRevoked) matches every revoked certificate.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Detail == "" && t.Err == nil && t.Code == e.Code
-}
+func Wrap(c Code, err error, detail string) *Error { return kinderr.Wrap(c, err, detail) }
 
 // Status is how an error is answered: the SAML status codes of a
 // samlp:Response (top level and second level), the public StatusMessage,
@@ -201,7 +178,7 @@ func StatusFor(err error) Status {
 	code := CodeInternal
 	var e *Error
 	if errors.As(err, &e) {
-		code = e.Code
+		code = e.Kind
 	}
 	t := table(code)
 	return Status{Top: t.top, Second: t.second, Message: t.public, HTTPStatus: t.http, SendNothing: t.nothing}
@@ -211,7 +188,7 @@ func StatusFor(err error) Status {
 func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Code
+		return e.Kind
 	}
 	return CodeInternal
 }
