@@ -103,7 +103,7 @@ func runECPBadACS(ctx context.Context, e *Env) Outcome {
 	if err == nil && h.Response != nil && h.Response.AssertionConsumerServiceURL == bad {
 		return failed("the IdP's ecp:Response names the unregistered consumer %s", bad)
 	}
-	if top, _, err := (&exchange{Response: env.Body}).status(); err == nil && top == statusSuccess {
+	if top, _, err := (&exchange{Response: env.Body}).status(); err == nil && top == samlp.StatusSuccess {
 		return failed("the IdP issued a Success Response for a request naming an unregistered consumer")
 	}
 	return passed("nothing addressed to %s (%s)", bad, fmt.Sprint(status))

@@ -15,15 +15,6 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-// Status codes the negative cases expect (SAML Core §3.2.2.2).
-const (
-	statusPrefix    = "urn:oasis:names:tc:SAML:2.0:status:"
-	statusSuccess   = statusPrefix + "Success"
-	statusVersion   = statusPrefix + "VersionMismatch"
-	statusNoPassive = statusPrefix + "NoPassive"
-	statusBadPolicy = statusPrefix + "InvalidNameIDPolicy"
-)
-
 // negative wraps a case that sends a broken request and judges the refusal.
 func negative(id, clause, row, summary string, run func(ctx context.Context, e *Env) Outcome) Case {
 	return Case{ID: id, Clause: clause, Row: row, Positive: false, Summary: summary, Run: run}
@@ -72,12 +63,12 @@ func negativeCases() []Case {
 		negative("SAML2-Core-3.4.1/ispassive-nopassive", "SAML Core §3.4.1 IsPassive; §3.2.2.2 NoPassive", rowRedirect,
 			"IsPassive without a session is answered with Responder/NoPassive.",
 			func(ctx context.Context, e *Env) Outcome {
-				return statusRedirect(ctx, e, statusNoPassive, func(r *samlp.AuthnRequest) { r.IsPassive = true })
+				return statusRedirect(ctx, e, samlp.StatusNoPassive, func(r *samlp.AuthnRequest) { r.IsPassive = true })
 			}),
 		negative("SAML2-Core-3.4.1.1/invalid-nameid-policy", "SAML Core §3.4.1.1; §3.2.2.2 InvalidNameIDPolicy", rowRedirect,
 			"A NameIDPolicy Format the IdP does not support is answered with Requester/InvalidNameIDPolicy.",
 			func(ctx context.Context, e *Env) Outcome {
-				return statusRedirect(ctx, e, statusBadPolicy, func(r *samlp.AuthnRequest) {
+				return statusRedirect(ctx, e, samlp.StatusInvalidNameIDPolicy, func(r *samlp.AuthnRequest) {
 					r.NameIDPolicy = &samlp.NameIDPolicy{Format: "urn:renkei:conformance:nameid-format:unsupported", AllowCreate: false}
 				})
 			}),
@@ -110,7 +101,7 @@ func refusal(x *exchange) Outcome {
 	if err != nil {
 		return outcomeOf(err)
 	}
-	if top == statusSuccess {
+	if top == samlp.StatusSuccess {
 		return failed("the IdP answered Success: it accepted a request it must refuse")
 	}
 	return passed("refused with status %s %s", top, second)
@@ -189,7 +180,7 @@ func runBadACS(ctx context.Context, e *Env, acs string) Outcome {
 	}
 	if x.Response != nil {
 		top, _, err := x.status()
-		if err == nil && top == statusSuccess {
+		if err == nil && top == samlp.StatusSuccess {
 			return failed("the IdP issued a Success Response for a request naming an unregistered ACS")
 		}
 	}
@@ -264,7 +255,7 @@ func runVersion(ctx context.Context, e *Env) Outcome {
 	if err != nil {
 		return outcomeOf(err)
 	}
-	if top != statusVersion && second != statusPrefix+"RequestVersionTooLow" {
+	if top != samlp.StatusVersionMismatch && second != samlp.StatusRequestVersionTooLow {
 		return failed("status %s %s, want VersionMismatch (or RequestVersionTooLow)", top, second)
 	}
 	return passed("status %s %s", top, second)

@@ -15,8 +15,6 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-const statusUnknownPrincipal = statusPrefix + "UnknownPrincipal"
-
 func runNIMNewID(ctx context.Context, e *Env) Outcome {
 	req, o := e.nimStart(ctx, md.BindingSOAP)
 	if o != nil {
@@ -106,7 +104,7 @@ func judgeNIMRefusal(ctx context.Context, e *Env, dest string, el *etree.Element
 	switch {
 	case r.Status.Success():
 		return failed("the IdP answered Success")
-	case wantUnknown && r.Status.Second() != statusUnknownPrincipal:
+	case wantUnknown && r.Status.Second() != samlp.StatusUnknownPrincipal:
 		return failed("status %s %s, want second-level UnknownPrincipal (SAML2.md §6)", r.Status.Code.Value, r.Status.Second())
 	}
 	return passed("refused: %s %s", r.Status.Code.Value, r.Status.Second())

@@ -111,9 +111,9 @@ func (e *Env) alive(ctx context.Context, s *sloSession) (bool, error) {
 	switch {
 	case err != nil:
 		return false, err
-	case top == statusSuccess:
+	case top == samlp.StatusSuccess:
 		return true, nil
-	case second == statusNoPassive:
+	case second == samlp.StatusNoPassive:
 		return false, nil
 	}
 	return false, errTarget("a passive AuthnRequest got %s/%s, neither Success nor NoPassive", top, second)
@@ -233,7 +233,7 @@ func (e *Env) judgeEnded(ctx context.Context, s *sloSession, el *etree.Element, 
 	if err != nil {
 		return outcomeOf(err)
 	}
-	if top != statusSuccess {
+	if top != samlp.StatusSuccess {
 		return failed("status %s/%s, want Success", top, second)
 	}
 	alive, err := e.alive(ctx, s)
@@ -278,7 +278,7 @@ func (e *Env) judgeRefused(ctx context.Context, s *sloSession, el *etree.Element
 		if err != nil {
 			return outcomeOf(err)
 		}
-		if top == statusSuccess {
+		if top == samlp.StatusSuccess {
 			return failed("the IdP answered Success")
 		}
 		what = fmt.Sprintf("LogoutResponse %s/%s", top, second)

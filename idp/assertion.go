@@ -8,8 +8,6 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
@@ -155,17 +153,6 @@ func (p *IdP) checkAssertion(el *etree.Element) error {
 		return Wrap(CodeInternal, err, "outgoing assertion is not schema-valid")
 	}
 	return nil
-}
-
-// signer signs with the first signing key and the default algorithms for
-// it (rsa-sha256, ecdsa-sha256 or -sha384; sha256 digests).
-func (p *IdP) signer() *dsig.Signer {
-	s := &dsig.Signer{Key: p.cfg.SigningKey, Certificates: p.cfg.SigningCerts[:1], Rand: p.cfg.Rand}
-	if faultOn(FaultSignSHA1) {
-		s.SignatureMethod, s.DigestMethod = xmlsec.RSASHA1, xmlsec.DigestSHA1
-		s.Policy.AllowSHA1 = true
-	}
-	return s
 }
 
 func (p *IdP) encrypt(el *etree.Element, to xmlenc.Recipient) (*etree.Element, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 )
 
 // startCardLogin serves the card login on 127.0.0.1 with the listener's
@@ -129,7 +130,7 @@ func TestAuthenticateCertificate(t *testing.T) {
 			a, err := c.p.AuthenticateCertificate(ctx, c.certs, c.now)
 			if c.err != nil {
 				wantErr(t, err, c.err)
-				if st := StatusFor(err); st.Second != StatusAuthnFailed {
+				if st := StatusFor(err); st.Second != samlp.StatusAuthnFailed {
 					t.Fatalf("status %+v, want AuthnFailed", st)
 				}
 				return

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/card/trust"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/wsf"
 )
 
@@ -59,7 +60,7 @@ func TestErrorTable(t *testing.T) {
 		}
 	}
 	st := StatusFor(errors.New("database password is hunter2"))
-	if st.Top != StatusResponder || st.Second != "" || strings.Contains(st.Message, "hunter2") || st.HTTPStatus != http.StatusInternalServerError {
+	if st.Top != samlp.StatusResponder || st.Second != "" || strings.Contains(st.Message, "hunter2") || st.HTTPStatus != http.StatusInternalServerError {
 		t.Fatalf("untyped error status %+v", st)
 	}
 	for c, e := range entries {
@@ -69,13 +70,13 @@ func TestErrorTable(t *testing.T) {
 		}
 	}
 	wrapped := Wrap(CodeNoPassive, errors.New("cause"), "detail")
-	if st := StatusFor(wrapped); st.Top != StatusResponder || st.Second != StatusNoPassive || strings.Contains(st.Message, "detail") {
+	if st := StatusFor(wrapped); st.Top != samlp.StatusResponder || st.Second != samlp.StatusNoPassive || strings.Contains(st.Message, "detail") {
 		t.Fatalf("NoPassive status %+v", st)
 	}
 	if !errors.Is(wrapped, ErrNoPassive) || errors.Is(wrapped, ErrNoAuthnContext) {
 		t.Fatal("errors.Is does not match by code")
 	}
-	if st := StatusFor(ErrVersionMismatch); st.Top != StatusVersionMismatch {
+	if st := StatusFor(ErrVersionMismatch); st.Top != samlp.StatusVersionMismatch {
 		t.Fatalf("version mismatch status %+v", st)
 	}
 }

@@ -2,28 +2,10 @@ package idp
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-)
 
-// SAML status codes (SAML Core §3.2.2.2; SAML2.md §2.1). They are defined
-// here until saml/samlp provides them.
-const (
-	StatusPrefix          = "urn:oasis:names:tc:SAML:2.0:status:"
-	StatusSuccess         = StatusPrefix + "Success"
-	StatusRequester       = StatusPrefix + "Requester"
-	StatusResponder       = StatusPrefix + "Responder"
-	StatusVersionMismatch = StatusPrefix + "VersionMismatch"
-
-	StatusAuthnFailed            = StatusPrefix + "AuthnFailed"
-	StatusInvalidAttrNameOrValue = StatusPrefix + "InvalidAttrNameOrValue"
-	StatusInvalidNameIDPolicy    = StatusPrefix + "InvalidNameIDPolicy"
-	StatusNoAuthnContext         = StatusPrefix + "NoAuthnContext"
-	StatusNoPassive              = StatusPrefix + "NoPassive"
-	StatusRequestDenied          = StatusPrefix + "RequestDenied"
-	StatusRequestUnsupported     = StatusPrefix + "RequestUnsupported"
-	StatusUnknownPrincipal       = StatusPrefix + "UnknownPrincipal"
-	StatusUnsupportedBinding     = StatusPrefix + "UnsupportedBinding"
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 )
 
 // Code is the kind of an engine error: what the one table below maps to a
@@ -77,79 +59,56 @@ const (
 	CodeInflateBomb    // a Redirect message that inflates beyond its limit
 )
 
-// Error is the engine's typed error: the Code is public, Detail and Err are
-// the private cause for logs only.
-type Error struct {
-	Code   Code
-	Detail string
-	Err    error
-}
+// Error is the engine's typed error (internal/kinderr): the Kind, a Code,
+// is public; Detail and Err are the private cause, for logs only. Its text
+// is "idp: " and the public text of the code, then detail and cause.
+type Error = kinderr.Error[Code]
+
+// String returns the public text of the code, from the table.
+func (c Code) String() string { return table(c).public }
+
+// Package names the package in error texts.
+func (Code) Package() string { return "idp" }
 
 // Sentinels for errors.Is, one per code a caller branches on.
 var (
-	ErrInternal              = &Error{Code: CodeInternal}
-	ErrNoCertificate         = &Error{Code: CodeNoCertificate}
-	ErrCertExpired           = &Error{Code: CodeCertExpired}
-	ErrCertNotYetValid       = &Error{Code: CodeCertNotYetValid}
-	ErrCertRevoked           = &Error{Code: CodeCertRevoked}
-	ErrForeignIssuer         = &Error{Code: CodeForeignIssuer}
-	ErrCertUsage             = &Error{Code: CodeCertUsage}
-	ErrRevocationUnavailable = &Error{Code: CodeRevocationUnavailable}
-	ErrUnknownCard           = &Error{Code: CodeUnknownCard}
-	ErrVersionMismatch       = &Error{Code: CodeVersionMismatch}
-	ErrAuthnFailed           = &Error{Code: CodeAuthnFailed}
-	ErrInvalidNameIDPolicy   = &Error{Code: CodeInvalidNameIDPolicy}
-	ErrUnsupportedFormat     = &Error{Code: CodeUnsupportedNameIDFormat}
-	ErrNoPassive             = &Error{Code: CodeNoPassive}
-	ErrNoAuthnContext        = &Error{Code: CodeNoAuthnContext}
-	ErrRequestDenied         = &Error{Code: CodeRequestDenied}
-	ErrUnsupportedBinding    = &Error{Code: CodeUnsupportedBinding}
-	ErrRequestUnsupported    = &Error{Code: CodeRequestUnsupported}
-	ErrUnknownPrincipal      = &Error{Code: CodeUnknownPrincipal}
-	ErrInvalidAttribute      = &Error{Code: CodeInvalidAttribute}
-	ErrUnknownSP             = &Error{Code: CodeUnknownSP}
-	ErrACSNotInMetadata      = &Error{Code: CodeACSNotInMetadata}
-	ErrNoDiscovery           = &Error{Code: CodeNoDiscovery}
-	ErrBootstrapUnencrypted  = &Error{Code: CodeBootstrapUnencrypted}
-	ErrNoSession             = &Error{Code: CodeNoSession}
-	ErrSessionExpired        = &Error{Code: CodeSessionExpired}
-	ErrInvalidRequest        = &Error{Code: CodeInvalidRequest}
-	ErrUnknownRequest        = &Error{Code: CodeUnknownRequest}
-	ErrTooLarge              = &Error{Code: CodeTooLarge}
-	ErrInflateBomb           = &Error{Code: CodeInflateBomb}
+	ErrInternal              = &Error{Kind: CodeInternal}
+	ErrNoCertificate         = &Error{Kind: CodeNoCertificate}
+	ErrCertExpired           = &Error{Kind: CodeCertExpired}
+	ErrCertNotYetValid       = &Error{Kind: CodeCertNotYetValid}
+	ErrCertRevoked           = &Error{Kind: CodeCertRevoked}
+	ErrForeignIssuer         = &Error{Kind: CodeForeignIssuer}
+	ErrCertUsage             = &Error{Kind: CodeCertUsage}
+	ErrRevocationUnavailable = &Error{Kind: CodeRevocationUnavailable}
+	ErrUnknownCard           = &Error{Kind: CodeUnknownCard}
+	ErrVersionMismatch       = &Error{Kind: CodeVersionMismatch}
+	ErrAuthnFailed           = &Error{Kind: CodeAuthnFailed}
+	ErrInvalidNameIDPolicy   = &Error{Kind: CodeInvalidNameIDPolicy}
+	ErrUnsupportedFormat     = &Error{Kind: CodeUnsupportedNameIDFormat}
+	ErrNoPassive             = &Error{Kind: CodeNoPassive}
+	ErrNoAuthnContext        = &Error{Kind: CodeNoAuthnContext}
+	ErrRequestDenied         = &Error{Kind: CodeRequestDenied}
+	ErrUnsupportedBinding    = &Error{Kind: CodeUnsupportedBinding}
+	ErrRequestUnsupported    = &Error{Kind: CodeRequestUnsupported}
+	ErrUnknownPrincipal      = &Error{Kind: CodeUnknownPrincipal}
+	ErrInvalidAttribute      = &Error{Kind: CodeInvalidAttribute}
+	ErrUnknownSP             = &Error{Kind: CodeUnknownSP}
+	ErrACSNotInMetadata      = &Error{Kind: CodeACSNotInMetadata}
+	ErrNoDiscovery           = &Error{Kind: CodeNoDiscovery}
+	ErrBootstrapUnencrypted  = &Error{Kind: CodeBootstrapUnencrypted}
+	ErrNoSession             = &Error{Kind: CodeNoSession}
+	ErrSessionExpired        = &Error{Kind: CodeSessionExpired}
+	ErrInvalidRequest        = &Error{Kind: CodeInvalidRequest}
+	ErrUnknownRequest        = &Error{Kind: CodeUnknownRequest}
+	ErrTooLarge              = &Error{Kind: CodeTooLarge}
+	ErrInflateBomb           = &Error{Kind: CodeInflateBomb}
 )
 
 // Errorf returns an *Error of code c with a formatted private detail.
-func Errorf(c Code, format string, args ...any) *Error {
-	return &Error{Code: c, Detail: fmt.Sprintf(format, args...)}
-}
+func Errorf(c Code, format string, args ...any) *Error { return kinderr.New(c, format, args...) }
 
 // Wrap returns an *Error of code c caused by err.
-func Wrap(c Code, err error, detail string) *Error {
-	return &Error{Code: c, Detail: detail, Err: err}
-}
-
-// Error returns the public text, then the private detail and cause.
-func (e *Error) Error() string {
-	s := "idp: " + table(e.Code).public
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is a bare *Error of the same code, so that
-// errors.Is(err, idp.ErrCertRevoked) matches every revoked certificate.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Detail == "" && t.Err == nil && t.Code == e.Code
-}
+func Wrap(c Code, err error, detail string) *Error { return kinderr.Wrap(c, err, detail) }
 
 // Status is how an error is answered: the SAML status codes of a
 // samlp:Response (top level and second level), the public StatusMessage,
@@ -174,36 +133,36 @@ type entry struct {
 // entries is the one table of the engine's errors (STYLE "Protocol errors
 // are typed values mapped through one table").
 var entries = map[Code]entry{
-	CodeInternal:                {StatusResponder, "", "internal error", http.StatusInternalServerError, false},
-	CodeNoCertificate:           {StatusResponder, StatusAuthnFailed, "no client certificate was presented", http.StatusForbidden, false},
-	CodeCertExpired:             {StatusResponder, StatusAuthnFailed, "the certificate has expired", http.StatusForbidden, false},
-	CodeCertNotYetValid:         {StatusResponder, StatusAuthnFailed, "the certificate is not yet valid", http.StatusForbidden, false},
-	CodeCertRevoked:             {StatusResponder, StatusAuthnFailed, "the certificate has been revoked", http.StatusForbidden, false},
-	CodeForeignIssuer:           {StatusResponder, StatusAuthnFailed, "the certificate is not from an accepted issuer", http.StatusForbidden, false},
-	CodeCertUsage:               {StatusResponder, StatusAuthnFailed, "the certificate is not for client authentication", http.StatusForbidden, false},
-	CodeRevocationUnavailable:   {StatusResponder, StatusAuthnFailed, "revocation status is unavailable", http.StatusServiceUnavailable, false},
-	CodeUnknownCard:             {StatusResponder, StatusAuthnFailed, "the card is not registered", http.StatusForbidden, false},
-	CodeVersionMismatch:         {StatusVersionMismatch, "", "SAML version not supported", http.StatusBadRequest, false},
-	CodeAuthnFailed:             {StatusResponder, StatusAuthnFailed, "authentication failed", http.StatusForbidden, false},
-	CodeInvalidNameIDPolicy:     {StatusRequester, StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", http.StatusBadRequest, false},
-	CodeUnsupportedNameIDFormat: {StatusRequester, StatusInvalidNameIDPolicy, "name identifier format not supported", http.StatusBadRequest, false},
-	CodeNoPassive:               {StatusResponder, StatusNoPassive, "passive authentication not possible", http.StatusForbidden, false},
-	CodeNoAuthnContext:          {StatusResponder, StatusNoAuthnContext, "the requested authentication context cannot be met", http.StatusForbidden, false},
-	CodeRequestDenied:           {StatusRequester, StatusRequestDenied, "request denied", http.StatusForbidden, false},
-	CodeUnsupportedBinding:      {StatusRequester, StatusUnsupportedBinding, "binding not supported", http.StatusBadRequest, false},
-	CodeRequestUnsupported:      {StatusResponder, StatusRequestUnsupported, "request not supported", http.StatusBadRequest, false},
-	CodeUnknownPrincipal:        {StatusRequester, StatusUnknownPrincipal, "unknown principal", http.StatusBadRequest, false},
-	CodeInvalidAttribute:        {StatusRequester, StatusInvalidAttrNameOrValue, "invalid attribute name or value", http.StatusBadRequest, false},
-	CodeUnknownSP:               {StatusRequester, "", "the service provider is not known", http.StatusBadRequest, true},
-	CodeACSNotInMetadata:        {StatusRequester, "", "the response location is not registered for the service provider", http.StatusBadRequest, true},
-	CodeNoDiscovery:             {StatusResponder, "", "the discovery service cannot receive a token", http.StatusInternalServerError, false},
-	CodeBootstrapUnencrypted:    {StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
-	CodeNoSession:               {StatusResponder, "", "no session", http.StatusForbidden, false},
-	CodeSessionExpired:          {StatusResponder, "", "the session has expired", http.StatusForbidden, false},
-	CodeInvalidRequest:          {StatusRequester, "", "the request is malformed", http.StatusBadRequest, false},
-	CodeUnknownRequest:          {StatusRequester, "", "the login request is unknown or has expired", http.StatusBadRequest, true},
-	CodeTooLarge:                {StatusRequester, "", "the request is too large", http.StatusRequestEntityTooLarge, true},
-	CodeInflateBomb:             {StatusRequester, "", "the compressed request inflates beyond the accepted size", http.StatusBadRequest, true},
+	CodeInternal:                {samlp.StatusResponder, "", "internal error", http.StatusInternalServerError, false},
+	CodeNoCertificate:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "no client certificate was presented", http.StatusForbidden, false},
+	CodeCertExpired:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has expired", http.StatusForbidden, false},
+	CodeCertNotYetValid:         {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not yet valid", http.StatusForbidden, false},
+	CodeCertRevoked:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has been revoked", http.StatusForbidden, false},
+	CodeForeignIssuer:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not from an accepted issuer", http.StatusForbidden, false},
+	CodeCertUsage:               {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not for client authentication", http.StatusForbidden, false},
+	CodeRevocationUnavailable:   {samlp.StatusResponder, samlp.StatusAuthnFailed, "revocation status is unavailable", http.StatusServiceUnavailable, false},
+	CodeUnknownCard:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the card is not registered", http.StatusForbidden, false},
+	CodeVersionMismatch:         {samlp.StatusVersionMismatch, "", "SAML version not supported", http.StatusBadRequest, false},
+	CodeAuthnFailed:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "authentication failed", http.StatusForbidden, false},
+	CodeInvalidNameIDPolicy:     {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", http.StatusBadRequest, false},
+	CodeUnsupportedNameIDFormat: {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "name identifier format not supported", http.StatusBadRequest, false},
+	CodeNoPassive:               {samlp.StatusResponder, samlp.StatusNoPassive, "passive authentication not possible", http.StatusForbidden, false},
+	CodeNoAuthnContext:          {samlp.StatusResponder, samlp.StatusNoAuthnContext, "the requested authentication context cannot be met", http.StatusForbidden, false},
+	CodeRequestDenied:           {samlp.StatusRequester, samlp.StatusRequestDenied, "request denied", http.StatusForbidden, false},
+	CodeUnsupportedBinding:      {samlp.StatusRequester, samlp.StatusUnsupportedBinding, "binding not supported", http.StatusBadRequest, false},
+	CodeRequestUnsupported:      {samlp.StatusResponder, samlp.StatusRequestUnsupported, "request not supported", http.StatusBadRequest, false},
+	CodeUnknownPrincipal:        {samlp.StatusRequester, samlp.StatusUnknownPrincipal, "unknown principal", http.StatusBadRequest, false},
+	CodeInvalidAttribute:        {samlp.StatusRequester, samlp.StatusInvalidAttrNameOrValue, "invalid attribute name or value", http.StatusBadRequest, false},
+	CodeUnknownSP:               {samlp.StatusRequester, "", "the service provider is not known", http.StatusBadRequest, true},
+	CodeACSNotInMetadata:        {samlp.StatusRequester, "", "the response location is not registered for the service provider", http.StatusBadRequest, true},
+	CodeNoDiscovery:             {samlp.StatusResponder, "", "the discovery service cannot receive a token", http.StatusInternalServerError, false},
+	CodeBootstrapUnencrypted:    {samlp.StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
+	CodeNoSession:               {samlp.StatusResponder, "", "no session", http.StatusForbidden, false},
+	CodeSessionExpired:          {samlp.StatusResponder, "", "the session has expired", http.StatusForbidden, false},
+	CodeInvalidRequest:          {samlp.StatusRequester, "", "the request is malformed", http.StatusBadRequest, false},
+	CodeUnknownRequest:          {samlp.StatusRequester, "", "the login request is unknown or has expired", http.StatusBadRequest, true},
+	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", http.StatusRequestEntityTooLarge, true},
+	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", http.StatusBadRequest, true},
 }
 
 func table(c Code) entry {
@@ -219,7 +178,7 @@ func StatusFor(err error) Status {
 	code := CodeInternal
 	var e *Error
 	if errors.As(err, &e) {
-		code = e.Code
+		code = e.Kind
 	}
 	t := table(code)
 	return Status{Top: t.top, Second: t.second, Message: t.public, HTTPStatus: t.http, SendNothing: t.nothing}
@@ -229,7 +188,7 @@ func StatusFor(err error) Status {
 func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Code
+		return e.Kind
 	}
 	return CodeInternal
 }

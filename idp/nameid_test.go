@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store"
 )
 
@@ -89,7 +90,7 @@ func TestNameIDPolicy(t *testing.T) {
 	})
 	t.Run("fail/status-invalid-nameid-policy", func(t *testing.T) {
 		_, err := f.idp.NameID(ctx, "p-alice", portalID, NameIDPolicy{Format: saml.NameIDPersistent}, f.now)
-		if st := StatusFor(err); st.Top != StatusRequester || st.Second != StatusInvalidNameIDPolicy {
+		if st := StatusFor(err); st.Top != samlp.StatusRequester || st.Second != samlp.StatusInvalidNameIDPolicy {
 			t.Fatalf("status %+v", st)
 		}
 	})

@@ -25,6 +25,9 @@ const (
 	DefaultEnrolWindow = 5 * time.Minute
 	// MaxNewID bounds an SP-provided identifier, in bytes of UTF-8.
 	MaxNewID = 256
+	// NIMClientTimeout bounds one IdP-initiated ManageNameIDRequest to an
+	// SP.
+	NIMClientTimeout = 30 * time.Second
 )
 
 // NIMConfig is the Name Identifier Management profile (SAML Profiles
@@ -37,8 +40,10 @@ type NIMConfig struct {
 	// EnrolWindow is how long after a certificate authentication at an SP
 	// its NewID is accepted; zero takes DefaultEnrolWindow.
 	EnrolWindow time.Duration
-	// Client sends the IdP-initiated SOAP requests; nil is a client with a
-	// 30-second timeout.
+	// Client sends the IdP-initiated SOAP requests, with its transport and
+	// TLS configuration; nil means http.DefaultTransport. Whatever the
+	// client says, no redirect is followed and each request lasts at most
+	// NIMClientTimeout (soapClient).
 	Client *http.Client
 }
 

@@ -73,7 +73,7 @@ func (h *HTTP) nimRedirect(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log(r, err)
 	}
-	u, err := binding.RedirectURL(out.Location, out.Response, out.RelayState, &binding.RedirectSigner{Key: h.SSO.p.cfg.SigningKey})
+	u, err := binding.RedirectURL(out.Location, out.Response, out.RelayState, h.SSO.p.redirectSigner())
 	if err != nil {
 		h.page(w, r, Wrap(CodeInternal, err, "encode Redirect"))
 		return

@@ -1,22 +1,14 @@
 package idp
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
-
-// nimClientTimeout bounds an IdP-initiated exchange with the default client.
-const nimClientTimeout = 30 * time.Second
 
 // TerminateFederation ends the federation of principalID with sp at the
 // IdP's initiative (SAML Profiles §4.5, Core §3.6.3): the federation is
@@ -61,19 +53,15 @@ func (s *SSO) sendTerminate(ctx context.Context, req *samlp.ManageNameIDRequest,
 	if err := s.cfg.Schema.ValidateElement(el); err != nil {
 		return Wrap(CodeInternal, err, "outgoing ManageNameIDRequest is not schema-valid")
 	}
-	body, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
-	if err != nil {
-		return Wrap(CodeInternal, err, "serialize envelope")
-	}
-	env, err := s.soapCall(ctx, loc, body)
+	body, err := s.soap.call(ctx, loc, el)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Schema.ValidateElement(env.Body); err != nil {
+	if err := s.cfg.Schema.ValidateElement(body); err != nil {
 		return Wrap(CodeInternal, err, "SP's answer is not schema-valid")
 	}
 	pol := xmlsec.Policy{AllowSHA1: s.quirks(req.Issuer.Value).AllowSHA1}
-	resp, _, err := samlp.VerifyManageNameIDResponse(env.Body, &dsig.Verifier{Trust: trust, Policy: pol})
+	resp, _, err := samlp.VerifyManageNameIDResponse(body, &dsig.Verifier{Trust: trust, Policy: pol})
 	if err != nil {
 		return Wrap(CodeInternal, err, "SP's ManageNameIDResponse")
 	}
@@ -84,36 +72,4 @@ func (s *SSO) sendTerminate(ctx context.Context, req *samlp.ManageNameIDRequest,
 		return Errorf(CodeInternal, "SP answered %s %s", resp.Status.Code.Value, resp.Status.Second())
 	}
 	return nil
-}
-
-// soapCall posts an envelope to loc and decodes the answer, bounded in
-// size and time.
-func (s *SSO) soapCall(ctx context.Context, loc string, body []byte) (*binding.Envelope, error) {
-	if err := safeURL(loc); err != nil {
-		return nil, err
-	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, loc, bytes.NewReader(body))
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, "SOAP request")
-	}
-	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	hr.Header.Set("SOAPAction", "http://www.oasis-open.org/committees/security")
-	c := s.cfg.NIM.Client
-	if c == nil {
-		c = &http.Client{Timeout: nimClientTimeout}
-	}
-	res, err := c.Do(hr)
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, "SOAP exchange with "+loc)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, DefaultMaxBody))
-		return nil, Errorf(CodeInternal, "SOAP exchange with %s: HTTP %d", loc, res.StatusCode)
-	}
-	env, err := (&binding.SOAPDecoder{Understood: []string{}}).Decode(res.Body)
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, fmt.Sprintf("SOAP answer of %s", loc))
-	}
-	return env, nil
 }

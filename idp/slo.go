@@ -29,8 +29,10 @@ const (
 // SLOConfig is what Single Logout runs on, besides the SSO engine (whose
 // SSOConfig.SLOURL and SLOSOAPURL are the endpoints).
 type SLOConfig struct {
-	// Client sends the back-channel (SOAP) LogoutRequests; nil is a client
-	// with DefaultBackChannelTimeout that follows no redirect.
+	// Client sends the back-channel (SOAP) LogoutRequests, with its
+	// transport and TLS configuration; nil means http.DefaultTransport.
+	// Whatever the client says, no redirect is followed and each request
+	// lasts at most DefaultBackChannelTimeout (soapClient).
 	Client *http.Client
 	// ChainLifetime bounds each hop of a front-channel chain; zero takes
 	// DefaultChainLifetime.
@@ -51,8 +53,9 @@ type SLOConfig struct {
 // certificate. The same holds for the LogoutResponses of participants
 // (§4.4.4.2): an unsigned one counts as a failure (PartialLogout).
 type SLO struct {
-	sso *SSO
-	cfg SLOConfig
+	sso  *SSO
+	cfg  SLOConfig
+	soap *soapClient
 }
 
 // NewSLO returns the SLO engine over sso, whose configuration must name
@@ -65,11 +68,7 @@ func NewSLO(sso *SSO, cfg SLOConfig) (*SLO, error) {
 		return nil, fmt.Errorf("slo config: ChainLifetime %v is out of range", cfg.ChainLifetime)
 	}
 	cfg.ChainLifetime = orDefault(cfg.ChainLifetime, DefaultChainLifetime)
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: DefaultBackChannelTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	return &SLO{sso: sso, cfg: cfg}, nil
+	return &SLO{sso: sso, cfg: cfg, soap: newSOAPClient(cfg.Client, DefaultBackChannelTimeout)}, nil
 }
 
 // sloEndpoints are the SingleLogoutService endpoints the metadata

@@ -318,10 +318,8 @@ func (l *SLO) ErrorReply(lr *LogoutRequest, cause error, now time.Time) (*Outbou
 }
 
 // RedirectSigner signs the query of the HTTP-Redirect binding with the
-// IdP's signing key.
-func (l *SLO) RedirectSigner() *binding.RedirectSigner {
-	return &binding.RedirectSigner{Key: l.sso.p.cfg.SigningKey, Rand: l.sso.p.cfg.Rand}
-}
+// IdP's signing key and configured randomness.
+func (l *SLO) RedirectSigner() *binding.RedirectSigner { return l.sso.p.redirectSigner() }
 
 // policy is the signature policy for sp's messages: SHA-1 only by quirk.
 func (l *SLO) policy(sp string) xmlsec.Policy {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,18 +37,24 @@ const (
 
 // soapSP plays the SP behind a SOAP SingleLogoutService: it verifies the
 // IdP's LogoutRequest and answers with a signed LogoutResponse, or with
-// Fail's status when that is set.
+// Fail's status when that is set. With Redirect set it answers a POST at
+// its endpoint with a 307 to movedPath and serves the request there.
 type soapSP struct {
-	e    *ssoEnv
-	sp   *testSP
-	srv  *httptest.Server
-	mu   sync.Mutex
-	got  []*samlp.LogoutRequest
-	errs []error
-	Fail string // a top-level status to answer with instead of Success
+	e        *ssoEnv
+	sp       *testSP
+	srv      *httptest.Server
+	mu       sync.Mutex
+	got      []*samlp.LogoutRequest
+	errs     []error
+	Fail     string // a top-level status to answer with instead of Success
+	Redirect atomic.Bool
 }
 
 func (s *soapSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Redirect.Load() && r.URL.Path != movedPath {
+		http.Redirect(w, r, movedPath, http.StatusTemporaryRedirect)
+		return
+	}
 	env, err := (&binding.SOAPDecoder{}).Decode(r.Body)
 	var req *samlp.LogoutRequest
 	if err == nil {

@@ -1,19 +1,14 @@
 package idp
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
@@ -53,14 +48,11 @@ func (l *SLO) SOAP(ctx context.Context, el *etree.Element, now time.Time) (*etre
 // whose body is a LogoutResponse signed by p's metadata key, for this
 // request, Success.
 func (l *SLO) backChannel(ctx context.Context, p store.Participant, sp *md.SPSSODescriptor, loc string, now time.Time) error {
-	if err := safeURL(loc); err != nil {
-		return err
-	}
 	el, id, err := l.logoutRequest(p, loc, now)
 	if err != nil {
 		return err
 	}
-	body, err := l.soapCall(ctx, loc, el)
+	body, err := l.soap.call(ctx, loc, el)
 	if err != nil {
 		return err
 	}
@@ -79,34 +71,4 @@ func (l *SLO) backChannel(ctx context.Context, p store.Participant, sp *md.SPSSO
 		return signatureError(err)
 	}
 	return checkLogoutResponse(resp, id, "")
-}
-
-// soapCall posts el in a SOAP envelope to loc and returns the body
-// element of the answer, read with the binding's limits.
-func (l *SLO) soapCall(ctx context.Context, loc string, el *etree.Element) (*etree.Element, error) {
-	b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, "serialize envelope")
-	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultBackChannelTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, loc, bytes.NewReader(b))
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, "back-channel request")
-	}
-	req.Header.Set("Content-Type", binding.ContentTypeSOAP)
-	req.Header.Set("SOAPAction", binding.SOAPAction)
-	resp, err := l.cfg.Client.Do(req)
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, "back channel to "+loc)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, Errorf(CodeInternal, "back channel to %s: HTTP %d", loc, resp.StatusCode)
-	}
-	env, err := (&binding.SOAPDecoder{}).Decode(resp.Body)
-	if err != nil {
-		return nil, Wrap(CodeInternal, err, fmt.Sprintf("back channel to %s", loc))
-	}
-	return env.Body, nil
 }

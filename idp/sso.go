@@ -89,8 +89,9 @@ type SSOConfig struct {
 // SSO is the Web Browser SSO and ECP engine (SAML Profiles §4.1, §4.2)
 // over the IdP core. It is safe for concurrent use.
 type SSO struct {
-	p   *IdP
-	cfg SSOConfig
+	p    *IdP
+	cfg  SSOConfig
+	soap *soapClient // the IdP-initiated ManageNameIDRequests
 }
 
 // NewSSO returns the SSO engine, or every problem of cfg at once.
@@ -121,7 +122,7 @@ func NewSSO(p *IdP, cfg SSOConfig) (*SSO, error) {
 	cfg.PendingLifetime = orDefault(cfg.PendingLifetime, DefaultPendingLifetime)
 	cfg.MetadataValidity = orDefault(cfg.MetadataValidity, 24*time.Hour)
 	cfg.MetadataCache = orDefault(cfg.MetadataCache, time.Hour)
-	return &SSO{p: p, cfg: cfg}, nil
+	return &SSO{p: p, cfg: cfg, soap: newSOAPClient(cfg.NIM.Client, NIMClientTimeout)}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -11,7 +11,6 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
 // strength orders the classes this IdP issues (SAML2.md §3.1 item 7, IdP
@@ -210,5 +209,3 @@ func (s *SSO) response(pend *Pending, status samlp.Status, assertion *etree.Elem
 func signResponse(assertion *etree.Element) bool {
 	return assertion == nil || assertion.Tag == "EncryptedAssertion"
 }
-
-func (s *SSO) signer() *dsig.Signer { return s.p.signer() }

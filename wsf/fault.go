@@ -171,8 +171,8 @@ func (f *Fault) StatusCode() Code {
 // Is reports whether target is a bare *Error whose code is the fault's
 // StatusCode, so errors.Is(fault, wsf.ErrStaleMsg) works on the client.
 func (f *Fault) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && f.StatusCode() != "" && t.Code == f.StatusCode() && t.Detail == "" && t.Err == nil && t.Ref == ""
+	c := f.StatusCode()
+	return c != "" && isBare(c, target)
 }
 
 // Element renders the fault as an S:Fault element (SOAP 1.1 §4.4). The

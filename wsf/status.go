@@ -5,6 +5,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/kinderr"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
@@ -47,9 +48,18 @@ const (
 // because SOAP 1.1 §4.4 keeps header errors out of the fault detail.
 const CodeMustUnderstand Code = "S:MustUnderstand"
 
+// String returns the code as IDWSF2 §2.5 spells it: the public text of an
+// *Error of that code.
+func (c Code) String() string { return string(c) }
+
+// Package names the package in error texts.
+func (Code) Package() string { return "wsf" }
+
 // Error is the typed error of the SOAP binding: the lu:Status code the
 // fault will carry, the offending element's ID (Ref), the private cause,
-// and what some faults carry besides (IDWSF2 §2.5, §2.6).
+// and what some faults carry besides (IDWSF2 §2.5, §2.6). Its text and its
+// errors.Is matching are internal/kinderr's, with Ref as part of what makes
+// a sentinel; the fields it adds keep it a type of its own.
 type Error struct {
 	Code   Code
 	Ref    string
@@ -71,26 +81,26 @@ func Wrap(c Code, err error, detail string) *Error {
 	return &Error{Code: c, Err: err, Detail: detail}
 }
 
-// Error returns the code, then the private detail and cause.
-func (e *Error) Error() string {
-	s := "wsf: " + string(e.Code)
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
+// kind returns e as the kinderr.Error of its code, detail and cause.
+func (e *Error) kind() *kinderr.Error[Code] {
+	return &kinderr.Error[Code]{Kind: e.Code, Detail: e.Detail, Err: e.Err}
 }
+
+// Error returns "wsf: ", the code, then the private detail and cause.
+func (e *Error) Error() string { return e.kind().Error() }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is a bare *Error with the same code, so that
-// errors.Is(err, wsf.ErrStaleMsg) matches every stale message.
-func (e *Error) Is(target error) bool {
+// Is reports whether target is a bare *Error (no Ref, detail or cause) with
+// the same code, so that errors.Is(err, wsf.ErrStaleMsg) matches every
+// stale message.
+func (e *Error) Is(target error) bool { return isBare(e.Code, target) }
+
+// isBare reports whether target is a sentinel *Error of code c.
+func isBare(c Code, target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Detail == "" && t.Err == nil && t.Ref == ""
+	return ok && t.Ref == "" && (&kinderr.Error[Code]{Kind: c}).Is(t.kind())
 }
 
 // Sentinels for errors.Is, one per code the pipeline reports.

@@ -1,8 +1,11 @@
-// Package kinderr is the typed error the wire packages share (xmlsec,
-// saml, saml/md, saml/samlp, saml/binding): a Kind that names the public,
-// stable class of a failure, and a Detail and cause that are private, for
-// logs only. Each package declares its own Kind type and its sentinels, and
-// names the instance: `type Error = kinderr.Error[Kind]`.
+// Package kinderr is the typed error Renkei's packages share (xmlsec,
+// saml, saml/md, saml/samlp, saml/binding, wsf, idp): a Kind that names the
+// public, stable class of a failure, and a Detail and cause that are
+// private, for logs only. Each package declares its own Kind type and its
+// sentinels, and names the instance: `type Error = kinderr.Error[Kind]`. A
+// package whose error carries wire fields besides (wsf.Error: the offending
+// element's ref, a redirect URL) keeps its own struct and takes its text
+// and errors.Is matching from an Error[Kind] of the same kind and cause.
 package kinderr
 
 import "fmt"
