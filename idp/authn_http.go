@@ -101,7 +101,7 @@ func WriteLoginError(w http.ResponseWriter, err error) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(st.HTTPStatus)
+	w.WriteHeader(st.Page.HTTP())
 	_ = loginPage.Execute(w, struct{ Title, Advice string }{capitalize(st.Message), adv})
 }
 

@@ -60,7 +60,7 @@ func TestErrorTable(t *testing.T) {
 		}
 	}
 	st := StatusFor(errors.New("database password is hunter2"))
-	if st.Top != samlp.StatusResponder || st.Second != "" || strings.Contains(st.Message, "hunter2") || st.HTTPStatus != http.StatusInternalServerError {
+	if st.Top != samlp.StatusResponder || st.Second != "" || strings.Contains(st.Message, "hunter2") || st.Page.HTTP() != http.StatusInternalServerError {
 		t.Fatalf("untyped error status %+v", st)
 	}
 	for c, e := range entries {

@@ -2,7 +2,6 @@ package idp
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/renkei-idwsf/renkei/internal/kinderr"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -112,57 +111,71 @@ func Wrap(c Code, err error, detail string) *Error { return kinderr.Wrap(c, err,
 
 // Status is how an error is answered: the SAML status codes of a
 // samlp:Response (top level and second level), the public StatusMessage,
-// the HTTP status of an error page, and whether nothing at all may be sent
-// to the SP (SAML2.md §3.1: with an unknown SP or an ACS URL not in its
-// metadata there is nowhere safe to send a response, so only an error page
-// is shown).
+// the kind of error page (its HTTP status is the adapter's: Page.HTTP in
+// errors_http.go), and whether nothing at all may be sent to the SP
+// (SAML2.md §3.1: with an unknown SP or an ACS URL not in its metadata
+// there is nowhere safe to send a response, so only an error page is
+// shown).
 type Status struct {
 	Top, Second string
 	Message     string
-	HTTPStatus  int
+	Page        Page
 	SendNothing bool
 }
+
+// Page is the kind of error page an error is shown on: the engine decides
+// it in the one table below, the HTTP adapter turns it into a status code.
+type Page int
+
+// The kinds of error page.
+const (
+	pageInternal    Page = iota // the IdP failed
+	pageBadRequest              // the request is malformed or unsupported
+	pageForbidden               // authentication or authorization refused
+	pageUnavailable             // a dependency (revocation data) is unavailable
+	pageTooLarge                // the request is too large
+)
 
 type entry struct {
 	top, second string
 	public      string
-	http        int
+	page        Page
 	nothing     bool
 }
 
 // entries is the one table of the engine's errors (STYLE "Protocol errors
 // are typed values mapped through one table").
 var entries = map[Code]entry{
-	CodeInternal:                {samlp.StatusResponder, "", "internal error", http.StatusInternalServerError, false},
-	CodeNoCertificate:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "no client certificate was presented", http.StatusForbidden, false},
-	CodeCertExpired:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has expired", http.StatusForbidden, false},
-	CodeCertNotYetValid:         {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not yet valid", http.StatusForbidden, false},
-	CodeCertRevoked:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has been revoked", http.StatusForbidden, false},
-	CodeForeignIssuer:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not from an accepted issuer", http.StatusForbidden, false},
-	CodeCertUsage:               {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not for client authentication", http.StatusForbidden, false},
-	CodeRevocationUnavailable:   {samlp.StatusResponder, samlp.StatusAuthnFailed, "revocation status is unavailable", http.StatusServiceUnavailable, false},
-	CodeUnknownCard:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the card is not registered", http.StatusForbidden, false},
-	CodeVersionMismatch:         {samlp.StatusVersionMismatch, "", "SAML version not supported", http.StatusBadRequest, false},
-	CodeAuthnFailed:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "authentication failed", http.StatusForbidden, false},
-	CodeInvalidNameIDPolicy:     {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", http.StatusBadRequest, false},
-	CodeUnsupportedNameIDFormat: {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "name identifier format not supported", http.StatusBadRequest, false},
-	CodeNoPassive:               {samlp.StatusResponder, samlp.StatusNoPassive, "passive authentication not possible", http.StatusForbidden, false},
-	CodeNoAuthnContext:          {samlp.StatusResponder, samlp.StatusNoAuthnContext, "the requested authentication context cannot be met", http.StatusForbidden, false},
-	CodeRequestDenied:           {samlp.StatusRequester, samlp.StatusRequestDenied, "request denied", http.StatusForbidden, false},
-	CodeUnsupportedBinding:      {samlp.StatusRequester, samlp.StatusUnsupportedBinding, "binding not supported", http.StatusBadRequest, false},
-	CodeRequestUnsupported:      {samlp.StatusResponder, samlp.StatusRequestUnsupported, "request not supported", http.StatusBadRequest, false},
-	CodeUnknownPrincipal:        {samlp.StatusRequester, samlp.StatusUnknownPrincipal, "unknown principal", http.StatusBadRequest, false},
-	CodeInvalidAttribute:        {samlp.StatusRequester, samlp.StatusInvalidAttrNameOrValue, "invalid attribute name or value", http.StatusBadRequest, false},
-	CodeUnknownSP:               {samlp.StatusRequester, "", "the service provider is not known", http.StatusBadRequest, true},
-	CodeACSNotInMetadata:        {samlp.StatusRequester, "", "the response location is not registered for the service provider", http.StatusBadRequest, true},
-	CodeNoDiscovery:             {samlp.StatusResponder, "", "the discovery service cannot receive a token", http.StatusInternalServerError, false},
-	CodeBootstrapUnencrypted:    {samlp.StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", http.StatusInternalServerError, false},
-	CodeNoSession:               {samlp.StatusResponder, "", "no session", http.StatusForbidden, false},
-	CodeSessionExpired:          {samlp.StatusResponder, "", "the session has expired", http.StatusForbidden, false},
-	CodeInvalidRequest:          {samlp.StatusRequester, "", "the request is malformed", http.StatusBadRequest, false},
-	CodeUnknownRequest:          {samlp.StatusRequester, "", "the login request is unknown or has expired", http.StatusBadRequest, true},
-	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", http.StatusRequestEntityTooLarge, true},
-	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", http.StatusBadRequest, true},
+	CodeInternal:                {samlp.StatusResponder, "", "internal error", pageInternal, false},
+	CodeNoCertificate:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "no client certificate was presented", pageForbidden, false},
+	CodeCertExpired:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has expired", pageForbidden, false},
+	CodeCertNotYetValid:         {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not yet valid", pageForbidden, false},
+	CodeCertRevoked:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate has been revoked", pageForbidden, false},
+	CodeForeignIssuer:           {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not from an accepted issuer", pageForbidden, false},
+	CodeCertUsage:               {samlp.StatusResponder, samlp.StatusAuthnFailed, "the certificate is not for client authentication", pageForbidden, false},
+	CodeRevocationUnavailable:   {samlp.StatusResponder, samlp.StatusAuthnFailed, "revocation status is unavailable", pageUnavailable, false},
+	CodeUnknownCard:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "the card is not registered", pageForbidden, false},
+	CodeVersionMismatch:         {samlp.StatusVersionMismatch, "", "SAML version not supported", pageBadRequest, false},
+	CodeAuthnFailed:             {samlp.StatusResponder, samlp.StatusAuthnFailed, "authentication failed", pageForbidden, false},
+	CodeInvalidNameIDPolicy:     {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "the name identifier policy cannot be satisfied", pageBadRequest, false},
+	CodeUnsupportedNameIDFormat: {samlp.StatusRequester, samlp.StatusInvalidNameIDPolicy, "name identifier format not supported", pageBadRequest, false},
+	CodeNoPassive:               {samlp.StatusResponder, samlp.StatusNoPassive, "passive authentication not possible", pageForbidden, false},
+	CodeNoAuthnContext:          {samlp.StatusResponder, samlp.StatusNoAuthnContext, "the requested authentication context cannot be met", pageForbidden, false},
+	CodeRequestDenied:           {samlp.StatusRequester, samlp.StatusRequestDenied, "request denied", pageForbidden, false},
+	CodeUnsupportedBinding:      {samlp.StatusRequester, samlp.StatusUnsupportedBinding, "binding not supported", pageBadRequest, false},
+	CodeRequestUnsupported:      {samlp.StatusResponder, samlp.StatusRequestUnsupported, "request not supported", pageBadRequest, false},
+	CodeUnknownPrincipal:        {samlp.StatusRequester, samlp.StatusUnknownPrincipal, "unknown principal", pageBadRequest, false},
+	CodeInvalidAttribute:        {samlp.StatusRequester, samlp.StatusInvalidAttrNameOrValue, "invalid attribute name or value", pageBadRequest, false},
+	CodeUnknownSP:               {samlp.StatusRequester, "", "the service provider is not known", pageBadRequest, true},
+	CodeACSNotInMetadata:        {samlp.StatusRequester, "", "the response location is not registered for the service provider", pageBadRequest, true},
+	CodeNoDiscovery:             {samlp.StatusResponder, "", "the discovery service cannot receive a token", pageInternal, false},
+	CodeBootstrapUnencrypted:    {samlp.StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", pageInternal, false},
+	CodeNoSession:               {samlp.StatusResponder, "", "no session", pageForbidden, false},
+	CodeSessionExpired:          {samlp.StatusResponder, "", "the session has expired", pageForbidden, false},
+	CodeInvalidRequest:          {samlp.StatusRequester, "", "the request is malformed", pageBadRequest, false},
+	CodeUnknownRequest:          {samlp.StatusRequester, "", "the login request is unknown or has expired", pageBadRequest, true},
+	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", pageTooLarge, true},
+	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", pageBadRequest, true},
 }
 
 func table(c Code) entry {
@@ -181,7 +194,7 @@ func StatusFor(err error) Status {
 		code = e.Kind
 	}
 	t := table(code)
-	return Status{Top: t.top, Second: t.second, Message: t.public, HTTPStatus: t.http, SendNothing: t.nothing}
+	return Status{Top: t.top, Second: t.second, Message: t.public, Page: t.page, SendNothing: t.nothing}
 }
 
 // CodeOf returns the engine code of err, CodeInternal when it has none.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/beevik/etree"
@@ -44,7 +43,7 @@ type NIMConfig struct {
 	// TLS configuration; nil means http.DefaultTransport. Whatever the
 	// client says, no redirect is followed and each request lasts at most
 	// NIMClientTimeout (soapClient).
-	Client *http.Client
+	Client *HTTPClient
 }
 
 func (c NIMConfig) validate() []error {

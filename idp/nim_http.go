@@ -7,7 +7,6 @@ import (
 
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 // PathNIM is the ManageNameIDService on the main listener: SOAP by POST,
@@ -42,9 +41,9 @@ func (h *HTTP) nimSOAP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log(r, err)
 	}
-	b, err := xmlsec.Serialize((&binding.Envelope{Body: out.Response}).Element())
+	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: out.Response})
 	if err != nil {
-		h.soapFault(w, r, Wrap(CodeInternal, err, "serialize envelope"))
+		h.soapFault(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/beevik/etree"
@@ -33,7 +32,7 @@ type SLOConfig struct {
 	// transport and TLS configuration; nil means http.DefaultTransport.
 	// Whatever the client says, no redirect is followed and each request
 	// lasts at most DefaultBackChannelTimeout (soapClient).
-	Client *http.Client
+	Client *HTTPClient
 	// ChainLifetime bounds each hop of a front-channel chain; zero takes
 	// DefaultChainLifetime.
 	ChainLifetime time.Duration
@@ -68,7 +67,7 @@ func NewSLO(sso *SSO, cfg SLOConfig) (*SLO, error) {
 		return nil, fmt.Errorf("slo config: ChainLifetime %v is out of range", cfg.ChainLifetime)
 	}
 	cfg.ChainLifetime = orDefault(cfg.ChainLifetime, DefaultChainLifetime)
-	return &SLO{sso: sso, cfg: cfg, soap: newSOAPClient(cfg.Client, DefaultBackChannelTimeout)}, nil
+	return &SLO{sso: sso, cfg: cfg, soap: newSOAPClient(cfg.Client, DefaultBackChannelTimeout, sso.envelopeBytes)}, nil
 }
 
 // sloEndpoints are the SingleLogoutService endpoints the metadata

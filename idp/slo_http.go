@@ -9,7 +9,6 @@ import (
 
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 // Paths of the Single Logout surface on the main listener.
@@ -185,9 +184,9 @@ func (h *HTTP) sloSOAP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log(r, err)
 	}
-	b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
+	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: el})
 	if err != nil {
-		h.soapFault(w, r, Wrap(CodeInternal, err, "serialize envelope"))
+		h.soapFault(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", binding.ContentTypeSOAP)

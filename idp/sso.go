@@ -122,7 +122,9 @@ func NewSSO(p *IdP, cfg SSOConfig) (*SSO, error) {
 	cfg.PendingLifetime = orDefault(cfg.PendingLifetime, DefaultPendingLifetime)
 	cfg.MetadataValidity = orDefault(cfg.MetadataValidity, 24*time.Hour)
 	cfg.MetadataCache = orDefault(cfg.MetadataCache, time.Hour)
-	return &SSO{p: p, cfg: cfg, soap: newSOAPClient(cfg.NIM.Client, NIMClientTimeout)}, nil
+	s := &SSO{p: p, cfg: cfg}
+	s.soap = newSOAPClient(cfg.NIM.Client, NIMClientTimeout, s.envelopeBytes)
+	return s, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

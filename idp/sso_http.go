@@ -325,6 +325,6 @@ func (h *HTTP) page(w http.ResponseWriter, r *http.Request, err error) {
 		adv = "Go back to the site and try again later."
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(st.HTTPStatus)
+	w.WriteHeader(st.Page.HTTP())
 	_ = errorPage.Execute(w, struct{ Title, Advice string }{capitalize(st.Message), adv})
 }

@@ -12,16 +12,6 @@ var Known = map[string]string{
 		"give the demo its own client",
 	"cmd/renkei -> internal/testkit/pcsc": "the demo owns pcscd through the test kit, which " +
 		"links the testing package into the binary; split the pcscd owner from AcquireT",
-	"idp/errors.go -> net/http": "the one error table carries the HTTP status of the error " +
-		"page as http.Status* constants; the HTTP column belongs with the adapters",
-	"idp/nim.go -> net/http": "NIMConfig.Client is an *http.Client; the SOAP back channel " +
-		"should be a typed caller that soap_client_http.go implements",
-	"idp/slo.go -> net/http": "SLOConfig.Client is an *http.Client and NewSLO builds the " +
-		"default one; same fix as idp/nim.go",
-	"idp/nim_initiate.go -> net/http": "its SOAP caller is being merged with slo_soap.go's " +
-		"into soap_client_http.go",
-	"idp/slo_soap.go -> net/http": "its SOAP caller is being merged with nim_initiate.go's " +
-		"into soap_client_http.go",
 }
 
 // Triage splits violations into the fresh ones, whose chain known does not

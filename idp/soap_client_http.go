@@ -11,7 +11,6 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml/binding"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 // soapClient sends the IdP's own SAML requests to a peer over the SOAP
@@ -26,19 +25,27 @@ import (
 type soapClient struct {
 	hc      *http.Client
 	timeout time.Duration
+	// encode checks and serializes the outgoing envelope
+	// (SSO.envelopeBytes).
+	encode func(*binding.Envelope) ([]byte, error)
 }
+
+// HTTPClient is the transport of the IdP's own SOAP requests
+// (NIMConfig.Client, SLOConfig.Client): declared here so that the engine's
+// configuration names it without the engine files touching HTTP.
+type HTTPClient = http.Client
 
 // newSOAPClient returns a soapClient over a copy of hc, whose transport
 // (TLS configuration, client certificate), jar and own Timeout it keeps,
 // with redirects refused; nil hc means http.DefaultTransport. Each exchange
 // lasts at most timeout.
-func newSOAPClient(hc *http.Client, timeout time.Duration) *soapClient {
+func newSOAPClient(hc *http.Client, timeout time.Duration, encode func(*binding.Envelope) ([]byte, error)) *soapClient {
 	c := &http.Client{}
 	if hc != nil {
 		*c = *hc
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &soapClient{hc: c, timeout: timeout}
+	return &soapClient{hc: c, timeout: timeout, encode: encode}
 }
 
 // call posts msg in a SOAP envelope to loc, an https endpoint from the
@@ -49,9 +56,9 @@ func (c *soapClient) call(ctx context.Context, loc string, msg *etree.Element) (
 	if err := safeURL(loc); err != nil {
 		return nil, err
 	}
-	b, err := xmlsec.Serialize((&binding.Envelope{Body: msg}).Element())
+	b, err := c.encode(&binding.Envelope{Body: msg})
 	if err != nil {
-		return nil, Wrap(CodeInternal, err, "serialize envelope")
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
