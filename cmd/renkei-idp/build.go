@@ -16,7 +16,7 @@ import (
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/idpconf"
-	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -32,7 +32,7 @@ func (l *loader) fail(name string, err error) {
 }
 
 func (l *loader) cert(name, path string) *x509.Certificate {
-	c, err := ra.ReadCertificate(path)
+	c, err := keyfile.ReadCert(path)
 	if err != nil {
 		l.fail(name, err)
 	}
@@ -40,7 +40,7 @@ func (l *loader) cert(name, path string) *x509.Certificate {
 }
 
 func (l *loader) key(name, path string) crypto.Signer {
-	k, err := ra.ReadKey(path)
+	k, err := keyfile.ReadKey(path)
 	if err != nil {
 		l.fail(name, err)
 	}

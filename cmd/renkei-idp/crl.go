@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 )
 
 // crlInterval is how often the CRL files are read again.
@@ -70,7 +70,7 @@ func (f *crlFiles) reload() error {
 
 // newer returns the CRL in path when it may replace cur, else cur.
 func newer(path string, ca *x509.Certificate, cur *x509.RevocationList) (*x509.RevocationList, error) {
-	crl, err := ra.ReadCRL(path)
+	crl, err := keyfile.ReadCRL(path)
 	if err != nil {
 		return cur, err
 	}
