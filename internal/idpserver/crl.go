@@ -1,4 +1,4 @@
-package main
+package idpserver
 
 import (
 	"context"
@@ -10,9 +10,6 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 )
-
-// crlInterval is how often the CRL files are read again.
-const crlInterval = 30 * time.Second
 
 // crlFiles keeps the CRLs of the card-issuer CA and of the soft CA as their
 // files hold them now. The registration authority writes a new CRL at
