@@ -18,8 +18,8 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/idpserver"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"

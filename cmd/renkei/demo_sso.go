@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/idp"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/xmlsec"
