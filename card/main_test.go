@@ -14,16 +14,16 @@ import (
 	"github.com/renkei-idwsf/renkei/card"
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
-	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
 // slot is this package's leased reader entry: vpcd slot 0 holds the card
 // under test, slot 1 stays empty unless a test inserts a second card.
-var slot *pcsc.Slot
+var slot *vpcd.Slot
 
 func TestMain(m *testing.M) {
-	s, err := pcsc.Acquire()
+	s, err := vpcd.Acquire()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "card tests run on pcscd + vpcd and need them: %v\n", err)
 		os.Exit(1)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml"
@@ -218,7 +219,7 @@ func TestAuthenticateAsksForCurrentCRLs(t *testing.T) {
 	_, err := p.AuthenticateCertificate(ctx, []*x509.Certificate{f.Alice.Cert}, f.now)
 	must(t, err)
 	must(t, f.ra.Revoke(f.Alice.Number, 1))
-	next, err := ra.ReadCRL(filepath.Join(f.dir, "ra", ra.CardCRL))
+	next, err := keyfile.ReadCRL(filepath.Join(f.dir, "ra", ra.CardCRL))
 	must(t, err)
 	current = []*x509.RevocationList{next}
 	_, err = p.AuthenticateCertificate(ctx, []*x509.Certificate{f.Alice.Cert}, f.now)

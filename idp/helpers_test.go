@@ -16,6 +16,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/renkei-idwsf/renkei/card/trust"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/store"
@@ -130,7 +131,7 @@ func newFixtureOn(t testing.TB, dsn string) *fixture {
 	must(t, f.ra.Revoke(f.Revoked.Number, 1))
 	_, err = db.RevokeCard(ctx, f.RegRevoked.Number, f.now)
 	must(t, err)
-	f.crl, err = ra.ReadCRL(filepath.Join(f.dir, "ra", ra.CardCRL))
+	f.crl, err = keyfile.ReadCRL(filepath.Join(f.dir, "ra", ra.CardCRL))
 	must(t, err)
 	cert, key, err := f.ra.IssueServer("idp", []string{"localhost"})
 	must(t, err)

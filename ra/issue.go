@@ -4,11 +4,9 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -151,51 +149,4 @@ func (a *Authority) IssueSoft(name, password string) ([]byte, error) {
 		return nil, err
 	}
 	return pkcs12.Modern2023.WithRand(a.cfg.rand()).Encode(key, cert, []*x509.Certificate{a.service.cert}, password)
-}
-
-// ReadCertificate reads one PEM certificate.
-func ReadCertificate(path string) (*x509.Certificate, error) {
-	b, err := readPEM(path, "CERTIFICATE")
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseCertificate(b)
-}
-
-// ReadCRL reads a PEM CRL.
-func ReadCRL(path string) (*x509.RevocationList, error) {
-	b, err := readPEM(path, "X509 CRL")
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseRevocationList(b)
-}
-
-// ReadKey reads a PKCS#8 PEM private key.
-func ReadKey(path string) (crypto.Signer, error) {
-	b, err := readPEM(path, "PRIVATE KEY")
-	if err != nil {
-		return nil, err
-	}
-	k, err := x509.ParsePKCS8PrivateKey(b)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("ra: %s: not a signing key", path)
-	}
-	return s, nil
-}
-
-func readPEM(path, typ string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != typ {
-		return nil, fmt.Errorf("ra: %s: no PEM %s block", path, typ)
-	}
-	return blk.Bytes, nil
 }

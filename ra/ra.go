@@ -23,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 )
 
 // File names inside the RA directory.
@@ -155,11 +157,11 @@ func Open(cfg Config) (*Authority, error) {
 }
 
 func (a *Authority) loadCA(certName, keyName string) (ca, error) {
-	cert, err := ReadCertificate(filepath.Join(a.cfg.Dir, certName))
+	cert, err := keyfile.ReadCert(filepath.Join(a.cfg.Dir, certName))
 	if err != nil {
 		return ca{}, err
 	}
-	key, err := ReadKey(filepath.Join(a.cfg.Dir, keyName))
+	key, err := keyfile.ReadKey(filepath.Join(a.cfg.Dir, keyName))
 	return ca{cert: cert, key: key}, err
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 )
 
 func TestIssueRevokeReissuePersist(t *testing.T) {
@@ -32,7 +34,7 @@ func TestIssueRevokeReissuePersist(t *testing.T) {
 	if _, err := b.Reissue("4711", k.Public()); err != nil {
 		t.Fatal(err)
 	}
-	crl, err := ReadCRL(dir + "/" + CardCRL)
+	crl, err := keyfile.ReadCRL(dir + "/" + CardCRL)
 	if err != nil || crl.CheckSignatureFrom(b.CardCA()) != nil {
 		t.Fatalf("CRL: %v", err)
 	}

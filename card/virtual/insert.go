@@ -51,7 +51,7 @@ func (in *Insertion) Remove() error {
 // and a vpcd configured with DEVICENAME host:port connects to it. It
 // serves one reader connection at a time until ctx ends. With Debian 12's
 // vpcd (vsmartcard 3.3) the card must be listening before pcscd starts and
-// must never close the connection: see internal/testkit/pcsc.
+// must never close the connection: see internal/vpcd.
 func (c *Card) ListenAndServe(ctx context.Context, l net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()

@@ -17,7 +17,7 @@
 //
 // Reverse mode (-listen) suits a vpcd whose reader.conf has DEVICENAME
 // 127.0.0.1:PORT; Debian 12's vpcd then needs the card listening before
-// pcscd starts and cannot survive a removal (see internal/testkit/pcsc).
+// pcscd starts and cannot survive a removal (see internal/vpcd).
 //
 // The PIN may also come from the RENKEI_PIN environment variable.
 package main

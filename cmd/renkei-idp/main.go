@@ -1,11 +1,12 @@
-// Command renkei-idp runs Renkei's SAML 2.0 Identity Provider: the main
-// HTTPS listener (metadata, Web SSO over HTTP-Redirect and HTTP-POST,
-// IdP-initiated SSO) and the card-login TLS listener (card login, ECP).
+// Command renkei-idp runs Renkei's SAML 2.0 Identity Provider, as
+// internal/idpserver assembles it: the main HTTPS listener (metadata, Web
+// SSO over HTTP-Redirect and HTTP-POST, IdP-initiated SSO, Single Logout,
+// ManageNameID) and the card-login TLS listener (card login, ECP).
 //
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
 //
-// The configuration file is JSON (idpconf.File; unknown fields are
+// The configuration file is JSON (idpserver.File; unknown fields are
 // refused, and every problem is reported at once). A minimal one, with
 // the loopback listen addresses and the SQLite store left to defaults:
 //
@@ -39,6 +40,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,9 +50,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/internal/httpx"
-	"github.com/renkei-idwsf/renkei/internal/idpconf"
-	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/internal/idpserver"
 )
 
 func main() {
@@ -72,71 +72,32 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) erro
 	if *path == "" {
 		return fmt.Errorf("-config is required")
 	}
-	c, err := idpconf.Read(*path)
+	c, err := idpserver.Read(*path)
 	if err != nil {
 		return err
 	}
 	if *printMD {
 		return printMetadata(ctx, c, out)
 	}
-	return serve(ctx, c, lg)
+	s, err := idpserver.Build(ctx, c, idpserver.Options{Logf: lg.Printf})
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
 }
 
 // printMetadata writes the signed metadata; it opens a private in-memory
 // store so that printing touches no database.
-func printMetadata(ctx context.Context, c *idpconf.File, out io.Writer) error {
-	s, err := build(ctx, c, "sqlite::memory:")
+func printMetadata(ctx context.Context, c *idpserver.File, out io.Writer) (err error) {
+	s, err := idpserver.Build(ctx, c, idpserver.Options{Store: "sqlite::memory:"})
 	if err != nil {
 		return err
 	}
-	defer s.db.Close()
-	el, err := s.sso.SignedMetadata(time.Now().UTC().Truncate(time.Second))
-	if err != nil {
-		return err
-	}
-	b, err := xmlsec.Serialize(el)
+	defer func() { err = errors.Join(err, s.Shutdown()) }()
+	b, err := s.SignedMetadata(time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		return err
 	}
 	_, err = out.Write(b)
 	return err
-}
-
-// serve runs both listeners and the metadata refresh until ctx ends.
-func serve(ctx context.Context, c *idpconf.File, lg *log.Logger) error {
-	s, err := build(ctx, c, c.Store)
-	if err != nil {
-		return err
-	}
-	defer s.db.Close()
-	if err := s.set.Refresh(ctx, time.Now()); err != nil {
-		lg.Printf("metadata: %v (serving what loaded)", err)
-	}
-	go func() { _ = s.set.Run(ctx) }()
-	go collect(ctx, s, lg)
-	go s.keys.crls.run(ctx, crlInterval, lg.Printf)
-	g := &httpx.Group{}
-	if err := g.Start(s.servers(lg.Printf)...); err != nil {
-		return err
-	}
-	lg.Printf("serving %s on %s, card login on %s", c.EntityID, g.Addr("main"), g.Addr("card"))
-	err = g.Wait(ctx)
-	lg.Printf("stopped")
-	return err
-}
-
-// collect removes expired rows from the store until ctx ends.
-func collect(ctx context.Context, s *service, lg *log.Logger) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.db.GarbageCollect(ctx, time.Now()); err != nil {
-				lg.Printf("garbage collection: %v", err)
-			}
-		}
-	}
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/internal/idpconf"
+	"github.com/renkei-idwsf/renkei/internal/idpserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -24,7 +24,7 @@ import (
 
 // writeConfig makes a complete configuration in a temporary directory:
 // keys from the test PKI, the card CA and CRL from an RA, one SP file.
-func writeConfig(t *testing.T, tweak func(*idpconf.File)) (string, *pki.Identity) {
+func writeConfig(t *testing.T, tweak func(*idpserver.File)) (string, *pki.Identity) {
 	t.Helper()
 	dir := t.TempDir()
 	p := pki.MustGet()
@@ -42,12 +42,12 @@ func writeConfig(t *testing.T, tweak func(*idpconf.File)) (string, *pki.Identity
 	must(t, err)
 	spFile := filepath.Join(dir, "sp.xml")
 	must(t, os.WriteFile(spFile, b, 0o600))
-	c := idpconf.File{EntityID: "https://idp.example.org/saml", BaseURL: "https://idp.example.org", CardBaseURL: "https://login.idp.example.org:9443",
+	c := idpserver.File{EntityID: "https://idp.example.org/saml", BaseURL: "https://idp.example.org", CardBaseURL: "https://login.idp.example.org:9443",
 		Listen: "127.0.0.1:0", CardListen: "127.0.0.1:0",
-		TLS: idpconf.KeyPair{Cert: srv, Key: srvKey}, CardTLS: idpconf.KeyPair{Cert: srv, Key: srvKey}, Signing: idpconf.KeyPair{Cert: srv, Key: srvKey}, Encryption: idpconf.KeyPair{Cert: srv, Key: srvKey},
+		TLS: idpserver.KeyPair{Cert: srv, Key: srvKey}, CardTLS: idpserver.KeyPair{Cert: srv, Key: srvKey}, Signing: idpserver.KeyPair{Cert: srv, Key: srvKey}, Encryption: idpserver.KeyPair{Cert: srv, Key: srvKey},
 		CardCA: filepath.Join(dir, "ra", ra.CardCACert), CardCRL: filepath.Join(dir, "ra", ra.CardCRL),
-		Metadata: []idpconf.MetadataSource{{Location: spFile, Unsigned: true}}, Store: "sqlite:" + filepath.Join(dir, "idp.db"),
-		Lifetimes: idpconf.Lifetimes{ECP: "90s"}}
+		Metadata: []idpserver.MetadataSource{{Location: spFile, Unsigned: true}}, Store: "sqlite:" + filepath.Join(dir, "idp.db"),
+		Lifetimes: idpserver.Lifetimes{ECP: "90s"}}
 	if tweak != nil {
 		tweak(&c)
 	}
@@ -82,8 +82,8 @@ func TestPrintMetadata(t *testing.T) {
 
 // TestConfigValidate: every problem is reported at once.
 func TestConfigValidate(t *testing.T) {
-	c := &idpconf.File{BaseURL: "http://idp.example.org", Lifetimes: idpconf.Lifetimes{ECP: "-1s"},
-		Metadata: []idpconf.MetadataSource{{Location: "x.xml"}}}
+	c := &idpserver.File{BaseURL: "http://idp.example.org", Lifetimes: idpserver.Lifetimes{ECP: "-1s"},
+		Metadata: []idpserver.MetadataSource{{Location: "x.xml"}}}
 	c.Defaults()
 	err := c.Validate()
 	for _, want := range []string{"entityID is empty", "baseURL", "cardBaseURL", "signing needs cert and key",
@@ -92,7 +92,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("missing %q in %v", want, err)
 		}
 	}
-	path, _ := writeConfig(t, func(c *idpconf.File) { c.CardCRL = "/nonexistent.crl"; c.Signing.Key = "/nonexistent.key" })
+	path, _ := writeConfig(t, func(c *idpserver.File) { c.CardCRL = "/nonexistent.crl"; c.Signing.Key = "/nonexistent.key" })
 	err = run(context.Background(), []string{"-config", path, "-print-metadata"}, &bytes.Buffer{}, log.New(&bytes.Buffer{}, "", 0))
 	if err == nil || !strings.Contains(err.Error(), "cardCRL") || !strings.Contains(err.Error(), "signing.key") {
 		t.Fatalf("file errors not all reported: %v", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/ra"
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -58,11 +59,11 @@ func TestLifecycle(t *testing.T) {
 }
 
 func verifier(t *testing.T, dir string) *trust.Verifier {
-	ca, err := ra.ReadCertificate(filepath.Join(dir, ra.CardCACert))
+	ca, err := keyfile.ReadCert(filepath.Join(dir, ra.CardCACert))
 	if err != nil {
 		t.Fatal(err)
 	}
-	crl, err := ra.ReadCRL(filepath.Join(dir, ra.CardCRL))
+	crl, err := keyfile.ReadCRL(filepath.Join(dir, ra.CardCRL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestServerAndSoftCertificates(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "init", "-dir", dir)
 	mustRun(t, "server", "-dir", dir, "-role", "idp", "-dns", "localhost,idp.renkei.test")
-	srv, err := ra.ReadCertificate(filepath.Join(dir, "idp.crt"))
+	srv, err := keyfile.ReadCert(filepath.Join(dir, "idp.crt"))
 	if err != nil || srv.VerifyHostname("idp.renkei.test") != nil {
 		t.Fatalf("ok/server-cert: %v", err)
 	}

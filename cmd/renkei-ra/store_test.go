@@ -14,6 +14,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/idp"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml"
@@ -55,7 +56,7 @@ func (e *registryEnv) idp() *idp.IdP {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	crl, err := ra.ReadCRL(filepath.Join(e.dir, ra.CardCRL))
+	crl, err := keyfile.ReadCRL(filepath.Join(e.dir, ra.CardCRL))
 	if err != nil {
 		e.t.Fatal(err)
 	}

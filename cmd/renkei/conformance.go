@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/conformance"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 )
 
 // errConformanceFailed is returned when a run completes and fails, so the
@@ -287,13 +288,13 @@ func conformanceTransport(caFile, serverName string) (*http.Transport, error) {
 	if caFile == "" {
 		return tr, nil
 	}
-	b, err := os.ReadFile(caFile)
+	cas, err := keyfile.ReadCerts(caFile)
 	if err != nil {
 		return nil, err
 	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("conformance: no certificate in %s", caFile)
+	for _, c := range cas {
+		pool.AddCert(c)
 	}
 	tr.TLSClientConfig.RootCAs = pool
 	return tr, nil

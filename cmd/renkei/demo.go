@@ -18,8 +18,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/renkei-idwsf/renkei/internal/httpx"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
+	"github.com/renkei-idwsf/renkei/internal/idpserver"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -51,10 +51,10 @@ type demo struct {
 	db        *sqlstore.DB
 	principal string
 	portal    *portal
-	idp       *httpx.Group
+	idp       *idpserver.Server
 	idpURL    string
 	cardURL   string
-	idpLog    refusals
+	idpLog    idpLog
 	reader    *cardReader
 	browser   *browser.Browser
 	first     *login // the first SSO's assertion, as the portal accepted it

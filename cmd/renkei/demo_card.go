@@ -13,8 +13,8 @@ import (
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/card/virtual"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
-	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
+	"github.com/renkei-idwsf/renkei/internal/browser"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
 // cardReader is the citizen's card in a reader of the real PC/SC stack:
@@ -40,7 +40,7 @@ func (d *demo) insertCard(ctx context.Context) error {
 	if err := virtual.Create(path, demoCard, d.cardKey, d.card, nil); err != nil {
 		return err
 	}
-	slot, err := pcsc.Acquire()
+	slot, err := vpcd.Acquire()
 	if err != nil {
 		return fmt.Errorf("starting pcscd with the vpcd reader (needs root and Debian's pcscd and vsmartcard-vpcd): %w", err)
 	}

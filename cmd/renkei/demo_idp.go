@@ -2,25 +2,22 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
-	"github.com/gorilla/mux"
-
-	"github.com/renkei-idwsf/renkei/card/trust"
-	"github.com/renkei-idwsf/renkei/idp"
-	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/idpserver"
+	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
 // The Discovery Service the bootstrap points to. It joins the demo as a
@@ -37,7 +34,7 @@ const (
 // NameID at the first login.
 func (d *demo) relay(ctx context.Context) error {
 	var err error
-	if d.db, err = sqlstore.Open(ctx, "sqlite://"+filepath.Join(d.dir, "relay.db")); err != nil {
+	if d.db, err = sqlstore.Open(ctx, d.relayDSN()); err != nil {
 		return err
 	}
 	p := store.Principal{ID: "principal-" + randomID(), Created: d.now}
@@ -54,6 +51,9 @@ func (d *demo) relay(ctx context.Context) error {
 	return nil
 }
 
+// relayDSN is the relay database the demo's roles share.
+func (d *demo) relayDSN() string { return "sqlite://" + filepath.Join(d.dir, "relay.db") }
+
 // dsEntity is the Discovery Service's metadata: its encryption key, for
 // the token the IdP mints into the bootstrap (ARCHITECTURE "Tokens from
 // the DS").
@@ -65,62 +65,71 @@ func (d *demo) dsEntity() *md.EntityDescriptor {
 }
 
 // metadata writes the portal's and the DS's metadata where the operator
-// places them and loads them into the IdP's md.Set.
-func (d *demo) metadata(ctx context.Context) (*md.Set, error) {
+// places them, and the DS's encryption certificate, and returns them as
+// the IdP's configuration names them.
+func (d *demo) metadata() ([]idpserver.MetadataSource, string, error) {
 	dir := filepath.Join(d.dir, "metadata")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var srcs []md.Source
-	for name, e := range map[string]*md.EntityDescriptor{"portal.xml": d.portal.entity(), "ds.xml": d.dsEntity()} {
-		b, err := xmlsec.Serialize(e.Element())
+	var srcs []idpserver.MetadataSource
+	for _, f := range []struct {
+		name string
+		e    *md.EntityDescriptor
+	}{{"portal.xml", d.portal.entity()}, {"ds.xml", d.dsEntity()}} {
+		b, err := xmlsec.Serialize(f.e.Element())
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		p := filepath.Join(dir, name)
+		p := filepath.Join(dir, f.name)
 		if err := os.WriteFile(p, b, 0o600); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		srcs = append(srcs, md.Source{Location: p, Unsigned: true})
+		srcs = append(srcs, idpserver.MetadataSource{Location: p, Unsigned: true})
 	}
-	set, err := md.New(md.Config{Sources: srcs})
-	if err != nil {
-		return nil, err
-	}
-	return set, set.Refresh(ctx, time.Now())
+	dsCert := filepath.Join(dir, "ds-enc.crt")
+	return srcs, dsCert, os.WriteFile(dsCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.dsCert.Raw}), 0o600)
 }
 
-// discovery reads the DS's encryption certificate from the metadata.
-func discovery(set *md.Set, now time.Time) (*idp.Discovery, error) {
-	e, err := set.Entity(demoDS, now)
+// idpConfig writes the IdP's configuration file as an operator would for
+// renkei-idp: the RA's files for the keys, the card-issuer CA and its CRL,
+// the metadata, the relay database, and the listeners' addresses.
+func (d *demo) idpConfig(mainAddr, cardAddr string) (string, error) {
+	srcs, dsCert, err := d.metadata()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	r, err := e.OtherRole(discoNS, "DiscoveryServiceType")
+	raDir := filepath.Join(d.dir, "ra")
+	server := idpserver.KeyPair{Cert: filepath.Join(raDir, "idp.crt"), Key: filepath.Join(raDir, "idp.key")}
+	f := idpserver.File{EntityID: demoIdP, BaseURL: "https://" + mainAddr, CardBaseURL: "https://" + cardAddr,
+		Listen: mainAddr, CardListen: cardAddr, TLS: server, CardTLS: server, Signing: server,
+		CardCA: filepath.Join(raDir, ra.CardCACert), CardCRL: filepath.Join(raDir, ra.CardCRL),
+		Metadata: srcs, Store: d.relayDSN(), WantAuthnRequestsSigned: true,
+		Discovery: &idpserver.DiscoveryRef{EntityID: demoDS, Address: demoDSAddress, EncryptionCert: dsCert}}
+	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	rcpt, err := r.EncryptionRecipient(demoDS)
-	if err != nil {
-		return nil, err
-	}
-	return &idp.Discovery{EntityID: demoDS, Address: demoDSAddress, EncryptionCert: rcpt.Cert}, nil
+	path := filepath.Join(d.dir, "idp.json")
+	return path, os.WriteFile(path, b, 0o600)
 }
 
-// refusals keeps the private causes the IdP logs, for a failing step's
-// message.
-type refusals struct {
+// idpLog keeps what the IdP logs, the private causes of its refusals
+// first of all, for a failing step's message.
+type idpLog struct {
 	mu    sync.Mutex
 	lines []string
 }
 
-func (l *refusals) add(r *http.Request, err error) {
+func (l *idpLog) logf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
-func (l *refusals) last() string {
+func (l *idpLog) refused(r *http.Request, err error) { l.logf("%s %s: %v", r.Method, r.URL.Path, err) }
+
+func (l *idpLog) last() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.lines) == 0 {
@@ -129,62 +138,54 @@ func (l *refusals) last() string {
 	return l.lines[len(l.lines)-1]
 }
 
-// idpCore is the IdP engine over the relay database, trusting the
-// card-issuer CA with its current CRL, and pointing the bootstrap to the
-// DS of the metadata.
-func (d *demo) idpCore(set *md.Set) (*idp.IdP, error) {
-	ds, err := discovery(set, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	crl, err := d.ra.WriteCRL()
-	if err != nil {
-		return nil, err
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(d.ra.CardCA())
-	return idp.New(idp.Config{EntityID: demoIdP, SigningKey: d.idpKey, SigningCerts: []*x509.Certificate{d.idpCert},
-		Cards: d.db, Federations: d.db, Sessions: d.db, Discovery: ds,
-		CardTrust: &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{crl}}})
-}
-
-// startIdP assembles the IdP as cmd/renkei-idp does and serves it on two
-// listeners on 127.0.0.1: the main one (metadata, SSO) and the card-login
-// one, which requests a client certificate (ARCHITECTURE "Card login").
+// startIdP serves the IdP renkei-idp serves, assembled by the same
+// package (internal/idpserver) from the same configuration file, on two
+// free ports of 127.0.0.1: the main listener (metadata, SSO, Single
+// Logout, ManageNameID) and the card-login one, which requests a client
+// certificate (ARCHITECTURE "Card login").
 func (d *demo) startIdP(ctx context.Context) error {
-	set, err := d.metadata(ctx)
+	mainLn, cardLn, err := listenPair()
 	if err != nil {
 		return err
 	}
-	core, err := d.idpCore(set)
+	path, err := d.idpConfig(mainLn.Addr().String(), cardLn.Addr().String())
+	if err == nil {
+		d.idp, err = buildIdP(ctx, path, idpserver.Options{MainListener: mainLn, CardListener: cardLn,
+			Logf: d.idpLog.logf, Refused: d.idpLog.refused})
+	}
 	if err != nil {
+		mainLn.Close()
+		cardLn.Close()
 		return err
 	}
-	schema, err := xsd.Default()
-	if err != nil {
+	if err := d.idp.Start(ctx); err != nil {
 		return err
 	}
-	server := tls.Certificate{Certificate: [][]byte{d.idpCert.Raw}, PrivateKey: d.idpKey}
-	mainR, cardR := mux.NewRouter(), mux.NewRouter()
-	d.idp = &httpx.Group{ShutdownTimeout: 5 * time.Second}
-	if err := d.idp.Start(
-		httpx.Server{Name: "main", Addr: "127.0.0.1:0", Handler: httpx.Secure(mainR),
-			TLS: &tls.Config{Certificates: []tls.Certificate{server}, MinVersion: tls.VersionTLS12}},
-		httpx.Server{Name: "card", Addr: "127.0.0.1:0", Handler: httpx.Secure(cardR),
-			TLS: idp.CardLoginTLSConfig(server, d.ra.CardCA())}); err != nil {
-		return err
-	}
-	d.idpURL, d.cardURL = "https://"+d.idp.Addr("main").String(), "https://"+d.idp.Addr("card").String()
-	sso, err := idp.NewSSO(core, idp.SSOConfig{Metadata: set, Replay: d.db, Pending: d.db, Schema: schema,
-		SSOURL: d.idpURL + idp.PathSSO, ECPURL: d.cardURL + idp.PathECP, LoginURL: d.cardURL + idp.PathLogin,
-		WantAuthnRequestsSigned: true})
-	if err != nil {
-		return err
-	}
-	h := &idp.HTTP{SSO: sso, Log: d.idpLog.add}
-	h.MountMain(mainR)
-	h.MountCard(cardR)
-	fmt.Fprintf(d.out, "   main listener %s, card-login listener %s\n", d.idpURL, d.cardURL)
+	d.idpURL, d.cardURL = d.idp.File.BaseURL, d.idp.File.CardBaseURL
+	fmt.Fprintf(d.out, "   configuration %s, as renkei-idp -config reads it\n", path)
+	fmt.Fprintf(d.out, "   main listener %s (SSO, SLO, ManageNameID), card-login listener %s\n", d.idpURL, d.cardURL)
 	fmt.Fprintf(d.out, "   metadata loaded: %s (asks for %s), %s\n", d.portal.ID, md.DiscoveryEPRAttribute, demoDS)
 	return nil
+}
+
+// buildIdP reads the configuration file as renkei-idp does and builds
+// the IdP.
+func buildIdP(ctx context.Context, path string, opts idpserver.Options) (*idpserver.Server, error) {
+	f, err := idpserver.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return idpserver.Build(ctx, f, opts)
+}
+
+// listenPair opens the IdP's two listeners on free loopback ports.
+func listenPair() (mainLn, cardLn net.Listener, err error) {
+	if mainLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, nil, err
+	}
+	if cardLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		mainLn.Close()
+		return nil, nil, err
+	}
+	return mainLn, cardLn, nil
 }

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/idp"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -255,8 +255,9 @@ func (d *demo) forceAuthn(ctx context.Context) error {
 
 var loginTitle = regexp.MustCompile(`<strong>([^<]*)</strong>`)
 
-// revoke revokes the card at the RA (its CRL) and in the relay database,
-// as the RA's revoke command does, then tries to log in with it. The
+// revoke revokes the card at the RA (its CRL, which the IdP reads again
+// at once rather than at its next refresh) and in the relay database, as
+// the RA's revoke command does, then tries to log in with it. The
 // request carries ForceAuthn so that the IdP asks for the card: the
 // session opened before the revocation is another matter (single logout).
 func (d *demo) revoke(ctx context.Context) error {
@@ -266,6 +267,9 @@ func (d *demo) revoke(ctx context.Context) error {
 	crl, err := d.ra.WriteCRL()
 	if err != nil {
 		return err
+	}
+	if err := d.idp.ReloadCRLs(); err != nil {
+		return fmt.Errorf("the IdP did not take the new CRL: %w", err)
 	}
 	if _, err := d.db.RevokeCard(ctx, demoCard, time.Now().UTC()); err != nil {
 		return err
@@ -278,7 +282,7 @@ func (d *demo) revoke(ctx context.Context) error {
 	if page.Status != http.StatusForbidden || m == nil || !strings.HasPrefix(page.URL.String(), d.cardURL+idp.PathLogin) || d.visited(hops, d.portal.BaseURL+portalACS) {
 		return fmt.Errorf("revoked card not refused: HTTP %d at %s\n%s", page.Status, page.URL, d.path(hops))
 	}
-	fmt.Fprintf(d.out, "   CRL #%s lists the card; the relay database marks it revoked\n", crl.Number)
+	fmt.Fprintf(d.out, "   CRL #%s lists the card, and the IdP read it at once (renkei-idp reads it every 30 s); the relay database marks it revoked\n", crl.Number)
 	fmt.Fprintf(d.out, "   IdP card-login page, HTTP %d: %s\n", page.Status, m[1])
 	return nil
 }

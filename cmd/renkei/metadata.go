@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
@@ -203,11 +202,16 @@ func countEntities(g *md.EntitiesDescriptor) int {
 // readOperator reads the operator's key (PKCS#8, PKCS#1 or SEC 1 EC PEM)
 // and certificate, and checks that they belong together.
 func readOperator(keyPath, certPath string) (crypto.Signer, *x509.Certificate, error) {
-	key, err := readKey(keyPath)
+	key, err := keyfile.ReadKey(keyPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	certs, err := readCerts(certPath)
+	switch key.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey:
+	default:
+		return nil, nil, fmt.Errorf("%s: only RSA and ECDSA keys sign XML here", keyPath)
+	}
+	certs, err := keyfile.ReadCerts(certPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -216,65 +220,6 @@ func readOperator(keyPath, certPath string) (crypto.Signer, *x509.Certificate, e
 		return nil, nil, fmt.Errorf("%s: the certificate is not for the key in %s", certPath, keyPath)
 	}
 	return key, certs[0], nil
-}
-
-func readKey(path string) (crypto.Signer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		return nil, fmt.Errorf("%s: no PEM block", path)
-	}
-	var k any
-	switch blk.Type {
-	case "PRIVATE KEY":
-		k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(blk.Bytes)
-	default:
-		return nil, fmt.Errorf("%s: PEM type %q is not a private key", path, blk.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	switch s := k.(type) {
-	case *rsa.PrivateKey:
-		return s, nil
-	case *ecdsa.PrivateKey:
-		return s, nil
-	}
-	return nil, fmt.Errorf("%s: only RSA and ECDSA keys sign XML here", path)
-}
-
-// readCerts reads every CERTIFICATE block of a PEM file; there must be one.
-func readCerts(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var certs []*x509.Certificate
-	for i := 0; i < 64 && len(bytes.TrimSpace(b)) > 0; i++ {
-		var blk *pem.Block
-		if blk, b = pem.Decode(b); blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("%s: no certificate", path)
-	}
-	return certs, nil
 }
 
 // cmdVerifyMetadata loads a signed metadata document as a role would (an
@@ -289,7 +234,7 @@ func cmdVerifyMetadata(ctx context.Context, args []string, out io.Writer, now ti
 	if *certPath == "" || fs.NArg() != 1 {
 		return errors.New(metadataUsage)
 	}
-	certs, err := readCerts(*certPath)
+	certs, err := keyfile.ReadCerts(*certPath)
 	if err != nil {
 		return err
 	}

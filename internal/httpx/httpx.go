@@ -44,10 +44,14 @@ func Secure(next http.Handler) http.Handler {
 
 // Server is one listener of a Group.
 type Server struct {
-	Name    string
-	Addr    string      // host:port; ":0" style ports pick a free one
-	TLS     *tls.Config // nil serves plain HTTP (tests only)
-	Handler http.Handler
+	Name string
+	Addr string // host:port; ":0" style ports pick a free one
+	// Listener, when set, is served instead of listening on Addr (a
+	// caller that must know its URL before it builds its handlers opens
+	// it first). The Group owns it from Start on.
+	Listener net.Listener
+	TLS      *tls.Config // nil serves plain HTTP (tests only)
+	Handler  http.Handler
 }
 
 // Group runs servers together: Start listens on every address (failing
@@ -69,11 +73,16 @@ func (g *Group) Start(servers ...Server) error {
 	g.addrs = map[string]net.Addr{}
 	g.errs = make(chan error, len(servers))
 	var lns []net.Listener
-	for _, s := range servers {
+	for i, s := range servers {
 		ln, err := listen(s)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
+			}
+			for _, rest := range servers[i+1:] {
+				if rest.Listener != nil {
+					rest.Listener.Close()
+				}
 			}
 			return fmt.Errorf("httpx: %s: %w", s.Name, err)
 		}
@@ -94,9 +103,15 @@ func (g *Group) Start(servers ...Server) error {
 }
 
 func listen(s Server) (net.Listener, error) {
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil || s.TLS == nil {
-		return ln, err
+	ln := s.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.Addr); err != nil {
+			return nil, err
+		}
+	}
+	if s.TLS == nil {
+		return ln, nil
 	}
 	return tls.NewListener(ln, s.TLS), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -82,6 +83,42 @@ func TestGroupStartFails(t *testing.T) {
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		t.Fatal("unexpected error kind")
+	}
+}
+
+// TestGroupListener: a listener opened before Start is served, and one
+// not yet served when Start fails is closed, since the Group owns it.
+func TestGroupListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Group{}
+	if err := g.Start(Server{Name: "pre", Listener: ln, Handler: http.NotFoundHandler()}); err != nil {
+		t.Fatal(err)
+	}
+	if g.Addr("pre").String() != ln.Addr().String() {
+		t.Fatalf("ok/pre-opened: serving on %s, not on the listener given (%s)", g.Addr("pre"), ln.Addr())
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("ok/pre-opened: %v", err)
+	}
+	resp.Body.Close()
+	_ = g.Shutdown()
+
+	unserved, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = (&Group{}).Start(Server{Name: "bad", Addr: "no port", Handler: http.NotFoundHandler()},
+		Server{Name: "later", Listener: unserved, Handler: http.NotFoundHandler()})
+	if err == nil {
+		t.Fatal("fail/bad-address: started")
+	}
+	if c, err := net.Dial("tcp", unserved.Addr().String()); err == nil {
+		c.Close()
+		t.Fatal("fail/bad-address: the listener not served is still open")
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/card/piv"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/vcard"

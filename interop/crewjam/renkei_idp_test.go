@@ -10,11 +10,12 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/renkei-idwsf/renkei/card/piv"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/vcard"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
 // smartcardPKI is the AuthnContext of a card login (SAML2.md, authn
@@ -45,7 +46,7 @@ var spVariants = []struct {
 // newRenkeiFed starts one IdP for every SP variant, issues a card to
 // p-alice (inserted in slot 0) and a revoked one to p-mallory (its
 // identity returned, for slot 1), and gives each SP our served metadata.
-func newRenkeiFed(t *testing.T) (*renkeiFed, *pcsc.Slot, *pki.Identity) {
+func newRenkeiFed(t *testing.T) (*renkeiFed, *vpcd.Slot, *pki.Identity) {
 	t.Helper()
 	f := &renkeiFed{sps: map[string]*SP{}}
 	var mds [][]byte

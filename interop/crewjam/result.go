@@ -11,7 +11,7 @@ import (
 
 	"github.com/crewjam/saml"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 )
 
 // Result is what crewjam accepted from a Response.

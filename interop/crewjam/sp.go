@@ -9,7 +9,7 @@
 // (crewjam's SignatureMethod), sends them over HTTP-Redirect or HTTP-POST,
 // asks for a persistent or transient NameID, and decrypts assertions
 // encrypted for the key its metadata lists. Login walks one SSO with a
-// browser (internal/testkit/browser) and reports what crewjam accepted, or
+// browser (internal/browser) and reports what crewjam accepted, or
 // crewjam's private error:
 //
 //	sp := crewjam.New(t, crewjam.Config{SignatureMethod: crewjam.RSASHA256, Encrypt: true})

@@ -16,7 +16,7 @@ import (
 
 	"github.com/crewjam/saml"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )
 

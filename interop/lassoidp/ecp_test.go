@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/lasso"
 )
 

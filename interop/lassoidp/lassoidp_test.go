@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/card/piv"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/lasso"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/vcard"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
 const smartcardPKI = "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI"
@@ -55,7 +56,7 @@ type fed struct {
 	idp     *idpkit.IdP
 	sps     map[string]*lasso.SP
 	card    *vcard.Card
-	slot    *pcsc.Slot
+	slot    *vpcd.Slot
 	revoked *pki.Identity
 }
 

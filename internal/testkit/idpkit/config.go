@@ -1,17 +1,17 @@
 package idpkit
 
-import "github.com/renkei-idwsf/renkei/internal/idpconf"
+import "github.com/renkei-idwsf/renkei/internal/idpserver"
 
 // Config is the JSON configuration file of cmd/renkei-idp, in the one
-// definition the binary reads (internal/idpconf). The kit fills it and
+// definition the binary reads (internal/idpserver). The kit fills it and
 // Options.Tweak may change it before it is written.
-type Config = idpconf.File
+type Config = idpserver.File
 
-// The parts of Config, as internal/idpconf names them.
+// The parts of Config, as internal/idpserver names them.
 type (
-	KeyPair        = idpconf.KeyPair
-	MetadataSource = idpconf.MetadataSource
-	DiscoveryRef   = idpconf.DiscoveryRef
-	Lifetimes      = idpconf.Lifetimes
-	SPQuirks       = idpconf.SPQuirks
+	KeyPair        = idpserver.KeyPair
+	MetadataSource = idpserver.MetadataSource
+	DiscoveryRef   = idpserver.DiscoveryRef
+	Lifetimes      = idpserver.Lifetimes
+	SPQuirks       = idpserver.SPQuirks
 )

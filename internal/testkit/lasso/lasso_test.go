@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/lasso"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )

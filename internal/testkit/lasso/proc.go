@@ -22,7 +22,7 @@
 //	page, _ := b.Get(ctx, sp.LoginURL(lasso.Redirect, lasso.Persistent, false))
 //	res, err := lasso.ParseResult(page.Status, page.Body)
 //
-// and to the ECP, with b holding the card (internal/testkit/browser):
+// and to the ECP, with b holding the card (internal/browser):
 //
 //	run, err := (&lasso.ECP{IdPMetadata: md, SP: spClient, IdP: b.Client()}).Run(ctx, t, sp.ECPURL(lasso.Persistent))
 //	res, err := lasso.ParseResult(run.Status, run.Body)

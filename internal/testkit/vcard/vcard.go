@@ -1,5 +1,5 @@
 // Package vcard puts Renkei's virtual PIV card into a reader of the test
-// kit's pcscd (internal/testkit/pcsc) and logs in through the real PC/SC
+// kit's pcscd (internal/vpcd, leased by internal/testkit/pcsc) and logs in through the real PC/SC
 // stack, so that a test holds the card's key only as a crypto.Signer whose
 // private-key operation runs on the card: the same path a citizen's card in
 // a real reader takes. It is the card half of the browser's TLS client
@@ -18,8 +18,8 @@ import (
 	"github.com/renkei-idwsf/renkei/card"
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
-	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
 // wait bounds how long pcscd may take to see a card arrive or leave (it
@@ -56,7 +56,7 @@ type Options struct {
 // Insert writes a card file for id, inserts it into vpcd slot i (0 or 1) of
 // the leased entry, connects through pcscd, verifies the default PIN and
 // returns the logged-in card; Cleanup takes it out again.
-func Insert(tb testing.TB, slot *pcsc.Slot, i int, id *pki.Identity, opts Options) *Card {
+func Insert(tb testing.TB, slot *vpcd.Slot, i int, id *pki.Identity, opts Options) *Card {
 	tb.Helper()
 	c, err := insert(tb.TempDir(), slot, i, id, opts)
 	if c != nil {
@@ -72,7 +72,7 @@ func Insert(tb testing.TB, slot *pcsc.Slot, i int, id *pki.Identity, opts Option
 	return c
 }
 
-func insert(dir string, slot *pcsc.Slot, i int, id *pki.Identity, opts Options) (*Card, error) {
+func insert(dir string, slot *vpcd.Slot, i int, id *pki.Identity, opts Options) (*Card, error) {
 	if opts.CardNumber == "" {
 		opts.CardNumber = "0000424242"
 	}

@@ -1,4 +1,4 @@
-package pcsc
+package vpcd
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func fakeCard(c net.Conn, atr []byte) {
 // PC/SC client, OpenSC's opensc-tool: the leased readers are listed, a
 // card connected to slot 0 shows up with its ATR, and leaves on close.
 func TestReaderSeesInsertAndRemove(t *testing.T) {
-	s := AcquireT(t)
+	s := acquire(t)
 	atr := []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
 	c, err := s.Dial(0)
 	if err != nil {
@@ -86,4 +86,19 @@ func TestReleaseStopsPcscd(t *testing.T) {
 	if alive(pid) {
 		t.Fatalf("ok/last-release-stops: pcscd %d still running", pid)
 	}
+}
+
+// acquire leases a reader entry for the test; PC/SC missing fails it.
+func acquire(t *testing.T) *Slot {
+	t.Helper()
+	s, err := Acquire()
+	if err != nil {
+		t.Fatalf("vpcd: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Release(); err != nil {
+			t.Errorf("vpcd: release: %v", err)
+		}
+	})
+	return s
 }

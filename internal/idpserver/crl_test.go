@@ -1,4 +1,4 @@
-package main
+package idpserver
 
 import (
 	"errors"
@@ -79,4 +79,11 @@ func revoked(f *crlFiles, serial string) bool {
 		}
 	}
 	return false
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -14,17 +14,17 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/card/piv"
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
-	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/vcard"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
 // slot is this package's reader entry, leased once: pcscd starts once.
-var slot *pcsc.Slot
+var slot *vpcd.Slot
 
 func TestMain(m *testing.M) {
-	s, err := pcsc.Acquire()
+	s, err := vpcd.Acquire()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "browser tests hold the virtual card through pcscd + vpcd: %v\n", err)
 		os.Exit(1)

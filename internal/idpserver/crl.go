@@ -1,4 +1,4 @@
-package main
+package idpserver
 
 import (
 	"context"
@@ -8,11 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 )
-
-// crlInterval is how often the CRL files are read again.
-const crlInterval = 30 * time.Second
 
 // crlFiles keeps the CRLs of the card-issuer CA and of the soft CA as their
 // files hold them now. The registration authority writes a new CRL at
@@ -70,7 +67,7 @@ func (f *crlFiles) reload() error {
 
 // newer returns the CRL in path when it may replace cur, else cur.
 func newer(path string, ca *x509.Certificate, cur *x509.RevocationList) (*x509.RevocationList, error) {
-	crl, err := ra.ReadCRL(path)
+	crl, err := keyfile.ReadCRL(path)
 	if err != nil {
 		return cur, err
 	}

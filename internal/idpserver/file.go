@@ -1,8 +1,4 @@
-// Package idpconf is the JSON configuration file of renkei-idp, the
-// operator's words, kept apart from idp.Config (which holds parsed keys
-// and open stores). The binary reads it; the test kit that runs the binary
-// (internal/testkit/idpkit) writes it, so both use this one definition.
-package idpconf
+package idpserver
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package pcsc
+package vpcd
 
 import (
 	"fmt"

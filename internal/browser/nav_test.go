@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/browser"
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )
 

@@ -1,0 +1,87 @@
+package idpserver
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+)
+
+// Start loads the metadata (a source that fails is logged, and what
+// loaded is served), starts the background work (metadata refresh, CRL
+// files, garbage collection) until ctx ends or Shutdown, and serves both
+// listeners.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.Metadata.Refresh(ctx, time.Now()); err != nil {
+		s.logf("metadata: %v (serving what loaded)", err)
+	}
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.background(func() { _ = s.Metadata.Run(ctx) })
+	s.background(func() { s.keys.crls.run(ctx, interval(s.opts.CRLInterval, DefaultCRLInterval), s.logf) })
+	s.background(func() { s.collect(ctx, interval(s.opts.CollectInterval, DefaultCollectInterval)) })
+	return s.group.Start(s.Servers()...)
+}
+
+// Run starts the server and serves until ctx ends (SIGINT, SIGTERM) or a
+// listener fails, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		return errors.Join(err, s.Shutdown())
+	}
+	s.logf("serving %s on %s, card login on %s", s.File.EntityID, s.Addr(Main), s.Addr(Card))
+	err := errors.Join(s.group.Wait(ctx), s.Shutdown())
+	s.logf("stopped")
+	return err
+}
+
+// Addr returns the address listener name (Main or Card) listens on, once
+// started.
+func (s *Server) Addr(name string) net.Addr { return s.group.Addr(name) }
+
+// Shutdown stops the listeners gracefully, ends the background work and
+// closes the store. It may be called more than once, and on a Server that
+// was built but never started.
+func (s *Server) Shutdown() error {
+	err := s.group.Shutdown()
+	s.closed.Do(func() {
+		closeListeners(s.opts) // never served when Start was not called
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.bg.Wait()
+		err = errors.Join(err, s.Store.Close())
+	})
+	return err
+}
+
+func (s *Server) background(fn func()) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+}
+
+// collect removes expired rows from the store every interval until ctx
+// ends.
+func (s *Server) collect(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
+				s.logf("garbage collection: %v", err)
+			}
+		}
+	}
+}
+
+func interval(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

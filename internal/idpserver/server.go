@@ -1,0 +1,227 @@
+package idpserver
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/renkei-idwsf/renkei/card/trust"
+	"github.com/renkei-idwsf/renkei/idp"
+	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
+)
+
+// Names of the two listeners in the server group (Server.Addr).
+const (
+	Main = "main" // metadata, SSO, SLO, ManageNameID; asks for no client certificate
+	Card = "card" // card login and ECP; requests a client certificate
+)
+
+// Defaults of Options.
+const (
+	DefaultCRLInterval     = 30 * time.Second
+	DefaultCollectInterval = 10 * time.Minute
+)
+
+// Options are what a caller sets beside the file.
+type Options struct {
+	// Store, when set, replaces File.Store (printing the metadata opens a
+	// private in-memory store so that it touches no database).
+	Store string
+	// MainListener and CardListener, when set, are served instead of
+	// listening on File.Listen and File.CardListen: the demo opens them on
+	// free loopback ports before it knows its URLs. The server owns them.
+	MainListener, CardListener net.Listener
+	// Logf receives the server's events; nil means log.Printf.
+	Logf func(format string, args ...any)
+	// Refused receives the private cause of every refused request; nil
+	// logs it through Logf.
+	Refused func(r *http.Request, err error)
+	// CRLInterval is how often the CRL files are read again;
+	// CollectInterval how often expired rows are removed from the store.
+	// 0 means the defaults.
+	CRLInterval, CollectInterval time.Duration
+}
+
+// Server is the IdP built from a configuration file: the engine over its
+// store and metadata set, ready to serve on its two listeners.
+type Server struct {
+	File     *File
+	Store    *sqlstore.DB
+	Metadata *md.Set
+	SSO      *idp.SSO
+	SLO      *idp.SLO
+
+	opts   Options
+	keys   *keys
+	group  httpx.Group
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	closed sync.Once
+}
+
+// Build reads the files f names, opens the store and assembles the
+// engine; every problem with the files is reported at once. Build serves
+// nothing: Start or Run does. The caller must call Shutdown.
+func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
+	k, err := loadKeys(f)
+	if err != nil {
+		closeListeners(opts)
+		return nil, err
+	}
+	dsn := f.Store
+	if opts.Store != "" {
+		dsn = opts.Store
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		closeListeners(opts)
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Server{File: f, Store: db, opts: opts, keys: k}
+	if err := s.assemble(); err != nil {
+		return nil, errors.Join(err, s.Shutdown())
+	}
+	return s, nil
+}
+
+func closeListeners(o Options) {
+	for _, ln := range []net.Listener{o.MainListener, o.CardListener} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+func (s *Server) assemble() error {
+	c, k := s.File, s.keys
+	var err error
+	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSources}); err != nil {
+		return err
+	}
+	core, err := idp.New(s.idpConfig())
+	if err != nil {
+		return err
+	}
+	schema, err := xsd.Default()
+	if err != nil {
+		return err
+	}
+	base, card := strings.TrimSuffix(c.BaseURL, "/"), strings.TrimSuffix(c.CardBaseURL, "/")
+	ecp, _ := ParseDuration(c.Lifetimes.ECP)
+	enrol, _ := ParseDuration(c.Lifetimes.Enrol)
+	s.SSO, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.Metadata, Replay: s.Store, Pending: s.Store, Schema: schema,
+		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
+		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
+		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
+		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol}})
+	if err != nil {
+		return err
+	}
+	s.SLO, err = idp.NewSLO(s.SSO, idp.SLOConfig{})
+	return err
+}
+
+func (s *Server) idpConfig() idp.Config {
+	c, k := s.File, s.keys
+	roots := x509.NewCertPool()
+	roots.AddCert(k.cardCA)
+	cardCRLs, softCRLs := k.crls.lists()
+	cfg := idp.Config{EntityID: c.EntityID, SigningKey: k.signing, SigningCerts: k.signingCerts,
+		Cards: s.Store, Federations: s.Store, Sessions: s.Store,
+		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
+	if dec, ok := k.encKey.(crypto.Decrypter); ok {
+		cfg.EncryptionKey = dec
+	}
+	if k.softCA != nil {
+		cfg.SoftCAs = []*x509.Certificate{k.softCA}
+	}
+	if d := c.Discovery; d != nil {
+		cfg.Discovery = &idp.Discovery{EntityID: d.EntityID, Address: d.Address, EncryptionCert: k.discoveryCert}
+	}
+	cfg.AssertionLifetime, _ = ParseDuration(c.Lifetimes.Assertion)
+	cfg.SessionLifetime, _ = ParseDuration(c.Lifetimes.Session)
+	cfg.BootstrapLifetime, _ = ParseDuration(c.Lifetimes.Bootstrap)
+	return cfg
+}
+
+func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
+	out := map[string]idp.SPQuirks{}
+	for sp, q := range in {
+		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse}
+	}
+	return out
+}
+
+// Handlers returns the routers of the two listeners, each behind
+// httpx.Secure: main serves metadata, SSO, IdP-initiated SSO, Single
+// Logout (HTTP-Redirect, HTTP-POST, SOAP, IdP-initiated) and ManageNameID;
+// card serves card login and ECP.
+func (s *Server) Handlers() (main, card http.Handler) {
+	h := &idp.HTTP{SSO: s.SSO, SLO: s.SLO, CookieDomain: s.File.CookieDomain, Log: s.refused}
+	mainR, cardR := mux.NewRouter(), mux.NewRouter()
+	h.MountMain(mainR)
+	h.MountCard(cardR)
+	return httpx.Secure(mainR), httpx.Secure(cardR)
+}
+
+// Servers are the two listeners: the main one asks for no client
+// certificate, the card-login one requests it (idp.CardLoginTLSConfig),
+// hinting the card-issuer CA and the soft CA.
+func (s *Server) Servers() []httpx.Server {
+	mainH, cardH := s.Handlers()
+	hints := []*x509.Certificate{s.keys.cardCA}
+	if s.keys.softCA != nil {
+		hints = append(hints, s.keys.softCA)
+	}
+	return []httpx.Server{
+		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: mainH,
+			TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, MinVersion: tls.VersionTLS12}},
+		{Name: Card, Addr: s.File.CardListen, Listener: s.opts.CardListener, Handler: cardH,
+			TLS: idp.CardLoginTLSConfig(s.keys.cardTLS, hints...)},
+	}
+}
+
+// SignedMetadata returns the IdP's metadata, signed at now.
+func (s *Server) SignedMetadata(now time.Time) ([]byte, error) {
+	el, err := s.SSO.SignedMetadata(now)
+	if err != nil {
+		return nil, err
+	}
+	return xmlsec.Serialize(el)
+}
+
+// ReloadCRLs reads the CRL files again at once, as the refresher does
+// every CRLInterval: a newer CRL signed by its CA replaces the one in use;
+// anything else is reported and the CRL in use kept.
+func (s *Server) ReloadCRLs() error { return s.keys.crls.reload() }
+
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+func (s *Server) refused(r *http.Request, err error) {
+	if s.opts.Refused != nil {
+		s.opts.Refused(r, err)
+		return
+	}
+	s.logf("%s %s: %v", r.Method, r.URL.Path, err)
+}

@@ -1,0 +1,111 @@
+package idpserver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/renkei-idwsf/renkei/idp"
+	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// testFile is a complete configuration over an RA's files in a temporary
+// directory, and the RA's service CA that issued the IdP's TLS key.
+func testFile(t *testing.T) (*File, *x509.Certificate) {
+	t.Helper()
+	dir := t.TempDir()
+	raDir := filepath.Join(dir, "ra")
+	a, err := ra.Init(ra.Config{Dir: raDir})
+	must(t, err)
+	_, _, err = a.IssueServer("idp", []string{"localhost"})
+	must(t, err)
+	sp := &md.EntityDescriptor{EntityID: "https://sp.example.org", SPSSO: []*md.SPSSODescriptor{{
+		SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}}},
+		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: samlp.BindingHTTPPOST,
+			Location: "https://sp.example.org/acs"}}}}}}
+	b, err := xmlsec.Serialize(sp.Element())
+	must(t, err)
+	spFile := filepath.Join(dir, "sp.xml")
+	must(t, os.WriteFile(spFile, b, 0o600))
+	kp := KeyPair{Cert: filepath.Join(raDir, "idp.crt"), Key: filepath.Join(raDir, "idp.key")}
+	f := &File{EntityID: "https://idp.example.org/saml", BaseURL: "https://idp.example.org", CardBaseURL: "https://login.idp.example.org",
+		TLS: kp, CardTLS: kp, Signing: kp, CardCA: filepath.Join(raDir, ra.CardCACert), CardCRL: filepath.Join(raDir, ra.CardCRL),
+		Metadata: []MetadataSource{{Location: spFile, Unsigned: true}}, Store: "sqlite:" + filepath.Join(dir, "idp.db")}
+	f.Defaults()
+	must(t, f.Validate())
+	return f, a.ServiceCA()
+}
+
+func loopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	return ln
+}
+
+// TestServer: a Server built on pre-opened listeners serves SSO, SLO and
+// ManageNameID on the main listener, and Shutdown (twice is fine) stops
+// both listeners.
+func TestServer(t *testing.T) {
+	f, ca := testFile(t)
+	mainLn, cardLn := loopback(t), loopback(t)
+	var mu sync.Mutex
+	var refused []string
+	s, err := Build(context.Background(), f, Options{MainListener: mainLn, CardListener: cardLn, Logf: t.Logf,
+		Refused: func(r *http.Request, err error) { mu.Lock(); refused = append(refused, r.URL.Path); mu.Unlock() }})
+	must(t, err)
+	must(t, s.Start(context.Background()))
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, DisableKeepAlives: true}}
+	base := "https://" + s.Addr(Main).String()
+	for path, want := range map[string]int{idp.PathMetadata: 200, idp.PathSSO: 400, idp.PathSLO: 400, idp.PathNIM: 400, "/nowhere": 404} {
+		resp, err := client.Get(base + path)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: HTTP %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(refused) != 3 {
+		t.Errorf("refusals logged at %v, want /sso, /slo and /nim", refused)
+	}
+	must(t, s.Shutdown())
+	must(t, s.Shutdown())
+	for _, ln := range []net.Listener{mainLn, cardLn} {
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Errorf("%s still listens after Shutdown", ln.Addr())
+		}
+	}
+}
+
+// TestBuildFails: a file that cannot be read fails Build, naming it, and
+// the listeners handed over are closed.
+func TestBuildFails(t *testing.T) {
+	f, _ := testFile(t)
+	f.Signing.Key = filepath.Join(t.TempDir(), "absent.key")
+	mainLn, cardLn := loopback(t), loopback(t)
+	_, err := Build(context.Background(), f, Options{MainListener: mainLn, CardListener: cardLn})
+	if err == nil || !strings.Contains(err.Error(), "signing.key") {
+		t.Fatalf("fail/missing-key: %v", err)
+	}
+	for _, ln := range []net.Listener{mainLn, cardLn} {
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Errorf("fail/missing-key: %s still listens", ln.Addr())
+		}
+	}
+}
