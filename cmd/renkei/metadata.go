@@ -29,7 +29,7 @@ const metadataUsage = `usage:
 
 // mdLimits bound what the tool reads: an aggregate of a few thousand
 // entities fits.
-var mdLimits = xmlsec.Limits{MaxBytes: md.DefaultMaxBytes, MaxDepth: md.DefaultMaxDepth, MaxElements: md.DefaultMaxBytes / 8}
+var mdLimits = md.DocumentLimits
 
 func cmdMetadata(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -238,7 +238,11 @@ func cmdVerifyMetadata(ctx context.Context, args []string, out io.Writer, now ti
 	if err != nil {
 		return err
 	}
-	set, err := md.New(md.Config{Sources: []md.Source{{Location: fs.Arg(0), Trust: xmlsec.NewTrustSet(certs)}}})
+	schema, err := xsd.New(xsd.Config{Limits: mdLimits})
+	if err != nil {
+		return err
+	}
+	set, err := md.New(md.Config{Sources: []md.Source{{Location: fs.Arg(0), Trust: xmlsec.NewTrustSet(certs)}}, Schema: schema})
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,11 @@ func engineRules() []Rule {
 // test kit, and must be listed here.
 var TestKits = []string{"internal/testkit", "store/storetest", "wsf/internal/wsftest"}
 
+// Assemblies are the one wiring of each role (keys, store, metadata,
+// listeners) that its binary and the demo share (ARCHITECTURE "Direction of
+// dependencies": one assembly per role).
+var Assemblies = []string{"internal/idpserver"}
+
 // Rules are the dependency rules of ARCHITECTURE.md "Direction of dependencies".
 var Rules = append(engineRules(), []Rule{
 	{Why: "the conformance suite talks to roles over HTTP/SOAP, never through the engines or storage",
@@ -119,6 +124,8 @@ var Rules = append(engineRules(), []Rule{
 			"github.com/gorilla/mux", "net/http", "html/template", "text/template"}, engines...)},
 	{Why: "only binaries run the registration authority", From: []string{""}, Deny: []string{"ra"},
 		Except: append([]string{"cmd", "ra"}, TestKits...)},
+	{Why: "an assembly wires a role for its binary and the demo: no engine or library builds on one",
+		From: []string{""}, Deny: Assemblies, Except: append([]string{"cmd"}, append(Assemblies, TestKits...)...)},
 	{Why: "test kits serve tests only: binaries and libraries never link them",
 		From: []string{""}, Deny: TestKits, Except: TestKits},
 	{Why: "a non-test file that imports testing makes a test kit: list it in TestKits",

@@ -59,6 +59,23 @@ func TestRegistrationAuthority(t *testing.T) {
 	})
 }
 
+const whyAssembly = "an assembly wires a role for its binary and the demo: no engine or library builds on one"
+
+// TestAssembliesOnlyFromBinaries proves that an engine or library never
+// builds on a role's assembly, while binaries and test kits use it.
+func TestAssembliesOnlyFromBinaries(t *testing.T) {
+	runCases(t, Architecture, []checkCase{
+		{"fail/engine-imports-its-assembly", []Package{pkg("idp", "./internal/idpserver"), pkg("internal/idpserver")},
+			[]string{"idp -> internal/idpserver: " + whyAssembly}},
+		{"fail/conformance-reaches-assembly", []Package{pkg("conformance", "./internal/x"), pkg("internal/x", "./internal/idpserver"), pkg("internal/idpserver")},
+			[]string{"conformance -> internal/x -> internal/idpserver: " + whyAssembly, "internal/x -> internal/idpserver: " + whyAssembly}},
+		{"ok/binaries-and-kits-use-assemblies", []Package{
+			pkg("cmd/renkei-idp", "./internal/idpserver"), pkg("cmd/renkei", "./internal/idpserver"),
+			pkg("internal/testkit/idpkit", "./internal/idpserver", "testing"), pkg("internal/idpserver"),
+		}, nil},
+	})
+}
+
 // TestCgoOnlyInXSDAndCard proves cgo is allowed in xmlsec/xsd and card/...
 // and nowhere else, not even in the rest of xmlsec.
 func TestCgoOnlyInXSDAndCard(t *testing.T) {

@@ -109,15 +109,20 @@ func closeListeners(o Options) {
 
 func (s *Server) assemble() error {
 	c, k := s.File, s.keys
-	var err error
-	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSources}); err != nil {
-		return err
-	}
-	core, err := idp.New(s.idpConfig())
+	schema, err := xsd.Default()
 	if err != nil {
 		return err
 	}
-	schema, err := xsd.Default()
+	mdSchema, err := xsd.New(xsd.Config{Limits: md.DocumentLimits})
+	if err != nil {
+		return err
+	}
+	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSources, Schema: mdSchema}); err != nil {
+		return err
+	}
+	cfg := s.idpConfig()
+	cfg.Schema = schema
+	core, err := idp.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,11 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
+// DocumentLimits bound one metadata document as a Set parses it: the
+// limits a schema validator for metadata needs too (an aggregate of a few
+// thousand entities outgrows a message's default limits).
+var DocumentLimits = xmlsec.Limits{MaxBytes: DefaultMaxBytes, MaxDepth: DefaultMaxDepth, MaxElements: DefaultMaxBytes / 8}
+
 // Defaults of Config.
 const (
 	DefaultInterval      = time.Hour
