@@ -1,7 +1,6 @@
 package idpserver
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -90,18 +89,10 @@ func older(a, b *x509.RevocationList) bool {
 	return a.Number != nil && b.Number != nil && a.Number.Cmp(b.Number) < 0
 }
 
-// run reloads every interval until ctx ends, reporting failures to logf.
-func (f *crlFiles) run(ctx context.Context, interval time.Duration, logf func(string, ...any)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := f.reload(); err != nil {
-				logf("CRL reload (keeping the CRL in use): %v", err)
-			}
-		}
+// reloadLogged reloads the files, keeping the CRLs in use and reporting
+// to logf when a reload fails.
+func (f *crlFiles) reloadLogged(logf func(string, ...any)) {
+	if err := f.reload(); err != nil {
+		logf("CRL reload (keeping the CRL in use): %v", err)
 	}
 }

@@ -17,8 +17,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.background(func() { _ = s.Metadata.Run(ctx) })
-	s.background(func() { s.keys.crls.run(ctx, interval(s.opts.CRLInterval, DefaultCRLInterval), s.logf) })
-	s.background(func() { s.collect(ctx, interval(s.opts.CollectInterval, DefaultCollectInterval)) })
+	s.background(func() {
+		every(ctx, interval(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.logf) })
+	})
+	s.background(func() { every(ctx, interval(s.opts.CollectInterval, DefaultCollectInterval), s.collect) })
 	return s.group.Start(s.Servers()...)
 }
 
@@ -62,20 +64,24 @@ func (s *Server) background(fn func()) {
 	}()
 }
 
-// collect removes expired rows from the store every interval until ctx
-// ends.
-func (s *Server) collect(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+// every calls fn at each tick of interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
-				s.logf("garbage collection: %v", err)
-			}
+			fn(ctx)
 		}
+	}
+}
+
+// collect removes expired rows from the store.
+func (s *Server) collect(ctx context.Context) {
+	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
+		s.logf("garbage collection: %v", err)
 	}
 }
 
