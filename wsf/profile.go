@@ -36,7 +36,11 @@ type Profile struct {
 	// signature or Timestamp (§11 item 19: Lasso sends neither).
 	UnsignedBearer bool
 	// LenientSchema skips the XSD check of the peer's messages (§11 item
-	// 16: validate our own output strictly, peers' input leniently).
+	// 16: validate our own output strictly, peers' input leniently), once
+	// the message is proven to be the peer's: signed with its metadata key
+	// or sent over TLS with that key as the client key. An unsigned Bearer
+	// message without that client key proves no sender and is validated
+	// strictly.
 	LenientSchema bool
 	// UsageDirectiveWithoutRef accepts sb:UsageDirective without its
 	// required ref (§11 item 15: ZXID's TAS3 usage directives).

@@ -45,6 +45,11 @@ func (c *Checker) VerifyToken(ctx context.Context, in *Inbound, p *Protected, no
 	if !accepts(in.Mechanisms, inv.Mechanism) {
 		return nil, wsf.Errorf(wsf.InappropriateCredentials, "mechanism %s not accepted here", inv.Mechanism)
 	}
+	if p.Timestamp == nil && inv.Mechanism != wsf.TLSBearer {
+		// VerifyMessage let a message without Timestamp through for the
+		// unsigned Bearer opt-in alone (IDWSF2 §11 item 19).
+		return nil, wsf.Errorf(wsf.StaleMsg, "no wsu:Timestamp under %s", inv.Mechanism)
+	}
 	inv.Target, err = c.target(ctx, p, now)
 	return inv, err
 }

@@ -3,6 +3,9 @@ package server
 import (
 	"crypto/x509"
 	"testing"
+	"time"
+
+	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/wsf"
@@ -91,15 +94,81 @@ func TestRetransmissionNeedsTheSameAuthenticatedSender(t *testing.T) {
 			t.Fatalf("want DuplicateMsg, got replayed=%v status=%d", resp.Replayed, resp.Status)
 		}
 	})
-	t.Run("ok/identical-retransmission", func(t *testing.T) {
+	t.Run("fail/identical-bytes-without-the-senders-client-key", func(t *testing.T) {
+		// Nothing proves who holds these bytes: the stored response goes
+		// only to the sender's own TLS client key.
 		resp := f.receive(victim, nil)
-		if !resp.Replayed || string(resp.Body) != string(first.Body) {
-			t.Fatalf("identical retransmission: replayed=%v status=%d", resp.Replayed, resp.Status)
+		if resp.Replayed || resp.Fault == nil || resp.Fault.StatusCode() != wsf.DuplicateMsg {
+			t.Fatalf("want DuplicateMsg, got replayed=%v status=%d", resp.Replayed, resp.Status)
 		}
 	})
 	if c := f.calls.Load(); c != 1 {
 		t.Fatalf("%d service calls, want 1", c)
 	}
+}
+
+// TestStoredResponseNeedsTheSendersClientKey: under TLS:SAMLV2 (signed,
+// no client certificate) a copy of the exact bytes is no proof of who
+// sends it, so it gets DuplicateMsg; the sender's own retransmission over
+// its client key gets the stored response.
+func TestStoredResponseNeedsTheSendersClientKey(t *testing.T) {
+	k := wsftest.Keys(t)
+	f := newFixture(t, wsf.Strict)
+	body := f.request(req{mech: wsf.TLSSAMLV2, token: f.hokToken(wsftest.TokenSpec{})})
+	f.wantOK(f.receive(body, nil))
+	if resp := f.receive(body, nil); resp.Replayed || resp.Fault == nil || resp.Fault.StatusCode() != wsf.DuplicateMsg {
+		t.Fatalf("fail/copy-without-client-key: replayed=%v status=%d", resp.Replayed, resp.Status)
+	}
+	g := newFixture(t, wsf.Strict)
+	hokBody := g.request(hok(g, nil))
+	g.wantOK(g.receive(hokBody, k.WSC.Cert))
+	if resp := g.receive(hokBody, k.WSC.Cert); !resp.Replayed || resp.Status != 200 {
+		t.Fatalf("ok/sender-retransmits: replayed=%v status=%d", resp.Replayed, resp.Status)
+	}
+}
+
+// TestRetransmissionCoversTheHeader: a request that reuses a MessageID
+// with the same Body and token but another wsa:To is a different request,
+// answered DuplicateMsg, never with the first one's response.
+func TestRetransmissionCoversTheHeader(t *testing.T) {
+	k := wsftest.Keys(t)
+	f := newFixture(t, wsf.Strict, func(c *Config) { c.Endpoints = append(c.Endpoints, endpoint+"/v2") })
+	tok := f.hokToken(wsftest.TokenSpec{})
+	f.wantOK(f.receive(f.request(req{mech: wsf.ClientTLSSAMLV2, token: tok}), k.WSC.Cert))
+	other := req{mech: wsf.ClientTLSSAMLV2, token: tok, header: func(h *wsf.Header) { h.To = endpoint + "/v2" }}
+	resp := f.receive(f.request(other), k.WSC.Cert)
+	if resp.Replayed || resp.Fault == nil || resp.Fault.StatusCode() != wsf.DuplicateMsg {
+		t.Fatalf("want DuplicateMsg, got replayed=%v status=%d", resp.Replayed, resp.Status)
+	}
+}
+
+// TestTimestamplessMessageKeptForTheTokensLife: an unsigned Bearer message
+// without a Timestamp (the Lasso opt-in) carries nothing that ages, so its
+// MessageID is kept for as long as its token is valid, not only for the
+// Timestamp window; and only Bearer may leave the Timestamp out.
+func TestTimestamplessMessageKeptForTheTokensLife(t *testing.T) {
+	f := newFixture(t, wsf.Lasso)
+	body := unsignedBearer(t, f)
+	f.wantOK(f.receive(body, nil))
+	f.now = f.now.Add(20 * time.Minute) // past the Timestamp window, the token still valid
+	resp := f.receive(body, nil)
+	if resp.Fault == nil || resp.Fault.StatusCode() != wsf.DuplicateMsg {
+		t.Fatalf("fail/replayed-after-window: status %d", resp.Status)
+	}
+	if c := f.calls.Load(); c != 1 {
+		t.Fatalf("%d service calls, want 1", c)
+	}
+
+	k := wsftest.Keys(t)
+	g := newFixture(t, wsf.Lasso)
+	env := g.build(req{})
+	sec, _ := env.Security()
+	sec.AddChild(xmlsec.DetachCopy(g.hokToken(wsftest.TokenSpec{})))
+	b, err := env.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.wantFault(g.receive(b, k.WSC.Cert), wsf.FaultClient, wsf.StaleMsg)
 }
 
 // TestLenientSchemaOnlyForTheVerifiedSender: a peer profile that skips
@@ -128,4 +197,30 @@ func TestLenientSchemaOnlyForTheVerifiedSender(t *testing.T) {
 		f := newFixture(t, wsf.ZXID)
 		f.wantOK(f.receive(f.request(hok(f, invalid)), k.WSC.Cert))
 	})
+}
+
+// TestUsageDirectiveLeniencyNeedsAProvenSender: the profile item that
+// accepts sb:UsageDirective without ref applies only when the message is
+// proven to be the sender's, never to an unsigned Bearer message that
+// merely names it.
+func TestUsageDirectiveLeniencyNeedsAProvenSender(t *testing.T) {
+	k := wsftest.Keys(t)
+	prof := wsf.Profile{AllowBearer: true, UnsignedBearer: true, LenientSchema: true, UsageDirectiveWithoutRef: true}
+	f := newFixture(t, prof)
+	body := func() []byte {
+		env := f.build(req{header: func(h *wsf.Header) {
+			h.UsageDirectives = []wsf.UsageDirective{{Policies: []*etree.Element{purpose()}}}
+		}})
+		sec, _ := env.Security()
+		sec.AddChild(xmlsec.DetachCopy(f.hokToken(wsftest.TokenSpec{Method: saml.CMBearer})))
+		b, err := env.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	f.wantFault(f.receive(body(), nil), wsf.FaultClient, wsf.IDStarMsgNotUnderstood)
+	if m := f.wantOK(f.receive(body(), k.WSC.Cert)); !m.SenderProven {
+		t.Fatal("the sender's client key did not prove the sender")
+	}
 }

@@ -228,6 +228,13 @@ func (r *Receiver) settleSchema(_ context.Context, x *exchange) error {
 	return x.schemaErr
 }
 
+// senderProven reports whether the message is proven to be its
+// sb:Sender's (secmech.Protected.SenderProven): false only under the
+// unsigned Bearer opt-in without the sender's client certificate.
+func (x *exchange) senderProven() bool {
+	return x.protected.SenderProven(&secmech.Inbound{Sender: x.sender, ClientCert: x.req.ClientCert})
+}
+
 func (r *Receiver) inbound(x *exchange) *secmech.Inbound {
 	return &secmech.Inbound{Envelope: x.env, Blocks: x.blocks, Sender: x.sender,
 		TLS: x.req.TLS, ClientCert: x.req.ClientCert, Mechanisms: r.cfg.mechanisms()}
@@ -255,7 +262,8 @@ func (r *Receiver) verifyToken(ctx context.Context, x *exchange) error {
 }
 
 // fingerprint identifies a retransmission of an authenticated request:
-// the same sender and MessageID (the memo's key), the same Body, under
+// the same sender and MessageID (the memo's key), the same Body, Action,
+// To, ProcessingContext and TargetIdentity token, under
 // the same mechanism, with the same verified token, signed by the same
 // key and sent from the same TLS client key. It is computed only after
 // step 7, so every part of it was verified.
@@ -267,7 +275,12 @@ func (x *exchange) fingerprint() [32]byte {
 		h.Write(n[:])
 		h.Write(b)
 	}
+	h0 := x.protected.Header
 	field(x.protected.BodyDigest[:])
+	field([]byte(h0.Action))
+	field([]byte(h0.To))
+	field([]byte(h0.ProcessingContext))
+	field([]byte(x.targetID()))
 	field([]byte(x.invocation.Mechanism))
 	field(x.protected.TokenDigest[:])
 	field(publicKeyBytes(x.protected.SigningKey))
@@ -279,6 +292,14 @@ func (x *exchange) fingerprint() [32]byte {
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out
+}
+
+// targetID is the verified sb:TargetIdentity token's ID, "" without one.
+func (x *exchange) targetID() string {
+	if t := x.invocation.Target; t != nil && t.Assertion != nil {
+		return t.Assertion.ID
+	}
+	return ""
 }
 
 // publicKeyBytes is the PKIX encoding of k, nil for no key.
@@ -304,7 +325,31 @@ func (r *Receiver) checkReplay(x *exchange) (*Response, error) {
 	if e.fingerprint != x.fingerprint() || e.response == nil {
 		return nil, wsf.Errorf(wsf.DuplicateMsg, "MessageID %q seen with another body or client", x.protected.Header.MessageID)
 	}
+	// Only a connection whose client key is the sender's proves that the
+	// answer goes back to the sender: whoever else holds a copy of the
+	// bytes (a log, a TLS-terminating proxy) gets DuplicateMsg.
+	if !r.inbound(x).ClientKeyIsSenders() {
+		return nil, wsf.Errorf(wsf.DuplicateMsg, "MessageID %q seen; the stored response goes only to the sender's TLS client key", x.protected.Header.MessageID)
+	}
 	return &Response{Status: e.status, Body: e.response, Replayed: true}, nil
+}
+
+// tokenEnd is the invocation token's NotOnOrAfter, zero without one. A
+// message without a Timestamp (unsigned Bearer, IDWSF2 §11 item 19) can be
+// replayed for as long as its token lives, so its MessageID is kept that
+// long.
+func (x *exchange) tokenEnd() time.Time {
+	if x.invocation == nil || x.invocation.Token == nil || x.invocation.Token.Assertion.Conditions == nil {
+		return time.Time{}
+	}
+	return x.invocation.Token.Assertion.Conditions.NotOnOrAfter
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // claimMessageID records (sender, MessageID) in the replay cache once every
@@ -314,6 +359,9 @@ func (r *Receiver) claimMessageID(ctx context.Context, x *exchange) error {
 	// A Timestamp is accepted while Created >= now-MaxAge-Skew and
 	// Created <= now+Skew, so now+MaxAge+2*Skew outlives every copy.
 	expiry := x.now.Add(r.cfg.replayWindow())
+	if x.protected.Timestamp == nil {
+		expiry = laterOf(expiry, x.tokenEnd().Add(r.cfg.skew()))
+	}
 	err := r.cfg.Replay.CheckAndInsert(ctx, x.sender.EntityID, x.protected.Header.MessageID, expiry, x.now)
 	if errors.Is(err, ErrReplayed) {
 		return wsf.Wrap(wsf.DuplicateMsg, err, x.protected.Header.MessageID)

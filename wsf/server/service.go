@@ -26,12 +26,19 @@ func (f ServiceFunc) Serve(ctx context.Context, m *Message) (*Reply, error) { re
 
 // Message is a request that passed the whole pipeline: everything in it
 // was covered by the signature (or, for peerSAMLV2, came over the
-// client-authenticated channel) and the token rules held.
+// client-authenticated channel) and the token rules held. The one
+// exception is an unsigned Bearer message a peer profile opts in to
+// (IDWSF2 §11 item 19): its Sender is only what sb:Sender names, and
+// SenderProven is false. A service that authorizes by Sender must require
+// SenderProven.
 type Message struct {
-	Sender     *wsf.Peer
-	Header     *wsf.Header
-	Payload    *etree.Element
-	Invocation *secmech.Invocation
+	Sender *wsf.Peer
+	// SenderProven reports that the sender's metadata key signed the
+	// message or is the TLS client key.
+	SenderProven bool
+	Header       *wsf.Header
+	Payload      *etree.Element
+	Invocation   *secmech.Invocation
 	// Received is the clock reading the pipeline used.
 	Received time.Time
 }

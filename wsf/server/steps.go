@@ -41,7 +41,7 @@ func contains(list []string, s string) bool {
 // ProcessingContext (an unknown URI is ProcCtxURINotUnderstood, Simulate
 // without service support ProcCtxUnwilling) and sb:UsageDirective, whose
 // ref is required unless the sender's profile accepts it missing (IDWSF2
-// §11 item 15). Timeout is applied around the service (serve); Consent and
+// §11 item 15) and the message is proven to be that sender's. Timeout is applied around the service (serve); Consent and
 // UserInteraction are the service's to judge.
 func (r *Receiver) checkSemantics(_ context.Context, x *exchange) error {
 	h := x.protected.Header
@@ -53,7 +53,7 @@ func (r *Receiver) checkSemantics(_ context.Context, x *exchange) error {
 		return wsf.Errorf(wsf.ProcCtxUnwilling, "Simulate is not supported here")
 	}
 	for _, u := range h.UsageDirectives {
-		if strings.TrimSpace(u.Ref) == "" && !x.sender.Profile.UsageDirectiveWithoutRef {
+		if strings.TrimSpace(u.Ref) == "" && !(x.sender.Profile.UsageDirectiveWithoutRef && x.senderProven()) {
 			return wsf.Errorf(wsf.IDStarMsgNotUnderstood, "sb:UsageDirective without ref")
 		}
 	}
@@ -70,7 +70,8 @@ func (r *Receiver) serve(ctx context.Context, x *exchange) *Response {
 		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
 		defer cancel()
 	}
-	m := &Message{Sender: x.sender, Header: h, Payload: x.protected.Payload, Invocation: x.invocation, Received: x.now}
+	m := &Message{Sender: x.sender, SenderProven: x.senderProven(), Header: h, Payload: x.protected.Payload,
+		Invocation: x.invocation, Received: x.now}
 	reply, err := x.service.Serve(ctx, m)
 	if err == nil && ctx.Err() != nil && h.Timeout > 0 {
 		err = wsf.Errorf(wsf.ProcessingTimeout, "service took longer than %s", h.Timeout)
