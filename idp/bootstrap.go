@@ -82,7 +82,7 @@ func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate
 	}
 	n, err := p.persistent(ctx, a.PrincipalID, d.EntityID, true, now)
 	if err != nil {
-		return nil, err
+		return nil, discoveryFederationError(err, d.EntityID)
 	}
 	tok, err := p.minter().Mint(secmech.TokenRequest{Audience: d.EntityID, Target: to, NameID: n,
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: wsc,
@@ -94,9 +94,24 @@ func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate
 	return tok.Element, nil
 }
 
-// minter mints tokens as the IdP: its entityID, its signer.
+// discoveryFederationError answers a failure to read or create the
+// principal's federation with the DS as the IdP's (Responder): the SP's
+// request is not at fault when, say, that federation was terminated.
+func discoveryFederationError(err error, ds string) error {
+	if CodeOf(err) == CodeInternal {
+		return err
+	}
+	return Wrap(CodeNoDiscovery, err, "federation with "+ds)
+}
+
+// minter mints tokens as the IdP: its entityID, its signer, and its
+// schema check, which each token passes before it is encrypted.
 func (p *IdP) minter() *secmech.Minter {
-	return &secmech.Minter{Issuer: p.cfg.EntityID, Signer: p.signer(), Rand: p.cfg.Rand}
+	m := &secmech.Minter{Issuer: p.cfg.EntityID, Signer: p.signer(), Rand: p.cfg.Rand}
+	if p.cfg.Schema != nil {
+		m.Schema = p.cfg.Schema
+	}
+	return m
 }
 
 // mintError maps a failure of secmech.Minter: a DS key the token cannot

@@ -9,6 +9,8 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/wsf/server"
@@ -227,4 +229,24 @@ func discoQuery(t *testing.T, f *fixture, tok *etree.Element, signer *pki.Identi
 	b, err := secmech.Secure(wsf.NewEnvelope(h, q), cred, f.now)
 	must(t, err)
 	return b
+}
+
+// TestBootstrapTerminatedDSFederation: when the principal's federation
+// with the DS was terminated, no token is minted and the IdP answers for
+// itself (Responder, CodeNoDiscovery), never blaming the SP's request.
+func TestBootstrapTerminatedDSFederation(t *testing.T) {
+	f := newFixture(t)
+	a := f.aliceAuthn()
+	wsc := federationKeys(t).WSC.Cert
+	_, err := f.idp.DiscoveryToken(ctx, a, wsc, time.Time{}, f.now)
+	must(t, err)
+	_, err = f.db.UpdateFederation(ctx, a.PrincipalID, dsID, func(cur store.Federation) (store.Federation, error) {
+		cur.Terminated = f.now
+		return cur, nil
+	})
+	must(t, err)
+	tok, err := f.idp.DiscoveryToken(ctx, a, wsc, time.Time{}, f.now)
+	if tok != nil || CodeOf(err) != CodeNoDiscovery || StatusFor(err).Top != samlp.StatusResponder {
+		t.Fatalf("fail/terminated-federation: token %v, code %v, status %q", tok != nil, CodeOf(err), StatusFor(err).Top)
+	}
 }

@@ -91,6 +91,12 @@ type Minter struct {
 	// Rand is the randomness of assertion IDs and encryption; nil means
 	// crypto/rand.
 	Rand io.Reader
+	// Schema, when set, validates each signed token before it is
+	// encrypted or returned (xmlsec/xsd's *Schema implements it): a token
+	// the schema refuses is ErrMintFailed, never handed out.
+	Schema interface {
+		ValidateElement(el *etree.Element) error
+	}
 }
 
 // Mint returns the token req describes, issued at now (IDWSF2 §3.6):
@@ -105,11 +111,11 @@ func (m *Minter) Mint(req TokenRequest, now time.Time) (*Minted, error) {
 	if err := m.check(req, end, now); err != nil {
 		return nil, err
 	}
-	sub, err := m.subject(req, end)
+	id, err := m.newID()
 	if err != nil {
 		return nil, err
 	}
-	id, err := m.newID()
+	sub, err := m.subject(req, end)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +168,11 @@ func (m *Minter) seal(a *saml.Assertion, req TokenRequest) (*etree.Element, erro
 	el, err := saml.SignAssertion(a, m.Signer)
 	if err != nil {
 		return nil, mintWrap(KindMintFailed, err, "sign")
+	}
+	if m.Schema != nil {
+		if err := m.Schema.ValidateElement(el); err != nil {
+			return nil, mintWrap(KindMintFailed, err, "token is not schema-valid")
+		}
 	}
 	if !req.EncryptAssertion {
 		return el, nil
@@ -224,6 +235,9 @@ func (m *Minter) check(req TokenRequest, end, now time.Time) error {
 		return mintErrorf(KindTokenRequest, "minter without issuer or signer")
 	case req.Audience == "":
 		return mintErrorf(KindTokenRequest, "no audience")
+	case req.Target.EntityID != "" && req.Target.EntityID != req.Audience:
+		// The subject is encrypted for the one provider the token is for.
+		return mintErrorf(KindTokenRequest, "subject encrypted for %q in a token for %q", req.Target.EntityID, req.Audience)
 	case req.Lifetime <= 0 || !end.After(now):
 		return mintErrorf(KindTokenRequest, "token for %q would end at %s, now %s",
 			req.Audience, end.Format(time.RFC3339), now.Format(time.RFC3339))

@@ -1,6 +1,7 @@
 package secmech_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -259,7 +260,12 @@ func TestMintRefused(t *testing.T) {
 		{"fail/session-ended", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.SessionEnd = mintNow }, secmech.ErrTokenRequest},
 		{"fail/authn-without-class", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.AuthnClassRef = "" }, secmech.ErrTokenRequest},
 		{"fail/no-issuer", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Issuer = "" }, secmech.ErrTokenRequest},
-		{"fail/randomness-failed", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Rand = failing{} }, secmech.ErrMintFailed},
+		{"fail/no-randomness-for-the-id", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Rand = failing{} }, secmech.ErrMintFailed},
+		{"fail/no-randomness-for-the-encryption", func(_ *secmech.TokenRequest, m *secmech.Minter) {
+			m.Rand = io.MultiReader(bytes.NewReader(make([]byte, 16)), failing{}) // enough for the ID alone
+		}, secmech.ErrMintFailed},
+		{"fail/subject-encrypted-for-another-provider", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Target.EntityID = mintOther }, secmech.ErrTokenRequest},
+		{"fail/schema-refuses", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Schema = refusingSchema{} }, secmech.ErrMintFailed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -277,3 +283,8 @@ func TestMintRefused(t *testing.T) {
 		mintOK(t, secmech.CheckTarget(xmlenc.Recipient{EntityID: mintWSP, Cert: k.wsp.Cert}))
 	})
 }
+
+// refusingSchema refuses every element, to show the minter's check runs.
+type refusingSchema struct{}
+
+func (refusingSchema) ValidateElement(*etree.Element) error { return errors.New("refused by the test") }
