@@ -36,6 +36,22 @@ func (l *loader) key(name, path string) crypto.Signer {
 	return k
 }
 
+// decrypter requires the encryption key to decrypt (RSA: XML Encryption's
+// key transport) and to be the key of the certificate the metadata
+// publishes, or SPs would encrypt for a key the IdP cannot use.
+func (l *loader) decrypter(name string, key crypto.Signer, cert *x509.Certificate) {
+	if key == nil || cert == nil {
+		return // already reported
+	}
+	if _, ok := key.(crypto.Decrypter); !ok {
+		l.fail(name+".key", fmt.Errorf("a %T cannot decrypt; XML Encryption needs an RSA key", key))
+		return
+	}
+	if pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(cert.PublicKey) {
+		l.fail(name+".cert", errors.New("is not the certificate of encryption.key"))
+	}
+}
+
 func (l *loader) pair(name string, kp KeyPair) tls.Certificate {
 	c, err := tls.LoadX509KeyPair(kp.Cert, kp.Key)
 	if err != nil {
@@ -68,6 +84,7 @@ func loadKeys(c *File) (*keys, error) {
 	}
 	if c.Encryption.Key != "" {
 		k.encKey, k.encCert = l.key("encryption.key", c.Encryption.Key), l.cert("encryption.cert", c.Encryption.Cert)
+		l.decrypter("encryption", k.encKey, k.encCert)
 	}
 	if c.SoftCA != "" {
 		k.softCA = l.cert("softCA", c.SoftCA)

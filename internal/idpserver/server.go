@@ -78,6 +78,10 @@ type Server struct {
 // engine; every problem with the files is reported at once. Build serves
 // nothing: Start or Run does. The caller must call Shutdown.
 func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
+	if err := f.Validate(); err != nil { // a File built in code, not read
+		closeListeners(opts)
+		return nil, err
+	}
 	k, err := loadKeys(f)
 	if err != nil {
 		closeListeners(opts)

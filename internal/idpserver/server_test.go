@@ -2,8 +2,10 @@ package idpserver
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/idp"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -107,5 +110,47 @@ func TestBuildFails(t *testing.T) {
 			c.Close()
 			t.Errorf("fail/missing-key: %s still listens", ln.Addr())
 		}
+	}
+}
+
+// writePEM writes an identity's key (PKCS#8) and a certificate to files.
+func writePEM(t *testing.T, key crypto.Signer, cert *x509.Certificate) KeyPair {
+	t.Helper()
+	dir := t.TempDir()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	must(t, err)
+	kp := KeyPair{Key: filepath.Join(dir, "enc.key"), Cert: filepath.Join(dir, "enc.crt")}
+	must(t, os.WriteFile(kp.Key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	must(t, os.WriteFile(kp.Cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600))
+	return kp
+}
+
+// TestBuildEncryptionKey: the IdP's encryption key must decrypt (RSA)
+// and be the key of the certificate its metadata publishes; otherwise
+// SPs would encrypt for a key it cannot use, and Build says so.
+func TestBuildEncryptionKey(t *testing.T) {
+	p := pki.MustGet()
+	for _, tc := range []struct {
+		name string
+		kp   func(f *File) KeyPair
+		want string
+	}{
+		{"fail/ec-key-cannot-decrypt", func(f *File) KeyPair { return f.Signing }, "cannot decrypt"},
+		{"fail/certificate-of-another-key", func(*File) KeyPair { return writePEM(t, p.RSA.Key, p.ForeignRSA.Cert) }, "not the certificate"},
+		{"ok/rsa-key-and-its-certificate", func(*File) KeyPair { return writePEM(t, p.RSA.Key, p.RSA.Cert) }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _ := testFile(t)
+			f.Encryption = tc.kp(f)
+			s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t)})
+			if tc.want == "" {
+				must(t, err)
+				must(t, s.Shutdown())
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "encryption") {
+				t.Fatalf("got %v, want an error naming the encryption key: %q", err, tc.want)
+			}
+		})
 	}
 }
