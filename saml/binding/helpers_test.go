@@ -1,11 +1,7 @@
 package binding
 
 import (
-	"bytes"
 	"crypto/x509"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,8 +12,6 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2024, 5, 2, 10, 5, 1, 0, time.UTC)
 
@@ -54,23 +48,5 @@ func validate(t testing.TB, b []byte) {
 	t.Helper()
 	if err := xsd.Validate(b); err != nil {
 		t.Fatalf("schema: %v\n%s", err, b)
-	}
-}
-
-// golden compares b with testdata/<name>, rewriting it under -update.
-func golden(t *testing.T, name string, b []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, b)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -30,7 +31,7 @@ func TestPOSTGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "TestPOSTGolden_"+tc.name+".html", page)
+			golden.Check(t, "TestPOSTGolden_"+tc.name+".html", page)
 			if tc.opt.ScriptURL != "" && strings.Contains(string(page), AutoSubmitScript) {
 				t.Error("inline script in the script-src variant")
 			}

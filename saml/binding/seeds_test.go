@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )
 
@@ -18,7 +19,7 @@ import (
 // corpus; with -update it writes the corpus again from the digest's vector,
 // our own encodings and, when python3-lasso is present, Lasso's messages.
 func TestFuzzSeeds(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		writeSeeds(t)
 	}
 	for _, target := range []string{"FuzzRedirectDecode", "FuzzPOSTDecode", "FuzzSOAPDecode"} {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -33,7 +34,7 @@ func TestSOAPECPGolden(t *testing.T) {
 	env := &Envelope{Header: h.Elements(), Body: req.Element()}
 	b := serialize(t, env.Element())
 	validate(t, b)
-	golden(t, "TestSOAPECPGolden_paos.xml", b)
+	golden.Check(t, "TestSOAPECPGolden_paos.xml", b)
 	got, err := (&SOAPDecoder{}).Decode(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestSOAPECPGolden(t *testing.T) {
 		ID: "_r1", IssueInstant: t0, Issuer: &saml.Issuer{Value: idpEntity}, Status: samlp.NewStatus(samlp.StatusResponder, samlp.StatusNoPassive)}}).Element()}
 	rb := serialize(t, renv.Element())
 	validate(t, rb)
-	golden(t, "TestSOAPECPGolden_response.xml", rb)
+	golden.Check(t, "TestSOAPECPGolden_response.xml", rb)
 	rgot, err := (&SOAPDecoder{}).Decode(bytes.NewReader(rb))
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
 package md
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,8 +14,6 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2026, 5, 2, 10, 0, 0, 0, time.UTC)
 
@@ -179,24 +175,6 @@ func validate(t testing.TB, b []byte) {
 	}
 	if err := s.Validate(b); err != nil {
 		t.Fatalf("schema: %v", err)
-	}
-}
-
-// golden compares b with testdata/<TestName>.xml, rewriting it with -update.
-func golden(t *testing.T, b []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", filepath.Base(t.Name())+".xml")
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Fatalf("differs from %s (run with -update after checking why)", path)
 	}
 }
 

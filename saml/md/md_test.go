@@ -2,11 +2,14 @@ package md
 
 import (
 	"bytes"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 )
 
 // roundTrip checks that the golden file of the test holds exactly the
@@ -15,7 +18,7 @@ import (
 func roundTrip(t *testing.T, el interface{ Element() *etree.Element }) *Document {
 	t.Helper()
 	b := serialize(t, el.Element())
-	golden(t, b)
+	golden.Check(t, filepath.Base(t.Name())+".xml", b)
 	validate(t, b)
 	doc, err := DecodeUnsigned(parse(t, b))
 	if err != nil {

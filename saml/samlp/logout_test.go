@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -48,7 +49,7 @@ func TestLogoutAndManageNameIDGolden(t *testing.T) {
 	for _, tc := range cases {
 		t.Run("ok/"+tc.name, func(t *testing.T) {
 			b := validate(t, tc.msg.Element())
-			golden(t, "TestLogoutAndManageNameIDGolden_"+tc.name, b)
+			golden.Check(t, "TestLogoutAndManageNameIDGolden_"+tc.name+".xml", b)
 			got, err := tc.decode(reparse(t, tc.msg.Element()))
 			if err != nil {
 				t.Fatal(err)

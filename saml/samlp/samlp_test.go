@@ -1,26 +1,21 @@
 package samlp
 
 import (
-	"bytes"
 	"crypto/x509"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2024, 5, 2, 10, 5, 1, 0, time.UTC)
 
@@ -65,24 +60,6 @@ func sampleAssertion() *saml.Assertion {
 			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{"https://portal.example.org/saml"}}}}}
 }
 
-// golden compares b with testdata/<name>.xml, rewriting it under -update.
-func golden(t *testing.T, name string, b []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".xml")
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, b)
-	}
-}
-
 func validate(t *testing.T, el *etree.Element) []byte {
 	t.Helper()
 	b, err := xmlsec.Serialize(el)
@@ -98,7 +75,7 @@ func validate(t *testing.T, el *etree.Element) []byte {
 func TestAuthnRequestGolden(t *testing.T) {
 	want := sampleRequest()
 	b := validate(t, want.Element())
-	golden(t, "TestAuthnRequestGolden_request", b)
+	golden.Check(t, "TestAuthnRequestGolden_request.xml", b)
 	el, err := xmlsec.ParseElement(b, xmlsec.Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +94,7 @@ func TestResponseGolden(t *testing.T) {
 	r.Status = Status{Code: StatusCode{Value: StatusResponder, Code: &StatusCode{Value: StatusNoPassive}}, Message: "not logged in"}
 	r.Assertions = []*etree.Element{sampleAssertion().Element()} // unsigned: the test PKI is fresh each run
 	b := validate(t, r.Element())
-	golden(t, "TestResponseGolden_response", b)
+	golden.Check(t, "TestResponseGolden_response.xml", b)
 	el, err := xmlsec.ParseElement(b, xmlsec.Limits{})
 	if err != nil {
 		t.Fatal(err)

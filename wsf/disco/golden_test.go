@@ -7,6 +7,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/wsf"
 )
 
@@ -117,7 +118,7 @@ func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases(t) {
 		t.Run("ok/"+tc.name, func(t *testing.T) {
 			b := serialize(t, tc.msg.Element())
-			golden(t, "TestGolden_"+tc.name, b)
+			golden.Check(t, "TestGolden_"+tc.name+".xml", b)
 			got, err := tc.decode(parse(t, string(b)))
 			if err != nil {
 				t.Fatal(err)

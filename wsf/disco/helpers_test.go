@@ -1,9 +1,7 @@
 package disco
 
 import (
-	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,8 +14,6 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // readFile returns a file of testdata; captures are copies of
 // shared/captures/lasso.
@@ -38,24 +34,6 @@ func captureBody(t testing.TB, name string) *etree.Element {
 		t.Fatal(err)
 	}
 	return env.Payload()
-}
-
-// golden compares b with testdata/<name>.xml, rewriting it under -update.
-func golden(t *testing.T, name string, b []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".xml")
-	if *update {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, b)
-	}
 }
 
 // serialize writes el and validates it against the schema set.
