@@ -35,11 +35,10 @@ type Protected struct {
 	Payload    *etree.Element   // the S:Body child, from the verified copy
 	Timestamp  *wsf.Timestamp   // nil only under the UnsignedBearer quirk
 	Token      *etree.Element   // the token in wsse:Security as received; nil when none
-	// BodyDigest is the SHA-256 of the exclusive canonical S:Body, and
-	// TokenDigest that of the token as received (zero when none): with
-	// the verified sender and keys, what identifies a retransmission.
-	BodyDigest  [32]byte
-	TokenDigest [32]byte
+	// BodyDigest is the SHA-256 of the exclusive canonical S:Body: with
+	// the verified header, token, sender and keys, what identifies a
+	// retransmission.
+	BodyDigest [32]byte
 }
 
 // Checker verifies messages received by one provider.
@@ -195,12 +194,5 @@ func (c *Checker) digestBody(in *Inbound, p *Protected) error {
 		return err
 	}
 	p.BodyDigest = sha256.Sum256(b)
-	if p.Token == nil {
-		return nil
-	}
-	if b, err = (xmlsec.C14N{}).Canonicalize(p.Token); err != nil {
-		return err
-	}
-	p.TokenDigest = sha256.Sum256(b)
 	return nil
 }

@@ -282,7 +282,7 @@ func (x *exchange) fingerprint() [32]byte {
 	field([]byte(h0.ProcessingContext))
 	field([]byte(x.targetID()))
 	field([]byte(x.invocation.Mechanism))
-	field(x.protected.TokenDigest[:])
+	field([]byte(tokenName(x.invocation.Token)))
 	field(publicKeyBytes(x.protected.SigningKey))
 	if c := x.req.ClientCert; c != nil {
 		field(c.RawSubjectPublicKeyInfo)
@@ -294,12 +294,17 @@ func (x *exchange) fingerprint() [32]byte {
 	return out
 }
 
-// targetID is the verified sb:TargetIdentity token's ID, "" without one.
-func (x *exchange) targetID() string {
-	if t := x.invocation.Target; t != nil && t.Assertion != nil {
-		return t.Assertion.ID
+// targetID names the verified sb:TargetIdentity token, "" without one.
+func (x *exchange) targetID() string { return tokenName(x.invocation.Target) }
+
+// tokenName names a verified token by its issuer and ID: the issuer signed
+// both and mints each ID once, so no second token has the same name, and
+// nothing of the token needs canonicalizing again. "" for no token.
+func tokenName(t *secmech.Token) string {
+	if t == nil || t.Assertion == nil {
+		return ""
 	}
-	return ""
+	return t.Assertion.Issuer.Value + " " + t.Assertion.ID
 }
 
 // publicKeyBytes is the PKIX encoding of k, nil for no key.
