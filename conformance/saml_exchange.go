@@ -2,11 +2,8 @@ package conformance
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -21,15 +18,11 @@ import (
 
 // newID returns a fresh SAML ID: "_" and 128 random bits (SAML Core §1.3.4).
 func (e *Env) newID() string {
-	var b [16]byte
-	r := e.Rand
-	if r == nil {
-		r = rand.Reader
-	}
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	id, err := saml.NewID(e.Rand)
+	if err != nil {
 		panic(fmt.Sprintf("conformance: randomness: %v", err)) // runOne turns it into an error verdict
 	}
-	return "_" + hex.EncodeToString(b[:])
+	return id
 }
 
 // ssoEndpoint returns the IdP's SingleSignOnService location for binding.

@@ -2,8 +2,9 @@ package idp
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"io"
+
+	"github.com/renkei-idwsf/renkei/saml"
 )
 
 // randomBytes reads n bytes from the configured randomness.
@@ -18,11 +19,11 @@ func (p *IdP) randomBytes(n int) ([]byte, error) {
 // newID returns an xs:ID for a SAML element: "_" and 128 random bits in
 // hex (SAML Core §1.3.4: unique, and not guessable).
 func (p *IdP) newID() (string, error) {
-	b, err := p.randomBytes(16)
+	id, err := saml.NewID(p.rand())
 	if err != nil {
-		return "", err
+		return "", Wrap(CodeInternal, err, "randomness")
 	}
-	return "_" + hex.EncodeToString(b), nil
+	return id, nil
 }
 
 // newOpaque returns n random bytes as unpadded base64url: a value that

@@ -1,9 +1,7 @@
 package secmech
 
 import (
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -197,18 +195,13 @@ func encryptError(err error, what string) error {
 
 func (m *Minter) encrypter() *xmlenc.Encrypter { return &xmlenc.Encrypter{Rand: m.Rand} }
 
-// newID returns an xs:ID: "_" and 128 random bits in hex (SAML Core
-// §1.3.4: unique, and not guessable).
+// newID returns the token's ID (saml.NewID) from the minter's Rand.
 func (m *Minter) newID() (string, error) {
-	rnd := m.Rand
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(rnd, b); err != nil {
+	id, err := saml.NewID(m.Rand)
+	if err != nil {
 		return "", mintWrap(KindMintFailed, err, "randomness")
 	}
-	return "_" + hex.EncodeToString(b), nil
+	return id, nil
 }
 
 // CheckTarget returns ErrNoToken unless to holds an encryption key: a
