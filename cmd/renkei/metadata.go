@@ -29,7 +29,7 @@ const metadataUsage = `usage:
 
 // mdLimits bound what the tool reads: an aggregate of a few thousand
 // entities fits.
-var mdLimits = md.DocumentLimits
+var mdLimits = xmlsec.Limits{MaxBytes: md.DefaultMaxBytes, MaxDepth: md.DefaultMaxDepth, MaxElements: md.DefaultMaxBytes / 8}
 
 func cmdMetadata(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -238,7 +238,7 @@ func cmdVerifyMetadata(ctx context.Context, args []string, out io.Writer, now ti
 	if err != nil {
 		return err
 	}
-	schema, err := xsd.New(xsd.Config{Limits: mdLimits})
+	schema, err := xsd.Default()
 	if err != nil {
 		return err
 	}

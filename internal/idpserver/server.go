@@ -117,11 +117,7 @@ func (s *Server) assemble() error {
 	if err != nil {
 		return err
 	}
-	mdSchema, err := xsd.New(xsd.Config{Limits: md.DocumentLimits})
-	if err != nil {
-		return err
-	}
-	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSources, Schema: mdSchema}); err != nil {
+	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSources, Schema: schema}); err != nil {
 		return err
 	}
 	cfg := s.idpConfig()

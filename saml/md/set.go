@@ -8,17 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/beevik/etree"
-
 	"github.com/renkei-idwsf/renkei/internal/kinderr"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
-
-// DocumentLimits bound one metadata document as a Set parses it: the
-// limits a schema validator for metadata needs too (an aggregate of a few
-// thousand entities outgrows a message's default limits).
-var DocumentLimits = xmlsec.Limits{MaxBytes: DefaultMaxBytes, MaxDepth: DefaultMaxDepth, MaxElements: DefaultMaxBytes / 8}
 
 // Defaults of Config.
 const (
@@ -59,11 +52,11 @@ type Config struct {
 	Policy xmlsec.Policy
 	// Schema, when set, validates each loaded document against the SAML
 	// metadata schema before its signature is checked (xmlsec/xsd's
-	// *Schema implements it); a document it refuses is not loaded. Every
-	// Renkei role sets it: a validation costs about what the signature
-	// check's floor does (0.7 to 1.7 times, BenchmarkVerifyAggregate's
-	// schema-x-floor), once per load, which is cheap at hourly refreshes.
-	Schema ElementValidator
+	// *Schema implements it); a document it refuses is not loaded. It is
+	// given the bytes the Set has just parsed, so nothing is serialized
+	// or read twice. Every Renkei role sets it; its cost against the
+	// signature check's floor is BenchmarkVerifyAggregate's schema-x-floor.
+	Schema ParsedValidator
 	// Now is the clock of Run; nil means time.Now.
 	Now func() time.Time
 }
@@ -96,9 +89,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// ElementValidator schema-checks a parsed document.
-type ElementValidator interface {
-	ValidateElement(el *etree.Element) error
+// ParsedValidator schema-checks a document whose bytes xmlsec.Parse
+// has just accepted (xsd.Schema.ValidateParsed).
+type ParsedValidator interface {
+	ValidateParsed(doc []byte) error
 }
 
 // Set holds the entities of every source by entityID, for any number of
@@ -193,7 +187,7 @@ func (s *Set) load(ctx context.Context, src Source, now time.Time) ([]Entry, tim
 		return nil, 0, err
 	}
 	if s.cfg.Schema != nil {
-		if err := s.cfg.Schema.ValidateElement(el); err != nil {
+		if err := s.cfg.Schema.ValidateParsed(b); err != nil {
 			return nil, 0, kinderr.Wrap(KindInvalid, err, "metadata schema")
 		}
 	}
