@@ -75,6 +75,9 @@ func (p *IdP) Issue(ctx context.Context, req IssueRequest, now time.Time) (*Issu
 		return nil, err
 	}
 	if req.EncryptFor != nil {
+		if err := p.checkAssertion(el); err != nil {
+			return nil, err
+		}
 		if el, err = p.encrypt(el, *req.EncryptFor); err != nil {
 			return nil, err
 		}
@@ -140,11 +143,13 @@ func (p *IdP) sign(a *saml.Assertion) (*etree.Element, error) {
 	if err != nil {
 		return nil, Wrap(CodeInternal, err, "sign assertion")
 	}
-	return el, p.checkAssertion(el)
+	return el, nil
 }
 
 // checkAssertion validates a signed assertion against the schemas when
-// the IdP has them, before it is encrypted or leaves.
+// the IdP has them, before it is encrypted: once inside an
+// EncryptedAssertion, the check of the Response around it cannot see it.
+// A plain assertion is checked as part of that Response.
 func (p *IdP) checkAssertion(el *etree.Element) error {
 	if p.cfg.Schema == nil {
 		return nil

@@ -279,3 +279,44 @@ func TestIssueRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestIssueChecksNestedTokenOnce: a bootstrap assertion is validated once,
+// before encryption, and that one check reaches the DS token nested in
+// its DiscoveryEPR: a token the schema refuses fails the outer check. So
+// the IdP's minter needs no check of its own.
+func TestIssueChecksNestedTokenOnce(t *testing.T) {
+	f := newFixture(t)
+	v := &seenValidator{next: testSchema(t)}
+	p := f.withConfig(func(c *Config) { c.Schema = v })
+	req := f.issueRequest()
+	req.Bootstrap, req.WSCCert, req.EncryptFor = true, federationKeys(t).WSC.Cert, recipient(t)
+	boot, err := p.Issue(ctx, req, f.now)
+	must(t, err)
+	if len(v.seen) != 1 || v.seen[0] != "Assertion" {
+		t.Fatalf("ok/one-check: validated %v", v.seen)
+	}
+	dec, err := decrypter(federationKeys(t).WSC, portalID).Decrypt(boot.Element)
+	must(t, err)
+	must(t, testSchema(t).ValidateElement(dec))
+	tok := nestedAssertion(dec)
+	if tok == nil {
+		t.Fatal("no DS token inside the bootstrap assertion")
+	}
+	tok.InsertChildAt(0, etree.NewElement("saml:Unexpected"))
+	if err := testSchema(t).ValidateElement(dec); err == nil {
+		t.Fatal("fail/broken-nested-token: the outer check did not reach the token")
+	}
+}
+
+// nestedAssertion returns the first saml:Assertion below el, in place.
+func nestedAssertion(el *etree.Element) *etree.Element {
+	for _, c := range el.ChildElements() {
+		if c.Tag == "Assertion" && c.NamespaceURI() == saml.NS {
+			return c
+		}
+		if x := nestedAssertion(c); x != nil {
+			return x
+		}
+	}
+	return nil
+}

@@ -69,9 +69,11 @@ type Config struct {
 	// means no assertion carries a bootstrap.
 	Discovery *Discovery
 
-	// Schema, when set, validates each assertion the IdP signs before it
-	// is encrypted or sent, so that nothing schema-invalid leaves inside
-	// ciphertext the IdP's own Response check cannot see. renkei-idp sets
+	// Schema, when set, validates each assertion the IdP encrypts, with
+	// the DS token nested in its bootstrap, before encryption, so that
+	// nothing schema-invalid leaves inside ciphertext the IdP's own
+	// Response check cannot see (a plain assertion is checked as part of
+	// that Response). renkei-idp sets
 	// it: the check costs about a tenth of signing the same assertion
 	// (BenchmarkIssueSchema, validate-x-sign 0.11 with RSA-2048).
 	Schema Validator

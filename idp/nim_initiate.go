@@ -50,10 +50,7 @@ func (s *SSO) sendTerminate(ctx context.Context, req *samlp.ManageNameIDRequest,
 	if err != nil {
 		return Wrap(CodeInternal, err, "sign ManageNameIDRequest")
 	}
-	if err := s.cfg.Schema.ValidateElement(el); err != nil {
-		return Wrap(CodeInternal, err, "outgoing ManageNameIDRequest is not schema-valid")
-	}
-	body, err := s.soap.call(ctx, loc, el)
+	body, err := s.soap.call(ctx, loc, el) // checks the whole envelope before it leaves
 	if err != nil {
 		return err
 	}

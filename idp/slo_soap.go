@@ -48,6 +48,9 @@ func (l *SLO) SOAP(ctx context.Context, el *etree.Element, now time.Time) (*etre
 // whose body is a LogoutResponse signed by p's metadata key, for this
 // request, Success.
 func (l *SLO) backChannel(ctx context.Context, p store.Participant, sp *md.SPSSODescriptor, loc string, now time.Time) error {
+	if err := safeURL(loc); err != nil { // before anything is signed for it
+		return err
+	}
 	el, id, err := l.logoutRequest(p, loc, now)
 	if err != nil {
 		return err

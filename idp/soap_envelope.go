@@ -10,14 +10,22 @@ import (
 // own) after checking it against the schemas: the SOAP envelope, the ECP
 // and PAOS headers and the SAML message in the Body together, which the
 // check of the SAML message alone does not cover.
+//
+// The bytes are serialized once and, where the schema set can
+// (xsd.Schema.ValidateParsed), those very bytes are what is validated.
 func (s *SSO) envelopeBytes(env *binding.Envelope) ([]byte, error) {
 	el := env.Element()
-	if err := s.cfg.Schema.ValidateElement(el); err != nil {
-		return nil, Wrap(CodeInternal, err, "outgoing SOAP envelope is not schema-valid")
-	}
 	b, err := xmlsec.Serialize(el)
 	if err != nil {
 		return nil, Wrap(CodeInternal, err, "serialize envelope")
+	}
+	if v, ok := s.cfg.Schema.(interface{ ValidateParsed([]byte) error }); ok {
+		err = v.ValidateParsed(b)
+	} else {
+		err = s.cfg.Schema.ValidateElement(el)
+	}
+	if err != nil {
+		return nil, Wrap(CodeInternal, err, "outgoing SOAP envelope is not schema-valid")
 	}
 	return b, nil
 }
