@@ -36,11 +36,12 @@ type Profile struct {
 	// signature or Timestamp (§11 item 19: Lasso sends neither).
 	UnsignedBearer bool
 	// LenientSchema skips the XSD check of the peer's messages (§11 item
-	// 16: validate our own output strictly, peers' input leniently), once
-	// the message is proven to be the peer's: signed with its metadata key
-	// or sent over TLS with that key as the client key. An unsigned Bearer
-	// message without that client key proves no sender and is validated
-	// strictly.
+	// 16: validate our own output strictly, peers' input leniently). A
+	// receiver applies it once the request is proven to be the peer's:
+	// signed with its metadata key or sent over TLS with that key as the
+	// client key; an unsigned Bearer request without that client key
+	// proves no sender and is validated strictly. A client applies it to
+	// the responses of the peer whose EPR it called.
 	LenientSchema bool
 	// UsageDirectiveWithoutRef accepts sb:UsageDirective without its
 	// required ref (§11 item 15: ZXID's TAS3 usage directives).

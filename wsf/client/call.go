@@ -165,14 +165,8 @@ func (c *Client) checkOutgoing(body []byte) error {
 	if c.cfg.SkipOutgoingValidation {
 		return nil
 	}
-	var err error
-	if v, ok := c.cfg.Schema.(interface{ ValidateParsed([]byte) error }); ok {
-		err = v.ValidateParsed(body)
-	} else {
-		err = c.cfg.Schema.Validate(body)
-	}
-	if err != nil {
-		return fmt.Errorf("wsf/client: request not sent: %w: %w", wsf.ErrInvalidOutgoing, err)
+	if err := wsf.CheckOutgoing(c.cfg.Schema, body); err != nil {
+		return fmt.Errorf("wsf/client: request not sent: %w", err)
 	}
 	return nil
 }

@@ -21,9 +21,7 @@ import (
 )
 
 // Validator is an XSD validator (xmlsec/xsd.Schema satisfies it).
-type Validator interface {
-	Validate(doc []byte) error
-}
+type Validator = wsf.Validator
 
 // Config configures a Client. Time, randomness and keys are fields: nil
 // Now means time.Now, nil Rand crypto/rand.

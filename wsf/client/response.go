@@ -98,8 +98,8 @@ func (c *Client) VerifyResponse(ctx context.Context, raw []byte, requestID strin
 	if err != nil {
 		return nil, err
 	}
-	if !peer.Profile.LenientSchema {
-		if err := c.cfg.Schema.Validate(raw); err != nil {
+	if !peer.Profile.LenientSchema { // the peer the client called, by its EPR
+		if err := wsf.ValidateParsed(c.cfg.Schema, raw); err != nil { // ParseEnvelope accepted raw
 			return nil, err
 		}
 	}

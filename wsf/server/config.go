@@ -14,16 +14,7 @@ import (
 )
 
 // Validator is an XSD validator (xmlsec/xsd.Schema satisfies it).
-type Validator interface {
-	Validate(doc []byte) error
-}
-
-// parsedValidator is a Validator that can skip reading again bytes the
-// pipeline's first step has already accepted through xmlsec.Parse
-// (xsd.Schema.ValidateParsed).
-type parsedValidator interface {
-	ValidateParsed(doc []byte) error
-}
+type Validator = wsf.Validator
 
 // Config configures a Receiver. Time, randomness and keys are fields: nil
 // Now means time.Now, nil Rand crypto/rand.

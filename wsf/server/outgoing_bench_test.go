@@ -18,11 +18,11 @@ import (
 //   - request-with-token: a ClientTLS:SAMLV2 request as the client sends
 //     it (about 9 KB, the signed token included).
 //
-// Validation goes through ValidateParsed, as Receiver.checkOutgoing does.
+// Validation goes through wsf.CheckOutgoing, as Receiver.checkOutgoing does.
 func BenchmarkValidateOutgoing(b *testing.B) {
 	f := newFixture(b, wsf.Strict)
 	k := wsftest.Keys(b)
-	v := schema(b).(parsedValidator)
+	v := schema(b)
 	reply := func() []byte {
 		h := &wsf.Header{Framework: wsf.Framework{Version: wsf.FrameworkVersion}, Sender: &wsf.Sender{ProviderID: wsftest.WSPID},
 			MessageID: "urn:uuid:8b1d7c52-0d5e-4c1a-9f3e-2a6b7c8d9e01", RelatesTo: "urn:uuid:0c4e2a11-6f3b-4a8e-b5d2-7e9f1a2b3c04", Action: action + "Response"}
@@ -42,7 +42,7 @@ func BenchmarkValidateOutgoing(b *testing.B) {
 			doc := m.build()
 			b.Logf("%s: %d bytes", m.name, len(doc))
 			validate := func() {
-				if err := v.ValidateParsed(doc); err != nil {
+				if err := wsf.CheckOutgoing(v, doc); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -210,10 +210,7 @@ func (r *Receiver) checkSchema(_ context.Context, x *exchange) error {
 }
 
 func (r *Receiver) validate(body []byte) error {
-	if v, ok := r.cfg.Schema.(parsedValidator); ok { // parse accepted the body
-		return v.ValidateParsed(body)
-	}
-	return r.cfg.Schema.Validate(body)
+	return wsf.ValidateParsed(r.cfg.Schema, body) // parse accepted the body
 }
 
 // settleSchema returns the schema failure checkSchema kept unless the

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -109,16 +108,7 @@ func (r *Receiver) checkOutgoing(body []byte) error {
 	if r.cfg.SkipOutgoingValidation {
 		return nil
 	}
-	var err error
-	if v, ok := r.cfg.Schema.(parsedValidator); ok {
-		err = v.ValidateParsed(body)
-	} else {
-		err = r.cfg.Schema.Validate(body)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", wsf.ErrInvalidOutgoing, err)
-	}
-	return nil
+	return wsf.CheckOutgoing(r.cfg.Schema, body)
 }
 
 // secure builds the envelope, adds the Timestamp and signs it with this
