@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 const (
@@ -85,7 +86,7 @@ func TestDecodeAccepts(t *testing.T) {
 			t.Fatal(err)
 		}
 		rs := q.RequestedServices[0]
-		if len(q.Attrs) != 2 || q.Attrs[0].Name.Space != "urn:x" || q.Attrs[1].Name.Space != nsXML || len(rs.Extensions) != 2 ||
+		if len(q.Attrs) != 2 || q.Attrs[0].Name.Space != "urn:x" || q.Attrs[1].Name.Space != xmlsec.NSXML || len(rs.Extensions) != 2 ||
 			rs.Extensions[1].Tag != "Two" || rs.Extensions[1].NamespaceURI() != "urn:x" || rs.ReqID != "r" {
 			t.Fatalf("got %+v %+v", q, rs)
 		}

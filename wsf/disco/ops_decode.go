@@ -88,7 +88,7 @@ func (d decoder) svcMDRegisterResponse(el *etree.Element) (*SvcMDRegisterRespons
 	if err != nil {
 		return nil, err
 	}
-	if r.SvcMDIDs, err = takeIDs(s, 0); err != nil {
+	if r.SvcMDIDs, err = s.uris(NS, "SvcMDID", 0); err != nil {
 		return nil, err
 	}
 	keys, err := s.take(NS, "Keys", 0, unbounded)
@@ -136,7 +136,7 @@ func (d decoder) svcMDAssociationQueryResponse(el *etree.Element) (*SvcMDAssocia
 	if err != nil {
 		return nil, err
 	}
-	if r.SvcMDIDs, err = takeIDs(s, 0); err != nil {
+	if r.SvcMDIDs, err = s.uris(NS, "SvcMDID", 0); err != nil {
 		return nil, err
 	}
 	return r, s.done()
@@ -215,7 +215,7 @@ func decodeIDs(el *etree.Element, local string, min int) ([]string, []xml.Attr, 
 	if err != nil {
 		return nil, nil, err
 	}
-	ids, err := takeIDs(s, min)
+	ids, err := s.uris(NS, "SvcMDID", min)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,14 +248,6 @@ func (d decoder) statusOnly(el *etree.Element, local string) (wsf.Status, []xml.
 		return wsf.Status{}, nil, err
 	}
 	return st, as, s.done()
-}
-
-func takeIDs(s *seq, min int) ([]string, error) {
-	els, err := s.take(NS, "SvcMDID", min, unbounded)
-	if err != nil {
-		return nil, err
-	}
-	return mapEls(els, id)
 }
 
 func takeSvcMDs(s *seq, min int) ([]*SvcMD, error) {

@@ -11,9 +11,6 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
-// nsXML is the namespace the reserved prefix xml is bound to.
-const nsXML = "http://www.w3.org/XML/1998/namespace"
-
 // unbounded is the max of an xs:sequence particle with maxOccurs="unbounded".
 const unbounded = -1
 
@@ -115,7 +112,9 @@ func mapEls[T any](els []*etree.Element, f func(*etree.Element) (T, error)) ([]T
 	return out, nil
 }
 
-// uri reads an element of type xs:anyURI: no attributes, non-empty text.
+// uri reads an element of type xs:anyURI, or a disco:SvcMDID (an
+// xs:string refused empty too, since an empty identifier names no service
+// metadata): no attributes, non-empty trimmed text.
 func uri(el *etree.Element) (string, error) {
 	if _, err := attrs(el, false); err != nil {
 		return "", err
@@ -129,16 +128,6 @@ func text(el *etree.Element) (string, error) {
 		return "", err
 	}
 	return wire.Text(el)
-}
-
-// id reads a disco:SvcMDID: an xs:string the decoder also refuses empty,
-// since an empty identifier names no service metadata.
-func id(el *etree.Element) (string, error) {
-	s, err := text(el)
-	if err == nil && strings.TrimSpace(s) == "" {
-		err = xmlsec.Errorf(xmlsec.KindMalformed, "%s is empty", wire.Name(el))
-	}
-	return strings.TrimSpace(s), err
 }
 
 // attrs checks el's attributes: an unqualified one must be listed in
@@ -169,7 +158,7 @@ func attrs(el *etree.Element, anyOther bool, allowed ...string) ([]xml.Attr, err
 
 func attrNS(a *etree.Attr) string {
 	if a.Space == "xml" {
-		return nsXML
+		return xmlsec.NSXML
 	}
 	return a.NamespaceURI()
 }

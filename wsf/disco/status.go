@@ -18,10 +18,6 @@ type decoder struct {
 // (IDWSF2 §11 item 19): disco, and the relative URI "util".
 var lassoStatusNS = []string{NS, "util"}
 
-// maxStatusDepth bounds the nesting of lu:Status this package follows, as
-// wsf.DecodeStatus bounds its own.
-const maxStatusDepth = 9
-
 // status reads the lu:Status every Discovery response starts with (IDWSF2
 // §4.2, §4.3). ZXID's code Fail is read as Failed (IDWSF2 §4.4); under a
 // profile with MisplacedStatus, Lasso's Status in another namespace is
@@ -48,7 +44,7 @@ func readStatus(el *etree.Element) (wsf.Status, error) {
 	if err != nil {
 		return st, err
 	}
-	if err := checkStatusShape(el, 0); err != nil {
+	if err := checkStatusShape(el); err != nil { // wsf.DecodeStatus bounded the depth
 		return wsf.Status{}, err
 	}
 	normalizeCodes(&st)
@@ -58,10 +54,7 @@ func readStatus(el *etree.Element) (wsf.Status, error) {
 // checkStatusShape refuses what wsf.DecodeStatus passes over but
 // lu:StatusType does not allow: attributes other than code, ref and
 // comment, and children other than lu:Status.
-func checkStatusShape(el *etree.Element, depth int) error {
-	if depth > maxStatusDepth {
-		return xmlsec.Errorf(xmlsec.KindMalformed, "lu:Status nested too deep")
-	}
+func checkStatusShape(el *etree.Element) error {
 	if _, err := attrs(el, false, "code", "ref", "comment"); err != nil {
 		return err
 	}
@@ -74,7 +67,7 @@ func checkStatusShape(el *etree.Element, depth int) error {
 		return err
 	}
 	for _, c := range subs {
-		if err := checkStatusShape(c, depth+1); err != nil {
+		if err := checkStatusShape(c); err != nil {
 			return err
 		}
 	}
@@ -89,6 +82,10 @@ func normalizeCodes(st *wsf.Status) {
 		normalizeCodes(&st.Sub[i])
 	}
 }
+
+// maxStatusDepth bounds relabel's walk over a Status not yet decoded: one
+// past the nesting wsf.DecodeStatus accepts, which then refuses it.
+const maxStatusDepth = 9
 
 // relabelStatus returns a standalone copy of Lasso's Status el with it and
 // its nested Status of the same namespace moved into lu.

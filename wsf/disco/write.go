@@ -39,7 +39,7 @@ func copies(parent *etree.Element, els []*etree.Element) {
 // writeAttrs writes foreign-namespace attributes kept by a decoder, each
 // prefix declared on el (the xml prefix is never declared).
 func writeAttrs(el *etree.Element, as []xml.Attr) {
-	prefixes := map[string]string{nsXML: "xml"}
+	prefixes := map[string]string{xmlsec.NSXML: "xml"}
 	for _, a := range as {
 		p, ok := prefixes[a.Name.Space]
 		if !ok {
