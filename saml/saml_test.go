@@ -6,23 +6,19 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/golden"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2024, 5, 2, 10, 5, 1, 0, time.UTC)
 
@@ -114,21 +110,9 @@ func render(el *etree.Element) string {
 func TestAssertionGolden(t *testing.T) {
 	cert := pki.MustGet().P256.Cert
 	got := []byte(render(sampleToken(cert).Element()))
-	path := filepath.Join("testdata", t.Name()+".xml")
 	// The certificate is generated per run: compare with it masked.
 	masked := bytes.ReplaceAll(got, []byte(b64(cert.Raw)), []byte("CERT"))
-	if *update {
-		if err := os.WriteFile(path, masked, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(masked, want) {
-		t.Errorf("wire form changed:\n got %s\nwant %s", masked, want)
-	}
+	golden.Check(t, t.Name()+".xml", masked)
 	if err := xsd.Validate(got); err != nil {
 		t.Errorf("ok/schema-valid: %v", err)
 	}

@@ -18,12 +18,8 @@ func TestModuleDependencyDirection(t *testing.T) {
 	if len(pkgs) < 3 {
 		t.Fatalf("loaded only %d packages from the module root: the walk is broken", len(pkgs))
 	}
-	fresh, stale := Triage(Check(pkgs, Architecture), Known)
-	for _, v := range fresh {
+	for _, v := range Check(pkgs, Architecture) {
 		t.Error(v)
-	}
-	for _, chain := range stale {
-		t.Errorf("%s: fixed, thank you; delete it from Known", chain)
 	}
 }
 

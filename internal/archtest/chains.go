@@ -38,10 +38,8 @@ func closure(start string, index map[string]*Package) reach {
 func direct(p *Package) reach {
 	self := importPath(p.Dir)
 	r := reach{self: ""}
-	for imp := range p.Imports {
-		if imp != self {
-			r[imp] = self
-		}
+	for imp := range p.Imports { // Go refuses a package importing itself
+		r[imp] = self
 	}
 	return r
 }
