@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/internal/wsftest"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
@@ -24,48 +24,14 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
-// The parties of a token the Discovery Service mints for a hospital WSP,
-// presented by the portal.
-const (
-	mintDS    = "https://ds.example.jp/disco"
-	mintIdP   = "https://idp.example.jp/idp"
-	mintWSP   = "https://hospital1.example.jp/wsp"
-	mintOther = "https://hospital2.example.jp/wsp"
-	mintLife  = 10 * time.Minute
-)
+const mintLife = 10 * time.Minute
 
 var mintNow = time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)
 
-// mintParties are the keys: the DS signs, the WSP decrypts, the portal
-// is the invoker, and the other hospital must not read the subject.
-type mintParties struct {
-	ds, wsp, wsc, other *pki.Identity
-}
-
-var (
-	mintKeysOnce sync.Once
-	mintKeys     mintParties
-	mintKeysErr  error
-)
-
-func mintParty(t testing.TB) mintParties {
-	t.Helper()
-	mintKeysOnce.Do(func() {
-		ca := pki.MustGet().CA
-		for _, x := range []struct {
-			dst  **pki.Identity
-			name string
-		}{{&mintKeys.ds, "ds"}, {&mintKeys.wsp, "hospital1"}, {&mintKeys.wsc, "portal"}, {&mintKeys.other, "hospital2"}} {
-			if *x.dst, mintKeysErr = ca.Issue(x.name, pki.RSA2048); mintKeysErr != nil {
-				return
-			}
-		}
-	})
-	if mintKeysErr != nil {
-		t.Fatal(mintKeysErr)
-	}
-	return mintKeys
-}
+// mintParty is the federation of wsftest: the DS (wsftest.DSID, whose
+// metadata key is the IdP's) signs, the WSP decrypts, the WSC is the
+// invoker, and the other WSP must not read the subject.
+func mintParty(t testing.TB) *wsftest.Identities { return wsftest.Keys(t) }
 
 func mintOK(t testing.TB, err error) {
 	t.Helper()
@@ -83,30 +49,28 @@ func mintWantErr(t testing.TB, err, target error) {
 
 func testMinter(t testing.TB) *secmech.Minter {
 	k := mintParty(t)
-	return &secmech.Minter{Issuer: mintDS, Signer: &dsig.Signer{Key: k.ds.Key, Certificates: []*x509.Certificate{k.ds.Cert}}}
+	return &secmech.Minter{Issuer: wsftest.DSID, Signer: &dsig.Signer{Key: k.IdP.Key, Certificates: []*x509.Certificate{k.IdP.Cert}}}
 }
 
 // wspNameID is the principal's pairwise NameID at the WSP, with the
 // hospital's patient number as SPProvidedID.
 func wspNameID() *saml.NameID {
-	return &saml.NameID{Value: "pairwise-at-hospital1", Format: saml.NameIDPersistent, NameQualifier: mintIdP,
-		SPNameQualifier: mintWSP, SPProvidedID: "patient-0042"}
+	return &saml.NameID{Value: "pairwise-at-hospital1", Format: saml.NameIDPersistent, NameQualifier: wsftest.IdPID,
+		SPNameQualifier: wsftest.WSPID, SPProvidedID: "patient-0042"}
 }
 
 // hokRequest is a holder-of-key token for the WSP, bound to the portal.
 func hokRequest(t testing.TB) secmech.TokenRequest {
 	k := mintParty(t)
-	return secmech.TokenRequest{Audience: mintWSP, Target: xmlenc.Recipient{EntityID: mintWSP, Cert: k.wsp.Cert},
-		NameID: wspNameID(), Confirmation: secmech.ConfirmHolderOfKey, Invoker: k.wsc.Cert, Lifetime: mintLife,
+	return secmech.TokenRequest{Audience: wsftest.WSPID, Target: xmlenc.Recipient{EntityID: wsftest.WSPID, Cert: k.WSP.Cert},
+		NameID: wspNameID(), Confirmation: secmech.ConfirmHolderOfKey, Invoker: k.WSC.Cert, Lifetime: mintLife,
 		AuthnInstant: mintNow.Add(-time.Minute), AuthnClassRef: saml.ACSmartcardPKI}
 }
 
 // wspChecker is the token checker of provider self, which decrypts with
 // key: it trusts the DS as a token issuer.
 func wspChecker(t testing.TB, self string, key *pki.Identity) *secmech.TokenChecker {
-	iss := wsf.NewPeer(mintDS, mintParty(t).ds.Cert)
-	iss.TokenIssuer = true
-	return &secmech.TokenChecker{Self: self, Directory: wsf.StaticDirectory{mintDS: iss},
+	return &secmech.TokenChecker{Self: self, Directory: wsftest.Directory(t, wsf.Strict),
 		Decrypter: &xmlenc.Decrypter{Key: key.Key.(*rsa.PrivateKey), EntityID: self}}
 }
 
@@ -127,14 +91,14 @@ func TestMintHolderOfKey(t *testing.T) {
 	m, err := testMinter(t).Mint(hokRequest(t), mintNow)
 	mintOK(t, err)
 	validateSAML(t, m.Element)
-	tok, err := wspChecker(t, mintWSP, k.wsp).Check(context.Background(), m.Element, mintNow, false)
+	tok, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), m.Element, mintNow, false)
 	mintOK(t, err)
 	if *tok.Subject != *wspNameID() {
 		t.Fatalf("WSP reads subject %+v, want %+v", tok.Subject, wspNameID())
 	}
 	a := tok.Assertion
 	end := mintNow.Add(mintLife)
-	if a.ID != m.ID || a.Issuer.Value != mintDS || !m.NotOnOrAfter.Equal(end) ||
+	if a.ID != m.ID || a.Issuer.Value != wsftest.DSID || !m.NotOnOrAfter.Equal(end) ||
 		!a.Conditions.NotBefore.Equal(mintNow) || !a.Conditions.NotOnOrAfter.Equal(end) {
 		t.Fatalf("token %s issuer %q conditions %+v, minted %+v", a.ID, a.Issuer.Value, a.Conditions, m)
 	}
@@ -143,23 +107,23 @@ func TestMintHolderOfKey(t *testing.T) {
 		t.Fatalf("AuthnStatements %+v", a.AuthnStatements)
 	}
 	hok := tok.HolderOfKeys(mintNow, 0)
-	if len(hok) != 1 || !k.wsc.Cert.PublicKey.(*rsa.PublicKey).Equal(hok[0]) || tok.IsBearer(mintNow, 0, true) {
+	if len(hok) != 1 || !k.WSC.Cert.PublicKey.(*rsa.PublicKey).Equal(hok[0]) || tok.IsBearer(mintNow, 0, true) {
 		t.Fatalf("holder-of-key keys %v, bearer %v", hok, tok.IsBearer(mintNow, 0, true))
 	}
 	t.Run("fail/other-audience", func(t *testing.T) {
-		_, err := wspChecker(t, mintOther, k.wsp).Check(context.Background(), m.Element, mintNow, false)
+		_, err := wspChecker(t, wsftest.OtherID, k.WSP).Check(context.Background(), m.Element, mintNow, false)
 		mintWantErr(t, err, saml.ErrAudience)
 	})
 	t.Run("fail/expired", func(t *testing.T) {
-		_, err := wspChecker(t, mintWSP, k.wsp).Check(context.Background(), m.Element, end, false)
+		_, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), m.Element, end, false)
 		mintWantErr(t, err, saml.ErrExpired)
 	})
 	t.Run("fail/tampered-subject", func(t *testing.T) {
-		_, err := wspChecker(t, mintWSP, k.wsp).Check(context.Background(), swapSubject(t, m.Element), mintNow, false)
+		_, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), swapSubject(t, m.Element), mintNow, false)
 		mintWantErr(t, err, xmlsec.ErrDigest)
 	})
 	t.Run("fail/subject-unreadable-by-others", func(t *testing.T) {
-		for _, key := range []*pki.Identity{k.wsc, k.other} {
+		for _, key := range []*pki.Identity{k.WSC, k.Other} {
 			_, err := a.Subject.EncryptedID.Decrypt(&xmlenc.Decrypter{Key: key.Key.(*rsa.PrivateKey)})
 			mintWantErr(t, err, xmlsec.ErrDecrypt)
 		}
@@ -194,20 +158,20 @@ func TestMintBearerEncrypted(t *testing.T) {
 	if !wire.Is(m.Element, wsf.NSSAML, "EncryptedAssertion") {
 		t.Fatalf("minted <%s>, want saml:EncryptedAssertion", m.Element.Tag)
 	}
-	plain, err := (&xmlenc.Decrypter{Key: k.wsp.Key.(*rsa.PrivateKey), EntityID: mintWSP}).Decrypt(m.Element)
+	plain, err := (&xmlenc.Decrypter{Key: k.WSP.Key.(*rsa.PrivateKey), EntityID: wsftest.WSPID}).Decrypt(m.Element)
 	mintOK(t, err)
 	validateSAML(t, plain)
-	tok, err := wspChecker(t, mintWSP, k.wsp).Check(context.Background(), m.Element, mintNow, true)
+	tok, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), m.Element, mintNow, true)
 	mintOK(t, err)
 	if !tok.IsBearer(mintNow, 0, false) || len(tok.HolderOfKeys(mintNow, 0)) != 0 || tok.Assertion.ID != m.ID {
 		t.Fatalf("token %s is not a bearer token only", tok.Assertion.ID)
 	}
 	t.Run("fail/encrypted-not-accepted-here", func(t *testing.T) {
-		_, err := wspChecker(t, mintWSP, k.wsp).Check(context.Background(), m.Element, mintNow, false)
+		_, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), m.Element, mintNow, false)
 		mintWantErr(t, err, saml.ErrSubject)
 	})
 	t.Run("fail/portal-cannot-decrypt", func(t *testing.T) {
-		_, err := (&xmlenc.Decrypter{Key: k.wsc.Key.(*rsa.PrivateKey)}).Decrypt(m.Element)
+		_, err := (&xmlenc.Decrypter{Key: k.WSC.Key.(*rsa.PrivateKey)}).Decrypt(m.Element)
 		mintWantErr(t, err, xmlsec.ErrDecrypt)
 	})
 }
@@ -222,7 +186,7 @@ func TestMintBearerPlain(t *testing.T) {
 	m, err := testMinter(t).Mint(req, mintNow)
 	mintOK(t, err)
 	validateSAML(t, m.Element)
-	tok, err := wspChecker(t, mintWSP, k.wsp).Check(context.Background(), m.Element, mintNow, false)
+	tok, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), m.Element, mintNow, false)
 	mintOK(t, err)
 	if !m.NotOnOrAfter.Equal(req.SessionEnd) || !tok.Assertion.Conditions.NotOnOrAfter.Equal(req.SessionEnd) {
 		t.Fatalf("token ends %v, session %v", tok.Assertion.Conditions.NotOnOrAfter, req.SessionEnd)
@@ -252,7 +216,7 @@ func TestMintRefused(t *testing.T) {
 		{"fail/encrypted-assertion-holder-of-key", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.EncryptAssertion = true }, secmech.ErrEncryptedNotBearer},
 		{"fail/holder-of-key-without-invoker", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Invoker = nil }, secmech.ErrTokenRequest},
 		{"fail/no-confirmation", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Confirmation = 0 }, secmech.ErrTokenRequest},
-		{"fail/nameid-of-another-provider", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.NameID.SPNameQualifier = mintOther }, secmech.ErrTokenRequest},
+		{"fail/nameid-of-another-provider", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.NameID.SPNameQualifier = wsftest.OtherID }, secmech.ErrTokenRequest},
 		{"fail/transient-nameid", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.NameID.Format = saml.NameIDTransient }, secmech.ErrTokenRequest},
 		{"fail/no-nameid", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.NameID = nil }, secmech.ErrTokenRequest},
 		{"fail/no-audience", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Audience = "" }, secmech.ErrTokenRequest},
@@ -264,7 +228,7 @@ func TestMintRefused(t *testing.T) {
 		{"fail/no-randomness-for-the-encryption", func(_ *secmech.TokenRequest, m *secmech.Minter) {
 			m.Rand = io.MultiReader(bytes.NewReader(make([]byte, 16)), failing{}) // enough for the ID alone
 		}, secmech.ErrMintFailed},
-		{"fail/subject-encrypted-for-another-provider", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Target.EntityID = mintOther }, secmech.ErrTokenRequest},
+		{"fail/subject-encrypted-for-another-provider", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Target.EntityID = wsftest.OtherID }, secmech.ErrTokenRequest},
 		{"fail/schema-refuses", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Schema = refusingSchema{} }, secmech.ErrMintFailed},
 	}
 	for _, c := range cases {
@@ -279,8 +243,8 @@ func TestMintRefused(t *testing.T) {
 		})
 	}
 	t.Run("ok/check-target-before-allocating", func(t *testing.T) {
-		mintWantErr(t, secmech.CheckTarget(xmlenc.Recipient{EntityID: mintWSP}), secmech.ErrNoToken)
-		mintOK(t, secmech.CheckTarget(xmlenc.Recipient{EntityID: mintWSP, Cert: k.wsp.Cert}))
+		mintWantErr(t, secmech.CheckTarget(xmlenc.Recipient{EntityID: wsftest.WSPID}), secmech.ErrNoToken)
+		mintOK(t, secmech.CheckTarget(xmlenc.Recipient{EntityID: wsftest.WSPID, Cert: k.WSP.Cert}))
 	})
 }
 
