@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
@@ -131,11 +132,11 @@ func parseKeyCert(b []byte) (crypto.Signer, *x509.Certificate, error) {
 		}
 		b = rest
 		switch blk.Type {
-		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
+		case keyfile.TypePKCS8, keyfile.TypePKCS1, keyfile.TypeSEC1:
 			if key == nil {
-				k, err := parsePrivateKey(blk)
+				k, err := keyfile.ParseKey(blk)
 				if err != nil {
-					return nil, nil, err
+					return nil, nil, fmt.Errorf("conformance: private key: %w", err)
 				}
 				key = k
 			}
@@ -153,25 +154,4 @@ func parseKeyCert(b []byte) (crypto.Signer, *x509.Certificate, error) {
 		return nil, nil, fmt.Errorf("conformance: PEM needs a private key and a certificate")
 	}
 	return key, cert, nil
-}
-
-func parsePrivateKey(blk *pem.Block) (crypto.Signer, error) {
-	var k any
-	var err error
-	switch blk.Type {
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(blk.Bytes)
-	default:
-		k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("conformance: private key: %w", err)
-	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("conformance: private key of type %T cannot sign", k)
-	}
-	return s, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -127,8 +126,6 @@ func (l *idpLog) logf(format string, args ...any) {
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
-func (l *idpLog) refused(r *http.Request, err error) { l.logf("%s %s: %v", r.Method, r.URL.Path, err) }
-
 func (l *idpLog) last() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -151,7 +148,7 @@ func (d *demo) startIdP(ctx context.Context) error {
 	path, err := d.idpConfig(mainLn.Addr().String(), cardLn.Addr().String())
 	if err == nil {
 		d.idp, err = buildIdP(ctx, path, idpserver.Options{MainListener: mainLn, CardListener: cardLn,
-			Logf: d.idpLog.logf, Refused: d.idpLog.refused})
+			Logf: d.idpLog.logf}) // refusals reach Logf too
 	}
 	if err != nil {
 		mainLn.Close()

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"net"
 	"net/http"
 	"os"
@@ -113,16 +112,13 @@ func TestBuildFails(t *testing.T) {
 	}
 }
 
-// writePEM writes an identity's key (PKCS#8) and a certificate to files.
+// writePEM writes key and cert to files (pki.Identity.WriteFiles), even a
+// certificate that is not key's.
 func writePEM(t *testing.T, key crypto.Signer, cert *x509.Certificate) KeyPair {
 	t.Helper()
-	dir := t.TempDir()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	certPath, keyPath, err := (&pki.Identity{Name: "enc", Key: key, Cert: cert}).WriteFiles(t.TempDir())
 	must(t, err)
-	kp := KeyPair{Key: filepath.Join(dir, "enc.key"), Cert: filepath.Join(dir, "enc.crt")}
-	must(t, os.WriteFile(kp.Key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	must(t, os.WriteFile(kp.Cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600))
-	return kp
+	return KeyPair{Key: keyPath, Cert: certPath}
 }
 
 // TestBuildEncryptionKey: the IdP's encryption key must decrypt (RSA)

@@ -42,30 +42,39 @@ func ReadKey(path string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if blk.Type == TypeEncryptedKey || blk.Headers["Proc-Type"] == "4,ENCRYPTED" {
-		return nil, fmt.Errorf("%s: %w", path, ErrEncrypted)
-	}
-	k, err := parseKey(blk)
+	s, err := ParseKey(blk)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("%s: a %T cannot sign", path, k)
 	}
 	return s, nil
 }
 
-func parseKey(blk *pem.Block) (any, error) {
+// ParseKey parses a PEM private key block of the types ReadKey reads,
+// refusing an encrypted one (ErrEncrypted) and one that cannot sign.
+func ParseKey(blk *pem.Block) (crypto.Signer, error) {
+	if blk.Type == TypeEncryptedKey || blk.Headers["Proc-Type"] == "4,ENCRYPTED" {
+		return nil, ErrEncrypted
+	}
+	var k any
+	var err error
 	switch blk.Type {
 	case TypePKCS8:
-		return x509.ParsePKCS8PrivateKey(blk.Bytes)
+		k, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
 	case TypePKCS1:
-		return x509.ParsePKCS1PrivateKey(blk.Bytes)
+		k, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
 	case TypeSEC1:
-		return x509.ParseECPrivateKey(blk.Bytes)
+		k, err = x509.ParseECPrivateKey(blk.Bytes)
+	default:
+		return nil, fmt.Errorf("PEM type %q is not a private key", blk.Type)
 	}
-	return nil, fmt.Errorf("PEM type %q is not a private key", blk.Type)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("a %T cannot sign", k)
+	}
+	return s, nil
 }
 
 // ReadCert reads a file holding exactly one PEM certificate.
