@@ -6,6 +6,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // envelope holds the structural elements of a SOAP 1.1 envelope. header
@@ -21,7 +22,7 @@ type envelope struct {
 // ErrMalformed: a second container is where signature wrapping hides.
 func parseEnvelope(env *etree.Element) (envelope, error) {
 	e := envelope{root: env}
-	if env == nil || !is(env, NSSOAP11, "Envelope") {
+	if env == nil || !wire.Is(env, NSSOAP11, "Envelope") {
 		return e, xmlsec.Errorf(xmlsec.KindMalformed, "not a SOAP 1.1 Envelope")
 	}
 	for _, c := range env.ChildElements() {
@@ -37,9 +38,9 @@ func parseEnvelope(env *etree.Element) (envelope, error) {
 
 func (e *envelope) addChild(c *etree.Element) error {
 	switch {
-	case is(c, NSSOAP11, "Header") && e.header == nil && e.body == nil:
+	case wire.Is(c, NSSOAP11, "Header") && e.header == nil && e.body == nil:
 		e.header = c
-	case is(c, NSSOAP11, "Body") && e.body == nil:
+	case wire.Is(c, NSSOAP11, "Body") && e.body == nil:
 		e.body = c
 	default:
 		return xmlsec.Errorf(xmlsec.KindMalformed, "unexpected <%s> in Envelope", c.FullTag())
@@ -51,7 +52,7 @@ func (e *envelope) findSecurity() error {
 	if e.header == nil {
 		return nil
 	}
-	secs := childrenNamed(e.header, NSWSSE, "Security")
+	secs := wire.Children(e.header, NSWSSE, "Security")
 	if len(secs) > 1 {
 		return xmlsec.Errorf(xmlsec.KindMalformed, "%d wsse:Security headers", len(secs))
 	}
@@ -129,7 +130,7 @@ func requiredHeader(h *etree.Element) bool {
 }
 
 func requiredInSecurity(c *etree.Element) bool {
-	return is(c, NSWSU, "Timestamp") || is(c, NSWSSE, "SecurityTokenReference") || is(c, NSWSSE, "BinarySecurityToken")
+	return wire.Is(c, NSWSU, "Timestamp") || wire.Is(c, NSWSSE, "SecurityTokenReference") || wire.Is(c, NSWSSE, "BinarySecurityToken")
 }
 
 // isReferenceParameter reports whether a header block carries

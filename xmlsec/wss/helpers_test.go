@@ -12,6 +12,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/xmlsec1"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // tokenID is the ID of the saml:Assertion token in testdata/request.xml.
@@ -139,7 +140,7 @@ func security(t testing.TB, env *etree.Element) *etree.Element {
 // signatureOf returns the ds:Signature of an envelope's wsse:Security.
 func signatureOf(t testing.TB, env *etree.Element) *etree.Element {
 	t.Helper()
-	sigs := childrenNamed(security(t, env), xmlsec.NSDSig, "Signature")
+	sigs := wire.Children(security(t, env), xmlsec.NSDSig, "Signature")
 	if len(sigs) != 1 {
 		t.Fatalf("%d signatures", len(sigs))
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // KeyRefKind says how a signature's ds:KeyInfo names the signing key.
@@ -129,7 +130,7 @@ func newSAMLSTR(sec *etree.Element, assertionID string) *etree.Element {
 
 // findSAMLSTR returns the STR child of sec naming assertionID, or nil.
 func findSAMLSTR(sec *etree.Element, assertionID string) *etree.Element {
-	for _, str := range childrenNamed(sec, NSWSSE, "SecurityTokenReference") {
+	for _, str := range wire.Children(sec, NSWSSE, "SecurityTokenReference") {
 		if id, ok := samlKeyIdentifier(str); ok && id == assertionID {
 			return str
 		}
@@ -140,7 +141,7 @@ func findSAMLSTR(sec *etree.Element, assertionID string) *etree.Element {
 // samlKeyIdentifier returns the assertion ID of an STR's SAMLID
 // KeyIdentifier.
 func samlKeyIdentifier(str *etree.Element) (string, bool) {
-	for _, ki := range childrenNamed(str, NSWSSE, "KeyIdentifier") {
+	for _, ki := range wire.Children(str, NSWSSE, "KeyIdentifier") {
 		if vt, _ := xmlsec.AttrValue(ki, "ValueType"); vt == ValueTypeSAMLID {
 			return strings.TrimSpace(ki.Text()), true
 		}
@@ -173,7 +174,7 @@ func installBST(sec *etree.Element, ids *idMaker, cert *x509.Certificate) ([]*et
 }
 
 func findBST(sec *etree.Element, cert *x509.Certificate) *etree.Element {
-	for _, bst := range childrenNamed(sec, NSWSSE, "BinarySecurityToken") {
+	for _, bst := range wire.Children(sec, NSWSSE, "BinarySecurityToken") {
 		if der, err := bstDER(bst); err == nil && string(der) == string(cert.Raw) {
 			return bst
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // keySelection is what a signature's ds:KeyInfo says about its key: the
@@ -25,7 +26,7 @@ func readKeyInfo(keyInfo *etree.Element) (keySelection, error) {
 	if keyInfo == nil {
 		return ks, nil
 	}
-	strs := childrenNamed(keyInfo, NSWSSE, "SecurityTokenReference")
+	strs := wire.Children(keyInfo, NSWSSE, "SecurityTokenReference")
 	if len(strs) > 1 {
 		return ks, xmlsec.Errorf(xmlsec.KindMalformed, "KeyInfo holds %d SecurityTokenReferences", len(strs))
 	}
@@ -48,7 +49,7 @@ func readSTR(ks keySelection, str *etree.Element) (keySelection, error) {
 		ks.ref = SAMLTokenRef(id)
 		return ks, nil
 	}
-	refs := childrenNamed(str, NSWSSE, "Reference")
+	refs := wire.Children(str, NSWSSE, "Reference")
 	if len(refs) != 1 {
 		return ks, nil
 	}
@@ -88,10 +89,10 @@ func (ks *keySelection) selectToken(trust *xmlsec.TrustSet, idx map[string][]*et
 		return nil, err
 	}
 	switch {
-	case is(tok, NSSAML, "Assertion"):
+	case wire.Is(tok, NSSAML, "Assertion"):
 		ks.ref = SAMLTokenRef(ks.tokenID)
 		return trust.Keys(), nil
-	case !is(tok, NSWSSE, "BinarySecurityToken"):
+	case !wire.Is(tok, NSWSSE, "BinarySecurityToken"):
 		return nil, xmlsec.Errorf(xmlsec.KindReference, "SecurityTokenReference points at <%s>, not a token", tok.Tag)
 	}
 	der, err := bstDER(tok)

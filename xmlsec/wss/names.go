@@ -1,7 +1,5 @@
 package wss
 
-import "github.com/beevik/etree"
-
 // Namespaces of the SOAP envelope and the WS-Security, WS-Addressing and
 // ID-WSF 2.0 SOAP binding header blocks (IDWSF2.md §0).
 const (
@@ -65,20 +63,4 @@ func (p Part) String() string {
 		s += "#" + p.ID
 	}
 	return s
-}
-
-// is reports whether el is the element space:local.
-func is(el *etree.Element, space, local string) bool {
-	return el.Tag == local && el.NamespaceURI() == space
-}
-
-// childrenNamed returns el's child elements named space:local.
-func childrenNamed(el *etree.Element, space, local string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if is(c, space, local) {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // nsXSI is the namespace of xsi:type, whose QName values use prefixes that
@@ -179,7 +180,7 @@ func (e *envelope) ensureSecurity() error {
 		e.security = e.header.CreateElement(w + ":Security")
 		e.security.CreateAttr(s+":mustUnderstand", "1")
 	}
-	if len(childrenNamed(e.security, xmlsec.NSDSig, "Signature")) != 0 {
+	if len(wire.Children(e.security, xmlsec.NSDSig, "Signature")) != 0 {
 		return xmlsec.Errorf(xmlsec.KindMalformed, "wsse:Security already holds a ds:Signature")
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Verifier checks the WS-Security message signature of SOAP envelopes.
@@ -93,7 +94,7 @@ func (v *Verifier) locate(env *etree.Element) (envelope, *etree.Element, error) 
 	if e.security == nil {
 		return e, nil, xmlsec.Errorf(xmlsec.KindNoSignature, "no wsse:Security header")
 	}
-	sigs := childrenNamed(e.security, xmlsec.NSDSig, "Signature")
+	sigs := wire.Children(e.security, xmlsec.NSDSig, "Signature")
 	switch len(sigs) {
 	case 0:
 		return e, nil, xmlsec.Errorf(xmlsec.KindNoSignature, "wsse:Security holds no ds:Signature")

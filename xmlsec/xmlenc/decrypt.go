@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Size bounds checked on the base64 text, before anything is decoded.
@@ -136,7 +137,7 @@ func (d *Decrypter) read(el *etree.Element) (*message, error) {
 // Content plaintext is not an element to return.
 func locate(el *etree.Element) (*etree.Element, error) {
 	ed := el
-	if !is(el, NSXEnc, "EncryptedData") {
+	if !wire.Is(el, NSXEnc, "EncryptedData") {
 		var err error
 		if ed, err = required(el, NSXEnc, "EncryptedData"); err != nil {
 			return nil, err

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // maxCertChars bounds the base64 text of an X509Certificate read to tell
@@ -45,13 +47,13 @@ func (d *Decrypter) selectKey(ed, wrapper *etree.Element) (*etree.Element, error
 func (d *Decrypter) candidates(ed, ki, wrapper *etree.Element) []*etree.Element {
 	var nested, pointers []*etree.Element
 	if ki != nil {
-		nested = children(ki, NSXEnc, "EncryptedKey")
-		pointers = append(children(ki, NSDSig, "RetrievalMethod"), children(ki, NSDSig, "KeyName")...)
+		nested = wire.Children(ki, NSXEnc, "EncryptedKey")
+		pointers = append(wire.Children(ki, NSDSig, "RetrievalMethod"), wire.Children(ki, NSDSig, "KeyName")...)
 	}
 	if wrapper == nil {
 		return nested
 	}
-	siblings := children(wrapper, NSXEnc, "EncryptedKey")
+	siblings := wire.Children(wrapper, NSXEnc, "EncryptedKey")
 	if len(pointers) == 0 {
 		return append(nested, siblings...)
 	}
@@ -69,7 +71,7 @@ func (d *Decrypter) candidates(ed, ki, wrapper *etree.Element) []*etree.Element 
 func pointsAt(p, ek *etree.Element) bool {
 	if p.Tag == "KeyName" {
 		name := strings.TrimSpace(p.Text())
-		ckn := children(ek, NSXEnc, "CarriedKeyName")
+		ckn := wire.Children(ek, NSXEnc, "CarriedKeyName")
 		return name != "" && len(ckn) == 1 && strings.TrimSpace(ckn[0].Text()) == name
 	}
 	if t := p.SelectAttr("Type"); t != nil && t.Value != TypeEncryptedKey {
@@ -115,12 +117,12 @@ func narrow(cands []*etree.Element, keep func(*etree.Element) bool) []*etree.Ele
 // refersTo reports whether ek's ReferenceList lists ed, or ek has no
 // ReferenceList (it then applies to whatever points at it).
 func refersTo(ek, ed *etree.Element) bool {
-	rl := children(ek, NSXEnc, "ReferenceList")
+	rl := wire.Children(ek, NSXEnc, "ReferenceList")
 	if len(rl) != 1 {
 		return len(rl) == 0
 	}
 	id := ed.SelectAttrValue("Id", "")
-	for _, dr := range children(rl[0], NSXEnc, "DataReference") {
+	for _, dr := range wire.Children(rl[0], NSXEnc, "DataReference") {
 		if id != "" && dr.SelectAttrValue("URI", "") == "#"+id {
 			return true
 		}
@@ -135,8 +137,8 @@ func (d *Decrypter) carriesOurCert(ek *etree.Element) bool {
 	if err != nil || ki == nil {
 		return false
 	}
-	for _, xd := range children(ki, NSDSig, "X509Data") {
-		for _, xc := range children(xd, NSDSig, "X509Certificate") {
+	for _, xd := range wire.Children(ki, NSDSig, "X509Data") {
+		for _, xc := range wire.Children(xd, NSDSig, "X509Certificate") {
 			if d.isOurCert(xc) {
 				return true
 			}

@@ -8,32 +8,17 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // errDecrypt is the one error of every decryption failure. It carries no
 // detail, so that its text is the same whatever went wrong.
 func errDecrypt() error { return &xmlsec.Error{Kind: xmlsec.KindDecrypt} }
 
-// is reports whether el is the element {ns}local.
-func is(el *etree.Element, ns, local string) bool {
-	return el != nil && el.Tag == local && el.NamespaceURI() == ns
-}
-
-// children returns the child elements of el named {ns}local.
-func children(el *etree.Element, ns, local string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if is(c, ns, local) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // only returns the single child {ns}local of el, nil when there is none,
 // and ErrDecrypt when there are several.
 func only(el *etree.Element, ns, local string) (*etree.Element, error) {
-	cs := children(el, ns, local)
+	cs := wire.Children(el, ns, local)
 	switch len(cs) {
 	case 0:
 		return nil, nil

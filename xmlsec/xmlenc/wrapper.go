@@ -7,6 +7,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
 )
 
 // Wrapper is a SAML element of type saml:EncryptedElementType: one
@@ -75,7 +76,7 @@ func wrapperOf(el *etree.Element) (wrapperInfo, bool) {
 		return wrapperInfo{}, false
 	}
 	for _, wi := range wrappers {
-		if is(el, wi.space, wi.local) {
+		if wire.Is(el, wi.space, wi.local) {
 			return wi, true
 		}
 	}
