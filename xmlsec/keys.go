@@ -51,6 +51,17 @@ func (t *TrustSet) ByCertificate(der []byte) (crypto.PublicKey, error) {
 	return t.ByKey(cert.PublicKey)
 }
 
+// Certificate returns the trusted certificate whose key equals pub, and
+// whether there is one (a bare trusted key has none).
+func (t *TrustSet) Certificate(pub crypto.PublicKey) (*x509.Certificate, bool) {
+	for _, c := range t.certs {
+		if e, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && e.Equal(pub) {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
 // ByKey returns the trusted key equal to pub, or ErrUntrustedKey.
 func (t *TrustSet) ByKey(pub crypto.PublicKey) (crypto.PublicKey, error) {
 	for _, k := range t.keys {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ type Message struct {
 	Header       *wsf.Header
 	Payload      *etree.Element
 	Invocation   *secmech.Invocation
+	// InvokerCert is the sender's metadata certificate whose key signed
+	// the message or, without a signature, is the TLS client key: the key
+	// a token minted for this sender binds to (holder-of-key). Nil when
+	// the sender proved neither.
+	InvokerCert *x509.Certificate
 	// Received is the clock reading the pipeline used.
 	Received time.Time
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"net/url"
 	"strings"
 
@@ -71,7 +72,7 @@ func (r *Receiver) serve(ctx context.Context, x *exchange) *Response {
 		defer cancel()
 	}
 	m := &Message{Sender: x.sender, SenderProven: x.senderProven(), Header: h, Payload: x.protected.Payload,
-		Invocation: x.invocation, Received: x.now}
+		Invocation: x.invocation, InvokerCert: x.invokerCert(), Received: x.now}
 	reply, err := x.service.Serve(ctx, m)
 	if err == nil && ctx.Err() != nil && h.Timeout > 0 {
 		err = wsf.Errorf(wsf.ProcessingTimeout, "service took longer than %s", h.Timeout)
@@ -103,3 +104,24 @@ func (r *Receiver) remember(x *exchange, resp *Response) {
 }
 
 func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// invokerCert is the sender's metadata certificate for the key that
+// signed the message, else for the TLS client key when it is the
+// sender's.
+func (x *exchange) invokerCert() *x509.Certificate {
+	keys := x.sender.Keys
+	if keys == nil {
+		return nil
+	}
+	if k := x.protected.SigningKey; k != nil {
+		if c, ok := keys.Certificate(k); ok {
+			return c
+		}
+	}
+	if cc := x.req.ClientCert; cc != nil {
+		if c, ok := keys.Certificate(cc.PublicKey); ok {
+			return c
+		}
+	}
+	return nil
+}

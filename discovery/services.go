@@ -1,0 +1,58 @@
+package discovery
+
+import (
+	"context"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/disco"
+	"github.com/renkei-idwsf/renkei/wsf/server"
+)
+
+// Mount registers the Discovery operations of IDWSF2 §4 on a wsf/server
+// configuration, by wsa:Action: the receiver verifies each message and
+// its token, and the engine gets the Invoker it proved.
+func (d *DS) Mount(c *server.Config) {
+	c.Handle(disco.Action("Query"), op("Query", disco.DecodeQuery, d.Query))
+	c.Handle(disco.Action("SvcMDRegister"), op("SvcMDRegister", disco.DecodeSvcMDRegister, d.Register))
+	c.Handle(disco.Action("SvcMDQuery"), op("SvcMDQuery", disco.DecodeSvcMDQuery, d.SvcMDQuery))
+	c.Handle(disco.Action("SvcMDReplace"), op("SvcMDReplace", disco.DecodeSvcMDReplace, d.Replace))
+	c.Handle(disco.Action("SvcMDDelete"), op("SvcMDDelete", disco.DecodeSvcMDDelete, d.Delete))
+	c.Handle(disco.Action("SvcMDAssociationAdd"), op("SvcMDAssociationAdd", disco.DecodeSvcMDAssociationAdd, d.AssociationAdd))
+	c.Handle(disco.Action("SvcMDAssociationDelete"), op("SvcMDAssociationDelete", disco.DecodeSvcMDAssociationDelete, d.AssociationDelete))
+	c.Handle(disco.Action("SvcMDAssociationQuery"), op("SvcMDAssociationQuery", disco.DecodeSvcMDAssociationQuery, d.AssociationQuery))
+	c.Simulate = true
+}
+
+func op[Req any, Resp server.Encoder](local string, decode func(*etree.Element) (Req, error),
+	handle func(context.Context, *Invoker, Req) (Resp, error)) server.Service {
+	return server.Op(disco.NS, local, decode, func(ctx context.Context, m *server.Message, req Req) (Resp, error) {
+		return handle(ctx, InvokerOf(m), req)
+	})
+}
+
+// InvokerOf returns what the receiver verified about m.
+func InvokerOf(m *server.Message) *Invoker {
+	inv := &Invoker{Provider: m.Sender.EntityID, Proven: m.SenderProven, Profile: m.Sender.Profile,
+		Cert: m.InvokerCert, Purpose: wsf.Purpose(m.Header), Interaction: m.Header.UserInteraction,
+		MessageID: m.Header.MessageID, Simulate: m.Simulate()}
+	if c := m.Header.Consent; c != nil {
+		inv.Consent = c.URI
+	}
+	if m.Invocation == nil {
+		return inv
+	}
+	inv.Mechanism = m.Invocation.Mechanism
+	if t := m.Invocation.Token; t != nil {
+		inv.Subject = t.Subject
+		inv.TokenIssuer = t.Issuer.EntityID
+		if c := t.Assertion.Conditions; c != nil {
+			inv.TokenEnd = c.NotOnOrAfter
+		}
+		if as := t.Assertion.AuthnStatements; len(as) > 0 {
+			inv.AuthnInstant, inv.AuthnClass = as[0].AuthnInstant, as[0].ClassRef
+		}
+	}
+	return inv
+}
