@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,17 +184,24 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 }
 
 func (k *IdP) writeMetadata() error {
-	docs := k.opts.SPMetadata
+	type doc struct {
+		name string
+		b    []byte
+	}
+	var docs []doc
+	for i, b := range k.opts.SPMetadata {
+		docs = append(docs, doc{fmt.Sprintf("sp-%d.xml", i), b})
+	}
 	if k.opts.Discovery {
 		b, err := xmlsec.Serialize(dsEntity(k.DSEncryption.Cert).Element())
 		if err != nil {
 			return err
 		}
-		docs = append(slices.Clip(docs), b)
+		docs = append(docs, doc{"ds.xml", b})
 	}
-	for i, b := range docs {
-		path := filepath.Join(k.Dir, fmt.Sprintf("sp-%d.xml", i))
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+	for _, d := range docs {
+		path := filepath.Join(k.Dir, d.name)
+		if err := os.WriteFile(path, d.b, 0o600); err != nil {
 			return err
 		}
 		k.Config.Metadata = append(k.Config.Metadata, MetadataSource{Location: path, Unsigned: true})
