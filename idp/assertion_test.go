@@ -11,6 +11,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/xmlsec1"
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/wire"
@@ -247,8 +248,11 @@ func TestIssueValidatesBeforeEncrypting(t *testing.T) {
 // TestIssueRefusals: requests the profile or the architecture forbid.
 func TestIssueRefusals(t *testing.T) {
 	f := newFixture(t)
-	noDSKey := f.withConfig(func(c *Config) { c.Discovery.EncryptionCert = nil })
+	noDSKey := f.withConfig(func(c *Config) {
+		c.Discovery.Metadata = f.dsMetadata(md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{federationKeys(t).DS.Cert}})
+	})
 	noDS := f.withConfig(func(c *Config) { c.Discovery = nil })
+	dsNotInMetadata := f.withConfig(func(c *Config) { c.Discovery.EntityID = "https://unknown.example.org/disco" })
 	wsc := federationKeys(t).WSC.Cert
 	cases := []struct {
 		name   string
@@ -259,6 +263,7 @@ func TestIssueRefusals(t *testing.T) {
 		{"fail/bootstrap-unencrypted", f.idp, func(r *IssueRequest) { r.Bootstrap, r.WSCCert = true, wsc }, ErrBootstrapUnencrypted},
 		{"fail/bootstrap-without-wsc-key", f.idp, func(r *IssueRequest) { r.Bootstrap, r.EncryptFor = true, recipient(t) }, ErrNoDiscovery},
 		{"fail/ds-without-encryption-key", noDSKey, func(r *IssueRequest) { r.Bootstrap, r.WSCCert, r.EncryptFor = true, wsc, recipient(t) }, ErrNoDiscovery},
+		{"fail/ds-not-in-metadata", dsNotInMetadata, func(r *IssueRequest) { r.Bootstrap, r.WSCCert, r.EncryptFor = true, wsc, recipient(t) }, ErrNoDiscovery},
 		{"fail/no-discovery-service", noDS, func(r *IssueRequest) { r.Bootstrap, r.WSCCert, r.EncryptFor = true, wsc, recipient(t) }, ErrNoDiscovery},
 		{"fail/no-acs", f.idp, func(r *IssueRequest) { r.ACS = "" }, ErrInternal},
 		{"fail/no-nameid", f.idp, func(r *IssueRequest) { r.NameID = nil }, ErrInternal},

@@ -11,7 +11,6 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
-	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // DefaultDiscoveryAbstract is the bootstrap EPR's disco:Abstract when the
@@ -26,20 +25,40 @@ const DefaultDiscoveryAbstract = "ID-WSF 2.0 Discovery Service"
 // wsc is the SP's (the WSC's) metadata signing certificate; sessionEnd,
 // when set, also bounds the token.
 func (p *IdP) BootstrapAttribute(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (saml.Attribute, error) {
+	addr, err := p.discoveryAddress(ctx)
+	if err != nil {
+		return saml.Attribute{}, err
+	}
 	tok, err := p.DiscoveryToken(ctx, a, wsc, sessionEnd, now)
 	if err != nil {
 		return saml.Attribute{}, err
 	}
-	epr := p.discoveryEPR(tok)
+	epr := p.discoveryEPR(addr, tok)
 	return saml.Attribute{Name: wsf.DiscoveryEPRAttr, NameFormat: saml.AttrNameFormatURI,
 		Values: []saml.AttributeValue{{Elements: []*etree.Element{epr.Element()}}}}, nil
+}
+
+// discoveryAddress is the DS's first SOAP endpoint for the service type
+// urn:liberty:disco:2006-08, as the metadata lists it now. A DS that is
+// not configured, not in the metadata or without such an endpoint is
+// ErrNoDiscovery.
+func (p *IdP) discoveryAddress(ctx context.Context) (string, error) {
+	d := p.cfg.Discovery
+	if d == nil {
+		return "", Errorf(CodeNoDiscovery, "no Discovery Service configured")
+	}
+	addrs, err := d.Metadata.Service(ctx, d.EntityID, wsf.ServiceTypeDisco)
+	if err != nil {
+		return "", Wrap(CodeNoDiscovery, err, "Discovery Service endpoint")
+	}
+	return addrs[0], nil
 }
 
 // discoveryEPR is the DS EPR of IDWSF2 §4.2 and §4.5: Address, and in
 // Metadata the Abstract, ProviderID = DS entityID, ServiceType
 // urn:liberty:disco:2006-08, sbf:Framework 2.0 and one SecurityContext with
 // the mechanisms and the token.
-func (p *IdP) discoveryEPR(tok *etree.Element) *wsf.EPR {
+func (p *IdP) discoveryEPR(addr string, tok *etree.Element) *wsf.EPR {
 	d := p.cfg.Discovery
 	mechs := []string{string(wsf.ClientTLSSAMLV2)}
 	if len(d.Mechanisms) > 0 {
@@ -52,7 +71,7 @@ func (p *IdP) discoveryEPR(tok *etree.Element) *wsf.EPR {
 	if abstract == "" {
 		abstract = DefaultDiscoveryAbstract
 	}
-	return &wsf.EPR{Address: d.Address, Metadata: &wsf.EPRMetadata{
+	return &wsf.EPR{Address: addr, Metadata: &wsf.EPRMetadata{
 		Abstract: abstract, ProviderID: d.EntityID, ServiceType: wsf.ServiceTypeDisco, Framework: wsf.FrameworkVersion,
 		SecurityContexts: []wsf.SecurityContext{{Mechanisms: mechs,
 			Tokens: []wsf.Token{{Usage: wsf.UsageSecurityToken, Element: tok}}}},
@@ -66,8 +85,10 @@ func (p *IdP) discoveryEPR(tok *etree.Element) *wsf.EPR {
 // principal's pairwise persistent NameID there (the federation is created
 // as needed), a holder-of-key confirmation bound to wsc, the WSC's metadata
 // signing certificate, and the SSO's AuthnStatement. It lives
-// BootstrapLifetime, and no longer than sessionEnd when that is set. A DS
-// without an encryption key gets no token: ErrNoDiscovery.
+// BootstrapLifetime, and no longer than sessionEnd when that is set. The
+// DS's encryption key is read from the metadata now; a DS the metadata
+// does not list, or lists without an encryption key, gets no token:
+// ErrNoDiscovery.
 func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (*etree.Element, error) {
 	d := p.cfg.Discovery
 	switch {
@@ -76,7 +97,10 @@ func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate
 	case wsc == nil:
 		return nil, Errorf(CodeNoDiscovery, "no WSC certificate to bind the token to")
 	}
-	to := xmlenc.Recipient{EntityID: d.EntityID, Cert: d.EncryptionCert, Methods: d.EncryptionMethods}
+	to, err := d.Metadata.Recipient(ctx, d.EntityID)
+	if err != nil {
+		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service encryption key")
+	}
 	if err := secmech.CheckTarget(to); err != nil {
 		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service")
 	}

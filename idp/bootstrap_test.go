@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"crypto/x509"
 	"testing"
 	"time"
 
@@ -9,9 +10,11 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/wsf/server"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -248,5 +251,33 @@ func TestBootstrapTerminatedDSFederation(t *testing.T) {
 	tok, err := f.idp.DiscoveryToken(ctx, a, wsc, time.Time{}, f.now)
 	if tok != nil || CodeOf(err) != CodeNoDiscovery || StatusFor(err).Top != samlp.StatusResponder {
 		t.Fatalf("fail/terminated-federation: token %v, code %v, status %q", tok != nil, CodeOf(err), StatusFor(err).Top)
+	}
+}
+
+// TestBootstrapDSKeyRollover: the DS's encryption key is read from the
+// metadata at each mint, so a new key in the aggregate is used at once,
+// without a new IdP.
+func TestBootstrapDSKeyRollover(t *testing.T) {
+	f := newFixture(t)
+	k := federationKeys(t)
+	meta := entities{}
+	set := func(c *x509.Certificate) {
+		meta[dsID] = &md.EntityDescriptor{EntityID: dsID, Roles: []*md.RoleDescriptor{(&metadir.WebService{
+			ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{dsAddr}, Keys: []md.KeyDescriptor{encryptionKey(c)}}).Role()}}
+	}
+	set(k.DS.Cert)
+	dir, err := metadir.New(metadir.Config{Metadata: meta, Now: f.clock})
+	must(t, err)
+	p := f.withConfig(func(c *Config) { c.Discovery.Metadata = dir })
+	a := f.aliceAuthn()
+	for _, key := range []*pki.Identity{k.DS, k.Other} {
+		set(key.Cert)
+		tok, err := p.DiscoveryToken(ctx, a, k.WSC.Cert, time.Time{}, f.now)
+		must(t, err)
+		checker := dsChecker(t, dsID)
+		checker.Decrypter = decrypter(key, dsID)
+		if _, err := checker.Check(ctx, tok, f.now, false); err != nil {
+			t.Fatalf("token after the DS key became %s: %v", key.Name, err)
+		}
 	}
 }

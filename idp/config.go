@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -13,6 +14,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // Defaults of the zero Config lifetimes.
@@ -87,24 +89,33 @@ type Config struct {
 	BootstrapLifetime time.Duration
 }
 
-// Discovery describes the Discovery Service for the bootstrap EPR (IDWSF2
-// §4.5), as its metadata lists it.
+// Discovery names the Discovery Service of the bootstrap EPR (IDWSF2
+// §4.5). Its address and encryption key are not configured here: they are
+// read from the metadata aggregate each time a token is minted, so that a
+// DS key rollover in the aggregate is picked up without a restart.
 type Discovery struct {
 	EntityID string
-	// Address is the DS endpoint the EPR's wsa:Address names.
-	Address string
 	// Abstract is the EPR's human-readable description; "" gives a default.
 	Abstract string
-	// EncryptionCert is the DS's KeyDescriptor use="encryption"
-	// certificate: the token's EncryptedID is encrypted for it. Nil means
-	// the DS cannot receive a token, so no bootstrap is issued (ARCHITECTURE
-	// "Tokens from the DS").
-	EncryptionCert *x509.Certificate
-	// EncryptionMethods are the DS's md:EncryptionMethod algorithms.
-	EncryptionMethods []string
 	// Mechanisms are the SecurityMechIDs of the EPR's SecurityContext;
 	// nil means ClientTLS:SAMLV2 alone.
 	Mechanisms []wsf.Mechanism
+	// Metadata finds the DS in the aggregate: its SOAP endpoint for the
+	// EPR's wsa:Address and its encryption key for the token's
+	// EncryptedID. A DS it does not list, or lists without an encryption
+	// key or a SOAP endpoint, gets no token, so no bootstrap is issued
+	// (ARCHITECTURE "Tokens from the DS").
+	Metadata DiscoveryMetadata
+}
+
+// DiscoveryMetadata finds the Discovery Service in the metadata
+// aggregate; *metadir.Directory (wsf/metadir) implements it.
+type DiscoveryMetadata interface {
+	// Recipient returns the entity's encryption key and methods.
+	Recipient(ctx context.Context, entityID string) (xmlenc.Recipient, error)
+	// Service returns the SOAP endpoints of the entity's ID-WSF role
+	// offering serviceType.
+	Service(ctx context.Context, entityID, serviceType string) ([]string, error)
 }
 
 // Validate reports every problem of c at once.
@@ -156,8 +167,8 @@ func (c *Config) validateKeys() []error {
 
 func (d *Discovery) validate() []error {
 	var errs []error
-	if d.EntityID == "" || d.Address == "" {
-		errs = append(errs, errors.New("idp config: Discovery needs EntityID and Address"))
+	if d.EntityID == "" || d.Metadata == nil {
+		errs = append(errs, errors.New("idp config: Discovery needs EntityID and Metadata"))
 	}
 	for _, m := range d.Mechanisms {
 		if _, ok := wsf.ParseMechanism(string(m)); !ok {

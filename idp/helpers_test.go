@@ -18,8 +18,11 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
@@ -199,7 +202,7 @@ func (f *fixture) config() Config {
 		Cards: f.db, Federations: f.db, Sessions: f.db,
 		CardTrust: &trust.Verifier{Roots: roots, CRLs: []*x509.RevocationList{f.crl}},
 		SoftCAs:   []*x509.Certificate{f.ra.ServiceCA()},
-		Discovery: &Discovery{EntityID: dsID, Address: dsAddr, EncryptionCert: k.DS.Cert},
+		Discovery: &Discovery{EntityID: dsID, Metadata: f.dsMetadata(encryptionKey(k.DS.Cert))},
 		Schema:    testSchema(f.t),
 		Now:       f.clock,
 	}
@@ -269,3 +272,27 @@ var (
 	_ store.FederationStore = (*sqlstore.DB)(nil)
 	_ store.SessionStore    = (*sqlstore.DB)(nil)
 )
+
+// entities is metadata held in memory.
+type entities map[string]*md.EntityDescriptor
+
+func (m entities) Entity(entityID string, _ time.Time) (*md.EntityDescriptor, error) {
+	if e, ok := m[entityID]; ok {
+		return e, nil
+	}
+	return nil, md.Errorf(md.KindNotFound, "%s", entityID)
+}
+
+// dsMetadata is the aggregate as the IdP reads the Discovery Service from
+// it: the DS's ID-WSF role with its SOAP endpoint and keys.
+func (f *fixture) dsMetadata(keys ...md.KeyDescriptor) *metadir.Directory {
+	role := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{dsAddr}, Keys: keys}).Role()
+	d, err := metadir.New(metadir.Config{Metadata: entities{dsID: {EntityID: dsID, Roles: []*md.RoleDescriptor{role}}}, Now: f.clock})
+	must(f.t, err)
+	return d
+}
+
+// encryptionKey is a KeyDescriptor use="encryption" for c.
+func encryptionKey(c *x509.Certificate) md.KeyDescriptor {
+	return md.KeyDescriptor{Use: md.UseEncryption, Certificates: []*x509.Certificate{c}}
+}

@@ -23,11 +23,16 @@
 //	  "softCA": "service-ca.crt",
 //	  "metadata": [{"location": "https://operator.example.org/aggregate.xml", "operatorCert": "operator.crt"}],
 //	  "store": "postgres://idp@db.example.org/renkei",
-//	  "discovery": {"entityID": "https://ds.example.org", "address": "https://ds.example.org/soap", "encryptionCert": "ds-enc.crt"},
+//	  "discovery": {"entityID": "https://ds.example.org"},
 //	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s"},
 //	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true, "signResponse": true}},
 //	  "idpInitiated": ["https://portal.example.org/sp"]
 //	}
+//
+// The Discovery Service is named by its entityID alone: its SOAP endpoint
+// and encryption key are read from the metadata (its
+// urn:renkei:metadata:1.0 web service role, wsf/metadir) at each token,
+// and the server refuses to start when the metadata lists neither.
 //
 // IdP-initiated SSO (GET /sso/init?sp=ENTITYID&RelayState=...) is served
 // only to the SPs idpInitiated lists: unsolicited responses are a CSRF

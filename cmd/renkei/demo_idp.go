@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -24,7 +25,6 @@ import (
 const (
 	demoDS        = "https://ds.renkei.test/metadata"
 	demoDSAddress = "https://ds.renkei.test/disco"
-	discoNS       = "urn:liberty:disco:2006-08"
 )
 
 // relay opens the relay database (a SQLite file, as the IdP and the DS
@@ -53,23 +53,24 @@ func (d *demo) relay(ctx context.Context) error {
 // relayDSN is the relay database the demo's roles share.
 func (d *demo) relayDSN() string { return "sqlite://" + filepath.Join(d.dir, "relay.db") }
 
-// dsEntity is the Discovery Service's metadata: its encryption key, for
-// the token the IdP mints into the bootstrap (ARCHITECTURE "Tokens from
-// the DS").
+// dsEntity is the Discovery Service's metadata: its ID-WSF web service
+// role (wsf/metadir) offering urn:liberty:disco:2006-08 at its SOAP
+// endpoint, with its signing key and the encryption key the IdP encrypts
+// the bootstrap's token for (ARCHITECTURE "Tokens from the DS"). The IdP
+// finds both here, not in its own configuration.
 func (d *demo) dsEntity() *md.EntityDescriptor {
-	r := &md.RoleDescriptor{Role: md.Role{ProtocolSupport: []string{discoNS},
-		Keys: []md.KeyDescriptor{{Use: md.UseEncryption, Certificates: []*x509.Certificate{d.dsCert}}}},
-		TypeNS: discoNS, TypeLocal: "DiscoveryServiceType"}
+	certs := []*x509.Certificate{d.dsCert}
+	r := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{demoDSAddress},
+		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: certs}, {Use: md.UseEncryption, Certificates: certs}}}).Role()
 	return &md.EntityDescriptor{EntityID: demoDS, Roles: []*md.RoleDescriptor{r}}
 }
 
 // metadata writes the portal's and the DS's metadata where the operator
-// places them, and the DS's encryption certificate, and returns them as
-// the IdP's configuration names them.
-func (d *demo) metadata() ([]idpserver.MetadataSource, string, error) {
+// places them and returns them as the IdP's configuration names them.
+func (d *demo) metadata() ([]idpserver.MetadataSource, error) {
 	dir := filepath.Join(d.dir, "metadata")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	var srcs []idpserver.MetadataSource
 	for _, f := range []struct {
@@ -78,23 +79,23 @@ func (d *demo) metadata() ([]idpserver.MetadataSource, string, error) {
 	}{{"portal.xml", d.portal.entity()}, {"ds.xml", d.dsEntity()}} {
 		b, err := xmlsec.Serialize(f.e.Element())
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		p := filepath.Join(dir, f.name)
 		if err := os.WriteFile(p, b, 0o600); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		srcs = append(srcs, idpserver.MetadataSource{Location: p, Unsigned: true})
 	}
-	dsCert := filepath.Join(dir, "ds-enc.crt")
-	return srcs, dsCert, os.WriteFile(dsCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.dsCert.Raw}), 0o600)
+	return srcs, nil
 }
 
 // idpConfig writes the IdP's configuration file as an operator would for
 // renkei-idp: the RA's files for the keys, the card-issuer CA and its CRL,
-// the metadata, the relay database, and the listeners' addresses.
+// the metadata, the relay database, the listeners' addresses, and the
+// Discovery Service by its entityID alone.
 func (d *demo) idpConfig(mainAddr, cardAddr string) (string, error) {
-	srcs, dsCert, err := d.metadata()
+	srcs, err := d.metadata()
 	if err != nil {
 		return "", err
 	}
@@ -104,7 +105,7 @@ func (d *demo) idpConfig(mainAddr, cardAddr string) (string, error) {
 		Listen: mainAddr, CardListen: cardAddr, TLS: server, CardTLS: server, Signing: server,
 		CardCA: filepath.Join(raDir, ra.CardCACert), CardCRL: filepath.Join(raDir, ra.CardCRL),
 		Metadata: srcs, Store: d.relayDSN(), WantAuthnRequestsSigned: true,
-		Discovery: &idpserver.DiscoveryRef{EntityID: demoDS, Address: demoDSAddress, EncryptionCert: dsCert}}
+		Discovery: &idpserver.DiscoveryRef{EntityID: demoDS}}
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return "", err

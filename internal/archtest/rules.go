@@ -106,6 +106,8 @@ var Rules = append(engineRules(), []Rule{
 	{Why: "wire and framework packages import no engine, storage, router or templates",
 		From: []string{"saml", "wsf", "xmlsec", "card"},
 		Deny: append([]string{"store", "conformance", "cmd", "github.com/gorilla/mux", "html/template", "text/template"}, engines...)},
+	{Why: "the trust directory only reads metadata: no HTTP of its own, no SOAP client or server (the metadata set fetches)",
+		From: []string{"wsf/metadir"}, Deny: []string{"net/http", "internal/httpx", "wsf/server", "wsf/client"}, Direct: true},
 	{Why: "xmlsec is the ground floor", From: []string{"xmlsec"}, Deny: []string{"saml", "wsf", "card"}},
 	{Why: "saml and wsf are separate wire layers over xmlsec", From: []string{"saml"}, Deny: []string{"wsf"}},
 	{Why: "store keeps XML as bytes: no wire package, no XML tree",

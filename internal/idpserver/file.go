@@ -63,11 +63,12 @@ type MetadataSource struct {
 	Unsigned     bool   `json:"unsigned,omitempty"`
 }
 
-// DiscoveryRef names the Discovery Service the bootstrap points to.
+// DiscoveryRef names the Discovery Service the bootstrap points to. Its
+// SOAP endpoint and encryption key are read from the metadata (its
+// urn:renkei:metadata:1.0 web service role, wsf/metadir) each time a
+// token is minted; the file names no address or certificate of it.
 type DiscoveryRef struct {
-	EntityID       string `json:"entityID"`
-	Address        string `json:"address"`
-	EncryptionCert string `json:"encryptionCert"`
+	EntityID string `json:"entityID"`
 }
 
 // Lifetimes are Go durations ("5m", "120s"); "" takes the default.
@@ -160,8 +161,8 @@ func (c *File) Validate() error {
 	}
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.Lifetimes.validate()...)
-	if d := c.Discovery; d != nil && (d.EntityID == "" || d.Address == "" || d.EncryptionCert == "") {
-		add("discovery needs entityID, address and encryptionCert")
+	if d := c.Discovery; d != nil && d.EntityID == "" {
+		add("discovery needs entityID (its address and encryption key come from the metadata)")
 	}
 	return errors.Join(errs...)
 }

@@ -69,7 +69,6 @@ type keys struct {
 	encCert         *x509.Certificate
 	cardCA, softCA  *x509.Certificate
 	crls            *crlFiles
-	discoveryCert   *x509.Certificate
 	metadataSources []md.Source
 }
 
@@ -92,9 +91,6 @@ func loadKeys(c *File) (*keys, error) {
 	var err error
 	if k.crls, err = newCRLFiles(c.CardCRL, k.cardCA, c.SoftCRL, k.softCA); err != nil {
 		l.errs = append(l.errs, err)
-	}
-	if c.Discovery != nil {
-		k.discoveryCert = l.cert("discovery.encryptionCert", c.Discovery.EncryptionCert)
 	}
 	for i, m := range c.Metadata {
 		src := md.Source{Location: m.Location, Unsigned: m.Unsigned}

@@ -21,6 +21,8 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
@@ -66,6 +68,8 @@ type Server struct {
 	SSO      *idp.SSO
 	SLO      *idp.SLO
 
+	directory *metadir.Directory
+
 	opts   Options
 	keys   *keys
 	group  httpx.Group
@@ -97,7 +101,7 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
-	if err := s.assemble(); err != nil {
+	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
 	return s, nil
@@ -111,13 +115,19 @@ func closeListeners(o Options) {
 	}
 }
 
-func (s *Server) assemble() error {
+func (s *Server) assemble(ctx context.Context) error {
 	c, k := s.File, s.keys
 	schema, err := xsd.Default()
 	if err != nil {
 		return err
 	}
 	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSources, Schema: schema}); err != nil {
+		return err
+	}
+	if s.directory, err = metadir.New(metadir.Config{Metadata: s.Metadata}); err != nil {
+		return err
+	}
+	if err := s.checkDiscovery(ctx); err != nil {
 		return err
 	}
 	cfg := s.idpConfig()
@@ -156,12 +166,40 @@ func (s *Server) idpConfig() idp.Config {
 		cfg.SoftCAs = []*x509.Certificate{k.softCA}
 	}
 	if d := c.Discovery; d != nil {
-		cfg.Discovery = &idp.Discovery{EntityID: d.EntityID, Address: d.Address, EncryptionCert: k.discoveryCert}
+		cfg.Discovery = &idp.Discovery{EntityID: d.EntityID, Metadata: s.directory}
 	}
 	cfg.AssertionLifetime, _ = ParseDuration(c.Lifetimes.Assertion)
 	cfg.SessionLifetime, _ = ParseDuration(c.Lifetimes.Session)
 	cfg.BootstrapLifetime, _ = ParseDuration(c.Lifetimes.Bootstrap)
 	return cfg
+}
+
+// checkDiscovery loads the metadata and reports, all at once, what would
+// make every bootstrap fail: a Discovery Service the metadata does not
+// list, or lists without a SOAP endpoint for urn:liberty:disco:2006-08 or
+// without an encryption key. The IdP still reads both at each mint, so a
+// later change in the aggregate is picked up without a restart.
+func (s *Server) checkDiscovery(ctx context.Context) error {
+	d := s.File.Discovery
+	if d == nil {
+		return nil
+	}
+	loadErr := s.Metadata.Refresh(ctx, time.Now())
+	var errs []error
+	if _, err := s.directory.Peer(ctx, d.EntityID); err != nil {
+		errs = append(errs, fmt.Errorf("discovery %s is not in the metadata: %w", d.EntityID, err))
+	} else {
+		if _, err := s.directory.Service(ctx, d.EntityID, wsf.ServiceTypeDisco); err != nil {
+			errs = append(errs, fmt.Errorf("discovery %s: the metadata lists no SOAP endpoint for %s: %w", d.EntityID, wsf.ServiceTypeDisco, err))
+		}
+		if _, err := s.directory.Recipient(ctx, d.EntityID); err != nil {
+			errs = append(errs, fmt.Errorf("discovery %s: the metadata lists no encryption key, so it could receive no token: %w", d.EntityID, err))
+		}
+	}
+	if len(errs) > 0 && loadErr != nil {
+		errs = append(errs, fmt.Errorf("metadata: %w", loadErr))
+	}
+	return errors.Join(errs...)
 }
 
 func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {

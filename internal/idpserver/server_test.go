@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -148,5 +151,82 @@ func TestBuildEncryptionKey(t *testing.T) {
 				t.Fatalf("got %v, want an error naming the encryption key: %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// withDS adds to f's metadata a Discovery Service entity with role and
+// names it as the bootstrap's DS.
+func withDS(t *testing.T, f *File, role *md.RoleDescriptor) {
+	t.Helper()
+	e := &md.EntityDescriptor{EntityID: "https://ds.example.org/disco"}
+	if role != nil {
+		e.Roles = []*md.RoleDescriptor{role}
+	}
+	b, err := xmlsec.Serialize(e.Element())
+	must(t, err)
+	p := filepath.Join(t.TempDir(), "ds.xml")
+	must(t, os.WriteFile(p, b, 0o600))
+	f.Metadata = append(f.Metadata, MetadataSource{Location: p, Unsigned: true})
+	f.Discovery = &DiscoveryRef{EntityID: e.EntityID}
+}
+
+// TestBuildDiscovery: the DS is found in the metadata, and Build refuses
+// to start when every bootstrap would fail: a DS the metadata does not
+// list, or lists without a SOAP endpoint or an encryption key.
+func TestBuildDiscovery(t *testing.T) {
+	cert := []*x509.Certificate{pki.MustGet().RSA.Cert}
+	keys := []md.KeyDescriptor{{Use: md.UseSigning, Certificates: cert}, {Use: md.UseEncryption, Certificates: cert}}
+	ws := func(eps []string, keys []md.KeyDescriptor) *md.RoleDescriptor {
+		return (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: eps, Keys: keys}).Role()
+	}
+	for _, tc := range []struct {
+		name string
+		role *md.RoleDescriptor
+		want []string
+	}{
+		{"ok/ds-with-endpoint-and-key", ws([]string{"https://ds.example.org/soap"}, keys), nil},
+		{"fail/ds-not-in-metadata", nil, []string{"not in the metadata"}},
+		{"fail/ds-without-encryption-key", ws([]string{"https://ds.example.org/soap"}, keys[:1]), []string{"no encryption key"}},
+		{"fail/ds-offers-another-service", (&metadir.WebService{ServiceTypes: []string{"urn:renkei:svc:audit:1.0"},
+			Endpoints: []string{"https://ds.example.org/soap"}, Keys: keys}).Role(), []string{"no SOAP endpoint"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _ := testFile(t)
+			if tc.role != nil {
+				withDS(t, f, tc.role)
+			} else {
+				withDS(t, f, nil)
+				f.Discovery.EntityID = "https://absent.example.org/disco"
+			}
+			s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t)})
+			if tc.want == nil {
+				must(t, err)
+				must(t, s.Shutdown())
+				return
+			}
+			if err == nil {
+				must(t, s.Shutdown())
+				t.Fatal("built")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) || !strings.Contains(err.Error(), "discovery") {
+					t.Fatalf("got %v, want %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestFileDiscoveryOldFields: the file names the DS by entityID alone;
+// the former address and encryptionCert fields are refused by name.
+func TestFileDiscoveryOldFields(t *testing.T) {
+	f, _ := testFile(t)
+	b, err := json.Marshal(f)
+	must(t, err)
+	s := strings.Replace(string(b), `"store"`, `"discovery":{"entityID":"https://ds.example.org","encryptionCert":"ds.crt"},"store"`, 1)
+	p := filepath.Join(t.TempDir(), "idp.json")
+	must(t, os.WriteFile(p, []byte(s), 0o600))
+	if _, err := Read(p); err == nil || !strings.Contains(err.Error(), "encryptionCert") {
+		t.Fatalf("old discovery field: %v", err)
 	}
 }

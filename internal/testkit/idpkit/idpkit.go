@@ -31,8 +31,12 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
+	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 // Paths the IdP serves (idp.Path*), relative to BaseURL or CardBaseURL.
@@ -52,8 +56,10 @@ type Options struct {
 	// SPMetadata are the SPs' metadata documents, each written to a file
 	// the IdP loads as an unsigned source placed by the operator.
 	SPMetadata [][]byte
-	// Discovery configures a Discovery Service (DSEntityID, DSAddress and
-	// a fresh encryption key) for the DiscoveryEPR bootstrap.
+	// Discovery configures a Discovery Service for the DiscoveryEPR
+	// bootstrap: the configuration names DSEntityID, and the metadata
+	// lists its ID-WSF role with DSAddress and a fresh key (DSEncryption)
+	// for signing and encryption.
 	Discovery bool
 	// WantAuthnRequestsSigned is published in the IdP's metadata and
 	// enforced.
@@ -167,7 +173,7 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 		if x.kp != nil {
 			*x.kp = kp
 		} else {
-			c.Discovery = &DiscoveryRef{EntityID: DSEntityID, Address: DSAddress, EncryptionCert: kp.Cert}
+			c.Discovery = &DiscoveryRef{EntityID: DSEntityID}
 		}
 	}
 	c.EntityID = k.EntityID
@@ -178,14 +184,38 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 }
 
 func (k *IdP) writeMetadata() error {
+	type doc struct {
+		name string
+		b    []byte
+	}
+	var docs []doc
 	for i, b := range k.opts.SPMetadata {
-		path := filepath.Join(k.Dir, fmt.Sprintf("sp-%d.xml", i))
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		docs = append(docs, doc{fmt.Sprintf("sp-%d.xml", i), b})
+	}
+	if k.opts.Discovery {
+		b, err := xmlsec.Serialize(dsEntity(k.DSEncryption.Cert).Element())
+		if err != nil {
+			return err
+		}
+		docs = append(docs, doc{"ds.xml", b})
+	}
+	for _, d := range docs {
+		path := filepath.Join(k.Dir, d.name)
+		if err := os.WriteFile(path, d.b, 0o600); err != nil {
 			return err
 		}
 		k.Config.Metadata = append(k.Config.Metadata, MetadataSource{Location: path, Unsigned: true})
 	}
 	return nil
+}
+
+// dsEntity is the Discovery Service's metadata: its ID-WSF web service
+// role (wsf/metadir) at DSAddress, cert its signing and encryption key.
+func dsEntity(cert *x509.Certificate) *md.EntityDescriptor {
+	certs := []*x509.Certificate{cert}
+	r := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{DSAddress},
+		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: certs}, {Use: md.UseEncryption, Certificates: certs}}}).Role()
+	return &md.EntityDescriptor{EntityID: DSEntityID, Roles: []*md.RoleDescriptor{r}}
 }
 
 // Principal registers a principal in the store (once; again is a no-op).
