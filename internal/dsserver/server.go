@@ -1,0 +1,367 @@
+// Package dsserver assembles Renkei's Discovery Service from its
+// configuration file: the keys, the relay database (the store the IdP
+// shares), the metadata aggregate as the trust directory (wsf/metadir),
+// the discovery engine behind the wsf/server receiver, and the HTTPS
+// listener. The renkei-ds binary and the demo both build it here.
+package dsserver
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/gorilla/mux"
+
+	"github.com/renkei-idwsf/renkei/discovery"
+	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/wsfstore"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
+	"github.com/renkei-idwsf/renkei/wsf/server"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
+)
+
+// Name of the listener in the server group (Server.Addr).
+const Main = "main"
+
+// Defaults of Options.
+const (
+	DefaultCollectInterval = 10 * time.Minute
+)
+
+// Options are what a caller sets beside the file.
+type Options struct {
+	// Store, when set, replaces File.Store.
+	Store string
+	// Listener, when set, is served instead of listening on File.Listen.
+	// The server owns it.
+	Listener net.Listener
+	// Logf receives the server's events; nil means log.Printf.
+	Logf func(format string, args ...any)
+	// CollectInterval is how often expired rows are removed; 0 means the
+	// default.
+	CollectInterval time.Duration
+	// Now is the clock of the engine and the receiver; nil is time.Now.
+	Now func() time.Time
+}
+
+// Server is the Discovery Service built from a configuration file.
+type Server struct {
+	File      *File
+	Store     *sqlstore.DB
+	Metadata  *md.Set
+	Directory *metadir.Directory
+	DS        *discovery.DS
+	Receiver  *server.Receiver
+
+	opts   Options
+	keys   *keys
+	group  httpx.Group
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	closed sync.Once
+}
+
+type keys struct {
+	tls          tls.Certificate
+	signing      crypto.Signer
+	signingCert  *x509.Certificate
+	encKey       crypto.Signer
+	encCert      *x509.Certificate
+	metadataSrcs []md.Source
+}
+
+func loadKeys(c *File) (*keys, error) {
+	l := &keyfile.Loader{}
+	k := &keys{tls: l.Pair("tls", c.TLS.Cert, c.TLS.Key),
+		signing: l.Key("signing.key", c.Signing.Key), signingCert: l.Cert("signing.cert", c.Signing.Cert),
+		encKey: l.Key("encryption.key", c.Encryption.Key), encCert: l.Cert("encryption.cert", c.Encryption.Cert)}
+	if k.signing != nil && k.signingCert != nil && !keyfile.SameKey(k.signing.Public(), k.signingCert.PublicKey) {
+		l.Fail("signing.cert", errors.New("is not the certificate of signing.key"))
+	}
+	l.Decrypter("encryption", k.encKey, k.encCert)
+	for i, m := range c.Metadata {
+		src := md.Source{Location: m.Location, Unsigned: m.Unsigned}
+		if m.OperatorCert != "" {
+			src.Trust = xmlsec.NewTrustSet([]*x509.Certificate{l.Cert(fmt.Sprintf("metadata[%d].operatorCert", i), m.OperatorCert)})
+		}
+		k.metadataSrcs = append(k.metadataSrcs, src)
+	}
+	return k, l.Err()
+}
+
+// Build reads the files f names, opens the store, loads the metadata and
+// assembles the engine; every problem is reported at once. The metadata
+// must list the DS itself (its web service role with this signing and
+// encryption key and the SOAP endpoint BaseURL+PathSOAP) and the IdP.
+// Build serves nothing: Start or Run does. The caller must call Shutdown.
+func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
+	if err := f.Validate(); err != nil {
+		closeListener(opts)
+		return nil, err
+	}
+	k, err := loadKeys(f)
+	if err != nil {
+		closeListener(opts)
+		return nil, err
+	}
+	dsn := f.Store
+	if opts.Store != "" {
+		dsn = opts.Store
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		closeListener(opts)
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Server{File: f, Store: db, opts: opts, keys: k}
+	if err := s.assemble(ctx); err != nil {
+		return nil, errors.Join(err, s.Shutdown())
+	}
+	return s, nil
+}
+
+func closeListener(o Options) {
+	if o.Listener != nil {
+		o.Listener.Close()
+	}
+}
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
+
+// SOAPURL is the DS's SOAP endpoint.
+func (s *Server) SOAPURL() string { return strings.TrimSuffix(s.File.BaseURL, "/") + PathSOAP }
+
+// ConsentURL is the consent page.
+func (s *Server) ConsentURL() string { return strings.TrimSuffix(s.File.BaseURL, "/") + PathConsent }
+
+func (s *Server) assemble(ctx context.Context) error {
+	c, k := s.File, s.keys
+	schema, err := xsd.Default()
+	if err != nil {
+		return err
+	}
+	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSrcs, Schema: schema}); err != nil {
+		return err
+	}
+	loadErr := s.Metadata.Refresh(ctx, s.now())
+	peers := map[string]wsf.Profile{}
+	for peer, name := range c.Peers {
+		peers[peer] = profiles[name]
+	}
+	if s.Directory, err = metadir.New(metadir.Config{Metadata: s.Metadata, Issuers: []string{c.IdP, c.EntityID},
+		Profiles: peers, Now: s.opts.Now}); err != nil {
+		return err
+	}
+	if err := s.checkMetadata(ctx, loadErr); err != nil {
+		return err
+	}
+	pol, err := s.policy()
+	if err != nil {
+		return err
+	}
+	signer := &dsig.Signer{Key: k.signing, Certificates: []*x509.Certificate{k.signingCert}}
+	s.DS, err = discovery.New(discovery.Config{EntityID: c.EntityID, NameQualifier: c.IdP, Signer: signer,
+		SigningKeys: []*etree.Element{signingKeyDescriptor(k.signingCert)}, Store: s.Store, Providers: s.Directory,
+		Policy: pol, ConsentURL: s.ConsentURL(), Schema: schema, Now: s.opts.Now})
+	if err != nil {
+		return err
+	}
+	dec, _ := k.encKey.(crypto.Decrypter)
+	cfg := server.Config{EntityID: c.EntityID, Endpoints: []string{s.SOAPURL()}, Key: k.signing, Certificate: k.signingCert,
+		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
+		Mechanisms: wsf.Mechanisms(), Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
+	s.DS.Mount(&cfg)
+	s.Receiver, err = server.New(cfg)
+	return err
+}
+
+// checkMetadata requires the aggregate to list the DS as this
+// configuration runs it, and the IdP: a DS the metadata describes
+// otherwise would mint tokens WSPs refuse, or be sent tokens it cannot
+// read.
+func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
+	c, k := s.File, s.keys
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	self, err := s.Directory.Peer(ctx, c.EntityID)
+	switch {
+	case err != nil:
+		add("metadata does not list the DS %s: %v", c.EntityID, err)
+	case !self.HasKey(k.signingCert.PublicKey):
+		add("metadata lists another signing key for the DS %s than signing.cert", c.EntityID)
+	}
+	if r, err := s.Directory.Recipient(ctx, c.EntityID); err != nil || r.Cert == nil || !keyfile.SameKey(r.Cert.PublicKey, k.encCert.PublicKey) {
+		add("metadata does not list encryption.cert as the DS's encryption key (%v)", err)
+	}
+	if eps, err := s.Directory.Service(ctx, c.EntityID, wsf.ServiceTypeDisco); err != nil || !contains(eps, s.SOAPURL()) {
+		add("metadata does not list %s as the DS's SOAP endpoint for %s (%v)", s.SOAPURL(), wsf.ServiceTypeDisco, err)
+	}
+	if _, err := s.Directory.Peer(ctx, c.IdP); err != nil {
+		add("metadata does not list the IdP %s: %v", c.IdP, err)
+	}
+	if len(errs) > 0 && loadErr != nil {
+		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) policy() (discovery.Policy, error) {
+	p := s.File.Policy
+	life, _ := ParseDuration(p.TokenLifetime)
+	age, _ := ParseDuration(p.Reception.MaxAge)
+	pol := discovery.Policy{TokenLifetime: life, EncryptBearer: p.EncryptBearer, Portals: p.Portals,
+		Reception: discovery.Reception{Terminals: p.Reception.Terminals, MaxAge: age, Purposes: p.Reception.Purposes}}
+	for _, m := range p.Mechanisms {
+		mech, _ := wsf.ParseMechanism(m)
+		pol.Mechanisms = append(pol.Mechanisms, mech)
+	}
+	return pol, nil
+}
+
+// signingKeyDescriptor is the md:KeyDescriptor of the DS's signing key,
+// which SvcMDRegisterResponse hands to each WSP (disco:Keys).
+func signingKeyDescriptor(cert *x509.Certificate) *etree.Element {
+	kd := md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{cert}}
+	e := &md.EntityDescriptor{EntityID: "x", Roles: []*md.RoleDescriptor{{Role: md.Role{Keys: []md.KeyDescriptor{kd}}}}}
+	el := e.Element()
+	for _, r := range el.ChildElements() {
+		for _, c := range r.ChildElements() {
+			if c.Tag == "KeyDescriptor" {
+				return xmlsec.DetachCopy(c)
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Handler returns the listener's router behind httpx.Secure: the SOAP
+// endpoint.
+func (s *Server) Handler() http.Handler {
+	r := mux.NewRouter()
+	r.Handle(PathSOAP, server.Handler{Receiver: s.Receiver, Log: s.logFault}).Methods(http.MethodPost)
+	return httpx.Secure(r)
+}
+
+func (s *Server) logFault(r *http.Request, resp *server.Response) {
+	s.logf("%s %s: fault %v", r.Method, r.URL.Path, resp.Fault)
+}
+
+// Servers is the one listener: TLS that requests a client certificate
+// without verifying a chain (the receiver trusts client keys by the
+// metadata, ARCHITECTURE "Card login").
+func (s *Server) Servers() []httpx.Server {
+	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.Handler(),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
+}
+
+// Start starts the background work (metadata refresh, garbage
+// collection) until ctx ends or Shutdown, and serves the listener.
+func (s *Server) Start(ctx context.Context) error {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.background(func() { _ = s.Metadata.Run(ctx) })
+	s.background(func() { every(ctx, interval(s.opts.CollectInterval, DefaultCollectInterval), s.collect) })
+	return s.group.Start(s.Servers()...)
+}
+
+// Run starts the server and serves until ctx ends or the listener fails,
+// then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		return errors.Join(err, s.Shutdown())
+	}
+	s.logf("serving %s on %s", s.File.EntityID, s.Addr())
+	err := errors.Join(s.group.Wait(ctx), s.Shutdown())
+	s.logf("stopped")
+	return err
+}
+
+// Addr returns the address the listener listens on, once started.
+func (s *Server) Addr() net.Addr { return s.group.Addr(Main) }
+
+// Shutdown stops the listener gracefully, ends the background work and
+// closes the store. It may be called more than once.
+func (s *Server) Shutdown() error {
+	err := s.group.Shutdown()
+	s.closed.Do(func() {
+		closeListener(s.opts)
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.bg.Wait()
+		err = errors.Join(err, s.Store.Close())
+	})
+	return err
+}
+
+func (s *Server) background(fn func()) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+}
+
+func every(ctx context.Context, d time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
+}
+
+func (s *Server) collect(ctx context.Context) {
+	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
+		s.logf("garbage collection: %v", err)
+	}
+}
+
+func interval(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
