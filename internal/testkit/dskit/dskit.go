@@ -530,3 +530,6 @@ func (f *Federation) Link(t testing.TB, principal string, noAssociations bool) {
 func (w *WSP) Decrypter() *xmlenc.Decrypter {
 	return &xmlenc.Decrypter{Key: w.Identity.Key.(*rsa.PrivateKey), EntityID: w.EntityID}
 }
+
+// NewClock returns a clock reading t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }

@@ -1,0 +1,30 @@
+package dskit
+
+import (
+	"testing"
+
+	"github.com/renkei-idwsf/renkei/internal/dsserver"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+)
+
+// DSFiles writes into dir the DS's keys and the federation's aggregate
+// for a DS whose listener is baseURL, and returns the configuration an
+// operator would write for renkei-ds (defaults filled in): the portal
+// collects consent, the reception terminal has the default purposes.
+func DSFiles(t testing.TB, dir, baseURL, store string) *dsserver.File {
+	t.Helper()
+	k := KeysOf(t, pki.RSA2048)
+	c, key, err := k.DS.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := dsserver.KeyPair{Cert: c, Key: key}
+	agg := WriteAggregate(t, Aggregate(t, pki.RSA2048, baseURL+dsserver.PathSOAP), dir)
+	pol := DefaultPolicy()
+	f := &dsserver.File{EntityID: DSID, BaseURL: baseURL, TLS: ds, Signing: ds, Encryption: ds, IdP: IdPID,
+		Metadata: []dsserver.MetadataSource{{Location: agg, Unsigned: true}}, Store: store,
+		Policy: dsserver.Policy{Portals: pol.Portals, Reception: dsserver.Reception{Terminals: pol.Reception.Terminals,
+			MaxAge: "120s", Purposes: pol.Reception.Purposes}}}
+	f.Defaults()
+	return f
+}
