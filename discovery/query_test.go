@@ -405,4 +405,3 @@ func TestReceptionDesk(t *testing.T) {
 	_, _, err = query(t, f, other, f.DSEPR(otok), &disco.Query{}, eligibility)
 	wantFault(t, err, wsf.InteractionRequired)
 }
-
