@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -12,16 +13,17 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-// svcCache keeps decoded SvcMDs by ID and Updated: a Query decodes each
-// stored SvcMD once, not every time.
+// svcCache keeps decoded SvcMDs by ID with the bytes they were decoded
+// from: a Query decodes each stored SvcMD once, not every time, and a
+// replaced one (whatever its Updated time) is decoded again.
 type svcCache struct {
 	mu sync.Mutex
 	m  map[string]cachedSvc
 }
 
 type cachedSvc struct {
-	updated time.Time
-	svc     *disco.SvcMD
+	xml []byte
+	svc *disco.SvcMD
 }
 
 // maxCachedSvcMDs bounds the cache; past it, it starts over.
@@ -30,7 +32,7 @@ const maxCachedSvcMDs = 4096
 func (d *DS) decode(r store.SvcMD) (*disco.SvcMD, error) {
 	c := &d.svcs
 	c.mu.Lock()
-	if e, ok := c.m[r.ID]; ok && e.updated.Equal(r.Updated) {
+	if e, ok := c.m[r.ID]; ok && bytes.Equal(e.xml, r.XML) {
 		c.mu.Unlock()
 		return e.svc, nil
 	}
@@ -48,7 +50,7 @@ func (d *DS) decode(r store.SvcMD) (*disco.SvcMD, error) {
 	if c.m == nil || len(c.m) >= maxCachedSvcMDs {
 		c.m = map[string]cachedSvc{}
 	}
-	c.m[r.ID] = cachedSvc{updated: r.Updated, svc: s}
+	c.m[r.ID] = cachedSvc{xml: r.XML, svc: s}
 	c.mu.Unlock()
 	return s, nil
 }
