@@ -53,6 +53,10 @@ type Config struct {
 	Store       Store
 	Providers   Providers
 	Policy      Policy
+	// AuditURL is the SOAP endpoint of the DS's audit service (usually
+	// the Discovery endpoint itself: operations are told apart by
+	// wsa:Action); "" means the DS offers none.
+	AuditURL string
 	// ConsentURL is the consent page's address (consent_http.go); ""
 	// means the DS has none and answers InteractionRequired.
 	ConsentURL string

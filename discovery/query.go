@@ -104,6 +104,7 @@ func appendNew(all, ms []*match) []*match {
 type candidates struct {
 	associated []*disco.SvcMD
 	card       []*disco.SvcMD // reachable by the reception-desk rule
+	policy     []*disco.SvcMD // offered by the DS's policy: its own audit service
 	cardTypes  []string
 	linked     []*disco.SvcMD // every SvcMD of an institution the principal is linked with
 }
@@ -116,6 +117,9 @@ func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now
 	}
 	if c.associated, err = d.decodeAll(assoc); err != nil {
 		return nil, err
+	}
+	if d.offersAudit(inv) {
+		c.policy = []*disco.SvcMD{d.auditSvcMD()}
 	}
 	if c.linked, err = d.linkedSvcMDs(ctx, principal); err != nil {
 		return nil, err
@@ -148,6 +152,7 @@ func (c *candidates) matches(d *DS, inv *Invoker, rs *disco.RequestedService) []
 	}
 	add(c.associated, BasisAssociation, nil)
 	add(c.card, BasisCardPresent, c.cardTypes)
+	add(c.policy, BasisPolicy, nil)
 	if rs.ResultsType.Effective() != disco.ResultsAll && len(out) > 1 {
 		out = out[:1] // best: the first in the DS's order, associations first (ZXID treats best as only-one)
 	}

@@ -163,16 +163,16 @@ func TestQueryFilters(t *testing.T) {
 		want int
 		code wsf.Code
 	}{
-		{"everything", disco.RequestedService{}, 5, disco.OK},
+		{"everything", disco.RequestedService{}, 6, disco.OK}, // and the DS's audit service
 		{"only-one", disco.RequestedService{ResultsType: disco.ResultsOnlyOne}, 1, disco.OK},
 		{"best", disco.RequestedService{ResultsType: disco.ResultsBest}, 1, disco.OK},
 		{"provider", disco.RequestedService{ProviderIDs: []string{hospA}}, 2, disco.OK},
 		{"provider and type", disco.RequestedService{ProviderIDs: []string{hospA}, ServiceTypes: []string{dskit.Clinical}}, 1, disco.OK},
 		{"option nobody offers", disco.RequestedService{Options: []disco.Options{{"urn:liberty:dst:multipleModification"}}}, 0, disco.NoResults},
-		{"empty options", disco.RequestedService{Options: []disco.Options{{}}}, 5, disco.OK},
-		{"framework 2.0", disco.RequestedService{Frameworks: []disco.Framework{{Version: "2.0"}}}, 5, disco.OK},
+		{"empty options", disco.RequestedService{Options: []disco.Options{{}}}, 6, disco.OK},
+		{"framework 2.0", disco.RequestedService{Frameworks: []disco.Framework{{Version: "2.0"}}}, 6, disco.OK},
 		{"framework 1.1", disco.RequestedService{Frameworks: []disco.Framework{{Version: "1.1"}}}, 0, disco.NoResults},
-		{"mechanism offered", disco.RequestedService{SecurityMechIDs: []string{string(wsf.ClientTLSPeerSAMLV2)}}, 5, disco.OK},
+		{"mechanism offered", disco.RequestedService{SecurityMechIDs: []string{string(wsf.ClientTLSPeerSAMLV2)}}, 6, disco.OK},
 		{"mechanism not offered", disco.RequestedService{SecurityMechIDs: []string{string(wsf.TLSSAMLV2)}}, 0, disco.NoResults},
 		{"bearer for a strict portal", disco.RequestedService{SecurityMechIDs: []string{string(wsf.TLSBearer)}}, 0, disco.NoResults},
 		{"unknown type", disco.RequestedService{ServiceTypes: []string{"urn:x-echo"}}, 0, disco.NoResults},

@@ -6,6 +6,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/wsf/disco"
 	"github.com/renkei-idwsf/renkei/wsf/server"
 )
@@ -22,6 +23,10 @@ func (d *DS) Mount(c *server.Config) {
 	c.Handle(disco.Action("SvcMDAssociationAdd"), op("SvcMDAssociationAdd", disco.DecodeSvcMDAssociationAdd, d.AssociationAdd))
 	c.Handle(disco.Action("SvcMDAssociationDelete"), op("SvcMDAssociationDelete", disco.DecodeSvcMDAssociationDelete, d.AssociationDelete))
 	c.Handle(disco.Action("SvcMDAssociationQuery"), op("SvcMDAssociationQuery", disco.DecodeSvcMDAssociationQuery, d.AssociationQuery))
+	c.Handle(audit.Action("Query"), server.Op(audit.NS, "Query", audit.DecodeQuery,
+		func(ctx context.Context, m *server.Message, q *audit.Query) (*audit.QueryResponse, error) {
+			return d.Audit(ctx, InvokerOf(m), q)
+		}))
 	c.Simulate = true
 }
 

@@ -25,6 +25,7 @@ const (
 	NSLU     = "urn:liberty:util:2006-08"
 	NSSec    = "urn:liberty:security:2006-08"
 	NSDisco  = "urn:liberty:disco:2006-08"
+	NSDST    = "urn:liberty:dst:2006-08"
 	NSSAML   = "urn:oasis:names:tc:SAML:2.0:assertion"
 	NSSAMLP  = "urn:oasis:names:tc:SAML:2.0:protocol"
 )

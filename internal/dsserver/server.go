@@ -184,7 +184,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	signer := &dsig.Signer{Key: k.signing, Certificates: []*x509.Certificate{k.signingCert}}
 	s.DS, err = discovery.New(discovery.Config{EntityID: c.EntityID, NameQualifier: c.IdP, Signer: signer,
 		SigningKeys: []*etree.Element{signingKeyDescriptor(k.signingCert)}, Store: s.Store, Providers: s.Directory,
-		Policy: pol, ConsentURL: s.ConsentURL(), Schema: schema, Now: s.opts.Now})
+		Policy: pol, ConsentURL: s.ConsentURL(), AuditURL: s.SOAPURL(), Schema: schema, Now: s.opts.Now})
 	if err != nil {
 		return err
 	}

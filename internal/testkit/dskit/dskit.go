@@ -259,6 +259,7 @@ func New(t testing.TB, o Options) *Federation {
 	}
 	f.t = t
 	f.directory(o)
+	f.providers[DSID] = xmlenc.Recipient{EntityID: DSID, Cert: DSEncryption(t, o.KeyType).Cert}
 	f.Policy = DefaultPolicy()
 	if o.Policy != nil {
 		f.Policy = *o.Policy
@@ -301,7 +302,7 @@ func (f *Federation) start(t testing.TB, o Options) {
 	}
 	ds, err := discovery.New(discovery.Config{EntityID: DSID, NameQualifier: IdPID,
 		Signer: &dsig.Signer{Key: k.DS.Key, Certificates: []*x509.Certificate{k.DS.Cert}},
-		Store:  f.Store, Providers: f.providers, Policy: f.Policy, ConsentURL: f.ConsentURL, Schema: f.Schema,
+		Store:  f.Store, Providers: f.providers, Policy: f.Policy, ConsentURL: f.ConsentURL, AuditURL: f.URL, Schema: f.Schema,
 		Now: f.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
