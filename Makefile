@@ -8,8 +8,15 @@ export CGO_ENABLED := 1
 # at the root does not descend into them, so each target runs them itself.
 NESTED := interop/crewjam
 
+# AXE is axe-core, the accessibility checker the consent page's browser
+# test injects (discovery/consent_browser_test.go), kept in .deps/.
+AXE_VERSION := 4.14.1
+AXE := .deps/axe/node_modules/axe-core/axe.min.js
+
 deps:
 	@scripts/install-deps.sh
+	@grep -qs '"version": "$(AXE_VERSION)"' $(dir $(AXE))package.json || \
+	  npm install --prefix .deps/axe --no-package-lock --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
 	@$(GO) mod download
 	@for m in $(NESTED); do (cd $$m && $(GO) mod download) || exit 1; done
 

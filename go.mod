@@ -7,7 +7,15 @@ require (
 	github.com/lestrrat-go/libxml2 v0.0.0-20260709020957-3f0f7bd60b63
 )
 
-require github.com/gorilla/mux v1.8.1
+require (
+	github.com/chromedp/chromedp v0.23.1
+	github.com/gorilla/mux v1.8.1
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect

@@ -108,6 +108,25 @@ func (d *DS) OpenConsent(ctx context.Context, link, returnTo string) (*ConsentPr
 		return nil, err
 	}
 	tx.ReturnTo = returnTo
+	return d.prompt(ctx, tx, now)
+}
+
+// ReopenConsent takes the form's transaction and returns the same prompt
+// under a new one-time form handle: the page shown again, in another
+// language, without spending the card holder's answer.
+func (d *DS) ReopenConsent(ctx context.Context, form string) (*ConsentPrompt, error) {
+	now := d.cfg.now()
+	tx, err := d.takeTx(ctx, txForm, form, now)
+	if err != nil {
+		return nil, err
+	}
+	return d.prompt(ctx, tx, now)
+}
+
+// prompt reads the transaction's services and keeps the transaction
+// under a new form handle.
+func (d *DS) prompt(ctx context.Context, tx consentTx, now time.Time) (*ConsentPrompt, error) {
+	var err error
 	p := &ConsentPrompt{WSC: tx.WSC, Purpose: tx.Purpose}
 	for _, id := range tx.SvcMDIDs {
 		r, err := d.cfg.Store.SvcMD(ctx, id)

@@ -3,8 +3,10 @@
 # missing. As root it runs apt-get; otherwise it names what to install.
 set -euo pipefail
 
+# chromium and libnss3-tools (certutil): the consent page's browser test
+# (discovery/consent_browser_test.go); npm fetches axe-core for it.
 pkgs=(libxml2-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd opensc
-      xmlsec1 python3-lasso postgresql libxml2-utils openssl)
+      xmlsec1 python3-lasso postgresql libxml2-utils openssl chromium libnss3-tools)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -12,6 +14,9 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
+# npm may come with a Node.js that is not Debian's: install Debian's only
+# when there is none.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

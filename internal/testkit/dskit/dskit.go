@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/gorilla/mux"
 
 	"github.com/renkei-idwsf/renkei/discovery"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -104,7 +105,8 @@ type Options struct {
 	Policy *discovery.Policy
 	// Consent gives the DS its consent page's address, ConsentURL: /consent
 	// on the DS's own listener (a WSC follows a RedirectRequest only to the
-	// host of the EPR it called).
+	// host of the EPR it called), served there by discovery.ConsentHTTP
+	// beside the receiver at /disco.
 	Consent bool
 	// NoKeyClinic adds a sixth service whose institution has no
 	// encryption key.
@@ -320,6 +322,12 @@ func (f *Federation) start(t testing.TB, o Options) {
 		t.Fatal(err)
 	}
 	f.Server.Config.Handler = server.Handler{Receiver: f.Receiver}
+	if o.Consent {
+		r := mux.NewRouter()
+		r.Handle("/disco", server.Handler{Receiver: f.Receiver})
+		(&discovery.ConsentHTTP{DS: ds}).Mount(r)
+		f.Server.Config.Handler = r
+	}
 	f.Server.TLS = &tls.Config{Certificates: []tls.Certificate{tlsCert(k.DS)}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
 	f.Server.StartTLS()
 	t.Cleanup(f.Server.Close)

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -116,12 +117,30 @@ func (ca *CA) Issue(name string, kt KeyType) (*Identity, error) {
 	return ca.IssueFor(name, key)
 }
 
-// IssueFor certifies an existing key.
+// IssueFor certifies an existing key, as a TLS server for localhost and
+// the loopback addresses (a browser checks the address it was sent to).
 func (ca *CA) IssueFor(name string, key crypto.Signer) (*Identity, error) {
+	return ca.issue(name, key, []string{"localhost"})
+}
+
+// IssueHost makes a leaf identity named name, a TLS server for the host
+// names dnsNames and the loopback addresses: a test that maps a
+// federation's host name to loopback (a browser's host resolver rules)
+// serves a certificate valid for that name.
+func (ca *CA) IssueHost(name string, kt KeyType, dnsNames ...string) (*Identity, error) {
+	key, err := NewKey(kt)
+	if err != nil {
+		return nil, err
+	}
+	return ca.issue(name, key, dnsNames)
+}
+
+func (ca *CA) issue(name string, key crypto.Signer, dnsNames []string) (*Identity, error) {
 	tmpl := ca.template(name)
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	tmpl.DNSNames = []string{"localhost"}
+	tmpl.DNSNames = dnsNames
+	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {
 		return nil, err
