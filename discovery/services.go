@@ -23,6 +23,9 @@ func (d *DS) Mount(c *server.Config) {
 	c.Handle(disco.Action("SvcMDAssociationDelete"), op("SvcMDAssociationDelete", disco.DecodeSvcMDAssociationDelete, d.AssociationDelete))
 	c.Handle(disco.Action("SvcMDAssociationQuery"), op("SvcMDAssociationQuery", disco.DecodeSvcMDAssociationQuery, d.AssociationQuery))
 	c.Simulate = true
+	if d.fault(FaultAcceptReplay) {
+		c.Replay, c.MemoSize = forgetfulReplay{}, -1
+	}
 }
 
 func op[Req any, Resp server.Encoder](local string, decode func(*etree.Element) (Req, error),
