@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -12,8 +13,10 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-// svcCache keeps decoded SvcMDs by ID and Updated: a Query decodes each
-// stored SvcMD once, not every time.
+// svcCache keeps decoded SvcMDs by ID, Updated and stored bytes: a Query
+// decodes each stored SvcMD once, not every time. Updated alone is not
+// enough: a replacement within the same clock reading (or the store's
+// time precision) keeps it.
 type svcCache struct {
 	mu sync.Mutex
 	m  map[string]cachedSvc
@@ -21,6 +24,7 @@ type svcCache struct {
 
 type cachedSvc struct {
 	updated time.Time
+	xml     []byte
 	svc     *disco.SvcMD
 }
 
@@ -30,7 +34,7 @@ const maxCachedSvcMDs = 4096
 func (d *DS) decode(r store.SvcMD) (*disco.SvcMD, error) {
 	c := &d.svcs
 	c.mu.Lock()
-	if e, ok := c.m[r.ID]; ok && e.updated.Equal(r.Updated) {
+	if e, ok := c.m[r.ID]; ok && e.updated.Equal(r.Updated) && bytes.Equal(e.xml, r.XML) {
 		c.mu.Unlock()
 		return e.svc, nil
 	}
@@ -48,7 +52,7 @@ func (d *DS) decode(r store.SvcMD) (*disco.SvcMD, error) {
 	if c.m == nil || len(c.m) >= maxCachedSvcMDs {
 		c.m = map[string]cachedSvc{}
 	}
-	c.m[r.ID] = cachedSvc{updated: r.Updated, svc: s}
+	c.m[r.ID] = cachedSvc{updated: r.Updated, xml: r.XML, svc: s}
 	c.mu.Unlock()
 	return s, nil
 }
