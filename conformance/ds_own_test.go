@@ -37,9 +37,9 @@ func ownDS(t *testing.T) (*dskit.Federation, *conformance.Env) {
 	dt := &conformance.DSTarget{EntityID: dskit.DSID, Keys: []*x509.Certificate{k.DS.Cert}, Address: f.URL,
 		IdP:       conformance.Party{EntityID: dskit.IdPID, Key: k.IdP.Key, Cert: k.IdP.Cert},
 		Principal: principal(t, f, f.Principal, a, b), Other: principal(t, f, other),
-		WSC:       conformance.Party{EntityID: dskit.OtherWSCID, Key: k.Other.Key, Cert: k.Other.Cert},
-		OtherWSC:  conformance.Party{EntityID: dskit.PortalID, Cert: k.Portal.Cert},
-		WSPs:      []conformance.Party{wsp(a), wsp(b)}, NoKeyWSP: &noKey}
+		WSC:      conformance.Party{EntityID: dskit.OtherWSCID, Key: k.Other.Key, Cert: k.Other.Cert},
+		OtherWSC: conformance.Party{EntityID: dskit.PortalID, Cert: k.Portal.Cert},
+		WSPs:     []conformance.Party{wsp(a), wsp(b)}, NoKeyWSP: &noKey}
 	if err := dt.Validate(); err != nil {
 		t.Fatal(err)
 	}

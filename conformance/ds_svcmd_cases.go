@@ -52,7 +52,9 @@ type errStatus string
 
 func (e errStatus) Error() string { return string(e) }
 
-func errStatusOf(op string, c wsf.Code) error { return errStatus(op + " answered lu:Status " + string(c)) }
+func errStatusOf(op string, c wsf.Code) error {
+	return errStatus(op + " answered lu:Status " + string(c))
+}
 
 func runRegisterQuery(ctx context.Context, e *Env, f *fixture) Outcome {
 	w := e.DS.WSPs[0]

@@ -153,17 +153,17 @@ func (t *DSTarget) WSCForWSF() *WSC {
 // file; metadata is the DS's metadata (URL or file) its signing keys come
 // from.
 type dsFile struct {
-	EntityID      string            `json:"entityID"`
-	Address       string            `json:"address"`
-	Metadata      string            `json:"metadata"`
-	NameQualifier string            `json:"nameQualifier,omitempty"`
-	IdP           partyFile         `json:"idp"`
-	Principal     principalFile     `json:"principal"`
-	Other         principalFile     `json:"otherPrincipal"`
-	WSC           partyFile         `json:"wsc"`
-	OtherWSC      partyFile         `json:"otherWSC"`
-	WSPs          []partyFile       `json:"wsps"`
-	NoKeyWSP      *partyFile        `json:"noKeyWSP,omitempty"`
+	EntityID      string        `json:"entityID"`
+	Address       string        `json:"address"`
+	Metadata      string        `json:"metadata"`
+	NameQualifier string        `json:"nameQualifier,omitempty"`
+	IdP           partyFile     `json:"idp"`
+	Principal     principalFile `json:"principal"`
+	Other         principalFile `json:"otherPrincipal"`
+	WSC           partyFile     `json:"wsc"`
+	OtherWSC      partyFile     `json:"otherWSC"`
+	WSPs          []partyFile   `json:"wsps"`
+	NoKeyWSP      *partyFile    `json:"noKeyWSP,omitempty"`
 }
 
 type partyFile struct {

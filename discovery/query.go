@@ -121,7 +121,7 @@ func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now
 		return nil, err
 	}
 	if d.fault(FaultSkipAssociation) {
-		c.associated = c.linked
+		c.associated = append(c.associated, c.linked...)
 	}
 	if c.cardTypes = d.cardPresent(inv, now); len(c.cardTypes) > 0 {
 		for _, m := range c.linked {
