@@ -57,10 +57,16 @@ func wsfRow(id, feature string) Row {
 		Req: map[Mode]Requirement{ModeDS: Must, ModeWSP: Must}}
 }
 
+func dsRow(id, feature string) Row {
+	return Row{ID: id, Source: "IDWSF2.md §10", Feature: feature, Group: "idwsf-disco",
+		Req: map[Mode]Requirement{ModeDS: Must}}
+}
+
 // Matrix returns the coverage matrix: the IdP and IdP Lite columns of the
 // SAML 2.0 conformance modes (saml-conformance-2.0-os Table 2 as SAML2.md §14
 // reproduces it; cells marked "(?)" there are taken at their stated value)
-// and rows F1-F6 and F11 of the ID-WSF 2.0 baseline (IDWSF2.md §10).
+// and rows F1-F6, F11 and, for a Discovery Service, F16-F18 of the ID-WSF
+// 2.0 baseline (IDWSF2.md §10).
 func Matrix() []Row {
 	return []Row{
 		idpRow("SAML2-Conf/websso-redirect", "Web SSO, <AuthnRequest>, HTTP-Redirect", "web-sso", Must, Must),
@@ -85,6 +91,9 @@ func Matrix() []Row {
 		wsfRow("IDWSF2-F5", "MessageID replay detection, DuplicateMsg"),
 		wsfRow("IDWSF2-F6", "Message signature create/verify (exc-c14n, ID refs, anti-wrapping)"),
 		wsfRow("IDWSF2-F11", "Token validation: signature, issuer, audience, time, confirmation, subject mapping"),
+		dsRow("IDWSF2-F16", "disco:Query/QueryResponse incl. token minting, resultsType, options"),
+		dsRow("IDWSF2-F17", "SvcMDRegister/Query/Replace/Delete"),
+		dsRow("IDWSF2-F18", "SvcMDAssociationAdd/Delete/Query"),
 	}
 }
 

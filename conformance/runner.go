@@ -30,6 +30,7 @@ type Env struct {
 	Oracle    Oracle     // the independent signature checker (xmlsec1)
 	WSF       *WSFTarget // the WSP or DS under test, for the ID-WSF cases
 	WSC       *WSC       // the suite as WSC and token issuer, for the ID-WSF cases
+	DS        *DSTarget  // the Discovery Service and the parties around it, for the Discovery cases
 
 	messages []Message
 }

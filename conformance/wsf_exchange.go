@@ -46,6 +46,9 @@ type WSC struct {
 	IssuerID   string
 	IssuerKey  crypto.Signer
 	IssuerCert *x509.Certificate
+	// Subject is the principal the tokens name; nil means a fresh
+	// conformance NameID each time (a WSP needs to know no principal).
+	Subject *saml.NameID
 }
 
 // tokenSpec changes the token the suite mints.
@@ -55,6 +58,8 @@ type tokenSpec struct {
 	notOnOrAfter time.Time
 	signer       crypto.Signer // nil means the WSC's issuer key
 	signerCert   *x509.Certificate
+	subject      *saml.NameID      // nil means the WSC's Subject
+	holder       *x509.Certificate // the confirmation key; nil means the WSC's certificate
 }
 
 // token mints a holder-of-key token for the WSC's key (IDWSF2 §3.6).
@@ -69,10 +74,19 @@ func (e *Env) token(s tokenSpec) (*etree.Element, error) {
 	if s.signer == nil {
 		s.signer, s.signerCert = e.WSC.IssuerKey, e.WSC.IssuerCert
 	}
+	if s.subject == nil {
+		s.subject = e.WSC.Subject
+	}
+	if s.subject == nil {
+		s.subject = &saml.NameID{Value: "conformance-" + e.newID()[1:9], Format: FormatPersistent, NameQualifier: e.WSC.IssuerID, SPNameQualifier: s.audience}
+	}
+	if s.holder == nil {
+		s.holder = e.WSC.Cert
+	}
 	a := &saml.Assertion{ID: e.newID(), IssueInstant: now.Add(-time.Minute), Issuer: saml.Issuer{Value: e.WSC.IssuerID},
-		Subject: &saml.Subject{NameID: &saml.NameID{Value: "conformance-" + e.newID()[1:9], Format: FormatPersistent, NameQualifier: e.WSC.IssuerID, SPNameQualifier: s.audience},
+		Subject: &saml.Subject{NameID: s.subject,
 			Confirmations: []saml.SubjectConfirmation{{Method: saml.CMHolderOfKey,
-				Data: &saml.SubjectConfirmationData{KeyInfos: []saml.KeyInfo{{Certificates: []*x509.Certificate{e.WSC.Cert}}}}}}},
+				Data: &saml.SubjectConfirmationData{KeyInfos: []saml.KeyInfo{{Certificates: []*x509.Certificate{s.holder}}}}}}},
 		Conditions: &saml.Conditions{NotBefore: s.notBefore, NotOnOrAfter: s.notOnOrAfter,
 			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{s.audience}}}},
 		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now.Add(-time.Minute), ClassRef: saml.ACSmartcardPKI}}}
@@ -230,16 +244,7 @@ func WSFTargetFromMetadata(t *Target, address, action string, payload []byte) (*
 	if err := alterText(root.Copy()); err != nil {
 		return nil, fmt.Errorf("conformance: payload: %w", err)
 	}
-	var keys []*x509.Certificate
-	for _, r := range t.Entity.Roles {
-		keys = append(keys, r.SigningCertificates()...)
-	}
-	for _, r := range t.Entity.SPSSO {
-		keys = append(keys, r.SigningCertificates()...)
-	}
-	for _, r := range t.Entity.IDPSSO {
-		keys = append(keys, r.SigningCertificates()...)
-	}
+	keys := signingKeys(t)
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("conformance: metadata %s lists no signing key", t.Source)
 	}

@@ -137,6 +137,9 @@ func (d *DS) mintOne(inv *Invoker, t *target, is *issue, now time.Time) {
 	if inv.AuthnClass == "" {
 		req.AuthnInstant = time.Time{}
 	}
+	if d.fault(FaultWrongAudience) {
+		misaddress(&req, inv.Provider)
+	}
 	if is.bearer {
 		req.Confirmation, req.Invoker = secmech.ConfirmBearer, nil
 		req.EncryptAssertion = d.cfg.Policy.EncryptBearer

@@ -124,6 +124,9 @@ func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now
 	if c.linked, err = d.linkedSvcMDs(ctx, principal); err != nil {
 		return nil, err
 	}
+	if d.fault(FaultSkipAssociation) {
+		c.associated = append(c.associated, c.linked...)
+	}
 	if c.cardTypes = d.cardPresent(inv, now); len(c.cardTypes) > 0 {
 		for _, m := range c.linked {
 			if offersAny(m, c.cardTypes) {

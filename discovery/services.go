@@ -28,6 +28,9 @@ func (d *DS) Mount(c *server.Config) {
 			return d.Audit(ctx, InvokerOf(m), q)
 		}))
 	c.Simulate = true
+	if d.fault(FaultAcceptReplay) {
+		c.Replay, c.MemoSize = forgetfulReplay{}, -1
+	}
 }
 
 func op[Req any, Resp server.Encoder](local string, decode func(*etree.Element) (Req, error),

@@ -35,6 +35,7 @@ type conformanceFlags struct {
 	serveSP                                    string
 	endpoint, action, payload                  string
 	wscEntity, wscKey, issuerEntity, issuerKey string
+	dsTarget                                   string
 	timeout                                    time.Duration
 }
 
@@ -50,8 +51,9 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.wscKey, "wsc-key", "", "wsp, ds: PEM key and certificate of the suite's WSC (its metadata and TLS client key)")
 	fs.StringVar(&f.issuerEntity, "issuer-entity-id", "https://conformance.renkei.test/ds", "wsp, ds: entity ID of the token issuer the suite plays (a token issuer in the target's metadata)")
 	fs.StringVar(&f.issuerKey, "issuer-key", "", "wsp, ds: PEM key and certificate the suite signs tokens with")
+	fs.StringVar(&f.dsTarget, "ds-target", "", "ds: JSON file describing the DS and the parties the suite plays (its WSPs, WSC and IdP; see conformance.LoadDSTarget); with it the Discovery cases run too")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
-	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery); others are reported out of scope")
+	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco); others are reported out of scope")
 	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
 	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
 	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")
@@ -83,6 +85,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 //
 //	renkei conformance -role idp -metadata URL|FILE [login options] [-only web-sso,metadata] [-json F -junit F -html F]
 //	renkei conformance -role wsp|ds -metadata URL|FILE -endpoint URL -action URI -payload FILE -wsc-key PEM -issuer-key PEM
+//	renkei conformance -role ds -ds-target FILE [-ca PEM] [-only idwsf,idwsf-disco]
 func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	f, err := parseConformanceFlags(args)
 	if err != nil {
@@ -93,8 +96,13 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	switch role {
 	case conformance.RoleIdP:
 		cases = conformance.SAMLIdPCases()
-	case conformance.RoleWSP, conformance.RoleDS:
+	case conformance.RoleWSP:
 		cases = conformance.WSFCases(role)
+	case conformance.RoleDS:
+		cases = conformance.WSFCases(role)
+		if f.dsTarget != "" || f.list {
+			cases = append(cases, conformance.DSCases()...)
+		}
 	default:
 		return fmt.Errorf("role %q is not runnable yet: idp, wsp or ds", f.role)
 	}
@@ -104,6 +112,9 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if f.list {
 		return conformance.WriteMatrix(out, conformance.Matrix(), cases, conformance.ModesFor(role))
+	}
+	if role == conformance.RoleDS && f.dsTarget != "" {
+		return runDSConformance(ctx, f, mode, cases, out)
 	}
 	if role != conformance.RoleIdP {
 		return runWSFConformance(ctx, f, role, mode, cases, out)
@@ -207,6 +218,29 @@ func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformanc
 	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
 		Progress: os.Stderr, CaseTimeout: f.timeout}
 	rep := r.Run(ctx, &conformance.Env{Target: target, WSF: wt, WSC: wsc, Transport: tr})
+	if err := writeReports(f, rep, out); err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return errConformanceFailed
+	}
+	return nil
+}
+
+// runDSConformance runs the ID-WSF and Discovery cases against the DS
+// of -ds-target, the suite playing the parties the file describes.
+func runDSConformance(ctx context.Context, f *conformanceFlags, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
+	tr, err := conformanceTransport(f.caFile, f.serverName)
+	if err != nil {
+		return err
+	}
+	dt, err := conformance.LoadDSTarget(ctx, f.dsTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	r := &conformance.Runner{Role: conformance.RoleDS, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
+		Progress: os.Stderr, CaseTimeout: f.timeout}
+	rep := r.Run(ctx, &conformance.Env{WSF: dt.WSFTarget(), WSC: dt.WSCForWSF(), DS: dt, Transport: tr})
 	if err := writeReports(f, rep, out); err != nil {
 		return err
 	}

@@ -59,7 +59,8 @@ type Config struct {
 	// MaxAge is how old a Timestamp may be; 0 means DefaultMaxAge.
 	MaxAge time.Duration
 	// MemoSize bounds the first responses kept for retransmissions; 0
-	// means DefaultMemoSize.
+	// means DefaultMemoSize, a negative size keeps none (a retransmission
+	// then gets DuplicateMsg, as one reaching another node does).
 	MemoSize int
 	Now      func() time.Time
 	Rand     io.Reader

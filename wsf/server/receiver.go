@@ -29,17 +29,10 @@ func New(cfg Config) (*Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Receiver{cfg: cfg, memo: newMemo(orInt(cfg.MemoSize, DefaultMemoSize))}
+	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize)}
 	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Tokens: secmech.TokenChecker{
 		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew()}}
 	return r, nil
-}
-
-func orInt(n, def int) int {
-	if n <= 0 {
-		return def
-	}
-	return n
 }
 
 // Request is a received message and what the transport proved.

@@ -101,7 +101,12 @@ type memoEntry struct {
 	expiry      time.Time
 }
 
+// newMemo keeps up to max responses: 0 means DefaultMemoSize, a
+// negative max none.
 func newMemo(max int) *memo {
+	if max == 0 {
+		max = DefaultMemoSize
+	}
 	return &memo{max: max, entries: map[[2]string]memoEntry{}}
 }
 
@@ -117,6 +122,9 @@ func (m *memo) lookup(sender, mid string, now time.Time) (memoEntry, bool) {
 }
 
 func (m *memo) put(sender, mid string, e memoEntry, now time.Time) {
+	if m.max < 0 {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) >= m.max {
