@@ -61,8 +61,15 @@ func (d *DS) askConsent(ctx context.Context, inv *Invoker, principal string, svc
 	if err := d.auditRefusal(ctx, inv, principal, "", "query", ref, now); err != nil {
 		return err
 	}
-	if d.cfg.ConsentURL == "" || u == nil || !u.Redirect || u.EffectiveInteract() == wsf.DoNotInteract {
+	switch {
+	case d.cfg.ConsentURL == "" || u == nil || !u.Redirect || u.EffectiveInteract() == wsf.DoNotInteract:
 		return wsf.Errorf(wsf.InteractionRequired, "%s; the WSC may not redirect, or the DS has no consent page", ref.reason)
+	case !contains(d.cfg.Policy.Portals, inv.Provider):
+		// The consent page does not authenticate the card holder: the
+		// one-time link is the only proof of who answers. Only a portal of
+		// the policy, which may record consent by SvcMDAssociationAdd
+		// anyway, is handed one; any other WSC could follow its own link.
+		return wsf.Errorf(wsf.InteractionRequired, "%s; %s is not a portal that collects consent", ref.reason, inv.Provider)
 	}
 	tx := consentTx{Principal: principal, WSC: inv.Provider, Purpose: inv.Purpose}
 	for _, s := range svcs {

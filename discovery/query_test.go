@@ -357,6 +357,16 @@ func TestConsent(t *testing.T) {
 	if err != nil || len(r.EPRs) != 2 {
 		t.Fatalf("after consent: %v %+v", err, r)
 	}
+
+	// A WSC that is no portal is never handed a consent link: the page
+	// does not authenticate the card holder, so it could answer itself.
+	other := f.Client(t, dskit.OtherWSCID, f.Keys.Other)
+	oepr := f.DSEPR(f.DSToken(t, f.Principal, f.Keys.Other.Cert, dskit.TokenOptions{}))
+	_, _, err = query(t, f, other, oepr, byType(dskit.Checkup), wsf.Header{UserInteraction: &wsf.UserInteraction{Redirect: true}})
+	if errors.As(err, &re) {
+		t.Fatalf("another WSC got a consent link: %s", re.URL)
+	}
+	wantFault(t, err, wsf.InteractionRequired)
 }
 
 // TestReceptionDesk: a reception terminal with a fresh card login may
