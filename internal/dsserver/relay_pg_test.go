@@ -82,6 +82,7 @@ type relay struct {
 	sign, enc *pki.Identity
 	acsURL    string
 	wspURL    string
+	metadata  []byte // hospital A's entity
 	posted    chan *binding.POSTMessage
 	// The DS's listener, open before the IdP starts so that its address
 	// is in the metadata both load.
@@ -152,7 +153,9 @@ func newRelay(t *testing.T) *relay {
 	}
 	r.startACS()
 	r.dsLn, r.dsBase = listen(t)
-	r.k = idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{r.hospitalMetadata()}, Discovery: true,
+	t.Cleanup(func() { r.dsLn.Close() }) // when the test ends before Build takes it
+	r.metadata = r.hospitalMetadata()
+	r.k = idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{r.metadata}, Discovery: true,
 		DSAddress: r.dsBase + dsserver.PathSOAP, Store: r.dsn})
 	return r
 }
@@ -207,7 +210,8 @@ func (r *relay) hospitalMetadata() []byte {
 
 // startDS builds the DS over the IdP's database: its key is the one the
 // IdP's ds.xml lists (signing, encryption and TLS), its metadata the
-// IdP's as served, ds.xml and hospital A's entity.
+// IdP's as served, the kit's ds.xml and hospital A's entity: the
+// documents the IdP loads.
 func (r *relay) startDS() {
 	t := r.t
 	dir := t.TempDir()
@@ -215,14 +219,16 @@ func (r *relay) startDS() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idpMD := filepath.Join(dir, "idp.xml")
-	if err := os.WriteFile(idpMD, r.k.Metadata, 0o600); err != nil {
-		t.Fatal(err)
+	idpMD, hospMD := filepath.Join(dir, "idp.xml"), filepath.Join(dir, "hospital-a.xml")
+	for path, b := range map[string][]byte{idpMD: r.k.Metadata, hospMD: r.metadata} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	kp := dsserver.KeyPair{Cert: cert, Key: key}
 	f := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: r.dsBase, TLS: kp, Signing: kp, Encryption: kp,
 		IdP: r.k.EntityID, Store: r.dsn}
-	for _, p := range []string{idpMD, filepath.Join(r.k.Dir, "ds.xml"), filepath.Join(r.k.Dir, "sp-0.xml")} {
+	for _, p := range []string{idpMD, filepath.Join(r.k.Dir, "ds.xml"), hospMD} {
 		f.Metadata = append(f.Metadata, dsserver.MetadataSource{Location: p, Unsigned: true})
 	}
 	f.Defaults()
