@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math/big"
@@ -16,6 +17,54 @@ import (
 // the card-issuer CA: subject CN "Renkei card NUMBER" and serialNumber
 // NUMBER, digitalSignature for TLS client authentication.
 func (a *Authority) IssueCard(cardNumber string, pub crypto.PublicKey) (*x509.Certificate, error) {
+	return a.IssueCardFor(cardNumber, pub, Holder{})
+}
+
+// Holder is what a card certificate may say of its holder beside the card
+// number, as national identity and health-insurance cards do: the name as
+// the subject's name attribute (X.520 2.5.4.41) and the date of birth in
+// the subjectDirectoryAttributes extension (RFC 3739 §3.2.2, dateOfBirth
+// at 12:00 GMT). The zero Holder adds nothing.
+type Holder struct {
+	Name      string
+	BirthDate time.Time
+}
+
+var (
+	oidName                       = asn1.ObjectIdentifier{2, 5, 4, 41}
+	oidSubjectDirectoryAttributes = asn1.ObjectIdentifier{2, 5, 29, 9}
+	oidDateOfBirth                = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 9, 1}
+)
+
+// attribute is the X.501 Attribute of subjectDirectoryAttributes.
+type attribute struct {
+	Type   asn1.ObjectIdentifier
+	Values []asn1.RawValue `asn1:"set"`
+}
+
+// apply writes h into the certificate template.
+func (h Holder) apply(tmpl *x509.Certificate) error {
+	if h.Name != "" {
+		tmpl.Subject.ExtraNames = append(tmpl.Subject.ExtraNames, pkix.AttributeTypeAndValue{Type: oidName, Value: h.Name})
+	}
+	if h.BirthDate.IsZero() {
+		return nil
+	}
+	y, m, d := h.BirthDate.Date()
+	t, err := asn1.MarshalWithParams(time.Date(y, m, d, 12, 0, 0, 0, time.UTC), "generalized")
+	if err != nil {
+		return err
+	}
+	v, err := asn1.Marshal([]attribute{{Type: oidDateOfBirth, Values: []asn1.RawValue{{FullBytes: t}}}})
+	if err != nil {
+		return err
+	}
+	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSubjectDirectoryAttributes, Value: v})
+	return nil
+}
+
+// IssueCardFor is IssueCard with what the certificate says of the holder.
+func (a *Authority) IssueCardFor(cardNumber string, pub crypto.PublicKey, h Holder) (*x509.Certificate, error) {
 	if cardNumber == "" {
 		return nil, errors.New("ra: empty card number")
 	}
@@ -31,6 +80,9 @@ func (a *Authority) IssueCard(cardNumber string, pub crypto.PublicKey) (*x509.Ce
 		NotBefore: now.Add(-time.Minute), NotAfter: now.Add(validity),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if err := h.apply(tmpl); err != nil {
+		return nil, err
 	}
 	cert, err := a.sign(tmpl, pub, a.card)
 	if err != nil {

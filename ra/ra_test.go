@@ -2,8 +2,10 @@ package ra
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"testing"
+	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -65,5 +67,46 @@ func TestSoftCertificateIsPKCS12FromServiceCA(t *testing.T) {
 	srv, _, err := a.IssueServer("idp", []string{"localhost"})
 	if err != nil || srv.VerifyHostname("localhost") != nil || srv.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth {
 		t.Fatalf("ok/server-cert: %v", err)
+	}
+}
+
+// TestIssueCardForHolder: the holder's name is the subject's name
+// attribute and the date of birth the RFC 3739 dateOfBirth at noon GMT,
+// as a parser other than ours reads them back.
+func TestIssueCardForHolder(t *testing.T) {
+	a, err := Init(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := NewKey("p256", nil)
+	born := time.Date(1961, 4, 12, 0, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	cert, err := a.IssueCardFor("4712", k.Public(), Holder{Name: "山田 花子", BirthDate: born})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	for _, n := range cert.Subject.Names {
+		if n.Type.Equal(oidName) {
+			name, _ = n.Value.(string)
+		}
+	}
+	if name != "山田 花子" || cert.Subject.SerialNumber != "4712" {
+		t.Fatalf("ok/name-in-subject: %q in %s", name, cert.Subject)
+	}
+	var attrs []attribute
+	for _, e := range cert.Extensions {
+		if e.Id.Equal(oidSubjectDirectoryAttributes) {
+			if _, err := asn1.Unmarshal(e.Value, &attrs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(attrs) != 1 || !attrs[0].Type.Equal(oidDateOfBirth) || len(attrs[0].Values) != 1 {
+		t.Fatalf("ok/date-of-birth: attributes %+v", attrs)
+	}
+	var got time.Time
+	if _, err := asn1.UnmarshalWithParams(attrs[0].Values[0].FullBytes, &got, "generalized"); err != nil ||
+		!got.Equal(time.Date(1961, 4, 12, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("ok/date-of-birth: %v %v", got, err)
 	}
 }

@@ -2,8 +2,10 @@
 // way an operator runs it: the real cmd/renkei-idp binary (built once per
 // test process, with optional build tags), a JSON configuration file, keys
 // from internal/testkit/pki, a card-issuer CA and CRL kept by the ra
-// package, and a SQLite store file (WAL) in which the kit registers
-// principals and cards while the IdP has it open. Both listeners are on
+// package, and a store in which the kit registers principals and cards
+// while the IdP has it open: a SQLite file (WAL) by default, or the
+// database Options.Store names (PostgreSQL shared with a Discovery
+// Service). Both listeners are on
 // 127.0.0.1; the process is stopped by PID in Cleanup and killed with the
 // test binary (Pdeathsig) if Cleanup never runs.
 //
@@ -61,6 +63,12 @@ type Options struct {
 	// lists its ID-WSF role with DSAddress and a fresh key (DSEncryption)
 	// for signing and encryption.
 	Discovery bool
+	// DSAddress, when set, replaces DSAddress as the DS's SOAP endpoint in
+	// its metadata (ds.xml), for a test that runs a real DS there.
+	DSAddress string
+	// Store is a store/sqlstore DSN for the IdP and the kit's own
+	// connection; "" is a SQLite file idp.db in Dir.
+	Store string
 	// WantAuthnRequestsSigned is published in the IdP's metadata and
 	// enforced.
 	WantAuthnRequestsSigned bool
@@ -134,8 +142,7 @@ func (k *IdP) prepare() error {
 	if _, err = k.RA.WriteCRL(); err != nil {
 		return err
 	}
-	dsn := "sqlite:" + filepath.Join(k.Dir, "idp.db")
-	if k.Store, err = sqlstore.Open(context.Background(), dsn); err != nil {
+	if k.Store, err = sqlstore.Open(context.Background(), k.dsn()); err != nil {
 		return err
 	}
 	k.tb.Cleanup(func() { k.Store.Close() })
@@ -178,9 +185,26 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 	}
 	c.EntityID = k.EntityID
 	c.CardCA, c.CardCRL = filepath.Join(k.Dir, "ra", ra.CardCACert), filepath.Join(k.Dir, "ra", ra.CardCRL)
-	c.Store = "sqlite:" + filepath.Join(k.Dir, "idp.db")
+	c.Store = k.dsn()
 	c.WantAuthnRequestsSigned = k.opts.WantAuthnRequestsSigned
 	return nil
+}
+
+// dsn is the store's DSN: Options.Store, else the SQLite file idp.db.
+func (k *IdP) dsn() string {
+	if k.opts.Store != "" {
+		return k.opts.Store
+	}
+	return "sqlite:" + filepath.Join(k.Dir, "idp.db")
+}
+
+// DSAddress is the DS's SOAP endpoint as ds.xml lists it:
+// Options.DSAddress, else the package's DSAddress.
+func (k *IdP) DSAddress() string {
+	if k.opts.DSAddress != "" {
+		return k.opts.DSAddress
+	}
+	return DSAddress
 }
 
 func (k *IdP) writeMetadata() error {
@@ -193,7 +217,7 @@ func (k *IdP) writeMetadata() error {
 		docs = append(docs, doc{fmt.Sprintf("sp-%d.xml", i), b})
 	}
 	if k.opts.Discovery {
-		b, err := xmlsec.Serialize(dsEntity(k.DSEncryption.Cert).Element())
+		b, err := xmlsec.Serialize(dsEntity(k.DSEncryption.Cert, k.DSAddress()).Element())
 		if err != nil {
 			return err
 		}
@@ -210,10 +234,10 @@ func (k *IdP) writeMetadata() error {
 }
 
 // dsEntity is the Discovery Service's metadata: its ID-WSF web service
-// role (wsf/metadir) at DSAddress, cert its signing and encryption key.
-func dsEntity(cert *x509.Certificate) *md.EntityDescriptor {
+// role (wsf/metadir) at addr, cert its signing and encryption key.
+func dsEntity(cert *x509.Certificate, addr string) *md.EntityDescriptor {
 	certs := []*x509.Certificate{cert}
-	r := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{DSAddress},
+	r := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{addr},
 		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: certs}, {Use: md.UseEncryption, Certificates: certs}}}).Role()
 	return &md.EntityDescriptor{EntityID: DSEntityID, Roles: []*md.RoleDescriptor{r}}
 }
@@ -233,12 +257,19 @@ func (k *IdP) Principal(id string) {
 // internal/testkit/vcard loads into the virtual card.
 func (k *IdP) IssueCard(principal, number string, kt pki.KeyType) *pki.Identity {
 	k.tb.Helper()
+	return k.IssueCardFor(principal, number, kt, ra.Holder{})
+}
+
+// IssueCardFor is IssueCard with what the certificate says of the holder
+// (ra.Holder: name, date of birth).
+func (k *IdP) IssueCardFor(principal, number string, kt pki.KeyType, h ra.Holder) *pki.Identity {
+	k.tb.Helper()
 	k.Principal(principal)
 	key, err := ra.NewKey(string(kt), nil)
 	if err != nil {
 		k.tb.Fatalf("idpkit: %v", err)
 	}
-	cert, err := k.RA.IssueCard(number, key.Public())
+	cert, err := k.RA.IssueCardFor(number, key.Public(), h)
 	if err != nil {
 		k.tb.Fatalf("idpkit: card %s: %v", number, err)
 	}

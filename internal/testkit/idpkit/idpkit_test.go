@@ -2,6 +2,8 @@ package idpkit_test
 
 import (
 	"crypto/x509"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,7 +32,12 @@ func spMetadata(t *testing.T) []byte {
 func TestStart(t *testing.T) {
 	var pid int
 	t.Run("ok/serves-signed-metadata", func(t *testing.T) {
-		k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{spMetadata(t)}, Discovery: true})
+		const dsAddr = "https://127.0.0.1:1/disco"
+		k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{spMetadata(t)}, Discovery: true, DSAddress: dsAddr})
+		if ds, err := os.ReadFile(filepath.Join(k.Dir, "ds.xml")); err != nil || !strings.Contains(string(ds), dsAddr) ||
+			strings.Contains(string(ds), idpkit.DSAddress) || k.DSAddress() != dsAddr {
+			t.Fatalf("ds.xml does not list the DS at Options.DSAddress (%v):\n%s", err, ds)
+		}
 		card := k.IssueCard("p-alice", "HIC-0001", "p256")
 		if card.Cert.Issuer.String() != k.RA.CardCA().Subject.String() {
 			t.Fatalf("card issued by %s", card.Cert.Issuer)
