@@ -480,3 +480,79 @@ func readRSAKey(t *testing.T, name string) *rsa.PrivateKey {
 	}
 	return key
 }
+
+// TestLassoQueryReplay: Lasso's recorded Queries (in-process, and a Lasso
+// WSC to zxididp) carry no sbf:Framework header, no signature and no
+// Timestamp (IDWSF2 §11 item 19). The DS refuses both at IDWSF2 §2.3 step
+// 2 with FrameworkVersionMismatch, under the strict profile and under
+// Lasso's alike: §11 lets a Lasso peer send an unsigned Bearer message,
+// but nothing relaxes the Framework header, and none is added here. So no
+// replay reaches the signature, Timestamp or token checks. The peers'
+// keys do not matter (the test PKI's stand in): nothing is verified
+// before the refusal.
+func TestLassoQueryReplay(t *testing.T) {
+	schema, err := xsd.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := pki.MustGet().CA.Issue("lasso-replay", pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "relay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, c := range []struct{ name, file, ds, sender string }{
+		{"lasso-in-process", "lasso-02-Query-req.xml", "http://idp5/metadata", "http://sp6/metadata"},
+		{"lasso-to-zxid", "lasso2zxid-2-Query-req.xml", "http://127.0.0.1:8081/zxididp?o=B", "http://127.0.0.1:8083/zxcall?o=B"},
+	} {
+		for _, p := range []wsf.Profile{wsf.Strict, wsf.Lasso} {
+			t.Run("fail/"+c.name+"/"+p.Name+"/no-framework", func(t *testing.T) {
+				snd := wsf.NewPeer(c.sender, id.Cert)
+				snd.Profile = p
+				iss := wsf.NewPeer(c.ds, id.Cert) // the DS token's issuer: the IdP co-located with the DS
+				iss.TokenIssuer = true
+				rcv, err := server.New(server.Config{EntityID: c.ds, Key: id.Key, Certificate: id.Cert,
+					Decrypter: &xmlenc.Decrypter{Key: id.Key.(*rsa.PrivateKey)}, Directory: wsf.StaticDirectory{c.sender: snd, c.ds: iss},
+					Replay: wsfstore.Replay(db), Schema: schema, Mechanisms: []wsf.Mechanism{wsf.TLSSAMLV2, wsf.TLSBearer},
+					Now: func() time.Time { return zxClock }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp := rcv.Receive(context.Background(), server.Request{Body: mustRead(t, c.file), TLS: true})
+				if resp.Status != http.StatusInternalServerError || resp.Fault == nil ||
+					resp.Fault.StatusCode() != wsf.FrameworkVersionMismatch {
+					t.Fatalf("HTTP %d, fault %v (%v): want FrameworkVersionMismatch", resp.Status, resp.Fault, resp.Err)
+				}
+			})
+		}
+	}
+	// Past the header, Lasso's in-process DS token could not be read
+	// either: its EncryptedID is aes128-cbc under rsa-1_5 key transport,
+	// and the DS decrypts AES-GCM under RSA-OAEP only (xmlenc's defaults:
+	// CBC and PKCS#1 v1.5 key transport are padding oracles). It is
+	// refused for its algorithms, before any key is tried.
+	t.Run("fail/lasso-in-process/token-encryption-algorithms", func(t *testing.T) {
+		doc, err := xmlsec.Parse(mustRead(t, "lasso-02-Query-req.xml"), xmlsec.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed := doc.FindElement("//Subject/EncryptedID/EncryptedData")
+		if ed == nil {
+			t.Fatal("no EncryptedID in Lasso's token")
+		}
+		key := id.Key.(*rsa.PrivateKey)
+		_, err = (&xmlenc.Decrypter{Key: key}).Decrypt(ed)
+		if !errors.Is(err, xmlsec.ErrAlgorithm) || !strings.Contains(err.Error(), xmlenc.AES128CBC) {
+			t.Fatalf("Lasso's EncryptedID: %v, want aes128-cbc refused", err)
+		}
+		// A probe, not a configuration: with CBC let through, the key
+		// transport is refused next, still before the key is used.
+		_, err = (&xmlenc.Decrypter{Key: key, DataAlgorithms: []string{xmlenc.AES128CBC}}).Decrypt(ed)
+		if !errors.Is(err, xmlsec.ErrAlgorithm) || !strings.Contains(err.Error(), xmlenc.RSA15) {
+			t.Fatalf("Lasso's EncryptedKey: %v, want rsa-1_5 refused", err)
+		}
+	})
+}
