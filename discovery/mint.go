@@ -70,8 +70,18 @@ func (d *DS) mintAll(ctx context.Context, inv *Invoker, principal string, ms []*
 
 // targets reads, once per WSP, the principal's pairwise NameID there
 // (created on first use, as the IdP does) and the WSP's encryption key.
+// The principal's federations are read in one statement; store.Pairwise
+// runs only for a WSP the principal has none with yet.
 func (d *DS) targets(ctx context.Context, principal string, ms []*match, now time.Time) (map[string]*target, error) {
 	out := map[string]*target{}
+	fs, err := d.cfg.Store.Federations(ctx, principal)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]store.Federation, len(fs))
+	for _, f := range fs {
+		known[f.ProviderID] = f
+	}
 	for _, m := range ms {
 		p := m.svc.ProviderID
 		if out[p] != nil {
@@ -88,7 +98,13 @@ func (d *DS) targets(ctx context.Context, principal string, ms []*match, now tim
 			continue
 		}
 		t.to = to
-		f, err := store.Pairwise(ctx, d.cfg.Store, principal, p, true, now, d.cfg.Rand)
+		f, ok := known[p]
+		switch {
+		case ok && !f.Active():
+			err = store.ErrConflict
+		case !ok:
+			f, err = store.Pairwise(ctx, d.cfg.Store, principal, p, true, now, d.cfg.Rand)
+		}
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			t.err = refuse(disco.NoResults, "link of the principal with %s terminated", p)
