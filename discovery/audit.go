@@ -34,28 +34,63 @@ type AuditDetail struct {
 }
 
 func (d *DS) audit(ctx context.Context, actor, principal, provider, action, purpose string, det AuditDetail, now time.Time) error {
-	b, err := json.Marshal(det)
+	e, err := auditEvent(actor, principal, provider, action, purpose, det, now)
 	if err != nil {
 		return err
 	}
-	_, err = d.cfg.Store.AppendAudit(ctx, store.AuditEvent{Time: now, Actor: actor, PrincipalID: principal,
-		ProviderID: provider, Action: action, Purpose: purpose, DetailType: "application/json", Detail: b})
+	_, err = d.cfg.Store.AppendAudit(ctx, e)
 	return err
 }
 
-func (d *DS) auditToken(ctx context.Context, inv *Invoker, principal string, is *issue, now time.Time) error {
+func auditEvent(actor, principal, provider, action, purpose string, det AuditDetail, now time.Time) (store.AuditEvent, error) {
+	b, err := json.Marshal(det)
+	if err != nil {
+		return store.AuditEvent{}, err
+	}
+	return store.AuditEvent{Time: now, Actor: actor, PrincipalID: principal, ProviderID: provider, Action: action,
+		Purpose: purpose, DetailType: "application/json", Detail: b}, nil
+}
+
+// auditBatch collects the events of one answer, appended together
+// (store.AuditLog.AppendAudits: one transaction) before the answer
+// leaves: a token is audited before the WSC has it, and a failed append
+// fails the answer.
+type auditBatch []store.AuditEvent
+
+func (a *auditBatch) token(inv *Invoker, principal string, is *issue, now time.Time) error {
 	mech := ""
 	if len(is.mechs) > 0 {
 		mech = string(is.mechs[0])
 	}
-	return d.audit(ctx, inv.Provider, principal, is.m.svc.ProviderID, AuditToken, inv.Purpose, AuditDetail{
+	e, err := auditEvent(inv.Provider, principal, is.m.svc.ProviderID, AuditToken, inv.Purpose, AuditDetail{
 		ServiceType: is.m.serviceType, Basis: is.m.basis, Mechanism: mech, TokenID: is.tok.ID,
 		NotOnOrAfter: is.tok.NotOnOrAfter.UTC().Format(time.RFC3339), SvcMDID: is.m.svc.ID}, now)
+	*a = append(*a, e)
+	return err
+}
+
+func (a *auditBatch) refusal(inv *Invoker, principal, provider, what string, r *refusal, now time.Time) error {
+	e, err := auditEvent(inv.Provider, principal, provider, AuditRefused, inv.Purpose, AuditDetail{
+		Operation: what, Status: string(r.code), Reason: r.reason}, now)
+	*a = append(*a, e)
+	return err
+}
+
+func (a auditBatch) append(ctx context.Context, d *DS) error {
+	if len(a) == 0 {
+		return nil
+	}
+	_, err := d.cfg.Store.AppendAudits(ctx, a)
+	return err
 }
 
 // auditRefusal records a refused request or a service left out of an
 // answer. The principal may be unknown ("").
 func (d *DS) auditRefusal(ctx context.Context, inv *Invoker, principal, provider, what string, r *refusal, now time.Time) error {
-	return d.audit(ctx, inv.Provider, principal, provider, AuditRefused, inv.Purpose, AuditDetail{
-		Operation: what, Status: string(r.code), Reason: r.reason}, now)
+	var a auditBatch
+	if err := a.refusal(inv, principal, provider, what, r, now); err != nil {
+		return err
+	}
+	_, err := d.cfg.Store.AppendAudit(ctx, a[0])
+	return err
 }

@@ -116,14 +116,14 @@ func (d *DS) auditPage(ctx context.Context, principal string, it audit.QueryItem
 			data.Remaining, data.NextOffset = -1, it.Offset+count
 		}
 		for _, e := range page {
-			data.Events = append(data.Events, auditEvent(e))
+			data.Events = append(data.Events, shownEvent(e))
 		}
 	}
 	return data, nil
 }
 
-// auditEvent is a stored event as the service shows it.
-func auditEvent(e store.AuditEvent) audit.Event {
+// shownEvent is a stored event as the service shows it.
+func shownEvent(e store.AuditEvent) audit.Event {
 	out := audit.Event{ID: strconv.FormatInt(e.ID, 10), Time: e.Time, Actor: e.Actor, Provider: e.ProviderID,
 		Action: e.Action, Purpose: e.Purpose}
 	var det AuditDetail

@@ -36,17 +36,18 @@ type issue struct {
 // mintAll mints the tokens of every match, several at once (each costs a
 // signature and a key encryption), and returns the EPRs of those that got
 // one, in the order of the matches. Each token issued and each refusal is
-// audited.
+// audited, in one append (auditBatch).
 func (d *DS) mintAll(ctx context.Context, inv *Invoker, principal string, ms []*match, now time.Time) ([]*wsf.EPR, error) {
 	targets, err := d.targets(ctx, principal, ms, now)
 	if err != nil {
 		return nil, err
 	}
 	var issues []*issue
+	var audits auditBatch
 	for _, m := range ms {
 		t := targets[m.svc.ProviderID]
 		if t.err != nil {
-			if err := d.auditRefusal(ctx, inv, principal, m.svc.ProviderID, "query "+m.serviceType, t.err, now); err != nil {
+			if err := audits.refusal(inv, principal, m.svc.ProviderID, "query "+m.serviceType, t.err, now); err != nil {
 				return nil, err
 			}
 			continue
@@ -60,13 +61,27 @@ func (d *DS) mintAll(ctx context.Context, inv *Invoker, principal string, ms []*
 		}
 	}
 	d.mintParallel(inv, targets, issues, now)
-	return d.eprs(ctx, inv, principal, issues, now)
+	eprs, err := d.eprs(inv, principal, issues, &audits, now)
+	if err != nil {
+		return nil, err
+	}
+	return eprs, audits.append(ctx, d)
 }
 
 // targets reads, once per WSP, the principal's pairwise NameID there
 // (created on first use, as the IdP does) and the WSP's encryption key.
+// The principal's federations are read in one statement; store.Pairwise
+// runs only for a WSP the principal has none with yet.
 func (d *DS) targets(ctx context.Context, principal string, ms []*match, now time.Time) (map[string]*target, error) {
 	out := map[string]*target{}
+	fs, err := d.cfg.Store.Federations(ctx, principal)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]store.Federation, len(fs))
+	for _, f := range fs {
+		known[f.ProviderID] = f
+	}
 	for _, m := range ms {
 		p := m.svc.ProviderID
 		if out[p] != nil {
@@ -83,7 +98,13 @@ func (d *DS) targets(ctx context.Context, principal string, ms []*match, now tim
 			continue
 		}
 		t.to = to
-		f, err := store.Pairwise(ctx, d.cfg.Store, principal, p, true, now, d.cfg.Rand)
+		f, ok := known[p]
+		switch {
+		case ok && !f.Active():
+			err = store.ErrConflict
+		case !ok:
+			f, err = store.Pairwise(ctx, d.cfg.Store, principal, p, true, now, d.cfg.Rand)
+		}
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			t.err = refuse(disco.NoResults, "link of the principal with %s terminated", p)
@@ -160,9 +181,9 @@ func (d *DS) lifetime(inv *Invoker, m *match) time.Duration {
 }
 
 // eprs builds the EPRs of the minted tokens, one per match with its
-// security contexts in the order of the WSC's preference, and audits each
-// token and each failure.
-func (d *DS) eprs(ctx context.Context, inv *Invoker, principal string, issues []*issue, now time.Time) ([]*wsf.EPR, error) {
+// security contexts in the order of the WSC's preference, and adds each
+// token and each failure to the answer's audits.
+func (d *DS) eprs(inv *Invoker, principal string, issues []*issue, audits *auditBatch, now time.Time) ([]*wsf.EPR, error) {
 	var out []*wsf.EPR
 	byMatch := map[*match]*wsf.EPR{}
 	for _, is := range issues {
@@ -172,7 +193,7 @@ func (d *DS) eprs(ctx context.Context, inv *Invoker, principal string, issues []
 				return nil, is.err
 			}
 			ref := refuse(disco.NoResults, "no token for %s: %v", m.svc.ProviderID, is.err)
-			if err := d.auditRefusal(ctx, inv, principal, m.svc.ProviderID, "query "+m.serviceType, ref, now); err != nil {
+			if err := audits.refusal(inv, principal, m.svc.ProviderID, "query "+m.serviceType, ref, now); err != nil {
 				return nil, err
 			}
 			continue
@@ -188,7 +209,7 @@ func (d *DS) eprs(ctx context.Context, inv *Invoker, principal string, issues []
 			sc.Mechanisms = append(sc.Mechanisms, string(mech))
 		}
 		epr.Metadata.SecurityContexts = append(epr.Metadata.SecurityContexts, sc)
-		if err := d.auditToken(ctx, inv, principal, is, now); err != nil {
+		if err := audits.token(inv, principal, is, now); err != nil {
 			return nil, err
 		}
 	}

@@ -47,7 +47,11 @@ func (d *DS) Query(ctx context.Context, inv *Invoker, q *disco.Query) (*disco.Qu
 	for i := range reqs {
 		ms := c.matches(d, inv, &reqs[i])
 		if len(ms) == 0 {
-			consent = append(consent, c.needConsent(&reqs[i])...)
+			more, err := c.needConsent(ctx, d, principal, &reqs[i])
+			if err != nil {
+				return nil, err
+			}
+			consent = append(consent, more...)
 		}
 		all = appendNew(all, ms)
 	}
@@ -100,13 +104,26 @@ func appendNew(all, ms []*match) []*match {
 // principal: the associated ones, and under the reception-desk rule the
 // linked institutions' ones of the allowed types; and those that need the
 // citizen's consent first (linked institutions' services without an
-// association).
+// association), read only when a Query needs them: a portal's Query that
+// its associations answer reads no more than those.
 type candidates struct {
 	associated []*disco.SvcMD
 	card       []*disco.SvcMD // reachable by the reception-desk rule
 	policy     []*disco.SvcMD // offered by the DS's policy: its own audit service
 	cardTypes  []string
 	linked     []*disco.SvcMD // every SvcMD of an institution the principal is linked with
+	linkedRead bool
+}
+
+// readLinked reads c.linked once.
+func (c *candidates) readLinked(ctx context.Context, d *DS, principal string) error {
+	if c.linkedRead {
+		return nil
+	}
+	var err error
+	c.linked, err = d.linkedSvcMDs(ctx, principal)
+	c.linkedRead = err == nil
+	return err
 }
 
 func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now time.Time) (*candidates, error) {
@@ -121,13 +138,16 @@ func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now
 	if d.offersAudit(inv) {
 		c.policy = []*disco.SvcMD{d.auditSvcMD()}
 	}
-	if c.linked, err = d.linkedSvcMDs(ctx, principal); err != nil {
-		return nil, err
-	}
 	if d.fault(FaultSkipAssociation) {
+		if err := c.readLinked(ctx, d, principal); err != nil {
+			return nil, err
+		}
 		c.associated = append(c.associated, c.linked...)
 	}
 	if c.cardTypes = d.cardPresent(inv, now); len(c.cardTypes) > 0 {
+		if err := c.readLinked(ctx, d, principal); err != nil {
+			return nil, err
+		}
 		for _, m := range c.linked {
 			if offersAny(m, c.cardTypes) {
 				c.card = append(c.card, m)
@@ -164,7 +184,10 @@ func (c *candidates) matches(d *DS, inv *Invoker, rs *disco.RequestedService) []
 
 // needConsent returns the linked institutions' services the
 // RequestedService asks for that an association would make available.
-func (c *candidates) needConsent(rs *disco.RequestedService) []*disco.SvcMD {
+func (c *candidates) needConsent(ctx context.Context, d *DS, principal string, rs *disco.RequestedService) ([]*disco.SvcMD, error) {
+	if err := c.readLinked(ctx, d, principal); err != nil {
+		return nil, err
+	}
 	var out []*disco.SvcMD
 	for _, s := range c.linked {
 		if containsSvc(c.associated, s.ID) {
@@ -177,7 +200,7 @@ func (c *candidates) needConsent(rs *disco.RequestedService) []*disco.SvcMD {
 			out = append(out, s)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func containsSvc(list []*disco.SvcMD, id string) bool {

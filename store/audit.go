@@ -107,6 +107,11 @@ type AuditLog interface {
 	// AppendAudit stores e and returns the ID it was given (e.ID is
 	// ignored).
 	AppendAudit(ctx context.Context, e AuditEvent) (int64, error)
+	// AppendAudits stores the events in order, all of them or none (one
+	// invalid event stores nothing), and returns the IDs they were given,
+	// increasing. It is AppendAudit for the events one request records
+	// together, in one transaction: one commit, one fsync.
+	AppendAudits(ctx context.Context, es []AuditEvent) ([]int64, error)
 	// AuditEvents returns one page of events matching q, newest first.
 	AuditEvents(ctx context.Context, q AuditQuery) (AuditPage, error)
 }

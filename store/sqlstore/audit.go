@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/renkei-idwsf/renkei/store"
 )
@@ -19,17 +20,48 @@ func scanAudit(s scanner) (store.AuditEvent, error) {
 	return e, err
 }
 
+// insertAudit inserts one event and returns its ID.
+const insertAudit = `INSERT INTO audit_events (at, actor, principal_id, provider_id,
+	action, purpose, detail_type, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
 // AppendAudit implements store.AuditLog.
 func (db *DB) AppendAudit(ctx context.Context, e store.AuditEvent) (int64, error) {
 	if err := e.Validate(); err != nil {
 		return 0, err
 	}
 	var id int64
-	err := db.queryRowOn(ctx, db.w, `INSERT INTO audit_events (at, actor, principal_id, provider_id,
-		action, purpose, detail_type, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		ts(e.Time), e.Actor, e.PrincipalID, e.ProviderID, e.Action, e.Purpose, e.DetailType,
-		blob(e.Detail)).Scan(&id)
+	err := db.queryRowOn(ctx, db.w, insertAudit, ts(e.Time), e.Actor, e.PrincipalID, e.ProviderID,
+		e.Action, e.Purpose, e.DetailType, blob(e.Detail)).Scan(&id)
 	return id, db.d.wrap(err)
+}
+
+// AppendAudits implements store.AuditLog: every event is validated before
+// the transaction begins, and the inserts commit together.
+func (db *DB) AppendAudits(ctx context.Context, es []store.AuditEvent) ([]int64, error) {
+	for i, e := range es {
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("audit event %d: %w", i, err)
+		}
+	}
+	if len(es) == 0 {
+		return nil, nil
+	}
+	var ids []int64
+	err := db.inTx(ctx, func(t tx) error {
+		ids = make([]int64, len(es))
+		for i, e := range es {
+			err := t.queryRow(ctx, insertAudit, ts(e.Time), e.Actor, e.PrincipalID, e.ProviderID, e.Action,
+				e.Purpose, e.DetailType, blob(e.Detail)).Scan(&ids[i])
+			if err != nil {
+				return db.d.wrap(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // AuditEvents implements store.AuditLog. Pages are read by keyset on

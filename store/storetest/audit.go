@@ -12,6 +12,8 @@ var auditCases = []testCase{
 	{"audit/ok/pages-cover-every-event-once", testAuditPaging},
 	{"audit/ok/time-range-from-inclusive-to-exclusive", testAuditRange},
 	{"audit/fail/bad-cursor-or-limit", testAuditInvalid},
+	{"audit/ok/batch-in-order-with-increasing-ids", testAuditBatch},
+	{"audit/fail/batch-with-an-invalid-event-stores-none", testAuditBatchInvalid},
 }
 
 // newEvent returns an access to principal's data at t0 plus minutes.
@@ -93,4 +95,33 @@ func testAuditInvalid(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrInvalid)
 	_, err = s.AppendAudit(ctx, store.AuditEvent{Time: t0})
 	wantErr(t, err, store.ErrInvalid)
+}
+
+func testAuditBatch(t *testing.T, s store.Store) {
+	first := appendEvents(t, s, newEvent("p-1", 1))
+	batch := []store.AuditEvent{newEvent("p-1", 2), newEvent("p-2", 2), newEvent("p-1", 2)}
+	ids, err := s.AppendAudits(ctx, batch)
+	must(t, err)
+	wantEqual(t, len(ids), len(batch))
+	last := first[0].ID
+	for i, id := range ids {
+		if id <= last {
+			t.Fatalf("ID %d of the batch is %d, not after %d", i, id, last)
+		}
+		last, batch[i].ID = id, id
+	}
+	page, err := s.AuditEvents(ctx, store.AuditQuery{PrincipalID: "p-1"})
+	must(t, err)
+	wantEqual(t, page.Events, []store.AuditEvent{batch[2], batch[0], first[0]})
+	ids, err = s.AppendAudits(ctx, nil)
+	must(t, err)
+	wantEqual(t, len(ids), 0)
+}
+
+func testAuditBatchInvalid(t *testing.T, s store.Store) {
+	_, err := s.AppendAudits(ctx, []store.AuditEvent{newEvent("p-1", 1), {Time: t0}, newEvent("p-1", 2)})
+	wantErr(t, err, store.ErrInvalid)
+	page, err := s.AuditEvents(ctx, store.AuditQuery{PrincipalID: "p-1"})
+	must(t, err)
+	wantEqual(t, len(page.Events), 0)
 }
