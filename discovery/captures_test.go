@@ -25,6 +25,7 @@ import (
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/client"
 	"github.com/renkei-idwsf/renkei/wsf/disco"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
@@ -204,82 +205,32 @@ func (r *replayDS) receive(body []byte) *server.Response {
 // TestZXIDQueryReplay: the Query a live ZXID 1.43 zxcall sent with a
 // Renkei-minted DS token, replayed under ZXID's peer profile, gets past
 // everything the profile relaxes (rsa-sha1, the enveloped transform on
-// detached references, the unqualified Body id="BDY", the schema) and the
-// message signature verifies with the WSC's metadata key; then the DS
-// refuses it, because the signature covers neither the holder-of-key
-// token nor a SecurityTokenReference naming it (IDWSF2 §2.4: "for
-// holder-of-key tokens, the wsse:SecurityTokenReference that names the
-// token"). Without that, nothing binds the token to this message: anyone
-// who saw the token could put it under a message of their own. No item of
-// IDWSF2 §11 relaxes it and none is added: ZXID covers the token when it
-// talks to its own DS (§11 item 18) but not the Renkei token it keeps
-// from the bootstrap. The refusal is InappropriateCredentials, before the
-// engine: no audit event, no MessageID claimed, so the same bytes are
-// refused alike again. TestZXIDQueryAnswer checks the answer the engine
-// gives the same invocation.
+// detached references, the unqualified Body id="BDY", the schema, and the
+// signature that references neither the holder-of-key token nor a
+// SecurityTokenReference: wsf.Profile.UnreferencedToken, accepted because
+// the message is signed by the very key the token confirms), and the DS
+// answers it. The answer, verified as ZXID verifies a response (the DS's
+// metadata key, RelatesTo = ZXID's MessageID), has the shape ZXID's own DS
+// gave (zxid-13): lu:Status OK and one EPR for urn:x-echo with
+// sbf:Framework, under TLS:Bearer, whose token is an EncryptedAssertion
+// the echo WSP alone reads, naming the principal by the WSP's local
+// identifier, which the WSC cannot read. The same bytes again are
+// DuplicateMsg, and no second token is minted.
 func TestZXIDQueryReplay(t *testing.T) {
 	r := newReplayDS(t, map[string]wsf.Profile{zxWSC: wsf.ZXID})
 	principal := r.seed(t)
-	for i := range 2 {
-		resp := r.receive(r.request)
-		if resp.Status != http.StatusInternalServerError || resp.Fault == nil ||
-			resp.Fault.StatusCode() != wsf.InappropriateCredentials {
-			t.Fatalf("try %d: HTTP %d, fault %v: want InappropriateCredentials", i, resp.Status, resp.Fault)
-		}
-		if !errors.Is(resp.Err, xmlsec.ErrReference) || !strings.Contains(resp.Err.Error(), "_b1bc72fab69b6c1417e9842e9c67e4f7\" is not covered") {
-			t.Fatalf("try %d: cause %v, want the token not covered by the signature", i, resp.Err)
-		}
-	}
-	page, err := r.db.AuditEvents(context.Background(), store.AuditQuery{PrincipalID: principal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range page.Events {
-		if e.Action != discovery.AuditLink { // the seeding's link is the only event
-			t.Fatalf("audit event %s after the refusals", e.Action)
-		}
-	}
-}
-
-// TestZXIDQueryReplayStrict: from a WSC the DS holds to the strict
-// profile the same bytes are refused at the first relaxed item, the
-// rsa-sha1 signature.
-func TestZXIDQueryReplayStrict(t *testing.T) {
-	r := newReplayDS(t, nil)
-	r.seed(t)
 	resp := r.receive(r.request)
-	if resp.Status != http.StatusInternalServerError || resp.Fault == nil ||
-		resp.Fault.StatusCode() != wsf.InappropriateCredentials || !errors.Is(resp.Err, xmlsec.ErrAlgorithm) {
-		t.Fatalf("HTTP %d, fault %v (%v): want InappropriateCredentials for SHA-1", resp.Status, resp.Fault, resp.Err)
+	if resp.Status != http.StatusOK || resp.Fault != nil {
+		t.Fatalf("HTTP %d, fault %v (%v)", resp.Status, resp.Fault, resp.Err)
 	}
-}
-
-// TestZXIDQueryAnswer: the engine's answer to the invocation the captured
-// message carries (ZXID's WSC, proven by its metadata key, under its
-// profile; the principal the verified DS token names; the captured
-// di:Query), signed by the DS's receiver and verified as ZXID would
-// verify it, has the shape ZXID's own DS gave (zxid-13): lu:Status OK and
-// one EPR for urn:x-echo with sbf:Framework, under TLS:Bearer, whose
-// token is an EncryptedAssertion the echo WSP alone reads, naming the
-// principal by the WSP's local identifier. The invocation is built from
-// the verified capture, not received: the receiver refuses the message
-// (TestZXIDQueryReplay).
-func TestZXIDQueryAnswer(t *testing.T) {
-	r := newReplayDS(t, map[string]wsf.Profile{zxWSC: wsf.ZXID})
-	r.seed(t)
-	tok := r.token(t)
-	wsc, err := r.dir.Peer(context.Background(), zxWSC)
-	if err != nil {
-		t.Fatal(err)
+	first := resp.Body
+	// A replay of the same bytes is DuplicateMsg: the stored answer goes
+	// only to the TLS client key of the sender, and ZXID showed none.
+	if again := r.receive(r.request); again.Fault == nil || again.Fault.StatusCode() != wsf.DuplicateMsg {
+		t.Fatalf("replay: HTTP %d, fault %v, want DuplicateMsg", again.Status, again.Fault)
 	}
-	inv := &discovery.Invoker{Provider: zxWSC, Proven: true, Profile: wsc.Profile, Cert: zxidCert(t),
-		Mechanism: wsf.TLSSAMLV2, Subject: tok.Subject, TokenIssuer: zxIdP, TokenEnd: tok.Assertion.Conditions.NotOnOrAfter,
-		MessageID: zxMID}
-	q, err := disco.DecodeQuery(queryOf(t, r.request))
-	if err != nil {
-		t.Fatal(err)
-	}
-	qr, err := r.ds.Query(context.Background(), inv, q)
+	payload := r.verifyAsZXID(t, first)
+	qr, err := disco.DecodeQueryResponse(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,15 +251,62 @@ func TestZXIDQueryAnswer(t *testing.T) {
 		t.Fatalf("token is {%s}%s, want saml:EncryptedAssertion", el.NamespaceURI(), el.Tag)
 	}
 	r.checkAsWSP(t, el)
-	body := qr.Element()
-	raw, err := xmlsec.Serialize(body)
+	if bytes.Contains(first, []byte(echoUserID)) {
+		t.Fatal("the WSP's local identifier is readable by the WSC")
+	}
+	compareOutline(t, payload)
+	page, err := r.db.AuditEvents(context.Background(), store.AuditQuery{PrincipalID: principal})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(raw, []byte(echoUserID)) {
-		t.Fatal("the WSP's local identifier is readable by the WSC")
+	tokens := 0
+	for _, e := range page.Events {
+		if e.Action == discovery.AuditToken {
+			tokens++
+			if e.Actor != zxWSC || e.ProviderID != echoWSP {
+				t.Fatalf("token event %+v", e)
+			}
+		}
 	}
-	compareOutline(t, body)
+	if tokens != 1 {
+		t.Fatalf("%d token events, want 1", tokens)
+	}
+}
+
+// verifyAsZXID checks the DS's answer as the WSC does (wsf/client's
+// VerifyResponse: the DS's metadata key, Timestamp, RelatesTo) and
+// returns the verified QueryResponse.
+func (r *replayDS) verifyAsZXID(t *testing.T, body []byte) *etree.Element {
+	t.Helper()
+	id, err := pki.MustGet().CA.Issue("zxid-replay-wsc", pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Config{EntityID: zxWSC, Key: id.Key, Certificate: id.Cert,
+		Directory: wsf.StaticDirectory{zxDS: wsf.NewPeer(zxDS, r.signer.Cert)}, HTTP: &http.Client{}, Schema: r.schema,
+		Now: func() time.Time { return zxClock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.VerifyResponse(context.Background(), body, zxMID, &wsf.EPR{Address: zxDSTo,
+		Metadata: &wsf.EPRMetadata{ProviderID: zxDS}})
+	if err != nil {
+		t.Fatalf("the DS's answer as ZXID verifies it: %v", err)
+	}
+	return res.Payload
+}
+
+// TestZXIDQueryReplayStrict: from a WSC the DS holds to the strict
+// profile the same bytes are refused at the first relaxed item, the
+// rsa-sha1 signature.
+func TestZXIDQueryReplayStrict(t *testing.T) {
+	r := newReplayDS(t, nil)
+	r.seed(t)
+	resp := r.receive(r.request)
+	if resp.Status != http.StatusInternalServerError || resp.Fault == nil ||
+		resp.Fault.StatusCode() != wsf.InappropriateCredentials || !errors.Is(resp.Err, xmlsec.ErrAlgorithm) {
+		t.Fatalf("HTTP %d, fault %v (%v): want InappropriateCredentials for SHA-1", resp.Status, resp.Fault, resp.Err)
+	}
 }
 
 // zxidCert is the ZXID WSC's signing certificate from its metadata: the

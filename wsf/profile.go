@@ -35,6 +35,19 @@ type Profile struct {
 	// UnsignedBearer accepts, under Bearer only, a message without a
 	// signature or Timestamp (§11 item 19: Lasso sends neither).
 	UnsignedBearer bool
+	// UnreferencedToken accepts a message signature that references
+	// neither the holder-of-key token nor a SecurityTokenReference naming
+	// it, when the signature is by the key the token confirms. ZXID 1.43
+	// references the tokens of its own DS but not a foreign token it keeps
+	// from a bootstrap: its Query with a Renkei DS token signs FWK, TS,
+	// MID, ACT, TO, PRV and BDY only (captures/zxid-renkei). The token is
+	// still verified as its issuer signed it, and holder-of-key still
+	// requires the message to be signed by the confirmed key; what is lost
+	// is the binding of this token to this message, so the peer (or whoever
+	// can change its TLS traffic) could swap in another token confirmed to
+	// the same key. Not in IDWSF2 §11 (its item 18 records ZXID covering
+	// its own tokens): Renkei adds it for ZXID with that argument.
+	UnreferencedToken bool
 	// LenientSchema skips the XSD check of the peer's messages (§11 item
 	// 16: validate our own output strictly, peers' input leniently). A
 	// receiver applies it once the request is proven to be the peer's:
@@ -58,7 +71,7 @@ var (
 	Strict = Profile{Name: "strict"}
 	// ZXID is ZXID 1.43 as recorded (§11 items 15, 16, 18).
 	ZXID = Profile{Name: "zxid", AllowSHA1: true, DetachedEnveloped: true, UnrelatedDuplicateIDs: true,
-		UnqualifiedID: true, AllowBearer: true, LenientSchema: true, UsageDirectiveWithoutRef: true}
+		UnqualifiedID: true, AllowBearer: true, UnreferencedToken: true, LenientSchema: true, UsageDirectiveWithoutRef: true}
 	// Lasso is Lasso 2.7 with ID-WSF (§11 items 9, 16, 19).
 	Lasso = Profile{Name: "lasso", AllowSHA1: true, AllowBearer: true, BearerWithoutConfirmation: true,
 		UnsignedBearer: true, LenientSchema: true, MisplacedStatus: true}

@@ -1,6 +1,7 @@
 package secmech
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -16,18 +17,25 @@ import (
 // that it covers every part IDWSF2 §2.4 requires (wss.CheckCoverage: S:Body,
 // the Timestamp, every sb, sbf and wsa block, reference parameters, token
 // references) and the token.
-func verifySignature(in *Inbound, sh *wsf.SecurityHeader, token *etree.Element) (*wss.Verified, error) {
+//
+// Under the sender's UnreferencedToken profile item an unreferenced
+// token is let through with unreferenced set; VerifyToken then accepts it
+// only when the signature is by the key it confirms.
+func verifySignature(in *Inbound, sh *wsf.SecurityHeader, token *etree.Element) (ver *wss.Verified, unreferenced bool, err error) {
 	prof := in.Sender.Profile
 	v := &wss.Verifier{Trust: in.Sender.Keys, Policy: prof.Policy(), AllowUnqualifiedID: prof.UnqualifiedID}
 	root := in.Envelope.Doc.Root()
-	ver, err := v.Verify(root)
-	if err != nil {
-		return nil, err
+	if ver, err = v.Verify(root); err != nil {
+		return nil, false, err
 	}
 	if err := wss.CheckCoverage(root, ver); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return ver, coversToken(ver, sh, token)
+	err = coversToken(ver, sh, token)
+	if err != nil && prof.UnreferencedToken && errors.Is(err, xmlsec.ErrReference) {
+		return ver, true, nil
+	}
+	return ver, false, err
 }
 
 // coveredBlocks returns the blocks with each understood one replaced by

@@ -35,6 +35,10 @@ type Protected struct {
 	Payload    *etree.Element   // the S:Body child, from the verified copy
 	Timestamp  *wsf.Timestamp   // nil only under the UnsignedBearer quirk
 	Token      *etree.Element   // the token in wsse:Security as received; nil when none
+	// tokenUnreferenced: the signature names neither the token nor its
+	// reference, let through by the sender's UnreferencedToken profile
+	// item for a token the signing key is confirmed by.
+	tokenUnreferenced bool
 	// BodyDigest is the SHA-256 of the exclusive canonical S:Body: with
 	// the verified header, token, sender and keys, what identifies a
 	// retransmission.
@@ -100,10 +104,11 @@ func (c *Checker) protect(in *Inbound, sh *wsf.SecurityHeader, p *Protected) err
 		}
 		return p.decode(in.Blocks, in.Envelope.Payload(), sh.Timestamp)
 	}
-	ver, err := verifySignature(in, sh, p.Token)
+	ver, unreferenced, err := verifySignature(in, sh, p.Token)
 	if err != nil {
 		return err
 	}
+	p.tokenUnreferenced = unreferenced
 	covered, err := coveredBlocks(in, ver)
 	if err != nil {
 		return err

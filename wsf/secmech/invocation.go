@@ -89,6 +89,11 @@ func (c *Checker) withToken(ctx context.Context, in *Inbound, p *Protected, now 
 	if err != nil {
 		return "", nil, err
 	}
+	if p.tokenUnreferenced && (m != wsf.TLSSAMLV2 && m != wsf.ClientTLSSAMLV2 || !keyIn(p.SigningKey, tok.HolderOfKeys(now, c.Tokens.Skew))) {
+		// UnreferencedToken holds only where the signature is by the key
+		// the token confirms (wsf.Profile).
+		return "", nil, xmlsec.Errorf(xmlsec.KindReference, "token not covered by the signature, and not confirming the signing key")
+	}
 	if m != wsf.TLSBearer && wire.Is(p.Token, wsf.NSSAML, "EncryptedAssertion") {
 		return "", nil, wsf.Errorf(wsf.InappropriateCredentials, "EncryptedAssertion only under Bearer")
 	}

@@ -242,3 +242,48 @@ func TestNoSecurityHeader(t *testing.T) {
 		t.Fatalf("got %v, want a missing-signature error", err)
 	}
 }
+
+// swapToken replaces the signed message's token with tok, leaving the
+// signature and its SecurityTokenReference (which names the first token)
+// as they were: the signature no longer references the token presented.
+func swapToken(t *testing.T, tok *etree.Element) func(*wsf.Envelope) {
+	return func(e *wsf.Envelope) {
+		sec, err := e.Security()
+		if err != nil || sec == nil {
+			t.Fatalf("no wsse:Security: %v", err)
+		}
+		old := sec.SelectElement("saml:Assertion")
+		if old == nil {
+			t.Fatal("no saml:Assertion in wsse:Security")
+		}
+		sec.InsertChildAt(old.Index(), tok)
+		sec.RemoveChild(old)
+	}
+}
+
+// TestUnreferencedToken: a token the signature does not reference is
+// refused from a strict peer; under the UnreferencedToken profile item
+// (ZXID) it is accepted only when it confirms the key that signed the
+// message, never a bearer token or a token confirming another key.
+func TestUnreferencedToken(t *testing.T) {
+	k := wsftest.Keys(t)
+	unref := wsf.Profile{Name: "unreferenced", UnreferencedToken: true, AllowBearer: true}
+	other := wsftest.Token(t, t0.Add(-time.Minute), wsftest.TokenSpec{ID: "_tok2"})
+	_, _, err := verify(t, msg{mech: wsf.ClientTLSSAMLV2, token: hokToken(t), client: k.WSC.Cert, tamper: swapToken(t, other)})
+	if !errors.Is(err, xmlsec.ErrReference) {
+		t.Fatalf("strict peer, unreferenced token: %v, want a reference error", err)
+	}
+	_, inv, err := verify(t, msg{mech: wsf.ClientTLSSAMLV2, token: hokToken(t), client: k.WSC.Cert, profile: unref, tamper: swapToken(t, other)})
+	if err != nil || inv.Mechanism != wsf.ClientTLSSAMLV2 || inv.Token.Assertion.ID != "_tok2" {
+		t.Fatalf("profile, token confirming the signing key: %v", err)
+	}
+	for name, tok := range map[string]*etree.Element{
+		"another key": wsftest.Token(t, t0.Add(-time.Minute), wsftest.TokenSpec{ID: "_tok3", Key: k.Other.Cert}),
+		"bearer":      wsftest.Token(t, t0.Add(-time.Minute), wsftest.TokenSpec{ID: "_tok4", Method: saml.CMBearer}),
+	} {
+		_, inv, err := verify(t, msg{mech: wsf.ClientTLSSAMLV2, token: hokToken(t), client: k.WSC.Cert, profile: unref, tamper: swapToken(t, tok)})
+		if err == nil {
+			t.Fatalf("profile, unreferenced token confirming %s: accepted as %s", name, inv.Mechanism)
+		}
+	}
+}
