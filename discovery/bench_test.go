@@ -148,7 +148,7 @@ func (t *captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // one builds one request.
 func (g *queryGen) one(b *testing.B) []byte {
-	_, err := g.c.Call(context.Background(), &client.Call{EPR: g.epr, Action: disco.Action("Query"), Payload: (&disco.Query{}).Element()})
+	_, err := g.c.Call(context.Background(), &client.Call{EPR: g.epr, Action: disco.Action("Query"), Payload: byType(dskit.Clinical, dskit.Checkup, dskit.Appointment, dskit.Eligibility, dskit.Pension).Element()})
 	if !errors.Is(err, errCaptured) {
 		b.Fatalf("building a request: %v", err)
 	}

@@ -14,8 +14,14 @@ import (
 
 // DS is the Discovery Service engine. It is safe for concurrent use.
 type DS struct {
-	cfg    Config
+	cfg Config
+	// minter mints the tokens that travel in clear in the answer, which
+	// the receiver checks against the schemas whole before it leaves
+	// (wsf/server Config.SkipOutgoingValidation); sealed the
+	// EncryptedAssertion tokens, which only Config.Schema checks, before
+	// they are encrypted.
 	minter *secmech.Minter
+	sealed *secmech.Minter
 	svcs   svcCache
 }
 
@@ -25,7 +31,8 @@ func New(cfg Config) (*DS, error) {
 		return nil, err
 	}
 	d := &DS{cfg: cfg}
-	d.minter = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand, Schema: cfg.Schema}
+	d.minter = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand}
+	d.sealed = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand, Schema: cfg.Schema}
 	return d, nil
 }
 

@@ -165,7 +165,11 @@ func (d *DS) mintOne(inv *Invoker, t *target, is *issue, now time.Time) {
 		req.Confirmation, req.Invoker = secmech.ConfirmBearer, nil
 		req.EncryptAssertion = d.cfg.Policy.EncryptBearer
 	}
-	is.tok, is.err = d.minter.Mint(req, now)
+	m := d.minter
+	if req.EncryptAssertion {
+		m = d.sealed
+	}
+	is.tok, is.err = m.Mint(req, now)
 }
 
 // lifetime is the policy's token lifetime, and for a reception terminal
