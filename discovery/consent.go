@@ -44,6 +44,10 @@ type consentTx struct {
 	SvcMDIDs  []string `json:"svcMDIDs"`
 	Purpose   string   `json:"purpose,omitempty"`
 	ReturnTo  string   `json:"returnTo,omitempty"`
+	// Started is when the Query asked for consent: every step of the
+	// transaction ends ConsentLifetime after it, however often the page
+	// is shown again (a language switch).
+	Started time.Time `json:"started"`
 }
 
 // Artifact handle prefixes of the two steps.
@@ -71,7 +75,7 @@ func (d *DS) askConsent(ctx context.Context, inv *Invoker, principal string, svc
 		// anyway, is handed one; any other WSC could follow its own link.
 		return wsf.Errorf(wsf.InteractionRequired, "%s; %s is not a portal that collects consent", ref.reason, inv.Provider)
 	}
-	tx := consentTx{Principal: principal, WSC: inv.Provider, Purpose: inv.Purpose}
+	tx := consentTx{Principal: principal, WSC: inv.Provider, Purpose: inv.Purpose, Started: now}
 	for _, s := range svcs {
 		if !contains(tx.SvcMDIDs, s.ID) {
 			tx.SvcMDIDs = append(tx.SvcMDIDs, s.ID)
@@ -209,8 +213,14 @@ func (d *DS) putTx(ctx context.Context, prefix string, tx consentTx, now time.Ti
 	if err != nil {
 		return "", err
 	}
+	switch {
+	case tx.Started.IsZero() || tx.Started.After(now):
+		return "", fmt.Errorf("discovery: consent transaction without a start before %s", now.Format(time.RFC3339))
+	case !now.Before(tx.Started.Add(ConsentLifetime)):
+		return "", ErrConsentUnknown // expired while the page was shown again
+	}
 	a := store.Artifact{Handle: prefix + h, Issuer: d.cfg.EntityID, Recipient: tx.WSC, Message: b,
-		Created: now, Expires: now.Add(ConsentLifetime)}
+		Created: now, Expires: tx.Started.Add(ConsentLifetime)}
 	return h, d.cfg.Store.PutArtifact(ctx, a)
 }
 

@@ -415,3 +415,35 @@ func TestReceptionDesk(t *testing.T) {
 	_, _, err = query(t, f, other, f.DSEPR(otok), &disco.Query{}, eligibility)
 	wantFault(t, err, wsf.InteractionRequired)
 }
+
+// TestConsentLifetime: a consent transaction ends ConsentLifetime after
+// the Query asked for it, however often its page is shown again.
+func TestConsentLifetime(t *testing.T) {
+	f := dskit.New(t, dskit.Options{Consent: true})
+	f.Link(t, f.Principal, true)
+	c, epr := portal(t, f, f.Principal, dskit.TokenOptions{Lifetime: 2 * time.Hour})
+	_, _, err := query(t, f, c, epr, byType(dskit.Pension), wsf.Header{UserInteraction: &wsf.UserInteraction{Redirect: true}})
+	var re *client.RedirectError
+	if !errors.As(err, &re) {
+		t.Fatalf("got %v, want a RedirectRequest", err)
+	}
+	tx := strings.TrimPrefix(strings.SplitN(re.URL, "&", 2)[0], f.ConsentURL+"?tx=")
+	ctx := context.Background()
+	p, err := f.DS.OpenConsent(ctx, tx, "https://portal.renkei.test/return")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := p.Form
+	for range 3 { // the page shown again, as a language switch does
+		f.Clock.Advance(discovery.ConsentLifetime / 4)
+		p, err := f.DS.ReopenConsent(ctx, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		form = p.Form
+	}
+	f.Clock.Advance(discovery.ConsentLifetime / 4)
+	if _, err := f.DS.DecideConsent(ctx, form, true); !errors.Is(err, discovery.ErrConsentUnknown) {
+		t.Fatalf("answer after the lifetime: %v", err)
+	}
+}
