@@ -94,6 +94,10 @@ func (d *DS) AssociationQuery(ctx context.Context, inv *Invoker, q *disco.SvcMDA
 	if ref != nil {
 		return &disco.SvcMDAssociationQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", "", "SvcMDAssociationQuery", ref, now)
 	}
+	if len(q.SvcMDIDs) > MaxIDsPerRequest {
+		ref := refuse(disco.Failed, "%d SvcMDIDs in one request, at most %d", len(q.SvcMDIDs), MaxIDsPerRequest)
+		return &disco.SvcMDAssociationQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, principal, "", "SvcMDAssociationQuery", ref, now)
+	}
 	as, err := d.cfg.Store.AssociatedSvcMDs(ctx, principal)
 	if err != nil {
 		return nil, err
@@ -115,6 +119,9 @@ func (d *DS) associable(ctx context.Context, inv *Invoker, ids []string) (string
 	principal, ref, err := d.principal(ctx, inv)
 	if err != nil || ref != nil {
 		return "", nil, ref, err
+	}
+	if len(ids) > MaxIDsPerRequest {
+		return principal, nil, refuse(disco.Failed, "%d SvcMDIDs in one request, at most %d", len(ids), MaxIDsPerRequest), nil
 	}
 	portal := contains(d.cfg.Policy.Portals, inv.Provider)
 	var recs []store.SvcMD

@@ -27,7 +27,7 @@ const BasisPolicy = "policy"
 // Page sizes of the audit service.
 const (
 	DefaultAuditPage = 20
-	MaxAuditOffset   = 10000
+	MaxAuditOffset   = 2000
 )
 
 // auditSvcMD is the DS's own audit service as a SvcMD, for Query.
@@ -90,7 +90,7 @@ func (d *DS) Audit(ctx context.Context, inv *Invoker, q *audit.Query) (*audit.Qu
 // pages from the newest.
 func (d *DS) auditPage(ctx context.Context, principal string, it audit.QueryItem) (audit.Data, error) {
 	count := it.Count
-	if count < 0 {
+	if count <= 0 { // a page of nothing would leave a pager where it was
 		count = DefaultAuditPage
 	}
 	count = min(count, store.MaxAuditLimit)

@@ -90,10 +90,10 @@ func (d *DS) askConsent(ctx context.Context, inv *Invoker, principal string, svc
 
 // ConsentService is one service the consent page asks about.
 type ConsentService struct {
-	SvcMDID     string
-	ProviderID  string
-	Abstract    string
-	ServiceType string
+	SvcMDID      string
+	ProviderID   string
+	Abstract     string
+	ServiceTypes []string // every type the association would cover
 }
 
 // ConsentPrompt is what the consent page shows: the WSC asking, the
@@ -152,7 +152,7 @@ func (d *DS) prompt(ctx context.Context, tx consentTx, now time.Time) (*ConsentP
 			return nil, err
 		}
 		p.Services = append(p.Services, ConsentService{SvcMDID: id, ProviderID: s.ProviderID, Abstract: s.Abstract,
-			ServiceType: firstType(s)})
+			ServiceTypes: allTypes(s)})
 	}
 	if p.Form, err = d.putTx(ctx, txForm, tx, now); err != nil {
 		return nil, err
@@ -195,13 +195,18 @@ func (d *DS) DecideConsent(ctx context.Context, form string, allow bool) (string
 	return withQuery(tx.ReturnTo, "ResendMessage", "1"), nil
 }
 
-func firstType(s *disco.SvcMD) string {
+// allTypes lists every service type of s: an association covers them
+// all, so the page names them all.
+func allTypes(s *disco.SvcMD) []string {
+	var out []string
 	for _, sc := range s.ServiceContexts {
-		if len(sc.ServiceTypes) > 0 {
-			return sc.ServiceTypes[0]
+		for _, t := range sc.ServiceTypes {
+			if !contains(out, t) {
+				out = append(out, t)
+			}
 		}
 	}
-	return ""
+	return out
 }
 
 func (d *DS) putTx(ctx context.Context, prefix string, tx consentTx, now time.Time) (string, error) {
@@ -270,10 +275,16 @@ func randomHandle(rnd io.Reader) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// withQuery adds k=v to the query of u, before any fragment (where the
+// server would never see it).
 func withQuery(u, k, v string) string {
+	frag := ""
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u, frag = u[:i], u[i:]
+	}
 	sep := "?"
 	if strings.Contains(u, "?") {
 		sep = "&"
 	}
-	return u + sep + url.QueryEscape(k) + "=" + url.QueryEscape(v)
+	return u + sep + url.QueryEscape(k) + "=" + url.QueryEscape(v) + frag
 }

@@ -137,8 +137,11 @@ type consentView struct {
 }
 
 type serviceView struct {
-	Abstract, Type, TypeURI, Provider string
+	Abstract, Provider string
+	Types              []typeView
 }
+
+type typeView struct{ Type, TypeURI string }
 
 func (h *ConsentHTTP) render(w http.ResponseWriter, lang string, p *ConsentPrompt) {
 	t := consentText[lang]
@@ -146,9 +149,13 @@ func (h *ConsentHTTP) render(w http.ResponseWriter, lang string, p *ConsentPromp
 	v.Purpose, v.PurposeURI = t.words(t.Purposes, p.Purpose, t.NoPurpose)
 	for _, s := range p.Services {
 		sv := serviceView{Abstract: s.Abstract, Provider: s.ProviderID}
-		sv.Type, sv.TypeURI = t.words(t.ServiceTypes, s.ServiceType, s.ServiceType)
-		if sv.Abstract == "" {
-			sv.Abstract = sv.Type
+		for _, st := range s.ServiceTypes {
+			var tv typeView
+			tv.Type, tv.TypeURI = t.words(t.ServiceTypes, st, st)
+			sv.Types = append(sv.Types, tv)
+		}
+		if sv.Abstract == "" && len(sv.Types) > 0 {
+			sv.Abstract = sv.Types[0].Type
 		}
 		v.Services = append(v.Services, sv)
 	}

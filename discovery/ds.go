@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/store"
@@ -79,6 +80,10 @@ func (d *DS) principal(ctx context.Context, inv *Invoker) (string, *refusal, err
 		return "", refuse(disco.Forbidden, "subject is %q's NameID, not this DS's", n.SPNameQualifier), nil
 	case n.NameQualifier != "" && n.NameQualifier != d.cfg.NameQualifier:
 		return "", refuse(disco.Forbidden, "subject qualified by %q, not the IdP", n.NameQualifier), nil
+	case !inv.TokenEnd.IsZero() && !inv.TokenEnd.After(d.cfg.now()):
+		// The receiver allows clock skew past NotOnOrAfter; a token the DS
+		// could bound no minted token by is refused, not an error.
+		return "", refuse(disco.Forbidden, "invoking token ended at %s", inv.TokenEnd.Format(time.RFC3339)), nil
 	}
 	f, err := d.cfg.Store.FederationByNameID(ctx, d.cfg.EntityID, n.Value)
 	switch {

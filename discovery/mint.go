@@ -153,7 +153,7 @@ func (d *DS) mintParallel(inv *Invoker, targets map[string]*target, issues []*is
 func (d *DS) mintOne(inv *Invoker, t *target, is *issue, now time.Time) {
 	req := secmech.TokenRequest{Audience: is.m.svc.ProviderID, Target: t.to, NameID: t.nameID,
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: inv.Cert,
-		Lifetime: d.lifetime(inv, is.m), SessionEnd: inv.TokenEnd,
+		Lifetime: d.lifetime(inv, is.m, now), SessionEnd: inv.TokenEnd,
 		AuthnInstant: inv.AuthnInstant, AuthnClassRef: inv.AuthnClass}
 	if inv.AuthnClass == "" {
 		req.AuthnInstant = time.Time{}
@@ -175,11 +175,16 @@ func (d *DS) mintOne(inv *Invoker, t *target, is *issue, now time.Time) {
 // lifetime is the policy's token lifetime, and for a reception terminal
 // no longer than the card-login bound (ARCHITECTURE "Reception terminal":
 // terminal tokens live at most 120 s).
-func (d *DS) lifetime(inv *Invoker, m *match) time.Duration {
+func (d *DS) lifetime(inv *Invoker, m *match, now time.Time) time.Duration {
 	l := d.cfg.Policy.tokenLifetime()
 	r := &d.cfg.Policy.Reception
 	if (m.basis == BasisCardPresent || contains(r.Terminals, inv.Provider)) && r.maxAge() < l {
 		l = r.maxAge()
+	}
+	if m.basis == BasisCardPresent {
+		// The card's presence is the consent: the token ends when the card
+		// login stops counting as present.
+		l = min(l, inv.AuthnInstant.Add(r.maxAge()).Sub(now))
 	}
 	return l
 }

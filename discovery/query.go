@@ -8,6 +8,14 @@ import (
 	"github.com/renkei-idwsf/renkei/wsf/disco"
 )
 
+// Bounds on what one request may ask; more is Failed.
+const (
+	MaxRequestedServices = 32
+	MaxIDsPerRequest     = 64
+	MaxSvcMDsPerRequest  = 32
+	MaxSvcMDsPerProvider = 256
+)
+
 // Bases of a token: why the DS may hand the service out (ARCHITECTURE
 // "Consent"), as the audit log records it.
 const (
@@ -31,8 +39,15 @@ func (d *DS) Query(ctx context.Context, inv *Invoker, q *disco.Query) (*disco.Qu
 	if err != nil {
 		return nil, err
 	}
+	if ref == nil && inv.Simulate {
+		// A dry run of a Query would mint real tokens and create links.
+		return nil, wsf.Errorf(wsf.ProcCtxUnwilling, "disco:Query has no dry run")
+	}
+	if ref == nil && len(q.RequestedServices) > MaxRequestedServices {
+		ref = refuse(disco.Failed, "%d RequestedServices, at most %d", len(q.RequestedServices), MaxRequestedServices)
+	}
 	if ref != nil {
-		return &disco.QueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", "", "query", ref, now)
+		return &disco.QueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, principal, "", "query", ref, now)
 	}
 	c, err := d.candidates(ctx, inv, principal, now)
 	if err != nil {
@@ -46,7 +61,10 @@ func (d *DS) Query(ctx context.Context, inv *Invoker, q *disco.Query) (*disco.Qu
 	var consent []*disco.SvcMD
 	for i := range reqs {
 		ms := c.matches(d, inv, &reqs[i])
-		if len(ms) == 0 {
+		if len(ms) == 0 && contains(d.cfg.Policy.Portals, inv.Provider) {
+			// Only a portal, which can collect the consent, learns that
+			// consent is missing: to any other WSC the principal's links
+			// without an association are not there (NoResults).
 			more, err := c.needConsent(ctx, d, principal, &reqs[i])
 			if err != nil {
 				return nil, err

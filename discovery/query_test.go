@@ -358,15 +358,16 @@ func TestConsent(t *testing.T) {
 		t.Fatalf("after consent: %v %+v", err, r)
 	}
 
-	// A WSC that is no portal is never handed a consent link: the page
-	// does not authenticate the card holder, so it could answer itself.
+	// A WSC that is no portal is never handed a consent link (the page
+	// does not authenticate the card holder, so it could answer itself),
+	// nor told that consent is missing: to it the principal's links
+	// without an association are not there.
 	other := f.Client(t, dskit.OtherWSCID, f.Keys.Other)
 	oepr := f.DSEPR(f.DSToken(t, f.Principal, f.Keys.Other.Cert, dskit.TokenOptions{}))
-	_, _, err = query(t, f, other, oepr, byType(dskit.Checkup), wsf.Header{UserInteraction: &wsf.UserInteraction{Redirect: true}})
-	if errors.As(err, &re) {
-		t.Fatalf("another WSC got a consent link: %s", re.URL)
+	r, _, err = query(t, f, other, oepr, byType(dskit.Checkup), wsf.Header{UserInteraction: &wsf.UserInteraction{Redirect: true}})
+	if err != nil || r.Status.Code != disco.NoResults || len(r.EPRs) != 0 {
+		t.Fatalf("another WSC: %v %+v, want NoResults", err, r)
 	}
-	wantFault(t, err, wsf.InteractionRequired)
 }
 
 // TestReceptionDesk: a reception terminal with a fresh card login may
@@ -402,8 +403,10 @@ func TestReceptionDesk(t *testing.T) {
 	}
 
 	old := f.DSToken(t, f.Principal, f.Keys.Terminal.Cert, dskit.TokenOptions{AuthnAge: 200 * time.Second})
-	_, _, err = query(t, f, term, f.DSEPR(old), &disco.Query{}, eligibility)
-	wantFault(t, err, wsf.InteractionRequired)
+	r, _, err = query(t, f, term, f.DSEPR(old), &disco.Query{}, eligibility)
+	if err != nil || r.Status.Code != disco.NoResults {
+		t.Fatalf("older card login: %v %+v, want NoResults", err, r)
+	}
 
 	r, _, err = query(t, f, term, f.DSEPR(tok), byType(dskit.Pension), eligibility)
 	if err == nil && len(r.EPRs) > 0 {
@@ -412,8 +415,21 @@ func TestReceptionDesk(t *testing.T) {
 
 	other := f.Client(t, dskit.OtherWSCID, f.Keys.Other)
 	otok := f.DSToken(t, f.Principal, f.Keys.Other.Cert, dskit.TokenOptions{AuthnAge: 10 * time.Second})
-	_, _, err = query(t, f, other, f.DSEPR(otok), &disco.Query{}, eligibility)
-	wantFault(t, err, wsf.InteractionRequired)
+	r, _, err = query(t, f, other, f.DSEPR(otok), &disco.Query{}, eligibility)
+	if err != nil || r.Status.Code != disco.NoResults {
+		t.Fatalf("another WSC with a fresh card login: %v %+v, want NoResults", err, r)
+	}
+
+	// The card's presence ends with the login: a token minted late in the
+	// bound lives only until the bound.
+	late := f.DSToken(t, f.Principal, f.Keys.Terminal.Cert, dskit.TokenOptions{AuthnAge: 100 * time.Second})
+	r, _, err = query(t, f, term, f.DSEPR(late), &disco.Query{}, eligibility)
+	if err != nil || len(r.EPRs) != 1 {
+		t.Fatalf("late card login: %v %+v", err, r)
+	}
+	if tk := wspToken(t, f, w, r.EPRs[0]); tk.Assertion.Conditions.NotOnOrAfter.After(f.Clock.Now().Add(20 * time.Second)) {
+		t.Fatalf("token of a 100 s old card login lives until %s, past the 120 s bound", tk.Assertion.Conditions.NotOnOrAfter)
+	}
 }
 
 // TestConsentLifetime: a consent transaction ends ConsentLifetime after

@@ -67,8 +67,9 @@ func (d *DS) decodeAll(rs []store.SvcMD) ([]*disco.SvcMD, error) {
 	return out, nil
 }
 
-// linkedSvcMDs are the SvcMDs of every institution the principal has an
-// active link (federation) with, in provider then ID order.
+// linkedSvcMDs are the SvcMDs of every institution the principal is
+// enrolled at (an active federation with a local identifier), in provider
+// then ID order.
 func (d *DS) linkedSvcMDs(ctx context.Context, principal string) ([]*disco.SvcMD, error) {
 	fs, err := d.cfg.Store.Federations(ctx, principal)
 	if err != nil {
@@ -76,7 +77,10 @@ func (d *DS) linkedSvcMDs(ctx context.Context, principal string) ([]*disco.SvcMD
 	}
 	var out []*disco.SvcMD
 	for _, f := range fs {
-		if !f.Active() || f.ProviderID == d.cfg.EntityID {
+		if !f.Active() || f.ProviderID == d.cfg.EntityID || f.SPProvidedID == "" {
+			// A link is an enrolment: the institution's local identifier.
+			// A bare pairwise NameID (an SSO at an SP, a token minted for
+			// an associated service) links the principal to nothing there.
 			continue
 		}
 		rs, err := d.cfg.Store.SvcMDs(ctx, f.ProviderID)
@@ -109,7 +113,7 @@ func (d *DS) cardPresent(inv *Invoker, now time.Time) []string {
 		return nil
 	case inv.AuthnInstant.IsZero() || !contains(classes, inv.AuthnClass):
 		return nil
-	case age > r.maxAge() || age < -time.Minute: // a login from the future is a broken clock, not a card
+	case age >= r.maxAge() || age < -time.Minute: // a login from the future is a broken clock, not a card
 		return nil
 	}
 	return r.Purposes[inv.Purpose]

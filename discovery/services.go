@@ -25,7 +25,11 @@ func (d *DS) Mount(c *server.Config) {
 	c.Handle(disco.Action("SvcMDAssociationQuery"), op("SvcMDAssociationQuery", disco.DecodeSvcMDAssociationQuery, d.AssociationQuery))
 	c.Handle(audit.Action("Query"), server.Op(audit.NS, "Query", audit.DecodeQuery,
 		func(ctx context.Context, m *server.Message, q *audit.Query) (*audit.QueryResponse, error) {
-			return d.Audit(ctx, InvokerOf(m), q)
+			inv, err := invokerOf(m)
+			if err != nil {
+				return nil, err
+			}
+			return d.Audit(ctx, inv, q)
 		}))
 	c.Simulate = true
 	if d.fault(FaultAcceptReplay) {
@@ -36,20 +40,34 @@ func (d *DS) Mount(c *server.Config) {
 func op[Req any, Resp server.Encoder](local string, decode func(*etree.Element) (Req, error),
 	handle func(context.Context, *Invoker, Req) (Resp, error)) server.Service {
 	return server.Op(disco.NS, local, decode, func(ctx context.Context, m *server.Message, req Req) (Resp, error) {
-		return handle(ctx, InvokerOf(m), req)
+		inv, err := invokerOf(m)
+		if err != nil {
+			var zero Resp
+			return zero, err
+		}
+		return handle(ctx, inv, req)
 	})
 }
 
-// InvokerOf returns what the receiver verified about m.
+// InvokerOf returns what the receiver verified about m; a purpose the DS
+// cannot honour (wsf.Purpose) is left out.
 func InvokerOf(m *server.Message) *Invoker {
+	inv, _ := invokerOf(m)
+	return inv
+}
+
+// invokerOf is InvokerOf with the error of a usage directive the DS
+// cannot honour (CannotHonourUsageDirective), which the operations answer.
+func invokerOf(m *server.Message) (*Invoker, error) {
+	purpose, perr := wsf.Purpose(m.Header)
 	inv := &Invoker{Provider: m.Sender.EntityID, Proven: m.SenderProven, Profile: m.Sender.Profile,
-		Cert: m.InvokerCert, Purpose: wsf.Purpose(m.Header), Interaction: m.Header.UserInteraction,
+		Cert: m.InvokerCert, Purpose: purpose, Interaction: m.Header.UserInteraction,
 		MessageID: m.Header.MessageID, Simulate: m.Simulate()}
 	if c := m.Header.Consent; c != nil {
 		inv.Consent = c.URI
 	}
 	if m.Invocation == nil {
-		return inv
+		return inv, perr
 	}
 	inv.Mechanism = m.Invocation.Mechanism
 	if t := m.Invocation.Token; t != nil {
@@ -62,5 +80,5 @@ func InvokerOf(m *server.Message) *Invoker {
 			inv.AuthnInstant, inv.AuthnClass = as[0].AuthnInstant, as[0].ClassRef
 		}
 	}
-	return inv
+	return inv, perr
 }

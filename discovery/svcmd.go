@@ -32,9 +32,14 @@ func (d *DS) Register(ctx context.Context, inv *Invoker, r *disco.SvcMDRegister)
 	if err != nil {
 		return nil, err
 	}
+	if n := len(existing) + len(r.SvcMDs); n > MaxSvcMDsPerProvider {
+		ref := refuse(disco.Failed, "%s would have %d SvcMDs, at most %d", inv.Provider, n, MaxSvcMDsPerProvider)
+		return &disco.SvcMDRegisterResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", inv.Provider, "SvcMDRegister", ref, now)
+	}
+	seen := newContents(existing)
 	recs := make([]store.SvcMD, len(r.SvcMDs))
 	for i, m := range r.SvcMDs {
-		if ref := duplicate(m, existing, r.SvcMDs[:i]); ref != nil {
+		if ref := seen.duplicate(m); ref != nil {
 			return &disco.SvcMDRegisterResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", inv.Provider, "SvcMDRegister", ref, now)
 		}
 		id, err := randomHandle(d.cfg.Rand)
@@ -71,6 +76,10 @@ func (d *DS) Register(ctx context.Context, inv *Invoker, r *disco.SvcMDRegister)
 // unknown one NotFound.
 func (d *DS) SvcMDQuery(ctx context.Context, inv *Invoker, q *disco.SvcMDQuery) (*disco.SvcMDQueryResponse, error) {
 	now := d.cfg.now()
+	if len(q.SvcMDIDs) > MaxIDsPerRequest {
+		ref := refuse(disco.Failed, "%d SvcMDIDs in one request, at most %d", len(q.SvcMDIDs), MaxIDsPerRequest)
+		return &disco.SvcMDQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", inv.Provider, "SvcMDQuery", ref, now)
+	}
 	if !inv.ActsAsItself() {
 		ref := refuse(disco.Forbidden, "SvcMDQuery by %s not as itself (%s)", inv.Provider, inv.Mechanism)
 		return &disco.SvcMDQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", inv.Provider, "SvcMDQuery", ref, now)
@@ -107,13 +116,16 @@ func (d *DS) Replace(ctx context.Context, inv *Invoker, r *disco.SvcMDReplace) (
 	}
 	recs := make([]store.SvcMD, len(r.SvcMDs))
 	for i, m := range r.SvcMDs {
-		if _, ref, err := d.own(ctx, inv, m.ID); err != nil || ref != nil {
-			if err != nil {
-				return nil, err
-			}
+		prev, ref, err := d.own(ctx, inv, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ref == nil {
+			ref = widens(prev, m)
+		}
+		if ref != nil {
 			return fail(ref)
 		}
-		var err error
 		if recs[i], err = record(m, m.ID, now); err != nil {
 			return nil, err
 		}
@@ -139,6 +151,20 @@ func (d *DS) Replace(ctx context.Context, inv *Invoker, r *disco.SvcMDReplace) (
 
 var errForeign = errors.New("discovery: another provider's SvcMD")
 
+// widens refuses a replacement that adds a service type: an association
+// (the citizen's consent) covers every type of its SvcMD, so a type added
+// afterwards would be consented to by nobody. A new type is a new
+// SvcMD, registered and consented to on its own.
+func widens(prev, next *disco.SvcMD) *refusal {
+	had := allTypes(prev)
+	for _, t := range allTypes(next) {
+		if !contains(had, t) {
+			return refuse(disco.Failed, "SvcMDReplace of %s adds service type %s: register a new SvcMD", prev.ID, t)
+		}
+	}
+	return nil
+}
+
 // Delete removes each SvcMD named, with its associations.
 func (d *DS) Delete(ctx context.Context, inv *Invoker, r *disco.SvcMDDelete) (*disco.SvcMDDeleteResponse, error) {
 	now := d.cfg.now()
@@ -147,6 +173,9 @@ func (d *DS) Delete(ctx context.Context, inv *Invoker, r *disco.SvcMDDelete) (*d
 	}
 	if !inv.ActsAsItself() {
 		return fail(refuse(disco.Forbidden, "SvcMDDelete by %s not as itself (%s)", inv.Provider, inv.Mechanism))
+	}
+	if len(r.SvcMDIDs) > MaxIDsPerRequest {
+		return fail(refuse(disco.Failed, "%d SvcMDIDs in one request, at most %d", len(r.SvcMDIDs), MaxIDsPerRequest))
 	}
 	for _, id := range r.SvcMDIDs {
 		if _, ref, err := d.own(ctx, inv, id); err != nil || ref != nil {
@@ -172,6 +201,9 @@ func (d *DS) Delete(ctx context.Context, inv *Invoker, r *disco.SvcMDDelete) (*d
 func (d *DS) ownSvcMDs(inv *Invoker, svcs []*disco.SvcMD, replace bool) *refusal {
 	if !inv.ActsAsItself() {
 		return refuse(disco.Forbidden, "SvcMD change by %s not as itself (%s)", inv.Provider, inv.Mechanism)
+	}
+	if len(svcs) > MaxSvcMDsPerRequest {
+		return refuse(disco.Failed, "%d SvcMDs in one request, at most %d", len(svcs), MaxSvcMDsPerRequest)
 	}
 	for _, m := range svcs {
 		switch {
@@ -238,19 +270,40 @@ func record(m *disco.SvcMD, id string, now time.Time) (store.SvcMD, error) {
 	return rec, nil
 }
 
-// duplicate reports an SvcMD equal to a registered or earlier one
-// (Duplicate), or offering a service type at an address one of them
-// offers, with other details (LogicalDuplicate).
-func duplicate(m *disco.SvcMD, existing, earlier []*disco.SvcMD) *refusal {
+// contents are SvcMDs with their canonical bytes (without svcMDID),
+// each serialized once.
+type contents struct {
+	svcs  []*disco.SvcMD
+	bytes [][]byte
+}
+
+func newContents(svcs []*disco.SvcMD) *contents {
+	c := &contents{}
+	for _, s := range svcs {
+		c.add(s)
+	}
+	return c
+}
+
+func (c *contents) add(m *disco.SvcMD) {
+	c.svcs = append(c.svcs, m)
+	c.bytes = append(c.bytes, content(m))
+}
+
+// duplicate reports an SvcMD equal to one of c (Duplicate), or offering a
+// service type at an address one of them offers, with other details
+// (LogicalDuplicate); otherwise it adds m to c.
+func (c *contents) duplicate(m *disco.SvcMD) *refusal {
 	mine := content(m)
-	for _, o := range append(append([]*disco.SvcMD{}, existing...), earlier...) {
-		if bytes.Equal(mine, content(o)) {
+	for i, o := range c.svcs {
+		if bytes.Equal(mine, c.bytes[i]) {
 			return refuse(disco.Duplicate, "SvcMD equal to %q", o.ID)
 		}
 		if t, a := overlap(m, o); t != "" {
 			return refuse(disco.LogicalDuplicate, "%s at %s already registered as %q", t, a, o.ID)
 		}
 	}
+	c.svcs, c.bytes = append(c.svcs, m), append(c.bytes, mine)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package wsf
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -33,18 +34,42 @@ func PurposeDirective(purpose string) UsageDirective {
 	return UsageDirective{Ref: IDBody, Policies: []*etree.Element{el}}
 }
 
+// MaxPurposeLen bounds a purpose URI: it is an identifier of the
+// federation policy, never free text, and it is kept in the audit log.
+const MaxPurposeLen = 256
+
 // Purpose returns the purpose URI of the first rk:Purpose in the header's
-// usage directives, or "" when none states one.
-func Purpose(h *Header) string {
+// usage directives, or "" when none states one. A purpose that is not an
+// absolute URI of at most MaxPurposeLen bytes is an error the receiver
+// answers CannotHonourUsageDirective: it would otherwise carry free text
+// into the relay database's audit log.
+func Purpose(h *Header) (string, error) {
 	if h == nil {
-		return ""
+		return "", nil
 	}
 	for _, u := range h.UsageDirectives {
 		for _, p := range u.Policies {
-			if wire.Is(p, NSPolicy, "Purpose") {
-				return strings.TrimSpace(p.Text())
+			if !wire.Is(p, NSPolicy, "Purpose") {
+				continue
 			}
+			v := strings.TrimSpace(p.Text())
+			if len(v) > MaxPurposeLen || !absoluteURI(v) {
+				return "", Errorf(CannotHonourUsageDirective, "rk:Purpose is not an absolute URI of at most %d bytes", MaxPurposeLen)
+			}
+			return v, nil
 		}
 	}
-	return ""
+	return "", nil
+}
+
+// absoluteURI reports whether v is a URI with a scheme and no space or
+// control character.
+func absoluteURI(v string) bool {
+	for _, r := range v {
+		if r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	u, err := url.Parse(v)
+	return err == nil && u.Scheme != "" && (u.Opaque != "" || u.Host != "")
 }

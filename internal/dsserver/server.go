@@ -266,11 +266,16 @@ func contains(list []string, s string) bool {
 }
 
 // Handler returns the listener's router behind httpx.Secure: the SOAP
-// endpoint.
+// endpoint and the consent page its RedirectRequests send browsers to.
 func (s *Server) Handler() http.Handler {
 	r := mux.NewRouter()
 	r.Handle(PathSOAP, server.Handler{Receiver: s.Receiver, Log: s.logFault}).Methods(http.MethodPost)
+	(&discovery.ConsentHTTP{DS: s.DS, Path: PathConsent, Log: s.logRefused}).Mount(r)
 	return httpx.Secure(r)
+}
+
+func (s *Server) logRefused(r *http.Request, err error) {
+	s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 }
 
 func (s *Server) logFault(r *http.Request, resp *server.Response) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,5 +168,34 @@ func TestBuildRefusesMetadata(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %q:\n%v", want, err)
 		}
+	}
+}
+
+// TestServesConsentPage: the listener serves the consent page that the
+// DS's RedirectRequests name; a link that is no transaction gets the
+// page that says so, never a redirect.
+func TestServesConsentPage(t *testing.T) {
+	ln, base := listen(t)
+	f := files(t, base, "sqlite:"+filepath.Join(t.TempDir(), "relay.db"))
+	ctx := context.Background()
+	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown() })
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k := dskit.KeysOf(t, pki.RSA2048)
+	c := (&dskit.Federation{Keys: k}).HTTPClient(t, nil)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Get(s.ConsentURL() + "?tx=nosuch&ReturnToURL=" + url.QueryEscape("https://portal.renkei.test/return"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusGone || resp.Header.Get("Location") != "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("consent page for an unknown link: HTTP %d, %v", resp.StatusCode, resp.Header)
 	}
 }
