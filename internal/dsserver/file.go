@@ -1,15 +1,13 @@
 package dsserver
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/wsf"
 )
 
@@ -50,13 +48,9 @@ type KeyPair struct {
 	Key  string `json:"key"`
 }
 
-// MetadataSource is the operator's signed aggregate (OperatorCert set) or
-// a file placed by the operator (Unsigned).
-type MetadataSource struct {
-	Location     string `json:"location"`
-	OperatorCert string `json:"operatorCert,omitempty"`
-	Unsigned     bool   `json:"unsigned,omitempty"`
-}
+// MetadataSource is the operator's signed aggregate or a file the
+// operator placed (rolekit.MetadataSource).
+type MetadataSource = rolekit.MetadataSource
 
 // Policy is discovery.Policy in the file; durations are Go durations.
 type Policy struct {
@@ -89,19 +83,9 @@ const (
 // Read reads the file, unknown fields refused, fills the defaults and
 // validates it.
 func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var c File
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.Defaults()
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s:\n%w", path, err)
+	if err := rolekit.Read(path, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -137,17 +121,7 @@ func (c *File) Validate() error {
 			add("%s needs cert and key", name)
 		}
 	}
-	if len(c.Metadata) == 0 {
-		add("metadata lists no source: no peer could be trusted")
-	}
-	for i, m := range c.Metadata {
-		switch {
-		case m.Location == "":
-			add("metadata[%d] has no location", i)
-		case m.Unsigned == (m.OperatorCert != ""):
-			add("metadata[%d] needs exactly one of operatorCert and unsigned", i)
-		}
-	}
+	errs = append(errs, rolekit.CheckMetadata(c.Metadata)...)
 	for _, m := range c.Policy.Mechanisms {
 		if _, ok := wsf.ParseMechanism(m); !ok {
 			add("policy.mechanisms: %q is not a mechanism Renkei implements", m)
@@ -169,13 +143,4 @@ func (c *File) Validate() error {
 var profiles = map[string]wsf.Profile{"strict": wsf.Strict, "zxid": wsf.ZXID, "lasso": wsf.Lasso}
 
 // ParseDuration reads a duration; "" is zero (the default).
-func ParseDuration(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err == nil && d <= 0 {
-		err = fmt.Errorf("%q is not positive", s)
-	}
-	return d, err
-}
+func ParseDuration(s string) (time.Duration, error) { return rolekit.ParseDuration(s) }

@@ -25,6 +25,7 @@ import (
 	"github.com/renkei-idwsf/renkei/discovery"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/internal/wsfstore"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
@@ -73,8 +74,7 @@ type Server struct {
 	opts   Options
 	keys   *keys
 	group  httpx.Group
-	cancel context.CancelFunc
-	bg     sync.WaitGroup
+	bg     rolekit.Background
 	closed sync.Once
 }
 
@@ -96,13 +96,7 @@ func loadKeys(c *File) (*keys, error) {
 		l.Fail("signing.cert", errors.New("is not the certificate of signing.key"))
 	}
 	l.Decrypter("encryption", k.encKey, k.encCert)
-	for i, m := range c.Metadata {
-		src := md.Source{Location: m.Location, Unsigned: m.Unsigned}
-		if m.OperatorCert != "" {
-			src.Trust = xmlsec.NewTrustSet([]*x509.Certificate{l.Cert(fmt.Sprintf("metadata[%d].operatorCert", i), m.OperatorCert)})
-		}
-		k.metadataSrcs = append(k.metadataSrcs, src)
-	}
+	k.metadataSrcs = rolekit.Sources(l, c.Metadata)
 	return k, l.Err()
 }
 
@@ -293,9 +287,9 @@ func (s *Server) Servers() []httpx.Server {
 // Start starts the background work (metadata refresh, garbage
 // collection) until ctx ends or Shutdown, and serves the listener.
 func (s *Server) Start(ctx context.Context) error {
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.background(func() { _ = s.Metadata.Run(ctx) })
-	s.background(func() { every(ctx, interval(s.opts.CollectInterval, DefaultCollectInterval), s.collect) })
+	s.bg.Start(ctx)
+	s.bg.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
+	s.bg.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.collect)
 	return s.group.Start(s.Servers()...)
 }
 
@@ -320,47 +314,16 @@ func (s *Server) Shutdown() error {
 	err := s.group.Shutdown()
 	s.closed.Do(func() {
 		closeListener(s.opts)
-		if s.cancel != nil {
-			s.cancel()
-		}
-		s.bg.Wait()
+		s.bg.Stop()
 		err = errors.Join(err, s.Store.Close())
 	})
 	return err
-}
-
-func (s *Server) background(fn func()) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		fn()
-	}()
-}
-
-func every(ctx context.Context, d time.Duration, fn func(context.Context)) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn(ctx)
-		}
-	}
 }
 
 func (s *Server) collect(ctx context.Context) {
 	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
 		s.logf("garbage collection: %v", err)
 	}
-}
-
-func interval(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 func (s *Server) logf(format string, args ...any) {

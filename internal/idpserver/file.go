@@ -1,14 +1,13 @@
 package idpserver
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 )
 
 // File is the JSON file renkei-idp reads. Optional fields are omitted
@@ -55,13 +54,9 @@ type KeyPair struct {
 	Key  string `json:"key"`
 }
 
-// MetadataSource is the operator's signed aggregate (OperatorCert set)
-// or an SP's own file placed by the operator (Unsigned).
-type MetadataSource struct {
-	Location     string `json:"location"`
-	OperatorCert string `json:"operatorCert,omitempty"`
-	Unsigned     bool   `json:"unsigned,omitempty"`
-}
+// MetadataSource is the operator's signed aggregate or an SP's own file
+// placed by the operator (rolekit.MetadataSource).
+type MetadataSource = rolekit.MetadataSource
 
 // DiscoveryRef names the Discovery Service the bootstrap points to. Its
 // SOAP endpoint and encryption key are read from the metadata (its
@@ -98,19 +93,9 @@ const (
 // Read reads the file, unknown fields refused, fills the defaults and
 // validates it.
 func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var c File
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.Defaults()
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s:\n%w", path, err)
+	if err := rolekit.Read(path, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -168,17 +153,9 @@ func (c *File) Validate() error {
 }
 
 func (c *File) validateMetadata() []error {
-	var errs []error
+	errs := rolekit.CheckMetadata(c.Metadata)
 	if len(c.Metadata) == 0 {
-		errs = append(errs, errors.New("metadata lists no source: no SP could be answered"))
-	}
-	for i, m := range c.Metadata {
-		switch {
-		case m.Location == "":
-			errs = append(errs, fmt.Errorf("metadata[%d] has no location", i))
-		case m.Unsigned == (m.OperatorCert != ""):
-			errs = append(errs, fmt.Errorf("metadata[%d] needs exactly one of operatorCert and unsigned", i))
-		}
+		errs[0] = errors.New("metadata lists no source: no SP could be answered")
 	}
 	return errs
 }
@@ -194,13 +171,4 @@ func (l Lifetimes) validate() []error {
 }
 
 // ParseDuration reads a lifetime; "" is zero (the default).
-func ParseDuration(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err == nil && d <= 0 {
-		err = fmt.Errorf("%q is not positive", s)
-	}
-	return d, err
-}
+func ParseDuration(s string) (time.Duration, error) { return rolekit.ParseDuration(s) }

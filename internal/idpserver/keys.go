@@ -4,11 +4,10 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 // keys are the parsed files of a configuration.
@@ -43,12 +42,6 @@ func loadKeys(c *File) (*keys, error) {
 	if k.crls, err = newCRLFiles(c.CardCRL, k.cardCA, c.SoftCRL, k.softCA); err != nil {
 		l.Add(err)
 	}
-	for i, m := range c.Metadata {
-		src := md.Source{Location: m.Location, Unsigned: m.Unsigned}
-		if m.OperatorCert != "" {
-			src.Trust = xmlsec.NewTrustSet([]*x509.Certificate{l.Cert(fmt.Sprintf("metadata[%d].operatorCert", i), m.OperatorCert)})
-		}
-		k.metadataSources = append(k.metadataSources, src)
-	}
+	k.metadataSources = rolekit.Sources(l, c.Metadata)
 	return k, l.Err()
 }

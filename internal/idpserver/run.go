@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 )
 
 // Start loads the metadata (a source that fails is logged, and what
@@ -15,12 +17,10 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Metadata.Refresh(ctx, time.Now()); err != nil {
 		s.logf("metadata: %v (serving what loaded)", err)
 	}
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.background(func() { _ = s.Metadata.Run(ctx) })
-	s.background(func() {
-		every(ctx, interval(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.logf) })
-	})
-	s.background(func() { every(ctx, interval(s.opts.CollectInterval, DefaultCollectInterval), s.collect) })
+	s.bg.Start(ctx)
+	s.bg.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
+	s.bg.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.logf) })
+	s.bg.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.collect)
 	return s.group.Start(s.Servers()...)
 }
 
@@ -47,35 +47,10 @@ func (s *Server) Shutdown() error {
 	err := s.group.Shutdown()
 	s.closed.Do(func() {
 		closeListeners(s.opts) // never served when Start was not called
-		if s.cancel != nil {
-			s.cancel()
-		}
-		s.bg.Wait()
+		s.bg.Stop()
 		err = errors.Join(err, s.Store.Close())
 	})
 	return err
-}
-
-func (s *Server) background(fn func()) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		fn()
-	}()
-}
-
-// every calls fn at each tick of interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn(ctx)
-		}
-	}
 }
 
 // collect removes expired rows from the store.
@@ -83,11 +58,4 @@ func (s *Server) collect(ctx context.Context) {
 	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
 		s.logf("garbage collection: %v", err)
 	}
-}
-
-func interval(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }

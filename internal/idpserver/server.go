@@ -19,6 +19,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/wsf"
@@ -73,8 +74,7 @@ type Server struct {
 	opts   Options
 	keys   *keys
 	group  httpx.Group
-	cancel context.CancelFunc
-	bg     sync.WaitGroup
+	bg     rolekit.Background
 	closed sync.Once
 }
 
