@@ -184,41 +184,20 @@ func (e *Env) svcMDQuery(ctx context.Context, w Party, ids ...string) (*disco.Sv
 	return disco.DecodeSvcMDQueryResponse(pl)
 }
 
-// statusOf calls an operation whose response is a bare lu:Status and
-// returns its code.
+// statusOf calls an operation and returns the code of its response's
+// lu:Status (the response must be the operation's).
 func (e *Env) statusOf(ctx context.Context, p Party, principal *DSPrincipal, op string, payload elementer, h wsf.Header) (wsf.Code, error) {
 	pl, err := e.callDS(ctx, p, principal, op, payload, h)
 	if err != nil {
 		return "", err
 	}
-	var st wsf.Status
-	switch op {
-	case "SvcMDReplace":
-		x, err := disco.DecodeSvcMDReplaceResponse(pl)
-		if err != nil {
-			return "", err
-		}
-		st = x.Status
-	case "SvcMDDelete":
-		x, err := disco.DecodeSvcMDDeleteResponse(pl)
-		if err != nil {
-			return "", err
-		}
-		st = x.Status
-	case "SvcMDAssociationAdd":
-		x, err := disco.DecodeSvcMDAssociationAddResponse(pl)
-		if err != nil {
-			return "", err
-		}
-		st = x.Status
-	case "SvcMDAssociationDelete":
-		x, err := disco.DecodeSvcMDAssociationDeleteResponse(pl)
-		if err != nil {
-			return "", err
-		}
-		st = x.Status
-	default:
-		return "", fmt.Errorf("no status decoder for %s", op)
+	m, err := disco.Decode(pl, wsf.Strict)
+	if err != nil {
+		return "", err
+	}
+	st, ok := disco.StatusOf(m)
+	if !ok || m.Action() != disco.Action(op+"Response") {
+		return "", fmt.Errorf("%s answered %s", op, m.Action())
 	}
 	return st.Code, nil
 }

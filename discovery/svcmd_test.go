@@ -30,24 +30,11 @@ func status(t *testing.T, res *client.Result) wsf.Code {
 	if err != nil {
 		t.Fatal(err)
 	}
-	switch r := m.(type) {
-	case *disco.SvcMDRegisterResponse:
-		return r.Status.Code
-	case *disco.SvcMDQueryResponse:
-		return r.Status.Code
-	case *disco.SvcMDReplaceResponse:
-		return r.Status.Code
-	case *disco.SvcMDDeleteResponse:
-		return r.Status.Code
-	case *disco.SvcMDAssociationAddResponse:
-		return r.Status.Code
-	case *disco.SvcMDAssociationDeleteResponse:
-		return r.Status.Code
-	case *disco.SvcMDAssociationQueryResponse:
-		return r.Status.Code
+	st, ok := disco.StatusOf(m)
+	if !ok {
+		t.Fatalf("%T is not a Discovery response", m)
 	}
-	t.Fatalf("%T is not a SvcMD response", m)
-	return ""
+	return st.Code
 }
 
 // ownSvcMDs returns the IDs the WSP reads back as its own.

@@ -111,3 +111,22 @@ func TestDecodeAccepts(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusOf: every Discovery response has its lu:Status read, and no
+// request has one.
+func TestStatusOf(t *testing.T) {
+	for _, m := range []Message{&QueryResponse{Status: wsf.Status{Code: NoResults}}, &SvcMDRegisterResponse{Status: wsf.Status{Code: Duplicate}},
+		&SvcMDQueryResponse{Status: wsf.Status{Code: NotFound}}, &SvcMDReplaceResponse{Status: wsf.Status{Code: Forbidden}},
+		&SvcMDDeleteResponse{Status: wsf.Status{Code: Failed}}, &SvcMDAssociationAddResponse{Status: wsf.Status{Code: OK}},
+		&SvcMDAssociationDeleteResponse{Status: wsf.Status{Code: LogicalDuplicate}}, &SvcMDAssociationQueryResponse{Status: wsf.Status{Code: OK}}} {
+		if st, ok := StatusOf(m); !ok || st.Code == "" {
+			t.Errorf("%T: %v %v", m, st, ok)
+		}
+	}
+	for _, m := range []Message{&Query{}, &SvcMDRegister{}, &SvcMDQuery{}, &SvcMDReplace{}, &SvcMDDelete{},
+		&SvcMDAssociationAdd{}, &SvcMDAssociationDelete{}, &SvcMDAssociationQuery{}} {
+		if _, ok := StatusOf(m); ok {
+			t.Errorf("%T has a status", m)
+		}
+	}
+}

@@ -124,3 +124,27 @@ var decoders = map[string]func(decoder, *etree.Element) (Message, error){
 	"SvcMDAssociationAddResponse":    func(d decoder, el *etree.Element) (Message, error) { return d.svcMDAssociationAddResponse(el) },
 	"SvcMDAssociationDeleteResponse": func(d decoder, el *etree.Element) (Message, error) { return d.svcMDAssociationDeleteResponse(el) },
 }
+
+// StatusOf returns the lu:Status of a Discovery response, and false for a
+// request, which has none.
+func StatusOf(m Message) (wsf.Status, bool) {
+	switch r := m.(type) {
+	case *QueryResponse:
+		return r.Status, true
+	case *SvcMDRegisterResponse:
+		return r.Status, true
+	case *SvcMDQueryResponse:
+		return r.Status, true
+	case *SvcMDReplaceResponse:
+		return r.Status, true
+	case *SvcMDDeleteResponse:
+		return r.Status, true
+	case *SvcMDAssociationAddResponse:
+		return r.Status, true
+	case *SvcMDAssociationDeleteResponse:
+		return r.Status, true
+	case *SvcMDAssociationQueryResponse:
+		return r.Status, true
+	}
+	return wsf.Status{}, false
+}
