@@ -49,15 +49,9 @@ func op[Req any, Resp server.Encoder](local string, decode func(*etree.Element) 
 	})
 }
 
-// InvokerOf returns what the receiver verified about m; a purpose the DS
-// cannot honour (wsf.Purpose) is left out.
-func InvokerOf(m *server.Message) *Invoker {
-	inv, _ := invokerOf(m)
-	return inv
-}
-
-// invokerOf is InvokerOf with the error of a usage directive the DS
-// cannot honour (CannotHonourUsageDirective), which the operations answer.
+// invokerOf returns what the receiver verified about m, or the error of
+// a usage directive the DS cannot honour (CannotHonourUsageDirective),
+// which the operations answer.
 func invokerOf(m *server.Message) (*Invoker, error) {
 	purpose, perr := wsf.Purpose(m.Header)
 	inv := &Invoker{Provider: m.Sender.EntityID, Proven: m.SenderProven, Profile: m.Sender.Profile,

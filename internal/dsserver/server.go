@@ -32,7 +32,6 @@ import (
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/wsf/server"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
@@ -177,7 +176,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	signer := &dsig.Signer{Key: k.signing, Certificates: []*x509.Certificate{k.signingCert}}
 	s.DS, err = discovery.New(discovery.Config{EntityID: c.EntityID, NameQualifier: c.IdP, Signer: signer,
-		SigningKeys: []*etree.Element{signingKeyDescriptor(k.signingCert)}, Store: s.Store, Providers: s.Directory,
+		SigningKeys: []*etree.Element{(&md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{k.signingCert}}).Element()}, Store: s.Store, Providers: s.Directory,
 		Policy: pol, ConsentURL: s.ConsentURL(), AuditURL: s.SOAPURL(), Schema: schema, Now: s.opts.Now})
 	if err != nil {
 		return err
@@ -232,22 +231,6 @@ func (s *Server) policy() (discovery.Policy, error) {
 		pol.Mechanisms = append(pol.Mechanisms, mech)
 	}
 	return pol, nil
-}
-
-// signingKeyDescriptor is the md:KeyDescriptor of the DS's signing key,
-// which SvcMDRegisterResponse hands to each WSP (disco:Keys).
-func signingKeyDescriptor(cert *x509.Certificate) *etree.Element {
-	kd := md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{cert}}
-	e := &md.EntityDescriptor{EntityID: "x", Roles: []*md.RoleDescriptor{{Role: md.Role{Keys: []md.KeyDescriptor{kd}}}}}
-	el := e.Element()
-	for _, r := range el.ChildElements() {
-		for _, c := range r.ChildElements() {
-			if c.Tag == "KeyDescriptor" {
-				return xmlsec.DetachCopy(c)
-			}
-		}
-	}
-	return nil
 }
 
 func contains(list []string, s string) bool {

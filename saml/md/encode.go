@@ -197,8 +197,19 @@ func (r *RoleDescriptor) appendTo(parent *etree.Element) {
 	}
 }
 
+// Element renders the key as a standalone md:KeyDescriptor, as the
+// Discovery Service hands its keys to a WSP (disco:Keys).
+func (k *KeyDescriptor) Element() *etree.Element {
+	el := newRoot("md:KeyDescriptor")
+	k.fill(el)
+	return el
+}
+
 func (k *KeyDescriptor) appendTo(parent *etree.Element) {
-	el := parent.CreateElement("md:KeyDescriptor")
+	k.fill(parent.CreateElement("md:KeyDescriptor"))
+}
+
+func (k *KeyDescriptor) fill(el *etree.Element) {
 	wire.SetAttr(el, "use", k.Use)
 	ki := el.CreateElement("ds:KeyInfo")
 	ki.CreateAttr("xmlns:ds", NSDSig)
