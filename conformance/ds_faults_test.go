@@ -3,10 +3,8 @@
 package conformance_test
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/discovery"
 )
 
@@ -42,24 +40,7 @@ func TestBrokenDSCaught(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, env := ownDS(t)
-			rep := runDS(t, env)
-			for id, word := range tt.caught {
-				res, ok := rep.Result(id)
-				switch {
-				case !ok:
-					t.Errorf("case %s did not run", id)
-				case res.Outcome.Verdict != conformance.Fail || res.Outcome.Side != conformance.SideTarget:
-					t.Errorf("fault %s not caught by %s: %s, side %q: %s", tt.fault, id, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
-				case !strings.Contains(strings.ToLower(res.Outcome.Reason), word):
-					t.Errorf("%s fails for another reason than %s (no %q): %s", id, tt.fault, word, res.Outcome.Reason)
-				}
-			}
-			if !rep.Failed() {
-				t.Errorf("the run against the %s build passes", tt.fault)
-			}
-			for _, f := range rep.Findings() {
-				t.Logf("%s: %s deviates from %s in %s: %s", tt.fault, f.Side, f.Clause, f.Case, f.Detail)
-			}
+			requireCaught(t, runDS(t, env), tt.fault, tt.caught)
 		})
 	}
 }

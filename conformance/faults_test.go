@@ -58,26 +58,34 @@ func TestBrokenIdPsCaught(t *testing.T) {
 			t.Setenv(faultsEnv, tt.fault)
 			o := startOwnIdP(t, faultsTag)
 			rep := o.run(t, idpCases(t))
-			for id, word := range tt.caught {
-				res, ok := rep.Result(id)
-				switch {
-				case !ok:
-					t.Errorf("case %s did not run", id)
-				case res.Outcome.Verdict != conformance.Fail || res.Outcome.Side != conformance.SideTarget:
-					t.Errorf("fault %s not caught by %s: %s, side %q: %s", tt.fault, id, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
-				case !strings.Contains(strings.ToLower(res.Outcome.Reason), word):
-					t.Errorf("%s fails for another reason than %s (no %q): %s", id, tt.fault, word, res.Outcome.Reason)
-				}
-			}
-			if !rep.Failed() {
-				t.Errorf("the run against the %s build passes", tt.fault)
-			}
+			requireCaught(t, rep, tt.fault, tt.caught)
 			if t.Failed() {
 				t.Logf("the IdP logged:\n%s", o.Kit.Stderr())
 			}
-			for _, f := range rep.Findings() {
-				t.Logf("%s: %s deviates from %s in %s: %s", tt.fault, f.Side, f.Clause, f.Case, f.Detail)
-			}
 		})
+	}
+}
+
+// requireCaught requires each case of caught (case ID -> a word its
+// reason must contain) to fail with the target deviating, and the run
+// against the fault build to fail; it logs the findings.
+func requireCaught(t *testing.T, rep *conformance.Report, fault string, caught map[string]string) {
+	t.Helper()
+	for id, word := range caught {
+		res, ok := rep.Result(id)
+		switch {
+		case !ok:
+			t.Errorf("case %s did not run", id)
+		case res.Outcome.Verdict != conformance.Fail || res.Outcome.Side != conformance.SideTarget:
+			t.Errorf("fault %s not caught by %s: %s, side %q: %s", fault, id, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
+		case !strings.Contains(strings.ToLower(res.Outcome.Reason), word):
+			t.Errorf("%s fails for another reason than %s (no %q): %s", id, fault, word, res.Outcome.Reason)
+		}
+	}
+	if !rep.Failed() {
+		t.Errorf("the run against the %s build passes", fault)
+	}
+	for _, f := range rep.Findings() {
+		t.Logf("%s: %s deviates from %s in %s: %s", fault, f.Side, f.Clause, f.Case, f.Detail)
 	}
 }
