@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,20 +27,8 @@ import (
 func TestConformanceDSCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "https://" + ln.Addr().String()
-	f := dskit.DSFiles(t, dir, base, "sqlite:"+filepath.Join(dir, "relay.db"))
-	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown() })
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := dskit.StartDS(t, "")
+	base := s.File.BaseURL
 
 	wsps := dskit.Samples()
 	a, b := wsps[0], wsps[2] // hospital A, hospital B

@@ -105,35 +105,16 @@ func loadKeys(c *File) (*keys, error) {
 // encryption key and the SOAP endpoint BaseURL+PathSOAP) and the IdP.
 // Build serves nothing: Start or Run does. The caller must call Shutdown.
 func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
-	if err := f.Validate(); err != nil {
-		closeListener(opts)
-		return nil, err
-	}
-	k, err := loadKeys(f)
+	var k *keys
+	db, err := rolekit.Prepare(ctx, f, func() (err error) { k, err = loadKeys(f); return err }, f.Store, opts.Store, opts.Listener)
 	if err != nil {
-		closeListener(opts)
 		return nil, err
-	}
-	dsn := f.Store
-	if opts.Store != "" {
-		dsn = opts.Store
-	}
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		closeListener(opts)
-		return nil, fmt.Errorf("store: %w", err)
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
 	return s, nil
-}
-
-func closeListener(o Options) {
-	if o.Listener != nil {
-		o.Listener.Close()
-	}
 }
 
 func (s *Server) now() time.Time {
@@ -296,7 +277,9 @@ func (s *Server) Addr() net.Addr { return s.group.Addr(Main) }
 func (s *Server) Shutdown() error {
 	err := s.group.Shutdown()
 	s.closed.Do(func() {
-		closeListener(s.opts)
+		if s.opts.Listener != nil { // never served when Start was not called
+			s.opts.Listener.Close()
+		}
 		s.bg.Stop()
 		err = errors.Join(err, s.Store.Close())
 	})

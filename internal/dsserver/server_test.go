@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,17 +46,8 @@ func listen(t *testing.T) (net.Listener, string) {
 // portal queries with the IdP's DS token and gets one EPR per service,
 // each token readable by its WSP.
 func TestServeQuery(t *testing.T) {
-	ln, base := listen(t)
-	f := files(t, base, "sqlite:"+filepath.Join(t.TempDir(), "relay.db"))
 	ctx := context.Background()
-	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown() })
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := dskit.StartDS(t, "")
 	k := dskit.KeysOf(t, pki.RSA2048)
 	call := caller(t, s, k)
 
@@ -175,17 +165,7 @@ func TestBuildRefusesMetadata(t *testing.T) {
 // DS's RedirectRequests name; a link that is no transaction gets the
 // page that says so, never a redirect.
 func TestServesConsentPage(t *testing.T) {
-	ln, base := listen(t)
-	f := files(t, base, "sqlite:"+filepath.Join(t.TempDir(), "relay.db"))
-	ctx := context.Background()
-	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown() })
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := dskit.StartDS(t, "")
 	k := dskit.KeysOf(t, pki.RSA2048)
 	c := (&dskit.Federation{Keys: k}).HTTPClient(t, nil)
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

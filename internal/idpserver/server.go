@@ -82,23 +82,11 @@ type Server struct {
 // engine; every problem with the files is reported at once. Build serves
 // nothing: Start or Run does. The caller must call Shutdown.
 func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
-	if err := f.Validate(); err != nil { // a File built in code, not read
-		closeListeners(opts)
-		return nil, err
-	}
-	k, err := loadKeys(f)
+	var k *keys
+	db, err := rolekit.Prepare(ctx, f, func() (err error) { k, err = loadKeys(f); return err }, f.Store, opts.Store,
+		opts.MainListener, opts.CardListener)
 	if err != nil {
-		closeListeners(opts)
 		return nil, err
-	}
-	dsn := f.Store
-	if opts.Store != "" {
-		dsn = opts.Store
-	}
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		closeListeners(opts)
-		return nil, fmt.Errorf("store: %w", err)
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
 	if err := s.assemble(ctx); err != nil {

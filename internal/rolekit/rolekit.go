@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -153,4 +155,38 @@ func (b *Background) Stop() {
 		b.cancel()
 	}
 	b.wg.Wait()
+}
+
+// Prepare is what every assembly's Build does before it assembles: the
+// file's own check (a File built in code is not read), the reading of its
+// key files by load, and opening the store (override, when set, replaces
+// dsn). On failure it closes the listeners the caller handed over, which
+// the server would otherwise have owned.
+func Prepare(ctx context.Context, f File, load func() error, dsn, override string, lns ...net.Listener) (*sqlstore.DB, error) {
+	db, err := prepare(ctx, f, load, dsn, override)
+	if err != nil {
+		for _, ln := range lns {
+			if ln != nil {
+				ln.Close()
+			}
+		}
+	}
+	return db, err
+}
+
+func prepare(ctx context.Context, f File, load func() error, dsn, override string) (*sqlstore.DB, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if err := load(); err != nil {
+		return nil, err
+	}
+	if override != "" {
+		dsn = override
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return db, nil
 }

@@ -1,6 +1,9 @@
 package dskit
 
 import (
+	"context"
+	"net"
+	"path/filepath"
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/internal/dsserver"
@@ -27,4 +30,31 @@ func DSFiles(t testing.TB, dir, baseURL, store string) *dsserver.File {
 			MaxAge: "120s", Purposes: pol.Reception.Purposes}}}
 	f.Defaults()
 	return f
+}
+
+// StartDS runs the DS as renkei-ds does, from the files DSFiles writes
+// into a temporary directory, on a fresh 127.0.0.1 listener, over the
+// store dsn ("" is a SQLite file beside the files); it is shut down at
+// the end of the test.
+func StartDS(t testing.TB, dsn string) *dsserver.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "relay.db")
+	}
+	f := DSFiles(t, dir, "https://"+ln.Addr().String(), dsn)
+	ctx := context.Background()
+	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown() })
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
