@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
@@ -72,37 +71,13 @@ func BenchmarkQuery(b *testing.B) {
 					b.Errorf("query %d refused: %v", i, resp.Err)
 				}
 			}
-			ts, tf := interleaveParallel(b, subject, fl.answer)
+			ts, tf := benchkit.InterleaveParallel(b, subject, fl.answer)
 			p := float64(runtime.GOMAXPROCS(0))
 			b.ReportMetric(p*float64(b.N)/ts.Seconds(), "q/s")
 			b.ReportMetric(p*float64(b.N)/tf.Seconds(), "floor-q/s")
 			b.ReportMetric(float64(ts)/float64(tf), "x-floor")
 		})
 	}
-}
-
-// interleaveParallel is benchkit.Interleave under b.RunParallel: each
-// worker runs subject and floor once per iteration, the subject first
-// every other time, and the times each took are summed over the workers.
-// subject and floor must be safe for concurrent use.
-func interleaveParallel(b *testing.B, subject, floor func()) (ts, tf time.Duration) {
-	var mu sync.Mutex
-	b.RunParallel(func(pb *testing.PB) {
-		var s, fl time.Duration
-		for i := 0; pb.Next(); i++ {
-			if i%2 == 0 {
-				s += benchkit.Time(subject)
-				fl += benchkit.Time(floor)
-			} else {
-				fl += benchkit.Time(floor)
-				s += benchkit.Time(subject)
-			}
-		}
-		mu.Lock()
-		ts, tf = ts+s, tf+fl
-		mu.Unlock()
-	})
-	return ts, tf
 }
 
 // queryGen makes the portal's signed Query requests with the principal's

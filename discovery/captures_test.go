@@ -19,6 +19,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/discovery"
+	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/wsfstore"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -68,17 +69,6 @@ type replayDS struct {
 	request []byte // the captured SOAP envelope
 }
 
-// recipients are the encryption keys the DS mints for: the test WSP's.
-type recipients map[string]xmlenc.Recipient
-
-func (r recipients) Recipient(_ context.Context, entityID string) (xmlenc.Recipient, error) {
-	to, ok := r[entityID]
-	if !ok {
-		return xmlenc.Recipient{}, wsf.Errorf(wsf.ProviderIDNotValid, "%s has no encryption key", entityID)
-	}
-	return to, nil
-}
-
 func newReplayDS(t *testing.T, profiles map[string]wsf.Profile) *replayDS {
 	t.Helper()
 	ctx := context.Background()
@@ -114,7 +104,7 @@ func newReplayDS(t *testing.T, profiles map[string]wsf.Profile) *replayDS {
 	t.Cleanup(func() { r.db.Close() })
 	r.ds, err = discovery.New(discovery.Config{EntityID: zxDS, NameQualifier: zxIdP,
 		Signer: &dsig.Signer{Key: r.signer.Key, Certificates: []*x509.Certificate{r.signer.Cert}},
-		Store:  r.db, Providers: recipients{echoWSP: {EntityID: echoWSP, Cert: r.wsp.Cert}},
+		Store:  r.db, Providers: dskit.Recipients{echoWSP: {EntityID: echoWSP, Cert: r.wsp.Cert}},
 		Policy: discovery.Policy{EncryptBearer: true}, Schema: schema, Now: now})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@
 package benchkit
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,6 +38,32 @@ func Interleave(b *testing.B, before, subject func(), floors ...func()) (time.Du
 			ts += Time(subject)
 		}
 	}
+	return ts, tf
+}
+
+// InterleaveParallel is Interleave under b.RunParallel, for a subject
+// that uses several cores at once: each worker runs subject and floor
+// once per iteration, the subject first every other time, and the times
+// each took are summed over the workers. With every core busy both ways
+// their ratio is one of throughputs. subject and floor must be safe for
+// concurrent use.
+func InterleaveParallel(b *testing.B, subject, floor func()) (ts, tf time.Duration) {
+	var mu sync.Mutex
+	b.RunParallel(func(pb *testing.PB) {
+		var s, f time.Duration
+		for i := 0; pb.Next(); i++ {
+			if i%2 == 0 {
+				s += Time(subject)
+				f += Time(floor)
+			} else {
+				f += Time(floor)
+				s += Time(subject)
+			}
+		}
+		mu.Lock()
+		ts, tf = ts+s, tf+f
+		mu.Unlock()
+	})
 	return ts, tf
 }
 

@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,5 +26,26 @@ func TestInterleave(t *testing.T) {
 	}
 	if n := time.Duration(r.N); ts < 2*time.Millisecond*n || tf[0] < time.Millisecond*n {
 		t.Fatalf("N=%d: subject %v, floor %v: less than they slept", r.N, ts, tf[0])
+	}
+}
+
+// TestInterleaveParallel: over every worker the subject and the floor each
+// run b.N times, and each side's total is at least the time it slept.
+func TestInterleaveParallel(t *testing.T) {
+	var subjects, floors atomic.Int64
+	var ts, tf time.Duration
+	r := testing.Benchmark(func(b *testing.B) {
+		subjects.Store(0)
+		floors.Store(0)
+		ts, tf = InterleaveParallel(b,
+			func() { subjects.Add(1); time.Sleep(2 * time.Millisecond) },
+			func() { floors.Add(1); time.Sleep(time.Millisecond) })
+	})
+	n := int64(r.N)
+	if n == 0 || subjects.Load() != n || floors.Load() != n {
+		t.Fatalf("N=%d: subject ran %d, floor %d times", n, subjects.Load(), floors.Load())
+	}
+	if ts < 2*time.Millisecond*time.Duration(n) || tf < time.Millisecond*time.Duration(n) {
+		t.Fatalf("N=%d: subject %v, floor %v: less than they slept", n, ts, tf)
 	}
 }

@@ -132,7 +132,7 @@ type Federation struct {
 	Principal  string
 	Policy     discovery.Policy
 	minter     *secmech.Minter
-	providers  providers
+	providers  Recipients
 	t          testing.TB
 }
 
@@ -212,10 +212,12 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// providers is the WSPs' encryption keys as the metadata lists them.
-type providers map[string]xmlenc.Recipient
+// Recipients are providers' encryption keys as the metadata lists them:
+// the discovery.Providers of a DS in a test.
+type Recipients map[string]xmlenc.Recipient
 
-func (p providers) Recipient(_ context.Context, entityID string) (xmlenc.Recipient, error) {
+// Recipient returns the provider's key, or ProviderIDNotValid.
+func (p Recipients) Recipient(_ context.Context, entityID string) (xmlenc.Recipient, error) {
 	r, ok := p[entityID]
 	if !ok {
 		return xmlenc.Recipient{}, wsf.Errorf(wsf.ProviderIDNotValid, "%s has no encryption key in the metadata", entityID)
@@ -253,7 +255,7 @@ func New(t testing.TB, o Options) *Federation {
 	}
 	t.Cleanup(func() { db.Close() })
 	f := &Federation{Keys: k, Store: db, Clock: &Clock{t: time.Now().UTC().Truncate(time.Second)}, Schema: schema,
-		providers: providers{}}
+		providers: Recipients{}}
 	f.WSPs = Samples()
 	if o.NoKeyClinic {
 		f.WSPs = append(f.WSPs, &WSP{EntityID: "https://clinic.renkei.test/metadata", ServiceType: Clinical,
