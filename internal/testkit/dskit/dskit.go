@@ -133,7 +133,6 @@ type Federation struct {
 	Policy     discovery.Policy
 	minter     *secmech.Minter
 	providers  Recipients
-	t          testing.TB
 }
 
 // Keys are the federation's identities.
@@ -261,8 +260,7 @@ func New(t testing.TB, o Options) *Federation {
 		f.WSPs = append(f.WSPs, &WSP{EntityID: "https://clinic.renkei.test/metadata", ServiceType: Clinical,
 			Abstract: "Clinic C: lab results", Address: "https://clinic.renkei.test/wsp/clinical", LocalID: "C-1", NoKey: true})
 	}
-	f.t = t
-	f.directory(o)
+	f.directory(t, o)
 	f.providers[DSID] = xmlenc.Recipient{EntityID: DSID, Cert: DSEncryption(t, o.KeyType).Cert}
 	f.Policy = DefaultPolicy()
 	if o.Policy != nil {
@@ -275,7 +273,7 @@ func New(t testing.TB, o Options) *Federation {
 	return f
 }
 
-func (f *Federation) directory(o Options) {
+func (f *Federation) directory(t testing.TB, o Options) {
 	k := f.Keys
 	idp := wsf.NewPeer(IdPID, k.IdP.Cert)
 	idp.TokenIssuer = true
@@ -286,7 +284,7 @@ func (f *Federation) directory(o Options) {
 	f.Directory = wsf.StaticDirectory{IdPID: idp, DSID: ds, PortalID: portal,
 		TerminalID: wsf.NewPeer(TerminalID, k.Terminal.Cert), OtherWSCID: wsf.NewPeer(OtherWSCID, k.Other.Cert)}
 	for _, w := range f.WSPs {
-		w.Identity = wspIdentity(f.t, w.EntityID)
+		w.Identity = wspIdentity(t, w.EntityID)
 		if f.Directory[w.EntityID] == nil {
 			f.Directory[w.EntityID] = wsf.NewPeer(w.EntityID, w.Identity.Cert)
 		}
@@ -428,7 +426,7 @@ func (f *Federation) DSToken(t testing.TB, principal string, wsc *x509.Certifica
 	if life == 0 {
 		life = time.Hour
 	}
-	req := secmech.TokenRequest{Audience: aud, Target: xmlenc.Recipient{EntityID: aud, Cert: f.encryptionCert(aud)},
+	req := secmech.TokenRequest{Audience: aud, Target: xmlenc.Recipient{EntityID: aud, Cert: f.providers[aud].Cert},
 		NameID:       &saml.NameID{Value: fed.NameID, Format: saml.NameIDPersistent, NameQualifier: IdPID, SPNameQualifier: aud},
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: wsc, Lifetime: life,
 		AuthnInstant: now.Add(-o.AuthnAge), AuthnClassRef: class}
@@ -440,16 +438,6 @@ func (f *Federation) DSToken(t testing.TB, principal string, wsc *x509.Certifica
 		t.Fatal(err)
 	}
 	return m.Element
-}
-
-func (f *Federation) encryptionCert(entityID string) *x509.Certificate {
-	if entityID == DSID {
-		if _, ok := f.Keys.DS.Key.(*rsa.PrivateKey); ok {
-			return f.Keys.DS.Cert
-		}
-		return wspIdentity(f.t, DSID+"#enc").Cert
-	}
-	return f.providers[entityID].Cert
 }
 
 // DSEPR is the bootstrap EPR of the DS carrying token under mechs (nil:
