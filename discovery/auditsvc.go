@@ -62,28 +62,9 @@ func (d *DS) Audit(ctx context.Context, inv *Invoker, q *audit.Query) (*audit.Qu
 		st := wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: ref.code}}}
 		return &audit.QueryResponse{Status: st, TimeStamp: now}, d.auditRefusal(ctx, inv, principal, "", "audit Query", ref, now)
 	}
-	resp := &audit.QueryResponse{TimeStamp: now}
-	var failed []wsf.Status
-	for _, it := range q.Items {
-		if it.SelectPath != audit.SelectEvents || it.Offset > MaxAuditOffset {
-			failed = append(failed, wsf.Status{Code: audit.InvalidSelect, Ref: it.ItemID})
-			continue
-		}
-		data, err := d.auditPage(ctx, principal, it)
-		if err != nil {
-			return nil, err
-		}
-		resp.Data = append(resp.Data, data)
-	}
-	switch {
-	case len(failed) == 0:
-		resp.Status = wsf.Status{Code: wsf.OK}
-	case len(resp.Data) == 0:
-		resp.Status = wsf.Status{Code: wsf.Failed, Sub: failed}
-	default:
-		resp.Status = wsf.Status{Code: audit.Partial, Sub: failed}
-	}
-	return resp, nil
+	return audit.Answer(q, now, MaxAuditOffset, func(it audit.QueryItem) (audit.Data, error) {
+		return d.auditPage(ctx, principal, it)
+	})
 }
 
 // auditPage reads the events of one item's page, walking the store's
@@ -94,30 +75,16 @@ func (d *DS) auditPage(ctx context.Context, principal string, it audit.QueryItem
 		count = DefaultAuditPage
 	}
 	count = min(count, store.MaxAuditLimit)
-	want := it.Offset + count + 1 // one more tells whether more remain
-	var events []store.AuditEvent
-	cursor := ""
-	for len(events) < want {
-		p, err := d.cfg.Store.AuditEvents(ctx, store.AuditQuery{PrincipalID: principal, Cursor: cursor,
-			Limit: min(store.MaxAuditLimit, want-len(events))})
-		if err != nil {
-			return audit.Data{}, err
-		}
-		events = append(events, p.Events...)
-		if cursor = p.Next; cursor == "" {
-			break
-		}
+	events, more, err := store.AuditWindow(ctx, d.cfg.Store, principal, it.Offset, count)
+	if err != nil {
+		return audit.Data{}, err
 	}
 	data := audit.Data{ItemIDRef: it.ItemID, Remaining: 0}
-	if len(events) > it.Offset {
-		page := events[it.Offset:]
-		if len(page) > count {
-			page = page[:count]
-			data.Remaining, data.NextOffset = -1, it.Offset+count
-		}
-		for _, e := range page {
-			data.Events = append(data.Events, shownEvent(e))
-		}
+	if more {
+		data.Remaining, data.NextOffset = -1, it.Offset+count
+	}
+	for _, e := range events {
+		data.Events = append(data.Events, shownEvent(e))
 	}
 	return data, nil
 }

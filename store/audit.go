@@ -115,3 +115,32 @@ type AuditLog interface {
 	// AuditEvents returns one page of events matching q, newest first.
 	AuditEvents(ctx context.Context, q AuditQuery) (AuditPage, error)
 }
+
+// AuditWindow reads the events of principal from offset on, newest first,
+// at most count of them, walking the log's pages; more reports that
+// events follow the window. It is how an audit service pages for a
+// reader who asks by count and offset (DST pagination).
+func AuditWindow(ctx context.Context, log AuditLog, principal string, offset, count int) (events []AuditEvent, more bool, err error) {
+	want := offset + count + 1 // one more tells whether more remain
+	var all []AuditEvent
+	cursor := ""
+	for len(all) < want {
+		p, err := log.AuditEvents(ctx, AuditQuery{PrincipalID: principal, Cursor: cursor,
+			Limit: min(MaxAuditLimit, want-len(all))})
+		if err != nil {
+			return nil, false, err
+		}
+		all = append(all, p.Events...)
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	if len(all) <= offset {
+		return nil, false, nil
+	}
+	all = all[offset:]
+	if len(all) > count {
+		return all[:count], true, nil
+	}
+	return all, false, nil
+}

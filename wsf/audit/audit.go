@@ -348,3 +348,33 @@ func decodeEvent(el *etree.Element) (Event, error) {
 func malformed(format string, args ...any) error {
 	return xmlsec.Errorf(xmlsec.KindMalformed, format, args...)
 }
+
+// Answer answers q at now: per QueryItem, Select "/au:Event" (anything
+// else, or an offset past maxOffset, is InvalidSelect for that item) and
+// the page page reads; the status is OK, Partial when some items failed,
+// Failed when all did (IDWSF2 §5.2). The Discovery Service and each WSP
+// serve their own events through it.
+func Answer(q *Query, now time.Time, maxOffset int, page func(QueryItem) (Data, error)) (*QueryResponse, error) {
+	resp := &QueryResponse{TimeStamp: now}
+	var failed []wsf.Status
+	for _, it := range q.Items {
+		if it.SelectPath != SelectEvents || it.Offset > maxOffset {
+			failed = append(failed, wsf.Status{Code: InvalidSelect, Ref: it.ItemID})
+			continue
+		}
+		data, err := page(it)
+		if err != nil {
+			return nil, err
+		}
+		resp.Data = append(resp.Data, data)
+	}
+	switch {
+	case len(failed) == 0:
+		resp.Status = wsf.Status{Code: wsf.OK}
+	case len(resp.Data) == 0:
+		resp.Status = wsf.Status{Code: wsf.Failed, Sub: failed}
+	default:
+		resp.Status = wsf.Status{Code: Partial, Sub: failed}
+	}
+	return resp, nil
+}

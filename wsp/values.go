@@ -1,0 +1,150 @@
+package wsp
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/wsf/dst"
+)
+
+// itemOf renders a back-office record as an item of type t: each field in
+// the catalog's order, formatted as its XSD type's lexical value. A
+// required field missing, or a value that is not of its field's type, is
+// an error (the mapping file or the back office is wrong; nothing is
+// guessed).
+func itemOf(t *dst.ItemType, r Record) (dst.Item, error) {
+	it := dst.Item{Type: t.Name, ID: r.ID, Modified: r.Modified}
+	for _, f := range t.Fields {
+		v, ok := r.Values[f.Name]
+		if !ok || v == nil {
+			if f.Required {
+				return it, fmt.Errorf("record %s lacks the required field %s", r.ID, f.Name)
+			}
+			continue
+		}
+		text, err := lexical(f.Type, v)
+		if err != nil {
+			return it, fmt.Errorf("record %s field %s: %w", r.ID, f.Name, err)
+		}
+		it.Values = append(it.Values, dst.Value{Name: f.Name, Text: text})
+	}
+	return it, nil
+}
+
+var (
+	reDate       = regexp.MustCompile(`^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$`)
+	reGYearMonth = regexp.MustCompile(`^-?\d{4,}-\d{2}(Z|[+-]\d{2}:\d{2})?$`)
+	reInteger    = regexp.MustCompile(`^[+-]?\d+$`)
+	reDecimal    = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)$`)
+)
+
+// lexical formats v as a lexical value of t.
+func lexical(t dst.FieldType, v any) (string, error) {
+	switch x := v.(type) {
+	case []byte:
+		v = string(x)
+	case int:
+		v = int64(x)
+	case float32:
+		v = float64(x)
+	}
+	switch t {
+	case dst.String:
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64), nil
+		}
+	case dst.Integer:
+		switch x := v.(type) {
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case float64:
+			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				return strconv.FormatInt(int64(x), 10), nil
+			}
+		case string:
+			if s := strings.TrimSpace(x); reInteger.MatchString(s) {
+				return s, nil
+			}
+		}
+	case dst.Decimal:
+		switch x := v.(type) {
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case float64:
+			if !math.IsInf(x, 0) && !math.IsNaN(x) {
+				return strconv.FormatFloat(x, 'f', -1, 64), nil
+			}
+		case string:
+			if s := strings.TrimSpace(x); reDecimal.MatchString(s) {
+				return s, nil
+			}
+		}
+	case dst.Boolean:
+		switch x := v.(type) {
+		case bool:
+			return strconv.FormatBool(x), nil
+		case int64:
+			if x == 0 || x == 1 {
+				return strconv.FormatBool(x == 1), nil
+			}
+		case string:
+			switch strings.TrimSpace(x) {
+			case "1", "true":
+				return "true", nil
+			case "0", "false":
+				return "false", nil
+			}
+		}
+	case dst.Date:
+		switch x := v.(type) {
+		case time.Time:
+			return x.Format(time.DateOnly), nil
+		case string:
+			s := strings.TrimSpace(x)
+			if reDate.MatchString(s) {
+				return s, nil
+			}
+			if t, err := parseDateTime(s); err == nil {
+				return t.Format(time.DateOnly), nil
+			}
+		}
+	case dst.DateTime:
+		switch x := v.(type) {
+		case time.Time:
+			return x.Format(time.RFC3339Nano), nil
+		case string:
+			if t, err := parseDateTime(strings.TrimSpace(x)); err == nil {
+				return t.Format(time.RFC3339Nano), nil
+			}
+			if s := strings.TrimSpace(strings.Replace(x, " ", "T", 1)); localDateTime(s) {
+				return s, nil // no zone: kept as the back office wrote it
+			}
+		}
+	case dst.GYearMonth:
+		if s, ok := v.(string); ok && reGYearMonth.MatchString(strings.TrimSpace(s)) {
+			return strings.TrimSpace(s), nil
+		}
+	}
+	return "", fmt.Errorf("%T %v is not a value of the field's type", v, v)
+}
+
+// parseDateTime reads a date-time with a zone, in RFC 3339 or SQL style
+// ("2026-03-14 09:30:00+09:00").
+func parseDateTime(s string) (time.Time, error) {
+	s = strings.Replace(s, " ", "T", 1)
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+func localDateTime(s string) bool {
+	_, err := time.Parse("2006-01-02T15:04:05", s)
+	return err == nil
+}
