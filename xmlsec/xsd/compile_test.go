@@ -66,8 +66,8 @@ func TestWriteTreePermissions(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || n != 34 {
-		t.Fatalf("wrote %d files (%v), want the 34 of the set", n, err)
+	if err != nil || n != 39 {
+		t.Fatalf("wrote %d files (%v), want the 39 of the set", n, err)
 	}
 }
 
