@@ -21,6 +21,9 @@ import (
 
 const auditNS = audit.NS
 
+// AuditService is the service type of the access log a WSP serves.
+const AuditService = audit.NS
+
 // Audit actions.
 const (
 	AuditQuery  = "dst:Query"

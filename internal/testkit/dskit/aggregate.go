@@ -39,6 +39,19 @@ func DSEncryption(t testing.TB, kt pki.KeyType) *pki.Identity {
 // the DS and the sample WSPs (web service roles, wsf/metadir), the portal,
 // the reception terminal and the other WSC (SP roles).
 func Aggregate(t testing.TB, kt pki.KeyType, dsURL string) *md.EntitiesDescriptor {
+	return AggregateWith(t, kt, dsURL, nil)
+}
+
+// WebService places an institution's WSP: the service types it serves,
+// all at one SOAP endpoint.
+type WebService struct {
+	ServiceTypes []string
+	URL          string
+}
+
+// AggregateWith is Aggregate with the institutions in at listed as they
+// run (their WSPs on loopback listeners) instead of the samples' names.
+func AggregateWith(t testing.TB, kt pki.KeyType, dsURL string, at map[string]WebService) *md.EntitiesDescriptor {
 	k := KeysOf(t, kt)
 	idp := &md.IDPSSODescriptor{SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2},
 		Keys: []md.KeyDescriptor{signingKey(k.IdP.Cert)}}},
@@ -70,6 +83,15 @@ func Aggregate(t testing.TB, kt pki.KeyType, dsURL string) *md.EntitiesDescripto
 		}
 		ws.ServiceTypes = append(ws.ServiceTypes, w.ServiceType)
 		ws.Endpoints = append(ws.Endpoints, w.Address)
+	}
+	for e, w := range at {
+		if byEntity[e] == nil {
+			id := wspIdentity(t, e)
+			byEntity[e] = &metadir.WebService{Keys: []md.KeyDescriptor{signingKey(id.Cert), encryptionKey(id.Cert)}}
+			order = append(order, e)
+		}
+		ws := byEntity[e]
+		ws.ServiceTypes, ws.Endpoints = w.ServiceTypes, []string{w.URL}
 	}
 	for _, e := range order {
 		g.Entities = append(g.Entities, &md.EntityDescriptor{EntityID: e, Roles: []*md.RoleDescriptor{byEntity[e].Role()}})
