@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,7 +38,8 @@ import (
 
 // The recorded WSP call of testdata/README.md (ZXID 1.43's zxcall calling
 // ZXID's WSP for urn:x-echo over the full ID-WSF SOAP binding), replayed
-// against our WSP's receiver with the clock frozen.
+// against our WSP's receiver with the clock frozen, and the shape of the
+// requests our WSC sends compared with it.
 //
 // What the captures hold and lack decides how far the replay goes:
 //
@@ -81,11 +85,12 @@ var zxClock = time.Date(2026, 11, 25, 5, 56, 9, 0, time.UTC)
 func frozen() time.Time { return zxClock }
 
 // standIns are test keys in the places the captures leave empty, and our
-// WSP's own key.
+// WSP's and WSC's own keys.
 type standIns struct {
 	zxcall *pki.Identity // zxcall's signing key (not captured)
 	ds     *pki.Identity // the token issuer's signing key (not captured)
 	wsp    *pki.Identity // our WSP: signs its answers, decrypts its tokens
+	wsc    *pki.Identity // our WSC, for the outgoing shape
 }
 
 var (
@@ -102,7 +107,7 @@ func keys(t *testing.T) standIns {
 			dst  **pki.Identity
 			name string
 		}{{&keysVal.zxcall, "zxid-replay-zxcall"}, {&keysVal.ds, "zxid-replay-ds"},
-			{&keysVal.wsp, "zxid-replay-wsp"}} {
+			{&keysVal.wsp, "zxid-replay-wsp"}, {&keysVal.wsc, "zxid-replay-wsc"}} {
 			if *x.dst, keysErr = ca.Issue(x.name, pki.RSA2048); keysErr != nil {
 				return
 			}
@@ -447,6 +452,140 @@ func TestZXIDWSPToken(t *testing.T) {
 	})
 }
 
+// TestOutgoingShape: the request our WSC sends to a WSP whose EPR offers
+// ClientTLS:SAMLV2 with a holder-of-key token carries every header block
+// ZXID's WSP processed in zxid-14, and its signature covers every element
+// kind zxcall's did (compared by element, not by Id), Body included by a
+// wsu:Id. The peer's profile changes nothing on the way out: wsf.ZXID
+// only lets SHA-1 and ZXID's spellings in; our client signs rsa-sha256
+// with sha256 digests and exc-c14n alone for ZXID as for a strict peer,
+// and the two requests have the same shape. Whether ZXID 1.43 verifies
+// rsa-sha256 is not shown here (no ZXID runs in the tests).
+func TestOutgoingShape(t *testing.T) {
+	k := keys(t)
+	zx := parse(t, httpBody(t, "zxid-14-POST-zxidwspcgi-req.http"))
+	zxBlocks, zxSigned := headerBlocks(zx), signedParts(t, zx)
+	var shapes [][]string
+	for _, p := range []wsf.Profile{wsf.Strict, wsf.ZXID} {
+		t.Run("ok/"+p.Name, func(t *testing.T) {
+			url, sent := recorder(t)
+			peer := wsf.NewPeer(zxWSP, k.wsp.Cert)
+			peer.Profile = p
+			c, err := client.New(client.Config{EntityID: zxWSC, Key: k.wsc.Key, Certificate: k.wsc.Cert,
+				Directory: wsf.StaticDirectory{zxWSP: peer}, HTTP: tlsClient(t, k.wsc), Schema: schema(t), Now: frozen})
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload := etree.NewElement("echo:Request")
+			payload.CreateAttr("xmlns:echo", echoNS)
+			payload.SetText("Hello WSP")
+			_, err = c.Call(context.Background(), &client.Call{EPR: holderOfKeyEPR(t, url), Action: echoAction, Payload: payload})
+			if err == nil {
+				t.Fatal("the recorder answered nothing, yet the call succeeded")
+			}
+			ours := parse(t, <-sent)
+			checkHeader(t, ours, url)
+			wantSuperset(t, "header blocks", headerBlocks(ours), zxBlocks)
+			signed := signedParts(t, ours)
+			wantSuperset(t, "signed parts", signed, zxSigned)
+			body := ours.SelectElement("S:Body")
+			if body == nil || !hasWSUID(body) {
+				t.Fatal("S:Body has no wsu:Id to reference")
+			}
+			si := ours.FindElement("./Header/Security/Signature/SignedInfo")
+			shape := append(slices.Clone(signed), algorithms(si)...)
+			if !slices.Contains(shape, xmlsec.RSASHA256) || slices.Contains(shape, xmlsec.RSASHA1) {
+				t.Fatalf("algorithms %v", algorithms(si))
+			}
+			shapes = append(shapes, shape)
+		})
+	}
+	if len(shapes) == 2 && !slices.Equal(shapes[0], shapes[1]) {
+		t.Fatalf("the ZXID profile changed the request:\nstrict %v\nzxid   %v", shapes[0], shapes[1])
+	}
+}
+
+// checkHeader checks the values of the blocks ZXID's WSP reads: Framework
+// 2.0, our providerID, a MessageID, the EPR's address, the action, and
+// wsse:Security with a Timestamp (Created) and a Signature.
+func checkHeader(t *testing.T, env *etree.Element, url string) {
+	t.Helper()
+	h := env.SelectElement("S:Header")
+	text := func(ns, local string) string {
+		for _, c := range h.ChildElements() {
+			if c.NamespaceURI() == ns && c.Tag == local {
+				return c.Text()
+			}
+		}
+		return ""
+	}
+	fwk, snd := h.FindElement("./Framework"), h.FindElement("./Sender")
+	if fwk == nil || fwk.NamespaceURI() != wsf.NSSBF || fwk.SelectAttrValue("version", "") != "2.0" {
+		t.Fatal("no sbf:Framework version 2.0")
+	}
+	if snd == nil || snd.NamespaceURI() != wsf.NSSB || snd.SelectAttrValue("providerID", "") != zxWSC {
+		t.Fatal("no sb:Sender with our providerID")
+	}
+	if text(wsf.NSWSA, "MessageID") == "" || text(wsf.NSWSA, "To") != url || text(wsf.NSWSA, "Action") != echoAction {
+		t.Fatalf("wsa:MessageID %q, To %q, Action %q", text(wsf.NSWSA, "MessageID"), text(wsf.NSWSA, "To"), text(wsf.NSWSA, "Action"))
+	}
+	if h.FindElement("./Security/Timestamp/Created") == nil || h.FindElement("./Security/Signature") == nil {
+		t.Fatal("wsse:Security without wsu:Timestamp/Created or ds:Signature")
+	}
+}
+
+// holderOfKeyEPR is the EPR of a WSP at url offering ClientTLS:SAMLV2
+// with a holder-of-key token for our WSC's key, minted by the test DS.
+func holderOfKeyEPR(t *testing.T, url string) *wsf.EPR {
+	t.Helper()
+	k := keys(t)
+	m := &secmech.Minter{Issuer: zxDS, Signer: &dsig.Signer{Key: k.ds.Key, Certificates: []*x509.Certificate{k.ds.Cert}}}
+	tok, err := m.Mint(secmech.TokenRequest{Audience: zxWSP, Target: xmlenc.Recipient{EntityID: zxWSP, Cert: k.wsp.Cert},
+		NameID:       &saml.NameID{Value: zxIdPNID, Format: saml.NameIDPersistent, NameQualifier: zxDS, SPNameQualifier: zxWSP},
+		Confirmation: secmech.ConfirmHolderOfKey, Invoker: k.wsc.Cert, Lifetime: time.Hour}, zxClock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := wsf.SecurityContext{Mechanisms: []string{string(wsf.ClientTLSSAMLV2)},
+		Tokens: []wsf.Token{{Usage: wsf.UsageSecurityToken, Element: tok.Element}}}
+	return &wsf.EPR{Address: url, Metadata: &wsf.EPRMetadata{Abstract: "echo WSP", ProviderID: zxWSP,
+		ServiceType: echoNS, Framework: wsf.FrameworkVersion, SecurityContexts: []wsf.SecurityContext{sc}}}
+}
+
+// recorder is a loopback TLS server that keeps each request body and
+// answers 503.
+func recorder(t *testing.T) (string, <-chan []byte) {
+	t.Helper()
+	sent := make(chan []byte, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		select {
+		case sent <- b:
+		default:
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{tlsCert(keys(t).wsp)}, ClientAuth: tls.RequestClientCert,
+		MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL + "/zxidwspcgi", sent
+}
+
+// tlsClient trusts the test CA and presents id's certificate.
+func tlsClient(t *testing.T, id *pki.Identity) *http.Client {
+	pool := x509.NewCertPool()
+	pool.AddCert(pki.MustGet().CA.Cert)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{tlsCert(id)},
+		MinVersion: tls.VersionTLS12}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+func tlsCert(id *pki.Identity) tls.Certificate {
+	return tls.Certificate{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key, Leaf: id.Cert}
+}
+
 // headerBlocks names the S:Header children, and the wsse:Security
 // children other than tokens (ZXID's is Bearer, ours holder-of-key), as
 // {namespace}local.
@@ -488,6 +627,27 @@ func signedParts(t *testing.T, env *etree.Element) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// algorithms lists the SignedInfo's SignatureMethod, then each distinct
+// transform and digest method.
+func algorithms(si *etree.Element) []string {
+	out := []string{si.SelectElement("ds:SignatureMethod").SelectAttrValue("Algorithm", "")}
+	for _, el := range si.FindElements(".//Transform | .//DigestMethod") {
+		if a := el.SelectAttrValue("Algorithm", ""); !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func hasWSUID(el *etree.Element) bool {
+	for _, a := range el.Attr {
+		if a.Key == "Id" && a.NamespaceURI() == wsf.NSWSU {
+			return true
+		}
+	}
+	return false
 }
 
 func wantSuperset(t *testing.T, what string, ours, theirs []string) {
