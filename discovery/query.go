@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/wsf/disco"
 )
 
@@ -49,7 +50,7 @@ func (d *DS) Query(ctx context.Context, inv *Invoker, q *disco.Query) (*disco.Qu
 	if ref != nil {
 		return &disco.QueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, principal, "", "query", ref, now)
 	}
-	c, err := d.candidates(ctx, inv, principal, now)
+	c, err := d.candidates(ctx, inv, principal, q, now)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func appendNew(all, ms []*match) []*match {
 type candidates struct {
 	associated []*disco.SvcMD
 	card       []*disco.SvcMD // reachable by the reception-desk rule
-	policy     []*disco.SvcMD // offered by the DS's policy: its own audit service
+	policy     []*disco.SvcMD // offered by the DS's policy: its own audit service, the linked institutions' access logs
 	cardTypes  []string
 	linked     []*disco.SvcMD // every SvcMD of an institution the principal is linked with
 	linkedRead bool
@@ -144,7 +145,7 @@ func (c *candidates) readLinked(ctx context.Context, d *DS, principal string) er
 	return err
 }
 
-func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now time.Time) (*candidates, error) {
+func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, q *disco.Query, now time.Time) (*candidates, error) {
 	c := &candidates{}
 	assoc, err := d.cfg.Store.AssociatedSvcMDs(ctx, principal)
 	if err != nil {
@@ -155,6 +156,18 @@ func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now
 	}
 	if d.offersAudit(inv) {
 		c.policy = []*disco.SvcMD{d.auditSvcMD()}
+	}
+	if asksAudit(q) && contains(d.cfg.Policy.Portals, inv.Provider) {
+		// Each institution's access log is the citizen's to read wherever
+		// they are enrolled, consent or not: it says who read their data.
+		if err := c.readLinked(ctx, d, principal); err != nil {
+			return nil, err
+		}
+		for _, m := range c.linked {
+			if offersAny(m, []string{audit.NS}) {
+				c.policy = append(c.policy, m)
+			}
+		}
 	}
 	if d.fault(FaultSkipAssociation) {
 		if err := c.readLinked(ctx, d, principal); err != nil {
@@ -173,6 +186,17 @@ func (d *DS) candidates(ctx context.Context, inv *Invoker, principal string, now
 		}
 	}
 	return c, nil
+}
+
+// asksAudit reports whether a RequestedService names the audit service
+// type: only then are the linked institutions' access logs read.
+func asksAudit(q *disco.Query) bool {
+	for _, rs := range q.RequestedServices {
+		if contains(rs.ServiceTypes, audit.NS) {
+			return true
+		}
+	}
+	return false
 }
 
 // matches applies one RequestedService to the candidates, associated
