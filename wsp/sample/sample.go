@@ -2,8 +2,8 @@
 // hospitals, the municipal insurer and the pension service, each a back
 // office of its own shape that a WSP reaches through an adapter driven by
 // a mapping file, never by Go code per institution. Generate writes the
-// back offices and a Manifest of the people, all drawn from a fixed seed:
-// the same bytes on every run.
+// back offices, their mapping files and a Manifest of the people, all
+// drawn from a fixed seed: the same bytes on every run.
 //
 // The back offices:
 //
@@ -29,6 +29,10 @@
 // hospitals keep their slot and booking times in UTC. A booking is
 // booked, visited or cancelled; cancelling keeps the row, and the
 // mappings leave cancelled bookings out.
+//
+// The mapping files are hospital-a.json, hospital-b.json and insurer.json
+// in the SQL adapter's format (wsp/sqlmap), their DSNs file names
+// relative to the directory Generate writes.
 //
 // GenerateSQL writes the same tables and rows as an SQL script for SQLite
 // or PostgreSQL.
@@ -71,7 +75,8 @@ const (
 	Pension   = "pension"
 )
 
-// The files Generate writes besides the SQLite databases (KEY.db).
+// The files Generate writes besides the SQLite databases (KEY.db) and SQL
+// mappings (KEY.json).
 const (
 	PensionData  = "pension-data.json"
 	ManifestFile = "manifest.json"
@@ -93,8 +98,10 @@ type Institution struct {
 	Key    string `json:"key"`
 	Name   string `json:"name"`
 	NameEn string `json:"name_en"`
-	// Data is a file name in the generated directory.
+	// Data and Mapping are file names in the generated directory; Mapping
+	// is empty for a back office no adapter maps yet.
 	Data     string   `json:"data"`
+	Mapping  string   `json:"mapping,omitempty"`
 	Services []string `json:"services"`
 	// A hospital's marked outpatient slots (Slot item IDs), after the
 	// reference date and with the first internal medicine doctor:
@@ -173,8 +180,8 @@ func ReadManifest(path string) (*Manifest, error) {
 }
 
 // Generate writes the sample institutions into dir, which must exist:
-// the SQLite databases, the pension data and manifest.json, replacing
-// files of those names. It returns the manifest.
+// the SQLite databases and their mapping files, the pension data and
+// manifest.json, replacing files of those names. It returns the manifest.
 func Generate(dir string, opt Options) (*Manifest, error) {
 	w, err := build(opt)
 	if err != nil {
@@ -188,6 +195,11 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 	files := map[string][]byte{}
 	if files[PensionData], err = w.pension.marshal(); err != nil {
 		return nil, err
+	}
+	for _, name := range []string{HospitalA + ".json", HospitalB + ".json", Insurer + ".json"} {
+		if files[name], err = mappings.ReadFile("mappings/" + name); err != nil {
+			return nil, err
+		}
 	}
 	m := w.manifest()
 	if files[ManifestFile], err = m.Marshal(); err != nil {

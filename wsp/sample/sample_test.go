@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/pg"
 )
+
+func TestMain(m *testing.M) { os.Exit(pg.Main(m)) }
 
 // generated generates the default sample into a directory of the test's
 // own.
@@ -28,7 +32,8 @@ func generated(t *testing.T) (string, *Manifest) {
 }
 
 // generatedFiles are the files Generate writes.
-var generatedFiles = []string{"hospital-a.db", "hospital-b.db", "insurer.db", "manifest.json", "pension-data.json"}
+var generatedFiles = []string{"hospital-a.db", "hospital-a.json", "hospital-b.db", "hospital-b.json", "insurer.db",
+	"insurer.json", "manifest.json", "pension-data.json"}
 
 // TestGenerateIsDeterministic: two runs write the same bytes, and a run
 // over an earlier one replaces it with the same bytes again.

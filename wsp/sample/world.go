@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"embed"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -8,6 +9,11 @@ import (
 
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 )
+
+// mappings are the mapping files Generate copies next to the data.
+//
+//go:embed mappings/*.json
+var mappings embed.FS
 
 // world is the whole sample before it is written: every institution's
 // records in one neutral shape, which each back office's writer turns
@@ -92,9 +98,10 @@ func (w *world) institution(key string) Institution {
 		if key == HospitalB {
 			h = w.hosp['B']
 		}
-		return Institution{Key: key, Name: h.name, NameEn: h.nameEn, Data: key + ".db", Services: svcs, LastPlaceSlot: h.lastPlace.id, FullSlot: h.full.id, OpenSlot: h.open.id}
+		return Institution{Key: key, Name: h.name, NameEn: h.nameEn, Data: key + ".db", Mapping: key + ".json",
+			Services: svcs, LastPlaceSlot: h.lastPlace.id, FullSlot: h.full.id, OpenSlot: h.open.id}
 	case Insurer:
-		return Institution{Key: key, Name: insurerName, NameEn: insurerNameEn, Data: key + ".db",
+		return Institution{Key: key, Name: insurerName, NameEn: insurerNameEn, Data: key + ".db", Mapping: key + ".json",
 			Services: []string{dst.Eligibility}}
 	}
 	return Institution{Key: Pension, Name: pensionName, NameEn: pensionNameEn, Data: PensionData,
