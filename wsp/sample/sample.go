@@ -20,7 +20,7 @@
 //     Its mapping finds a subject by concatenating
 //     insurerNumber:symbol:number:branch, which equals InsurerLocalID
 //     because no symbol holds ':' or '%'.
-//   - pension-data.json, the pension service's records.
+//   - pension-data.json, served read-only over REST by PensionOffice.
 //
 // Columns that a mapping compares with the request time (:now), and every
 // modification time, hold UTC RFC 3339 text (2026-03-14T00:30:00Z), the
