@@ -78,8 +78,7 @@ func decodeSQLMapping(t *testing.T, path string, b []byte) *sqlMapping {
 // field of each.
 func TestMappingsCoverTheCatalog(t *testing.T) {
 	dir, m := generated(t)
-	for _, key := range []string{HospitalA, HospitalB, Insurer} {
-		in := m.Institution(key)
+	for _, in := range m.Institutions {
 		t.Run(in.Key, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(dir, in.Mapping))
 			if err != nil {

@@ -66,6 +66,10 @@ const (
 	DefaultSeed      = 20261201
 )
 
+// DefaultPensionBase is the base URL pension-mapping.json names: where the
+// demo serves PensionOffice. Tests override Mapping.Base.
+const DefaultPensionBase = "http://127.0.0.1:8090"
+
 // The institution keys: the Manifest's keys of Person.Local, and the stems
 // of the files Generate writes.
 const (
@@ -78,8 +82,9 @@ const (
 // The files Generate writes besides the SQLite databases (KEY.db) and SQL
 // mappings (KEY.json).
 const (
-	PensionData  = "pension-data.json"
-	ManifestFile = "manifest.json"
+	PensionData    = "pension-data.json"
+	PensionMapping = "pension-mapping.json"
+	ManifestFile   = "manifest.json"
 )
 
 // jst is Japan Standard Time, without tzdata.
@@ -98,10 +103,9 @@ type Institution struct {
 	Key    string `json:"key"`
 	Name   string `json:"name"`
 	NameEn string `json:"name_en"`
-	// Data and Mapping are file names in the generated directory; Mapping
-	// is empty for a back office no adapter maps yet.
+	// Data and Mapping are file names in the generated directory.
 	Data     string   `json:"data"`
-	Mapping  string   `json:"mapping,omitempty"`
+	Mapping  string   `json:"mapping"`
 	Services []string `json:"services"`
 	// A hospital's marked outpatient slots (Slot item IDs), after the
 	// reference date and with the first internal medicine doctor:
@@ -180,7 +184,7 @@ func ReadManifest(path string) (*Manifest, error) {
 }
 
 // Generate writes the sample institutions into dir, which must exist:
-// the SQLite databases and their mapping files, the pension data and
+// the SQLite databases, the pension data, the mapping files and
 // manifest.json, replacing files of those names. It returns the manifest.
 func Generate(dir string, opt Options) (*Manifest, error) {
 	w, err := build(opt)
@@ -196,7 +200,7 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 	if files[PensionData], err = w.pension.marshal(); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{HospitalA + ".json", HospitalB + ".json", Insurer + ".json"} {
+	for _, name := range []string{HospitalA + ".json", HospitalB + ".json", Insurer + ".json", PensionMapping} {
 		if files[name], err = mappings.ReadFile("mappings/" + name); err != nil {
 			return nil, err
 		}

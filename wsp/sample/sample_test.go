@@ -33,7 +33,7 @@ func generated(t *testing.T) (string, *Manifest) {
 
 // generatedFiles are the files Generate writes.
 var generatedFiles = []string{"hospital-a.db", "hospital-a.json", "hospital-b.db", "hospital-b.json", "insurer.db",
-	"insurer.json", "manifest.json", "pension-data.json"}
+	"insurer.json", "manifest.json", "pension-data.json", "pension-mapping.json"}
 
 // TestGenerateIsDeterministic: two runs write the same bytes, and a run
 // over an earlier one replaces it with the same bytes again.

@@ -104,7 +104,7 @@ func (w *world) institution(key string) Institution {
 		return Institution{Key: key, Name: insurerName, NameEn: insurerNameEn, Data: key + ".db", Mapping: key + ".json",
 			Services: []string{dst.Eligibility}}
 	}
-	return Institution{Key: Pension, Name: pensionName, NameEn: pensionNameEn, Data: PensionData,
+	return Institution{Key: Pension, Name: pensionName, NameEn: pensionNameEn, Data: PensionData, Mapping: PensionMapping,
 		Services: []string{dst.Pension}}
 }
 
