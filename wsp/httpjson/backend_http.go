@@ -110,54 +110,50 @@ func (b *Backend) Query(ctx context.Context, l wsp.Lookup) (wsp.Page, error) {
 // queryObject reads the one record of an object item. Its ID is the
 // value at id when the mapping names one, else the item type's name.
 func (b *Backend) queryObject(ctx context.Context, it *Item, l wsp.Lookup) (wsp.Page, error) {
-	page := wsp.Page{NoHistory: !l.ChangedSince.IsZero() && it.Modified == ""}
-	answer, found, err := b.getJSON(ctx, it.Path, expand(it.Path, l.Subject, ""), nil)
-	if err != nil || !found {
-		return page, err
-	}
-	obj, err := object(answer, it.Object)
-	if err != nil {
-		return page, malformed(it.Path, err)
-	}
-	r, err := it.record(obj)
-	if err != nil {
-		return page, malformed(it.Path, err)
-	}
+	r, found, err := b.one(ctx, it.Path, expand(it.Path, l.Subject, ""), it, it.Object)
 	if it.ID == "" {
 		r.ID = l.Item
 	}
-	if l.Offset == 0 && matches(r, l, it.Modified != "") {
-		page.Records = []wsp.Record{r}
-	}
-	return page, nil
+	return it.onePage(r, found && l.Offset == 0, l), err
 }
 
 // queryID reads the record l.ID of a list item: at the item path, or
 // else by walking the list.
 func (b *Backend) queryID(ctx context.Context, it *Item, l wsp.Lookup) (wsp.Page, error) {
-	page := wsp.Page{NoHistory: !l.ChangedSince.IsZero() && it.Modified == ""}
 	if it.ItemPath == "" {
 		r, found, err := b.walk(ctx, it, l)
-		if found && matches(r, l, it.Modified != "") {
-			page.Records = []wsp.Record{r}
-		}
-		return page, err
+		return it.onePage(r, found, l), err
 	}
-	answer, found, err := b.getJSON(ctx, it.ItemPath, expand(it.ItemPath, l.Subject, l.ID), nil)
+	r, found, err := b.one(ctx, it.ItemPath, expand(it.ItemPath, l.Subject, l.ID), it, ".")
+	return it.onePage(r, found, l), err
+}
+
+// one GETs path and reads the record at key of its answer; found is false
+// for a 404.
+func (b *Backend) one(ctx context.Context, tmpl, path string, it *Item, key string) (wsp.Record, bool, error) {
+	answer, found, err := b.getJSON(ctx, tmpl, path, nil)
 	if err != nil || !found {
-		return page, err
+		return wsp.Record{}, false, err
 	}
-	obj, err := object(answer, ".")
-	if err == nil {
-		var r wsp.Record
-		if r, err = it.record(obj); err == nil && matches(r, l, it.Modified != "") {
-			page.Records = []wsp.Record{r}
-		}
-	}
+	obj, err := object(answer, key)
 	if err != nil {
-		return page, malformed(it.ItemPath, err)
+		return wsp.Record{}, false, malformed(tmpl, err)
 	}
-	return page, nil
+	r, err := it.record(obj)
+	if err != nil {
+		return wsp.Record{}, false, malformed(tmpl, err)
+	}
+	return r, true, nil
+}
+
+// onePage is the page of at most one record r, kept when found and it
+// passes l's conditions.
+func (it *Item) onePage(r wsp.Record, found bool, l wsp.Lookup) wsp.Page {
+	p := wsp.Page{NoHistory: !l.ChangedSince.IsZero() && it.Modified == ""}
+	if found && matches(r, l, it.Modified != "") {
+		p.Records = []wsp.Record{r}
+	}
+	return p
 }
 
 // walk pages through the list for the record l.ID.
