@@ -112,6 +112,10 @@ func TestParseSelectRefuses(t *testing.T) {
 		{"fail/unclosed-predicate", "/cl:LabResult[@id='x'", "predicate not closed"},
 		{"fail/unquoted-value", "/cl:LabResult[@id=x]", "not a quoted literal"},
 		{"fail/union", "/cl:LabResult|/cl:Prescription", "not a prefixed name"},
+		// An empty id names no item; read as no predicate it would select
+		// every item, and String would render it as "/cl:LabResult".
+		{"fail/empty-id", "/cl:LabResult[@id='']", "empty"},
+		{"fail/empty-id-double-quotes", `/cl:LabResult[@id=""]`, "empty"},
 		{"fail/over-the-limit", "/cl:LabResult[@id='" + strings.Repeat("a", dst.MaxSelectLen) + "']", "longer than the limit"},
 		{"fail/whitespace-over-the-limit", "/cl:LabResult" + strings.Repeat(" ", dst.MaxSelectLen), "longer than the limit"},
 	} {
