@@ -233,7 +233,12 @@ func (s *Service) QueryResponseElement(r *QueryResponse) *etree.Element {
 	for _, d := range r.Data {
 		c := el.CreateElement(s.Prefix + ":Data")
 		wire.SetAttr(c, "itemIDRef", d.ItemIDRef)
-		wire.SetAttr(c, "changeFormat", d.ChangeFormat)
+		if d.ChangeFormat != "" {
+			// dst:changeFormat is a global attribute of the DST schema
+			// (ItemDataAttributeGroup refers to it), so it is qualified.
+			c.CreateAttr("xmlns:dst", wsf.NSDST)
+			c.CreateAttr("dst:changeFormat", d.ChangeFormat)
+		}
 		if d.Remaining >= 0 {
 			c.CreateAttr("remaining", strconv.Itoa(d.Remaining))
 		}
@@ -481,7 +486,7 @@ func (s *Service) DecodeQueryResponse(el *etree.Element) (*QueryResponse, error)
 			}
 			d := Data{}
 			d.ItemIDRef, _ = wire.Attr(c, "itemIDRef")
-			d.ChangeFormat, _ = wire.Attr(c, "changeFormat")
+			d.ChangeFormat, _ = wire.AttrNS(c, wsf.NSDST, "changeFormat")
 			if d.Remaining, err = signedAttr(c, "remaining", -1); err != nil {
 				return nil, err
 			}
