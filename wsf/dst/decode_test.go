@@ -91,6 +91,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"fail/duplicate-select", "Query", `<cl:Query ` + cl + `><cl:QueryItem><cl:Select>/cl:LabResult</cl:Select><cl:Select>/cl:LabResult</cl:Select></cl:QueryItem></cl:Query>`},
 		{"fail/duplicate-select-delete", "Delete", `<cl:Delete ` + cl + `><cl:DeleteItem><cl:Select>/cl:LabResult</cl:Select><cl:Select>/cl:LabResult</cl:Select></cl:DeleteItem></cl:Delete>`},
 		{"fail/duplicate-test-op", "Query", `<cl:Query ` + cl + `><cl:TestItem><cl:TestOp>/cl:LabResult</cl:TestOp><cl:TestOp>/cl:Prescription</cl:TestOp></cl:TestItem></cl:Query>`},
+		{"fail/duplicate-test-op-after-empty", "Query", `<cl:Query ` + cl + `><cl:TestItem><cl:TestOp/><cl:TestOp>/cl:Prescription</cl:TestOp></cl:TestItem></cl:Query>`},
 		{"fail/three-change-formats", "Query", `<cl:Query ` + cl + ` ` + dstNS + `><cl:QueryItem>` +
 			repeat(`<dst:ChangeFormat>CurrentElements</dst:ChangeFormat>`, 3) + `</cl:QueryItem></cl:Query>`},
 		{"fail/test-after-query-item", "Query", `<cl:Query ` + cl + `>` + qi(1) + `<cl:TestItem/></cl:Query>`},

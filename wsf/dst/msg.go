@@ -390,15 +390,16 @@ func (s *Service) decodeTest(el *etree.Element) (TestItem, error) {
 	t.ID, _ = wire.Attr(el, "id")
 	t.ItemID, _ = wire.Attr(el, "itemID")
 	t.ObjectType, _ = wire.Attr(el, "objectType")
+	hasOp := false
 	for _, c := range el.ChildElements() {
-		if !wire.Is(c, s.NS, "TestOp") || t.Op != "" {
+		if !wire.Is(c, s.NS, "TestOp") || hasOp {
 			return t, malformed("%s:TestItem holds %s", s.Prefix, wire.Name(c))
 		}
 		v, err := wire.Text(c)
 		if err != nil {
 			return t, err
 		}
-		t.Op = v
+		t.Op, hasOp = v, true
 		t.Sel, t.SelErr = ParseSelect(c, s, v)
 		if t.Sel == nil && t.SelErr == nil {
 			t.SelErr = &SelectError{Text: v, Why: "empty"}
