@@ -72,6 +72,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"fail/too-many-modify-items", "Modify", `<cl:Modify ` + cl + `>` + repeat(`<cl:ModifyItem/>`, dst.MaxItems+1) + `</cl:Modify>`},
 		{"fail/too-many-delete-items", "Delete", `<cl:Delete ` + cl + `>` + repeat(`<cl:DeleteItem/>`, dst.MaxItems+1) + `</cl:Delete>`},
 		{"fail/too-many-data", "QueryResponse", `<cl:QueryResponse ` + cl + ` ` + luNS + `>` + ok + repeat(`<cl:Data/>`, dst.MaxItems+1) + `</cl:QueryResponse>`},
+		{"fail/too-many-test-results", "QueryResponse", `<cl:QueryResponse ` + cl + ` ` + luNS + ` ` + dstNS + `>` + ok +
+			repeat(`<dst:TestResult>true</dst:TestResult>`, dst.MaxItems+1) + `</cl:QueryResponse>`},
+		{"fail/too-many-test-results-and-data", "QueryResponse", `<cl:QueryResponse ` + cl + ` ` + luNS + ` ` + dstNS + `>` + ok +
+			repeat(`<dst:TestResult>true</dst:TestResult>`, dst.MaxItems) + `<cl:Data/></cl:QueryResponse>`},
 		{"fail/too-many-item-data", "WriteResponse", `<cl:CreateResponse ` + cl + ` ` + luNS + `>` + ok + repeat(`<cl:ItemData/>`, dst.MaxItems+1) + `</cl:CreateResponse>`},
 		{"fail/too-many-items-in-data", "QueryResponse", `<cl:QueryResponse ` + cl + ` ` + luNS + `>` + ok +
 			`<cl:Data>` + repeat(`<cl:LabResult/>`, dst.MaxItemsPerData+1) + `</cl:Data></cl:QueryResponse>`},
@@ -147,6 +151,11 @@ func TestDecodeLimits(t *testing.T) {
 		`<cl:Data>`+repeat(labItem, dst.MaxItemsPerData)+`</cl:Data>`+repeat(`<cl:Data/>`, dst.MaxItems-1)+`</cl:QueryResponse>`))
 	if err != nil || len(r.Data) != dst.MaxItems || len(r.Data[0].Items) != dst.MaxItemsPerData {
 		t.Errorf("QueryResponse of %d Data: %v", dst.MaxItems, err)
+	}
+	r, err = s.DecodeQueryResponse(parse(t, `<cl:QueryResponse `+cl+` `+luNS+` `+dstNS+`>`+ok+
+		repeat(`<dst:TestResult>true</dst:TestResult>`, dst.MaxItems/2)+repeat(`<cl:Data/>`, dst.MaxItems-dst.MaxItems/2)+`</cl:QueryResponse>`))
+	if err != nil || len(r.TestResults)+len(r.Data) != dst.MaxItems {
+		t.Errorf("QueryResponse of %d TestResults and Data: %v", dst.MaxItems, err)
 	}
 	for _, op := range []string{"Create", "Modify", "Delete"} {
 		x := fmt.Sprintf(`<cl:%s %s>%s</cl:%s>`, op, cl, repeat(`<cl:`+op+`Item/>`, dst.MaxItems), op)

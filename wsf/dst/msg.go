@@ -468,6 +468,11 @@ func (s *Service) DecodeQueryResponse(el *etree.Element) (*QueryResponse, error)
 		return nil, err
 	}
 	for _, c := range rest {
+		// One TestResult per TestItem and one Data per QueryItem: no more
+		// than a Query holds.
+		if (wire.Is(c, wsf.NSDST, "TestResult") || wire.Is(c, s.NS, "Data")) && len(r.TestResults)+len(r.Data) == MaxItems {
+			return nil, malformed("more than %d TestResult and Data", MaxItems)
+		}
 		switch {
 		case wire.Is(c, wsf.NSLU, "Extension"):
 		case wire.Is(c, wsf.NSDST, "TestResult") && len(r.Data) == 0:
@@ -482,9 +487,6 @@ func (s *Service) DecodeQueryResponse(el *etree.Element) (*QueryResponse, error)
 			ref, _ := wire.Attr(c, "itemIDRef")
 			r.TestResults = append(r.TestResults, TestResult{ItemIDRef: ref, Value: b})
 		case wire.Is(c, s.NS, "Data"):
-			if len(r.Data) == MaxItems {
-				return nil, malformed("more than %d Data", MaxItems)
-			}
 			d := Data{}
 			d.ItemIDRef, _ = wire.Attr(c, "itemIDRef")
 			d.ChangeFormat, _ = wire.AttrNS(c, wsf.NSDST, "changeFormat")
