@@ -79,6 +79,8 @@ func TestWriteRefused(t *testing.T) {
 	for _, tc := range []writeCase{
 		{name: "fail/create-in-a-full-slot", op: "Create", body: newAppointment("c1", "s2"),
 			status: "Failed(InvalidData@c1(urn:renkei:status:SlotFull))"},
+		{name: "fail/create-in-a-full-slot-refusal-wrapped", op: "Create", setup: func(b *memBackend) { b.wrap = true },
+			body: newAppointment("c1", "s2"), status: "Failed(InvalidData@c1(urn:renkei:status:SlotFull))"},
 		{name: "fail/create-in-no-slot", op: "Create", body: newAppointment("c1", "s9"), status: "Failed(InvalidData@c1)"},
 		{name: "fail/create-without-newdata", op: "Create", body: `<ap:CreateItem itemID="c1" objectType="Appointment"/>`,
 			status: "Failed(MissingNewDataElement@c1)"},
