@@ -125,7 +125,7 @@ func lexical(t dst.FieldType, v any) (string, error) {
 			if t, err := parseDateTime(strings.TrimSpace(x)); err == nil {
 				return t.Format(time.RFC3339Nano), nil
 			}
-			if s := strings.TrimSpace(strings.Replace(x, " ", "T", 1)); localDateTime(s) {
+			if s := strings.Replace(strings.TrimSpace(x), " ", "T", 1); localDateTime(s) {
 				return s, nil // no zone: kept as the back office wrote it
 			}
 		}
