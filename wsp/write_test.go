@@ -3,10 +3,12 @@ package wsp_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 	"github.com/renkei-idwsf/renkei/wsp"
 )
@@ -308,4 +310,30 @@ func TestWriteThenRead(t *testing.T) {
 		t.Errorf("s1 has %s places left after its last was booked", got)
 	}
 	wantStatus(t, f.create(t, inv, newAppointment("c1", "s1")).Status, "Failed(InvalidData@c1(urn:renkei:status:SlotFull))")
+}
+
+// TestNew: a configuration is checked whole, every problem reported at
+// once.
+func TestNew(t *testing.T) {
+	_, err := wsp.New(wsp.Config{Services: []wsp.ServiceConfig{
+		{Type: "urn:example:svc"},
+		{Type: dst.Clinical, Items: []string{"LabResult", "Nothing"}, Writable: []string{"LabResult"}},
+		{Type: dst.Appointment, Items: []string{"Slot"}, Writable: []string{"Appointment"}},
+		{Type: dst.Clinical},
+	}})
+	if err == nil {
+		t.Fatal("New takes a configuration without an entityID, a back office, an audit log or valid services")
+	}
+	for _, want := range []string{"EntityID is required", "Backend is required", "Audit is required",
+		`"urn:example:svc" is not a service type`, `has no item type "Nothing"`, `item type "LabResult" cannot be written`,
+		`item type "Appointment" cannot be written`, "listed twice"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("New: %v\nwant a problem saying %q", err, want)
+		}
+	}
+	f := newFixture(t)
+	want := []string{dst.Clinical, dst.Checkup, dst.Appointment, dst.Pension, audit.NS}
+	if got := f.w.ServiceTypes(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ServiceTypes() = %v, want %v", got, want)
+	}
 }
