@@ -36,8 +36,8 @@ func itemOf(t *dst.ItemType, r Record) (dst.Item, error) {
 }
 
 var (
-	reDate       = regexp.MustCompile(`^-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$`)
-	reGYearMonth = regexp.MustCompile(`^-?\d{4,}-\d{2}(Z|[+-]\d{2}:\d{2})?$`)
+	reDate       = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
+	reGYearMonth = regexp.MustCompile(`^(-?\d{4,})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
 	reInteger    = regexp.MustCompile(`^[+-]?\d+$`)
 	reDecimal    = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)$`)
 )
@@ -110,7 +110,7 @@ func lexical(t dst.FieldType, v any) (string, error) {
 			return x.Format(time.DateOnly), nil
 		case string:
 			s := strings.TrimSpace(x)
-			if reDate.MatchString(s) {
+			if m := reDate.FindStringSubmatch(s); m != nil && calendar(m[1], m[2], m[3]) {
 				return s, nil
 			}
 			if t, err := parseDateTime(s); err == nil {
@@ -125,16 +125,32 @@ func lexical(t dst.FieldType, v any) (string, error) {
 			if t, err := parseDateTime(strings.TrimSpace(x)); err == nil {
 				return t.Format(time.RFC3339Nano), nil
 			}
-			if s := strings.TrimSpace(strings.Replace(x, " ", "T", 1)); localDateTime(s) {
+			if s := strings.Replace(strings.TrimSpace(x), " ", "T", 1); localDateTime(s) {
 				return s, nil // no zone: kept as the back office wrote it
 			}
 		}
 	case dst.GYearMonth:
-		if s, ok := v.(string); ok && reGYearMonth.MatchString(strings.TrimSpace(s)) {
-			return strings.TrimSpace(s), nil
+		if s, ok := v.(string); ok {
+			s = strings.TrimSpace(s)
+			if m := reGYearMonth.FindStringSubmatch(s); m != nil && calendar(m[1], m[2], "01") {
+				return s, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("%T %v is not a value of the field's type", v, v)
+}
+
+// calendar reports whether year, month and day (the digits of an
+// xs:date) name a day of the proleptic Gregorian calendar: the schemas
+// refuse 2026-13 and 2026-02-30 although they have the pattern's shape.
+func calendar(year, month, day string) bool {
+	y, err := strconv.Atoi(year)
+	m, _ := strconv.Atoi(month)
+	d, _ := strconv.Atoi(day)
+	if err != nil || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // parseDateTime reads a date-time with a zone, in RFC 3339 or SQL style

@@ -2,6 +2,7 @@ package wsp
 
 import (
 	"context"
+	"errors"
 
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
@@ -153,7 +154,8 @@ func (w *WSP) write(ctx context.Context, inv *Invoker, serviceType, op string, i
 	if err != nil {
 		written = nil
 		ref := ""
-		if r, ok := err.(*Refusal); ok && r.Index >= 0 && r.Index < len(items) {
+		var r *Refusal
+		if errors.As(err, &r) && r.Index >= 0 && r.Index < len(items) {
 			ref = items[r.Index].ref
 		}
 		st, err := w.backendStatus(err, ref)

@@ -233,7 +233,12 @@ func (s *Service) QueryResponseElement(r *QueryResponse) *etree.Element {
 	for _, d := range r.Data {
 		c := el.CreateElement(s.Prefix + ":Data")
 		wire.SetAttr(c, "itemIDRef", d.ItemIDRef)
-		wire.SetAttr(c, "changeFormat", d.ChangeFormat)
+		if d.ChangeFormat != "" {
+			// dst:changeFormat is a global attribute of the DST schema
+			// (ItemDataAttributeGroup refers to it), so it is qualified.
+			c.CreateAttr("xmlns:dst", wsf.NSDST)
+			c.CreateAttr("dst:changeFormat", d.ChangeFormat)
+		}
 		if d.Remaining >= 0 {
 			c.CreateAttr("remaining", strconv.Itoa(d.Remaining))
 		}
@@ -385,15 +390,16 @@ func (s *Service) decodeTest(el *etree.Element) (TestItem, error) {
 	t.ID, _ = wire.Attr(el, "id")
 	t.ItemID, _ = wire.Attr(el, "itemID")
 	t.ObjectType, _ = wire.Attr(el, "objectType")
+	hasOp := false
 	for _, c := range el.ChildElements() {
-		if !wire.Is(c, s.NS, "TestOp") || t.Op != "" {
+		if !wire.Is(c, s.NS, "TestOp") || hasOp {
 			return t, malformed("%s:TestItem holds %s", s.Prefix, wire.Name(c))
 		}
 		v, err := wire.Text(c)
 		if err != nil {
 			return t, err
 		}
-		t.Op = v
+		t.Op, hasOp = v, true
 		t.Sel, t.SelErr = ParseSelect(c, s, v)
 		if t.Sel == nil && t.SelErr == nil {
 			t.SelErr = &SelectError{Text: v, Why: "empty"}
@@ -462,6 +468,11 @@ func (s *Service) DecodeQueryResponse(el *etree.Element) (*QueryResponse, error)
 		return nil, err
 	}
 	for _, c := range rest {
+		// One TestResult per TestItem and one Data per QueryItem: no more
+		// than a Query holds.
+		if (wire.Is(c, wsf.NSDST, "TestResult") || wire.Is(c, s.NS, "Data")) && len(r.TestResults)+len(r.Data) == MaxItems {
+			return nil, malformed("more than %d TestResult and Data", MaxItems)
+		}
 		switch {
 		case wire.Is(c, wsf.NSLU, "Extension"):
 		case wire.Is(c, wsf.NSDST, "TestResult") && len(r.Data) == 0:
@@ -476,12 +487,9 @@ func (s *Service) DecodeQueryResponse(el *etree.Element) (*QueryResponse, error)
 			ref, _ := wire.Attr(c, "itemIDRef")
 			r.TestResults = append(r.TestResults, TestResult{ItemIDRef: ref, Value: b})
 		case wire.Is(c, s.NS, "Data"):
-			if len(r.Data) == MaxItems {
-				return nil, malformed("more than %d Data", MaxItems)
-			}
 			d := Data{}
 			d.ItemIDRef, _ = wire.Attr(c, "itemIDRef")
-			d.ChangeFormat, _ = wire.Attr(c, "changeFormat")
+			d.ChangeFormat, _ = wire.AttrNS(c, wsf.NSDST, "changeFormat")
 			if d.Remaining, err = signedAttr(c, "remaining", -1); err != nil {
 				return nil, err
 			}

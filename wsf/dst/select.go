@@ -13,7 +13,7 @@ import (
 // any prefix bound to the service's namespace in the element's scope:
 //
 //	/p:Item                  every item of that type
-//	/p:Item[@id='v']         the item whose id is v
+//	/p:Item[@id='v']         the item whose id is v (v not empty)
 //	/p:Item[p:Field='v']     the items whose Field is v (a Filter field)
 //
 // Quotes may be single or double; the literal holds no quote of its kind
@@ -67,6 +67,11 @@ func ParseSelect(el *etree.Element, svc *Service, text string) (*Select, error) 
 	}
 	lhs = strings.TrimSpace(lhs)
 	if lhs == "@id" {
+		if v == "" {
+			// No item has an empty id: as ID "" the Select would name
+			// every item of the type.
+			return bad("@id is compared with an empty literal")
+		}
 		sel.ID = v
 		return sel, nil
 	}
