@@ -43,10 +43,10 @@ func Aggregate(t testing.TB, kt pki.KeyType, dsURL string) *md.EntitiesDescripto
 }
 
 // WebService places an institution's WSP: the service types it serves,
-// all at one SOAP endpoint.
+// each at every one of its nodes' SOAP endpoints.
 type WebService struct {
 	ServiceTypes []string
-	URL          string
+	URLs         []string
 }
 
 // AggregateWith is Aggregate with the institutions in at listed as they
@@ -91,7 +91,7 @@ func AggregateWith(t testing.TB, kt pki.KeyType, dsURL string, at map[string]Web
 			order = append(order, e)
 		}
 		ws := byEntity[e]
-		ws.ServiceTypes, ws.Endpoints = w.ServiceTypes, []string{w.URL}
+		ws.ServiceTypes, ws.Endpoints = w.ServiceTypes, w.URLs
 	}
 	for _, e := range order {
 		g.Entities = append(g.Entities, &md.EntityDescriptor{EntityID: e, Roles: []*md.RoleDescriptor{byEntity[e].Role()}})

@@ -1,0 +1,280 @@
+// Package wspkit is the test kit of the WSPs: the Discovery Service
+// federation of dskit, the sample institutions of wsp/sample generated
+// into the test's directory (the pension service's REST back office on a
+// loopback listener), and each institution's WSP built by
+// internal/wspserver from the files an operator would write, on its own
+// loopback HTTPS listener, with its SvcMDs registered at the DS over SOAP
+// as the WSP does it. A portal then discovers services for an enrolled
+// citizen and calls the WSPs with the tokens the DS minted. Nothing here
+// is for production use.
+package wspkit
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/internal/wspserver"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/audit"
+	"github.com/renkei-idwsf/renkei/wsf/client"
+	"github.com/renkei-idwsf/renkei/wsf/disco"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
+)
+
+// Entities are the institutions' entityIDs in the federation, by sample
+// institution key (dskit's sample institutions).
+var Entities = map[string]string{
+	sample.HospitalA: "https://hospital-a.renkei.test/metadata",
+	sample.HospitalB: "https://hospital-b.renkei.test/metadata",
+	sample.Insurer:   "https://insurer.renkei.test/metadata",
+	sample.Pension:   "https://pension.renkei.test/metadata",
+}
+
+// Options vary the kit.
+type Options struct {
+	// Institutions are the sample institutions whose WSPs run; nil is all
+	// four.
+	Institutions []string
+	// Nodes runs that many WSP nodes of each institution (default 1), on
+	// one back office and one WSP store.
+	Nodes int
+	// Backend, when set, gives an institution's back-office address (a
+	// PostgreSQL DSN) instead of the generated SQLite file.
+	Backend map[string]string
+	// Store, when set, is the WSP store DSN of an institution (its nodes
+	// share it); "" is a SQLite file in the test's directory.
+	Store map[string]string
+	// Timeout, when set, is every back office's call bound.
+	Timeout string
+}
+
+// Kit is the running federation.
+type Kit struct {
+	Fed      *dskit.Federation
+	Dir      string
+	Manifest *sample.Manifest
+	// WSPs are the nodes of each institution, by key.
+	WSPs    map[string][]*wspserver.Server
+	Pension *httptest.Server
+	roots   *x509.CertPool
+}
+
+// Start starts the federation, the sample back offices and the WSPs,
+// and waits until every WSP has registered its SvcMDs.
+func Start(t testing.TB, o Options) *Kit {
+	t.Helper()
+	f := dskit.New(t, dskit.Options{})
+	k := &Kit{Fed: f, Dir: t.TempDir(), WSPs: map[string][]*wspserver.Server{}}
+	ref := f.Clock.Now().UTC().Truncate(24 * time.Hour)
+	var err error
+	if k.Manifest, err = sample.Generate(k.Dir, sample.Options{Reference: ref}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := sample.LoadPensionRecords(filepath.Join(k.Dir, sample.PensionData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Pension = httptest.NewServer(sample.NewPensionOffice(recs))
+	t.Cleanup(k.Pension.Close)
+	k.roots = x509.NewCertPool()
+	k.roots.AddCert(f.Keys.CA.Cert)
+
+	insts := o.Institutions
+	if insts == nil {
+		insts = []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension}
+	}
+	nodes := max(o.Nodes, 1)
+	lns := map[string][]net.Listener{}
+	at := map[string]dskit.WebService{}
+	for _, key := range insts {
+		in := k.Manifest.Institution(key)
+		if in == nil {
+			t.Fatalf("no sample institution %q", key)
+		}
+		ws := dskit.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS)}
+		for range nodes {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lns[key] = append(lns[key], ln)
+			ws.URLs = append(ws.URLs, "https://"+ln.Addr().String()+wspserver.PathSOAP)
+		}
+		at[Entities[key]] = ws
+	}
+	agg := dskit.WriteAggregate(t, dskit.AggregateWith(t, pki.RSA2048, f.URL, at), k.Dir)
+	ctx := context.Background()
+	for _, key := range insts {
+		files := k.files(t, key, agg, o)
+		for i, ln := range lns[key] {
+			fc := *files
+			fc.BaseURL = "https://" + ln.Addr().String()
+			fc.Listen = ln.Addr().String()
+			backend := o.Backend[key]
+			if key == sample.Pension {
+				backend = k.Pension.URL
+			}
+			s, err := wspserver.Build(ctx, &fc, wspserver.Options{Listener: ln, RootCAs: k.roots, Now: f.Clock.Now,
+				Backend: backend, Logf: t.Logf, RegisterInterval: time.Hour})
+			if err != nil {
+				t.Fatalf("%s node %d: %v", key, i, err)
+			}
+			t.Cleanup(func() { _ = s.Shutdown() })
+			if i == 0 {
+				if _, err := s.Register(ctx); err != nil {
+					t.Fatalf("%s registers: %v", key, err)
+				}
+			}
+			if err := s.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			k.WSPs[key] = append(k.WSPs[key], s)
+		}
+	}
+	return k
+}
+
+// files writes an institution's keys and returns its configuration as an
+// operator would write it (BaseURL and Listen are the node's).
+func (k *Kit) files(t testing.TB, key, aggregate string, o Options) *wspserver.File {
+	t.Helper()
+	dir := filepath.Join(k.Dir, key+"-wsp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entity := Entities[key]
+	id := dskit.WSPIdentity(t, entity)
+	cert, keyFile := filepath.Join(dir, "wsp.crt"), filepath.Join(dir, "wsp.key")
+	if err := errors.Join(os.WriteFile(cert, id.CertPEM(), 0o600), os.WriteFile(keyFile, id.KeyPEM(), 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	kp := wspserver.KeyPair{Cert: cert, Key: keyFile}
+	in := k.Manifest.Institution(key)
+	kind := "sql"
+	if key == sample.Pension {
+		kind = "http"
+	}
+	st := o.Store[key]
+	if st == "" {
+		st = "sqlite:" + filepath.Join(dir, "wsp.db")
+	}
+	f := &wspserver.File{EntityID: entity, TLS: kp, Signing: kp, Encryption: kp,
+		Metadata: []wspserver.MetadataSource{{Location: aggregate, Unsigned: true}}, Store: st,
+		Backend:      wspserver.Backend{Kind: kind, Mapping: filepath.Join(k.Dir, in.Mapping), Timeout: o.Timeout},
+		AuditReaders: []string{dskit.PortalID}, DS: dskit.DSID, Abstract: in.NameEn}
+	return f
+}
+
+// Enrol makes a principal for the sample person and links it at every
+// institution the person is known to under their local identifier,
+// associating each of the institution's services (the citizen's consent),
+// as enrolment at the reception desk and the portal's consent page do.
+func (k *Kit) Enrol(t testing.TB, person string) string {
+	t.Helper()
+	p := k.Manifest.Person(person)
+	if p == nil {
+		t.Fatalf("no sample person %q", person)
+	}
+	principal := k.Fed.NewPrincipal(t)
+	for key, local := range p.Local {
+		k.Link(t, principal, key, local)
+	}
+	return principal
+}
+
+// Link links principal at the institution key under local and associates
+// the institution's registered services.
+func (k *Kit) Link(t testing.TB, principal, key, local string) {
+	t.Helper()
+	ctx := context.Background()
+	nodes := k.WSPs[key]
+	if len(nodes) == 0 {
+		return
+	}
+	if _, err := k.Fed.DS.LinkByHand(ctx, "wspkit", principal, Entities[key], local); err != nil {
+		t.Fatal(err)
+	}
+	for typ, id := range nodes[0].Registration().IDs {
+		if typ == audit.NS {
+			continue // the access log needs no consent
+		}
+		if err := k.Fed.Store.Associate(ctx, store.Association{PrincipalID: principal, SvcMDID: id, Created: k.Fed.Clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// PortalID is My Portal's entityID.
+const PortalID = dskit.PortalID
+
+// Portal is My Portal's client (ClientTLS:SAMLV2 by default).
+func (k *Kit) Portal(t testing.TB, mechs ...wsf.Mechanism) *client.Client {
+	return k.Fed.Client(t, dskit.PortalID, k.Fed.Keys.Portal, mechs...)
+}
+
+// Discover asks the DS, as the portal with principal's DS token, for the
+// service types (none: every service), and returns the EPRs.
+func (k *Kit) Discover(t testing.TB, c *client.Client, principal string, types ...string) []*wsf.EPR {
+	t.Helper()
+	tok := k.Fed.DSToken(t, principal, k.Fed.Keys.Portal.Cert, dskit.TokenOptions{})
+	q := &disco.Query{}
+	for _, typ := range types {
+		q.RequestedServices = append(q.RequestedServices, disco.RequestedService{ServiceTypes: []string{typ},
+			ResultsType: disco.ResultsAll})
+	}
+	if len(types) == 0 {
+		q.RequestedServices = []disco.RequestedService{{ResultsType: disco.ResultsAll}}
+	}
+	res, err := c.Call(context.Background(), &client.Call{EPR: k.Fed.DSEPR(tok), Action: disco.Action("Query"), Payload: q.Element()})
+	if err != nil {
+		t.Fatalf("disco:Query: %v", err)
+	}
+	r, err := disco.DecodeQueryResponse(res.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status.Code != disco.OK {
+		t.Fatalf("disco:Query answered %+v", r.Status)
+	}
+	return r.EPRs
+}
+
+// EPR returns the EPR of eprs for the service type at the institution
+// key, failing the test when there is none.
+func (k *Kit) EPR(t testing.TB, eprs []*wsf.EPR, key, serviceType string) *wsf.EPR {
+	t.Helper()
+	for _, e := range eprs {
+		if e.Metadata != nil && e.Metadata.ProviderID == Entities[key] && e.Metadata.ServiceType == serviceType {
+			return e
+		}
+	}
+	t.Fatalf("no EPR of %s for %s among %d", serviceType, key, len(eprs))
+	return nil
+}
+
+// Call sends a DST operation of serviceType to epr with the purpose of
+// the citizen's own reading, and returns the verified answer's payload.
+func Call(ctx context.Context, c *client.Client, epr *wsf.EPR, serviceType, op string, payload *etree.Element, purpose string) (*client.Result, error) {
+	h := wsf.Header{}
+	if purpose != "" {
+		h.UsageDirectives = []wsf.UsageDirective{wsf.PurposeDirective(purpose)}
+	}
+	// IDWSF2 §5: the action is the service namespace, ':' and the element.
+	return c.Call(ctx, &client.Call{EPR: epr, Action: serviceType + ":" + op, Payload: payload, Header: h})
+}
+
+// HTTPClient is a client trusting the federation's TLS certificates.
+func (k *Kit) HTTPClient(t testing.TB) *http.Client { return k.Fed.HTTPClient(t, nil) }
