@@ -109,13 +109,21 @@ const (
 // subject its token names, may read; reading is itself audited.
 func (w *WSP) AuditQuery(ctx context.Context, inv *Invoker, q *audit.Query) (*audit.QueryResponse, error) {
 	now := w.now()
-	if inv.PurposeErr != nil {
-		return nil, inv.PurposeErr
-	}
-	if inv.Purpose != "" && inv.Purpose != wsf.PurposeSelf {
-		return nil, wsf.Errorf(wsf.CannotHonourUsageDirective, "the access log is read for the citizen's own purpose only")
-	}
 	local, st := inv.local()
+	perr := inv.PurposeErr
+	if perr == nil && inv.Purpose != "" && inv.Purpose != wsf.PurposeSelf {
+		perr = wsf.Errorf(wsf.CannotHonourUsageDirective, "the access log is read for the citizen's own purpose only")
+	}
+	if perr != nil {
+		rec := &event{inv: inv, subject: local, svc: auditNS, action: AuditRead}
+		if local == "" {
+			rec.subject = unlinked(inv)
+		}
+		if err := w.audit(ctx, rec, nil, wsf.Status{Code: wsf.CannotHonourUsageDirective}, now); err != nil {
+			return nil, err
+		}
+		return nil, perr
+	}
 	if st == nil && !slices.Contains(w.cfg.AuditReaders, inv.Provider) {
 		st = &wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: ActionNotAuthorized,
 			Comment: inv.Provider + " is not a portal the citizen reads their log with"}}}

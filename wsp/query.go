@@ -2,6 +2,7 @@ package wsp
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/renkei-idwsf/renkei/wsf"
@@ -21,13 +22,15 @@ const (
 // records. Per-item failures are nested under Partial, or Failed when no
 // item succeeded.
 func (w *WSP) Query(ctx context.Context, inv *Invoker, serviceType string, q *dst.Query) (*dst.QueryResponse, error) {
-	s, err := w.service(serviceType, inv)
+	s, err := w.service(ctx, serviceType, inv, "Query")
 	if err != nil {
 		return nil, err
 	}
 	now := w.now()
 	resp := &dst.QueryResponse{TimeStamp: now}
-	local, st, err := w.subject(ctx, s, inv)
+	bctx, cancel := context.WithTimeout(ctx, w.timeout()) // one bound for the whole request
+	defer cancel()
+	local, st, err := w.subject(bctx, s, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +53,7 @@ func (w *WSP) Query(ctx context.Context, inv *Invoker, serviceType string, q *ds
 			failed = append(failed, wsf.Status{Code: code, Ref: ref})
 			continue
 		}
-		page, st, err := w.lookup(ctx, s, local, sel, dst.QueryItem{Count: 1}, ref)
+		page, st, err := w.lookup(bctx, s, local, sel, dst.QueryItem{Count: 1}, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +87,7 @@ func (w *WSP) Query(ctx context.Context, inv *Invoker, serviceType string, q *ds
 			failed = append(failed, wsf.Status{Code: code, Ref: it.ItemID})
 			continue
 		}
-		page, st, err := w.lookup(ctx, s, local, sel, it, it.ItemID)
+		page, st, err := w.lookup(bctx, s, local, sel, it, it.ItemID)
 		if err != nil {
 			return nil, err
 		}
@@ -109,13 +112,31 @@ func (w *WSP) Query(ctx context.Context, inv *Invoker, serviceType string, q *ds
 	return resp, w.audit(ctx, rec, read, resp.Status, now)
 }
 
-// service returns the served service type, after the purpose check.
-func (w *WSP) service(serviceType string, inv *Invoker) (*service, error) {
+// service returns the served service type, after the purpose check: a
+// purpose the service's policy does not name is refused
+// (CannotHonourUsageDirective), and the refusal audited like any answer.
+func (w *WSP) service(ctx context.Context, serviceType string, inv *Invoker, op string) (*service, error) {
 	s := w.services[serviceType]
 	if s == nil {
 		return nil, wsf.Errorf(wsf.IDStarMsgNotUnderstood, "service type %s is not served here", serviceType)
 	}
-	return s, s.checkPurpose(inv)
+	err := s.checkPurpose(inv)
+	if err == nil {
+		return s, nil
+	}
+	local := ""
+	if inv.Subject != nil {
+		local = inv.Subject.SPProvidedID
+	}
+	code := wsf.Code(wsf.CannotHonourUsageDirective)
+	var we *wsf.Error
+	if errors.As(err, &we) {
+		code = we.Code
+	}
+	if aerr := w.audit(ctx, w.record(inv, local, s, op), nil, wsf.Status{Code: code}, w.now()); aerr != nil {
+		return nil, aerr
+	}
+	return nil, err
 }
 
 // itemIDs checks the request's item identifiers: unique, and present
@@ -185,7 +206,7 @@ func (s *service) selectOf(sel *dst.Select, selErr error, objectType string, sen
 	return sel, ""
 }
 
-// lookup reads one page for sel under the WSP's timeout.
+// lookup reads one page for sel; ctx carries the request's bound.
 func (w *WSP) lookup(ctx context.Context, s *service, local string, sel *dst.Select, it dst.QueryItem, ref string) (Page, *wsf.Status, error) {
 	count := it.Count
 	if count <= 0 {
@@ -195,9 +216,7 @@ func (w *WSP) lookup(ctx context.Context, s *service, local string, sel *dst.Sel
 		return Page{}, &wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: InvalidSelect, Ref: ref,
 			Comment: "offset beyond the last page the service serves"}}}, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, w.timeout())
-	defer cancel()
-	page, err := w.cfg.Backend.Query(cctx, Lookup{Service: s.svc.NS, Item: sel.Item, Subject: local, ID: sel.ID,
+	page, err := w.cfg.Backend.Query(ctx, Lookup{Service: s.svc.NS, Item: sel.Item, Subject: local, ID: sel.ID,
 		Field: sel.Field, Value: sel.Value, ChangedSince: it.ChangedSince, Offset: it.Offset, Count: min(count, MaxPage)})
 	if err != nil {
 		st, err := w.backendStatus(err, ref)

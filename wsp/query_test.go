@@ -286,6 +286,7 @@ func TestQueryPurpose(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inv := invoker()
 			inv.Purpose, inv.PurposeErr = tc.purpose, tc.err
+			before := f.audit.count()
 			r, err := f.w.Query(context.Background(), inv, tc.ns, q)
 			if strings.HasPrefix(tc.name, "ok/") {
 				if err != nil || r.Status.Code != wsf.OK {
@@ -297,6 +298,8 @@ func TestQueryPurpose(t *testing.T) {
 			if !errors.As(err, &we) || we.Code != wsf.CannotHonourUsageDirective || r != nil {
 				t.Fatalf("%+v, %v; want a CannotHonourUsageDirective *wsf.Error", r, err)
 			}
+			// The refusal is an answer too: in the citizen's access log.
+			f.audited(t, before, inv, patient, wsp.AuditQuery, tc.ns, wsf.Status{Code: wsf.CannotHonourUsageDirective})
 		})
 	}
 }

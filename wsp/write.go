@@ -3,6 +3,8 @@ package wsp
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
@@ -104,17 +106,19 @@ func inputs(it *dst.Item) map[string]string {
 
 // write checks every item, then hands them to the back office at once.
 func (w *WSP) write(ctx context.Context, inv *Invoker, serviceType, op string, items []writeItem, resultQuery bool) (*dst.WriteResponse, error) {
-	s, err := w.service(serviceType, inv)
+	s, err := w.service(ctx, serviceType, inv, strings.TrimSuffix(op, "Response"))
 	if err != nil {
 		return nil, err
 	}
 	now := w.now()
 	resp := &dst.WriteResponse{Op: op, TimeStamp: now}
-	local, st, err := w.subject(ctx, s, inv)
+	bctx, cancel := context.WithTimeout(ctx, w.timeout()) // one bound for the whole request
+	defer cancel()
+	local, st, err := w.subject(bctx, s, inv)
 	if err != nil {
 		return nil, err
 	}
-	rec := w.record(inv, local, s, op[:len(op)-len("Response")])
+	rec := w.record(inv, local, s, strings.TrimSuffix(op, "Response"))
 	var written []string
 	fail := func(st wsf.Status) (*dst.WriteResponse, error) {
 		resp.Status = st
@@ -148,9 +152,7 @@ func (w *WSP) write(ctx context.Context, inv *Invoker, serviceType, op string, i
 		written = nil
 		return fail(wsf.Status{Code: wsf.Failed, Sub: failed})
 	}
-	cctx, cancel := context.WithTimeout(ctx, w.timeout())
-	defer cancel()
-	records, err := w.cfg.Backend.Write(cctx, ws)
+	records, err := w.cfg.Backend.Write(bctx, ws)
 	if err != nil {
 		written = nil
 		ref := ""
@@ -162,6 +164,12 @@ func (w *WSP) write(ctx context.Context, inv *Invoker, serviceType, op string, i
 		if err != nil {
 			return nil, err
 		}
+		return fail(*st)
+	}
+	if len(records) != len(ws) {
+		w.logf("wsp: the back office answered %d records for %d writes", len(records), len(ws))
+		st, _ := w.backendStatus(fmt.Errorf("%w: %d records for %d writes", ErrUnavailable, len(records), len(ws)), "")
+		written = nil
 		return fail(*st)
 	}
 	resp.Status = wsf.Status{Code: wsf.OK}

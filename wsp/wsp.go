@@ -27,8 +27,8 @@ type Config struct {
 	// AuditReaders are the WSCs that may read a citizen's access log (the
 	// portals); none means the audit service is not served.
 	AuditReaders []string
-	// Timeout bounds each call to the back office; 0 means
-	// DefaultTimeout.
+	// Timeout bounds the back-office work of one request, every call it
+	// makes together; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -208,7 +208,8 @@ func (s *service) checkPurpose(inv *Invoker) error {
 	return nil
 }
 
-// subject resolves the request's subject at the back office: the local
+// subject resolves the request's subject at the back office (ctx carries
+// the request's bound): the local
 // identifier, or the status to answer (the identifier unknown,
 // DoesNotExist; the back office failing, its status).
 func (w *WSP) subject(ctx context.Context, s *service, inv *Invoker) (string, *wsf.Status, error) {
@@ -216,9 +217,7 @@ func (w *WSP) subject(ctx context.Context, s *service, inv *Invoker) (string, *w
 	if st != nil {
 		return "", st, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, w.timeout())
-	defer cancel()
-	ok, err := w.cfg.Backend.Subject(cctx, s.svc.NS, local)
+	ok, err := w.cfg.Backend.Subject(ctx, s.svc.NS, local)
 	if err != nil {
 		st, err := w.backendStatus(err, "")
 		return local, st, err
