@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/renkei-idwsf/renkei/wsp"
 	"github.com/renkei-idwsf/renkei/wsp/httpjson"
@@ -29,15 +30,17 @@ func openBackend(ctx context.Context, c *File, override string) (wsp.Backend, ma
 	path := filepath.Clean(c.Backend.Mapping)
 	switch c.Backend.Kind {
 	case "sql":
-		m, err := sqlmap.Load(path)
+		var m *sqlmap.Mapping
+		var err error
+		if dsn == "" {
+			m, err = sqlmap.Load(path)
+		} else {
+			m, err = sqlmap.LoadOn(path, driverOf(dsn), dsn)
+		}
 		if err != nil {
 			return nil, mapped{}, err
 		}
-		var opts []sqlmap.Option
-		if dsn != "" {
-			opts = append(opts, sqlmap.WithDSN(dsn))
-		}
-		b, err := sqlmap.Open(ctx, m, opts...)
+		b, err := sqlmap.Open(ctx, m)
 		if err != nil {
 			return nil, mapped{}, err
 		}
@@ -79,4 +82,13 @@ func openHTTP(c *File, path, base string) (wsp.Backend, mapped, error) {
 		out.items[t] = b.Items(t)
 	}
 	return b, out, nil
+}
+
+// driverOf is the database/sql driver of a back-office DSN: PostgreSQL
+// for a postgres:// URL or key=value connection string, SQLite for a file.
+func driverOf(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") || strings.Contains(dsn, "host=") {
+		return sqlmap.Postgres
+	}
+	return sqlmap.SQLite
 }

@@ -21,6 +21,11 @@ type File struct {
 	BaseURL string `json:"baseURL"`
 	// Listen is host:port; it defaults to loopback.
 	Listen string `json:"listen"`
+	// Endpoints, when the WSP runs as several nodes, are the SOAP
+	// endpoints of all of them (or the one of the load balancer in front):
+	// the addresses its SvcMDs give and the wsa:To it accepts. Empty means
+	// BaseURL+PathSOAP alone.
+	Endpoints []string `json:"endpoints,omitempty"`
 
 	TLS KeyPair `json:"tls"`
 	// Signing signs the responses and is the WSP's key as a client of the
@@ -68,7 +73,8 @@ type MetadataSource = rolekit.MetadataSource
 
 // Backend names the mapping file of the back office: Kind "sql"
 // (wsp/sqlmap) or "http" (wsp/httpjson). DSN, when set, replaces the SQL
-// mapping's own (several WSP nodes on one PostgreSQL database); Base the
+// mapping's own, its driver told by its form (a postgres:// URL is
+// PostgreSQL; several WSP nodes on one database); Base the
 // HTTP mapping's base URL. Timeout bounds each call ("" is the engine's
 // default).
 type Backend struct {
@@ -123,6 +129,11 @@ func (c *File) Validate() error {
 	}
 	if p, err := url.Parse(c.BaseURL); err != nil || p.Scheme != "https" || p.Host == "" || p.RawQuery != "" {
 		add("baseURL %q is not an https URL", c.BaseURL)
+	}
+	for _, e := range c.Endpoints {
+		if p, err := url.Parse(e); err != nil || p.Scheme != "https" || p.Host == "" {
+			add("endpoints: %q is not an https URL", e)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)

@@ -148,8 +148,16 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// SOAPURL is the WSP's SOAP endpoint.
+// SOAPURL is this node's SOAP endpoint.
 func (s *Server) SOAPURL() string { return strings.TrimSuffix(s.File.BaseURL, "/") + PathSOAP }
+
+// Endpoints are the WSP's SOAP endpoints: File.Endpoints, or this node's.
+func (s *Server) Endpoints() []string {
+	if len(s.File.Endpoints) > 0 {
+		return s.File.Endpoints
+	}
+	return []string{s.SOAPURL()}
+}
 
 func (s *Server) assemble(ctx context.Context) error {
 	c, k := s.File, s.keys
@@ -198,7 +206,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		}
 	}
 	dec, _ := k.encKey.(crypto.Decrypter)
-	cfg := server.Config{EntityID: c.EntityID, Endpoints: []string{s.SOAPURL()}, Key: k.signing, Certificate: k.signingCert,
+	cfg := server.Config{EntityID: c.EntityID, Endpoints: s.Endpoints(), Key: k.signing, Certificate: k.signingCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
 		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
 	s.WSP.Mount(&cfg)
@@ -258,8 +266,11 @@ func (s *Server) checkMetadata(ctx context.Context, services []wsp.ServiceConfig
 		add("metadata does not list encryption.cert as the WSP's encryption key (%v)", err)
 	}
 	for _, sc := range services {
-		if eps, err := s.Directory.Service(ctx, c.EntityID, sc.Type); err != nil || !slices.Contains(eps, s.SOAPURL()) {
-			add("metadata does not list %s as the WSP's SOAP endpoint for %s (%v)", s.SOAPURL(), sc.Type, err)
+		eps, err := s.Directory.Service(ctx, c.EntityID, sc.Type)
+		for _, ep := range s.Endpoints() {
+			if err != nil || !slices.Contains(eps, ep) {
+				add("metadata does not list %s as the WSP's SOAP endpoint for %s (%v)", ep, sc.Type, err)
+			}
 		}
 	}
 	if c.DS != "" {
@@ -328,7 +339,7 @@ func (s *Server) svcMD(serviceType string) *disco.SvcMD {
 	}
 	return &disco.SvcMD{Abstract: abstract, ProviderID: c.EntityID, ServiceContexts: []disco.ServiceContext{{
 		ServiceTypes: []string{serviceType},
-		EndpointContexts: []disco.EndpointContext{{Addresses: []string{s.SOAPURL()},
+		EndpointContexts: []disco.EndpointContext{{Addresses: s.Endpoints(),
 			Frameworks: []disco.Framework{{Version: wsf.FrameworkVersion}}, SecurityMechIDs: mechs}}}}}
 }
 

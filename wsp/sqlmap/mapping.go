@@ -195,6 +195,41 @@ func Load(path string) (*Mapping, error) {
 	return m, nil
 }
 
+// LoadOn loads a mapping file to run on another database: driver
+// ("sqlite" or "pgx") and dsn replace the file's, and the statements are
+// rewritten for that driver. It is how the same mapping serves a back
+// office moved to PostgreSQL, or several WSP nodes sharing one database,
+// without a second file to keep in step.
+func LoadOn(path, driver, dsn string) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlmap: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("sqlmap: %s: %w", path, jsonError(data, err))
+	}
+	for k, v := range map[string]string{"driver": driver, "dsn": dsn} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		raw[k] = b
+	}
+	if data, err = json.Marshal(raw); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlmap: %w", err)
+	}
+	m, err := Parse(data, dir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlmap: %s on %s: %w", path, driver, err)
+	}
+	return m, nil
+}
+
 // Parse reads a mapping file's contents; dir is the directory a relative
 // SQLite path is taken from ("" for the working directory). It reports
 // every problem it finds, joined, each naming the service, item type, field

@@ -59,6 +59,9 @@ type Options struct {
 	Store map[string]string
 	// Timeout, when set, is every back office's call bound.
 	Timeout string
+	// Reference is the sample data's reference date; zero is the
+	// federation clock's day.
+	Reference time.Time
 }
 
 // Kit is the running federation.
@@ -78,7 +81,10 @@ func Start(t testing.TB, o Options) *Kit {
 	t.Helper()
 	f := dskit.New(t, dskit.Options{})
 	k := &Kit{Fed: f, Dir: t.TempDir(), WSPs: map[string][]*wspserver.Server{}}
-	ref := f.Clock.Now().UTC().Truncate(24 * time.Hour)
+	ref := o.Reference
+	if ref.IsZero() {
+		ref = f.Clock.Now().UTC().Truncate(24 * time.Hour)
+	}
 	var err error
 	if k.Manifest, err = sample.Generate(k.Dir, sample.Options{Reference: ref}); err != nil {
 		t.Fatal(err)
@@ -119,6 +125,9 @@ func Start(t testing.TB, o Options) *Kit {
 	ctx := context.Background()
 	for _, key := range insts {
 		files := k.files(t, key, agg, o)
+		if nodes > 1 {
+			files.Endpoints = at[Entities[key]].URLs
+		}
 		for i, ln := range lns[key] {
 			fc := *files
 			fc.BaseURL = "https://" + ln.Addr().String()
