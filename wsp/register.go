@@ -163,3 +163,31 @@ func same(a, b *disco.SvcMD) bool {
 	by, err2 := xmlsec.Serialize(y.Element())
 	return err1 == nil && err2 == nil && bytes.Equal(bx, by)
 }
+
+// Associate is the WSP's half of enrolling a patient (ARCHITECTURE
+// "Enrolment of a link"): once the IdP has accepted the institution's
+// ManageNameID NewID (its local identifier, with the card present), the
+// WSP associates the principal with its services at the DS
+// (SvcMDAssociationAdd, IDWSF2 §4.3), carrying the consent the card's
+// presence gives (sb:Consent urn:liberty:consent:obtained). dsEPR is the
+// DS's EPR with the DS token of that card login, bound to the WSP's key;
+// ids are its SvcMDs, the registration's by default.
+func (r *Registrar) Associate(ctx context.Context, dsEPR *wsf.EPR, ids ...string) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("wsp: no SvcMD to associate")
+	}
+	res, err := r.Client.Call(ctx, &client.Call{EPR: dsEPR, Action: disco.Action("SvcMDAssociationAdd"),
+		Payload: (&disco.SvcMDAssociationAdd{SvcMDIDs: ids}).Element(),
+		Header:  wsf.Header{Consent: &wsf.Consent{URI: wsf.ConsentObtained}}})
+	if err != nil {
+		return fmt.Errorf("wsp: SvcMDAssociationAdd at the DS: %w", err)
+	}
+	resp, err := disco.DecodeSvcMDAssociationAddResponse(res.Payload)
+	if err != nil {
+		return err
+	}
+	if resp.Status.Code != disco.OK {
+		return fmt.Errorf("wsp: the DS refused SvcMDAssociationAdd: %s", statusText(resp.Status))
+	}
+	return nil
+}

@@ -297,7 +297,7 @@ func (s *Server) registrar(ctx context.Context, services []wsp.ServiceConfig, sc
 		Certificates: []tls.Certificate{{Certificate: [][]byte{k.signingCert.Raw}, PrivateKey: k.signing, Leaf: k.signingCert}}}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: false}}
 	cl, err := client.New(client.Config{EntityID: c.EntityID, Key: k.signing, Certificate: k.signingCert, Directory: s.Directory,
-		HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509}, Now: s.opts.Now})
+		HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509, wsf.ClientTLSSAMLV2}, Now: s.opts.Now})
 	if err != nil {
 		return err
 	}
@@ -377,6 +377,26 @@ func (s *Server) Register(ctx context.Context) (*wsp.Registration, error) {
 		s.logf("the DS holds SvcMDs of this WSP for service types it no longer serves: %s (left for the operator)", strings.Join(r.Stale, ", "))
 	}
 	return r, nil
+}
+
+// Associate associates the principal of a card login at this institution
+// with every service of the WSP but its access log (which needs none), as
+// enrolment does once the IdP has taken the institution's local
+// identifier: dsEPR is the DS's EPR with the DS token of that login, bound
+// to the WSP's key.
+func (s *Server) Associate(ctx context.Context, dsEPR *wsf.EPR) error {
+	reg := s.Registration()
+	if s.Registrar == nil || reg == nil {
+		return errors.New("not registered at a DS")
+	}
+	var ids []string
+	for typ, id := range reg.IDs {
+		if typ != wsp.AuditService {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return s.Registrar.Associate(ctx, dsEPR, ids...)
 }
 
 // Registration returns the last successful registration, or nil.

@@ -26,7 +26,6 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
-	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/wsf/client"
@@ -204,8 +203,9 @@ func (k *Kit) Enrol(t testing.TB, person string) string {
 	return principal
 }
 
-// Link links principal at the institution key under local and associates
-// the institution's registered services.
+// Link links principal at the institution key under local, as the IdP
+// does on the institution's ManageNameID NewID, and has the institution's
+// WSP associate its services over SOAP (SvcMDAssociationAdd).
 func (k *Kit) Link(t testing.TB, principal, key, local string) {
 	t.Helper()
 	ctx := context.Background()
@@ -216,13 +216,11 @@ func (k *Kit) Link(t testing.TB, principal, key, local string) {
 	if _, err := k.Fed.DS.LinkByHand(ctx, "wspkit", principal, Entities[key], local); err != nil {
 		t.Fatal(err)
 	}
-	for typ, id := range nodes[0].Registration().IDs {
-		if typ == audit.NS {
-			continue // the access log needs no consent
-		}
-		if err := k.Fed.Store.Associate(ctx, store.Association{PrincipalID: principal, SvcMDID: id, Created: k.Fed.Clock.Now()}); err != nil {
-			t.Fatal(err)
-		}
+	// The WSP associates its services itself, with the DS token of the
+	// card login at the institution, bound to its key.
+	tok := k.Fed.DSToken(t, principal, dskit.WSPIdentity(t, Entities[key]).Cert, dskit.TokenOptions{})
+	if err := nodes[0].Associate(ctx, k.Fed.DSEPR(tok)); err != nil {
+		t.Fatal(err)
 	}
 }
 
