@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/wsp"
 	"github.com/renkei-idwsf/renkei/wsp/httpjson"
 	"github.com/renkei-idwsf/renkei/wsp/sqlmap"
@@ -40,7 +41,11 @@ func openBackend(ctx context.Context, c *File, override string) (wsp.Backend, ma
 		if err != nil {
 			return nil, mapped{}, err
 		}
-		b, err := sqlmap.Open(ctx, m)
+		var opts []sqlmap.Option
+		if d, _ := rolekit.ParseDuration(c.Backend.Timeout); d > 0 {
+			opts = append(opts, sqlmap.WithTimeout(d))
+		}
+		b, err := sqlmap.Open(ctx, m, opts...)
 		if err != nil {
 			return nil, mapped{}, err
 		}
@@ -72,6 +77,9 @@ func openHTTP(c *File, path, base string) (wsp.Backend, mapped, error) {
 	}
 	if base != "" {
 		m.Base = base
+	}
+	if d, _ := rolekit.ParseDuration(c.Backend.Timeout); d > 0 {
+		m.Timeout = d
 	}
 	b, err := httpjson.Open(m, nil)
 	if err != nil {

@@ -75,8 +75,8 @@ type MetadataSource = rolekit.MetadataSource
 // (wsp/sqlmap) or "http" (wsp/httpjson). DSN, when set, replaces the SQL
 // mapping's own, its driver told by its form (a postgres:// URL is
 // PostgreSQL; several WSP nodes on one database); Base the
-// HTTP mapping's base URL. Timeout bounds each call ("" is the engine's
-// default).
+// HTTP mapping's base URL. Timeout, when set, bounds the back-office work
+// of one request and replaces the mapping's own bound of each call.
 type Backend struct {
 	Kind    string `json:"kind"`
 	Mapping string `json:"mapping"`

@@ -42,12 +42,19 @@ var _ wsp.Backend = (*Backend)(nil)
 // Option changes how Open opens a mapping.
 type Option func(*options)
 
-type options struct{ dsn string }
+type options struct {
+	dsn     string
+	timeout time.Duration
+}
 
 // WithDSN opens dsn instead of the mapping's own: a test's database, or the
 // one PostgreSQL database several WSP nodes share. A relative SQLite path
 // is taken from the working directory.
 func WithDSN(dsn string) Option { return func(o *options) { o.dsn = dsn } }
+
+// WithTimeout bounds every call by d instead of the mapping's timeout: the
+// WSP's configuration may allow a busier back office more time.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // Open connects to the mapping's database and checks the mapping against
 // it: every statement must prepare, and every item query must return the
@@ -56,6 +63,11 @@ func Open(ctx context.Context, m *Mapping, opts ...Option) (*Backend, error) {
 	o := options{dsn: m.dsn}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.timeout > 0 {
+		c := *m // the statements are shared, read only
+		c.timeout = o.timeout
+		m = &c
 	}
 	b := &Backend{m: m, dollar: m.driver == Postgres}
 	var err error
