@@ -194,7 +194,11 @@ func wantItemStatus(r *dst.QueryResponse, err error, code wsf.Code, refs ...stri
 	}
 	for _, ref := range refs {
 		if r.Status.Code != wsf.Failed || !nested(r.Status, code, ref) {
-			return failed("lu:Status %s, want Failed with %s nested for the item %q", describeStatus(r.Status), code, ref)
+			want := "Failed with " + string(code) + " nested"
+			if ref != "" {
+				want += fmt.Sprintf(" for the item %q", ref)
+			}
+			return failed("lu:Status %s, want %s", describeStatus(r.Status), want)
 		}
 	}
 	if n := countItems(r); n > 0 {

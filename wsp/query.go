@@ -115,6 +115,9 @@ func (w *WSP) service(serviceType string, inv *Invoker) (*service, error) {
 	if s == nil {
 		return nil, wsf.Errorf(wsf.IDStarMsgNotUnderstood, "service type %s is not served here", serviceType)
 	}
+	if w.fault(FaultIgnorePurpose) {
+		return s, nil
+	}
 	return s, s.checkPurpose(inv)
 }
 
@@ -194,6 +197,9 @@ func (w *WSP) lookup(ctx context.Context, s *service, local string, sel *dst.Sel
 	if it.Offset > MaxOffset {
 		return Page{}, &wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: InvalidSelect, Ref: ref,
 			Comment: "offset beyond the last page the service serves"}}}, nil
+	}
+	if w.fault(FaultIgnoreSelectPredicate) {
+		sel = &dst.Select{Item: sel.Item}
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.timeout())
 	defer cancel()
