@@ -29,12 +29,12 @@ check:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags renkei_faults ./idp/ ./cmd/renkei-idp/
-	$(GO) vet -tags renkei_faults ./discovery/ ./conformance/
+	$(GO) vet -tags renkei_faults ./discovery/ ./wsp/ ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 test: deps check
 	$(GO) test -count=1 -timeout 25m ./...
-	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught' ./conformance/
+	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught|TestBrokenWSPCaught' ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 
 bench: deps

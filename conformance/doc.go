@@ -10,16 +10,18 @@
 // clause requires: an error Response with a given status, an error page
 // with nothing sent, a SOAP fault with a given lu:Status). The coverage
 // matrix (Matrix) holds the rows of the SAML 2.0 conformance modes IdP and
-// IdP Lite (SAML2.md §14) and rows F1-F6 and F11 of the ID-WSF baseline
-// (IDWSF2.md §10); a MUST row without a case is uncovered and fails the run,
+// IdP Lite (SAML2.md §14) and rows of the ID-WSF baseline (IDWSF2.md §10):
+// F1-F6 and F11 for a DS and a WSP, F16-F18 for a DS, F12, F14 and F19 for
+// a WSP; a MUST row without a case is uncovered and fails the run,
 // and a row outside the run's scope (Runner.Only) is reported out of scope,
 // never as a pass.
 //
 // A Runner runs the cases of one role with an Env: the Target (from its
 // metadata), the suite's SP (its own key and metadata, which the operator
 // registers at the IdP), an Authenticator (TLS client certificate, login
-// form, or none), and for ID-WSF the WSFTarget and the suite's WSC. The
-// Report records every case with its verdict, reason, the side that deviates
+// form, or none), and for ID-WSF the WSFTarget and the suite's WSC, with a
+// DSTarget or a WSPTarget describing the parties the suite plays around a
+// DS or a WSP. The Report records every case with its verdict, reason, the side that deviates
 // and the exchanged messages, and renders as text, JSON, JUnit XML and one
 // self-contained HTML page. Signatures the suite judges are checked by
 // xmlsec/dsig and, independently, by xmlsec1 (Oracle).

@@ -42,11 +42,12 @@ func dsCase(id, clause, row string, positive bool, summary string, run dsRun) Ca
 		}}
 }
 
-// setupFailed judges an error of a case's preparation: a fault of the DS
-// is the target's, anything else the suite's.
+// setupFailed judges an error of a case's step: a fault, a refusing
+// status or an unacceptable answer of the target is the target's failure,
+// anything else the suite's.
 func setupFailed(step string, err error) Outcome {
-	if isFault(err) || isStatus(err) {
-		return failed("%s: the DS refused: %v", step, err)
+	if isFault(err) || isStatus(err) || isAnswer(err) {
+		return failed("%s: the target refused or answered unacceptably: %v", step, err)
 	}
 	return broken("%s: %v", step, err)
 }
@@ -387,7 +388,8 @@ func runOtherPrincipal(ctx context.Context, e *Env, f *fixture) Outcome {
 	if err != nil {
 		return broken("%v", err)
 	}
-	pl, err := e.callWith(ctx, c, e.dsEPR(tok), "Query", &disco.Query{RequestedServices: []disco.RequestedService{{ServiceTypes: []string{t}}}}, wsf.Header{})
+	pl, err := e.callWith(ctx, c, e.dsEPR(tok), disco.Action("Query"),
+		(&disco.Query{RequestedServices: []disco.RequestedService{{ServiceTypes: []string{t}}}}).Element(), wsf.Header{})
 	switch {
 	case isFault(err):
 		return passed("refused: %v", err)

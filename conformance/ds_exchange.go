@@ -53,7 +53,12 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // dsClient is a WSC or WSP of the suite calling the DS as p: p's key
 // signs and authenticates TLS, responses must verify with the DS's keys.
-func (e *Env) dsClient(p Party) (*client.Client, error) {
+func (e *Env) dsClient(p Party) (*client.Client, error) { return e.wsfClient(p, e.DS.peer()) }
+
+// wsfClient is the suite calling target as p: p's key signs and
+// authenticates TLS, responses must validate against the schemas and
+// verify with the target's metadata keys, and every exchange is recorded.
+func (e *Env) wsfClient(p Party, target *wsf.Peer) (*client.Client, error) {
 	tr, err := e.transport()
 	if err != nil {
 		return nil, err
@@ -64,7 +69,7 @@ func (e *Env) dsClient(p Party) (*client.Client, error) {
 		return nil, err
 	}
 	return client.New(client.Config{EntityID: p.EntityID, Key: p.Key, Certificate: p.Cert,
-		Directory: wsf.StaticDirectory{e.DS.EntityID: e.DS.peer()}, HTTP: &http.Client{Transport: recorder{e, tr}, Timeout: time.Minute},
+		Directory: wsf.StaticDirectory{target.EntityID: target}, HTTP: &http.Client{Transport: recorder{e, tr}, Timeout: time.Minute},
 		Schema: s, Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2, wsf.ClientTLSX509}, Now: e.Now, Rand: e.Rand})
 }
 
@@ -88,8 +93,8 @@ func (e *Env) dsToken(p DSPrincipal, holder Party) (*etree.Element, error) {
 
 type elementer interface{ Element() *etree.Element }
 
-// errFault is a call the DS answered with a SOAP fault: the target's
-// answer, not the suite's trouble.
+// errFault is a call the target answered with a SOAP fault: the
+// target's answer, not the suite's trouble.
 type errFault struct{ err error }
 
 func (f *errFault) Error() string { return "SOAP fault: " + f.err.Error() }
@@ -109,26 +114,57 @@ func (e *Env) callDS(ctx context.Context, p Party, principal *DSPrincipal, op st
 			return nil, err
 		}
 	}
-	return e.callWith(ctx, c, e.dsEPR(tok), op, payload, h)
+	return e.callWith(ctx, c, e.dsEPR(tok), disco.Action(op), payload.Element(), h)
 }
 
-func (e *Env) callWith(ctx context.Context, c *client.Client, epr *wsf.EPR, op string, payload elementer, h wsf.Header) (*etree.Element, error) {
-	res, err := c.Call(ctx, &client.Call{EPR: epr, Action: disco.Action(op), Payload: payload.Element(), Header: h})
+// callWith sends action with payload to epr through c and returns the
+// verified payload. A SOAP fault is an *errFault; an answer c refused
+// (schema, signature, RelatesTo) is an *errAnswer.
+func (e *Env) callWith(ctx context.Context, c *client.Client, epr *wsf.EPR, action string, payload *etree.Element, h wsf.Header) (*etree.Element, error) {
+	seen := len(e.messages)
+	res, err := c.Call(ctx, &client.Call{EPR: epr, Action: action, Payload: payload, Header: h})
 	var f *wsf.Fault
 	var r *client.RedirectError
-	if errors.As(err, &f) || errors.As(err, &r) {
+	switch {
+	case errors.As(err, &f) || errors.As(err, &r):
 		return nil, &errFault{err}
-	}
-	if err != nil {
+	case err != nil && e.answeredSince(seen):
+		return nil, &errAnswer{err}
+	case err != nil:
 		return nil, err
 	}
 	return res.Payload, nil
 }
 
-// isFault reports whether err is the DS's SOAP fault.
+// answeredSince reports whether a response was recorded after the first
+// n messages of the case.
+func (e *Env) answeredSince(n int) bool {
+	for _, m := range e.messages[n:] {
+		if m.Direction == "received" {
+			return true
+		}
+	}
+	return false
+}
+
+// errAnswer is a response the suite, as a WSC, could not accept: not
+// schema-valid, not signed by the target's metadata key, not related to
+// the request, or not the operation's answer. It is the target's doing.
+type errAnswer struct{ err error }
+
+func (a *errAnswer) Error() string { return "unacceptable response: " + a.err.Error() }
+func (a *errAnswer) Unwrap() error { return a.err }
+
+// isFault reports whether err is the target's SOAP fault.
 func isFault(err error) bool {
 	var f *errFault
 	return errors.As(err, &f)
+}
+
+// isAnswer reports whether err is a response the suite could not accept.
+func isAnswer(err error) bool {
+	var a *errAnswer
+	return errors.As(err, &a)
 }
 
 // consent is the sb:Consent header of a principal's consent obtained now.

@@ -31,6 +31,7 @@ type Env struct {
 	WSF       *WSFTarget // the WSP or DS under test, for the ID-WSF cases
 	WSC       *WSC       // the suite as WSC and token issuer, for the ID-WSF cases
 	DS        *DSTarget  // the Discovery Service and the parties around it, for the Discovery cases
+	WSP       *WSPTarget // the WSP and the parties around it, for the WSP cases
 
 	messages []Message
 }

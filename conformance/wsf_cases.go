@@ -47,7 +47,7 @@ func accepted(ctx context.Context, e *Env) Outcome {
 	if a.Status != 200 || a.Fault != nil {
 		return failed("a conforming request was refused: HTTP %d, %s", a.Status, faultText(a.Fault))
 	}
-	if err := e.verifyWSF(ctx, a); err != nil {
+	if _, err := e.verifyWSF(ctx, a); err != nil {
 		return failed("the response does not verify as IDWSF2 §2.3 wants (signature by the metadata key, Framework, Sender, Timestamp, RelatesTo): %v", err)
 	}
 	return passed("HTTP 200, response verified: signed by the target's metadata key, RelatesTo our MessageID")

@@ -149,7 +149,9 @@ func handlerFor(t *testing.T, cfg server.Config, twoNodes bool) http.Handler {
 
 func runWSF(t *testing.T, f wspFlaws) *Report {
 	env := startWSP(t, f)
-	r := &Runner{Role: RoleWSP, Mode: ModeWSP, Cases: WSFCases(RoleWSP), Rows: Matrix(), CaseTimeout: 30 * time.Second}
+	// The echo service is no DST service: the rows of the WSP cases
+	// (WSPCases) are out of this run's scope.
+	r := &Runner{Role: RoleWSP, Mode: ModeWSP, Cases: WSFCases(RoleWSP), Rows: Matrix(), Only: []string{"idwsf"}, CaseTimeout: 30 * time.Second}
 	return r.Run(context.Background(), env)
 }
 
@@ -161,8 +163,14 @@ func TestWSFCasesAgainstWSP(t *testing.T) {
 	if rep.Failed() {
 		t.Fatal("the wsf/server WSP fails the ID-WSF cases")
 	}
-	if len(rep.Rows) != 7 {
-		t.Fatalf("%d rows judged in WSP mode, want F1-F6 and F11", len(rep.Rows))
+	judged := 0
+	for _, row := range rep.Rows {
+		if row.Verdict != OutOfScope {
+			judged++
+		}
+	}
+	if judged != 7 {
+		t.Fatalf("%d rows judged in WSP mode, want F1-F6 and F11", judged)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -49,6 +50,11 @@ type WSC struct {
 	// Subject is the principal the tokens name; nil means a fresh
 	// conformance NameID each time (a WSP needs to know no principal).
 	Subject *saml.NameID
+	// Encryption, when set, is the target's encryption key: the tokens
+	// are then minted as a Discovery Service mints them for a WSP
+	// (secmech.Minter, IDWSF2 §3.6), their subject a saml:EncryptedID only
+	// the target can read.
+	Encryption *xmlenc.Recipient
 }
 
 // tokenSpec changes the token the suite mints.
@@ -83,6 +89,9 @@ func (e *Env) token(s tokenSpec) (*etree.Element, error) {
 	if s.holder == nil {
 		s.holder = e.WSC.Cert
 	}
+	if e.WSC.Encryption != nil {
+		return e.mint(s)
+	}
 	a := &saml.Assertion{ID: e.newID(), IssueInstant: now.Add(-time.Minute), Issuer: saml.Issuer{Value: e.WSC.IssuerID},
 		Subject: &saml.Subject{NameID: s.subject,
 			Confirmations: []saml.SubjectConfirmation{{Method: saml.CMHolderOfKey,
@@ -91,6 +100,24 @@ func (e *Env) token(s tokenSpec) (*etree.Element, error) {
 			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{s.audience}}}},
 		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now.Add(-time.Minute), ClassRef: saml.ACSmartcardPKI}}}
 	return saml.SignAssertion(a, &dsig.Signer{Key: s.signer, Certificates: []*x509.Certificate{s.signerCert}})
+}
+
+// mint mints the token s describes with secmech.Minter, the minter of
+// Renkei's DS: the subject's SPNameQualifier is the audience, and it is
+// encrypted for the WSC's Encryption key (addressed to the audience, so
+// that a token for another provider fails on its audience alone).
+func (e *Env) mint(s tokenSpec) (*etree.Element, error) {
+	n := *s.subject
+	n.SPNameQualifier = s.audience
+	to := *e.WSC.Encryption
+	to.EntityID = s.audience
+	m := &secmech.Minter{Issuer: e.WSC.IssuerID, Signer: &dsig.Signer{Key: s.signer, Certificates: []*x509.Certificate{s.signerCert}}, Rand: e.Rand}
+	t, err := m.Mint(secmech.TokenRequest{Audience: s.audience, Target: to, NameID: &n, Confirmation: secmech.ConfirmHolderOfKey,
+		Invoker: s.holder, Lifetime: s.notOnOrAfter.Sub(s.notBefore), AuthnInstant: s.notBefore, AuthnClassRef: saml.ACSmartcardPKI}, s.notBefore)
+	if err != nil {
+		return nil, err
+	}
+	return t.Element, nil
 }
 
 // wsfMsg describes one request; the zero value is a conforming one.
@@ -209,25 +236,24 @@ func (e *Env) wsfHTTP() (*http.Client, error) {
 
 // verifyWSF verifies a success answer as a WSC does (wsf/client): the
 // target's signature by its metadata key, coverage, Timestamp, RelatesTo.
-func (e *Env) verifyWSF(ctx context.Context, a *wsfAnswer) error {
+func (e *Env) verifyWSF(ctx context.Context, a *wsfAnswer) (*client.Result, error) {
 	s, err := xsd.Default()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hc, err := e.wsfHTTP()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, err := client.New(client.Config{EntityID: e.WSC.EntityID, Key: e.WSC.Key, Certificate: e.WSC.Cert,
 		Directory: wsf.StaticDirectory{e.WSF.EntityID: wsf.NewPeer(e.WSF.EntityID, e.WSF.Keys...)},
 		HTTP:      hc, Schema: s, Now: e.Now, Rand: e.Rand})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	epr := &wsf.EPR{Address: e.WSF.Address, Metadata: &wsf.EPRMetadata{ProviderID: e.WSF.EntityID, Framework: wsf.FrameworkVersion,
 		SecurityContexts: []wsf.SecurityContext{{Mechanisms: []string{string(wsf.ClientTLSSAMLV2)}}}}}
-	_, err = c.VerifyResponse(ctx, a.Body, a.MessageID, epr)
-	return err
+	return c.VerifyResponse(ctx, a.Body, a.MessageID, epr)
 }
 
 // WSFTargetFromMetadata returns the WSP or DS of the metadata t, reached

@@ -120,6 +120,9 @@ func (w *WSP) service(ctx context.Context, serviceType string, inv *Invoker, op 
 	if s == nil {
 		return nil, wsf.Errorf(wsf.IDStarMsgNotUnderstood, "service type %s is not served here", serviceType)
 	}
+	if w.fault(FaultIgnorePurpose) {
+		return s, nil
+	}
 	err := s.checkPurpose(inv)
 	if err == nil {
 		return s, nil
@@ -215,6 +218,9 @@ func (w *WSP) lookup(ctx context.Context, s *service, local string, sel *dst.Sel
 	if it.Offset > MaxOffset {
 		return Page{}, &wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: InvalidSelect, Ref: ref,
 			Comment: "offset beyond the last page the service serves"}}}, nil
+	}
+	if w.fault(FaultIgnoreSelectPredicate) {
+		sel = &dst.Select{Item: sel.Item}
 	}
 	page, err := w.cfg.Backend.Query(ctx, Lookup{Service: s.svc.NS, Item: sel.Item, Subject: local, ID: sel.ID,
 		Field: sel.Field, Value: sel.Value, ChangedSince: it.ChangedSince, Offset: it.Offset, Count: min(count, MaxPage)})

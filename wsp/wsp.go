@@ -222,7 +222,7 @@ func (w *WSP) subject(ctx context.Context, s *service, inv *Invoker) (string, *w
 		st, err := w.backendStatus(err, "")
 		return local, st, err
 	}
-	if !ok {
+	if !ok && !w.fault(FaultNoSubjectCheck) {
 		return local, &wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: DoesNotExist,
 			Comment: "the back office knows no such subject"}}}, nil
 	}

@@ -35,7 +35,7 @@ type conformanceFlags struct {
 	serveSP                                    string
 	endpoint, action, payload                  string
 	wscEntity, wscKey, issuerEntity, issuerKey string
-	dsTarget                                   string
+	dsTarget, wspTarget                        string
 	timeout                                    time.Duration
 }
 
@@ -52,8 +52,9 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.issuerEntity, "issuer-entity-id", "https://conformance.renkei.test/ds", "wsp, ds: entity ID of the token issuer the suite plays (a token issuer in the target's metadata)")
 	fs.StringVar(&f.issuerKey, "issuer-key", "", "wsp, ds: PEM key and certificate the suite signs tokens with")
 	fs.StringVar(&f.dsTarget, "ds-target", "", "ds: JSON file describing the DS and the parties the suite plays (its WSPs, WSC and IdP; see conformance.LoadDSTarget); with it the Discovery cases run too")
+	fs.StringVar(&f.wspTarget, "wsp-target", "", "wsp: JSON file describing the WSP, its service type, subjects and write fixtures, and the parties the suite plays (its DS, WSC, another WSC; see conformance.LoadWSPTarget); with it the DST cases run too")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
-	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco); others are reported out of scope")
+	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope")
 	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
 	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
 	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")
@@ -86,6 +87,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 //	renkei conformance -role idp -metadata URL|FILE [login options] [-only web-sso,metadata] [-json F -junit F -html F]
 //	renkei conformance -role wsp|ds -metadata URL|FILE -endpoint URL -action URI -payload FILE -wsc-key PEM -issuer-key PEM
 //	renkei conformance -role ds -ds-target FILE [-ca PEM] [-only idwsf,idwsf-disco]
+//	renkei conformance -role wsp -wsp-target FILE [-ca PEM] [-only idwsf,idwsf-wsp]
 func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	f, err := parseConformanceFlags(args)
 	if err != nil {
@@ -98,6 +100,9 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 		cases = conformance.SAMLIdPCases()
 	case conformance.RoleWSP:
 		cases = conformance.WSFCases(role)
+		if f.wspTarget != "" || f.list {
+			cases = append(cases, conformance.WSPCases()...)
+		}
 	case conformance.RoleDS:
 		cases = conformance.WSFCases(role)
 		if f.dsTarget != "" || f.list {
@@ -115,6 +120,9 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if role == conformance.RoleDS && f.dsTarget != "" {
 		return runDSConformance(ctx, f, mode, cases, out)
+	}
+	if role == conformance.RoleWSP && f.wspTarget != "" {
+		return runWSPConformance(ctx, f, mode, cases, out)
 	}
 	if role != conformance.RoleIdP {
 		return runWSFConformance(ctx, f, role, mode, cases, out)
@@ -157,10 +165,15 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 		}
 		defer stop()
 	}
+	return runCases(ctx, f, role, mode, cases, &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
+		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1}}, out)
+}
+
+// runCases runs the cases of role against env, writes the reports, and
+// returns errConformanceFailed when the run fails.
+func runCases(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, env *conformance.Env, out io.Writer) error {
 	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
 		Progress: os.Stderr, CaseTimeout: f.timeout}
-	env := &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
-		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1}}
 	rep := r.Run(ctx, env)
 	if err := writeReports(f, rep, out); err != nil {
 		return err
@@ -188,7 +201,9 @@ func modeFor(f *conformanceFlags, role conformance.Role) (conformance.Mode, erro
 
 // runWSFConformance runs the ID-WSF cases: the suite is the WSC (and the
 // token issuer) of -wsc-key and -issuer-key, which the target's metadata
-// must list.
+// must list. Without a description of the target (-ds-target,
+// -wsp-target) the rows of the Discovery and WSP cases have no case: they
+// are reported uncovered unless -only idwsf leaves them out of scope.
 func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
 	if f.metadata == "" || f.endpoint == "" || f.action == "" || f.payload == "" || f.wscKey == "" || f.issuerKey == "" {
 		return fmt.Errorf("conformance: -role %s needs -metadata, -endpoint, -action, -payload, -wsc-key and -issuer-key", role)
@@ -215,16 +230,7 @@ func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformanc
 	if err != nil {
 		return err
 	}
-	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
-		Progress: os.Stderr, CaseTimeout: f.timeout}
-	rep := r.Run(ctx, &conformance.Env{Target: target, WSF: wt, WSC: wsc, Transport: tr})
-	if err := writeReports(f, rep, out); err != nil {
-		return err
-	}
-	if rep.Failed() {
-		return errConformanceFailed
-	}
-	return nil
+	return runCases(ctx, f, role, mode, cases, &conformance.Env{Target: target, WSF: wt, WSC: wsc, Transport: tr}, out)
 }
 
 // runDSConformance runs the ID-WSF and Discovery cases against the DS
@@ -238,16 +244,21 @@ func runDSConformance(ctx context.Context, f *conformanceFlags, mode conformance
 	if err != nil {
 		return err
 	}
-	r := &conformance.Runner{Role: conformance.RoleDS, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
-		Progress: os.Stderr, CaseTimeout: f.timeout}
-	rep := r.Run(ctx, &conformance.Env{WSF: dt.WSFTarget(), WSC: dt.WSCForWSF(), DS: dt, Transport: tr})
-	if err := writeReports(f, rep, out); err != nil {
+	return runCases(ctx, f, conformance.RoleDS, mode, cases, &conformance.Env{WSF: dt.WSFTarget(), WSC: dt.WSCForWSF(), DS: dt, Transport: tr}, out)
+}
+
+// runWSPConformance runs the ID-WSF and WSP cases against the WSP of
+// -wsp-target, the suite playing the DS and WSCs the file describes.
+func runWSPConformance(ctx context.Context, f *conformanceFlags, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
+	tr, err := conformanceTransport(f.caFile, f.serverName)
+	if err != nil {
 		return err
 	}
-	if rep.Failed() {
-		return errConformanceFailed
+	wt, err := conformance.LoadWSPTarget(ctx, f.wspTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	if err != nil {
+		return err
 	}
-	return nil
+	return runCases(ctx, f, conformance.RoleWSP, mode, cases, &conformance.Env{WSF: wt.WSFTarget(), WSC: wt.WSCForWSF(), WSP: wt, Transport: tr}, out)
 }
 
 func splitOnly(s string) []string {
