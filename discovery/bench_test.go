@@ -7,10 +7,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"net/http"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -86,12 +84,12 @@ func BenchmarkQuery(b *testing.B) {
 type queryGen struct {
 	c   *client.Client
 	epr *wsf.EPR
-	cap *captureTransport
+	cap *benchkit.Capture
 }
 
 func newQueryGen(b *testing.B, f *dskit.Federation) *queryGen {
 	tok := f.DSToken(b, f.Principal, f.Keys.Portal.Cert, dskit.TokenOptions{})
-	ct := &captureTransport{}
+	ct := &benchkit.Capture{}
 	c, err := client.New(client.Config{EntityID: dskit.PortalID, Key: f.Keys.Portal.Key, Certificate: f.Keys.Portal.Cert,
 		Directory: f.Directory, HTTP: &http.Client{Transport: ct}, Schema: f.Schema, Now: f.Clock.Now,
 		SkipOutgoingValidation: true})
@@ -101,35 +99,13 @@ func newQueryGen(b *testing.B, f *dskit.Federation) *queryGen {
 	return &queryGen{c: c, epr: f.DSEPR(tok), cap: ct}
 }
 
-// errCaptured stops the client once the request is built.
-var errCaptured = errors.New("captured")
-
-// captureTransport keeps the body of each request instead of sending it.
-type captureTransport struct {
-	mu   sync.Mutex
-	last []byte
-}
-
-func (t *captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	t.last = body
-	t.mu.Unlock()
-	return nil, errCaptured
-}
-
 // one builds one request.
 func (g *queryGen) one(b *testing.B) []byte {
 	_, err := g.c.Call(context.Background(), &client.Call{EPR: g.epr, Action: disco.Action("Query"), Payload: byType(dskit.Clinical, dskit.Checkup, dskit.Appointment, dskit.Eligibility, dskit.Pension).Element()})
-	if !errors.Is(err, errCaptured) {
+	if !errors.Is(err, benchkit.ErrCaptured) {
 		b.Fatalf("building a request: %v", err)
 	}
-	g.cap.mu.Lock()
-	defer g.cap.mu.Unlock()
-	return g.cap.last
+	return g.cap.Last()
 }
 
 // make builds n requests.

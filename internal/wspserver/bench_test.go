@@ -7,10 +7,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
-	"io"
 	"net/http"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -100,11 +98,11 @@ func messageID(b *testing.B, raw []byte) string {
 type queryGen struct {
 	c   *client.Client
 	epr *wsf.EPR
-	cap *captureTransport
+	cap *benchkit.Capture
 }
 
 func newQueryGen(b *testing.B, k *wspkit.Kit, epr *wsf.EPR) *queryGen {
-	ct := &captureTransport{}
+	ct := &benchkit.Capture{}
 	f := k.Fed
 	c, err := client.New(client.Config{EntityID: dskit.PortalID, Key: f.Keys.Portal.Key, Certificate: f.Keys.Portal.Cert,
 		Directory: f.Directory, HTTP: &http.Client{Transport: ct}, Schema: f.Schema, Now: f.Clock.Now,
@@ -115,25 +113,6 @@ func newQueryGen(b *testing.B, k *wspkit.Kit, epr *wsf.EPR) *queryGen {
 	return &queryGen{c: c, epr: epr, cap: ct}
 }
 
-var errCaptured = errors.New("captured")
-
-// captureTransport keeps the body of each request instead of sending it.
-type captureTransport struct {
-	mu   sync.Mutex
-	last []byte
-}
-
-func (t *captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	t.last = body
-	t.mu.Unlock()
-	return nil, errCaptured
-}
-
 func (g *queryGen) one(b *testing.B) []byte {
 	svc := dst.Lookup(dst.Clinical)
 	it := sel(dst.Clinical, "LabResult", "")
@@ -141,12 +120,10 @@ func (g *queryGen) one(b *testing.B) []byte {
 	h := wsf.Header{UsageDirectives: []wsf.UsageDirective{wsf.PurposeDirective(wsf.PurposeSelf)}}
 	_, err := g.c.Call(context.Background(), &client.Call{EPR: g.epr, Action: svc.Action("Query"),
 		Payload: svc.QueryElement(&dst.Query{Items: []dst.QueryItem{it}}), Header: h})
-	if !errors.Is(err, errCaptured) {
+	if !errors.Is(err, benchkit.ErrCaptured) {
 		b.Fatalf("building a request: %v", err)
 	}
-	g.cap.mu.Lock()
-	defer g.cap.mu.Unlock()
-	return g.cap.last
+	return g.cap.Last()
 }
 
 func (g *queryGen) make(b *testing.B, n int) [][]byte {

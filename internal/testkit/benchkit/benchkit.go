@@ -6,6 +6,9 @@
 package benchkit
 
 import (
+	"errors"
+	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -81,4 +84,35 @@ func ReportRatio(b *testing.B, subject, floor time.Duration, subjectUnit, floorU
 	b.ReportMetric(float64(subject.Nanoseconds())/n, subjectUnit)
 	b.ReportMetric(float64(floor.Nanoseconds())/n, floorUnit)
 	b.ReportMetric(float64(subject)/float64(floor), "x-floor")
+}
+
+// ErrCaptured is what a Capture transport answers every request with:
+// the client stops once the request is built and kept.
+var ErrCaptured = errors.New("benchkit: request captured")
+
+// Capture is an http.RoundTripper that keeps the body of each request
+// instead of sending it: a benchmark builds its requests with the real
+// client, untimed, and replays them into the receiver it measures.
+type Capture struct {
+	mu   sync.Mutex
+	last []byte
+}
+
+// RoundTrip keeps the body and answers ErrCaptured.
+func (c *Capture) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.last = body
+	c.mu.Unlock()
+	return nil, ErrCaptured
+}
+
+// Last is the body of the last request captured.
+func (c *Capture) Last() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
 }
