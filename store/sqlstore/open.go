@@ -23,6 +23,8 @@ type DB struct {
 	r  *sql.DB // plain reads; the same pool as w except for a SQLite file
 	d  *dialect
 	qs sync.Map // query text written with '?' -> text for this dialect
+	// stmts are the prepared statements of each pool (stmt.go).
+	stmts stmtCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -72,6 +74,7 @@ func (db *DB) ping(ctx context.Context) error {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
+	db.closeStmts()
 	err := db.w.Close()
 	if db.r != db.w {
 		if rerr := db.r.Close(); err == nil {

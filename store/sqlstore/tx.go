@@ -38,7 +38,16 @@ func (t tx) exec(ctx context.Context, query string, args ...any) (int64, error) 
 	if err := checkArgs(args); err != nil {
 		return 0, err
 	}
-	res, err := t.tx.ExecContext(ctx, t.db.q(query), args...)
+	var res sql.Result
+	s, err := t.txStmt(ctx, t.db.q(query))
+	switch {
+	case err != nil:
+	case s != nil:
+		res, err = s.ExecContext(ctx, args...)
+		s.Close()
+	default:
+		res, err = t.tx.ExecContext(ctx, t.db.q(query), args...)
+	}
 	if err != nil {
 		return 0, t.db.d.wrap(err)
 	}
@@ -50,6 +59,13 @@ func (t tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if err := checkArgs(args); err != nil {
 		return badRow{err}
 	}
+	s, err := t.txStmt(ctx, t.db.q(query))
+	switch {
+	case err != nil:
+		return badRow{err}
+	case s != nil:
+		return s.QueryRowContext(ctx, args...) // closed with the transaction
+	}
 	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
 }
 
@@ -57,6 +73,14 @@ func (t tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 func (t tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if err := checkArgs(args); err != nil {
 		return nil, err
+	}
+	s, err := t.txStmt(ctx, t.db.q(query))
+	if err != nil {
+		return nil, t.db.d.wrap(err)
+	}
+	if s != nil {
+		rows, err := s.QueryContext(ctx, args...) // the statement is closed with the transaction
+		return rows, t.db.d.wrap(err)
 	}
 	rows, err := t.tx.QueryContext(ctx, t.db.q(query), args...)
 	return rows, t.db.d.wrap(err)
@@ -106,7 +130,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error
 	if err := checkArgs(args); err != nil {
 		return 0, err
 	}
-	res, err := db.w.ExecContext(ctx, db.q(query), args...)
+	res, err := db.execOn(ctx, db.w, db.q(query), args...)
 	if err != nil {
 		return 0, db.d.wrap(err)
 	}
@@ -123,7 +147,7 @@ func (db *DB) queryRowOn(ctx context.Context, p *sql.DB, query string, args ...a
 	if err := checkArgs(args); err != nil {
 		return badRow{err}
 	}
-	return p.QueryRowContext(ctx, db.q(query), args...)
+	return db.rowOn(ctx, p, db.q(query), args...)
 }
 
 // query runs a read query returning rows.
@@ -131,7 +155,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.rowsOn(ctx, db.r, db.q(query), args...)
 	return rows, db.d.wrap(err)
 }
 
