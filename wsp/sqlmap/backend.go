@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,6 +36,43 @@ type Backend struct {
 	m      *Mapping
 	dollar bool
 	r, w   *sql.DB // readers and writers; the same pool on PostgreSQL
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // the reads' prepared statements, on r
+}
+
+// maxStmts bounds the prepared statements kept: a mapping has a few
+// shapes of lookup per item type.
+const maxStmts = 256
+
+// query runs a read on pool p (the readers) with its statement prepared
+// once and kept: SQLite would otherwise parse and plan the same text on
+// every request.
+func (b *Backend) query(ctx context.Context, p *sql.DB, q string, a ...any) (*sql.Rows, error) {
+	b.stmtMu.Lock()
+	s := b.stmts[q]
+	full := len(b.stmts) >= maxStmts
+	b.stmtMu.Unlock()
+	if s == nil && !full {
+		ps, err := p.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		b.stmtMu.Lock()
+		if s = b.stmts[q]; s == nil {
+			if b.stmts == nil {
+				b.stmts = map[string]*sql.Stmt{}
+			}
+			b.stmts[q], s = ps, ps
+		} else {
+			ps.Close()
+		}
+		b.stmtMu.Unlock()
+	}
+	if s == nil {
+		return p.QueryContext(ctx, q, a...)
+	}
+	return s.QueryContext(ctx, a...)
 }
 
 var _ wsp.Backend = (*Backend)(nil)
@@ -144,6 +182,12 @@ func (b *Backend) Mapping() *Mapping { return b.m }
 
 // Close releases the database connections.
 func (b *Backend) Close() error {
+	b.stmtMu.Lock()
+	for q, s := range b.stmts {
+		s.Close()
+		delete(b.stmts, q)
+	}
+	b.stmtMu.Unlock()
 	err := b.w.Close()
 	if b.r != b.w {
 		err = errors.Join(err, b.r.Close())
@@ -214,7 +258,7 @@ func (b *Backend) checkColumns(ctx context.Context, it *item) error {
 	ctx, cancel := context.WithTimeout(ctx, b.m.timeout)
 	defer cancel()
 	q := "SELECT * FROM (" + it.query.text + "\n) q WHERE 1 = 0 ORDER BY " + cmp.Or(it.order, it.id)
-	rows, err := b.r.QueryContext(ctx, q, args(it.query.params, params{now: time.Now()})...)
+	rows, err := b.query(ctx, b.r, q, args(it.query.params, params{now: time.Now()})...)
 	if err != nil {
 		return err
 	}
@@ -294,7 +338,7 @@ func (b *Backend) Subject(ctx context.Context, service, local string) (bool, err
 	}
 	ctx, cancel := b.bound(ctx)
 	defer cancel()
-	rows, err := b.r.QueryContext(ctx, s.subject.text, args(s.subject.params, params{subject: local, now: time.Now()})...)
+	rows, err := b.query(ctx, b.r, s.subject.text, args(s.subject.params, params{subject: local, now: time.Now()})...)
 	if err != nil {
 		return false, b.fail(ctx, "subject query", err)
 	}
@@ -418,8 +462,11 @@ func (s *selection) build(limit, offset int) (string, []any) {
 	}
 	b.WriteString(" ORDER BY ")
 	b.WriteString(cmp.Or(s.it.order, s.it.id))
-	fmt.Fprintf(&b, " LIMIT %d OFFSET %d", limit, offset)
-	return b.String(), append(args(s.it.query.params, s.p), s.args...)
+	// The page is parameters, not text: one statement text per shape of
+	// lookup, which stays prepared (stmt).
+	b.WriteString(" LIMIT " + placeholder(s.b.dollar, n+1) + " OFFSET " + placeholder(s.b.dollar, n+2))
+	a := append(args(s.it.query.params, s.p), s.args...)
+	return b.String(), append(a, int64(limit), int64(offset))
 }
 
 // querier is a pool or a transaction.
@@ -429,7 +476,13 @@ type querier interface {
 
 // records runs a composed lookup of it and reads its records.
 func (b *Backend) records(ctx context.Context, db querier, it *item, q string, a []any) ([]wsp.Record, error) {
-	rows, err := db.QueryContext(ctx, q, a...)
+	var rows *sql.Rows
+	var err error
+	if p, ok := db.(*sql.DB); ok {
+		rows, err = b.query(ctx, p, q, a...)
+	} else {
+		rows, err = db.QueryContext(ctx, q, a...)
+	}
 	if err != nil {
 		return nil, err
 	}
