@@ -24,6 +24,10 @@ const auditNS = audit.NS
 // AuditService is the service type of the access log a WSP serves.
 const AuditService = audit.NS
 
+// auditTimeout bounds the append of one event, which runs even when the
+// request's own context has ended.
+const auditTimeout = 10 * time.Second
+
 // Audit actions.
 const (
 	AuditQuery  = "dst:Query"
@@ -77,6 +81,11 @@ func (w *WSP) audit(ctx context.Context, e *event, items []string, st wsf.Status
 	if err != nil {
 		return err
 	}
+	// The event outlives the request: a requester who drops the
+	// connection right after a write committed must not take its record
+	// with it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
 	_, err = w.cfg.Audit.AppendAudit(ctx, store.AuditEvent{Time: now, Actor: e.inv.Provider, PrincipalID: e.subject,
 		ProviderID: w.cfg.EntityID, Action: e.action, Purpose: e.inv.Purpose, DetailType: "application/json", Detail: b})
 	return err

@@ -61,6 +61,7 @@ func (w *WSP) Query(ctx context.Context, inv *Invoker, serviceType string, q *ds
 			failed = append(failed, st.Sub...)
 			continue
 		}
+		read = append(read, sel.Item) // a test's answer tells of the data too
 		tests[t.ID] = len(page.Records) > 0
 		if t.ItemID != "" {
 			tests[t.ItemID] = tests[t.ID]

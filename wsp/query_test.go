@@ -140,7 +140,7 @@ func TestQuery(t *testing.T) {
 				}
 				data(t, r, page("q1", 0, 0, "r5", "r3", "r1")) // q2's test did not hold
 			}},
-		{name: "ok/tests-only", status: "OK",
+		{name: "ok/tests-only", status: "OK", items: []string{"Prescription"}, // a test's answer tells of the data
 			body: `<cl:TestItem itemID="t1"><cl:TestOp>/cl:Prescription</cl:TestOp></cl:TestItem>`,
 			check: func(t *testing.T, f *fixture, r *dst.QueryResponse) {
 				if !reflect.DeepEqual(r.TestResults, []dst.TestResult{{ItemIDRef: "t1", Value: true}}) || len(r.Data) != 0 {

@@ -74,12 +74,12 @@ func rewrite(src string, dollar bool) (stmt, error) {
 			b.WriteString(s[i : i+n])
 			i += n
 		case strings.HasPrefix(s[i:], "/*"):
-			n := strings.Index(s[i+2:], "*/")
+			n := commentEnd(s[i:], dollar)
 			if n < 0 {
 				return stmt{}, errors.New("unterminated /* comment")
 			}
-			b.WriteString(s[i : i+2+n+2])
-			i += 2 + n + 2
+			b.WriteString(s[i : i+n])
+			i += n
 		case c == ';':
 			return stmt{}, errors.New("more than one statement (a ';' inside)")
 		case c == ':' && i+1 < len(s) && s[i+1] == ':':
@@ -166,4 +166,27 @@ func isIdent(s string) bool {
 		}
 	}
 	return true
+}
+
+// commentEnd returns the length of the block comment s starts with, or
+// -1 when it is not closed. PostgreSQL's block comments nest (dollar);
+// SQLite's end at the first "*/".
+func commentEnd(s string, nested bool) int {
+	depth := 0
+	for i := 0; i+1 < len(s); {
+		switch {
+		case s[i] == '/' && s[i+1] == '*' && (nested || depth == 0):
+			depth++
+			i += 2
+		case s[i] == '*' && s[i+1] == '/':
+			depth--
+			i += 2
+			if depth == 0 {
+				return i
+			}
+		default:
+			i++
+		}
+	}
+	return -1
 }
