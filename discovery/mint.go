@@ -154,7 +154,8 @@ func (d *DS) mintOne(inv *Invoker, t *target, is *issue, now time.Time) {
 	req := secmech.TokenRequest{Audience: is.m.svc.ProviderID, Target: t.to, NameID: t.nameID,
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: inv.Cert,
 		Lifetime: d.lifetime(inv, is.m, now), SessionEnd: inv.TokenEnd,
-		AuthnInstant: inv.AuthnInstant, AuthnClassRef: inv.AuthnClass}
+		AuthnInstant: inv.AuthnInstant, AuthnClassRef: inv.AuthnClass,
+		ServiceTypes: []string{is.m.serviceType}} // consent is per service: the WSP checks the one called
 	if inv.AuthnClass == "" {
 		req.AuthnInstant = time.Time{}
 	}

@@ -119,6 +119,9 @@ const (
 func (w *WSP) AuditQuery(ctx context.Context, inv *Invoker, q *audit.Query) (*audit.QueryResponse, error) {
 	now := w.now()
 	local, st := inv.local()
+	if st == nil {
+		st = issuedFor(inv, auditNS)
+	}
 	perr := inv.PurposeErr
 	if perr == nil && inv.Purpose != "" && inv.Purpose != wsf.PurposeSelf {
 		perr = wsf.Errorf(wsf.CannotHonourUsageDirective, "the access log is read for the citizen's own purpose only")

@@ -94,6 +94,7 @@ func InvokerOf(m *server.Message) *Invoker {
 		inv.Subject = t.Subject
 		inv.TokenIssuer = t.Issuer.EntityID
 		inv.TokenID = t.Assertion.ID
+		inv.TokenServices = t.ServiceTypes()
 	}
 	return inv
 }

@@ -198,6 +198,10 @@ func TestQuery(t *testing.T) {
 			body: selectAll, status: "Failed(ActionNotAuthorized)", principal: "nameid:pairwise"},
 		{name: "fail/not-proven", inv: func(inv *wsp.Invoker) { inv.Proven = false },
 			body: selectAll, status: "Failed(ActionNotAuthorized)", principal: "nameid:pairwise"},
+		{name: "fail/token-for-another-service", inv: func(inv *wsp.Invoker) { inv.TokenServices = []string{dst.Appointment} },
+			body: selectAll, status: "Failed(ActionNotAuthorized)"},
+		{name: "ok/token-for-this-service", inv: func(inv *wsp.Invoker) { inv.TokenServices = []string{dst.Appointment, dst.Clinical} },
+			body: selectAll, status: "OK", items: []string{"LabResult"}},
 		{name: "fail/unknown-local-id", inv: func(inv *wsp.Invoker) { inv.Subject.SPProvidedID = "Z-9999" },
 			body: selectAll, status: "Failed(DoesNotExist)", principal: "Z-9999"},
 		{name: "fail/back-office-error", setup: func(b *memBackend) {

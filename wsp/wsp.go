@@ -176,6 +176,9 @@ type Invoker struct {
 	Subject *saml.NameID
 	// TokenIssuer and TokenID name the token (the audit keeps them).
 	TokenIssuer, TokenID string
+	// TokenServices are the service types the token was issued for
+	// (secmech.AttrServiceType); nil when it names none.
+	TokenServices []string
 	// Purpose is the purpose URI of sb:UsageDirective (wsf.Purpose), ""
 	// when none was stated; PurposeErr an error to answer with.
 	Purpose    string
@@ -208,14 +211,31 @@ func (s *service) checkPurpose(inv *Invoker) error {
 	return nil
 }
 
+// issuedFor answers ActionNotAuthorized for a token issued for another
+// service of this provider: the DS mints one token per service, after the
+// citizen's consent to that service (an association with its SvcMD), and a
+// token for the bookings must not read the lab results. A token that names
+// no service (an issuer that does not bind tokens to services) is taken
+// for any.
+func issuedFor(inv *Invoker, serviceType string) *wsf.Status {
+	if inv.TokenServices == nil || slices.Contains(inv.TokenServices, serviceType) {
+		return nil
+	}
+	return &wsf.Status{Code: wsf.Failed, Sub: []wsf.Status{{Code: ActionNotAuthorized,
+		Comment: "the token was issued for another service"}}}
+}
+
 // subject resolves the request's subject at the back office (ctx carries
 // the request's bound): the local
 // identifier, or the status to answer (the identifier unknown,
 // DoesNotExist; the back office failing, its status).
 func (w *WSP) subject(ctx context.Context, s *service, inv *Invoker) (string, *wsf.Status, error) {
 	local, st := inv.local()
+	if st == nil {
+		st = issuedFor(inv, s.svc.NS)
+	}
 	if st != nil {
-		return "", st, nil
+		return local, st, nil
 	}
 	ok, err := w.cfg.Backend.Subject(ctx, s.svc.NS, local)
 	if err != nil {

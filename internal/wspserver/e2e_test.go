@@ -10,6 +10,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/audit"
@@ -254,5 +255,37 @@ func TestRegisteredAtTheDS(t *testing.T) {
 	again, err := s.Register(context.Background())
 	if err != nil || len(again.Registered)+len(again.Replaced) != 0 || len(again.Unchanged) != len(want) {
 		t.Fatalf("second registration: %+v, %v", again, err)
+	}
+}
+
+// TestTokenForOneServiceOnly: consent is per service. A citizen who
+// consented to hospital A's bookings but not to its lab results gets a
+// token for the bookings; sent to the lab results, the WSP refuses it,
+// and so it does a token the DS gave for the access log.
+func TestTokenForOneServiceOnly(t *testing.T) {
+	k := wspkit.Start(t, wspkit.Options{Institutions: []string{sample.HospitalA}})
+	s := k.WSPs[sample.HospitalA][0]
+	principal := k.Fed.NewPrincipal(t)
+	ctx := context.Background()
+	if _, err := k.Fed.DS.LinkByHand(ctx, "test", principal, wspkit.Entities[sample.HospitalA],
+		k.Manifest.Person("p02").Local[sample.HospitalA]); err != nil {
+		t.Fatal(err)
+	}
+	tok := k.Fed.DSToken(t, principal, dskit.WSPIdentity(t, wspkit.Entities[sample.HospitalA]).Cert, dskit.TokenOptions{})
+	if err := s.Registrar.Associate(ctx, k.Fed.DSEPR(tok), s.Registration().IDs[dst.Appointment]); err != nil {
+		t.Fatal(err)
+	}
+	c := k.Portal(t)
+	booking := k.EPR(t, k.Discover(t, c, principal, dst.Appointment), sample.HospitalA, dst.Appointment)
+	log := k.EPR(t, k.Discover(t, c, principal, audit.NS), sample.HospitalA, audit.NS)
+	if r := query(t, c, booking, dst.Appointment, sel(dst.Appointment, "Appointment", "")); r.Status.Code != wsf.OK {
+		t.Fatalf("bookings with the bookings' token: %+v", r.Status)
+	}
+	for name, epr := range map[string]*wsf.EPR{"bookings": booking, "access log": log} {
+		e := *epr // the same token, sent to the lab results
+		r := query(t, c, &e, dst.Clinical, sel(dst.Clinical, "LabResult", ""))
+		if r.Status.Code != wsf.Failed || len(r.Status.Sub) != 1 || r.Status.Sub[0].Code != "ActionNotAuthorized" || len(r.Data) != 0 {
+			t.Fatalf("lab results with the %s token: %+v", name, r.Status)
+		}
 	}
 }

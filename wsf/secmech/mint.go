@@ -58,6 +58,12 @@ type TokenRequest struct {
 	// logged in; a zero AuthnInstant means no AuthnStatement.
 	AuthnInstant  time.Time
 	AuthnClassRef string
+	// ServiceTypes, when set, are the services the token was issued for,
+	// carried as the attribute AttrServiceType: the DS's consent is per
+	// service (an association is with one SvcMD), and a provider offering
+	// several services checks that the token was issued for the one
+	// called.
+	ServiceTypes []string
 	// EncryptAssertion returns the token as a saml:EncryptedAssertion for
 	// Target, which the WSC passes on without reading. Only a bearer token
 	// may be encrypted (ARCHITECTURE "Tokens from the DS"): a holder-of-key
@@ -120,12 +126,44 @@ func (m *Minter) Mint(req TokenRequest, now time.Time) (*Minted, error) {
 	a := &saml.Assertion{ID: id, IssueInstant: now, Issuer: saml.Issuer{Value: m.Issuer}, Subject: sub,
 		Conditions: &saml.Conditions{NotBefore: now, NotOnOrAfter: end,
 			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{req.Audience}}}},
-		AuthnStatements: req.authn()}
+		AuthnStatements: req.authn(), AttributeStatements: req.attributes()}
 	el, err := m.seal(a, req)
 	if err != nil {
 		return nil, err
 	}
 	return &Minted{Element: el, ID: id, NotOnOrAfter: end}, nil
+}
+
+// AttrServiceType names the attribute of a token that lists the service
+// types it was issued for (TokenRequest.ServiceTypes; a Renkei name: the
+// Liberty token profile binds a token to a provider, not to one of its
+// services).
+const AttrServiceType = "urn:renkei:token:serviceType"
+
+func (r *TokenRequest) attributes() []saml.AttributeStatement {
+	if len(r.ServiceTypes) == 0 {
+		return nil
+	}
+	at := saml.Attribute{Name: AttrServiceType, NameFormat: saml.AttrNameFormatURI}
+	for _, t := range r.ServiceTypes {
+		at.Values = append(at.Values, saml.AttributeValue{Text: t})
+	}
+	return []saml.AttributeStatement{{Attributes: []saml.Attribute{at}}}
+}
+
+// ServiceTypes returns the service types a verified token was issued for
+// (AttrServiceType), or nil when it names none: a token from an issuer
+// that does not bind tokens to services.
+func (t *Token) ServiceTypes() []string {
+	at, ok := t.Assertion.Attribute(AttrServiceType)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(at.Values))
+	for _, v := range at.Values {
+		out = append(out, v.Text)
+	}
+	return out
 }
 
 // end is the token's NotOnOrAfter: now+Lifetime, or the session's end
