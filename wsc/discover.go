@@ -153,26 +153,26 @@ func (s *Session) discoverAll(ctx context.Context) ([]*wsf.EPR, error) {
 	s.mu.Lock()
 	s.store(byType, expires)
 	s.mu.Unlock()
-	var out []*wsf.EPR
-	for _, eprs := range byType {
-		out = append(out, eprs...)
-	}
-	return out, nil
+	return byType[allTypes], nil
 }
 
 // store caches the answers whose tokens are still valid; s.mu is held.
 func (s *Session) store(byType map[string][]*wsf.EPR, expires map[string]time.Time) {
 	now := s.now()
 	for t, eprs := range byType {
-		if len(eprs) > 0 && now.Before(expires[t]) {
+		if t != allTypes && len(eprs) > 0 && now.Before(expires[t]) {
 			s.cache[t] = &entry{eprs: eprs, expires: expires[t]}
 		}
 	}
 }
 
+// allTypes is the key under which query also returns every EPR of the
+// answer, in the DS's order; no service type is empty.
+const allTypes = ""
+
 // query sends one disco:Query for the types (nil: every service) and
-// returns the EPRs by service type with the time each type's cache entry
-// expires.
+// returns the EPRs by service type, and all of them under allTypes, with
+// the time each type's cache entry expires.
 func (s *Session) query(ctx context.Context, types []string) (map[string][]*wsf.EPR, map[string]time.Time, error) {
 	q := &disco.Query{}
 	mechs := make([]string, 0, len(s.cfg.Mechanisms))
@@ -224,6 +224,7 @@ func (s *Session) query(ctx context.Context, types []string) (map[string][]*wsf.
 		}
 		t, end := e.Metadata.ServiceType, s.eprExpiry(e, st, now)
 		byType[t] = append(byType[t], e)
+		byType[allTypes] = append(byType[allTypes], e)
 		if old, ok := expires[t]; !ok || end.Before(old) {
 			expires[t] = end
 		}
@@ -316,11 +317,12 @@ func isContextError(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// dedupe drops repeated and empty service types.
 func dedupe(types []string) []string {
 	seen := make(map[string]bool, len(types))
 	out := make([]string, 0, len(types))
 	for _, t := range types {
-		if !seen[t] {
+		if t != allTypes && !seen[t] {
 			seen[t] = true
 			out = append(out, t)
 		}
