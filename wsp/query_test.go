@@ -260,7 +260,7 @@ func TestQueryTimeOut(t *testing.T) {
 	before := f.audit.count()
 	start := time.Now()
 	r := f.query(t, invoker(), dst.Clinical, selectAll)
-	if took := time.Since(start); took > 3*timeout {
+	if took := time.Since(start); took > 10*timeout { // far from the back office's 20, loose for a busy machine
 		t.Errorf("answered after %v; the timeout is %v", took, timeout)
 	}
 	wantStatus(t, r.Status, "Failed(TimeOut@q1)")

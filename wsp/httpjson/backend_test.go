@@ -271,7 +271,7 @@ func TestQueryByID(t *testing.T) {
 func TestSlowBackOffice(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-time.After(2 * time.Second):
+		case <-time.After(10 * time.Second):
 		case <-r.Context().Done():
 		}
 	}))
@@ -282,7 +282,7 @@ func TestSlowBackOffice(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, wsp.ErrUnavailable) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second { // far from the server's 10 s, loose for a busy machine
 		t.Errorf("took %v", d)
 	}
 }
