@@ -94,6 +94,11 @@ func TestLastPlaceTwoNodesOnePostgreSQL(t *testing.T) {
 	if count["OK"] != 1 || count["Failed/InvalidData/urn:renkei:status:SlotFull"] != calls-1 {
 		t.Fatalf("200 bookings of the last place: %v", count)
 	}
+	for i, n := range nodes {
+		if k.Connections(n) == 0 {
+			t.Fatalf("node %d took no connection: the bookings were not spread over the nodes", i)
+		}
+	}
 	var capacity, booked int
 	if err := db.QueryRow(`SELECT capacity, booked FROM slots WHERE slot_id = $1`, slot).Scan(&capacity, &booked); err != nil {
 		t.Fatal(err)

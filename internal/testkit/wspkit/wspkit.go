@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,14 +73,33 @@ type Kit struct {
 	WSPs    map[string][]*wspserver.Server
 	Pension *httptest.Server
 	roots   *x509.CertPool
+	conns   map[*wspserver.Server]*countingListener
 }
+
+// countingListener counts the connections a node accepted.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// Connections returns how many connections the node s accepted: tests
+// that spread calls over nodes check that each node took some.
+func (k *Kit) Connections(s *wspserver.Server) int64 { return k.conns[s].n.Load() }
 
 // Start starts the federation, the sample back offices and the WSPs,
 // and waits until every WSP has registered its SvcMDs.
 func Start(t testing.TB, o Options) *Kit {
 	t.Helper()
 	f := dskit.New(t, dskit.Options{})
-	k := &Kit{Fed: f, Dir: t.TempDir(), WSPs: map[string][]*wspserver.Server{}}
+	k := &Kit{Fed: f, Dir: t.TempDir(), WSPs: map[string][]*wspserver.Server{}, conns: map[*wspserver.Server]*countingListener{}}
 	ref := o.Reference
 	if ref.IsZero() {
 		ref = f.Clock.Now().UTC().Truncate(24 * time.Hour)
@@ -115,6 +135,7 @@ func Start(t testing.TB, o Options) *Kit {
 			if err != nil {
 				t.Fatal(err)
 			}
+			ln = &countingListener{Listener: ln}
 			lns[key] = append(lns[key], ln)
 			ws.URLs = append(ws.URLs, "https://"+ln.Addr().String()+wspserver.PathSOAP)
 		}
@@ -150,6 +171,7 @@ func Start(t testing.TB, o Options) *Kit {
 				t.Fatal(err)
 			}
 			k.WSPs[key] = append(k.WSPs[key], s)
+			k.conns[s] = ln.(*countingListener)
 		}
 	}
 	return k
