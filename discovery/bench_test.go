@@ -2,10 +2,7 @@ package discovery_test
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"runtime"
@@ -151,77 +148,33 @@ func checkAnswer(b *testing.B, f *dskit.Federation, g *queryGen) {
 
 // queryFloor holds the raw operations of one answer.
 type queryFloor struct {
-	b       *testing.B
-	data    []byte
-	msgSig  rawSig // the portal's message signature
-	tokSig  rawSig // the IdP's DS token signature
-	ds      crypto.Signer
-	dsM     xmlsec.SignatureMethod
-	dec     *rsa.PrivateKey // the DS's encryption key (RSA-2048)
-	wrapped []byte
-	wsps    []*rsa.PublicKey // the five WSPs' encryption keys
-}
-
-type rawSig struct {
-	pub crypto.PublicKey
-	m   xmlsec.SignatureMethod
-	sig []byte
+	b        *testing.B
+	msg, tok *benchkit.Signature    // the portal's message signature, the IdP's DS token
+	ds       *benchkit.Signature    // the DS's: five tokens and the response
+	dec      *benchkit.KeyTransport // the DS token's EncryptedID key
+	wsps     []*benchkit.KeyTransport
 }
 
 func newQueryFloor(b *testing.B, f *dskit.Federation) *queryFloor {
-	fl := &queryFloor{b: b, data: make([]byte, 32)}
-	fl.msgSig = fl.rawSig(f.Keys.Portal.Key)
-	fl.tokSig = fl.rawSig(f.Keys.IdP.Key)
-	fl.ds = f.Keys.DS.Key
-	fl.dsM = fl.msgSig.m
-	if m, err := xmlsec.DefaultSignatureMethod(fl.ds.Public()); err == nil {
-		fl.dsM = m
-	}
+	fl := &queryFloor{b: b, msg: benchkit.NewSignature(b, f.Keys.Portal.Key), tok: benchkit.NewSignature(b, f.Keys.IdP.Key),
+		ds: benchkit.NewSignature(b, f.Keys.DS.Key)}
 	for _, w := range f.WSPs {
-		fl.wsps = append(fl.wsps, w.Identity.Cert.PublicKey.(*rsa.PublicKey))
+		fl.wsps = append(fl.wsps, benchkit.NewKeyTransport(b, w.Identity.Key.(*rsa.PrivateKey)))
 	}
 	// Any RSA-2048 key does: the DS's own when it is RSA, else the RSA key
 	// its metadata lists for encryption (dskit keeps it private).
-	fl.dec = f.WSPs[0].Identity.Key.(*rsa.PrivateKey)
-	var err error
-	if fl.wrapped, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, &fl.dec.PublicKey, make([]byte, 16), nil); err != nil {
-		b.Fatal(err)
-	}
+	fl.dec = benchkit.NewKeyTransport(b, f.WSPs[0].Identity.Key.(*rsa.PrivateKey))
 	return fl
-}
-
-func (fl *queryFloor) rawSig(key crypto.Signer) rawSig {
-	m, err := xmlsec.DefaultSignatureMethod(key.Public())
-	if err != nil {
-		fl.b.Fatal(err)
-	}
-	sig, err := xmlsec.SignBytes(nil, key, m, fl.data)
-	if err != nil {
-		fl.b.Fatal(err)
-	}
-	return rawSig{pub: key.Public(), m: m, sig: sig}
 }
 
 // answer is the floor: the public-key operations of one Query answer.
 func (fl *queryFloor) answer() {
-	p := xmlsec.Policy{}
-	for _, s := range []rawSig{fl.msgSig, fl.tokSig} {
-		if err := p.VerifyBytes(s.pub, s.m, fl.data, s.sig); err != nil {
-			fl.b.Error(err)
-		}
+	errs := []error{fl.msg.Verify(), fl.tok.Verify(), fl.dec.Unwrap()}
+	for _, w := range fl.wsps {
+		errs = append(errs, fl.ds.Sign(), w.Wrap())
 	}
-	if _, err := rsa.DecryptOAEP(sha256.New(), nil, fl.dec, fl.wrapped, nil); err != nil {
-		fl.b.Error(err)
-	}
-	for _, pub := range fl.wsps {
-		if _, err := xmlsec.SignBytes(nil, fl.ds, fl.dsM, fl.data); err != nil {
-			fl.b.Error(err)
-		}
-		if _, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, fl.data[:16], nil); err != nil {
-			fl.b.Error(err)
-		}
-	}
-	if _, err := xmlsec.SignBytes(nil, fl.ds, fl.dsM, fl.data); err != nil {
+	errs = append(errs, fl.ds.Sign())
+	if err := errors.Join(errs...); err != nil {
 		fl.b.Error(err)
 	}
 }

@@ -2,10 +2,7 @@ package wspserver_test
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"runtime"
@@ -138,60 +135,22 @@ func (g *queryGen) make(b *testing.B, n int) [][]byte {
 type floor struct {
 	b        *testing.B
 	request  []byte
-	data     []byte
-	msg, tok rawSig
-	wsp      crypto.Signer
-	wspM     xmlsec.SignatureMethod
-	dec      *rsa.PrivateKey
-	wrapped  []byte
-}
-
-type rawSig struct {
-	pub crypto.PublicKey
-	m   xmlsec.SignatureMethod
-	sig []byte
+	msg, tok *benchkit.Signature // the portal's message signature, the DS's token
+	wsp      *benchkit.Signature // the response's
+	dec      *benchkit.KeyTransport
 }
 
 func newFloor(b *testing.B, k *wspkit.Kit, request []byte) *floor {
 	id := dskit.WSPIdentity(b, wspkit.Entities[sample.HospitalA])
-	fl := &floor{b: b, request: request, data: make([]byte, 32), wsp: id.Key, dec: id.Key.(*rsa.PrivateKey)}
-	fl.msg = fl.rawSig(k.Fed.Keys.Portal.Key)
-	fl.tok = fl.rawSig(k.Fed.Keys.DS.Key)
-	fl.wspM = fl.rawSig(id.Key).m
-	var err error
-	if fl.wrapped, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, &fl.dec.PublicKey, make([]byte, 16), nil); err != nil {
-		b.Fatal(err)
-	}
-	return fl
-}
-
-func (fl *floor) rawSig(key crypto.Signer) rawSig {
-	m, err := xmlsec.DefaultSignatureMethod(key.Public())
-	if err != nil {
-		fl.b.Fatal(err)
-	}
-	sig, err := xmlsec.SignBytes(nil, key, m, fl.data)
-	if err != nil {
-		fl.b.Fatal(err)
-	}
-	return rawSig{pub: key.Public(), m: m, sig: sig}
+	return &floor{b: b, request: request, msg: benchkit.NewSignature(b, k.Fed.Keys.Portal.Key),
+		tok: benchkit.NewSignature(b, k.Fed.Keys.DS.Key), wsp: benchkit.NewSignature(b, id.Key),
+		dec: benchkit.NewKeyTransport(b, id.Key.(*rsa.PrivateKey))}
 }
 
 // answer is the floor of one answer.
 func (fl *floor) answer() {
-	if _, err := xmlsec.Parse(fl.request, xmlsec.Limits{}); err != nil {
-		fl.b.Error(err)
-	}
-	p := xmlsec.Policy{}
-	for _, s := range []rawSig{fl.msg, fl.tok} {
-		if err := p.VerifyBytes(s.pub, s.m, fl.data, s.sig); err != nil {
-			fl.b.Error(err)
-		}
-	}
-	if _, err := rsa.DecryptOAEP(sha256.New(), nil, fl.dec, fl.wrapped, nil); err != nil {
-		fl.b.Error(err)
-	}
-	if _, err := xmlsec.SignBytes(nil, fl.wsp, fl.wspM, fl.data); err != nil {
+	_, err := xmlsec.Parse(fl.request, xmlsec.Limits{})
+	if err := errors.Join(err, fl.msg.Verify(), fl.tok.Verify(), fl.dec.Unwrap(), fl.wsp.Sign()); err != nil {
 		fl.b.Error(err)
 	}
 }
