@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/faults"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
 )
 
@@ -11,7 +12,7 @@ import (
 // build with the renkei_faults tag, SetFaults switches on those it names,
 // and each makes the DS skip one check a conforming Discovery Service must
 // make, so that the suite can show it catches that DS. In every other
-// build fault is a constant false (faults_off.go) and the checks cannot be
+// build fault is a constant false (internal/faults) and the checks cannot be
 // switched off.
 const (
 	FaultSkipAssociation = "skip-association" // answer a Query with every linked institution's services, associated or not
@@ -21,6 +22,14 @@ const (
 
 // Faults lists every fault name.
 var Faults = []string{FaultSkipAssociation, FaultWrongAudience, FaultAcceptReplay}
+
+// FaultsEnabled reports a deliberately broken build.
+const FaultsEnabled = faults.Enabled
+
+var faultSet = faults.New("discovery", Faults...)
+
+// fault reports whether the named fault is switched on.
+func (*DS) fault(name string) bool { return faultSet.On(name) }
 
 // misaddress re-addresses a token request to another provider
 // (FaultWrongAudience); the subject stays encrypted for the right WSP.

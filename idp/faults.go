@@ -1,11 +1,13 @@
 package idp
 
+import "github.com/renkei-idwsf/renkei/internal/faults"
+
 // Deliberate faults, for the conformance suite's broken builds only: a
 // binary built with the renkei_faults tag switches on those named in the
 // RENKEI_IDP_FAULTS environment variable (comma-separated), and each makes
 // the IdP skip one check a conforming IdP must make, so that the suite can
 // show it catches that IdP. In every other build faultOn is a constant
-// false (faults_off.go) and the checks cannot be switched off.
+// false (internal/faults) and the checks cannot be switched off.
 const (
 	FaultSkipSignature = "skip-signature" // accept an AuthnRequest or ManageNameIDRequest whose signature is bad or missing
 	FaultAcceptStale   = "accept-stale"   // accept an AuthnRequest whose IssueInstant is stale
@@ -16,3 +18,11 @@ const (
 
 // Faults lists every fault name.
 var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay}
+
+// FaultsEnabled reports a deliberately broken build.
+const FaultsEnabled = faults.Enabled
+
+var faultSet = faults.New("idp", Faults...).FromEnv("RENKEI_IDP_FAULTS")
+
+// faultOn reports whether the named fault is switched on.
+func faultOn(name string) bool { return faultSet.On(name) }
