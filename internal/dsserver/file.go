@@ -43,10 +43,7 @@ type File struct {
 }
 
 // KeyPair names a PEM certificate and its PKCS#8 PEM key.
-type KeyPair struct {
-	Cert string `json:"cert"`
-	Key  string `json:"key"`
-}
+type KeyPair = rolekit.KeyPair
 
 // MetadataSource is the operator's signed aggregate or a file the
 // operator placed (rolekit.MetadataSource).
@@ -116,11 +113,7 @@ func (c *File) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)
 	}
-	for name, kp := range map[string]KeyPair{"tls": c.TLS, "signing": c.Signing, "encryption": c.Encryption} {
-		if kp.Cert == "" || kp.Key == "" {
-			add("%s needs cert and key", name)
-		}
-	}
+	errs = append(errs, rolekit.CheckKeyPairs(map[string]KeyPair{"tls": c.TLS, "signing": c.Signing, "encryption": c.Encryption})...)
 	errs = append(errs, rolekit.CheckMetadata(c.Metadata)...)
 	for _, m := range c.Policy.Mechanisms {
 		if _, ok := wsf.ParseMechanism(m); !ok {

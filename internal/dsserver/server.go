@@ -71,31 +71,15 @@ type Server struct {
 	Receiver  *server.Receiver
 
 	opts   Options
-	keys   *keys
+	keys   *rolekit.ServiceKeys
 	group  httpx.Group
 	bg     rolekit.Background
 	closed sync.Once
 }
 
-type keys struct {
-	tls          tls.Certificate
-	signing      crypto.Signer
-	signingCert  *x509.Certificate
-	encKey       crypto.Signer
-	encCert      *x509.Certificate
-	metadataSrcs []md.Source
-}
-
-func loadKeys(c *File) (*keys, error) {
+func loadKeys(c *File) (*rolekit.ServiceKeys, error) {
 	l := &keyfile.Loader{}
-	k := &keys{tls: l.Pair("tls", c.TLS.Cert, c.TLS.Key),
-		signing: l.Key("signing.key", c.Signing.Key), signingCert: l.Cert("signing.cert", c.Signing.Cert),
-		encKey: l.Key("encryption.key", c.Encryption.Key), encCert: l.Cert("encryption.cert", c.Encryption.Cert)}
-	if k.signing != nil && k.signingCert != nil && !keyfile.SameKey(k.signing.Public(), k.signingCert.PublicKey) {
-		l.Fail("signing.cert", errors.New("is not the certificate of signing.key"))
-	}
-	l.Decrypter("encryption", k.encKey, k.encCert)
-	k.metadataSrcs = rolekit.Sources(l, c.Metadata)
+	k := rolekit.LoadServiceKeys(l, c.TLS, c.Signing, c.Encryption, c.Metadata)
 	return k, l.Err()
 }
 
@@ -105,7 +89,7 @@ func loadKeys(c *File) (*keys, error) {
 // encryption key and the SOAP endpoint BaseURL+PathSOAP) and the IdP.
 // Build serves nothing: Start or Run does. The caller must call Shutdown.
 func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
-	var k *keys
+	var k *rolekit.ServiceKeys
 	db, err := rolekit.Prepare(ctx, f, func() (err error) { k, err = loadKeys(f); return err }, f.Store, opts.Store, opts.Listener)
 	if err != nil {
 		return nil, err
@@ -136,7 +120,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSrcs, Schema: schema}); err != nil {
+	if s.Metadata, err = md.New(md.Config{Sources: k.Metadata, Schema: schema}); err != nil {
 		return err
 	}
 	loadErr := s.Metadata.Refresh(ctx, s.now())
@@ -155,15 +139,15 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	signer := &dsig.Signer{Key: k.signing, Certificates: []*x509.Certificate{k.signingCert}}
+	signer := &dsig.Signer{Key: k.Signing, Certificates: []*x509.Certificate{k.SigningCert}}
 	s.DS, err = discovery.New(discovery.Config{EntityID: c.EntityID, NameQualifier: c.IdP, Signer: signer,
-		SigningKeys: []*etree.Element{(&md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{k.signingCert}}).Element()}, Store: s.Store, Providers: s.Directory,
+		SigningKeys: []*etree.Element{(&md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{k.SigningCert}}).Element()}, Store: s.Store, Providers: s.Directory,
 		Policy: pol, ConsentURL: s.ConsentURL(), AuditURL: s.SOAPURL(), Schema: schema, Now: s.opts.Now})
 	if err != nil {
 		return err
 	}
-	dec, _ := k.encKey.(crypto.Decrypter)
-	cfg := server.Config{EntityID: c.EntityID, Endpoints: []string{s.SOAPURL()}, Key: k.signing, Certificate: k.signingCert,
+	dec, _ := k.EncKey.(crypto.Decrypter)
+	cfg := server.Config{EntityID: c.EntityID, Endpoints: []string{s.SOAPURL()}, Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
 		Mechanisms: wsf.Mechanisms(), Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
 	s.DS.Mount(&cfg)
@@ -179,16 +163,7 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 	c, k := s.File, s.keys
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	self, err := s.Directory.Peer(ctx, c.EntityID)
-	switch {
-	case err != nil:
-		add("metadata does not list the DS %s: %v", c.EntityID, err)
-	case !self.HasKey(k.signingCert.PublicKey):
-		add("metadata lists another signing key for the DS %s than signing.cert", c.EntityID)
-	}
-	if r, err := s.Directory.Recipient(ctx, c.EntityID); err != nil || r.Cert == nil || !keyfile.SameKey(r.Cert.PublicKey, k.encCert.PublicKey) {
-		add("metadata does not list encryption.cert as the DS's encryption key (%v)", err)
-	}
+	errs = append(errs, rolekit.CheckSelf(ctx, s.Directory, "DS", c.EntityID, k)...)
 	if eps, err := s.Directory.Service(ctx, c.EntityID, wsf.ServiceTypeDisco); err != nil || !contains(eps, s.SOAPURL()) {
 		add("metadata does not list %s as the DS's SOAP endpoint for %s (%v)", s.SOAPURL(), wsf.ServiceTypeDisco, err)
 	}
@@ -245,7 +220,7 @@ func (s *Server) logFault(r *http.Request, resp *server.Response) {
 // metadata, ARCHITECTURE "Card login").
 func (s *Server) Servers() []httpx.Server {
 	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.Handler(),
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
 }
 
 // Start starts the background work (metadata refresh, garbage

@@ -1,7 +1,9 @@
 // Package rolekit is what every role's assembly (internal/idpserver,
-// internal/dsserver) shares: reading its strict JSON configuration file,
-// the metadata sources an operator names, durations, and the background
-// work that runs beside the listeners until the server stops.
+// internal/dsserver, internal/wspserver) shares: reading its strict JSON
+// configuration file, the metadata sources an operator names, durations,
+// the background work that runs beside the listeners until the server
+// stops, and a web service's keys and their check against the metadata
+// (service.go).
 package rolekit
 
 import (

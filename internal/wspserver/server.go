@@ -98,24 +98,13 @@ type Server struct {
 }
 
 type keys struct {
-	tls          tls.Certificate
-	signing      crypto.Signer
-	signingCert  *x509.Certificate
-	encKey       crypto.Signer
-	encCert      *x509.Certificate
-	roots        *x509.CertPool
-	metadataSrcs []md.Source
+	*rolekit.ServiceKeys
+	roots *x509.CertPool
 }
 
 func loadKeys(c *File) (*keys, error) {
 	l := &keyfile.Loader{}
-	k := &keys{tls: l.Pair("tls", c.TLS.Cert, c.TLS.Key),
-		signing: l.Key("signing.key", c.Signing.Key), signingCert: l.Cert("signing.cert", c.Signing.Cert),
-		encKey: l.Key("encryption.key", c.Encryption.Key), encCert: l.Cert("encryption.cert", c.Encryption.Cert)}
-	if k.signing != nil && k.signingCert != nil && !keyfile.SameKey(k.signing.Public(), k.signingCert.PublicKey) {
-		l.Fail("signing.cert", errors.New("is not the certificate of signing.key"))
-	}
-	l.Decrypter("encryption", k.encKey, k.encCert)
+	k := &keys{ServiceKeys: rolekit.LoadServiceKeys(l, c.TLS, c.Signing, c.Encryption, c.Metadata)}
 	if c.TrustedRoots != "" {
 		b, err := os.ReadFile(c.TrustedRoots)
 		k.roots = x509.NewCertPool()
@@ -125,7 +114,6 @@ func loadKeys(c *File) (*keys, error) {
 			l.Fail("trustedRoots", errors.New("holds no PEM certificate"))
 		}
 	}
-	k.metadataSrcs = rolekit.Sources(l, c.Metadata)
 	return k, l.Err()
 }
 
@@ -172,7 +160,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.Metadata, err = md.New(md.Config{Sources: k.metadataSrcs, Schema: schema}); err != nil {
+	if s.Metadata, err = md.New(md.Config{Sources: k.Metadata, Schema: schema}); err != nil {
 		return err
 	}
 	loadErr := s.Metadata.Refresh(ctx, s.now())
@@ -205,8 +193,8 @@ func (s *Server) assemble(ctx context.Context) error {
 			mechs = append(mechs, mech)
 		}
 	}
-	dec, _ := k.encKey.(crypto.Decrypter)
-	cfg := server.Config{EntityID: c.EntityID, Endpoints: s.Endpoints(), Key: k.signing, Certificate: k.signingCert,
+	dec, _ := k.EncKey.(crypto.Decrypter)
+	cfg := server.Config{EntityID: c.EntityID, Endpoints: s.Endpoints(), Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
 		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
 	s.WSP.Mount(&cfg)
@@ -255,16 +243,7 @@ func (s *Server) checkMetadata(ctx context.Context, services []wsp.ServiceConfig
 	c, k := s.File, s.keys
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	self, err := s.Directory.Peer(ctx, c.EntityID)
-	switch {
-	case err != nil:
-		add("metadata does not list the WSP %s: %v", c.EntityID, err)
-	case !self.HasKey(k.signingCert.PublicKey):
-		add("metadata lists another signing key for the WSP %s than signing.cert", c.EntityID)
-	}
-	if r, err := s.Directory.Recipient(ctx, c.EntityID); err != nil || r.Cert == nil || !keyfile.SameKey(r.Cert.PublicKey, k.encCert.PublicKey) {
-		add("metadata does not list encryption.cert as the WSP's encryption key (%v)", err)
-	}
+	errs = append(errs, rolekit.CheckSelf(ctx, s.Directory, "WSP", c.EntityID, k.ServiceKeys)...)
 	for _, sc := range services {
 		eps, err := s.Directory.Service(ctx, c.EntityID, sc.Type)
 		for _, ep := range s.Endpoints() {
@@ -294,9 +273,9 @@ func (s *Server) registrar(ctx context.Context, services []wsp.ServiceConfig, sc
 		roots = s.opts.RootCAs
 	}
 	tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{k.signingCert.Raw}, PrivateKey: k.signing, Leaf: k.signingCert}}}
+		Certificates: []tls.Certificate{{Certificate: [][]byte{k.SigningCert.Raw}, PrivateKey: k.Signing, Leaf: k.SigningCert}}}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: false}}
-	cl, err := client.New(client.Config{EntityID: c.EntityID, Key: k.signing, Certificate: k.signingCert, Directory: s.Directory,
+	cl, err := client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert, Directory: s.Directory,
 		HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509, wsf.ClientTLSSAMLV2}, Now: s.opts.Now})
 	if err != nil {
 		return err
@@ -448,7 +427,7 @@ func (s *Server) logFault(r *http.Request, resp *server.Response) {
 // metadata, ARCHITECTURE "Card login").
 func (s *Server) Servers() []httpx.Server {
 	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.Handler(),
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
 }
 
 // Start starts the background work (metadata refresh, garbage
