@@ -439,11 +439,10 @@ func (s *Service) decodeResultQuery(el *etree.Element, paged bool) (QueryItem, e
 			}
 			it.ChangeFormats = append(it.ChangeFormats, v)
 		case wire.Is(c, s.NS, "Select") && !it.HasSelect && !it.HasSort:
-			if it.Select, err = wire.Text(c); err != nil {
+			if it.Select, it.Sel, it.SelErr, err = s.readSelect(c); err != nil {
 				return it, err
 			}
 			it.HasSelect = true
-			it.Sel, it.SelErr = ParseSelect(c, s, it.Select)
 		case wire.Is(c, s.NS, "Sort") && !it.HasSort:
 			if it.Sort, err = wire.Text(c); err != nil {
 				return it, err
@@ -539,9 +538,7 @@ func (s *Service) DecodeCreate(el *etree.Element) (*Create, error) {
 		case wire.Is(x, wsf.NSLU, "Extension"):
 		case wire.Is(x, s.NS, "CreateItem") && len(c.Results) == 0:
 			it := CreateItem{}
-			it.ItemID, _ = wire.Attr(x, "itemID")
-			it.ID, _ = wire.Attr(x, "id")
-			it.ObjectType, _ = wire.Attr(x, "objectType")
+			it.ItemID, it.ID, it.ObjectType = itemHead(x)
 			for _, nd := range x.ChildElements() {
 				if !wire.Is(nd, s.NS, "NewData") || it.HasNewData {
 					return nil, malformed("%s:CreateItem holds %s", s.Prefix, wire.Name(nd))
@@ -581,9 +578,7 @@ func (s *Service) DecodeModify(el *etree.Element) (*Modify, error) {
 		case wire.Is(x, wsf.NSLU, "Extension"):
 		case wire.Is(x, s.NS, "ModifyItem") && len(m.Results) == 0:
 			it := ModifyItem{}
-			it.ItemID, _ = wire.Attr(x, "itemID")
-			it.ID, _ = wire.Attr(x, "id")
-			it.ObjectType, _ = wire.Attr(x, "objectType")
+			it.ItemID, it.ID, it.ObjectType = itemHead(x)
 			var err error
 			if it.NotChangedSince, err = optTime(x, "notChangedSince"); err != nil {
 				return nil, err
@@ -596,11 +591,10 @@ func (s *Service) DecodeModify(el *etree.Element) (*Modify, error) {
 			for _, c := range x.ChildElements() {
 				switch {
 				case wire.Is(c, s.NS, "Select") && !it.HasSelect && !it.HasNewData:
-					if it.Select, err = wire.Text(c); err != nil {
+					if it.Select, it.Sel, it.SelErr, err = s.readSelect(c); err != nil {
 						return nil, err
 					}
 					it.HasSelect = true
-					it.Sel, it.SelErr = ParseSelect(c, s, it.Select)
 				case wire.Is(c, s.NS, "NewData") && !it.HasNewData:
 					if it.NewData, err = s.decodeItems(c); err != nil {
 						return nil, err
@@ -639,9 +633,7 @@ func (s *Service) DecodeDelete(el *etree.Element) (*Delete, error) {
 		case wire.Is(x, wsf.NSLU, "Extension"):
 		case wire.Is(x, s.NS, "DeleteItem"):
 			it := DeleteItem{}
-			it.ItemID, _ = wire.Attr(x, "itemID")
-			it.ID, _ = wire.Attr(x, "id")
-			it.ObjectType, _ = wire.Attr(x, "objectType")
+			it.ItemID, it.ID, it.ObjectType = itemHead(x)
 			var err error
 			if it.NotChangedSince, err = optTime(x, "notChangedSince"); err != nil {
 				return nil, err
@@ -650,11 +642,10 @@ func (s *Service) DecodeDelete(el *etree.Element) (*Delete, error) {
 				if !wire.Is(c, s.NS, "Select") || it.HasSelect {
 					return nil, malformed("%s:DeleteItem holds %s", s.Prefix, wire.Name(c))
 				}
-				if it.Select, err = wire.Text(c); err != nil {
+				if it.Select, it.Sel, it.SelErr, err = s.readSelect(c); err != nil {
 					return nil, err
 				}
 				it.HasSelect = true
-				it.Sel, it.SelErr = ParseSelect(c, s, it.Select)
 			}
 			d.Items = append(d.Items, it)
 		default:
@@ -710,6 +701,26 @@ func (s *Service) DecodeDeleteResponse(el *etree.Element) (*DeleteResponse, erro
 		}
 	}
 	return &DeleteResponse{Status: st}, nil
+}
+
+// readSelect reads a Select element: its text, and the text parsed (or
+// why it is outside the subset, for the service to answer InvalidSelect).
+func (s *Service) readSelect(c *etree.Element) (string, *Select, error, error) {
+	text, err := wire.Text(c)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	sel, selErr := ParseSelect(c, s, text)
+	return text, sel, selErr, nil
+}
+
+// itemHead reads the attributes every write item has: itemID, id and
+// objectType.
+func itemHead(x *etree.Element) (itemID, id, objectType string) {
+	itemID, _ = wire.Attr(x, "itemID")
+	id, _ = wire.Attr(x, "id")
+	objectType, _ = wire.Attr(x, "objectType")
+	return itemID, id, objectType
 }
 
 func (s *Service) is(el *etree.Element, local string) error {
