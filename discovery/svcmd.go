@@ -74,11 +74,21 @@ func (d *DS) Register(ctx context.Context, inv *Invoker, r *disco.SvcMDRegister)
 // SvcMDQuery answers the provider's SvcMDs with the IDs asked for, or all
 // of them when none is named. Another provider's ID is Forbidden, an
 // unknown one NotFound.
+//
+// A portal of the policy invoking on a principal's behalf (a DS token)
+// reads instead the SvcMDs that principal is associated with, which the
+// IDs of SvcMDAssociationQuery alone cannot name: the linked-institutions
+// page shows what each consent covers and withdraws it by ID (IDWSF2 §4.3
+// leaves association reads to DS policy). An ID the principal is not
+// associated with is NotFound, whether or not it exists.
 func (d *DS) SvcMDQuery(ctx context.Context, inv *Invoker, q *disco.SvcMDQuery) (*disco.SvcMDQueryResponse, error) {
 	now := d.cfg.now()
 	if len(q.SvcMDIDs) > MaxIDsPerRequest {
 		ref := refuse(disco.Failed, "%d SvcMDIDs in one request, at most %d", len(q.SvcMDIDs), MaxIDsPerRequest)
 		return &disco.SvcMDQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", inv.Provider, "SvcMDQuery", ref, now)
+	}
+	if inv.Subject != nil && contains(d.cfg.Policy.Portals, inv.Provider) {
+		return d.associatedSvcMDQuery(ctx, inv, q, now)
 	}
 	if !inv.ActsAsItself() {
 		ref := refuse(disco.Forbidden, "SvcMDQuery by %s not as itself (%s)", inv.Provider, inv.Mechanism)
@@ -101,6 +111,43 @@ func (d *DS) SvcMDQuery(ctx context.Context, inv *Invoker, q *disco.SvcMDQuery) 
 			return &disco.SvcMDQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", inv.Provider, "SvcMDQuery", ref, now)
 		}
 		svcs = append(svcs, s)
+	}
+	return &disco.SvcMDQueryResponse{Status: wsf.Status{Code: disco.OK}, SvcMDs: svcs}, nil
+}
+
+// associatedSvcMDQuery is SvcMDQuery by a portal for the principal its
+// token names.
+func (d *DS) associatedSvcMDQuery(ctx context.Context, inv *Invoker, q *disco.SvcMDQuery, now time.Time) (*disco.SvcMDQueryResponse, error) {
+	principal, ref, err := d.principal(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	if ref != nil {
+		return &disco.SvcMDQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, "", "", "SvcMDQuery", ref, now)
+	}
+	recs, err := d.cfg.Store.AssociatedSvcMDs(ctx, principal)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.SvcMD, len(recs))
+	for _, r := range recs {
+		byID[r.ID] = r
+	}
+	var picked []store.SvcMD
+	if len(q.SvcMDIDs) == 0 {
+		picked = recs
+	}
+	for _, id := range q.SvcMDIDs {
+		r, ok := byID[id]
+		if !ok {
+			ref := refuse(disco.NotFound, "the principal is not associated with SvcMD %q", id)
+			return &disco.SvcMDQueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, principal, "", "SvcMDQuery", ref, now)
+		}
+		picked = append(picked, r)
+	}
+	svcs, err := d.decodeAll(picked)
+	if err != nil {
+		return nil, err
 	}
 	return &disco.SvcMDQueryResponse{Status: wsf.Status{Code: disco.OK}, SvcMDs: svcs}, nil
 }

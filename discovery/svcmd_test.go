@@ -176,6 +176,32 @@ func TestAssociations(t *testing.T) {
 	if err != nil || len(q.SvcMDIDs) != 2 {
 		t.Fatalf("portal lists %+v %v", q, err)
 	}
+	// The portal reads what the two consents cover; an ID the principal
+	// is not associated with is NotFound, and another WSC with a token of
+	// the principal reads nothing this way.
+	res, err = f.Call(t, c, epr, &disco.SvcMDQuery{}, "SvcMDQuery", wsf.Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := disco.DecodeSvcMDQueryResponse(res.Payload)
+	if err != nil || sq.Status.Code != disco.OK || len(sq.SvcMDs) != 2 {
+		t.Fatalf("portal reads the associated SvcMDs: %+v %v", sq, err)
+	}
+	for _, m := range sq.SvcMDs {
+		want := f.WSPs[0]
+		if m.ID == f.WSPs[3].SvcMDID {
+			want = f.WSPs[3]
+		}
+		if m.ID != want.SvcMDID || m.ProviderID != want.EntityID || m.Abstract != want.Abstract {
+			t.Errorf("SvcMD %s of %s (%q), want %s of %s", m.ID, m.ProviderID, m.Abstract, want.SvcMDID, want.EntityID)
+		}
+	}
+	if got := call(c, epr, &disco.SvcMDQuery{SvcMDIDs: []string{f.WSPs[1].SvcMDID}}, "SvcMDQuery", wsf.Header{}); got != disco.NotFound {
+		t.Fatalf("portal reads an SvcMD the principal is not associated with: %s", got)
+	}
+	if got := call(other, oepr, &disco.SvcMDQuery{SvcMDIDs: ids[:1]}, "SvcMDQuery", wsf.Header{}); got != disco.Forbidden {
+		t.Fatalf("another WSC reads the principal's SvcMDs: %s", got)
+	}
 	// The insurer, with a DS token of the principal bound to it (the
 	// enrolment at its counter), sees only its own association.
 	ins := f.WSPs[3]
