@@ -190,6 +190,13 @@ func (s *Session) query(ctx context.Context, types []string) (map[string][]*wsf.
 	}
 	ds := s.dsEPR()
 	res, err := s.cfg.Client.Call(ctx, &client.Call{EPR: ds, Action: q.Action(), Payload: q.Element()})
+	if errors.Is(err, wsf.ErrInteractionRequired) {
+		// Every type asked for needs the citizen's consent first, which
+		// this query did not offer to collect: none has an EPR yet, as
+		// with NoResults (a portal asks with a UserInteraction
+		// header through CallDS to collect it).
+		return map[string][]*wsf.EPR{}, nil, nil
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("wsc: disco:Query: %w", err)
 	}
@@ -328,4 +335,23 @@ func dedupe(types []string) []string {
 		}
 	}
 	return out
+}
+
+// CallDS sends the Discovery Service operation op (the local name of the
+// request: "SvcMDAssociationQuery", "Query"...) with payload to the DS of
+// the login, with its DS token, and returns the verified answer. An
+// sb:EndpointUpdate is followed. It is how a portal reads and changes the
+// citizen's associations, and asks about one institution with a
+// UserInteraction header so that the DS may answer with a RedirectRequest
+// to its consent page (a *client.RedirectError); nothing is cached.
+func (s *Session) CallDS(ctx context.Context, op string, payload *etree.Element, h wsf.Header) (*client.Result, error) {
+	ds := s.dsEPR()
+	res, err := s.cfg.Client.Call(ctx, &client.Call{EPR: ds, Action: disco.Action(op), Payload: payload, Header: h})
+	if err != nil {
+		return nil, err
+	}
+	if res.EPR != nil && res.EPR != ds {
+		s.setDSEPR(ds, res.EPR)
+	}
+	return res, nil
 }

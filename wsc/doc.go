@@ -26,8 +26,9 @@
 // and the expiry is only a hint of when to ask again. A token the WSC
 // cannot read (an EncryptedAssertion) is kept until the EPR's
 // notOnOrAfter, or Config.MaxTokenAge. Concurrent callers missing the same
-// type share one query. NoResults is no EPR, not an error; another status
-// is a *StatusError. Discover without a type asks for every service of the
+// type share one query. NoResults is no EPR, not an error, and so is
+// InteractionRequired: the DS wants the citizen's consent first, which a
+// Discover does not collect; another status is a *StatusError. Discover without a type asks for every service of the
 // citizen (the portal's overview) and caches what comes back by type.
 // Forget drops cached types, e.g. after the citizen gave consent.
 //

@@ -47,6 +47,9 @@ func Aggregate(t testing.TB, kt pki.KeyType, dsURL string) *md.EntitiesDescripto
 type WebService struct {
 	ServiceTypes []string
 	URLs         []string
+	// Names, when set, are the institution's md:OrganizationName and
+	// DisplayName in each language, which the portal shows.
+	Names []md.Localized
 }
 
 // AggregateWith is Aggregate with the institutions in at listed as they
@@ -84,7 +87,9 @@ func AggregateWith(t testing.TB, kt pki.KeyType, dsURL string, at map[string]Web
 		ws.ServiceTypes = append(ws.ServiceTypes, w.ServiceType)
 		ws.Endpoints = append(ws.Endpoints, w.Address)
 	}
+	names := map[string][]md.Localized{}
 	for e, w := range at {
+		names[e] = w.Names
 		if byEntity[e] == nil {
 			id := wspIdentity(t, e)
 			byEntity[e] = &metadir.WebService{Keys: []md.KeyDescriptor{signingKey(id.Cert), encryptionKey(id.Cert)}}
@@ -94,9 +99,23 @@ func AggregateWith(t testing.TB, kt pki.KeyType, dsURL string, at map[string]Web
 		ws.ServiceTypes, ws.Endpoints = w.ServiceTypes, w.URLs
 	}
 	for _, e := range order {
-		g.Entities = append(g.Entities, &md.EntityDescriptor{EntityID: e, Roles: []*md.RoleDescriptor{byEntity[e].Role()}})
+		ed := &md.EntityDescriptor{EntityID: e, Roles: []*md.RoleDescriptor{byEntity[e].Role()}}
+		if n := names[e]; len(n) > 0 {
+			ed.Organization = &md.Organization{Names: n, DisplayNames: n, URLs: urls(n, e)}
+		}
+		g.Entities = append(g.Entities, ed)
 	}
 	return g
+}
+
+// urls is the entityID as the organization's URL in each language of
+// names (md:OrganizationURL is required beside the names).
+func urls(names []md.Localized, entityID string) []md.Localized {
+	out := make([]md.Localized, len(names))
+	for i, n := range names {
+		out[i] = md.Localized{Lang: n.Lang, Value: entityID}
+	}
+	return out
 }
 
 // WriteAggregate writes g into dir as aggregate.xml, an unsigned file the

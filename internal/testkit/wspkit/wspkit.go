@@ -27,6 +27,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/wsf/client"
@@ -62,13 +63,18 @@ type Options struct {
 	// Reference is the sample data's reference date; zero is the
 	// federation clock's day.
 	Reference time.Time
+	// Consent gives the DS its consent page (dskit.Options.Consent).
+	Consent bool
 }
 
 // Kit is the running federation.
 type Kit struct {
-	Fed      *dskit.Federation
-	Dir      string
-	Manifest *sample.Manifest
+	Fed *dskit.Federation
+	Dir string
+	// Aggregate is the metadata aggregate the WSPs load: the
+	// federation's, with the institutions as they run and their names.
+	Aggregate string
+	Manifest  *sample.Manifest
 	// WSPs are the nodes of each institution, by key.
 	WSPs    map[string][]*wspserver.Server
 	Pension *httptest.Server
@@ -98,7 +104,7 @@ func (k *Kit) Connections(s *wspserver.Server) int64 { return k.conns[s].n.Load(
 // and waits until every WSP has registered its SvcMDs.
 func Start(t testing.TB, o Options) *Kit {
 	t.Helper()
-	f := dskit.New(t, dskit.Options{})
+	f := dskit.New(t, dskit.Options{Consent: o.Consent})
 	k := &Kit{Fed: f, Dir: t.TempDir(), WSPs: map[string][]*wspserver.Server{}, conns: map[*wspserver.Server]*countingListener{}}
 	ref := o.Reference
 	if ref.IsZero() {
@@ -129,7 +135,8 @@ func Start(t testing.TB, o Options) *Kit {
 		if in == nil {
 			t.Fatalf("no sample institution %q", key)
 		}
-		ws := dskit.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS)}
+		ws := dskit.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
+			Names: []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}}
 		for range nodes {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
@@ -142,6 +149,7 @@ func Start(t testing.TB, o Options) *Kit {
 		at[Entities[key]] = ws
 	}
 	agg := dskit.WriteAggregate(t, dskit.AggregateWith(t, pki.RSA2048, f.URL, at), k.Dir)
+	k.Aggregate = agg
 	ctx := context.Background()
 	for _, key := range insts {
 		files := k.files(t, key, agg, o)

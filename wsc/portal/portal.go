@@ -1,0 +1,267 @@
+package portal
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/wsc"
+	"github.com/renkei-idwsf/renkei/wsf"
+)
+
+// Directory is the metadata aggregate as the portal reads it: the
+// institutions' names (md:Organization) and which web services exist;
+// *md.Set implements it.
+type Directory interface {
+	Entity(entityID string, now time.Time) (*md.EntityDescriptor, error)
+	Entries(now time.Time) []md.Entry
+}
+
+// Defaults of Config.
+const (
+	DefaultTimeout     = 3 * time.Second
+	DefaultSessionLife = 30 * time.Minute
+	DefaultMaxSessions = 100000
+)
+
+// Config configures the portal engine. Time is a field: nil Now means
+// time.Now.
+type Config struct {
+	// WSC configures every citizen's wsc.Session: the client that signs
+	// and sends, the mechanisms, resultsType. Its Purpose is always
+	// wsf.PurposeSelf: on the portal the citizen reads their own records.
+	WSC wsc.Config
+	// Directory names the institutions; required.
+	Directory Directory
+	// DS is the Discovery Service's entityID, the source of the token
+	// events in the access log; required.
+	DS string
+	// Timeout bounds each institution's call, so that a page waits for
+	// no institution longer; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// SessionLife bounds a portal session when the IdP states no
+	// SessionNotOnOrAfter shorter; 0 means DefaultSessionLife.
+	SessionLife time.Duration
+	// MaxSessions bounds the sessions held at once; 0 means
+	// DefaultMaxSessions. A new login beyond it is refused.
+	MaxSessions int
+	Now         func() time.Time
+}
+
+// Validate reports every problem of c at once.
+func (c *Config) Validate() error {
+	var errs []error
+	w := c.WSC
+	w.Purpose = wsf.PurposeSelf
+	if err := w.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Directory == nil {
+		errs = append(errs, errors.New("portal: Directory is required"))
+	}
+	if c.DS == "" {
+		errs = append(errs, errors.New("portal: DS is required"))
+	}
+	if c.Timeout < 0 || c.SessionLife < 0 || c.MaxSessions < 0 {
+		errs = append(errs, errors.New("portal: Timeout, SessionLife and MaxSessions may not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Portal is My Portal's engine: the citizens' sessions and, for each, the
+// records fetched fresh from the institutions through the Discovery
+// Service. It is safe for concurrent use.
+type Portal struct {
+	cfg Config
+
+	mu       sync.Mutex
+	sessions map[string]*Citizen
+}
+
+// New returns the portal of cfg.
+func New(cfg Config) (*Portal, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.WSC.Purpose = wsf.PurposeSelf
+	if cfg.WSC.Now == nil {
+		cfg.WSC.Now = cfg.Now
+	}
+	return &Portal{cfg: cfg, sessions: map[string]*Citizen{}}, nil
+}
+
+func (p *Portal) now() time.Time {
+	if p.cfg.Now != nil {
+		return p.cfg.Now()
+	}
+	return time.Now()
+}
+
+func (p *Portal) timeout() time.Duration {
+	if p.cfg.Timeout > 0 {
+		return p.cfg.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Identity is who logged in, as the verified SSO assertion says: the
+// pairwise NameID at the portal and the IdP's session index, which a
+// LogoutRequest names.
+type Identity struct {
+	NameID       *saml.NameID
+	SessionIndex string
+	// NotOnOrAfter is the IdP's SessionNotOnOrAfter; zero when unstated.
+	NotOnOrAfter time.Time
+}
+
+// Citizen is one portal session: one login of a card holder. Its ID is
+// the session cookie's value and CSRF the token every form posts back.
+// Nothing of it is stored: it lives in this process, as its EPRs and
+// tokens do, and ends with the login.
+type Citizen struct {
+	ID       string
+	CSRF     string
+	Identity Identity
+	Expires  time.Time
+	// Data is the caller's, kept with the session (the SP's login, for
+	// the logout).
+	Data any
+	WSC  *wsc.Session
+}
+
+// Errors of sessions.
+var (
+	ErrNoSession    = errors.New("portal: no such session, or it ended")
+	ErrTooManyUsers = errors.New("portal: too many sessions at once")
+)
+
+// Open starts the session of a login whose bootstrap is the Discovery
+// Service EPR the IdP gave (wsc.BootstrapOf).
+func (p *Portal) Open(id Identity, bootstrap *wsf.EPR, data any) (*Citizen, error) {
+	if id.NameID == nil || id.NameID.Value == "" {
+		return nil, errors.New("portal: a login without NameID")
+	}
+	s, err := wsc.NewSession(p.cfg.WSC, bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	life := p.cfg.SessionLife
+	if life <= 0 {
+		life = DefaultSessionLife
+	}
+	exp := now.Add(life)
+	if !id.NotOnOrAfter.IsZero() && id.NotOnOrAfter.Before(exp) {
+		exp = id.NotOnOrAfter
+	}
+	c := &Citizen{ID: random(), CSRF: random(), Identity: id, Expires: exp, Data: data, WSC: s}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	max := p.cfg.MaxSessions
+	if max <= 0 {
+		max = DefaultMaxSessions
+	}
+	if len(p.sessions) >= max {
+		p.sweep(now)
+		if len(p.sessions) >= max {
+			return nil, ErrTooManyUsers
+		}
+	}
+	p.sessions[c.ID] = c
+	return c, nil
+}
+
+// Session returns the live session id, or ErrNoSession.
+func (p *Portal) Session(id string) (*Citizen, error) {
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.sessions[id]
+	if c == nil {
+		return nil, ErrNoSession
+	}
+	if !now.Before(c.Expires) {
+		delete(p.sessions, id)
+		return nil, ErrNoSession
+	}
+	return c, nil
+}
+
+// Close ends the session id; it reports whether there was one.
+func (p *Portal) Close(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.sessions[id]
+	delete(p.sessions, id)
+	return ok
+}
+
+// EndLogin ends the sessions of the login the IdP's LogoutRequest names:
+// the NameID and, when given, one of the session indexes (SAML Core
+// §3.7.3.2). It returns how many sessions ended.
+func (p *Portal) EndLogin(nameID string, sessionIndexes []string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for id, c := range p.sessions {
+		if c.Identity.NameID.Value != nameID {
+			continue
+		}
+		if len(sessionIndexes) > 0 && !contains(sessionIndexes, c.Identity.SessionIndex) {
+			continue
+		}
+		delete(p.sessions, id)
+		n++
+	}
+	return n
+}
+
+// Sweep drops the sessions that expired; the server calls it now and
+// then.
+func (p *Portal) Sweep() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sweep(p.now())
+}
+
+func (p *Portal) sweep(now time.Time) int {
+	n := 0
+	for id, c := range p.sessions {
+		if !now.Before(c.Expires) {
+			delete(p.sessions, id)
+			n++
+		}
+	}
+	return n
+}
+
+// Sessions returns how many sessions are open.
+func (p *Portal) Sessions() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.sessions)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// random is 32 bytes from crypto/rand, base64url: a session ID or a CSRF
+// token.
+func random() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("portal: crypto/rand: %v", err)) // crypto/rand does not fail on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
