@@ -132,6 +132,42 @@ type Citizen struct {
 	// the logout).
 	Data any
 	WSC  *wsc.Session
+
+	mu      sync.Mutex
+	pending map[string]*Pending // consents under way, by handle
+}
+
+// maxPending bounds the consents under way in one session.
+const maxPending = 8
+
+// Hold keeps a consent under way until the citizen comes back from the
+// DS's consent page, and returns its one-time handle (the ReturnToURL
+// carries it). The oldest is dropped beyond maxPending.
+func (c *Citizen) Hold(pd *Pending) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = map[string]*Pending{}
+	}
+	for len(c.pending) >= maxPending {
+		for h := range c.pending {
+			delete(c.pending, h)
+			break
+		}
+	}
+	h := random()
+	c.pending[h] = pd
+	return h
+}
+
+// Take returns and forgets the consent under way handle, nil when there
+// is none (used, or never held).
+func (c *Citizen) Take(handle string) *Pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pd := c.pending[handle]
+	delete(c.pending, handle)
+	return pd
 }
 
 // Errors of sessions.

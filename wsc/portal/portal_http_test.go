@@ -1,0 +1,200 @@
+package portal_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/wsc/portal"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
+)
+
+// testAuth stands in for the SAML side in the pages' test: GET
+// /test-login?principal=P opens P's session with a DS token bound to the
+// portal's key, as the assertion's bootstrap would.
+type testAuth struct {
+	t *testing.T
+	k *wspkit.Kit
+}
+
+func (a *testAuth) Mount(r *mux.Router, h *portal.HTTP) {
+	r.Handle("/test-login", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p := req.URL.Query().Get("principal")
+		tok := a.k.Fed.DSToken(a.t, p, a.k.Fed.Keys.Portal.Cert, dskit.TokenOptions{Lifetime: 2 * time.Hour})
+		c, err := h.Portal.Open(portal.Identity{NameID: &saml.NameID{Value: "nid-" + p}, SessionIndex: "s"}, a.k.Fed.DSEPR(tok), nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h.SetSession(w, c)
+		http.Redirect(w, req, "/", http.StatusSeeOther)
+	}))
+}
+
+type site struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+// get returns the status and body of path, following redirects.
+func (s *site) get(path string) (int, string) {
+	s.t.Helper()
+	res, err := s.c.Get(s.base + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// post posts form to path without following the redirect.
+func (s *site) post(path string, form url.Values) (int, string) {
+	s.t.Helper()
+	c := *s.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.PostForm(s.base+path, form)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header.Get("Location")
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func want(t *testing.T, what, body string, texts ...string) {
+	t.Helper()
+	for _, x := range texts {
+		if !strings.Contains(body, x) {
+			t.Errorf("%s does not show %q", what, x)
+		}
+	}
+}
+
+// TestPages: every page in both languages over HTTPS, the forms guarded
+// by the session's CSRF token, booking and withdrawing through them, and
+// a link through the DS's consent page started.
+func TestPages(t *testing.T) {
+	k := wspkit.Start(t, wspkit.Options{Consent: true})
+	principal := k.Enrol(t, "p01")
+	p := newPortal(t, k, 10*time.Second)
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	h := &portal.HTTP{Portal: p, Auth: &testAuth{t: t, k: k}, BaseURL: srv.URL, FormTargets: []string{k.Fed.URL}}
+	handler, err := h.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = handler
+	jar, _ := cookiejar.New(nil)
+	c := srv.Client()
+	c.Jar = jar
+	s := &site{t: t, base: srv.URL, c: c}
+
+	if st, body := s.get("/?lang=en"); st != http.StatusOK || !strings.Contains(body, "Log in with your card") {
+		t.Fatalf("welcome: %d\n%s", st, body)
+	}
+	if st, _ := s.get("/labs"); st != http.StatusOK { // redirected to the welcome page
+		t.Fatalf("labs without a session: %d", st)
+	}
+	st, home := s.get("/test-login?principal=" + url.QueryEscape(principal))
+	if st != http.StatusOK {
+		t.Fatalf("home: %d\n%s", st, home)
+	}
+	want(t, "the dashboard", home, "Toto Central Hospital", "Konan Memorial Hospital", "Minato City National Health Insurance",
+		"Lab results", "Prescriptions", "Pension record", "Insurance eligibility")
+	for _, lang := range []string{"en", "ja"} {
+		for _, path := range []string{"/", "/labs", "/prescriptions", "/checkups", "/appointments", "/eligibility", "/pension",
+			"/institutions", "/access", "/nosuchpage"} {
+			st, body := s.get(path + "?lang=" + lang)
+			wantSt := http.StatusOK
+			if path == "/nosuchpage" {
+				wantSt = http.StatusNotFound
+			}
+			if st != wantSt || !strings.Contains(body, `<html lang="`+lang+`">`) || !strings.Contains(body, `<main id="main">`) {
+				t.Errorf("%s in %s: HTTP %d\n%s", path, lang, st, body)
+			}
+		}
+	}
+	_, ja := s.get("/?lang=ja")
+	want(t, "the Japanese dashboard", ja, "東都中央病院", "港南記念病院", "検査結果", "年金記録")
+	_, labs := s.get("/labs")
+	m := regexp.MustCompile(`<option value="([^"]+)"`).FindStringSubmatch(labs)
+	if m == nil {
+		t.Fatalf("no test to draw a trend of:\n%s", labs)
+	}
+	if _, trend := s.get("/labs?code=" + url.QueryEscape(m[1])); !strings.Contains(trend, "<svg") || !strings.Contains(trend, `role="img"`) {
+		t.Fatalf("no trend chart for %s", m[1])
+	}
+
+	// Booking through the form: no token, a wrong token, then the real one.
+	_, appts := s.get("/appointments?lang=en")
+	tok := csrfRE.FindStringSubmatch(appts)
+	slot := regexp.MustCompile(`name="provider" value="([^"]+)"><input type="hidden" name="slot" value="([^"]+)"`).FindStringSubmatch(appts)
+	if tok == nil || slot == nil {
+		t.Fatalf("no booking form:\n%s", appts)
+	}
+	form := url.Values{"provider": {slot[1]}, "slot": {slot[2]}}
+	if st, _ := s.post("/appointments/book", form); st != http.StatusForbidden {
+		t.Fatalf("a booking without the CSRF token: HTTP %d", st)
+	}
+	form.Set("csrf", "x"+tok[1])
+	if st, _ := s.post("/appointments/book", form); st != http.StatusForbidden {
+		t.Fatalf("a booking with another CSRF token: HTTP %d", st)
+	}
+	form.Set("csrf", tok[1])
+	if st, loc := s.post("/appointments/book", form); st != http.StatusSeeOther || loc != "/appointments?done=done.booked" {
+		t.Fatalf("booking: HTTP %d to %s", st, loc)
+	}
+	_, appts = s.get("/appointments?done=done.booked")
+	want(t, "the appointments after booking", appts, "Your appointment is booked.", `action="/appointments/cancel"`)
+	full := url.Values{"csrf": {tok[1]}, "provider": {wspkit.Entities[sample.HospitalA]}, "slot": {k.Manifest.Institution(sample.HospitalA).FullSlot}}
+	if st, loc := s.post("/appointments/book", full); st != http.StatusSeeOther || loc != "/appointments?err=err.slotfull" {
+		t.Fatalf("booking the full slot: HTTP %d to %s", st, loc)
+	}
+
+	// Withdrawing the pension service's consent, then linking it again:
+	// the browser is sent to the DS's consent page.
+	_, insts := s.get("/institutions")
+	svcmd := regexp.MustCompile(`name="svcmd" value="([^"]+)"><button type="submit">Withdraw: ([^<]*)</button>`).FindAllStringSubmatch(insts, -1)
+	var pension string
+	for _, m := range svcmd {
+		if strings.Contains(m[2], "Pension") || strings.Contains(m[2], "年金") {
+			pension = m[1]
+		}
+	}
+	if pension == "" {
+		t.Fatalf("no withdraw form for the pension service among %v:\n%s", svcmd, insts)
+	}
+	if st, loc := s.post("/institutions/withdraw", url.Values{"csrf": {tok[1]}, "svcmd": {pension}}); st != http.StatusSeeOther || loc != "/institutions?done=done.withdrawn" {
+		t.Fatalf("withdraw: HTTP %d to %s", st, loc)
+	}
+	if _, home := s.get("/"); strings.Contains(home, "Pension record") {
+		t.Error("the dashboard still shows the pension record after the withdrawal")
+	}
+	st, loc := s.post("/institutions/link", url.Values{"csrf": {tok[1]}, "provider": {wspkit.Entities[sample.Pension]}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, k.Fed.ConsentURL) || !strings.Contains(loc, "ReturnToURL="+url.QueryEscape(srv.URL+"/institutions/return?p=")) {
+		t.Fatalf("link: HTTP %d to %s", st, loc)
+	}
+	// A return with an unknown handle links nothing.
+	if _, body := s.get("/institutions/return?p=nosuch&ResendMessage=1"); !strings.Contains(body, "It is not there any more") {
+		t.Errorf("a return with an unknown handle:\n%s", body)
+	}
+
+	_, access := s.get("/access?lang=en")
+	want(t, "the access log", access, "Token issued", "Read", "Toto Central Hospital", "Link withdrawn", "Created")
+}
