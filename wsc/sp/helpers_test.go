@@ -48,7 +48,7 @@ var ctx = context.Background()
 // keys are RSA keys made once per test binary: RSA generation is the
 // slow part of a fixture.
 type keys struct {
-	idp, evil, spSign, spEnc, other *pki.Identity
+	idp, evil, spSign, spEnc, other, termSign, termEnc *pki.Identity
 }
 
 var (
@@ -65,7 +65,8 @@ func getKeys(tb testing.TB) keys {
 			dst  **pki.Identity
 			name string
 		}{{&testKeys.idp, "idp-signing"}, {&testKeys.evil, "evil"}, {&testKeys.spSign, "portal-signing"},
-			{&testKeys.spEnc, "portal-encryption"}, {&testKeys.other, "other-encryption"}} {
+			{&testKeys.spEnc, "portal-encryption"}, {&testKeys.other, "other-encryption"},
+			{&testKeys.termSign, "terminal-signing"}, {&testKeys.termEnc, "terminal-encryption"}} {
 			if *k.dst, keysErr = ca.Issue(k.name, pki.RSA2048); keysErr != nil {
 				return
 			}
