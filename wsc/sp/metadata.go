@@ -1,0 +1,68 @@
+package sp
+
+import (
+	"crypto/x509"
+	"slices"
+
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+)
+
+// Metadata returns the SP's md:EntityDescriptor (SAML Metadata §2.4.4),
+// for the operator's aggregate: the signing certificate, the encryption
+// certificate with the md:EncryptionMethod algorithms the Decrypter
+// accepts (AES-GCM and RSA-OAEP by default), the SingleLogoutService for
+// HTTP-Redirect and, when configured, SOAP, the persistent NameID format,
+// AuthnRequestsSigned and WantAssertionsSigned, the one
+// AssertionConsumerService (HTTP-POST, the default), and an
+// AttributeConsumingService asking for the ID-WSF discovery bootstrap
+// (md.DiscoveryEPRAttribute), so that the IdP adds it, encrypted.
+func (s *SP) Metadata() *md.EntityDescriptor {
+	c := s.cfg
+	yes := true
+	d := &md.SPSSODescriptor{
+		SSO: md.SSO{
+			Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{
+				{Use: md.UseSigning, Certificates: []*x509.Certificate{c.Certificate}},
+				{Use: md.UseEncryption, Certificates: []*x509.Certificate{c.EncryptionCertificate}, EncryptionMethods: s.encryptionMethods()},
+			}},
+			SingleLogout:  []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: c.SLOURL}},
+			NameIDFormats: []string{saml.NameIDPersistent},
+		},
+		AuthnRequestsSigned:  true,
+		WantAssertionsSigned: true,
+		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: samlp.BindingHTTPPOST, Location: c.ACSURL},
+			IsDefault: &yes}},
+		AttributeConsuming: []md.AttributeConsumingService{{IsDefault: &yes, ServiceNames: s.names(),
+			Requested: []md.RequestedAttribute{{Attribute: md.Attribute{Name: md.DiscoveryEPRAttribute, NameFormat: saml.AttrNameFormatURI}}}}},
+	}
+	if c.SOAPSLOURL != "" {
+		d.SingleLogout = append(d.SingleLogout, md.Endpoint{Binding: samlp.BindingSOAP, Location: c.SOAPSLOURL})
+	}
+	return &md.EntityDescriptor{EntityID: c.EntityID, SPSSO: []*md.SPSSODescriptor{d}}
+}
+
+// encryptionMethods lists what the Decrypter accepts, block ciphers first:
+// an IdP's xmlenc.Choose then picks among them. ZXID's misspelt GCM URI is
+// accepted from ZXID only and never advertised.
+func (s *SP) encryptionMethods() []string {
+	data := s.decrypter.DataAlgorithms
+	if data == nil {
+		data = xmlenc.DefaultDataAlgorithms()
+	}
+	kt := s.decrypter.KeyTransports
+	if kt == nil {
+		kt = xmlenc.DefaultKeyTransports()
+	}
+	out := slices.Concat(data, kt)
+	return slices.DeleteFunc(out, func(m string) bool { return m == xmlenc.ZXIDAES256GCM })
+}
+
+func (s *SP) names() []md.Localized {
+	if len(s.cfg.Names) > 0 {
+		return slices.Clone(s.cfg.Names)
+	}
+	return []md.Localized{{Lang: "en", Value: s.cfg.EntityID}}
+}
