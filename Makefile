@@ -8,8 +8,9 @@ export CGO_ENABLED := 1
 # at the root does not descend into them, so each target runs them itself.
 NESTED := interop/crewjam
 
-# AXE is axe-core, the accessibility checker the consent page's browser
-# test injects (discovery/consent_browser_test.go), kept in .deps/.
+# AXE is axe-core, the accessibility checker the browser tests inject
+# (internal/testkit/chrome, discovery/consent_browser_test.go), kept in
+# .deps/.
 AXE_VERSION := 4.14.1
 AXE := .deps/axe/node_modules/axe-core/axe.min.js
 

@@ -3,8 +3,9 @@
 # missing. As root it runs apt-get; otherwise it names what to install.
 set -euo pipefail
 
-# chromium and libnss3-tools (certutil): the consent page's browser test
-# (discovery/consent_browser_test.go); npm fetches axe-core for it.
+# chromium and libnss3-tools (certutil, pk12util): the browser tests
+# (internal/testkit/chrome, discovery/consent_browser_test.go); npm
+# fetches axe-core for them.
 pkgs=(libxml2-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd opensc
       xmlsec1 python3-lasso postgresql libxml2-utils openssl chromium libnss3-tools)
 

@@ -1,0 +1,4 @@
+package chrome
+
+// HostRulesFlag is hostRules, for the test of its checks.
+var HostRulesFlag = hostRules
