@@ -21,6 +21,23 @@ import (
 // (md.DiscoveryEPRAttribute), so that the IdP adds it, encrypted.
 func (s *SP) Metadata() *md.EntityDescriptor {
 	c := s.cfg
+	return s.descriptor(c)
+}
+
+// Descriptor is the metadata an SP of cfg would have (SP.Metadata),
+// without the checks of New: an operator, or a test federation, lists the
+// SP in the aggregate before the SP can start, as it refuses to start
+// unless the aggregate lists it. Only the entityID, the endpoints, the
+// certificates, the Decrypter's algorithms and Names are read.
+func Descriptor(cfg Config) *md.EntityDescriptor {
+	s := &SP{cfg: cfg}
+	if cfg.Decrypter != nil {
+		s.decrypter = *cfg.Decrypter
+	}
+	return s.descriptor(cfg)
+}
+
+func (s *SP) descriptor(c Config) *md.EntityDescriptor {
 	yes := true
 	d := &md.SPSSODescriptor{
 		SSO: md.SSO{

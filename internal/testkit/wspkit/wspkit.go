@@ -189,31 +189,45 @@ func Start(t testing.TB, o Options) *Kit {
 // operator would write it (BaseURL and Listen are the node's).
 func (k *Kit) files(t testing.TB, key, aggregate string, o Options) *wspserver.File {
 	t.Helper()
-	dir := filepath.Join(k.Dir, key+"-wsp")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	f := InstitutionFile(t, k.Dir, k.Manifest, key, aggregate, dskit.DSID, dskit.PortalID)
+	if st := o.Store[key]; st != "" {
+		f.Store = st
+	}
+	f.Backend.Timeout = o.Timeout
+	return f
+}
+
+// WSPIdentity is the keys of the sample institution key's WSP (signing,
+// encryption and TLS), as InstitutionFile writes them.
+func WSPIdentity(t testing.TB, key string) *pki.Identity { return dskit.WSPIdentity(t, Entities[key]) }
+
+// InstitutionFile writes the sample institution key's WSP keys into
+// dir/KEY-wsp and returns its configuration as an operator would write
+// it: the aggregate, a SQLite store beside the keys, the generated back
+// office's mapping, the access log readable by the portal, registration
+// at the DS. BaseURL and Listen are the caller's to set.
+func InstitutionFile(t testing.TB, dir string, m *sample.Manifest, key, aggregate, ds, portal string) *wspserver.File {
+	t.Helper()
+	wdir := filepath.Join(dir, key+"-wsp")
+	if err := os.MkdirAll(wdir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	entity := Entities[key]
 	id := dskit.WSPIdentity(t, entity)
-	cert, keyFile := filepath.Join(dir, "wsp.crt"), filepath.Join(dir, "wsp.key")
+	cert, keyFile := filepath.Join(wdir, "wsp.crt"), filepath.Join(wdir, "wsp.key")
 	if err := errors.Join(os.WriteFile(cert, id.CertPEM(), 0o600), os.WriteFile(keyFile, id.KeyPEM(), 0o600)); err != nil {
 		t.Fatal(err)
 	}
 	kp := wspserver.KeyPair{Cert: cert, Key: keyFile}
-	in := k.Manifest.Institution(key)
+	in := m.Institution(key)
 	kind := "sql"
 	if key == sample.Pension {
 		kind = "http"
 	}
-	st := o.Store[key]
-	if st == "" {
-		st = "sqlite:" + filepath.Join(dir, "wsp.db")
-	}
-	f := &wspserver.File{EntityID: entity, TLS: kp, Signing: kp, Encryption: kp,
-		Metadata: []wspserver.MetadataSource{{Location: aggregate, Unsigned: true}}, Store: st,
-		Backend:      wspserver.Backend{Kind: kind, Mapping: filepath.Join(k.Dir, in.Mapping), Timeout: o.Timeout},
-		AuditReaders: []string{dskit.PortalID}, DS: dskit.DSID, Abstract: in.NameEn}
-	return f
+	return &wspserver.File{EntityID: entity, TLS: kp, Signing: kp, Encryption: kp,
+		Metadata: []wspserver.MetadataSource{{Location: aggregate, Unsigned: true}}, Store: "sqlite:" + filepath.Join(wdir, "wsp.db"),
+		Backend:      wspserver.Backend{Kind: kind, Mapping: filepath.Join(dir, in.Mapping)},
+		AuditReaders: []string{portal}, DS: ds, Abstract: in.NameEn}
 }
 
 // Enrol makes a principal for the sample person and links it at every

@@ -1,0 +1,285 @@
+// Package fedkit is the whole federation for tests, every role as it
+// runs: the renkei-idp process (internal/testkit/idpkit) over a SQLite
+// relay database that the Discovery Service shares, the DS, the sample
+// institutions' WSPs over their generated back offices, and My Portal,
+// each built by its assembly from the files an operator would write, on
+// its own loopback HTTPS listener, all trusting one metadata set. A test
+// makes a citizen with a card (the IdP's registry, the DS's links to each
+// institution's local identifier, as enrolment leaves them) and walks the
+// portal in a browser. Nothing here is for production use.
+package fedkit
+
+import (
+	"context"
+	"crypto/x509"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/dsserver"
+	"github.com/renkei-idwsf/renkei/internal/portalserver"
+	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
+	"github.com/renkei-idwsf/renkei/internal/wspserver"
+	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/wsc/portal"
+	"github.com/renkei-idwsf/renkei/wsc/sp"
+	"github.com/renkei-idwsf/renkei/wsf/audit"
+	"github.com/renkei-idwsf/renkei/wsf/metadir"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+)
+
+// Options vary the federation.
+type Options struct {
+	// Institutions are the sample institutions whose WSPs run; nil is all
+	// four.
+	Institutions []string
+	// PortalHost, when set, is the portal's host name in its entityID and
+	// BaseURL (a browser maps it to the loopback listener); "" is
+	// 127.0.0.1 and the listener's port.
+	PortalHost string
+	// Timeout is the portal's per-institution timeout ("" is its default).
+	Timeout string
+	// Tap is given every body the portal receives (portalserver.Options).
+	Tap func(body []byte)
+}
+
+// Fed is the running federation.
+type Fed struct {
+	Dir      string
+	IdP      *idpkit.IdP
+	DS       *dsserver.Server
+	WSPs     map[string]*wspserver.Server
+	Portal   *portalserver.Server
+	Manifest *sample.Manifest
+	Pension  *httptest.Server
+	// PortalURL is the portal's BaseURL; PortalAddr its listener;
+	// PortalStore its SQLite file.
+	PortalURL   string
+	PortalAddr  string
+	PortalStore string
+	// RootCAs trust every listener's certificate (check ServerName
+	// localhost, or the loopback address).
+	RootCAs *x509.CertPool
+}
+
+// PortalEntity is My Portal's entityID on host (a host:port).
+func PortalEntity(host string) string { return "https://" + host + "/metadata" }
+
+// listen opens a loopback listener and returns it with its https URL.
+func listen(t testing.TB) (net.Listener, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, "https://" + ln.Addr().String()
+}
+
+func write(t testing.TB, path string, b []byte) string {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// pair writes id's certificate and key into dir as name.crt, name.key.
+func pair(t testing.TB, dir, name string, id *pki.Identity) rolePair {
+	t.Helper()
+	return rolePair{Cert: write(t, filepath.Join(dir, name+".crt"), id.CertPEM()), Key: write(t, filepath.Join(dir, name+".key"), id.KeyPEM())}
+}
+
+type rolePair = portalserver.KeyPair
+
+// Start starts the federation: it generates the sample back offices, the
+// portal's keys, starts the IdP process with the portal as its SP and the
+// DS as its discovery service, then the DS, the WSPs (registered at the
+// DS) and the portal.
+func Start(t testing.TB, o Options) *Fed {
+	t.Helper()
+	ctx := context.Background()
+	f := &Fed{Dir: t.TempDir(), WSPs: map[string]*wspserver.Server{}}
+	ca := pki.MustGet().CA
+	f.RootCAs = x509.NewCertPool()
+	f.RootCAs.AddCert(ca.Cert)
+	var err error
+	if f.Manifest, err = sample.Generate(f.Dir, sample.Options{Reference: time.Now().UTC().Truncate(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := sample.LoadPensionRecords(filepath.Join(f.Dir, sample.PensionData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Pension = httptest.NewServer(sample.NewPensionOffice(recs))
+	t.Cleanup(f.Pension.Close)
+
+	dsLn, dsBase := listen(t)
+	portalLn, portalBase := listen(t)
+	f.PortalAddr = portalLn.Addr().String()
+	if o.PortalHost != "" {
+		portalBase = "https://" + o.PortalHost
+	}
+	f.PortalURL = portalBase
+	portalID := PortalEntity(portalBase[len("https://"):])
+
+	// The portal's keys and its SP metadata, for the IdP to load.
+	pdir := filepath.Join(f.Dir, "portal")
+	if err := os.MkdirAll(pdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	psign, err := ca.IssueHost("portal-signing", pki.RSA2048, "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	penc, err := ca.Issue("portal-encryption", pki.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := []string{"localhost"}
+	if o.PortalHost != "" {
+		hosts = append(hosts, o.PortalHost)
+	}
+	ptls, err := ca.IssueHost("portal-tls", pki.P256, hosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spMD := sp.Descriptor(sp.Config{EntityID: portalID, ACSURL: portalBase + portal.PathACS, SLOURL: portalBase + portal.PathSLO,
+		SOAPSLOURL: portalBase + portal.PathSOAPSLO, Certificate: psign.Cert, EncryptionCertificate: penc.Cert,
+		Decrypter: &xmlenc.Decrypter{}, Names: []md.Localized{{Lang: "ja", Value: "マイポータル"}, {Lang: "en", Value: "My Portal"}}})
+	spXML, err := xmlsec.Serialize(spMD.Element())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	relay := "sqlite:" + filepath.Join(f.Dir, "relay.db")
+	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{spXML}, Discovery: true,
+		DSAddress: dsBase + dsserver.PathSOAP, Store: relay})
+	f.IdP.Start()
+
+	// One metadata set every role but the IdP loads: the IdP as it
+	// serves its metadata, the DS as the IdP knows it, and the portal
+	// and the institutions.
+	insts := o.Institutions
+	if insts == nil {
+		insts = []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension}
+	}
+	wspLn, wspURL := map[string]net.Listener{}, map[string]string{}
+	fed := &md.EntitiesDescriptor{Name: "renkei-test-federation"}
+	fed.Entities = append(fed.Entities, spMD)
+	for _, key := range insts {
+		in := f.Manifest.Institution(key)
+		wspLn[key], wspURL[key] = listen(t)
+		id := wspkit.WSPIdentity(t, key)
+		ws := (&metadir.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
+			Endpoints: []string{wspURL[key] + wspserver.PathSOAP},
+			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}},
+				{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
+		names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
+		urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
+		fed.Entities = append(fed.Entities, &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
+			Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}})
+	}
+	fedXML, err := xmlsec.Serialize(fed.Element())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := []portalserver.MetadataSource{
+		{Location: write(t, filepath.Join(f.Dir, "idp.xml"), f.IdP.Metadata), Unsigned: true},
+		{Location: filepath.Join(f.IdP.Dir, "ds.xml"), Unsigned: true},
+		{Location: write(t, filepath.Join(f.Dir, "federation.xml"), fedXML), Unsigned: true},
+	}
+	aggregate := sources[2].Location
+
+	// The DS over the IdP's relay database, its key the one the IdP's
+	// ds.xml lists.
+	ddir := filepath.Join(f.Dir, "ds")
+	if err := os.MkdirAll(ddir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dkp := pair(t, ddir, "ds", f.IdP.DSEncryption)
+	df := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: dsBase, TLS: dkp, Signing: dkp, Encryption: dkp,
+		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: dsserver.Policy{Portals: []string{portalID}}}
+	df.Defaults()
+	if f.DS, err = dsserver.Build(ctx, df, dsserver.Options{Listener: dsLn, Logf: t.Logf}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.DS.Shutdown() })
+	if err := f.DS.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, key := range insts {
+		wf := wspkit.InstitutionFile(t, f.Dir, f.Manifest, key, aggregate, idpkit.DSEntityID, portalID)
+		wf.Metadata = sources
+		wf.BaseURL, wf.Listen = wspURL[key], wspLn[key].Addr().String()
+		backend := ""
+		if key == sample.Pension {
+			backend = f.Pension.URL
+		}
+		s, err := wspserver.Build(ctx, wf, wspserver.Options{Listener: wspLn[key], RootCAs: f.RootCAs, Backend: backend,
+			Logf: t.Logf, RegisterInterval: time.Hour})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		t.Cleanup(func() { _ = s.Shutdown() })
+		if _, err := s.Register(ctx); err != nil {
+			t.Fatalf("%s registers: %v", key, err)
+		}
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.WSPs[key] = s
+	}
+
+	f.PortalStore = filepath.Join(pdir, "portal.db")
+	pf := &portalserver.File{EntityID: portalID, BaseURL: portalBase, TLS: pair(t, pdir, "tls", ptls),
+		Signing: pair(t, pdir, "signing", psign), Encryption: pair(t, pdir, "encryption", penc),
+		Metadata: sources, Store: "sqlite:" + f.PortalStore, IdP: f.IdP.EntityID, DS: idpkit.DSEntityID,
+		Timeout: o.Timeout, Names: map[string]string{"ja": "マイポータル", "en": "My Portal"}}
+	pf.Defaults()
+	if err := pf.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Portal, err = portalserver.Build(ctx, pf, portalserver.Options{Listener: portalLn, RootCAs: f.RootCAs, Logf: t.Logf,
+		Tap: o.Tap}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Portal.Shutdown() })
+	if err := f.Portal.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Citizen makes the sample person's principal at the IdP with a card
+// (its key P-256, the certificate naming the holder), and links the
+// principal at every running institution that knows the person, under
+// their local identifier, as the DS's operator command does. No service
+// is associated yet: the citizen consents on the portal.
+func (f *Fed) Citizen(t testing.TB, person string) (principal string, card *pki.Identity) {
+	t.Helper()
+	p := f.Manifest.Person(person)
+	if p == nil {
+		t.Fatalf("no sample person %q", person)
+	}
+	principal = "principal-" + person
+	birth, _ := time.Parse(time.DateOnly, p.BirthDate)
+	card = f.IdP.IssueCardFor(principal, "HIC-"+person, pki.P256, ra.Holder{Name: p.Name, BirthDate: birth})
+	for key, local := range p.Local {
+		if f.WSPs[key] == nil {
+			continue
+		}
+		if _, err := f.DS.DS.LinkByHand(context.Background(), "fedkit", principal, wspkit.Entities[key], local); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return principal, card
+}
