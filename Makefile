@@ -33,8 +33,10 @@ check:
 	$(GO) vet -tags renkei_faults ./discovery/ ./wsp/ ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
+# The browser tests write their screenshots to .artifacts/ (go test -artifacts).
 test: deps check
-	$(GO) test -count=1 -timeout 25m ./...
+	@mkdir -p .artifacts
+	$(GO) test -count=1 -timeout 25m -artifacts -outputdir $(CURDIR)/.artifacts ./...
 	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught|TestBrokenWSPCaught' ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 

@@ -5,9 +5,11 @@ set -euo pipefail
 
 # chromium and libnss3-tools (certutil, pk12util): the browser tests
 # (internal/testkit/chrome, discovery/consent_browser_test.go); npm
-# fetches axe-core for them.
+# fetches axe-core for them. fonts-ipafont-gothic: Japanese glyphs in
+# their screenshots (without a CJK font Chromium draws empty boxes).
 pkgs=(libxml2-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd opensc
-      xmlsec1 python3-lasso postgresql libxml2-utils openssl chromium libnss3-tools)
+      xmlsec1 python3-lasso postgresql libxml2-utils openssl chromium libnss3-tools
+      fonts-ipafont-gothic)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -198,3 +198,21 @@ func TestPages(t *testing.T) {
 	_, access := s.get("/access?lang=en")
 	want(t, "the access log", access, "Token issued", "Read", "Toto Central Hospital", "Link withdrawn", "Created")
 }
+
+// TestCatalogue: both languages hold every key, none empty.
+func TestCatalogue(t *testing.T) {
+	ja, en := portal.Words("ja"), portal.Words("en")
+	for k, v := range ja {
+		if en[k] == "" {
+			t.Errorf("%q has no English", k)
+		}
+		if v == "" {
+			t.Errorf("%q is empty in Japanese", k)
+		}
+	}
+	for k := range en {
+		if _, ok := ja[k]; !ok {
+			t.Errorf("%q has no Japanese", k)
+		}
+	}
+}

@@ -151,6 +151,7 @@ var catalogue = map[string]map[string]string{
 		"v.Status.unpaid":    "未納",
 		"v.Status.exempt":    "免除",
 		"v.Status.booked":    "予約済",
+		"v.Status.visited":   "受診済",
 		"v.Status.cancelled": "取消",
 
 		"f.LabResult.Date":            "検査日時",
@@ -353,6 +354,7 @@ var catalogue = map[string]map[string]string{
 		"v.Status.unpaid":    "Unpaid",
 		"v.Status.exempt":    "Exempt",
 		"v.Status.booked":    "Booked",
+		"v.Status.visited":   "Visited",
 		"v.Status.cancelled": "Cancelled",
 
 		"f.LabResult.Date":            "Date",
