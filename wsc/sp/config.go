@@ -150,18 +150,24 @@ func (c *Config) Validate() error {
 	if c.EntityID == "" || c.IdP == "" {
 		add("EntityID and IdP are required")
 	}
-	for name, u := range map[string]string{"ACSURL": c.ACSURL, "SLOURL": c.SLOURL, "SOAPSLOURL": c.SOAPSLOURL} {
-		if (u != "" || name != "SOAPSLOURL") && !isHTTPS(u) {
-			add("%s %q is not an absolute https URL", name, u)
+	for _, u := range []struct {
+		name, url string
+		optional  bool
+	}{{"ACSURL", c.ACSURL, false}, {"SLOURL", c.SLOURL, false}, {"SOAPSLOURL", c.SOAPSLOURL, true}} {
+		if (u.url != "" || !u.optional) && !isHTTPS(u.url) {
+			add("%s %q is not an absolute https URL", u.name, u.url)
 		}
 	}
 	if c.Metadata == nil || c.Store == nil || c.Schema == nil {
 		add("Metadata, Store and Schema are required")
 	}
 	errs = append(errs, c.validateKeys()...)
-	for name, d := range map[string]time.Duration{"Skew": c.Skew, "RequestLifetime": c.RequestLifetime} {
-		if d < 0 || d > maxDuration {
-			add("%s %v is out of range (0 to %v)", name, d, maxDuration)
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"Skew", c.Skew}, {"RequestLifetime", c.RequestLifetime}} {
+		if d.d < 0 || d.d > maxDuration {
+			add("%s %v is out of range (0 to %v)", d.name, d.d, maxDuration)
 		}
 	}
 	return errors.Join(errs...)

@@ -133,8 +133,12 @@ func (e *StatusError) Error() string {
 func (e *StatusError) Is(target error) bool { return target == ErrStatus }
 
 // KindOf returns the kind of an error of this package: KindStatus for a
-// *StatusError, KindInternal for anything else that is not an *Error.
+// *StatusError, KindInternal for any other error that is not an *Error,
+// and 0 for nil.
 func KindOf(err error) Kind {
+	if err == nil {
+		return 0
+	}
 	var se *StatusError
 	if errors.As(err, &se) {
 		return KindStatus

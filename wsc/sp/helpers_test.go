@@ -102,7 +102,14 @@ type env struct {
 
 func newEnv(t testing.TB, tweak ...func(*sp.Config)) *env {
 	t.Helper()
-	e := &env{t: t, k: getKeys(t), now: time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)}
+	return newEnvKeys(t, getKeys(t), tweak...)
+}
+
+// newEnvKeys is newEnv with the keys given, such as the fuzz targets'
+// fixed ones.
+func newEnvKeys(t testing.TB, k keys, tweak ...func(*sp.Config)) *env {
+	t.Helper()
+	e := &env{t: t, k: k, now: time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)}
 	var err error
 	if e.schema, err = xsd.Default(); err != nil {
 		t.Fatal(err)

@@ -37,8 +37,8 @@ type federation struct {
 func newFederation(t *testing.T) *federation {
 	keys := getKeys(t)
 	f := &federation{}
-	f.portal = newPortal(t, "portal", keys.spSign, keys.spEnc, true)
-	f.terminal = newPortal(t, "terminal", keys.termSign, keys.termEnc, false)
+	f.portal = newPortal(t, "portal", keys.spSign, keys.spEnc, true, idpKitEntity)
+	f.terminal = newPortal(t, "terminal", keys.termSign, keys.termEnc, false, idpKitEntity)
 	// The IdP reaches the portal's SOAP endpoint with its system roots:
 	// an operator installs the CA of the SPs' TLS certificates there.
 	ca := filepath.Join(t.TempDir(), "ca.pem")

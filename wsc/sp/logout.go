@@ -153,9 +153,9 @@ func (s *SP) readRedirect(rawQuery, param, name string, now time.Time) (*binding
 	if err := s.cfg.Schema.ValidateElement(m.Unverified()); err != nil {
 		return nil, nil, wrap(KindMalformed, err, "schema")
 	}
-	u, err := samlp.Peek(m.Unverified())
-	if err != nil || u.Name != name {
-		return nil, nil, errorf(KindMalformed, "not a samlp:%s (%v)", name, err)
+	u, err := peek(m.Unverified(), name)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := s.checkIssuer(u.Issuer); err != nil {
 		return nil, nil, err
@@ -169,6 +169,19 @@ func (s *SP) readRedirect(rawQuery, param, name string, now time.Time) (*binding
 		return nil, nil, verifyError(err, name)
 	}
 	return m, el, nil
+}
+
+// peek reads the unverified header of a samlp message named name, for
+// the issuer check and the key lookup.
+func peek(el *etree.Element, name string) (*samlp.Unverified, error) {
+	u, err := samlp.Peek(el)
+	switch {
+	case err != nil:
+		return nil, wrap(KindMalformed, err, name)
+	case u.Name != name:
+		return nil, errorf(KindMalformed, "a samlp:%s where a samlp:%s was expected", u.Name, name)
+	}
+	return u, nil
 }
 
 // checkFrontDestination wants the SLOURL as the Destination of a message

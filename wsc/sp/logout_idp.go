@@ -224,9 +224,9 @@ func (s *SP) readSOAPLogout(ctx context.Context, body io.Reader, now time.Time) 
 	if err := s.cfg.Schema.ValidateElement(env.Body); err != nil {
 		return nil, wrap(KindMalformed, err, "schema")
 	}
-	u, err := samlp.Peek(env.Body)
-	if err != nil || u.Name != "LogoutRequest" {
-		return nil, errorf(KindMalformed, "not a samlp:LogoutRequest (%v)", err)
+	u, err := peek(env.Body, "LogoutRequest")
+	if err != nil {
+		return nil, err
 	}
 	if err := s.checkIssuer(u.Issuer); err != nil {
 		return nil, err

@@ -33,17 +33,17 @@ import (
 // SLO endpoint dispatching on IsLogoutResponse, SOAPHandler on the back
 // channel. It records what the engine returned, for the test to check.
 type portal struct {
-	t       testing.TB
-	name    string
-	entity  string
-	base    string
-	srv     *httptest.Server
-	sp      *sp.SP
-	sign    *pki.Identity
-	enc     *pki.Identity
-	mdFile  string // the metadata the SP trusts, written when the IdP is known
-	mdSet   *md.Set
-	hasSOAP bool
+	t      testing.TB
+	name   string
+	entity string
+	base   string
+	srv    *httptest.Server
+	sp     *sp.SP
+	sign   *pki.Identity
+	enc    *pki.Identity
+	mdFile string // the metadata the SP trusts, written when the IdP is known
+	mdSet  *md.Set
+	cfg    sp.Config
 
 	mu       sync.Mutex
 	sessions map[string]*sp.Login // by session cookie
@@ -53,17 +53,17 @@ type portal struct {
 	ended    []*sp.IdPLogout
 }
 
-// newPortal starts the HTTPS server of a portal named name; its SP is
-// made by build once the IdP is known.
-func newPortal(t testing.TB, name string, sign, enc *pki.Identity, soap bool) *portal {
-	p := &portal{t: t, name: name, sign: sign, enc: enc, hasSOAP: soap, sessions: map[string]*sp.Login{}}
+// newPortal starts the HTTPS server of a portal named name, whose SP
+// trusts the IdP idp, with a SOAP SingleLogoutService when soap is set.
+func newPortal(t testing.TB, name string, sign, enc *pki.Identity, soap bool, idp string) *portal {
+	p := &portal{t: t, name: name, sign: sign, enc: enc, sessions: map[string]*sp.Login{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", p.login)
 	mux.HandleFunc("POST /acs", p.acs)
 	mux.HandleFunc("GET /logout", p.logout)
 	mux.HandleFunc("GET /slo", p.slo)
 	mux.Handle("/slo/soap", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.sp.SOAPHandler(p.end, p.fail).ServeHTTP(w, r)
+		p.engine().SOAPHandler(p.end, p.fail).ServeHTTP(w, r)
 	}))
 	p.srv = httptest.NewUnstartedServer(mux)
 	rsa := pki.MustGet().RSA
@@ -73,13 +73,13 @@ func newPortal(t testing.TB, name string, sign, enc *pki.Identity, soap bool) *p
 	t.Cleanup(p.srv.Close)
 	p.base = "https://" + p.srv.Listener.Addr().String()
 	p.entity = p.base + "/metadata"
-	p.build()
+	p.build(soap, idp)
 	return p
 }
 
 // build makes the SP over a fresh store, trusting the metadata file the
 // operator will have placed (written by trustIdP).
-func (p *portal) build() {
+func (p *portal) build(soap bool, idp string) {
 	t := p.t
 	schema, err := xsd.Default()
 	if err != nil {
@@ -94,21 +94,37 @@ func (p *portal) build() {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	cfg := sp.Config{EntityID: p.entity, ACSURL: p.base + "/acs", SLOURL: p.base + "/slo", IdP: idpKitEntity,
+	p.cfg = sp.Config{EntityID: p.entity, ACSURL: p.base + "/acs", SLOURL: p.base + "/slo", IdP: idp,
 		Metadata: p.mdSet, Key: p.sign.Key, Certificate: p.sign.Cert,
 		Decrypter: &xmlenc.Decrypter{Key: p.enc.Key.(crypto.Decrypter)}, EncryptionCertificate: p.enc.Cert,
 		Store: db, Schema: schema, Names: []md.Localized{{Lang: "en", Value: p.name}}}
-	if p.hasSOAP {
-		cfg.SOAPSLOURL = p.base + "/slo/soap"
+	if soap {
+		p.cfg.SOAPSLOURL = p.base + "/slo/soap"
 	}
-	if p.sp, err = sp.New(cfg); err != nil {
-		t.Fatal(err)
+	p.configure()
+}
+
+// configure (re)makes the SP with its configuration changed by tweak,
+// over the same store and metadata: a portal's per-peer settings.
+func (p *portal) configure(tweak ...func(*sp.Config)) {
+	cfg := p.cfg
+	dec := *cfg.Decrypter
+	cfg.Decrypter = &dec
+	for _, f := range tweak {
+		f(&cfg)
 	}
+	s, err := sp.New(cfg)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.sp = s
+	p.mu.Unlock()
 }
 
 // metadata is the SP's entity as the operator's aggregate carries it.
 func (p *portal) metadata() []byte {
-	b, err := xmlsec.Serialize(p.sp.Metadata().Element())
+	b, err := xmlsec.Serialize(p.engine().Metadata().Element())
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -125,6 +141,13 @@ func (p *portal) trustIdP(served []byte) {
 	}
 }
 
+// engine is the SP as configure last made it.
+func (p *portal) engine() *sp.SP {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sp
+}
+
 func (p *portal) cookie(kind string) string { return p.name + "-" + kind }
 
 func (p *portal) fail(err error) {
@@ -134,7 +157,7 @@ func (p *portal) fail(err error) {
 }
 
 func (p *portal) login(w http.ResponseWriter, r *http.Request) {
-	lr, err := p.sp.StartLogin(r.Context(), r.URL.Query().Get("rs"))
+	lr, err := p.engine().StartLogin(r.Context(), r.URL.Query().Get("rs"))
 	if err != nil {
 		p.fail(err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -156,7 +179,7 @@ func (p *portal) acs(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(p.cookie("req")); err == nil {
 		reqID = c.Value
 	}
-	l, err := p.sp.Consume(r.Context(), msg, reqID)
+	l, err := p.engine().Consume(r.Context(), msg, reqID)
 	if err != nil {
 		p.fail(err)
 		http.Error(w, sp.KindOf(err).String(), http.StatusForbidden)
@@ -184,7 +207,7 @@ func (p *portal) logout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not logged in", http.StatusBadRequest)
 		return
 	}
-	lr, err := p.sp.StartLogout(r.Context(), l, "bye-"+p.name)
+	lr, err := p.engine().StartLogout(r.Context(), l, "bye-"+p.name)
 	if err != nil {
 		p.fail(err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -195,7 +218,7 @@ func (p *portal) logout(w http.ResponseWriter, r *http.Request) {
 
 func (p *portal) slo(w http.ResponseWriter, r *http.Request) {
 	if sp.IsLogoutResponse(r.URL.RawQuery) {
-		res, err := p.sp.ConsumeLogoutResponse(r.Context(), r.URL.RawQuery)
+		res, err := p.engine().ConsumeLogoutResponse(r.Context(), r.URL.RawQuery)
 		if err != nil {
 			p.fail(err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -207,7 +230,7 @@ func (p *portal) slo(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "logged out of "+p.name)
 		return
 	}
-	l, err := p.sp.ReceiveLogoutRequest(r.Context(), r.URL.RawQuery)
+	l, err := p.engine().ReceiveLogoutRequest(r.Context(), r.URL.RawQuery)
 	if l == nil {
 		p.fail(err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -218,7 +241,7 @@ func (p *portal) slo(w http.ResponseWriter, r *http.Request) {
 	} else {
 		p.fail(err)
 	}
-	u, err := p.sp.LogoutResponseURL(l, sp.LogoutStatus(err))
+	u, err := p.engine().LogoutResponseURL(l, sp.LogoutStatus(err))
 	if err != nil {
 		p.fail(err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
