@@ -89,11 +89,13 @@ func TestSvcMDOwnership(t *testing.T) {
 		t.Fatalf("hospital A's SvcMDs changed: %d", len(got))
 	}
 
-	// A WSC with a principal's token is not the provider acting as itself.
-	tok := f.DSToken(t, f.Principal, f.Keys.Portal.Cert, dskit.TokenOptions{})
-	res, err := f.Call(t, f.Client(t, dskit.PortalID, f.Keys.Portal), f.DSEPR(tok), &disco.SvcMDQuery{}, "SvcMDQuery", wsf.Header{})
+	// A WSC with a principal's token is not the provider acting as itself
+	// (a portal of the policy reads the principal's associations instead:
+	// TestAssociations).
+	tok := f.DSToken(t, f.Principal, f.Keys.Other.Cert, dskit.TokenOptions{})
+	res, err := f.Call(t, f.Client(t, dskit.OtherWSCID, f.Keys.Other), f.DSEPR(tok), &disco.SvcMDQuery{}, "SvcMDQuery", wsf.Header{})
 	if err != nil || status(t, res) != disco.Forbidden {
-		t.Fatalf("SvcMDQuery by the portal: %v", err)
+		t.Fatalf("SvcMDQuery by another WSC with a principal's token: %v", err)
 	}
 
 	// Simulate answers as the real thing would and stores nothing.

@@ -13,12 +13,16 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/dsserver"
 	"github.com/renkei-idwsf/renkei/internal/portalserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
@@ -68,6 +72,8 @@ type Fed struct {
 	// RootCAs trust every listener's certificate (check ServerName
 	// localhost, or the loopback address).
 	RootCAs *x509.CertPool
+	// PortalSigning and PortalEncryption are the portal's keys.
+	PortalSigning, PortalEncryption *pki.Identity
 }
 
 // PortalEntity is My Portal's entityID on host (a host:port).
@@ -151,6 +157,7 @@ func Start(t testing.TB, o Options) *Fed {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.PortalSigning, f.PortalEncryption = psign, penc
 	spMD := sp.Descriptor(sp.Config{EntityID: portalID, ACSURL: portalBase + portal.PathACS, SLOURL: portalBase + portal.PathSLO,
 		SOAPSLOURL: portalBase + portal.PathSOAPSLO, Certificate: psign.Cert, EncryptionCertificate: penc.Cert,
 		Decrypter: &xmlenc.Decrypter{}, Names: []md.Localized{{Lang: "ja", Value: "マイポータル"}, {Lang: "en", Value: "My Portal"}}})
@@ -282,4 +289,84 @@ func (f *Fed) Citizen(t testing.TB, person string) (principal string, card *pki.
 		}
 	}
 	return principal, card
+}
+
+// Browser is the card holder's browser: the card's key signs the TLS
+// handshake wherever a server asks for a client certificate (the IdP's
+// card login); it keeps cookies, follows redirects and submits the
+// auto-posting SAML forms.
+func (f *Fed) Browser(t testing.TB, card *pki.Identity) *browser.Browser {
+	t.Helper()
+	b, err := browser.New(browser.Config{RootCAs: f.RootCAs, ServerName: idpkit.ServerName,
+		Certificate: []*x509.Certificate{card.Cert}, Key: card.Key, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Login logs the browser's card holder in to the portal (card login at
+// the IdP, the Response posted to the portal) and returns the dashboard.
+func (f *Fed) Login(t testing.TB, b *browser.Browser) *browser.Page {
+	t.Helper()
+	p, err := b.Get(context.Background(), f.PortalURL+portal.PathLogin)
+	if err != nil || p.Status != http.StatusOK || p.URL.String() != f.PortalURL+"/" {
+		t.Fatalf("login: %v\n%s\nIdP:\n%s", err, b, f.IdP.Stderr())
+	}
+	return p
+}
+
+// Consent links the institution key for the logged-in card holder the
+// way the citizen does: the portal's link button, the DS's consent page,
+// allow.
+func (f *Fed) Consent(t testing.TB, b *browser.Browser, key string) {
+	t.Helper()
+	ctx := context.Background()
+	links, err := b.Get(ctx, f.PortalURL+"/institutions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consent := submit(t, b, links, "/institutions/link", "provider", wspkit.Entities[key], nil)
+	back := submit(t, b, consent, "/consent", "", "", url.Values{"answer": {"allow"}})
+	if back.URL.Path != "/institutions" || !strings.Contains(back.URL.RawQuery, "done.linked") {
+		t.Fatalf("linking %s ended at %s", key, back.URL)
+	}
+}
+
+// SessionCookie returns the portal session cookie the browser holds.
+func (f *Fed) SessionCookie(t testing.TB, b *browser.Browser) *http.Cookie {
+	t.Helper()
+	u, _ := url.Parse(f.PortalURL)
+	for _, c := range b.Jar().Cookies(u) {
+		if strings.HasSuffix(c.Name, "portal-session") {
+			return c
+		}
+	}
+	t.Fatal("the browser holds no portal session cookie")
+	return nil
+}
+
+// submit submits the page's first form to action whose field has value
+// (any form when field is ""), with set added.
+func submit(t testing.TB, b *browser.Browser, p *browser.Page, action, field, value string, set url.Values) *browser.Page {
+	t.Helper()
+	forms, err := browser.ParseForms(p.Body, p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fm := range forms {
+		if !strings.HasSuffix(fm.Action.Path, action) || field != "" && fm.Values.Get(field) != value {
+			continue
+		}
+		for k, v := range set {
+			fm.Values[k] = v
+		}
+		res, err := b.Submit(context.Background(), fm)
+		if err != nil {
+			t.Fatalf("submit %s: %v", action, err)
+		}
+		return res
+	}
+	t.Fatalf("no form to %s (%s=%s) on %s", action, field, value, p.URL)
+	return nil
 }
