@@ -190,7 +190,7 @@ func (s *Session) query(ctx context.Context, types []string) (map[string][]*wsf.
 	}
 	ds := s.dsEPR()
 	res, err := s.cfg.Client.Call(ctx, &client.Call{EPR: ds, Action: q.Action(), Payload: q.Element()})
-	if errors.Is(err, wsf.ErrInteractionRequired) {
+	if f, ok := err.(*wsf.Fault); ok && f.RedirectURL == "" && errors.Is(f, wsf.ErrInteractionRequired) {
 		// Every type asked for needs the citizen's consent first, which
 		// this query did not offer to collect: none has an EPR yet, as
 		// with NoResults (a portal asks with a UserInteraction

@@ -37,8 +37,9 @@ type File struct {
 
 	Metadata []MetadataSource `json:"metadata"`
 	// Store keeps the AuthnRequests and logout requests under way and the
-	// assertion IDs seen (shared by the portal's nodes): a store/sqlstore
-	// DSN; "" is a SQLite file in the working directory.
+	// assertion IDs seen: a store/sqlstore DSN; "" is a SQLite file in the
+	// working directory. The citizens' sessions live in the process: the
+	// portal runs as one node.
 	Store string `json:"store"`
 	// IdP and DS are the entityIDs of the IdP the citizens log in at and
 	// of the Discovery Service their bootstrap names.
@@ -53,6 +54,9 @@ type File struct {
 	Mechanisms []string `json:"mechanisms,omitempty"`
 	// Names are the portal's md:ServiceName by language ("ja", "en").
 	Names map[string]string `json:"names,omitempty"`
+	// AuthnContexts are the authentication context classes a login may
+	// have; empty means SmartcardPKI alone (a card login).
+	AuthnContexts []string `json:"authnContexts,omitempty"`
 }
 
 // KeyPair names a PEM certificate and its PKCS#8 PEM key.

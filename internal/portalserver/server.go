@@ -45,7 +45,9 @@ const Main = "main"
 
 // Defaults of Options.
 const (
-	DefaultCollectInterval = 10 * time.Minute
+	// DefaultCollectInterval matches the AuthnRequests' lifetime, so that
+	// unanswered ones do not pile up.
+	DefaultCollectInterval = sp.DefaultRequestLifetime
 	DefaultSweepInterval   = time.Minute
 	// callTimeout bounds one HTTP exchange with the DS or a WSP; the
 	// portal's own per-institution timeout is shorter.
@@ -207,7 +209,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		DS: c.DS, Timeout: timeout, SessionLife: life, Now: s.opts.Now}); err != nil {
 		return err
 	}
-	s.HTTP = &portal.HTTP{Portal: s.Portal, Auth: &portal.SAML{SP: s.SP}, BaseURL: c.BaseURL,
+	s.HTTP = &portal.HTTP{Portal: s.Portal, Auth: &portal.SAML{SP: s.SP, AuthnContexts: c.AuthnContexts}, BaseURL: c.BaseURL,
 		FormTargets: s.formTargets(), Log: s.logRequest}
 	s.handler, err = s.HTTP.Handler()
 	if err == nil && s.opts.Tap != nil {

@@ -27,6 +27,10 @@ const (
 	DefaultTimeout     = 3 * time.Second
 	DefaultSessionLife = 30 * time.Minute
 	DefaultMaxSessions = 100000
+	// MaxPerCitizen is how many sessions one citizen (one NameID) keeps
+	// at once: a new login beyond it ends that citizen's oldest, so that
+	// one card holder's logins cannot fill the portal.
+	MaxPerCitizen = 4
 )
 
 // Config configures the portal engine. Time is a field: nil Now means
@@ -81,6 +85,7 @@ type Portal struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Citizen
+	byName   map[string][]string // session IDs by NameID, oldest first
 }
 
 // New returns the portal of cfg.
@@ -92,7 +97,7 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.WSC.Now == nil {
 		cfg.WSC.Now = cfg.Now
 	}
-	return &Portal{cfg: cfg, sessions: map[string]*Citizen{}}, nil
+	return &Portal{cfg: cfg, sessions: map[string]*Citizen{}, byName: map[string][]string{}}, nil
 }
 
 func (p *Portal) now() time.Time {
@@ -122,7 +127,9 @@ type Identity struct {
 // Citizen is one portal session: one login of a card holder. Its ID is
 // the session cookie's value and CSRF the token every form posts back.
 // Nothing of it is stored: it lives in this process, as its EPRs and
-// tokens do, and ends with the login.
+// tokens do, and ends with the login. The portal therefore runs as one
+// node: an IdP's back-channel LogoutRequest ends the sessions of the node
+// it reaches.
 type Citizen struct {
 	ID       string
 	CSRF     string
@@ -202,6 +209,10 @@ func (p *Portal) Open(id Identity, bootstrap *wsf.EPR, data any) (*Citizen, erro
 	if max <= 0 {
 		max = DefaultMaxSessions
 	}
+	name := id.NameID.Value
+	for len(p.byName[name]) >= MaxPerCitizen {
+		p.remove(p.byName[name][0])
+	}
 	if len(p.sessions) >= max {
 		p.sweep(now)
 		if len(p.sessions) >= max {
@@ -209,7 +220,30 @@ func (p *Portal) Open(id Identity, bootstrap *wsf.EPR, data any) (*Citizen, erro
 		}
 	}
 	p.sessions[c.ID] = c
+	p.byName[name] = append(p.byName[name], c.ID)
 	return c, nil
+}
+
+// remove drops the session id and its index entry; p.mu is held.
+func (p *Portal) remove(id string) {
+	c := p.sessions[id]
+	if c == nil {
+		return
+	}
+	delete(p.sessions, id)
+	name := c.Identity.NameID.Value
+	ids := p.byName[name]
+	for i, x := range ids {
+		if x == id {
+			ids = append(ids[:i:i], ids[i+1:]...)
+			break
+		}
+	}
+	if len(ids) == 0 {
+		delete(p.byName, name)
+	} else {
+		p.byName[name] = ids
+	}
 }
 
 // Session returns the live session id, or ErrNoSession.
@@ -222,7 +256,7 @@ func (p *Portal) Session(id string) (*Citizen, error) {
 		return nil, ErrNoSession
 	}
 	if !now.Before(c.Expires) {
-		delete(p.sessions, id)
+		p.remove(id)
 		return nil, ErrNoSession
 	}
 	return c, nil
@@ -233,7 +267,7 @@ func (p *Portal) Close(id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, ok := p.sessions[id]
-	delete(p.sessions, id)
+	p.remove(id)
 	return ok
 }
 
@@ -244,14 +278,12 @@ func (p *Portal) EndLogin(nameID string, sessionIndexes []string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
-	for id, c := range p.sessions {
-		if c.Identity.NameID.Value != nameID {
-			continue
-		}
+	for _, id := range append([]string(nil), p.byName[nameID]...) {
+		c := p.sessions[id]
 		if len(sessionIndexes) > 0 && !contains(sessionIndexes, c.Identity.SessionIndex) {
 			continue
 		}
-		delete(p.sessions, id)
+		p.remove(id)
 		n++
 	}
 	return n
@@ -269,7 +301,7 @@ func (p *Portal) sweep(now time.Time) int {
 	n := 0
 	for id, c := range p.sessions {
 		if !now.Before(c.Expires) {
-			delete(p.sessions, id)
+			p.remove(id)
 			n++
 		}
 	}

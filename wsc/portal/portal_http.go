@@ -84,6 +84,14 @@ func (h *HTTP) Handler() (http.Handler, error) {
 			}
 			return "", fmt.Errorf("portal: no word %q", key)
 		},
+		// svc names a service type in the page's language, the URN when
+		// the catalogue does not know it (an institution's newer type).
+		"svc": func(w map[string]string, typ string) string {
+			if s, ok := w["svc."+typ]; ok {
+				return s
+			}
+			return typ
+		},
 		"navKeys": func() []string { return navKeys },
 		"navPath": func(k string) string { return navPaths[k] },
 		"idOf":    idOf,
@@ -138,6 +146,7 @@ func (h *HTTP) Handler() (http.Handler, error) {
 	}
 	return httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		r.ServeHTTP(w, req)
 	})), nil
 }
@@ -311,7 +320,8 @@ func (h *HTTP) render(w http.ResponseWriter, v *view, status int, name string) {
 	w.Header().Set("Vary", "Accept-Language, Cookie")
 	var b strings.Builder
 	if err := h.pages.ExecuteTemplate(&b, name, v); err != nil {
-		http.Error(w, "portal: page "+name+": "+err.Error(), http.StatusInternalServerError)
+		h.logf(nil, fmt.Errorf("portal: page %s: %w", name, err))
+		http.Error(w, v.W["error.internal"], http.StatusInternalServerError)
 		return
 	}
 	w.WriteHeader(status)
@@ -781,7 +791,7 @@ func (h *HTTP) cancel(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (h *HTTP) logf(r *http.Request, err error) {
-	if h.Log != nil {
+	if h.Log != nil && err != nil {
 		h.Log(r, err)
 	}
 }

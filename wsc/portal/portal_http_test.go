@@ -1,6 +1,8 @@
 package portal_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,7 +18,12 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/wsc"
 	"github.com/renkei-idwsf/renkei/wsc/portal"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/disco"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
@@ -73,6 +80,25 @@ func (s *site) post(path string, form url.Values) (int, string) {
 	return res.StatusCode, res.Header.Get("Location")
 }
 
+// startSite serves the portal's pages over HTTPS on loopback, with the
+// test login, and returns a browser-like client with a cookie jar.
+func startSite(t *testing.T, k *wspkit.Kit, p *portal.Portal) *site {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	h := &portal.HTTP{Portal: p, Auth: &testAuth{t: t, k: k}, BaseURL: srv.URL, FormTargets: []string{k.Fed.URL}}
+	handler, err := h.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = handler
+	jar, _ := cookiejar.New(nil)
+	c := srv.Client()
+	c.Jar = jar
+	return &site{t: t, base: srv.URL, c: c}
+}
+
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func want(t *testing.T, what, body string, texts ...string) {
@@ -90,20 +116,8 @@ func want(t *testing.T, what, body string, texts ...string) {
 func TestPages(t *testing.T) {
 	k := wspkit.Start(t, wspkit.Options{Consent: true})
 	principal := k.Enrol(t, "p01")
-	p := newPortal(t, k, 10*time.Second)
-	srv := httptest.NewUnstartedServer(nil)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	h := &portal.HTTP{Portal: p, Auth: &testAuth{t: t, k: k}, BaseURL: srv.URL, FormTargets: []string{k.Fed.URL}}
-	handler, err := h.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = handler
-	jar, _ := cookiejar.New(nil)
-	c := srv.Client()
-	c.Jar = jar
-	s := &site{t: t, base: srv.URL, c: c}
+	s := startSite(t, k, newPortal(t, k, 10*time.Second))
+	srv := s
 
 	if st, body := s.get("/?lang=en"); st != http.StatusOK || !strings.Contains(body, "Log in with your card") {
 		t.Fatalf("welcome: %d\n%s", st, body)
@@ -187,7 +201,7 @@ func TestPages(t *testing.T) {
 		t.Error("the dashboard still shows the pension record after the withdrawal")
 	}
 	st, loc := s.post("/institutions/link", url.Values{"csrf": {tok[1]}, "provider": {wspkit.Entities[sample.Pension]}})
-	if st != http.StatusSeeOther || !strings.HasPrefix(loc, k.Fed.ConsentURL) || !strings.Contains(loc, "ReturnToURL="+url.QueryEscape(srv.URL+"/institutions/return?p=")) {
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, k.Fed.ConsentURL) || !strings.Contains(loc, "ReturnToURL="+url.QueryEscape(srv.base+"/institutions/return?p=")) {
 		t.Fatalf("link: HTTP %d to %s", st, loc)
 	}
 	// A return with an unknown handle links nothing.
@@ -214,5 +228,97 @@ func TestCatalogue(t *testing.T) {
 		if _, ok := ja[k]; !ok {
 			t.Errorf("%q has no Japanese", k)
 		}
+	}
+}
+
+// TestUnknownServiceType: an institution's SvcMD of a service type the
+// portal's catalogue does not know (a newer version) is named by its URN
+// on the linked-institutions page, which still works: the citizen can
+// withdraw every consent.
+func TestUnknownServiceType(t *testing.T) {
+	k := wspkit.Start(t, wspkit.Options{Institutions: []string{sample.Insurer}})
+	principal := k.Enrol(t, "p01")
+	var ins *dskit.WSP
+	for _, w := range k.Fed.WSPs {
+		if w.EntityID == wspkit.Entities[sample.Insurer] {
+			ins = w
+		}
+	}
+	const newer = "urn:renkei:svc:eligibility:2.0"
+	m := ins.SvcMD()
+	m.Abstract = "Insurer: eligibility, version 2"
+	m.ServiceContexts[0].ServiceTypes = []string{newer}
+	m.ServiceContexts[0].EndpointContexts[0].Addresses = []string{"https://insurer.renkei.test/wsp/eligibility2"}
+	res, err := k.Fed.Call(t, k.Fed.WSPClient(t, ins), k.Fed.AdminEPR(), &disco.SvcMDRegister{SvcMDs: []*disco.SvcMD{m}}, "SvcMDRegister", wsf.Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := disco.DecodeSvcMDRegisterResponse(res.Payload)
+	if err != nil || r.Status.Code != disco.OK {
+		t.Fatalf("register: %+v %v", r, err)
+	}
+	if err := k.Fed.Store.Associate(context.Background(), store.Association{PrincipalID: principal, SvcMDID: r.SvcMDIDs[0], Created: k.Fed.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s := startSite(t, k, newPortal(t, k, 10*time.Second))
+	s.get("/test-login?principal=" + url.QueryEscape(principal))
+	st, body := s.get("/institutions?lang=en")
+	if st != http.StatusOK || !strings.Contains(body, newer) || !strings.Contains(body, "Withdraw: Insurer: eligibility, version 2") {
+		t.Fatalf("/institutions with a newer service type: HTTP %d\n%s", st, body)
+	}
+}
+
+// TestSessionsPerCitizen: one citizen's logins keep at most
+// MaxPerCitizen sessions (the oldest ends), so that they cannot fill the
+// portal for the others; the back-channel logout ends them all.
+func TestSessionsPerCitizen(t *testing.T) {
+	k := wspkit.Start(t, wspkit.Options{Institutions: []string{sample.Insurer}})
+	a, b := k.Enrol(t, "p01"), k.Enrol(t, "p02")
+	set, err := md.New(md.Config{Sources: []md.Source{{Location: k.Aggregate, Unsigned: true}}, Now: k.Fed.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Refresh(context.Background(), k.Fed.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := portal.New(portal.Config{WSC: wsc.Config{Client: k.Portal(t)}, Directory: set, DS: dskit.DSID,
+		MaxSessions: portal.MaxPerCitizen + 1, Now: k.Fed.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *portal.Citizen
+	for i := range portal.MaxPerCitizen + 2 {
+		c := login(t, k, p, a)
+		if i == 0 {
+			first = c
+		}
+	}
+	if n := p.Sessions(); n != portal.MaxPerCitizen {
+		t.Fatalf("%d sessions of one citizen, want %d", n, portal.MaxPerCitizen)
+	}
+	if _, err := p.Session(first.ID); !errors.Is(err, portal.ErrNoSession) {
+		t.Fatalf("the oldest session is still open: %v", err)
+	}
+	if cb := login(t, k, p, b); cb == nil {
+		t.Fatal("another citizen cannot log in")
+	}
+	if n := p.EndLogin("nid-"+a, nil); n != portal.MaxPerCitizen {
+		t.Fatalf("the logout of every session index ended %d sessions", n)
+	}
+	if n := p.Sessions(); n != 1 {
+		t.Fatalf("%d sessions left, want the other citizen's", n)
+	}
+}
+
+// TestAuthnContexts: a card login opens a session; by default a login
+// with a soft certificate (X509) does not.
+func TestAuthnContexts(t *testing.T) {
+	def := &portal.SAML{}
+	if !def.Accepts(saml.ACSmartcardPKI) || def.Accepts(saml.ACX509) || def.Accepts("") {
+		t.Fatal("the default accepts something else than a card login, or not a card login")
+	}
+	demo := &portal.SAML{AuthnContexts: []string{saml.ACSmartcardPKI, saml.ACX509}}
+	if !demo.Accepts(saml.ACX509) {
+		t.Fatal("a configured class is refused")
 	}
 }

@@ -3,10 +3,12 @@ package portal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gorilla/mux"
 
+	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/wsc/sp"
@@ -47,6 +49,24 @@ const maxACSBody = 256 << 10
 // SAML is the Auth of the portal over the SP engine.
 type SAML struct {
 	SP *sp.SP
+	// AuthnContexts are the authentication context classes a login may
+	// have; nil means saml.ACSmartcardPKI alone: the citizen's records
+	// are shown after a card login only (the IdP says X509 for a soft
+	// certificate).
+	AuthnContexts []string
+}
+
+// ErrAuthnContext: the IdP authenticated the citizen in a way the portal
+// does not accept.
+var ErrAuthnContext = errors.New("portal: the login's authentication context is not one the portal accepts")
+
+// Accepts reports whether a login of the authentication context class
+// opens a session.
+func (a *SAML) Accepts(class string) bool {
+	if len(a.AuthnContexts) == 0 {
+		return class == saml.ACSmartcardPKI
+	}
+	return contains(a.AuthnContexts, class)
 }
 
 // Mount adds the SAML side's routes.
@@ -104,6 +124,10 @@ func (a *SAML) acs(w http.ResponseWriter, r *http.Request, h *HTTP) {
 		fail(http.StatusForbidden, err)
 		return
 	}
+	if !a.Accepts(l.AuthnContext) {
+		fail(http.StatusForbidden, fmt.Errorf("%w: %q", ErrAuthnContext, l.AuthnContext))
+		return
+	}
 	if l.Bootstrap == nil {
 		fail(http.StatusForbidden, errors.New("portal: the assertion carries no Discovery Service bootstrap"))
 		return
@@ -112,6 +136,9 @@ func (a *SAML) acs(w http.ResponseWriter, r *http.Request, h *HTTP) {
 	if err != nil {
 		fail(http.StatusServiceUnavailable, err)
 		return
+	}
+	if old, err := r.Cookie(cookieSession); err == nil {
+		h.Portal.Close(old.Value) // this browser's previous login
 	}
 	h.SetSession(w, c)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
