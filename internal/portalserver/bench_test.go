@@ -48,7 +48,7 @@ const dashboardCalls = 8
 // RSA-OAEP unwrap of the token's EncryptedID and its answer's signature
 // (all RSA-2048); x-floor is the dashboard's time per core over it.
 func BenchmarkDashboard(b *testing.B) {
-	f := fedkit.Start(b, fedkit.Options{Timeout: "10s"})
+	f := fedkit.Start(b, fedkit.Options{Timeout: "10s", SessionsPerCitizen: benchSessions})
 	cookies := benchSessionsOf(b, f)
 	for _, conc := range []int{1, benchSessions} {
 		b.Run(fmt.Sprintf("concurrent-%d", conc), func(b *testing.B) { benchDashboard(b, f, cookies[:conc]) })

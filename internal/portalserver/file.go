@@ -54,6 +54,9 @@ type File struct {
 	Mechanisms []string `json:"mechanisms,omitempty"`
 	// Names are the portal's md:ServiceName by language ("ja", "en").
 	Names map[string]string `json:"names,omitempty"`
+	// MaxSessionsPerCitizen bounds one citizen's sessions at once (a new
+	// login ends the oldest); 0 means 4.
+	MaxSessionsPerCitizen int `json:"maxSessionsPerCitizen,omitempty"`
 	// AuthnContexts are the authentication context classes a login may
 	// have; empty means SmartcardPKI alone (a card login).
 	AuthnContexts []string `json:"authnContexts,omitempty"`
@@ -120,6 +123,9 @@ func (c *File) Validate() error {
 		if v, err := rolekit.ParseDuration(d); err != nil || v < 0 {
 			add("%s %q: not a positive duration (%v)", name, d, err)
 		}
+	}
+	if c.MaxSessionsPerCitizen < 0 {
+		add("maxSessionsPerCitizen %d is negative", c.MaxSessionsPerCitizen)
 	}
 	for _, m := range c.Mechanisms {
 		if _, ok := wsf.ParseMechanism(m); !ok {

@@ -206,7 +206,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	timeout, _ := rolekit.ParseDuration(c.Timeout)
 	life, _ := rolekit.ParseDuration(c.SessionLife)
 	if s.Portal, err = portal.New(portal.Config{WSC: wsc.Config{Client: s.Client, Mechanisms: mechs}, Directory: s.Metadata,
-		DS: c.DS, Timeout: timeout, SessionLife: life, Now: s.opts.Now}); err != nil {
+		DS: c.DS, Timeout: timeout, SessionLife: life, MaxPerCitizen: c.MaxSessionsPerCitizen, Now: s.opts.Now}); err != nil {
 		return err
 	}
 	s.HTTP = &portal.HTTP{Portal: s.Portal, Auth: &portal.SAML{SP: s.SP, AuthnContexts: c.AuthnContexts}, BaseURL: c.BaseURL,

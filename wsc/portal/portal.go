@@ -27,10 +27,10 @@ const (
 	DefaultTimeout     = 3 * time.Second
 	DefaultSessionLife = 30 * time.Minute
 	DefaultMaxSessions = 100000
-	// MaxPerCitizen is how many sessions one citizen (one NameID) keeps
-	// at once: a new login beyond it ends that citizen's oldest, so that
-	// one card holder's logins cannot fill the portal.
-	MaxPerCitizen = 4
+	// DefaultMaxPerCitizen is how many sessions one citizen (one NameID)
+	// keeps at once: a new login beyond it ends that citizen's oldest, so
+	// that one card holder's logins cannot fill the portal.
+	DefaultMaxPerCitizen = 4
 )
 
 // Config configures the portal engine. Time is a field: nil Now means
@@ -54,7 +54,10 @@ type Config struct {
 	// MaxSessions bounds the sessions held at once; 0 means
 	// DefaultMaxSessions. A new login beyond it is refused.
 	MaxSessions int
-	Now         func() time.Time
+	// MaxPerCitizen bounds one citizen's sessions; 0 means
+	// DefaultMaxPerCitizen.
+	MaxPerCitizen int
+	Now           func() time.Time
 }
 
 // Validate reports every problem of c at once.
@@ -71,8 +74,8 @@ func (c *Config) Validate() error {
 	if c.DS == "" {
 		errs = append(errs, errors.New("portal: DS is required"))
 	}
-	if c.Timeout < 0 || c.SessionLife < 0 || c.MaxSessions < 0 {
-		errs = append(errs, errors.New("portal: Timeout, SessionLife and MaxSessions may not be negative"))
+	if c.Timeout < 0 || c.SessionLife < 0 || c.MaxSessions < 0 || c.MaxPerCitizen < 0 {
+		errs = append(errs, errors.New("portal: Timeout, SessionLife, MaxSessions and MaxPerCitizen may not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -210,7 +213,11 @@ func (p *Portal) Open(id Identity, bootstrap *wsf.EPR, data any) (*Citizen, erro
 		max = DefaultMaxSessions
 	}
 	name := id.NameID.Value
-	for len(p.byName[name]) >= MaxPerCitizen {
+	per := p.cfg.MaxPerCitizen
+	if per <= 0 {
+		per = DefaultMaxPerCitizen
+	}
+	for len(p.byName[name]) >= per {
 		p.remove(p.byName[name][0])
 	}
 	if len(p.sessions) >= max {

@@ -282,19 +282,19 @@ func TestSessionsPerCitizen(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := portal.New(portal.Config{WSC: wsc.Config{Client: k.Portal(t)}, Directory: set, DS: dskit.DSID,
-		MaxSessions: portal.MaxPerCitizen + 1, Now: k.Fed.Clock.Now})
+		MaxSessions: portal.DefaultMaxPerCitizen + 1, Now: k.Fed.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var first *portal.Citizen
-	for i := range portal.MaxPerCitizen + 2 {
+	for i := range portal.DefaultMaxPerCitizen + 2 {
 		c := login(t, k, p, a)
 		if i == 0 {
 			first = c
 		}
 	}
-	if n := p.Sessions(); n != portal.MaxPerCitizen {
-		t.Fatalf("%d sessions of one citizen, want %d", n, portal.MaxPerCitizen)
+	if n := p.Sessions(); n != portal.DefaultMaxPerCitizen {
+		t.Fatalf("%d sessions of one citizen, want %d", n, portal.DefaultMaxPerCitizen)
 	}
 	if _, err := p.Session(first.ID); !errors.Is(err, portal.ErrNoSession) {
 		t.Fatalf("the oldest session is still open: %v", err)
@@ -302,7 +302,7 @@ func TestSessionsPerCitizen(t *testing.T) {
 	if cb := login(t, k, p, b); cb == nil {
 		t.Fatal("another citizen cannot log in")
 	}
-	if n := p.EndLogin("nid-"+a, nil); n != portal.MaxPerCitizen {
+	if n := p.EndLogin("nid-"+a, nil); n != portal.DefaultMaxPerCitizen {
 		t.Fatalf("the logout of every session index ended %d sessions", n)
 	}
 	if n := p.Sessions(); n != 1 {

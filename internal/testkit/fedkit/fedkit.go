@@ -53,6 +53,8 @@ type Options struct {
 	Timeout string
 	// Tap is given every body the portal receives (portalserver.Options).
 	Tap func(body []byte)
+	// SessionsPerCitizen is the portal's maxSessionsPerCitizen.
+	SessionsPerCitizen int
 }
 
 // Fed is the running federation.
@@ -250,7 +252,7 @@ func Start(t testing.TB, o Options) *Fed {
 	pf := &portalserver.File{EntityID: portalID, BaseURL: portalBase, TLS: pair(t, pdir, "tls", ptls),
 		Signing: pair(t, pdir, "signing", psign), Encryption: pair(t, pdir, "encryption", penc),
 		Metadata: sources, Store: "sqlite:" + f.PortalStore, IdP: f.IdP.EntityID, DS: idpkit.DSEntityID,
-		Timeout: o.Timeout, Names: map[string]string{"ja": "マイポータル", "en": "My Portal"}}
+		Timeout: o.Timeout, MaxSessionsPerCitizen: o.SessionsPerCitizen, Names: map[string]string{"ja": "マイポータル", "en": "My Portal"}}
 	pf.Defaults()
 	if err := pf.Validate(); err != nil {
 		t.Fatal(err)
