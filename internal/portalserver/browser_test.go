@@ -189,6 +189,11 @@ func citizenDay(t *testing.T, f *fedkit.Fed, lang string) {
 
 	has(t, "the access log", c.open("/access", "access"), w["token"], w["read"], w["created"], w["hospA"])
 
+	if st := b.Navigate(f.PortalURL + "/nosuchpage"); st != http.StatusNotFound {
+		t.Errorf("a page that does not exist: HTTP %d", st)
+	}
+	c.page("not-found")
+
 	// One institution down: its banner, and the rest, within the timeout.
 	if lang == "ja" {
 		ln := f.WSPs[sample.Insurer]

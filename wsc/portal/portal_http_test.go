@@ -322,3 +322,26 @@ func TestAuthnContexts(t *testing.T) {
 		t.Fatal("a configured class is refused")
 	}
 }
+
+// TestDiscoveryDown: with the Discovery Service gone, every page that
+// needs it says so on a page of its own (503), in the page's language,
+// rather than an empty dashboard or an error trace.
+func TestDiscoveryDown(t *testing.T) {
+	k := wspkit.Start(t, wspkit.Options{Institutions: []string{sample.Insurer}})
+	principal := k.Enrol(t, "p01")
+	s := startSite(t, k, newPortal(t, k, 2*time.Second))
+	if st, _ := s.get("/test-login?principal=" + url.QueryEscape(principal) + "&lang=en"); st != http.StatusOK {
+		t.Fatalf("login: %d", st)
+	}
+	k.Fed.Server.CloseClientConnections()
+	k.Fed.Server.Close()
+	for _, path := range []string{"/", "/labs", "/institutions", "/access"} {
+		st, body := s.get(path + "?lang=en")
+		if st != http.StatusServiceUnavailable || !strings.Contains(body, "The Discovery Service, which lists your institutions, could not be reached") {
+			t.Errorf("%s with the DS down: HTTP %d\n%s", path, st, body)
+		}
+	}
+	if _, body := s.get("/?lang=ja"); !strings.Contains(body, "ディスカバリサービスに接続できませんでした") {
+		t.Errorf("the Japanese page with the DS down:\n%s", body)
+	}
+}
