@@ -19,6 +19,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/fedkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
+	"github.com/renkei-idwsf/renkei/wsc/sp"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
@@ -192,4 +193,64 @@ func (fl *dashboardFloor) dashboard() {
 			fl.b.Error(err)
 		}
 	}
+}
+
+// BenchmarkFirstDashboard measures the first dashboard of a login: a new
+// session from the bootstrap of a real card login, whose first page asks
+// the DS for every service type (the DS mints one token per service, 8,
+// each signed and its subject encrypted for its WSP) and then calls the 8
+// services with those fresh tokens. The floor is the raw public-key work
+// of that: the Query (the portal's signature, the DS's checks of the
+// message and of the IdP's DS token, its unwrap of the token's subject,
+// 8 token signatures and 8 RSA-OAEP wraps, the response's signature and
+// its check) and the 8 calls (as in BenchmarkDashboard).
+func BenchmarkFirstDashboard(b *testing.B) {
+	f := fedkit.Start(b, fedkit.Options{Timeout: "10s", SessionsPerCitizen: 4})
+	_, card := f.Citizen(b, "p01")
+	br := f.Browser(b, card)
+	f.Login(b, br)
+	for _, key := range []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension} {
+		f.Consent(b, br, key)
+	}
+	c, err := f.Portal.Portal.Session(f.SessionCookie(b, br).Value)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	first := func() {
+		s, err := f.Portal.Portal.Open(c.Identity, c.Data.(*sp.Login).Bootstrap, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Portal.Portal.Close(s.ID)
+		ov, err := f.Portal.Portal.Records(ctx, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ov.Sections) != dashboardCalls {
+			b.Fatalf("%d sections, want %d", len(ov.Sections), dashboardCalls)
+		}
+		for _, sec := range ov.Sections {
+			if sec.Err != nil {
+				b.Fatalf("%s %s: %v", sec.Provider, sec.ServiceType, sec.Err)
+			}
+		}
+	}
+	fl := newDashboardFloor(b, f)
+	wrap := benchkit.NewKeyTransport(b, wspkit.WSPIdentity(b, sample.HospitalA).Key.(*rsa.PrivateKey))
+	dsUnwrap := benchkit.NewKeyTransport(b, f.IdP.DSEncryption.Key.(*rsa.PrivateKey))
+	floor := func() {
+		err := errors.Join(fl.portal.Sign(), fl.ds.Verify(), fl.ds.Verify(), dsUnwrap.Unwrap(), fl.ds.Sign(), fl.portal.Verify())
+		for range dashboardCalls {
+			err = errors.Join(err, fl.ds.Sign(), wrap.Wrap())
+		}
+		if err != nil {
+			b.Error(err)
+		}
+		fl.dashboard()
+	}
+	first()
+	b.ResetTimer()
+	ts, tfs := benchkit.Interleave(b, nil, first, floor)
+	benchkit.ReportRatio(b, ts, tfs[0], "first-dashboard-ns", "floor-ns")
 }
