@@ -12,11 +12,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -70,11 +68,9 @@ type Server struct {
 	DS        *discovery.DS
 	Receiver  *server.Receiver
 
-	opts   Options
-	keys   *rolekit.ServiceKeys
-	group  httpx.Group
-	bg     rolekit.Background
-	closed sync.Once
+	opts Options
+	keys *rolekit.ServiceKeys
+	life rolekit.Lifecycle
 }
 
 func loadKeys(c *File) (*rolekit.ServiceKeys, error) {
@@ -95,6 +91,9 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
+	s.life.Logf = opts.Logf
+	s.life.OwnListeners(opts.Listener)
+	s.life.Own(db.Close)
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
@@ -226,51 +225,23 @@ func (s *Server) Servers() []httpx.Server {
 // Start starts the background work (metadata refresh, garbage
 // collection) until ctx ends or Shutdown, and serves the listener.
 func (s *Server) Start(ctx context.Context) error {
-	s.bg.Start(ctx)
-	s.bg.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
-	s.bg.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.collect)
-	return s.group.Start(s.Servers()...)
+	s.life.Start(ctx)
+	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
+	s.life.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.life.Collect(s.Store))
+	return s.life.Serve(s.Servers()...)
 }
 
 // Run starts the server and serves until ctx ends or the listener fails,
 // then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(ctx); err != nil {
-		return errors.Join(err, s.Shutdown())
-	}
-	s.logf("serving %s on %s", s.File.EntityID, s.Addr())
-	err := errors.Join(s.group.Wait(ctx), s.Shutdown())
-	s.logf("stopped")
-	return err
+	return s.life.Run(ctx, s.Start, func() string { return s.File.EntityID + " on " + s.Addr().String() })
 }
 
 // Addr returns the address the listener listens on, once started.
-func (s *Server) Addr() net.Addr { return s.group.Addr(Main) }
+func (s *Server) Addr() net.Addr { return s.life.Addr(Main) }
 
 // Shutdown stops the listener gracefully, ends the background work and
 // closes the store. It may be called more than once.
-func (s *Server) Shutdown() error {
-	err := s.group.Shutdown()
-	s.closed.Do(func() {
-		if s.opts.Listener != nil { // never served when Start was not called
-			s.opts.Listener.Close()
-		}
-		s.bg.Stop()
-		err = errors.Join(err, s.Store.Close())
-	})
-	return err
-}
+func (s *Server) Shutdown() error { return s.life.Shutdown() }
 
-func (s *Server) collect(ctx context.Context) {
-	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
-		s.logf("garbage collection: %v", err)
-	}
-}
-
-func (s *Server) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
-		s.opts.Logf(format, args...)
-		return
-	}
-	log.Printf(format, args...)
-}
+func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }

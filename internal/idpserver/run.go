@@ -2,7 +2,6 @@ package idpserver
 
 import (
 	"context"
-	"errors"
 	"net"
 	"time"
 
@@ -17,45 +16,26 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Metadata.Refresh(ctx, time.Now()); err != nil {
 		s.logf("metadata: %v (serving what loaded)", err)
 	}
-	s.bg.Start(ctx)
-	s.bg.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
-	s.bg.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.logf) })
-	s.bg.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.collect)
-	return s.group.Start(s.Servers()...)
+	s.life.Start(ctx)
+	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
+	s.life.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.logf) })
+	s.life.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.life.Collect(s.Store))
+	return s.life.Serve(s.Servers()...)
 }
 
 // Run starts the server and serves until ctx ends (SIGINT, SIGTERM) or a
 // listener fails, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(ctx); err != nil {
-		return errors.Join(err, s.Shutdown())
-	}
-	s.logf("serving %s on %s, card login on %s", s.File.EntityID, s.Addr(Main), s.Addr(Card))
-	err := errors.Join(s.group.Wait(ctx), s.Shutdown())
-	s.logf("stopped")
-	return err
+	return s.life.Run(ctx, s.Start, func() string {
+		return s.File.EntityID + " on " + s.Addr(Main).String() + ", card login on " + s.Addr(Card).String()
+	})
 }
 
 // Addr returns the address listener name (Main or Card) listens on, once
 // started.
-func (s *Server) Addr(name string) net.Addr { return s.group.Addr(name) }
+func (s *Server) Addr(name string) net.Addr { return s.life.Addr(name) }
 
 // Shutdown stops the listeners gracefully, ends the background work and
 // closes the store. It may be called more than once, and on a Server that
 // was built but never started.
-func (s *Server) Shutdown() error {
-	err := s.group.Shutdown()
-	s.closed.Do(func() {
-		closeListeners(s.opts) // never served when Start was not called
-		s.bg.Stop()
-		err = errors.Join(err, s.Store.Close())
-	})
-	return err
-}
-
-// collect removes expired rows from the store.
-func (s *Server) collect(ctx context.Context) {
-	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
-		s.logf("garbage collection: %v", err)
-	}
-}
+func (s *Server) Shutdown() error { return s.life.Shutdown() }

@@ -7,11 +7,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -71,11 +69,9 @@ type Server struct {
 
 	directory *metadir.Directory
 
-	opts   Options
-	keys   *keys
-	group  httpx.Group
-	bg     rolekit.Background
-	closed sync.Once
+	opts Options
+	keys *keys
+	life rolekit.Lifecycle
 }
 
 // Build reads the files f names, opens the store and assembles the
@@ -89,18 +85,13 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
+	s.life.Logf = opts.Logf
+	s.life.OwnListeners(opts.MainListener, opts.CardListener)
+	s.life.Own(db.Close)
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
 	return s, nil
-}
-
-func closeListeners(o Options) {
-	for _, ln := range []net.Listener{o.MainListener, o.CardListener} {
-		if ln != nil {
-			ln.Close()
-		}
-	}
 }
 
 func (s *Server) assemble(ctx context.Context) error {
@@ -241,13 +232,7 @@ func (s *Server) SignedMetadata(now time.Time) ([]byte, error) {
 // anything else is reported and the CRL in use kept.
 func (s *Server) ReloadCRLs() error { return s.keys.crls.reload() }
 
-func (s *Server) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
-		s.opts.Logf(format, args...)
-		return
-	}
-	log.Printf(format, args...)
-}
+func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }
 
 func (s *Server) refused(r *http.Request, err error) {
 	if s.opts.Refused != nil {

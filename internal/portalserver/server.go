@@ -16,13 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
@@ -93,9 +90,7 @@ type Server struct {
 	opts    Options
 	keys    *keys
 	handler http.Handler
-	group   httpx.Group
-	bg      rolekit.Background
-	closed  sync.Once
+	life    rolekit.Lifecycle
 }
 
 type keys struct {
@@ -105,16 +100,7 @@ type keys struct {
 
 func loadKeys(c *File) (*keys, error) {
 	l := &keyfile.Loader{}
-	k := &keys{ServiceKeys: rolekit.LoadServiceKeys(l, c.TLS, c.Signing, c.Encryption, c.Metadata)}
-	if c.TrustedRoots != "" {
-		b, err := os.ReadFile(c.TrustedRoots)
-		k.roots = x509.NewCertPool()
-		if err != nil {
-			l.Fail("trustedRoots", err)
-		} else if !k.roots.AppendCertsFromPEM(b) {
-			l.Fail("trustedRoots", errors.New("holds no PEM certificate"))
-		}
-	}
+	k := &keys{ServiceKeys: rolekit.LoadServiceKeys(l, c.TLS, c.Signing, c.Encryption, c.Metadata), roots: rolekit.Roots(l, c.TrustedRoots)}
 	return k, l.Err()
 }
 
@@ -131,6 +117,9 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
+	s.life.Logf = opts.Logf
+	s.life.OwnListeners(opts.Listener)
+	s.life.Own(db.Close)
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
@@ -342,52 +331,24 @@ func (s *Server) Servers() []httpx.Server {
 // and store rows removed) until ctx ends or Shutdown, and serves the
 // listener.
 func (s *Server) Start(ctx context.Context) error {
-	s.bg.Start(ctx)
-	s.bg.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
-	s.bg.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.collect)
-	s.bg.Every(DefaultSweepInterval, func(context.Context) { s.Portal.Sweep() })
-	return s.group.Start(s.Servers()...)
+	s.life.Start(ctx)
+	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
+	s.life.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.life.Collect(s.Store))
+	s.life.Every(DefaultSweepInterval, func(context.Context) { s.Portal.Sweep() })
+	return s.life.Serve(s.Servers()...)
 }
 
 // Run starts the server and serves until ctx ends or the listener fails,
 // then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(ctx); err != nil {
-		return errors.Join(err, s.Shutdown())
-	}
-	s.logf("serving %s on %s", s.File.EntityID, s.Addr())
-	err := errors.Join(s.group.Wait(ctx), s.Shutdown())
-	s.logf("stopped")
-	return err
+	return s.life.Run(ctx, s.Start, func() string { return s.File.EntityID + " on " + s.Addr().String() })
 }
 
 // Addr returns the address the listener listens on, once started.
-func (s *Server) Addr() net.Addr { return s.group.Addr(Main) }
+func (s *Server) Addr() net.Addr { return s.life.Addr(Main) }
 
 // Shutdown stops the listener gracefully, ends the background work and
 // closes the store. It may be called more than once.
-func (s *Server) Shutdown() error {
-	err := s.group.Shutdown()
-	s.closed.Do(func() {
-		if s.opts.Listener != nil {
-			s.opts.Listener.Close()
-		}
-		s.bg.Stop()
-		err = errors.Join(err, s.Store.Close())
-	})
-	return err
-}
+func (s *Server) Shutdown() error { return s.life.Shutdown() }
 
-func (s *Server) collect(ctx context.Context) {
-	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
-		s.logf("garbage collection: %v", err)
-	}
-}
-
-func (s *Server) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
-		s.opts.Logf(format, args...)
-		return
-	}
-	log.Printf(format, args...)
-}
+func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }

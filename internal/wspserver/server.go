@@ -14,10 +14,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -89,9 +87,7 @@ type Server struct {
 	opts   Options
 	keys   *keys
 	mapped mapped
-	group  httpx.Group
-	bg     rolekit.Background
-	closed sync.Once
+	life   rolekit.Lifecycle
 
 	regMu sync.Mutex
 	reg   *wsp.Registration
@@ -104,16 +100,7 @@ type keys struct {
 
 func loadKeys(c *File) (*keys, error) {
 	l := &keyfile.Loader{}
-	k := &keys{ServiceKeys: rolekit.LoadServiceKeys(l, c.TLS, c.Signing, c.Encryption, c.Metadata)}
-	if c.TrustedRoots != "" {
-		b, err := os.ReadFile(c.TrustedRoots)
-		k.roots = x509.NewCertPool()
-		if err != nil {
-			l.Fail("trustedRoots", err)
-		} else if !k.roots.AppendCertsFromPEM(b) {
-			l.Fail("trustedRoots", errors.New("holds no PEM certificate"))
-		}
-	}
+	k := &keys{ServiceKeys: rolekit.LoadServiceKeys(l, c.TLS, c.Signing, c.Encryption, c.Metadata), roots: rolekit.Roots(l, c.TrustedRoots)}
 	return k, l.Err()
 }
 
@@ -130,6 +117,15 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
+	s.life.Logf = opts.Logf
+	s.life.OwnListeners(opts.Listener)
+	s.life.Own(func() error { // the back office, once assembled, then the store
+		var err error
+		if s.Backend != nil {
+			err = s.Backend.Close()
+		}
+		return errors.Join(err, db.Close())
+	})
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
@@ -434,14 +430,14 @@ func (s *Server) Servers() []httpx.Server {
 // collection, registration at the DS) until ctx ends or Shutdown, and
 // serves the listener.
 func (s *Server) Start(ctx context.Context) error {
-	s.bg.Start(ctx)
-	s.bg.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
-	s.bg.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.collect)
-	if err := s.group.Start(s.Servers()...); err != nil {
+	s.life.Start(ctx)
+	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
+	s.life.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.life.Collect(s.Store))
+	if err := s.life.Serve(s.Servers()...); err != nil {
 		return err
 	}
 	if s.Registrar != nil {
-		s.bg.Go(s.keepRegistered)
+		s.life.Go(s.keepRegistered)
 	}
 	return nil
 }
@@ -449,40 +445,15 @@ func (s *Server) Start(ctx context.Context) error {
 // Run starts the server and serves until ctx ends or the listener fails,
 // then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(ctx); err != nil {
-		return errors.Join(err, s.Shutdown())
-	}
-	s.logf("serving %s on %s", s.File.EntityID, s.Addr())
-	err := errors.Join(s.group.Wait(ctx), s.Shutdown())
-	s.logf("stopped")
-	return err
+	return s.life.Run(ctx, s.Start, func() string { return s.File.EntityID + " on " + s.Addr().String() })
 }
 
 // Addr returns the address the listener listens on, once started.
-func (s *Server) Addr() net.Addr { return s.group.Addr(Main) }
+func (s *Server) Addr() net.Addr { return s.life.Addr(Main) }
 
 // Shutdown stops the listener gracefully, ends the background work and
 // closes the back office and the store. It may be called more than once.
-func (s *Server) Shutdown() error {
-	err := s.group.Shutdown()
-	s.closed.Do(func() {
-		if s.opts.Listener != nil {
-			s.opts.Listener.Close()
-		}
-		s.bg.Stop()
-		if s.Backend != nil {
-			err = errors.Join(err, s.Backend.Close())
-		}
-		err = errors.Join(err, s.Store.Close())
-	})
-	return err
-}
-
-func (s *Server) collect(ctx context.Context) {
-	if _, err := s.Store.GarbageCollect(ctx, time.Now()); err != nil {
-		s.logf("garbage collection: %v", err)
-	}
-}
+func (s *Server) Shutdown() error { return s.life.Shutdown() }
 
 func (s *Server) now() time.Time {
 	if s.opts.Now != nil {
@@ -491,10 +462,4 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-func (s *Server) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
-		s.opts.Logf(format, args...)
-		return
-	}
-	log.Printf(format, args...)
-}
+func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }
