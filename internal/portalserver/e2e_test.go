@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"crypto/x509"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -13,12 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/testkit/fedkit"
-	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
-	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
@@ -34,12 +30,7 @@ type citizen struct {
 
 func newCitizen(t *testing.T, f *fedkit.Fed, person string) *citizen {
 	_, card := f.Citizen(t, person)
-	b, err := browser.New(browser.Config{RootCAs: f.RootCAs, ServerName: idpkit.ServerName,
-		Certificate: []*x509.Certificate{card.Cert}, Key: card.Key, Timeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &citizen{t: t, b: b, f: f}
+	return &citizen{t: t, b: f.Browser(t, card), f: f}
 }
 
 func (c *citizen) get(path string) *browser.Page {
@@ -133,13 +124,7 @@ func TestCitizenDay(t *testing.T) {
 
 	// Consent, institution by institution, on the DS's page.
 	for _, key := range []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension} {
-		links := c.get("/institutions")
-		consent := c.submit(links, "/institutions/link", url.Values{"=provider": {wspkit.Entities[key]}})
-		if !strings.HasPrefix(consent.URL.String(), f.DS.ConsentURL()) {
-			t.Fatalf("linking %s led to %s, not the DS's consent page:\n%s", key, consent.URL, consent.Body)
-		}
-		back := c.submit(consent, "/consent", url.Values{"answer": {"allow"}})
-		shows(t, "back from the consent page", back, "The institution is linked.")
+		f.Consent(t, c.b, key)
 	}
 	home = c.get("/")
 	shows(t, "the dashboard", home, "Toto Central Hospital", "Konan Memorial Hospital", "Minato City National Health Insurance",

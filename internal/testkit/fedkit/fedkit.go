@@ -329,6 +329,9 @@ func (f *Fed) Consent(t testing.TB, b *browser.Browser, key string) {
 		t.Fatal(err)
 	}
 	consent := submit(t, b, links, "/institutions/link", "provider", wspkit.Entities[key], nil)
+	if !strings.HasPrefix(consent.URL.String(), f.DS.ConsentURL()) {
+		t.Fatalf("linking %s led to %s, not the DS's consent page", key, consent.URL)
+	}
 	back := submit(t, b, consent, "/consent", "", "", url.Values{"answer": {"allow"}})
 	if back.URL.Path != "/institutions" || !strings.Contains(back.URL.RawQuery, "done.linked") {
 		t.Fatalf("linking %s ended at %s", key, back.URL)
