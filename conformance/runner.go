@@ -32,6 +32,7 @@ type Env struct {
 	WSC       *WSC       // the suite as WSC and token issuer, for the ID-WSF cases
 	DS        *DSTarget  // the Discovery Service and the parties around it, for the Discovery cases
 	WSP       *WSPTarget // the WSP and the parties around it, for the WSP cases
+	SPT       *SPTarget  // the SP and the IdP the suite plays for it, for the SP cases
 
 	messages []Message
 }
