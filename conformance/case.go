@@ -12,9 +12,13 @@ type Verdict string
 // The verdicts. Skipped means the case does not apply to the target (for
 // instance no SOAP endpoint for ECP); Uncovered is a required row with no
 // case; OutOfScope is a row or case the run was told to leave out: neither
-// is a pass.
+// is a pass. Advisory is a case of a recommended practice, not a MUST,
+// that the target does not follow (it accepts SHA-1, for instance): it is
+// reported with the side that deviates, and fails neither its row nor
+// the run.
 const (
 	Pass       Verdict = "pass"
+	Advisory   Verdict = "advisory"
 	Fail       Verdict = "fail"
 	Error      Verdict = "error"
 	Skipped    Verdict = "skipped-not-applicable"
@@ -79,6 +83,12 @@ func failed(format string, args ...any) Outcome {
 // judge the target.
 func broken(format string, args ...any) Outcome {
 	return Outcome{Verdict: Error, Reason: fmt.Sprintf(format, args...), Side: SideSuite}
+}
+
+// advisory returns the verdict of a practice the target does not follow,
+// attributed to the target; it fails neither its row nor the run.
+func advisory(format string, args ...any) Outcome {
+	return Outcome{Verdict: Advisory, Reason: fmt.Sprintf(format, args...), Side: SideTarget}
 }
 
 // notApplicable returns a skip with the reason the case does not apply.

@@ -9,8 +9,8 @@
 // must succeed) or negative (a broken one must be refused, in the way the
 // clause requires: an error Response with a given status, an error page
 // with nothing sent, a SOAP fault with a given lu:Status). The coverage
-// matrix (Matrix) holds the rows of the SAML 2.0 conformance modes IdP and
-// IdP Lite (SAML2.md §14) and rows of the ID-WSF baseline (IDWSF2.md §10):
+// matrix (Matrix) holds the rows of the SAML 2.0 conformance modes IdP,
+// IdP Lite and SP (SAML2.md §14) and rows of the ID-WSF baseline (IDWSF2.md §10):
 // F1-F6 and F11 for a DS and a WSP, F16-F18 for a DS, F12, F14 and F19 for
 // a WSP; a MUST row without a case is uncovered and fails the run,
 // and a row outside the run's scope (Runner.Only) is reported out of scope,
@@ -21,7 +21,12 @@
 // registers at the IdP), an Authenticator (TLS client certificate, login
 // form, or none), and for ID-WSF the WSFTarget and the suite's WSC, with a
 // DSTarget or a WSPTarget describing the parties the suite plays around a
-// DS or a WSP. The Report records every case with its verdict, reason, the side that deviates
+// DS or a WSP. Against an SP (SPTarget, SPCases) the suite plays the IdP:
+// its SSO endpoint on a loopback listener receives the SP's AuthnRequest,
+// and crafted Responses go to the SP's ACS from the browser that began the
+// login; acceptance is read by the target file's AcceptRule. A case of a
+// practice that no MUST requires (refusing SHA-1) ends advisory, never a
+// failure. The Report records every case with its verdict, reason, the side that deviates
 // and the exchanged messages, and renders as text, JSON, JUnit XML and one
 // self-contained HTML page. Signatures the suite judges are checked by
 // xmlsec/dsig and, independently, by xmlsec1 (Oracle).

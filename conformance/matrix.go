@@ -14,6 +14,7 @@ type Mode string
 const (
 	ModeIdP     Mode = "IdP"
 	ModeIdPLite Mode = "IdP Lite"
+	ModeSP      Mode = "SP"
 	ModeDS      Mode = "DS"
 	ModeWSP     Mode = "WSP"
 )
@@ -47,9 +48,9 @@ func (r Row) Required(m Mode) Requirement {
 	return NA
 }
 
-func idpRow(id, feature, group string, idp, lite Requirement) Row {
+func samlRow(id, feature, group string, idp, lite, sp Requirement) Row {
 	return Row{ID: id, Source: "SAML2.md §14", Feature: feature, Group: group,
-		Req: map[Mode]Requirement{ModeIdP: idp, ModeIdPLite: lite}}
+		Req: map[Mode]Requirement{ModeIdP: idp, ModeIdPLite: lite, ModeSP: sp}}
 }
 
 func wsfRow(id, feature string) Row {
@@ -71,28 +72,28 @@ func wspRow(id, feature string, req Requirement) Row {
 		Req: map[Mode]Requirement{ModeWSP: req}}
 }
 
-// Matrix returns the coverage matrix: the IdP and IdP Lite columns of the
+// Matrix returns the coverage matrix: the IdP, IdP Lite and SP columns of the
 // SAML 2.0 conformance modes (saml-conformance-2.0-os Table 2 as SAML2.md §14
 // reproduces it; cells marked "(?)" there are taken at their stated value)
 // and rows F1-F6, F11, for a Discovery Service F16-F18, and for a WSP F12,
 // F14 and F19 of the ID-WSF 2.0 baseline (IDWSF2.md §10).
 func Matrix() []Row {
 	return []Row{
-		idpRow("SAML2-Conf/websso-redirect", "Web SSO, <AuthnRequest>, HTTP-Redirect", "web-sso", Must, Must),
-		idpRow("SAML2-Conf/websso-post", "Web SSO, <Response>, HTTP-POST", "web-sso", Must, Must),
-		idpRow("SAML2-Conf/websso-artifact", "Web SSO, <Response>, HTTP-Artifact", "artifact", Must, Must),
-		idpRow("SAML2-Conf/artifact-resolution", "Artifact Resolution, SOAP", "artifact", Must, Must),
-		idpRow("SAML2-Conf/ecp", "Enhanced Client/Proxy SSO, PAOS", "ecp", Must, Must),
-		idpRow("SAML2-Conf/nim-redirect-idp", "Name Identifier Management, HTTP-Redirect, IdP-initiated", "nim", Must, Must),
-		idpRow("SAML2-Conf/nim-soap-idp", "Name Identifier Management, SOAP, IdP-initiated", "nim", Must, Optional),
-		idpRow("SAML2-Conf/nim-redirect-sp", "Name Identifier Management, HTTP-Redirect, SP-initiated", "nim", Must, Must),
-		idpRow("SAML2-Conf/nim-soap-sp", "Name Identifier Management, SOAP, SP-initiated", "nim", Must, Optional),
-		idpRow("SAML2-Conf/slo-redirect-idp", "Single Logout, HTTP-Redirect, IdP-initiated", "slo", Must, Must),
-		idpRow("SAML2-Conf/slo-soap-idp", "Single Logout, SOAP, IdP-initiated", "slo", Must, Optional),
-		idpRow("SAML2-Conf/slo-redirect-sp", "Single Logout, HTTP-Redirect, SP-initiated", "slo", Must, Must),
-		idpRow("SAML2-Conf/slo-soap-sp", "Single Logout, SOAP, SP-initiated", "slo", Must, Optional),
-		idpRow("SAML2-Conf/idp-discovery", "Identity Provider Discovery (common-domain cookie)", "idp-discovery", Must, Must),
-		idpRow("SAML2-Conf/metadata", "Metadata (SAML metadata schema for configuration)", "metadata", Must, Must),
+		samlRow("SAML2-Conf/websso-redirect", "Web SSO, <AuthnRequest>, HTTP-Redirect", "web-sso", Must, Must, Must),
+		samlRow("SAML2-Conf/websso-post", "Web SSO, <Response>, HTTP-POST", "web-sso", Must, Must, Must),
+		samlRow("SAML2-Conf/websso-artifact", "Web SSO, <Response>, HTTP-Artifact", "artifact", Must, Must, Must),
+		samlRow("SAML2-Conf/artifact-resolution", "Artifact Resolution, SOAP", "artifact", Must, Must, Must),
+		samlRow("SAML2-Conf/ecp", "Enhanced Client/Proxy SSO, PAOS", "ecp", Must, Must, Must),
+		samlRow("SAML2-Conf/nim-redirect-idp", "Name Identifier Management, HTTP-Redirect, IdP-initiated", "nim", Must, Must, Must),
+		samlRow("SAML2-Conf/nim-soap-idp", "Name Identifier Management, SOAP, IdP-initiated", "nim", Must, Optional, Must),
+		samlRow("SAML2-Conf/nim-redirect-sp", "Name Identifier Management, HTTP-Redirect, SP-initiated", "nim", Must, Must, Must),
+		samlRow("SAML2-Conf/nim-soap-sp", "Name Identifier Management, SOAP, SP-initiated", "nim", Must, Optional, Must),
+		samlRow("SAML2-Conf/slo-redirect-idp", "Single Logout, HTTP-Redirect, IdP-initiated", "slo", Must, Must, Must),
+		samlRow("SAML2-Conf/slo-soap-idp", "Single Logout, SOAP, IdP-initiated", "slo", Must, Optional, Must),
+		samlRow("SAML2-Conf/slo-redirect-sp", "Single Logout, HTTP-Redirect, SP-initiated", "slo", Must, Must, Must),
+		samlRow("SAML2-Conf/slo-soap-sp", "Single Logout, SOAP, SP-initiated", "slo", Must, Optional, Must),
+		samlRow("SAML2-Conf/idp-discovery", "Identity Provider Discovery (common-domain cookie)", "idp-discovery", Must, Must, Optional),
+		samlRow("SAML2-Conf/metadata", "Metadata (SAML metadata schema for configuration)", "metadata", Must, Must, Must),
 		wsfRow("IDWSF2-F1", "SOAP 1.1 + sbf:Framework 2.0 + FrameworkVersionMismatch fault"),
 		wsfRow("IDWSF2-F2", "WS-Addressing headers: MessageID/RelatesTo/Action/To/ReplyTo processing"),
 		wsfRow("IDWSF2-F3", "sb:Sender send/verify"),
@@ -125,6 +126,8 @@ func ModesFor(r Role) []Mode {
 	switch r {
 	case RoleIdP:
 		return []Mode{ModeIdP, ModeIdPLite}
+	case RoleSP:
+		return []Mode{ModeSP}
 	case RoleDS:
 		return []Mode{ModeDS}
 	case RoleWSP:
@@ -134,19 +137,21 @@ func ModesFor(r Role) []Mode {
 }
 
 // ParseMode reads a mode name as the command line spells it ("idp",
-// "idp-lite", "ds", "wsp").
+// "idp-lite", "sp", "ds", "wsp").
 func ParseMode(s string) (Mode, error) {
 	switch strings.ToLower(s) {
 	case "idp":
 		return ModeIdP, nil
 	case "idp-lite", "idplite", "idp lite":
 		return ModeIdPLite, nil
+	case "sp":
+		return ModeSP, nil
 	case "ds":
 		return ModeDS, nil
 	case "wsp":
 		return ModeWSP, nil
 	}
-	return "", fmt.Errorf("conformance: unknown mode %q (want idp, idp-lite, ds or wsp)", s)
+	return "", fmt.Errorf("conformance: unknown mode %q (want idp, idp-lite, sp, ds or wsp)", s)
 }
 
 // WriteMatrix writes the matrix as text: each row with its cells for the

@@ -97,6 +97,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\n%s: %d pass, %d fail, %d error, %d not applicable; %d row(s) uncovered, %d out of scope\n",
 		verdict, n[Pass], n[Fail], n[Error], n[Skipped], r.rowCount(Uncovered), r.rowCount(OutOfScope))
+	if n[Advisory] > 0 {
+		fmt.Fprintf(&b, "%d advisory: recommended practices the target does not follow (no MUST)\n", n[Advisory])
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

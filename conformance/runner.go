@@ -32,6 +32,7 @@ type Env struct {
 	WSC       *WSC       // the suite as WSC and token issuer, for the ID-WSF cases
 	DS        *DSTarget  // the Discovery Service and the parties around it, for the Discovery cases
 	WSP       *WSPTarget // the WSP and the parties around it, for the WSP cases
+	SPT       *SPTarget  // the SP and the IdP the suite plays for it, for the SP cases
 
 	messages []Message
 }
@@ -155,7 +156,7 @@ type RowResult struct {
 
 // judgeRow judges one row from the case results: out of scope rows are
 // reported as such, a MUST row without cases is uncovered, a row fails when
-// one of its cases fails or errs, and a MUST row whose cases were all
+// one of its cases fails or errs (an advisory case counts as a pass), and a MUST row whose cases were all
 // skipped fails because the target does not offer a required feature. Rows
 // that do not apply to the mode are left out (ok false).
 func (r *Runner) judgeRow(row Row, results []Result) (RowResult, bool) {
@@ -192,7 +193,7 @@ func rowVerdict(row string, req Requirement, results []Result) (Verdict, string)
 			continue
 		}
 		switch res.Outcome.Verdict {
-		case Pass:
+		case Pass, Advisory:
 			pass++
 		case Skipped:
 			skip++

@@ -36,6 +36,7 @@ func TestRunnerVerdicts(t *testing.T) {
 		{"ok/scoped-pass-row", cases, []string{"web-sso"}, false, "SAML2-Conf/websso-post", Pass},
 		{"fail/failing-case", append([]Case{fixedCase("fail/x", "SAML2-Conf/websso-post", Fail)}, cases...), []string{"web-sso"}, true, "SAML2-Conf/websso-post", Fail},
 		{"fail/panicking-case", []Case{{ID: "p", Row: "SAML2-Conf/websso-post", Role: RoleIdP, Run: func(context.Context, *Env) Outcome { panic("boom") }}}, []string{"web-sso"}, true, "SAML2-Conf/websso-post", Fail},
+		{"ok/advisory-case", append([]Case{fixedCase("a", "SAML2-Conf/websso-post", Advisory)}, cases...), []string{"web-sso"}, false, "SAML2-Conf/websso-post", Pass},
 		{"fail/all-skipped-must", []Case{fixedCase("s", "SAML2-Conf/websso-post", Skipped)}, []string{"web-sso"}, true, "SAML2-Conf/websso-post", Fail},
 	}
 	for _, tc := range tests {

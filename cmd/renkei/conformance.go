@@ -35,15 +35,16 @@ type conformanceFlags struct {
 	serveSP                                    string
 	endpoint, action, payload                  string
 	wscEntity, wscKey, issuerEntity, issuerKey string
-	dsTarget, wspTarget                        string
+	dsTarget, wspTarget, spTarget              string
+	printIdP                                   bool
 	timeout                                    time.Duration
 }
 
 func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	f := &conformanceFlags{}
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	fs.StringVar(&f.role, "role", "idp", "role of the target: idp, wsp or ds (sp and wsc later)")
-	fs.StringVar(&f.mode, "mode", "", "conformance mode the rows are judged in: idp or idp-lite for -role idp (default idp); the role itself for wsp and ds")
+	fs.StringVar(&f.role, "role", "idp", "role of the target: idp, sp, wsp or ds (wsc later)")
+	fs.StringVar(&f.mode, "mode", "", "conformance mode the rows are judged in: idp or idp-lite for -role idp (default idp); the role itself for sp, wsp and ds")
 	fs.StringVar(&f.endpoint, "endpoint", "", "wsp, ds: the SOAP endpoint to send to")
 	fs.StringVar(&f.action, "action", "", "wsp, ds: the wsa:Action of an operation the target serves (e.g. urn:liberty:disco:2006-08:Query)")
 	fs.StringVar(&f.payload, "payload", "", "wsp, ds: file with a request body the target serves for -action")
@@ -53,8 +54,10 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.issuerKey, "issuer-key", "", "wsp, ds: PEM key and certificate the suite signs tokens with")
 	fs.StringVar(&f.dsTarget, "ds-target", "", "ds: JSON file describing the DS and the parties the suite plays (its WSPs, WSC and IdP; see conformance.LoadDSTarget); with it the Discovery cases run too")
 	fs.StringVar(&f.wspTarget, "wsp-target", "", "wsp: JSON file describing the WSP, its service type, subjects and write fixtures, and the parties the suite plays (its DS, WSC, another WSC; see conformance.LoadWSPTarget); with it the DST cases run too")
+	fs.StringVar(&f.spTarget, "sp-target", "", "sp: JSON file describing the SP (its metadata, login URL, the rule telling an accepted Response from a refused one) and the IdP the suite plays for it (entityID, key, loopback listen address; see conformance.LoadSPTarget)")
+	fs.BoolVar(&f.printIdP, "print-idp-metadata", false, "sp: print the suite IdP's metadata of -sp-target (to register at the SP; its key is created when missing) and exit")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
-	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope")
+	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope (the SP cases cover web-sso alone)")
 	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
 	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
 	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")
@@ -88,6 +91,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 //	renkei conformance -role wsp|ds -metadata URL|FILE -endpoint URL -action URI -payload FILE -wsc-key PEM -issuer-key PEM
 //	renkei conformance -role ds -ds-target FILE [-ca PEM] [-only idwsf,idwsf-disco]
 //	renkei conformance -role wsp -wsp-target FILE [-ca PEM] [-only idwsf,idwsf-wsp]
+//	renkei conformance -role sp -sp-target FILE [-print-idp-metadata] [-ca PEM] [-only web-sso]
 func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	f, err := parseConformanceFlags(args)
 	if err != nil {
@@ -108,8 +112,10 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 		if f.dsTarget != "" || f.list {
 			cases = append(cases, conformance.DSCases()...)
 		}
+	case conformance.RoleSP:
+		cases = conformance.SPCases()
 	default:
-		return fmt.Errorf("role %q is not runnable yet: idp, wsp or ds", f.role)
+		return fmt.Errorf("role %q is not runnable yet: idp, sp, wsp or ds", f.role)
 	}
 	mode, err := modeFor(f, role)
 	if err != nil {
@@ -123,6 +129,9 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if role == conformance.RoleWSP && f.wspTarget != "" {
 		return runWSPConformance(ctx, f, mode, cases, out)
+	}
+	if role == conformance.RoleSP {
+		return runSPConformance(ctx, f, mode, cases, out)
 	}
 	if role != conformance.RoleIdP {
 		return runWSFConformance(ctx, f, role, mode, cases, out)
@@ -259,6 +268,43 @@ func runWSPConformance(ctx context.Context, f *conformanceFlags, mode conformanc
 		return err
 	}
 	return runCases(ctx, f, conformance.RoleWSP, mode, cases, &conformance.Env{WSF: wt.WSFTarget(), WSC: wt.WSCForWSF(), WSP: wt, Transport: tr}, out)
+}
+
+// runSPConformance runs the SP cases against the SP of -sp-target, the
+// suite playing its IdP on the file's loopback listener, which also
+// serves the IdP's metadata at /metadata while the run lasts. With
+// -print-idp-metadata it prints that metadata and exits.
+func runSPConformance(ctx context.Context, f *conformanceFlags, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
+	if f.spTarget == "" {
+		return fmt.Errorf("conformance: -role sp needs -sp-target")
+	}
+	if f.printIdP {
+		idp, err := conformance.ReadSuiteIdP(f.spTarget, time.Now())
+		if err != nil {
+			return err
+		}
+		m, err := idp.Metadata()
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(append(m, '\n'))
+		return err
+	}
+	tr, err := conformanceTransport(f.caFile, f.serverName)
+	if err != nil {
+		return err
+	}
+	st, err := conformance.LoadSPTarget(ctx, f.spTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second}, time.Now())
+	if err != nil {
+		return err
+	}
+	stop, err := st.ServeIdP()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(os.Stderr, "suite IdP %s: SSO at %s, metadata at %s\n", st.IdP.EntityID, st.IdP.SSOURL(), st.IdP.BaseURL()+conformance.PathSuiteMetadata)
+	return runCases(ctx, f, conformance.RoleSP, mode, cases, &conformance.Env{SPT: st, Transport: tr}, out)
 }
 
 func splitOnly(s string) []string {

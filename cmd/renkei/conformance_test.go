@@ -19,6 +19,13 @@ func TestConformanceCommand(t *testing.T) {
 	if !strings.Contains(out.String(), "SAML2-Conf/slo-redirect-sp") || strings.Contains(out.String(), "IDWSF2-F1") {
 		t.Fatalf("matrix for the idp role:\n%s", out.String())
 	}
+	var sp strings.Builder
+	if err := run(ctx, []string{"conformance", "-role", "sp", "-list"}, &sp); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sp.String(), "SP=MUST") || !strings.Contains(sp.String(), "SAML2-Core-5.4.2/sp-xsw-object") {
+		t.Fatalf("matrix for the sp role:\n%s", sp.String())
+	}
 	dir := t.TempDir()
 	key := filepath.Join(dir, "sp.pem")
 	var m1, m2 strings.Builder
@@ -35,7 +42,8 @@ func TestConformanceCommand(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"conformance", "-role", "wsp", "-metadata", "x.xml"},
-		{"conformance", "-role", "sp", "-list"},
+		{"conformance", "-role", "wsc", "-list"},
+		{"conformance", "-role", "sp"},
 		{"conformance", "-role", "wsp", "-mode", "idp", "-list"},
 	} {
 		if err := run(ctx, args, &out); err == nil {

@@ -193,6 +193,9 @@ func (s *SP) openAssertion(resp *response, v *dsig.Verifier) (*saml.Assertion, e
 	case !s.cfg.AllowPlainAssertions:
 		return nil, errorf(KindUnencrypted, "plain saml:Assertion")
 	}
+	if s.fault(FaultAcceptUnsigned) {
+		el, v = faultSignUnsigned(el, v)
+	}
 	a, _, err := saml.VerifyAssertion(el, v)
 	if err != nil {
 		return nil, verifyError(err, "Assertion")
