@@ -21,6 +21,7 @@
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
 //	  "cardCA": "card-ca.crt", "cardCRL": "card.crl",
 //	  "softCA": "service-ca.crt",
+//	  "trustedRoots": "sp-roots.pem",
 //	  "metadata": [{"location": "https://operator.example.org/aggregate.xml", "operatorCert": "operator.crt"}],
 //	  "store": "postgres://idp@db.example.org/renkei",
 //	  "discovery": {"entityID": "https://ds.example.org"},

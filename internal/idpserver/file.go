@@ -34,6 +34,10 @@ type File struct {
 	CardCRL string `json:"cardCRL"`
 	SoftCA  string `json:"softCA,omitempty"`
 	SoftCRL string `json:"softCRL,omitempty"`
+	// TrustedRoots is a PEM file of the CAs the SPs' TLS certificates are
+	// checked against when the IdP calls them over SOAP (back-channel
+	// logout, ManageNameID); "" means the system's roots.
+	TrustedRoots string `json:"trustedRoots,omitempty"`
 
 	Metadata []MetadataSource `json:"metadata"`
 	// Store is a store/sqlstore DSN; "" is a SQLite file in the working

@@ -20,6 +20,7 @@ type keys struct {
 	cardCA, softCA  *x509.Certificate
 	crls            *crlFiles
 	metadataSources []md.Source
+	roots           *x509.CertPool // nil: the system's
 }
 
 // loadKeys reads every file c names; every failure is reported at once.
@@ -43,5 +44,6 @@ func loadKeys(c *File) (*keys, error) {
 		l.Add(err)
 	}
 	k.metadataSources = rolekit.Sources(l, c.Metadata)
+	k.roots = rolekit.Roots(l, c.TrustedRoots)
 	return k, l.Err()
 }

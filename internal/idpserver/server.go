@@ -122,11 +122,11 @@ func (s *Server) assemble(ctx context.Context) error {
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
-		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol}})
+		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol, Client: s.soapClient()}})
 	if err != nil {
 		return err
 	}
-	s.SLO, err = idp.NewSLO(s.SSO, idp.SLOConfig{})
+	s.SLO, err = idp.NewSLO(s.SSO, idp.SLOConfig{Client: s.soapClient()})
 	return err
 }
 
@@ -231,6 +231,15 @@ func (s *Server) SignedMetadata(now time.Time) ([]byte, error) {
 // every CRLInterval: a newer CRL signed by its CA replaces the one in use;
 // anything else is reported and the CRL in use kept.
 func (s *Server) ReloadCRLs() error { return s.keys.crls.reload() }
+
+// soapClient is the transport of the IdP's own SOAP calls to SPs,
+// trusting File.TrustedRoots (nil: the system's roots).
+func (s *Server) soapClient() *idp.HTTPClient {
+	if s.keys.roots == nil {
+		return nil
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.keys.roots, MinVersion: tls.VersionTLS12}}}
+}
 
 func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }
 

@@ -3,8 +3,6 @@ package sp_test
 import (
 	"crypto/x509"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,13 +37,8 @@ func newFederation(t *testing.T) *federation {
 	f := &federation{}
 	f.portal = newPortal(t, "portal", keys.spSign, keys.spEnc, true, idpKitEntity)
 	f.terminal = newPortal(t, "terminal", keys.termSign, keys.termEnc, false, idpKitEntity)
-	// The IdP reaches the portal's SOAP endpoint with its system roots:
-	// an operator installs the CA of the SPs' TLS certificates there.
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pki.MustGet().CA.CertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SSL_CERT_FILE", ca)
+	// The IdP reaches the portal's SOAP endpoint trusting the test CA
+	// (idpkit's trustedRoots).
 	f.k = idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{f.portal.metadata(), f.terminal.metadata()}, Discovery: true,
 		Tweak: func(c *idpkit.Config) { c.IdPInitiated = []string{f.portal.entity} }})
 	if f.k.EntityID != idpKitEntity {

@@ -185,6 +185,12 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 	}
 	c.EntityID = k.EntityID
 	c.CardCA, c.CardCRL = filepath.Join(k.Dir, "ra", ra.CardCACert), filepath.Join(k.Dir, "ra", ra.CardCRL)
+	// The SPs' SOAP endpoints (back-channel logout, ManageNameID) have
+	// certificates of the test CA.
+	c.TrustedRoots = filepath.Join(k.Dir, "trusted-roots.pem")
+	if err := os.WriteFile(c.TrustedRoots, p.CA.CertPEM(), 0o600); err != nil {
+		return err
+	}
 	c.Store = k.dsn()
 	c.WantAuthnRequestsSigned = k.opts.WantAuthnRequestsSigned
 	return nil
