@@ -466,6 +466,9 @@ func (h *HTTP) table(v *view, svc *dst.Service, itemType string, items []dst.Ite
 		if itemType == "LabResult" && (f.Name == "Code" || f.Name == "Low" || f.Name == "High") {
 			continue // the range is one column of its own
 		}
+		if itemType == "Appointment" && f.Name == "Slot" {
+			continue // the hospital's reference of the slot, not for reading
+		}
 		for _, it := range items {
 			if it.Has(f.Name) {
 				fields = append(fields, f)
