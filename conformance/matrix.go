@@ -17,6 +17,7 @@ const (
 	ModeSP      Mode = "SP"
 	ModeDS      Mode = "DS"
 	ModeWSP     Mode = "WSP"
+	ModeWSC     Mode = "WSC"
 )
 
 // Requirement is a cell of the matrix.
