@@ -12,12 +12,12 @@ import (
 // The matrix rows the WSC cases are judged by (IDWSF2.md §10, the client
 // side of each feature).
 const (
-	rowWSCAddressing = "IDWSF2-WSC/F2"
-	rowWSCTimestamp  = "IDWSF2-WSC/F4"
-	rowWSCSignature  = "IDWSF2-WSC/F6"
-	rowWSCToken      = "IDWSF2-WSC/F11"
-	rowWSCDisco      = "IDWSF2-WSC/F16"
-	rowWSCHeaders    = "IDWSF2-WSC/F14"
+	rowWSCAddressing = "IDWSF2-WSC-F2"
+	rowWSCTimestamp  = "IDWSF2-WSC-F4"
+	rowWSCSignature  = "IDWSF2-WSC-F6"
+	rowWSCToken      = "IDWSF2-WSC-F11"
+	rowWSCDisco      = "IDWSF2-WSC-F16"
+	rowWSCHeaders    = "IDWSF2-WSC-F14"
 )
 
 // WSCCases returns the cases of an ID-WSF WSC (RoleWSC): the suite plays

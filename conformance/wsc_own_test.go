@@ -95,7 +95,7 @@ func runWSC(t *testing.T, env *conformance.Env) *conformance.Report {
 }
 
 // requireWSCPass requires every WSC case to pass with its messages
-// recorded.
+// recorded, and every row of the WSC mode to pass.
 func requireWSCPass(t *testing.T, rep *conformance.Report) {
 	t.Helper()
 	if want := len(conformance.WSCCases()); len(rep.Results) != want {
@@ -107,6 +107,14 @@ func requireWSCPass(t *testing.T, rep *conformance.Report) {
 		}
 		if len(res.Messages) == 0 {
 			t.Errorf("%s: no exchanged message recorded", res.Case.ID)
+		}
+	}
+	if len(rep.Rows) == 0 {
+		t.Error("no row judged in WSC mode")
+	}
+	for _, row := range rep.Rows {
+		if row.Verdict != conformance.Pass {
+			t.Errorf("row %s: %s (%s)", row.Row.ID, row.Verdict, row.Reason)
 		}
 	}
 }
