@@ -30,14 +30,14 @@ check:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags renkei_faults ./idp/ ./cmd/renkei-idp/
-	$(GO) vet -tags renkei_faults ./discovery/ ./wsp/ ./wsc/sp/ ./conformance/
+	$(GO) vet -tags renkei_faults ./discovery/ ./wsp/ ./wsc/sp/ ./wsf/client/ ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 # The browser tests write their screenshots to .artifacts/ (go test -artifacts).
 test: deps check
 	@mkdir -p .artifacts
 	$(GO) test -count=1 -timeout 25m -artifacts -outputdir $(CURDIR)/.artifacts ./...
-	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught|TestBrokenWSPCaught|TestBrokenSPCaught' ./conformance/
+	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught|TestBrokenWSPCaught|TestBrokenSPCaught|TestBrokenWSCCaught' ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 
 bench: deps

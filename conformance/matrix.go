@@ -17,6 +17,7 @@ const (
 	ModeSP      Mode = "SP"
 	ModeDS      Mode = "DS"
 	ModeWSP     Mode = "WSP"
+	ModeWSC     Mode = "WSC"
 )
 
 // Requirement is a cell of the matrix.
@@ -72,6 +73,12 @@ func wspRow(id, feature string, req Requirement) Row {
 		Req: map[Mode]Requirement{ModeWSP: req}}
 }
 
+// wscRow is a row judged for a WSC, the client side of an ID-WSF feature.
+func wscRow(id, feature string, req Requirement) Row {
+	return Row{ID: id, Source: "IDWSF2.md §10", Feature: feature, Group: "idwsf-wsc",
+		Req: map[Mode]Requirement{ModeWSC: req}}
+}
+
 // Matrix returns the coverage matrix: the IdP, IdP Lite and SP columns of the
 // SAML 2.0 conformance modes (saml-conformance-2.0-os Table 2 as SAML2.md §14
 // reproduces it; cells marked "(?)" there are taken at their stated value)
@@ -107,6 +114,12 @@ func Matrix() []Row {
 		wspRow("IDWSF2-F12", "sb:TargetIdentity (accept)", Must),
 		wspRow("IDWSF2-F14", "EndpointUpdate, Timeout, ProcessingContext(Simulate), Consent, UsageDirective, CredentialsContext", Optional),
 		wspRow("IDWSF2-F19", "DST 2.1 Query/Create/Modify/Delete + status codes", Must),
+		wscRow(rowWSCAddressing, "WSC: WS-Addressing MessageID sent, RelatesTo of responses checked", Must),
+		wscRow(rowWSCTimestamp, "WSC: wsu:Timestamp of responses checked for freshness", Must),
+		wscRow(rowWSCSignature, "WSC: requests signed, response signatures verified with metadata keys", Must),
+		wscRow(rowWSCToken, "WSC: the DS's token presented under the EPR's mechanism (ClientTLS:SAMLV2)", Must),
+		wscRow(rowWSCDisco, "WSC: disco:Query from the bootstrap EPR", Must),
+		wscRow(rowWSCHeaders, "WSC: EndpointUpdate followed, InappropriateCredentials re-queried", Optional),
 	}
 }
 
@@ -132,6 +145,8 @@ func ModesFor(r Role) []Mode {
 		return []Mode{ModeDS}
 	case RoleWSP:
 		return []Mode{ModeWSP}
+	case RoleWSC:
+		return []Mode{ModeWSC}
 	}
 	return nil
 }
@@ -150,8 +165,10 @@ func ParseMode(s string) (Mode, error) {
 		return ModeDS, nil
 	case "wsp":
 		return ModeWSP, nil
+	case "wsc":
+		return ModeWSC, nil
 	}
-	return "", fmt.Errorf("conformance: unknown mode %q (want idp, idp-lite, sp, ds or wsp)", s)
+	return "", fmt.Errorf("conformance: unknown mode %q (want idp, idp-lite, sp, ds, wsp or wsc)", s)
 }
 
 // WriteMatrix writes the matrix as text: each row with its cells for the

@@ -33,6 +33,7 @@ type Env struct {
 	DS        *DSTarget  // the Discovery Service and the parties around it, for the Discovery cases
 	WSP       *WSPTarget // the WSP and the parties around it, for the WSP cases
 	SPT       *SPTarget  // the SP and the IdP the suite plays for it, for the SP cases
+	WSCT      *WSCTarget // the WSC and the IdP, DS and WSP the suite plays for it, for the WSC cases
 
 	messages []Message
 }

@@ -171,7 +171,7 @@ func (e *Env) assertion(l *spLogin, o respOpts, now time.Time) *saml.Assertion {
 			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{orString(o.audience, t.EntityID)}}}},
 		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now.Add(-time.Minute), SessionIndex: e.newID(), ClassRef: t.authnContext()}}}
 	if t.Bootstrap != nil {
-		a.AttributeStatements = []saml.AttributeStatement{{Attributes: []saml.Attribute{t.bootstrapAttribute()}}}
+		a.AttributeStatements = []saml.AttributeStatement{{Attributes: []saml.Attribute{t.bootstrapAttribute(now)}}}
 	}
 	return a
 }

@@ -91,10 +91,15 @@ type AcceptRule struct {
 
 // Bootstrap is the Discovery Service an assertion's DiscoveryEPR attribute
 // names: its entityID and SOAP endpoint. The EPR carries a SecurityContext
-// with ClientTLS:SAMLV2 and no token (the suite cannot mint the DS's).
+// with ClientTLS:SAMLV2 and no token (the suite cannot mint the DS's),
+// unless Token is set: the WSC role, where the suite plays the DS too.
 type Bootstrap struct {
 	DS      string `json:"ds"`
 	Address string `json:"address"`
+	// Token, when set, mints the DS's token for the SP (as a WSC) that the
+	// EPR carries, valid from now. A token it fails to mint is left out:
+	// the WSC then cannot call the DS, which the case sees.
+	Token func(now time.Time) (*etree.Element, error) `json:"-"`
 }
 
 // SuiteIdP is the IdP the suite plays: its entityID and signing key, and
@@ -191,11 +196,17 @@ func (t *SPTarget) authnContext() string {
 }
 
 // bootstrapAttribute is the DiscoveryEPR attribute of Bootstrap.
-func (t *SPTarget) bootstrapAttribute() saml.Attribute {
+func (t *SPTarget) bootstrapAttribute(now time.Time) saml.Attribute {
 	b := t.Bootstrap
+	sc := wsf.SecurityContext{Mechanisms: []string{string(wsf.ClientTLSSAMLV2)}}
+	if b.Token != nil {
+		if tok, err := b.Token(now); err == nil {
+			sc.Tokens = []wsf.Token{{Usage: wsf.UsageSecurityToken, Element: tok}}
+		}
+	}
 	epr := &wsf.EPR{Address: b.Address, Metadata: &wsf.EPRMetadata{Abstract: "Renkei conformance bootstrap", ProviderID: b.DS,
 		ServiceType: wsf.ServiceTypeDisco, Framework: wsf.FrameworkVersion,
-		SecurityContexts: []wsf.SecurityContext{{Mechanisms: []string{string(wsf.ClientTLSSAMLV2)}}}}}
+		SecurityContexts: []wsf.SecurityContext{sc}}}
 	return saml.Attribute{Name: wsf.DiscoveryEPRAttr, NameFormat: saml.AttrNameFormatURI,
 		Values: []saml.AttributeValue{{Elements: []*etree.Element{epr.Element()}}}}
 }

@@ -35,8 +35,8 @@ type conformanceFlags struct {
 	serveSP                                    string
 	endpoint, action, payload                  string
 	wscEntity, wscKey, issuerEntity, issuerKey string
-	dsTarget, wspTarget, spTarget              string
-	printIdP                                   bool
+	dsTarget, wspTarget, spTarget, wscTarget   string
+	printIdP, printPeers                       bool
 	timeout                                    time.Duration
 }
 
@@ -55,6 +55,8 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.dsTarget, "ds-target", "", "ds: JSON file describing the DS and the parties the suite plays (its WSPs, WSC and IdP; see conformance.LoadDSTarget); with it the Discovery cases run too")
 	fs.StringVar(&f.wspTarget, "wsp-target", "", "wsp: JSON file describing the WSP, its service type, subjects and write fixtures, and the parties the suite plays (its DS, WSC, another WSC; see conformance.LoadWSPTarget); with it the DST cases run too")
 	fs.StringVar(&f.spTarget, "sp-target", "", "sp: JSON file describing the SP (its metadata, login URL, the rule telling an accepted Response from a refused one) and the IdP the suite plays for it (entityID, key, loopback listen address; see conformance.LoadSPTarget)")
+	fs.StringVar(&f.wscTarget, "wsc-target", "", "wsc: JSON file describing the WSC (the fields of an sp target file, the page that shows the WSP's answer) and the DS and WSP the suite plays for it (entityIDs, keys, loopback TLS listener and its PEM key and certificate; see conformance.LoadWSCTarget)")
+	fs.BoolVar(&f.printPeers, "print-peers-metadata", false, "wsc: print the metadata of the suite's DS and WSP of -wsc-target (to register at the WSC; their keys are created when missing) and exit")
 	fs.BoolVar(&f.printIdP, "print-idp-metadata", false, "sp: print the suite IdP's metadata of -sp-target (to register at the SP; its key is created when missing) and exit")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
 	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope (the SP cases cover web-sso alone)")
@@ -92,6 +94,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 //	renkei conformance -role ds -ds-target FILE [-ca PEM] [-only idwsf,idwsf-disco]
 //	renkei conformance -role wsp -wsp-target FILE [-ca PEM] [-only idwsf,idwsf-wsp]
 //	renkei conformance -role sp -sp-target FILE [-print-idp-metadata] [-ca PEM] [-only web-sso]
+//	renkei conformance -role wsc -wsc-target FILE [-print-peers-metadata] [-ca PEM]
 func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	f, err := parseConformanceFlags(args)
 	if err != nil {
@@ -114,8 +117,10 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 		}
 	case conformance.RoleSP:
 		cases = conformance.SPCases()
+	case conformance.RoleWSC:
+		cases = conformance.WSCCases()
 	default:
-		return fmt.Errorf("role %q is not runnable yet: idp, sp, wsp or ds", f.role)
+		return fmt.Errorf("role %q is not runnable yet: idp, sp, wsc, wsp or ds", f.role)
 	}
 	mode, err := modeFor(f, role)
 	if err != nil {
@@ -132,6 +137,9 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if role == conformance.RoleSP {
 		return runSPConformance(ctx, f, mode, cases, out)
+	}
+	if role == conformance.RoleWSC {
+		return runWSCConformance(ctx, f, mode, cases, out)
 	}
 	if role != conformance.RoleIdP {
 		return runWSFConformance(ctx, f, role, mode, cases, out)
@@ -305,6 +313,42 @@ func runSPConformance(ctx context.Context, f *conformanceFlags, mode conformance
 	defer stop()
 	fmt.Fprintf(os.Stderr, "suite IdP %s: SSO at %s, metadata at %s\n", st.IdP.EntityID, st.IdP.SSOURL(), st.IdP.BaseURL()+conformance.PathSuiteMetadata)
 	return runCases(ctx, f, conformance.RoleSP, mode, cases, &conformance.Env{SPT: st, Transport: tr}, out)
+}
+
+// runWSCConformance runs the WSC cases against the WSC of -wsc-target,
+// the suite playing its IdP, DS and WSP.
+func runWSCConformance(ctx context.Context, f *conformanceFlags, mode conformance.Mode, cases []conformance.Case, out io.Writer) error {
+	if f.wscTarget == "" {
+		return fmt.Errorf("conformance: -role wsc needs -wsc-target")
+	}
+	if f.printPeers {
+		t, err := conformance.ReadWSCPeers(f.wscTarget, time.Now())
+		if err != nil {
+			return err
+		}
+		m, err := t.Peers()
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(append(m, '\n'))
+		return err
+	}
+	tr, err := conformanceTransport(f.caFile, f.serverName)
+	if err != nil {
+		return err
+	}
+	wt, err := conformance.LoadWSCTarget(ctx, f.wscTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second}, time.Now())
+	if err != nil {
+		return err
+	}
+	stop, err := wt.Serve()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(os.Stderr, "suite IdP %s at %s; suite DS %s at %s; suite WSP %s at %s\n", wt.SP.IdP.EntityID, wt.SP.IdP.SSOURL(),
+		wt.DS.EntityID, wt.DSAddress(), wt.WSP.EntityID, wt.WSPAddress())
+	return runCases(ctx, f, conformance.RoleWSC, mode, cases, &conformance.Env{SPT: wt.SP, WSCT: wt, Transport: tr}, out)
 }
 
 func splitOnly(s string) []string {

@@ -42,7 +42,8 @@ func TestConformanceCommand(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"conformance", "-role", "wsp", "-metadata", "x.xml"},
-		{"conformance", "-role", "wsc", "-list"},
+		{"conformance", "-role", "nosuch", "-list"},
+		{"conformance", "-role", "wsc"},
 		{"conformance", "-role", "sp"},
 		{"conformance", "-role", "wsp", "-mode", "idp", "-list"},
 	} {

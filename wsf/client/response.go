@@ -107,7 +107,11 @@ func (c *Client) VerifyResponse(ctx context.Context, raw []byte, requestID strin
 	if peer.Profile.UnsignedBearer {
 		in.Mechanisms = []wsf.Mechanism{wsf.TLSBearer}
 	}
-	p, err := c.checker.VerifyMessage(in, c.now())
+	ck := c.checker
+	if faultSet.On(FaultAcceptStale) {
+		ck.MaxAge, ck.Tokens.Skew = staleWindow, staleWindow
+	}
+	p, err := ck.VerifyMessage(in, c.now())
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +140,7 @@ func (c *Client) responder(ctx context.Context, blocks []wsf.Block, epr *wsf.EPR
 // result checks RelatesTo and turns a fault into its typed error.
 func (c *Client) result(p *secmech.Protected, peer *wsf.Peer, requestID string, epr *wsf.EPR) (*Result, error) {
 	h := p.Header
-	if h.RelatesTo != requestID {
+	if h.RelatesTo != requestID && !faultSet.On(FaultIgnoreRelatesTo) {
 		return nil, wsf.Errorf(wsf.InvalidRefToMsgID, "RelatesTo %q, request was %q", h.RelatesTo, requestID)
 	}
 	if wire.Is(p.Payload, wsf.NSSOAP, "Fault") {

@@ -2,8 +2,9 @@
 // wsc/sp) alone, trusting an IdP that is not Renkei's: the conformance
 // suite's, which plays the IdP against it. Its metadata lists the portal,
 // that IdP and a Discovery Service nothing serves (the portal refuses to
-// start without one; a login needs only its bootstrap EPR). Nothing here
-// is for production use.
+// start without one; a login needs only its bootstrap EPR), or, with
+// StartWith, the Discovery Service and WSPs the suite plays itself.
+// Nothing here is for production use.
 package portalkit
 
 import (
@@ -48,6 +49,26 @@ func (p *Portal) LoginURL() string { return p.BaseURL + portal.PathLogin }
 // IdP whose entityID is idp) in its metadata.
 func Start(t testing.TB, idp string, idpMetadata []byte) *Portal {
 	t.Helper()
+	return StartWith(t, Options{IdP: idp, IdPMetadata: idpMetadata})
+}
+
+// Options say whom the portal trusts besides itself.
+type Options struct {
+	// IdP is the entityID of the IdP IdPMetadata describes.
+	IdP         string
+	IdPMetadata []byte
+	// DS is the Discovery Service the portal uses; "" means DSEntityID,
+	// which the metadata then lists at an address nothing serves.
+	DS string
+	// Peers, when set, is one more metadata document (an
+	// EntitiesDescriptor or EntityDescriptor): the DS and the WSPs.
+	Peers []byte
+}
+
+// StartWith starts the portal trusting what o lists.
+func StartWith(t testing.TB, o Options) *Portal {
+	t.Helper()
+	idp, idpMetadata := o.IdP, o.IdPMetadata
 	ctx := context.Background()
 	dir := t.TempDir()
 	ca := pki.MustGet().CA
@@ -70,8 +91,12 @@ func Start(t testing.TB, idp string, idpMetadata []byte) *Portal {
 	}
 	dsRole := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{p.DSAddress},
 		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{ds.Cert}}}}).Role()
-	fed := &md.EntitiesDescriptor{Name: "portalkit", Entities: []*md.EntityDescriptor{spMD,
-		{EntityID: DSEntityID, Roles: []*md.RoleDescriptor{dsRole}}}}
+	fed := &md.EntitiesDescriptor{Name: "portalkit", Entities: []*md.EntityDescriptor{spMD}}
+	dsID := o.DS
+	if dsID == "" {
+		dsID = DSEntityID
+		fed.Entities = append(fed.Entities, &md.EntityDescriptor{EntityID: DSEntityID, Roles: []*md.RoleDescriptor{dsRole}})
+	}
 	fedXML, err := xmlsec.Serialize(fed.Element())
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +106,10 @@ func Start(t testing.TB, idp string, idpMetadata []byte) *Portal {
 		Metadata: []portalserver.MetadataSource{
 			{Location: write(t, filepath.Join(dir, "idp.xml"), idpMetadata), Unsigned: true},
 			{Location: write(t, filepath.Join(dir, "federation.xml"), fedXML), Unsigned: true}},
-		Store: "sqlite:" + filepath.Join(dir, "portal.db"), IdP: idp, DS: DSEntityID}
+		Store: "sqlite:" + filepath.Join(dir, "portal.db"), IdP: idp, DS: dsID}
+	if o.Peers != nil {
+		f.Metadata = append(f.Metadata, portalserver.MetadataSource{Location: write(t, filepath.Join(dir, "peers.xml"), o.Peers), Unsigned: true})
+	}
 	f.Defaults()
 	if err := f.Validate(); err != nil {
 		t.Fatal(err)
