@@ -1,7 +1,8 @@
 // Package conformance is Renkei's black-box conformance and interop suite:
 // it plays the counterpart of the implementation under test (an SP and a
 // browser against an IdP; a WSC and a token issuer against a WSP or a
-// Discovery Service), talks to it only over HTTP and SOAP, and judges what
+// Discovery Service; an IdP against an SP; an IdP, a DS and a WSP against
+// a WSC), talks to it only over HTTP and SOAP, and judges what
 // comes back, clause by clause.
 //
 // A Case is one check, named after the clause it checks
@@ -12,7 +13,7 @@
 // matrix (Matrix) holds the rows of the SAML 2.0 conformance modes IdP,
 // IdP Lite and SP (SAML2.md §14) and rows of the ID-WSF baseline (IDWSF2.md §10):
 // F1-F6 and F11 for a DS and a WSP, F16-F18 for a DS, F12, F14 and F19 for
-// a WSP; a MUST row without a case is uncovered and fails the run,
+// a WSP, and a WSC's own rows (IDWSF2-WSC-F2, F4, F6, F11, F14, F16); a MUST row without a case is uncovered and fails the run,
 // and a row outside the run's scope (Runner.Only) is reported out of scope,
 // never as a pass.
 //
@@ -26,7 +27,13 @@
 // and crafted Responses go to the SP's ACS from the browser that began the
 // login; acceptance is read by the target file's AcceptRule. A case of a
 // practice that no MUST requires (refusing SHA-1) ends advisory, never a
-// failure. The Report records every case with its verdict, reason, the side that deviates
+// failure. Against a WSC (WSCTarget, WSCCases) the suite plays the IdP, a
+// Discovery Service and a WSP at once: the login's assertion carries a
+// bootstrap to the suite's DS with a token it minted, the DS answers with
+// the suite's WSP, and the WSP's answer holds a random marker; whether
+// the WSC accepted an answer (a tampered signature, a foreign key, a wrong
+// RelatesTo, a stale Timestamp must not be) is read from the marker in
+// the page the target file names. The Report records every case with its verdict, reason, the side that deviates
 // and the exchanged messages, and renders as text, JSON, JUnit XML and one
 // self-contained HTML page. Signatures the suite judges are checked by
 // xmlsec/dsig and, independently, by xmlsec1 (Oracle).
