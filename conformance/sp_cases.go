@@ -24,6 +24,8 @@ const otherSP = "https://other-sp.conformance.invalid/metadata"
 // that a refusal proves something. Where SAML requires nothing and only
 // practice does (SHA-1, unsolicited Responses), a target that does not
 // follow the practice gets an advisory verdict. The suite plays the IdP.
+// Then the Single Logout cases the SP receives (spSLOCases) and its
+// metadata (spMetadataCases).
 func SPCases() []Case {
 	cs := []Case{
 		{ID: "SAML2-Prof-4.1.4.1/sp-authnrequest", Clause: "SAML Profiles §4.1.4.1; SAML Bindings §3.4.4.1, §3.4.5.2", Row: rowRedirect, Positive: true,
@@ -123,6 +125,8 @@ func SPCases() []Case {
 				return respOpts{status: &st, signResponse: true}, nil
 			}),
 	}
+	cs = append(cs, spSLOCases()...)
+	cs = append(cs, spMetadataCases()...)
 	for i := range cs {
 		cs[i].Role = RoleSP
 	}

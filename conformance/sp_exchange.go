@@ -22,10 +22,11 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
-// ServeIdP serves the suite IdP's SingleSignOnService and metadata on its
-// loopback listener until stop is called. The SSO endpoint only
-// acknowledges an AuthnRequest: each case reads the request from the URL
-// the SP sent the browser to, and answers it itself.
+// ServeIdP serves the suite IdP's SingleSignOnService,
+// SingleLogoutService and metadata on its loopback listener until stop is
+// called. The SSO and SLO endpoints only acknowledge a message: each case
+// reads it from the URL the SP sent the browser to, and judges or answers
+// it itself.
 func (t *SPTarget) ServeIdP() (stop func(), err error) {
 	ln := t.IdP.Listener
 	if ln == nil {
@@ -46,6 +47,14 @@ func (t *SPTarget) ServeIdP() (stop func(), err error) {
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "Renkei conformance IdP: AuthnRequest received; the suite answers it.")
+	})
+	mux.HandleFunc("GET "+PathSuiteSLO, func(w http.ResponseWriter, r *http.Request) {
+		if _, err := (&binding.RedirectDecoder{}).Decode(r.URL.RawQuery); err != nil {
+			http.Error(w, "conformance IdP: not an HTTP-Redirect message: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Renkei conformance IdP: logout message received; the suite judges it.")
 	})
 	mux.HandleFunc("GET "+PathSuiteMetadata, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
@@ -128,6 +137,7 @@ type respOpts struct {
 	scdNotOnOrAfter time.Time
 	assertionID     string // "" means a fresh one
 	nameID          string // "" means a fresh conformance NameID
+	sessionIndex    string // "" means a fresh one
 	unsigned        bool   // the assertion is not signed
 	signResponse    bool
 	signer          *Party // nil means the suite IdP
@@ -160,16 +170,13 @@ func (e *Env) assertion(l *spLogin, o respOpts, now time.Time) *saml.Assertion {
 	if o.noInResponseTo {
 		irt = ""
 	}
-	nid := &saml.NameID{Value: orString(o.nameID, "conformance-"+e.newID()[1:13]), Format: t.nameIDFormat()}
-	if nid.Format == saml.NameIDPersistent {
-		nid.NameQualifier, nid.SPNameQualifier = t.IdP.EntityID, t.EntityID
-	}
+	nid := t.nameID(orString(o.nameID, "conformance-"+e.newID()[1:13]))
 	a := &saml.Assertion{ID: id, IssueInstant: now, Issuer: saml.Issuer{Value: t.IdP.EntityID},
 		Subject: &saml.Subject{NameID: nid, Confirmations: []saml.SubjectConfirmation{{Method: saml.CMBearer,
 			Data: &saml.SubjectConfirmationData{NotOnOrAfter: scd, Recipient: orString(o.recipient, t.ACS), InResponseTo: irt}}}},
 		Conditions: &saml.Conditions{NotBefore: nb, NotOnOrAfter: noa,
 			AudienceRestrictions: []saml.AudienceRestriction{{Audiences: []string{orString(o.audience, t.EntityID)}}}},
-		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now.Add(-time.Minute), SessionIndex: e.newID(), ClassRef: t.authnContext()}}}
+		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now.Add(-time.Minute), SessionIndex: orString(o.sessionIndex, e.newID()), ClassRef: t.authnContext()}}}
 	if t.Bootstrap != nil {
 		a.AttributeStatements = []saml.AttributeStatement{{Attributes: []saml.Attribute{t.bootstrapAttribute(now)}}}
 	}

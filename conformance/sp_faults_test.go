@@ -22,6 +22,7 @@ func TestBrokenSPCaught(t *testing.T) {
 		{sp.FaultSkipAudience, map[string]string{"SAML2-Core-2.5.1.4/sp-wrong-audience": "audience"}},
 		{sp.FaultAcceptUnsigned, map[string]string{"SAML2-Prof-4.1.3.5/sp-unsigned": "unsigned"}},
 		{sp.FaultSkipReplayCheck, map[string]string{"SAML2-Prof-4.1.4.5/sp-replayed-assertion": "replayed assertion"}},
+		{sp.FaultAcceptUnsignedLogout, map[string]string{"SAML2-Prof-4.4.4.1/sp-slo-redirect-unsigned": "unsigned"}},
 	}
 	if len(tests) != len(sp.Faults) {
 		t.Fatalf("%d faults exist, %d are tested", len(sp.Faults), len(tests))

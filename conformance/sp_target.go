@@ -69,6 +69,14 @@ type SPTarget struct {
 	// (SAML Profiles §4.1.5): the unsolicited-Response case is then not
 	// applicable.
 	AcceptsUnsolicited bool
+	// SLORedirect and SLOSOAP are the SP's SingleLogoutService locations
+	// for HTTP-Redirect and SOAP, "" when its metadata lists none.
+	SLORedirect, SLOSOAP string
+	// Session tells whether a browser has a session at the SP, for the
+	// Single Logout cases; without it they cannot be judged.
+	Session SessionRule
+	// Metadata is the SP's metadata as read, for the metadata cases.
+	Metadata *Target
 }
 
 // AcceptRule tells an accepted Response from a refused one by the SP's
@@ -119,6 +127,7 @@ type SuiteIdP struct {
 const (
 	PathSuiteSSO      = "/sso"
 	PathSuiteMetadata = "/metadata"
+	PathSuiteSLO      = "/slo"
 )
 
 // BaseURL is the suite IdP's origin.
@@ -127,14 +136,19 @@ func (i *SuiteIdP) BaseURL() string { return "http://" + i.Listen }
 // SSOURL is the suite IdP's SingleSignOnService (HTTP-Redirect).
 func (i *SuiteIdP) SSOURL() string { return i.BaseURL() + PathSuiteSSO }
 
+// SLOURL is the suite IdP's SingleLogoutService (HTTP-Redirect), where
+// the SP's LogoutResponses arrive.
+func (i *SuiteIdP) SLOURL() string { return i.BaseURL() + PathSuiteSLO }
+
 // Descriptor is the suite IdP's metadata: its signing key, the
-// SingleSignOnService for HTTP-Redirect, and the persistent and transient
-// NameID formats.
+// SingleSignOnService and the SingleLogoutService for HTTP-Redirect, and
+// the persistent and transient NameID formats.
 func (i *SuiteIdP) Descriptor() *md.EntityDescriptor {
 	return &md.EntityDescriptor{EntityID: i.EntityID, IDPSSO: []*md.IDPSSODescriptor{{
 		SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2},
 			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{i.Cert}}}},
-			NameIDFormats: []string{saml.NameIDPersistent, FormatTransient}},
+			NameIDFormats: []string{saml.NameIDPersistent, FormatTransient},
+			SingleLogout:  []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: i.SLOURL()}}},
 		SingleSignOn: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: i.SSOURL()}},
 	}}}
 }
@@ -165,6 +179,9 @@ func (t *SPTarget) Validate() error {
 	if h, _, err := net.SplitHostPort(t.IdP.Listen); err != nil || !isLoopback(h) {
 		add("idp listen %q is not a loopback host:port", t.IdP.Listen)
 	}
+	if err := t.Session.validate(); err != nil {
+		add("session: %v", err)
+	}
 	if b := t.Bootstrap; b != nil && (b.DS == "" || b.Address == "") {
 		add("bootstrap needs the DS's entityID and address")
 	}
@@ -185,6 +202,16 @@ func (t *SPTarget) nameIDFormat() string {
 		return t.NameIDFormat
 	}
 	return saml.NameIDPersistent
+}
+
+// nameID is the subject's NameID of value: persistent ones qualified by
+// the suite IdP and the SP.
+func (t *SPTarget) nameID(value string) *saml.NameID {
+	nid := &saml.NameID{Value: value, Format: t.nameIDFormat()}
+	if nid.Format == saml.NameIDPersistent {
+		nid.NameQualifier, nid.SPNameQualifier = t.IdP.EntityID, t.EntityID
+	}
+	return nid
 }
 
 // authnContext is the AuthnContextClassRef asserted.
@@ -213,8 +240,8 @@ func (t *SPTarget) bootstrapAttribute(now time.Time) saml.Attribute {
 
 // FromMetadata reads what the suite needs of the SP's metadata: its
 // entityID (unless given), the HTTP-POST ACS (unless given), the signing
-// keys, whether it signs requests and wants assertions signed, and its
-// encryption key.
+// keys, whether it signs requests and wants assertions signed, its
+// encryption key and its SingleLogoutServices.
 func (t *SPTarget) FromMetadata(m *Target) error {
 	d, err := m.Entity.SP()
 	if err != nil {
@@ -228,6 +255,15 @@ func (t *SPTarget) FromMetadata(m *Target) error {
 			t.ACS = ep.Location
 		}
 	}
+	for _, ep := range d.SingleLogout {
+		switch {
+		case ep.Binding == samlp.BindingHTTPRedirect && t.SLORedirect == "":
+			t.SLORedirect = ep.Location
+		case ep.Binding == samlp.BindingSOAP && t.SLOSOAP == "":
+			t.SLOSOAP = ep.Location
+		}
+	}
+	t.Metadata = m
 	t.Keys = d.SigningCertificates()
 	t.AuthnRequestsSigned, t.WantAssertionsSigned = d.AuthnRequestsSigned, d.WantAssertionsSigned
 	if to, err := d.EncryptionRecipient(t.EntityID); err == nil {
@@ -239,7 +275,8 @@ func (t *SPTarget) FromMetadata(m *Target) error {
 // spFile is the JSON "sp target" file of the command line; file names are
 // relative to the file. metadata is the SP's metadata (URL or file); idp
 // names the suite IdP's entityID, its PEM key and certificate, and the
-// loopback host:port its SSO listener listens on.
+// loopback host:port its SSO and SLO listener listens on; session is the
+// SessionRule of the Single Logout cases.
 type spFile struct {
 	Metadata           string       `json:"metadata"`
 	EntityID           string       `json:"entityID,omitempty"`
@@ -250,6 +287,7 @@ type spFile struct {
 	AuthnContext       string       `json:"authnContext,omitempty"`
 	Bootstrap          *Bootstrap   `json:"bootstrap,omitempty"`
 	AcceptsUnsolicited bool         `json:"acceptsUnsolicited,omitempty"`
+	Session            SessionRule  `json:"session,omitempty"`
 }
 
 type suiteIdPFile struct {
@@ -322,7 +360,7 @@ func LoadSPTarget(ctx context.Context, name string, client *http.Client, now tim
 		return nil, err
 	}
 	t := &SPTarget{EntityID: f.EntityID, Login: f.Login, Accepted: f.Accepted, IdP: *idp, NameIDFormat: f.NameIDFormat,
-		AuthnContext: f.AuthnContext, Bootstrap: f.Bootstrap, AcceptsUnsolicited: f.AcceptsUnsolicited}
+		AuthnContext: f.AuthnContext, Bootstrap: f.Bootstrap, AcceptsUnsolicited: f.AcceptsUnsolicited, Session: f.Session}
 	if err := t.FromMetadata(m); err != nil {
 		return nil, err
 	}

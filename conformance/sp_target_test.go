@@ -46,3 +46,26 @@ func TestSPTargetValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionRuleValidate proves that a session rule is optional but,
+// when given, names both the URL and the answer without a session.
+func TestSessionRuleValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		rule SessionRule
+		ok   bool
+	}{
+		{"ok/absent", SessionRule{}, true},
+		{"ok/portal", SessionRule{URL: "/labs", Without: AcceptRule{Status: 303, LocationPrefix: "/"}}, true},
+		{"fail/no-url", SessionRule{Without: AcceptRule{Status: 303}}, false},
+		{"fail/no-answer", SessionRule{URL: "/labs"}, false},
+		{"fail/cookie-only", SessionRule{URL: "/labs", Without: AcceptRule{SetsCookie: "s"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.rule.validate(); (err == nil) != tt.ok {
+				t.Fatalf("validate() = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}

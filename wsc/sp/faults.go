@@ -22,10 +22,13 @@ const (
 	FaultSkipAudience    = "skip-audience-check"       // accept an assertion whose AudienceRestriction names another SP
 	FaultAcceptUnsigned  = "accept-unsigned-assertion" // read an assertion that carries no signature as if it were signed
 	FaultSkipReplayCheck = "skip-replay-check"         // accept an assertion ID seen before
+	// FaultAcceptUnsignedLogout reads an IdP's LogoutRequest over
+	// HTTP-Redirect that carries no query signature as if it were signed.
+	FaultAcceptUnsignedLogout = "accept-unsigned-logout"
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultSkipAudience, FaultAcceptUnsigned, FaultSkipReplayCheck}
+var Faults = []string{FaultSkipAudience, FaultAcceptUnsigned, FaultSkipReplayCheck, FaultAcceptUnsignedLogout}
 
 // FaultsEnabled reports a deliberately broken build.
 const FaultsEnabled = faults.Enabled

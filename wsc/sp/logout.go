@@ -164,6 +164,10 @@ func (s *SP) readRedirect(rawQuery, param, name string, now time.Time) (*binding
 	if err != nil {
 		return nil, nil, err
 	}
+	if s.fault(FaultAcceptUnsignedLogout) && name == "LogoutRequest" && !m.Signed() {
+		el, err := m.UnsignedElement()
+		return m, el, err
+	}
 	el, _, err := m.Verify(d.TrustSet(), xmlsec.Policy{})
 	if err != nil {
 		return nil, nil, verifyError(err, name)

@@ -85,6 +85,7 @@ func StartWith(t testing.TB, o Options) *Portal {
 	tlsID := issue(t, func() (*pki.Identity, error) { return ca.IssueHost("portal-tls", pki.P256, "localhost") })
 	ds := issue(t, func() (*pki.Identity, error) { return ca.Issue("portalkit-ds", pki.RSA2048) })
 	spMD := sp.Descriptor(sp.Config{EntityID: p.EntityID, ACSURL: p.BaseURL + portal.PathACS, SLOURL: p.BaseURL + portal.PathSLO,
+		SOAPSLOURL:  p.BaseURL + portal.PathSOAPSLO,
 		Certificate: sign.Cert, EncryptionCertificate: enc.Cert, Decrypter: &xmlenc.Decrypter{}})
 	if p.Metadata, err = xmlsec.Serialize(spMD.Element()); err != nil {
 		t.Fatal(err)
