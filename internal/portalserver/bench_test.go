@@ -54,31 +54,81 @@ func BenchmarkDashboard(b *testing.B) {
 	for _, conc := range []int{1, benchSessions} {
 		b.Run(fmt.Sprintf("concurrent-%d", conc), func(b *testing.B) { benchDashboard(b, f, cookies[:conc]) })
 	}
+	// 50 citizens reading at once, each looking again every 5 s: 10
+	// dashboards a second arriving on a fixed schedule, however long the
+	// earlier ones take.
+	b.Run(fmt.Sprintf("sessions-%d-every-5s", benchSessions), func(b *testing.B) {
+		benchDashboardPaced(b, f, cookies, 5*time.Second/benchSessions)
+	})
+}
+
+// benchDashboardPaced starts one dashboard every interval, round robin
+// over the sessions, without waiting for the earlier ones (an open load),
+// and reports the latency's p50 and p99.
+func benchDashboardPaced(b *testing.B, f *fedkit.Fed, cookies []*http.Cookie, interval time.Duration) {
+	hc := benchClient(f)
+	ctx, cancel := context.WithTimeout(context.Background(), benchMaxTime)
+	defer cancel()
+	lat := make([]time.Duration, 0, b.N)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	b.ResetTimer()
+	for i := 0; i < b.N && ctx.Err() == nil; i++ {
+		<-tick.C
+		wg.Add(1)
+		go func(c *http.Cookie) {
+			defer wg.Done()
+			t0 := time.Now()
+			if err := dashboard(hc, f, c); err != nil {
+				b.Error(err)
+				return
+			}
+			mu.Lock()
+			lat = append(lat, time.Since(t0))
+			mu.Unlock()
+		}(cookies[i%len(cookies)])
+	}
+	wg.Wait()
+	b.StopTimer()
+	if len(lat) == 0 {
+		b.Fatal("no dashboard measured")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(time.Second)/float64(interval), "dashboards/s-offered")
+}
+
+// dashboard GETs the dashboard of the session c and checks that every
+// institution answered.
+func dashboard(hc *http.Client, f *fedkit.Fed, c *http.Cookie) error {
+	req, _ := http.NewRequest(http.MethodGet, f.PortalURL+"/", nil)
+	req.AddCookie(c)
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `aria-current="page"`) ||
+		strings.Contains(string(body), `class="banner"`) {
+		i := strings.Index(string(body), `class="banner"`)
+		return errors.New("the dashboard is not complete: HTTP " + res.Status + ": " + string(body[max(i, 0):min(len(body), max(i, 0)+300)]))
+	}
+	return nil
 }
 
 // benchDashboard runs b.N dashboards over the sessions, one client per
 // session at once.
 func benchDashboard(b *testing.B, f *fedkit.Fed, cookies []*http.Cookie) {
 	hc := benchClient(f)
-	get := func(c *http.Cookie) error {
-		req, _ := http.NewRequest(http.MethodGet, f.PortalURL+"/", nil)
-		req.AddCookie(c)
-		res, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		body, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `aria-current="page"`) ||
-			strings.Contains(string(body), `class="banner"`) {
-			i := strings.Index(string(body), `class="banner"`)
-			return errors.New("the dashboard is not complete: HTTP " + res.Status + ": " + string(body[max(i, 0):min(len(body), max(i, 0)+300)]))
-		}
-		return nil
-	}
+	get := func(c *http.Cookie) error { return dashboard(hc, f, c) }
 	for _, c := range cookies { // discovery and tokens cached
 		if err := get(c); err != nil {
 			b.Fatal(err)

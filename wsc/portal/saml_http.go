@@ -188,7 +188,13 @@ func (a *SAML) slo(w http.ResponseWriter, r *http.Request, h *HTTP) {
 		status = sp.LogoutStatus(err)
 	} else {
 		h.Portal.EndLogin(l.NameID.Value, l.SessionIndexes)
-		h.EndSession(w)
+		// The browser forgets its session only when that session ended:
+		// a logout of another citizen's login leaves this one alone.
+		if ck, err := r.Cookie(cookieSession); err == nil {
+			if _, err := h.Portal.Session(ck.Value); errors.Is(err, ErrNoSession) {
+				h.EndSession(w)
+			}
+		}
 	}
 	u, err := a.SP.LogoutResponseURL(l, status)
 	if err != nil {
