@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/wsf"
@@ -59,6 +60,9 @@ func WSCCases() []Case {
 		{ID: "IDWSF2-2.6/wsc-endpoint-update", Clause: "IDWSF2 §2.6 (sb:EndpointUpdate, EndpointUpdated)", Row: rowWSCHeaders,
 			Summary: "A WSP fault EndpointUpdated with an sb:EndpointUpdate to a new address makes the WSC send the request again to that address, and show its answer (optional feature: advisory).",
 			Run:     runWSCEndpointUpdate},
+		{ID: "IDWSF2-2.6/wsc-redirect-foreign-host", Clause: "IDWSF2 §2.6 (RedirectRequest: the WSC sends the user only to the host of the service it called)", Row: rowWSCHeaders,
+			Summary: "A WSP fault whose RedirectRequest names another host than the WSP's is not followed: the browser is never sent there.",
+			Run:     runWSCRedirectForeign},
 		{ID: "IDWSF2-3.5/wsc-inappropriate-credentials", Clause: "IDWSF2 §3.5, IDWSF2.md §2.6 (InappropriateCredentials: query the DS again)", Row: rowWSCHeaders,
 			Summary: "A WSP fault InappropriateCredentials makes the WSC ask the DS again once for a fresh token and re-send (SHOULD: advisory).",
 			Run:     runWSCInappropriate},
@@ -224,4 +228,32 @@ func runWSCInappropriate(ctx context.Context, e *Env) Outcome {
 		return advisory("the WSC asked the DS again (%d disco:Query) but did not show the re-sent call's answer", len(v.Log.ds))
 	}
 	return passed("the WSC asked the DS again (%s) and re-sent: the answer shows", fmt.Sprint(len(v.Log.ds), " disco:Query"))
+}
+
+// foreignRedirect is where the redirect case's RedirectRequest points:
+// a host that is not the suite WSP's (and resolves nowhere: .invalid).
+const foreignRedirect = "https://redirect.conformance.invalid/consent"
+
+func runWSCRedirectForeign(ctx context.Context, e *Env) Outcome {
+	if o := e.wscControl(ctx, "an answer after a foreign RedirectRequest"); o != nil {
+		return *o
+	}
+	f := wsf.FaultFor(&wsf.Error{Code: wsf.InteractionRequired, RedirectURL: foreignRedirect})
+	host := "redirect.conformance.invalid"
+	v, err := e.visit(ctx, wscBehaviour{firstWSP: f}, "the page after a RedirectRequest to another host")
+	if err != nil {
+		if strings.Contains(err.Error(), host) {
+			return failed("the WSC sent the browser to %s, the host of a RedirectRequest that is not the WSP's: %v", foreignRedirect, err)
+		}
+		return wscOutcome(err)
+	}
+	for _, u := range v.Page.Visited {
+		if strings.Contains(u, host) {
+			return failed("the WSC sent the browser to %s, the host of a RedirectRequest that is not the WSP's", u)
+		}
+	}
+	if len(v.Log.wsp) == 0 {
+		return broken("the WSC did not call the WSP, so the RedirectRequest was never sent")
+	}
+	return passed("the WSC did not follow the RedirectRequest to %s", foreignRedirect)
 }
