@@ -5,9 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
@@ -65,39 +63,26 @@ func principal(t *testing.T, f *dskit.Federation, p string, wsps ...*dskit.WSP) 
 	return out
 }
 
+// ownDSEnv is ownDS's environment alone.
+func ownDSEnv(t *testing.T) *conformance.Env {
+	_, env := ownDS(t)
+	return env
+}
+
 func dsCases() []conformance.Case {
 	return append(conformance.WSFCases(conformance.RoleDS), conformance.DSCases()...)
 }
 
 func runDS(t *testing.T, env *conformance.Env) *conformance.Report {
-	r := &conformance.Runner{Role: conformance.RoleDS, Mode: conformance.ModeDS, Cases: dsCases(), Rows: conformance.Matrix(),
-		CaseTimeout: 30 * time.Second}
-	return r.Run(context.Background(), env)
+	return runOwn(env, conformance.RoleDS, conformance.ModeDS, dsCases())
 }
 
 // requireAllPass requires every case and every DS row to pass, each case
 // with its messages recorded.
 func requireAllPass(t *testing.T, rep *conformance.Report) {
 	t.Helper()
-	if want := len(dsCases()); len(rep.Results) != want {
-		t.Fatalf("%d cases ran, want %d", len(rep.Results), want)
-	}
-	for _, res := range rep.Results {
-		if res.Outcome.Verdict != conformance.Pass {
-			t.Errorf("%s (%s): %s, %s deviates: %s", res.Case.ID, res.Case.Clause, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
-		}
-		if len(res.Messages) == 0 {
-			t.Errorf("%s: no exchanged message recorded", res.Case.ID)
-		}
-	}
-	if len(rep.Rows) != 10 {
-		t.Errorf("%d rows judged in DS mode, want F1-F6, F11 and F16-F18", len(rep.Rows))
-	}
-	for _, row := range rep.Rows {
-		if row.Verdict != conformance.Pass {
-			t.Errorf("row %s: %s (%s)", row.Row.ID, row.Verdict, row.Reason)
-		}
-	}
+	requireCasesPass(t, rep, len(dsCases()))
+	requireRowsPass(t, rep, 10, "F1-F6, F11 and F16-F18")
 }
 
 // TestDSCasesAgainstOwnDS runs the Discovery cases and the generic ID-WSF
@@ -107,8 +92,6 @@ func TestDSCasesAgainstOwnDS(t *testing.T) {
 	rep := runDS(t, env)
 	requireAllPass(t, rep)
 	if t.Failed() || testing.Verbose() {
-		var b strings.Builder
-		rep.WriteText(&b)
-		t.Log(b.String())
+		logReport(t, rep)
 	}
 }

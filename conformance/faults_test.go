@@ -66,6 +66,41 @@ func TestBrokenIdPsCaught(t *testing.T) {
 	}
 }
 
+// faultCase is one deliberate fault of a fault build (tag
+// renkei_faults) and the cases that must catch it: case ID -> a word its
+// reason must contain.
+type faultCase struct {
+	fault  string
+	caught map[string]string
+}
+
+// requireBrokenCaught runs the suite (run) against the build with no
+// fault switched on, which must pass (pass), and then with each fault of
+// tests alone, which its cases must catch; tests must name every one of
+// the known faults. set switches faults on, as the engines' SetFaults do.
+func requireBrokenCaught(t *testing.T, known []string, set func(...string) error, tests []faultCase,
+	run func(*testing.T) *conformance.Report, pass func(*testing.T, *conformance.Report)) {
+	t.Helper()
+	if len(tests) != len(known) {
+		t.Fatalf("%d faults exist, %d are tested", len(known), len(tests))
+	}
+	t.Cleanup(func() { _ = set() })
+	t.Run("ok/control", func(t *testing.T) {
+		if err := set(); err != nil {
+			t.Fatal(err)
+		}
+		pass(t, run(t))
+	})
+	for _, tt := range tests {
+		t.Run("fail/"+tt.fault, func(t *testing.T) {
+			if err := set(tt.fault); err != nil {
+				t.Fatal(err)
+			}
+			requireCaught(t, run(t), tt.fault, tt.caught)
+		})
+	}
+}
+
 // requireCaught requires each case of caught (case ID -> a word its
 // reason must contain) to fail with the target deviating, and the run
 // against the fault build to fail; it logs the findings.

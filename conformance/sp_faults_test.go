@@ -5,6 +5,7 @@ package conformance_test
 import (
 	"testing"
 
+	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/wsc/sp"
 )
 
@@ -15,31 +16,10 @@ import (
 // side and the reason naming what went wrong. The same build with no
 // fault passes every case (the control).
 func TestBrokenSPCaught(t *testing.T) {
-	tests := []struct {
-		fault  string
-		caught map[string]string // case ID -> a word its reason must contain
-	}{
+	requireBrokenCaught(t, sp.Faults, sp.SetFaults, []faultCase{
 		{sp.FaultSkipAudience, map[string]string{"SAML2-Core-2.5.1.4/sp-wrong-audience": "audience"}},
 		{sp.FaultAcceptUnsigned, map[string]string{"SAML2-Prof-4.1.3.5/sp-unsigned": "unsigned"}},
 		{sp.FaultSkipReplayCheck, map[string]string{"SAML2-Prof-4.1.4.5/sp-replayed-assertion": "replayed assertion"}},
 		{sp.FaultAcceptUnsignedLogout, map[string]string{"SAML2-Prof-4.4.4.1/sp-slo-redirect-unsigned": "unsigned"}},
-	}
-	if len(tests) != len(sp.Faults) {
-		t.Fatalf("%d faults exist, %d are tested", len(sp.Faults), len(tests))
-	}
-	t.Cleanup(func() { sp.SetFaults() })
-	t.Run("ok/control", func(t *testing.T) {
-		if err := sp.SetFaults(); err != nil {
-			t.Fatal(err)
-		}
-		requireSPPass(t, runSP(t, ownSP(t)))
-	})
-	for _, tt := range tests {
-		t.Run("fail/"+tt.fault, func(t *testing.T) {
-			if err := sp.SetFaults(tt.fault); err != nil {
-				t.Fatal(err)
-			}
-			requireCaught(t, runSP(t, ownSP(t)), tt.fault, tt.caught)
-		})
-	}
+	}, func(t *testing.T) *conformance.Report { return runSP(t, ownSP(t)) }, requireSPPass)
 }

@@ -1,13 +1,10 @@
 package conformance_test
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -70,9 +67,7 @@ func ownSP(t *testing.T) *conformance.Env {
 }
 
 func runSP(t *testing.T, env *conformance.Env) *conformance.Report {
-	r := &conformance.Runner{Role: conformance.RoleSP, Mode: conformance.ModeSP, Cases: conformance.SPCases(), Rows: conformance.Matrix(),
-		Only: []string{"web-sso", "slo", "metadata"}, CaseTimeout: 30 * time.Second}
-	return r.Run(context.Background(), env)
+	return runOwn(env, conformance.RoleSP, conformance.ModeSP, conformance.SPCases(), "web-sso", "slo", "metadata")
 }
 
 // spUncovered are the rows in the run's scope that no SP case covers: an
@@ -87,17 +82,7 @@ var spUncovered = map[string]bool{"SAML2-Conf/slo-redirect-sp": true, "SAML2-Con
 // rows to be uncovered.
 func requireSPPass(t *testing.T, rep *conformance.Report) {
 	t.Helper()
-	if want := len(conformance.SPCases()); len(rep.Results) != want {
-		t.Fatalf("%d cases ran, want %d", len(rep.Results), want)
-	}
-	for _, res := range rep.Results {
-		if res.Outcome.Verdict != conformance.Pass {
-			t.Errorf("%s (%s): %s, %s deviates: %s", res.Case.ID, res.Case.Clause, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
-		}
-		if len(res.Messages) == 0 {
-			t.Errorf("%s: no exchanged message recorded", res.Case.ID)
-		}
-	}
+	requireCasesPass(t, rep, len(conformance.SPCases()))
 	judged := 0
 	for _, row := range rep.Rows {
 		want := conformance.Pass
@@ -124,8 +109,6 @@ func TestSPCasesAgainstOwnPortal(t *testing.T) {
 	rep := runSP(t, ownSP(t))
 	requireSPPass(t, rep)
 	if t.Failed() || testing.Verbose() {
-		var b strings.Builder
-		rep.WriteText(&b)
-		t.Log(b.String())
+		logReport(t, rep)
 	}
 }

@@ -5,6 +5,7 @@ package conformance_test
 import (
 	"testing"
 
+	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/wsf/client"
 )
 
@@ -15,29 +16,8 @@ import (
 // the deviating side and the reason naming what went wrong. The same
 // build with no fault passes every case (the control).
 func TestBrokenWSCCaught(t *testing.T) {
-	tests := []struct {
-		fault  string
-		caught map[string]string // case ID -> a word its reason must contain
-	}{
+	requireBrokenCaught(t, client.Faults, client.SetFaults, []faultCase{
 		{client.FaultIgnoreRelatesTo, map[string]string{"IDWSF2-2.3/wsc-wrong-relatesto": "relating to another message"}},
 		{client.FaultAcceptStale, map[string]string{"IDWSF2-2.4/wsc-stale-timestamp": "hour-old timestamp"}},
-	}
-	if len(tests) != len(client.Faults) {
-		t.Fatalf("%d faults exist, %d are tested", len(client.Faults), len(tests))
-	}
-	t.Cleanup(func() { client.SetFaults() })
-	t.Run("ok/control", func(t *testing.T) {
-		if err := client.SetFaults(); err != nil {
-			t.Fatal(err)
-		}
-		requireWSCPass(t, runWSC(t, ownWSC(t)))
-	})
-	for _, tt := range tests {
-		t.Run("fail/"+tt.fault, func(t *testing.T) {
-			if err := client.SetFaults(tt.fault); err != nil {
-				t.Fatal(err)
-			}
-			requireCaught(t, runWSC(t, ownWSC(t)), tt.fault, tt.caught)
-		})
-	}
+	}, func(t *testing.T) *conformance.Report { return runWSC(t, ownWSC(t)) }, requireWSCPass)
 }

@@ -1,13 +1,10 @@
 package conformance_test
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -89,34 +86,15 @@ func ownWSC(t *testing.T) *conformance.Env {
 }
 
 func runWSC(t *testing.T, env *conformance.Env) *conformance.Report {
-	r := &conformance.Runner{Role: conformance.RoleWSC, Mode: conformance.ModeWSC, Cases: conformance.WSCCases(), Rows: conformance.Matrix(),
-		CaseTimeout: 30 * time.Second}
-	return r.Run(context.Background(), env)
+	return runOwn(env, conformance.RoleWSC, conformance.ModeWSC, conformance.WSCCases())
 }
 
 // requireWSCPass requires every WSC case to pass with its messages
 // recorded, and every row of the WSC mode to pass.
 func requireWSCPass(t *testing.T, rep *conformance.Report) {
 	t.Helper()
-	if want := len(conformance.WSCCases()); len(rep.Results) != want {
-		t.Fatalf("%d cases ran, want %d", len(rep.Results), want)
-	}
-	for _, res := range rep.Results {
-		if res.Outcome.Verdict != conformance.Pass {
-			t.Errorf("%s (%s): %s, %s deviates: %s", res.Case.ID, res.Case.Clause, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
-		}
-		if len(res.Messages) == 0 {
-			t.Errorf("%s: no exchanged message recorded", res.Case.ID)
-		}
-	}
-	if len(rep.Rows) == 0 {
-		t.Error("no row judged in WSC mode")
-	}
-	for _, row := range rep.Rows {
-		if row.Verdict != conformance.Pass {
-			t.Errorf("row %s: %s (%s)", row.Row.ID, row.Verdict, row.Reason)
-		}
-	}
+	requireCasesPass(t, rep, len(conformance.WSCCases()))
+	requireRowsPass(t, rep, 6, "the WSC rows F2, F4, F6, F11, F14 and F16")
 }
 
 // TestWSCCasesAgainstOwnPortal runs the WSC cases against My Portal, the
@@ -125,8 +103,6 @@ func TestWSCCasesAgainstOwnPortal(t *testing.T) {
 	rep := runWSC(t, ownWSC(t))
 	requireWSCPass(t, rep)
 	if t.Failed() || testing.Verbose() {
-		var b strings.Builder
-		rep.WriteText(&b)
-		t.Log(b.String())
+		logReport(t, rep)
 	}
 }

@@ -5,6 +5,7 @@ package conformance_test
 import (
 	"testing"
 
+	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/wsp"
 )
 
@@ -15,32 +16,11 @@ import (
 // reason naming what went wrong. The same build with no fault passes
 // every case (the control).
 func TestBrokenWSPCaught(t *testing.T) {
-	tests := []struct {
-		fault  string
-		caught map[string]string // case ID -> a word its reason must contain
-	}{
+	requireBrokenCaught(t, wsp.Faults, wsp.SetFaults, []faultCase{
 		{wsp.FaultIgnoreSelectPredicate, map[string]string{
 			"IDWSF2-DST-5.1/query-select-by-id":    "alone",
 			"IDWSF2-DST-5.1/query-select-by-field": "does not match"}},
 		{wsp.FaultNoSubjectCheck, map[string]string{"IDWSF2-Sec-3.4/subject-unknown": "doesnotexist"}},
 		{wsp.FaultIgnorePurpose, map[string]string{"IDWSF2-SB-2.2/usage-directive-purpose": "served"}},
-	}
-	if len(tests) != len(wsp.Faults) {
-		t.Fatalf("%d faults exist, %d are tested", len(wsp.Faults), len(tests))
-	}
-	t.Cleanup(func() { wsp.SetFaults() })
-	t.Run("ok/control", func(t *testing.T) {
-		if err := wsp.SetFaults(); err != nil {
-			t.Fatal(err)
-		}
-		requireWSPPass(t, runWSP(t, ownWSP(t)))
-	})
-	for _, tt := range tests {
-		t.Run("fail/"+tt.fault, func(t *testing.T) {
-			if err := wsp.SetFaults(tt.fault); err != nil {
-				t.Fatal(err)
-			}
-			requireCaught(t, runWSP(t, ownWSP(t)), tt.fault, tt.caught)
-		})
-	}
+	}, func(t *testing.T) *conformance.Report { return runWSP(t, ownWSP(t)) }, requireWSPPass)
 }

@@ -1,13 +1,10 @@
 package conformance_test
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
@@ -51,34 +48,15 @@ func wspCases() []conformance.Case {
 }
 
 func runWSP(t *testing.T, env *conformance.Env) *conformance.Report {
-	r := &conformance.Runner{Role: conformance.RoleWSP, Mode: conformance.ModeWSP, Cases: wspCases(), Rows: conformance.Matrix(),
-		CaseTimeout: 30 * time.Second}
-	return r.Run(context.Background(), env)
+	return runOwn(env, conformance.RoleWSP, conformance.ModeWSP, wspCases())
 }
 
 // requireWSPPass requires every case and every WSP row to pass, each
 // case with its messages recorded.
 func requireWSPPass(t *testing.T, rep *conformance.Report) {
 	t.Helper()
-	if want := len(wspCases()); len(rep.Results) != want {
-		t.Fatalf("%d cases ran, want %d", len(rep.Results), want)
-	}
-	for _, res := range rep.Results {
-		if res.Outcome.Verdict != conformance.Pass {
-			t.Errorf("%s (%s): %s, %s deviates: %s", res.Case.ID, res.Case.Clause, res.Outcome.Verdict, res.Outcome.Side, res.Outcome.Reason)
-		}
-		if len(res.Messages) == 0 {
-			t.Errorf("%s: no exchanged message recorded", res.Case.ID)
-		}
-	}
-	if len(rep.Rows) != 10 {
-		t.Errorf("%d rows judged in WSP mode, want F1-F6, F11, F12, F14 and F19", len(rep.Rows))
-	}
-	for _, row := range rep.Rows {
-		if row.Verdict != conformance.Pass {
-			t.Errorf("row %s: %s (%s)", row.Row.ID, row.Verdict, row.Reason)
-		}
-	}
+	requireCasesPass(t, rep, len(wspCases()))
+	requireRowsPass(t, rep, 10, "F1-F6, F11, F12, F14 and F19")
 }
 
 // TestWSPCasesAgainstOwnWSP runs the WSP cases and the generic ID-WSF
@@ -87,8 +65,6 @@ func TestWSPCasesAgainstOwnWSP(t *testing.T) {
 	rep := runWSP(t, ownWSP(t))
 	requireWSPPass(t, rep)
 	if t.Failed() || testing.Verbose() {
-		var b strings.Builder
-		rep.WriteText(&b)
-		t.Log(b.String())
+		logReport(t, rep)
 	}
 }
