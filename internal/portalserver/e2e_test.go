@@ -153,18 +153,7 @@ func TestCitizenDay(t *testing.T) {
 
 	// Withdraw the pension service's consent: its section goes.
 	links := c.get("/institutions")
-	var pensionSvc string
-	forms, _ := browser.ParseForms(links.Body, links.URL)
-	for _, fm := range forms {
-		if strings.HasSuffix(fm.Action.Path, "/institutions/withdraw") && strings.Contains(string(links.Body), fm.Values.Get("svcmd")) {
-			if strings.Contains(strings.ToLower(pensionOf(links.Body, fm.Values.Get("svcmd"))), "pension") {
-				pensionSvc = fm.Values.Get("svcmd")
-			}
-		}
-	}
-	if pensionSvc == "" {
-		t.Fatalf("no withdraw form of the pension service:\n%s", links.Body)
-	}
+	pensionSvc := svcmdOf(t, f, "p01", sample.Pension)
 	w := c.submit(links, "/institutions/withdraw", url.Values{"=svcmd": {pensionSvc}})
 	shows(t, "after withdrawing", w, "The link is withdrawn.")
 	lacks(t, "the dashboard after withdrawing", c.get("/"), "Contributions")
@@ -265,18 +254,4 @@ func formValues(t *testing.T, p *browser.Page, action, field string) map[string]
 		}
 	}
 	return out
-}
-
-// pensionOf returns the text of the withdraw button of svcmd on the page.
-func pensionOf(body []byte, svcmd string) string {
-	s := string(body)
-	i := strings.Index(s, `value="`+svcmd+`"`)
-	if i < 0 {
-		return ""
-	}
-	j := strings.Index(s[i:], "</button>")
-	if j < 0 {
-		return ""
-	}
-	return s[i : i+j]
 }

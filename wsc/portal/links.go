@@ -68,6 +68,16 @@ func (p *Portal) Institutions(ctx context.Context, c *Citizen) ([]*Institution, 
 	return out, nil
 }
 
+// Offered returns the DST service types the institution provider offers,
+// as the metadata lists its web services; none when it lists none.
+func (p *Portal) Offered(provider string) []string {
+	e, err := p.cfg.Directory.Entity(provider, p.now())
+	if err != nil {
+		return nil
+	}
+	return offered(e)
+}
+
 // offered returns the DST service types an entity's web service roles
 // offer, in the catalog's order.
 func offered(e *md.EntityDescriptor) []string {

@@ -855,12 +855,7 @@ func (h *HTTP) withdraw(w http.ResponseWriter, r *http.Request, v *view) {
 // brings the citizen back to linkReturn.
 func (h *HTTP) link(w http.ResponseWriter, r *http.Request, v *view) {
 	provider := r.PostForm.Get("provider")
-	var types []string
-	for _, in := range h.Portal.cfg.Directory.Entries(h.Portal.now()) {
-		if in.Entity.EntityID == provider {
-			types = offered(in.Entity)
-		}
-	}
+	types := h.Portal.Offered(provider)
 	if len(types) == 0 {
 		after(w, r, "/institutions", "err", "err.notfound")
 		return
