@@ -525,134 +525,139 @@ func responseHead(el *etree.Element) (wsf.Status, time.Time, []*etree.Element, e
 
 // DecodeCreate reads svc:Create.
 func (s *Service) DecodeCreate(el *etree.Element) (*Create, error) {
-	if err := s.is(el, "Create"); err != nil {
-		return nil, err
-	}
 	c := &Create{}
-	c.ItemID, _ = wire.Attr(el, "itemID")
-	for _, x := range el.ChildElements() {
-		if len(c.Items)+len(c.Results) == MaxItems {
-			return nil, malformed("more than %d items", MaxItems)
-		}
-		switch {
-		case wire.Is(x, wsf.NSLU, "Extension"):
-		case wire.Is(x, s.NS, "CreateItem") && len(c.Results) == 0:
-			it := CreateItem{}
-			it.ItemID, it.ID, it.ObjectType = itemHead(x)
-			for _, nd := range x.ChildElements() {
-				if !wire.Is(nd, s.NS, "NewData") || it.HasNewData {
-					return nil, malformed("%s:CreateItem holds %s", s.Prefix, wire.Name(nd))
-				}
-				items, err := s.decodeItems(nd)
-				if err != nil {
-					return nil, err
-				}
-				it.NewData, it.HasNewData = items, true
-			}
-			c.Items = append(c.Items, it)
-		case wire.Is(x, s.NS, "ResultQuery"):
-			r, err := s.decodeResultQuery(x, false)
-			if err != nil {
-				return nil, err
-			}
-			c.Results = append(c.Results, r)
-		default:
-			return nil, malformed("%s:Create holds %s", s.Prefix, wire.Name(x))
-		}
+	var err error
+	c.ItemID, err = s.decodeWrite(el, "Create", "CreateItem", &c.Results, func(x *etree.Element) error {
+		it := CreateItem{}
+		it.ItemID, it.ID, it.ObjectType = itemHead(x)
+		w, err := s.writeItemBody(x, false, true)
+		it.NewData, it.HasNewData = w.NewData, w.HasNewData
+		c.Items = append(c.Items, it)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
 // DecodeModify reads svc:Modify.
 func (s *Service) DecodeModify(el *etree.Element) (*Modify, error) {
-	if err := s.is(el, "Modify"); err != nil {
-		return nil, err
-	}
 	m := &Modify{}
-	m.ItemID, _ = wire.Attr(el, "itemID")
-	for _, x := range el.ChildElements() {
-		if len(m.Items)+len(m.Results) == MaxItems {
-			return nil, malformed("more than %d items", MaxItems)
+	var err error
+	m.ItemID, err = s.decodeWrite(el, "Modify", "ModifyItem", &m.Results, func(x *etree.Element) error {
+		it := ModifyItem{}
+		it.ItemID, it.ID, it.ObjectType = itemHead(x)
+		var err error
+		if it.NotChangedSince, err = optTime(x, "notChangedSince"); err != nil {
+			return err
 		}
-		switch {
-		case wire.Is(x, wsf.NSLU, "Extension"):
-		case wire.Is(x, s.NS, "ModifyItem") && len(m.Results) == 0:
-			it := ModifyItem{}
-			it.ItemID, it.ID, it.ObjectType = itemHead(x)
-			var err error
-			if it.NotChangedSince, err = optTime(x, "notChangedSince"); err != nil {
-				return nil, err
+		if v, ok := wire.Attr(x, "overrideAllowed"); ok {
+			if it.OverrideAllowed, err = wire.ParseBool(v); err != nil {
+				return err
 			}
-			if v, ok := wire.Attr(x, "overrideAllowed"); ok {
-				if it.OverrideAllowed, err = wire.ParseBool(v); err != nil {
-					return nil, err
-				}
-			}
-			for _, c := range x.ChildElements() {
-				switch {
-				case wire.Is(c, s.NS, "Select") && !it.HasSelect && !it.HasNewData:
-					if it.Select, it.Sel, it.SelErr, err = s.readSelect(c); err != nil {
-						return nil, err
-					}
-					it.HasSelect = true
-				case wire.Is(c, s.NS, "NewData") && !it.HasNewData:
-					if it.NewData, err = s.decodeItems(c); err != nil {
-						return nil, err
-					}
-					it.HasNewData = true
-				default:
-					return nil, malformed("%s:ModifyItem holds %s", s.Prefix, wire.Name(c))
-				}
-			}
-			m.Items = append(m.Items, it)
-		case wire.Is(x, s.NS, "ResultQuery"):
-			r, err := s.decodeResultQuery(x, false)
-			if err != nil {
-				return nil, err
-			}
-			m.Results = append(m.Results, r)
-		default:
-			return nil, malformed("%s:Modify holds %s", s.Prefix, wire.Name(x))
 		}
+		w, err := s.writeItemBody(x, true, true)
+		it.Select, it.Sel, it.SelErr, it.HasSelect = w.Select, w.Sel, w.SelErr, w.HasSelect
+		it.NewData, it.HasNewData = w.NewData, w.HasNewData
+		m.Items = append(m.Items, it)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
 // DecodeDelete reads svc:Delete.
 func (s *Service) DecodeDelete(el *etree.Element) (*Delete, error) {
-	if err := s.is(el, "Delete"); err != nil {
+	d := &Delete{}
+	var err error
+	d.ItemID, err = s.decodeWrite(el, "Delete", "DeleteItem", nil, func(x *etree.Element) error {
+		it := DeleteItem{}
+		it.ItemID, it.ID, it.ObjectType = itemHead(x)
+		var err error
+		if it.NotChangedSince, err = optTime(x, "notChangedSince"); err != nil {
+			return err
+		}
+		w, err := s.writeItemBody(x, true, false)
+		it.Select, it.Sel, it.SelErr, it.HasSelect = w.Select, w.Sel, w.SelErr, w.HasSelect
+		d.Items = append(d.Items, it)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	d := &Delete{}
-	d.ItemID, _ = wire.Attr(el, "itemID")
+	return d, nil
+}
+
+// decodeWrite reads the frame every write request shares: the element
+// op, its itemID, lu:Extensions skipped, at most MaxItems items named
+// itemTag (each read by item) and, when results is not nil, the
+// ResultQuerys that follow them.
+func (s *Service) decodeWrite(el *etree.Element, op, itemTag string, results *[]QueryItem, item func(*etree.Element) error) (string, error) {
+	if err := s.is(el, op); err != nil {
+		return "", err
+	}
+	itemID, _ := wire.Attr(el, "itemID")
+	n := 0
 	for _, x := range el.ChildElements() {
-		if len(d.Items) == MaxItems {
-			return nil, malformed("more than %d items", MaxItems)
+		if n == MaxItems {
+			return "", malformed("more than %d items", MaxItems)
 		}
 		switch {
 		case wire.Is(x, wsf.NSLU, "Extension"):
-		case wire.Is(x, s.NS, "DeleteItem"):
-			it := DeleteItem{}
-			it.ItemID, it.ID, it.ObjectType = itemHead(x)
-			var err error
-			if it.NotChangedSince, err = optTime(x, "notChangedSince"); err != nil {
-				return nil, err
+		case wire.Is(x, s.NS, itemTag) && (results == nil || len(*results) == 0):
+			if err := item(x); err != nil {
+				return "", err
 			}
-			for _, c := range x.ChildElements() {
-				if !wire.Is(c, s.NS, "Select") || it.HasSelect {
-					return nil, malformed("%s:DeleteItem holds %s", s.Prefix, wire.Name(c))
-				}
-				if it.Select, it.Sel, it.SelErr, err = s.readSelect(c); err != nil {
-					return nil, err
-				}
-				it.HasSelect = true
+			n++
+		case results != nil && wire.Is(x, s.NS, "ResultQuery"):
+			r, err := s.decodeResultQuery(x, false)
+			if err != nil {
+				return "", err
 			}
-			d.Items = append(d.Items, it)
+			*results = append(*results, r)
+			n++
 		default:
-			return nil, malformed("%s:Delete holds %s", s.Prefix, wire.Name(x))
+			return "", malformed("%s:%s holds %s", s.Prefix, op, wire.Name(x))
 		}
 	}
-	return d, nil
+	return itemID, nil
+}
+
+// writeBody is what a write item holds: a Select, then NewData.
+type writeBody struct {
+	Select     string
+	Sel        *Select
+	SelErr     error
+	HasSelect  bool
+	NewData    []Item
+	HasNewData bool
+}
+
+// writeItemBody reads a write item's children: a Select when withSelect,
+// NewData when withData, each at most once and in that order.
+func (s *Service) writeItemBody(x *etree.Element, withSelect, withData bool) (writeBody, error) {
+	var w writeBody
+	for _, c := range x.ChildElements() {
+		var err error
+		switch {
+		case withSelect && wire.Is(c, s.NS, "Select") && !w.HasSelect && !w.HasNewData:
+			if w.Select, w.Sel, w.SelErr, err = s.readSelect(c); err != nil {
+				return w, err
+			}
+			w.HasSelect = true
+		case withData && wire.Is(c, s.NS, "NewData") && !w.HasNewData:
+			if w.NewData, err = s.decodeItems(c); err != nil {
+				return w, err
+			}
+			w.HasNewData = true
+		default:
+			return w, malformed("%s:%s holds %s", s.Prefix, x.Tag, wire.Name(c))
+		}
+	}
+	return w, nil
 }
 
 // DecodeWriteResponse reads svc:CreateResponse or svc:ModifyResponse.
