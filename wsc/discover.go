@@ -189,7 +189,11 @@ func (s *Session) query(ctx context.Context, types []string) (map[string][]*wsf.
 		q.RequestedServices = append(q.RequestedServices, r)
 	}
 	ds := s.dsEPR()
-	res, err := s.cfg.Client.Call(ctx, &client.Call{EPR: ds, Action: q.Action(), Payload: q.Element()})
+	var h wsf.Header
+	if s.cfg.DiscoveryPurpose != "" {
+		h.UsageDirectives = []wsf.UsageDirective{wsf.PurposeDirective(s.cfg.DiscoveryPurpose)}
+	}
+	res, err := s.cfg.Client.Call(ctx, &client.Call{EPR: ds, Action: q.Action(), Payload: q.Element(), Header: h})
 	if f, ok := err.(*wsf.Fault); ok && f.RedirectURL == "" && errors.Is(f, wsf.ErrInteractionRequired) {
 		// Every type asked for needs the citizen's consent first, which
 		// this query did not offer to collect: none has an EPR yet, as

@@ -37,6 +37,10 @@ type Config struct {
 	// Purpose is stated in an sb:UsageDirective on every call to a WSP
 	// (wsf.PurposeDirective) unless the Call gives its own; "" states none.
 	Purpose string
+	// DiscoveryPurpose, when not empty, is stated in an sb:UsageDirective
+	// on every disco:Query: the DS's reception-desk rule reads the purpose
+	// of a terminal's Query there. "" states none.
+	DiscoveryPurpose string
 }
 
 // Validate reports every problem of c at once.

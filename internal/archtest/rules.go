@@ -97,7 +97,7 @@ var TestKits = []string{"internal/testkit", "store/storetest", "wsf/internal/wsf
 // Assemblies are the one wiring of each role (keys, store, metadata,
 // listeners) that its binary and the demo share (ARCHITECTURE "Direction of
 // dependencies": one assembly per role).
-var Assemblies = []string{"internal/idpserver", "internal/dsserver", "internal/wspserver", "internal/portalserver"}
+var Assemblies = []string{"internal/idpserver", "internal/dsserver", "internal/wspserver", "internal/portalserver", "internal/terminalserver"}
 
 // Rules are the dependency rules of ARCHITECTURE.md "Direction of dependencies".
 var Rules = append(engineRules(), []Rule{

@@ -24,7 +24,7 @@ import (
 //   - a discovery bootstrap, when present, that is an EPR (ErrBootstrap).
 //
 // It returns how long the assertion's ID must be remembered.
-func (s *SP) checkAssertion(a *saml.Assertion, requestID string, now time.Time) (*Login, time.Time, error) {
+func (s *SP) checkAssertion(a *saml.Assertion, requestID, acs string, now time.Time) (*Login, time.Time, error) {
 	if a.Issuer.Value != s.cfg.IdP || a.Issuer.Format != "" && a.Issuer.Format != saml.NameIDEntity {
 		return nil, time.Time{}, errorf(KindIssuer, "assertion issued by %+v, not %q", a.Issuer, s.cfg.IdP)
 	}
@@ -35,7 +35,7 @@ func (s *SP) checkAssertion(a *saml.Assertion, requestID string, now time.Time) 
 	if err := checked.CheckConditions(now, s.cfg.Skew, s.cfg.EntityID); err != nil {
 		return nil, time.Time{}, conditionError(err)
 	}
-	bearer, err := s.checkBearer(a.Subject, requestID, now)
+	bearer, err := s.checkBearer(a.Subject, requestID, acs, now)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -61,15 +61,15 @@ func (s *SP) checkAssertion(a *saml.Assertion, requestID string, now time.Time) 
 // no NotBefore (SAML Profiles §4.1.4.2: it "MUST NOT" have one). The
 // Address is not checked: behind the portal's proxies the client address
 // is not one the IdP saw.
-func (s *SP) checkBearer(sub *saml.Subject, requestID string, now time.Time) (*saml.SubjectConfirmationData, error) {
+func (s *SP) checkBearer(sub *saml.Subject, requestID, acs string, now time.Time) (*saml.SubjectConfirmationData, error) {
 	var last error = errorf(KindConfirmation, "no bearer SubjectConfirmation")
 	for _, c := range sub.ConfirmationsBy(saml.CMBearer) {
 		d := c.Data
 		switch {
 		case d == nil:
 			last = errorf(KindConfirmation, "bearer confirmation without SubjectConfirmationData")
-		case d.Recipient != s.cfg.ACSURL:
-			last = errorf(KindConfirmation, "Recipient %q, the ACS is %q", d.Recipient, s.cfg.ACSURL)
+		case d.Recipient != acs:
+			last = errorf(KindConfirmation, "Recipient %q, the ACS is %q", d.Recipient, acs)
 		case d.InResponseTo != requestID:
 			last = errorf(KindConfirmation, "InResponseTo %q, the request is %q", d.InResponseTo, requestID)
 		case d.NotOnOrAfter.IsZero() || !d.NotBefore.IsZero():

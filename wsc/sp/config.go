@@ -71,6 +71,12 @@ type Config struct {
 	// and responses alike); SOAPSLOURL, when not empty, the
 	// SingleLogoutService of the back channel (SOAP). All https.
 	ACSURL, SLOURL, SOAPSLOURL string
+	// ECPACSURL, when not empty, is the AssertionConsumerService of the
+	// ECP profile (PAOS binding) of an SP that is its own enhanced
+	// client, as the reception terminal is (StartECP, ConsumeECP). An SP
+	// with only this one needs neither ACSURL nor SLOURL: it has no
+	// browser.
+	ECPACSURL string
 	// IdP is the entityID of the one IdP the SP trusts, looked up in
 	// Metadata at each use, so a key rollover takes effect at the next
 	// load of the aggregate.
@@ -153,7 +159,8 @@ func (c *Config) Validate() error {
 	for _, u := range []struct {
 		name, url string
 		optional  bool
-	}{{"ACSURL", c.ACSURL, false}, {"SLOURL", c.SLOURL, false}, {"SOAPSLOURL", c.SOAPSLOURL, true}} {
+	}{{"ACSURL", c.ACSURL, c.ECPACSURL != ""}, {"SLOURL", c.SLOURL, c.ACSURL == "" && c.ECPACSURL != ""},
+		{"SOAPSLOURL", c.SOAPSLOURL, true}, {"ECPACSURL", c.ECPACSURL, true}} {
 		if (u.url != "" || !u.optional) && !isHTTPS(u.url) {
 			add("%s %q is not an absolute https URL", u.name, u.url)
 		}

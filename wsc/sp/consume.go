@@ -52,7 +52,13 @@ func (s *SP) Consume(ctx context.Context, msg *binding.POSTMessage, requestID st
 	if msg == nil || msg.Param != binding.ParamResponse || msg.Element == nil {
 		return nil, errorf(KindMalformed, "not a SAMLResponse")
 	}
-	d, resp, err := s.readResponse(msg.Element, now)
+	return s.consume(ctx, msg.Element, msg.RelayState, requestID, s.cfg.ACSURL, now)
+}
+
+// consume checks the Response el received at acs (the ACS of the
+// browser's binding, or the ECP one) with relayState, answering requestID.
+func (s *SP) consume(ctx context.Context, el *etree.Element, relayState, requestID, acs string, now time.Time) (*Login, error) {
+	d, resp, err := s.readResponse(el, acs, now)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +66,7 @@ func (s *SP) Consume(ctx context.Context, msg *binding.POSTMessage, requestID st
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRelayState(msg.RelayState, pend); err != nil {
+	if err := checkRelayState(relayState, pend); err != nil {
 		return nil, err
 	}
 	if err := checkStatus(resp); err != nil {
@@ -70,7 +76,7 @@ func (s *SP) Consume(ctx context.Context, msg *binding.POSTMessage, requestID st
 	if err != nil {
 		return nil, err
 	}
-	l, expiry, err := s.checkAssertion(a, requestID, now)
+	l, expiry, err := s.checkAssertion(a, requestID, acs, now)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +89,7 @@ func (s *SP) Consume(ctx context.Context, msg *binding.POSTMessage, requestID st
 
 // readResponse checks the schema and the issuer, then the signature of a
 // signed Response, and its Destination.
-func (s *SP) readResponse(el *etree.Element, now time.Time) (*md.IDPSSODescriptor, *response, error) {
+func (s *SP) readResponse(el *etree.Element, acs string, now time.Time) (*md.IDPSSODescriptor, *response, error) {
 	if err := s.cfg.Schema.ValidateElement(el); err != nil {
 		return nil, nil, wrap(KindMalformed, err, "schema")
 	}
@@ -102,7 +108,7 @@ func (s *SP) readResponse(el *etree.Element, now time.Time) (*md.IDPSSODescripto
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, resp, s.checkDestination(resp.Destination, resp.signed)
+	return d, resp, checkDestination(resp.Destination, resp.signed, acs)
 }
 
 // checkIssuer wants the configured IdP as an entity Issuer (SAML Profiles
@@ -134,12 +140,12 @@ func verifyResponse(u *samlp.UnverifiedResponse, v *dsig.Verifier) (*response, e
 
 // checkDestination wants the ACS as Destination: always when the Response
 // is signed (SAML Bindings §3.5.5.2), and whenever present.
-func (s *SP) checkDestination(dest string, signed bool) error {
+func checkDestination(dest string, signed bool, acs string) error {
 	switch {
 	case dest == "" && signed:
 		return errorf(KindDestination, "signed Response without Destination")
-	case dest != "" && dest != s.cfg.ACSURL:
-		return errorf(KindDestination, "Destination %q, the ACS is %q", dest, s.cfg.ACSURL)
+	case dest != "" && dest != acs:
+		return errorf(KindDestination, "Destination %q, the ACS is %q", dest, acs)
 	}
 	return nil
 }

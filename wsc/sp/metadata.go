@@ -15,8 +15,9 @@ import (
 // certificate with the md:EncryptionMethod algorithms the Decrypter
 // accepts (AES-GCM and RSA-OAEP by default), the SingleLogoutService for
 // HTTP-Redirect and, when configured, SOAP, the persistent NameID format,
-// AuthnRequestsSigned and WantAssertionsSigned, the one
-// AssertionConsumerService (HTTP-POST, the default), and an
+// AuthnRequestsSigned and WantAssertionsSigned, the
+// AssertionConsumerServices (HTTP-POST, the default, and PAOS for ECP when
+// configured), and an
 // AttributeConsumingService asking for the ID-WSF discovery bootstrap
 // (md.DiscoveryEPRAttribute), so that the IdP adds it, encrypted.
 func (s *SP) Metadata() *md.EntityDescriptor {
@@ -45,18 +46,28 @@ func (s *SP) descriptor(c Config) *md.EntityDescriptor {
 				{Use: md.UseSigning, Certificates: []*x509.Certificate{c.Certificate}},
 				{Use: md.UseEncryption, Certificates: []*x509.Certificate{c.EncryptionCertificate}, EncryptionMethods: s.encryptionMethods()},
 			}},
-			SingleLogout:  []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: c.SLOURL}},
 			NameIDFormats: []string{saml.NameIDPersistent},
 		},
 		AuthnRequestsSigned:  true,
 		WantAssertionsSigned: true,
-		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: samlp.BindingHTTPPOST, Location: c.ACSURL},
-			IsDefault: &yes}},
 		AttributeConsuming: []md.AttributeConsumingService{{IsDefault: &yes, ServiceNames: s.names(),
 			Requested: []md.RequestedAttribute{{Attribute: md.Attribute{Name: md.DiscoveryEPRAttribute, NameFormat: saml.AttrNameFormatURI}}}}},
 	}
+	if c.SLOURL != "" {
+		d.SingleLogout = append(d.SingleLogout, md.Endpoint{Binding: samlp.BindingHTTPRedirect, Location: c.SLOURL})
+	}
 	if c.SOAPSLOURL != "" {
 		d.SingleLogout = append(d.SingleLogout, md.Endpoint{Binding: samlp.BindingSOAP, Location: c.SOAPSLOURL})
+	}
+	for _, acs := range []struct{ binding, url string }{{samlp.BindingHTTPPOST, c.ACSURL}, {samlp.BindingPAOS, c.ECPACSURL}} {
+		if acs.url == "" {
+			continue
+		}
+		ep := md.IndexedEndpoint{Endpoint: md.Endpoint{Binding: acs.binding, Location: acs.url}, Index: uint16(len(d.AssertionConsumer))}
+		if len(d.AssertionConsumer) == 0 {
+			ep.IsDefault = &yes
+		}
+		d.AssertionConsumer = append(d.AssertionConsumer, ep)
 	}
 	return &md.EntityDescriptor{EntityID: c.EntityID, SPSSO: []*md.SPSSODescriptor{d}}
 }

@@ -1,7 +1,10 @@
 package sp
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/renkei-idwsf/renkei/saml/binding"
@@ -35,4 +38,34 @@ func (s *SP) SOAPHandler(end func(context.Context, *IdPLogout) error, log func(e
 		}
 		_, _ = w.Write(reply.Envelope)
 	})
+}
+
+// PostSOAP posts r's envelope to r.URL with hc (whose transport holds the
+// TLS client authentication, the card's for ECP) and returns the answer's
+// body, at most maxSOAPAnswer+1 bytes so that the Consume* call sees an
+// oversized one. A SOAP fault comes with HTTP 500 and is returned for the
+// Consume* call to report; any other status, a redirect included, is an
+// error: a SOAP responder answers in place (SAML Bindings §3.2.3.2).
+func PostSOAP(ctx context.Context, hc *http.Client, r *SOAPRequest) ([]byte, error) {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Envelope))
+	if err != nil {
+		return nil, wrap(KindInternal, err, "SOAP request")
+	}
+	req.Header.Set("Content-Type", binding.ContentTypeSOAP)
+	req.Header.Set("SOAPAction", binding.SOAPAction)
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusInternalServerError {
+		return nil, fmt.Errorf("sp: %s answered HTTP %d", r.URL, res.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxSOAPAnswer+1))
+	if err != nil {
+		return nil, fmt.Errorf("sp: reading the answer of %s: %w", r.URL, err)
+	}
+	return b, nil
 }

@@ -33,7 +33,9 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsc/portal"
 	"github.com/renkei-idwsf/renkei/wsc/sp"
+	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/audit"
+	"github.com/renkei-idwsf/renkei/wsf/dst"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -55,6 +57,12 @@ type Options struct {
 	Tap func(body []byte)
 	// SessionsPerCitizen is the portal's maxSessionsPerCitizen.
 	SessionsPerCitizen int
+	// Desks are the reception desks: institution key -> the PAOS
+	// consumer URL of its terminal. Each such institution's entity gets
+	// an SP role (its keys, that consumer, the discovery bootstrap asked
+	// for) that the IdP loads, and the DS lists it as a reception
+	// terminal (eligibility; clinical results with the card present).
+	Desks map[string]string
 }
 
 // Fed is the running federation.
@@ -76,6 +84,8 @@ type Fed struct {
 	RootCAs *x509.CertPool
 	// PortalSigning and PortalEncryption are the portal's keys.
 	PortalSigning, PortalEncryption *pki.Identity
+	// Sources are the metadata every role but the IdP loads.
+	Sources []portalserver.MetadataSource
 }
 
 // PortalEntity is My Portal's entityID on host (a host:port).
@@ -168,14 +178,10 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 
-	relay := "sqlite:" + filepath.Join(f.Dir, "relay.db")
-	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{spXML}, Discovery: true,
-		DSAddress: dsBase + dsserver.PathSOAP, Store: relay})
-	f.IdP.Start()
-
 	// One metadata set every role but the IdP loads: the IdP as it
 	// serves its metadata, the DS as the IdP knows it, and the portal
-	// and the institutions.
+	// and the institutions. The IdP loads the SP roles: the portal's
+	// and the reception desks'.
 	insts := o.Institutions
 	if insts == nil {
 		insts = []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension}
@@ -183,6 +189,8 @@ func Start(t testing.TB, o Options) *Fed {
 	wspLn, wspURL := map[string]net.Listener{}, map[string]string{}
 	fed := &md.EntitiesDescriptor{Name: "renkei-test-federation"}
 	fed.Entities = append(fed.Entities, spMD)
+	spXMLs := [][]byte{spXML}
+	var terminals []string
 	for _, key := range insts {
 		in := f.Manifest.Institution(key)
 		wspLn[key], wspURL[key] = listen(t)
@@ -193,19 +201,36 @@ func Start(t testing.TB, o Options) *Fed {
 				{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
 		names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
 		urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
-		fed.Entities = append(fed.Entities, &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
-			Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}})
+		e := &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
+			Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}}
+		if acs := o.Desks[key]; acs != "" {
+			desk := sp.Descriptor(sp.Config{EntityID: e.EntityID, ECPACSURL: acs, Certificate: id.Cert,
+				EncryptionCertificate: id.Cert, Decrypter: &xmlenc.Decrypter{}, Names: names})
+			e.SPSSO = desk.SPSSO
+			b, err := xmlsec.Serialize(e.Element())
+			if err != nil {
+				t.Fatal(err)
+			}
+			spXMLs = append(spXMLs, b)
+			terminals = append(terminals, e.EntityID)
+		}
+		fed.Entities = append(fed.Entities, e)
 	}
 	fedXML, err := xmlsec.Serialize(fed.Element())
 	if err != nil {
 		t.Fatal(err)
 	}
+	relay := "sqlite:" + filepath.Join(f.Dir, "relay.db")
+	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: spXMLs, Discovery: true,
+		DSAddress: dsBase + dsserver.PathSOAP, Store: relay})
+	f.IdP.Start()
 	sources := []portalserver.MetadataSource{
 		{Location: write(t, filepath.Join(f.Dir, "idp.xml"), f.IdP.Metadata), Unsigned: true},
 		{Location: filepath.Join(f.IdP.Dir, "ds.xml"), Unsigned: true},
 		{Location: write(t, filepath.Join(f.Dir, "federation.xml"), fedXML), Unsigned: true},
 	}
 	aggregate := sources[2].Location
+	f.Sources = sources
 
 	// The DS over the IdP's relay database, its key the one the IdP's
 	// ds.xml lists.
@@ -215,7 +240,9 @@ func Start(t testing.TB, o Options) *Fed {
 	}
 	dkp := pair(t, ddir, "ds", f.IdP.DSEncryption)
 	df := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: dsBase, TLS: dkp, Signing: dkp, Encryption: dkp,
-		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: dsserver.Policy{Portals: []string{portalID}}}
+		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: dsserver.Policy{Portals: []string{portalID},
+			Reception: dsserver.Reception{Terminals: terminals, Purposes: map[string][]string{
+				wsf.PurposeEligibility: {dst.Eligibility}, wsf.PurposeTreatment: {dst.Clinical, dst.Eligibility}}}}}
 	df.Defaults()
 	if f.DS, err = dsserver.Build(ctx, df, dsserver.Options{Listener: dsLn, Logf: t.Logf}); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,75 @@
+package terminalserver_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
+	"github.com/renkei-idwsf/renkei/wsc/terminal"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
+)
+
+// TestReceptionDesk: the patient's card at hospital A's desk, through
+// pcscd and vpcd: the PIN, the eligibility at once, hospital B's results
+// with the card present, the enrolment of hospital A's patient number,
+// then the card out: the screen empty, the IdP told.
+func TestReceptionDesk(t *testing.T) {
+	d := newDesk(t)
+	p := d.patientOnlyAtB()
+	c := d.insert(p, virtual.Options{})
+	d.await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+	d.pin("000000")
+	s := d.await("a wrong PIN", func(s terminal.Screen) bool { return s.Message == "pin.wrong" })
+	if s.TriesLeft <= 0 {
+		t.Fatalf("tries left %d after one wrong PIN", s.TriesLeft)
+	}
+	d.pin(virtual.DefaultPIN)
+	s = d.await("the eligibility", func(s terminal.Screen) bool { return s.Phase == terminal.Ready })
+	want := insurerFields(p)
+	if s.Eligibility == nil || len(s.Eligibility.Coverages) != 1 {
+		t.Fatalf("eligibility %+v (%s)", s.Eligibility, s.EligibilityMessage)
+	}
+	cov := s.Eligibility.Coverages[0]
+	if !cov.Valid || cov.InsurerNumber != want[0] || cov.Symbol != want[1] || cov.Number != want[2] || cov.Copayment == "" {
+		t.Fatalf("coverage %+v, the insurer knows %v", cov, want)
+	}
+	t.Logf("eligibility in %v: card %v, ECP %v, discovery %v, WSP %v", s.Timing.Card+s.Timing.ECP+s.Timing.Discovery+s.Timing.WSP,
+		s.Timing.Card, s.Timing.ECP, s.Timing.Discovery, s.Timing.WSP)
+
+	s = d.await("hospital B's results", func(s terminal.Screen) bool { return !s.RecordsPending })
+	if len(s.Records) != 1 || s.Records[0].Provider != wspkit.Entities[sample.HospitalB] || len(s.Records[0].Items["LabResult"]) == 0 {
+		t.Fatalf("records %+v (%s)", s.Records, s.RecordsMessage)
+	}
+
+	const number = "A-990001"
+	if err := d.srv.Desk.Enrol(context.Background(), number); err != nil {
+		t.Fatalf("enrolment: %v", err)
+	}
+	links, err := d.fed.DS.DS.Links(context.Background(), p.principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := false
+	for _, l := range links {
+		if l.ProviderID == wspkit.Entities[sample.HospitalA] {
+			linked = l.SPProvidedID == number && len(l.Associated) > 0
+		}
+	}
+	if !linked {
+		t.Fatalf("after the enrolment the relay database holds %+v", links)
+	}
+
+	if err := c.ins.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	s = d.await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
+	if s.Eligibility != nil || s.Records != nil || s.Enrolled != "" {
+		t.Fatalf("the screen still shows %+v", s)
+	}
+	e := <-d.ended
+	if e.err != nil || e.res == nil {
+		t.Fatalf("logout: %+v %v", e.res, e.err)
+	}
+	t.Logf("logout status %s %s", e.res.Status.Code.Value, e.res.Status.Second())
+}
