@@ -97,17 +97,23 @@ type patient struct {
 	card      *pki.Identity
 }
 
-func (d *desk) patientOnlyAtB() *patient {
+func (d *desk) patientOnlyAtB() *patient { return d.patientsOnlyAtB(1)[0] }
+
+// patientsOnlyAtB makes n such patients.
+func (d *desk) patientsOnlyAtB(n int) []*patient {
 	d.t.Helper()
+	var out []*patient
 	for i := range d.fed.Manifest.People {
 		p := &d.fed.Manifest.People[i]
-		if _, a := p.Local[sample.HospitalA]; !a && p.Local[sample.HospitalB] != "" {
+		if _, a := p.Local[sample.HospitalA]; !a && p.Local[sample.HospitalB] != "" && len(out) < n {
 			principal, card := d.fed.Citizen(d.t, p.Key)
-			return &patient{Person: p, principal: principal, card: card}
+			out = append(out, &patient{Person: p, principal: principal, card: card})
 		}
 	}
-	d.t.Fatal("no sample person is known at hospital B only")
-	return nil
+	if len(out) < n {
+		d.t.Fatalf("%d sample people are known at hospital B only, want %d", len(out), n)
+	}
+	return out
 }
 
 // inserted is a virtual card in the desk's reader.
