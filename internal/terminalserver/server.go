@@ -62,6 +62,7 @@ type Server struct {
 	Client    *client.Client
 	Terminal  *terminal.Terminal
 	Desk      *terminal.Desk
+	Staff     *terminal.Staff
 
 	opts    Options
 	keys    *keys
@@ -169,8 +170,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		s.reader = r
 	}
 	s.Desk = terminal.NewDesk(s.Terminal, s.reader, s.logf, s.opts.Ended)
-	s.handler = http.NotFoundHandler() // STAFF-PENDING
-	return nil
+	s.Staff = &terminal.Staff{Desk: s.Desk, Log: s.logRequest}
+	s.handler, err = s.Staff.Handler()
+	return err
 }
 
 // name is an institution's md:OrganizationDisplayName (else Name) in

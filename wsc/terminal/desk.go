@@ -268,6 +268,10 @@ func (d *Desk) unlock(ctx context.Context, n uint64) (Card, io.Closer) {
 		case <-ctx.Done():
 			return Card{}, nil
 		}
+		if _, err := piv.EncodePIN(pin); err != nil {
+			d.update(n, func(s *Screen) { s.Message = "pin.format" })
+			continue
+		}
 		c, closer, err := d.reader.Open(pin)
 		if err == nil {
 			return c, closer
