@@ -268,9 +268,18 @@ func (s *Staff) post(f func(*http.Request) string) http.HandlerFunc {
 	}
 }
 
-// staffSameOrigin refuses a request whose Origin, when present, is not the
-// request's own, or that the browser says comes from another site.
+// staffSameOrigin refuses a request the browser says comes from another
+// site (Sec-Fetch-Site, which pages cannot set), or, from a browser that
+// does not send it, whose Origin is not the request's own. Under the
+// page's Referrer-Policy no-referrer, Chromium sends Origin "null" even
+// for the page's own form, so Sec-Fetch-Site decides when present.
 func staffSameOrigin(r *http.Request) error {
+	if f := r.Header.Get("Sec-Fetch-Site"); f != "" {
+		if f != "same-origin" && f != "none" {
+			return fmt.Errorf("terminal: staff form from a %s request", f)
+		}
+		return nil
+	}
 	if o := r.Header.Get("Origin"); o != "" {
 		scheme := "http"
 		if r.TLS != nil {
@@ -279,9 +288,6 @@ func staffSameOrigin(r *http.Request) error {
 		if o != scheme+"://"+r.Host {
 			return fmt.Errorf("terminal: staff form from origin %q", o)
 		}
-	}
-	if f := r.Header.Get("Sec-Fetch-Site"); f != "" && f != "same-origin" && f != "none" {
-		return fmt.Errorf("terminal: staff form from a %s request", f)
 	}
 	return nil
 }

@@ -1,0 +1,122 @@
+package terminalserver_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/testkit/chrome"
+	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
+)
+
+// staffTab is the reception staff's Chromium on the desk's page: every
+// phase it reaches is checked by axe-core and photographed.
+type staffTab struct {
+	t    *testing.T
+	d    *desk
+	b    *chrome.Browser
+	lang string
+}
+
+// phase waits until the page shows phase (it updates itself), then
+// checks it.
+func (c *staffTab) phase(phase string) string {
+	c.t.Helper()
+	c.await("the "+phase+" screen", `document.getElementById("phase") !== null && document.getElementById("phase").dataset.phase === `+strconv.Quote(phase))
+	for _, v := range c.b.Axe() {
+		c.t.Errorf("%s (%s): %v", phase, c.lang, v)
+	}
+	c.b.Screenshot("desk-" + c.lang + "-" + phase)
+	return c.b.Text("main")
+}
+
+func (c *staffTab) await(what, predicate string) {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(c.b.Context(), time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+predicate+`)`))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			url, _ := chromedp.Run(c.b.Context(), chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+			s := c.d.srv.Desk.Screen()
+			c.t.Fatalf("%s: %s does not hold (%v); the page at %s\nthe desk: phase %d %q %q", what, predicate, err, url, s.Phase, s.Message, s.Detail)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// type types text into the field sel and presses Enter.
+func (c *staffTab) typeIn(what, sel, text string) {
+	c.t.Helper()
+	c.b.Run(what, chromedp.SendKeys(chromedp.CSS(sel), text+"\r"))
+}
+
+// TestReceptionDeskInChromium: hospital A's staff page in headless
+// Chromium, in Japanese: the card in, the PIN typed at the page, the
+// eligibility read from the page, hospital B's results, a new patient
+// number enrolled, the card out: the page clears and the IdP is told.
+// Every screen passes axe-core.
+func TestReceptionDeskInChromium(t *testing.T) {
+	d := newDesk(t)
+	p := d.patientOnlyAtB()
+	b := chrome.Start(t, chrome.Options{Lang: "ja", StepTimeout: 20 * time.Second})
+	c := &staffTab{t: t, d: d, b: b, lang: "ja"}
+	b.Navigate(d.srv.URL())
+	c.phase("idle")
+
+	card := d.insert(p, virtual.Options{})
+	c.phase("pin")
+	c.typeIn("the PIN", `input[name="pin"]`, virtual.DefaultPIN)
+	text := c.phase("ready")
+	ins := insurerFields(p)
+	for _, want := range []string{ins[0], ins[1], ins[2], "30%"} {
+		if !strings.Contains(b.Text("#eligibility"), want) {
+			t.Errorf("the eligibility does not show %q:\n%s", want, text)
+		}
+	}
+	c.await("hospital B's results", `!document.getElementById("records").textContent.includes("`+"読み込み"+`")`)
+	records := b.Text("#records")
+	if hb := d.fed.Manifest.Institution(sample.HospitalB).Name; !strings.Contains(records, hb) {
+		t.Errorf("the results do not name %s:\n%s", hb, records)
+	}
+
+	const number = "A-990002"
+	c.typeIn("the patient number", `input[name="number"]`, number)
+	c.await("the enrolment", `document.getElementById("enrol").textContent.includes(`+strconv.Quote(number)+`)`)
+	c.phase("ready")
+	links, err := d.fed.DS.DS.Links(context.Background(), p.principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolled := false
+	for _, l := range links {
+		enrolled = enrolled || l.ProviderID == wspkit.Entities[sample.HospitalA] && l.SPProvidedID == number
+	}
+	if !enrolled {
+		t.Fatalf("the page shows %s enrolled, the relay database holds %+v", number, links)
+	}
+
+	if err := card.ins.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	idle := c.phase("idle")
+	for _, gone := range []string{ins[2], number, d.fed.Manifest.Institution(sample.HospitalB).Name} {
+		if strings.Contains(idle, gone) {
+			t.Errorf("after the card left the page still shows %q", gone)
+		}
+	}
+	e := <-d.ended
+	if e.err != nil || e.res == nil {
+		t.Fatalf("logout: %+v %v", e.res, e.err)
+	}
+}
