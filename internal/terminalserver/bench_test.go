@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
 )
 
@@ -31,8 +32,9 @@ const (
 // PIN's APDUs). The floor is one raw signature of the card through
 // PC/SC, measured in the same run on the other reader of the slot.
 func BenchmarkCardToEligibility(b *testing.B) {
-	d := newDesk(b)
-	p := d.patientOnlyAtB()
+	d := termkit.New(b)
+	d.Start()
+	p := d.PatientOnlyAtB()
 	floor := cardSignatureFloor(b, d, p)
 	var totals []time.Duration
 	var hops terminal.Timing
@@ -40,10 +42,10 @@ func BenchmarkCardToEligibility(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; (i < b.N || i < benchMinSamples) && time.Since(start) < benchMaxTime; i++ {
 		t0 := time.Now()
-		c := d.insert(p, virtual.Options{})
-		d.await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
-		d.pin(virtual.DefaultPIN)
-		s := d.await("the eligibility", func(s terminal.Screen) bool { return s.Phase >= terminal.Ready })
+		c := d.Insert(p, 0, virtual.Options{})
+		d.Await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+		d.PIN(virtual.DefaultPIN)
+		s := d.Await("the eligibility", func(s terminal.Screen) bool { return s.Phase >= terminal.Ready })
 		total := time.Since(t0)
 		if s.Phase != terminal.Ready || s.Eligibility == nil || len(s.Eligibility.Coverages) != 1 {
 			b.Fatalf("screen %+v", s)
@@ -54,11 +56,11 @@ func BenchmarkCardToEligibility(b *testing.B) {
 		hops.ECP += s.Timing.ECP
 		hops.Discovery += s.Timing.Discovery
 		hops.WSP += s.Timing.WSP
-		if err := c.ins.Remove(); err != nil {
+		if err := c.Insertion.Remove(); err != nil {
 			b.Fatal(err)
 		}
-		d.await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
-		<-d.ended
+		d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
+		<-d.Ended
 	}
 	b.StopTimer()
 	sort.Slice(totals, func(i, j int) bool { return totals[i] < totals[j] })
@@ -82,21 +84,21 @@ func BenchmarkCardToEligibility(b *testing.B) {
 
 // cardSignatureFloor is the median of raw signatures of the patient's
 // card through PC/SC, on the slot's second reader.
-func cardSignatureFloor(b *testing.B, d *desk, p *patient) time.Duration {
+func cardSignatureFloor(b *testing.B, d *termkit.Desk, p *termkit.Patient) time.Duration {
 	path := filepath.Join(b.TempDir(), "floor-card.json")
-	if err := virtual.Create(path, "HIC-floor", p.card.Key, p.card.Cert, nil); err != nil {
+	if err := virtual.Create(path, "HIC-floor", p.Card.Key, p.Card.Cert, nil); err != nil {
 		b.Fatal(err)
 	}
 	vc, err := virtual.Open(path, virtual.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ins, err := virtual.Insert(vc, func() (net.Conn, error) { return d.slot.Dial(1) })
+	ins, err := virtual.Insert(vc, func() (net.Conn, error) { return d.Slot.Dial(1) })
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ins.Remove()
-	r, err := terminal.OpenPCSC(d.slot.Readers[1])
+	r, err := terminal.OpenPCSC(d.Slot.Readers[1])
 	if err != nil {
 		b.Fatal(err)
 	}

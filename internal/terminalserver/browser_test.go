@@ -11,7 +11,9 @@ import (
 
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/internal/testkit/chrome"
+	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
+	"github.com/renkei-idwsf/renkei/wsc/terminal"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
@@ -19,16 +21,19 @@ import (
 // phase it reaches is checked by axe-core and photographed.
 type staffTab struct {
 	t    *testing.T
-	d    *desk
+	d    *termkit.Desk
 	b    *chrome.Browser
 	lang string
 }
 
-// phase waits until the page shows phase (it updates itself), then
-// checks it.
+// phase waits until the page shows phase (it updates itself) and the
+// desk's latest screen, once the other hospitals' results are in, then
+// checks it: a page that reloads under axe-core cannot be checked.
 func (c *staffTab) phase(phase string) string {
 	c.t.Helper()
 	c.await("the "+phase+" screen", `document.getElementById("phase") !== null && document.getElementById("phase").dataset.phase === `+strconv.Quote(phase))
+	s := c.d.Await("a settled screen", func(s terminal.Screen) bool { return !s.RecordsPending })
+	c.await("the desk's latest screen", `document.getElementById("phase").dataset.version === "`+strconv.FormatUint(s.Version, 10)+`"`)
 	for _, v := range c.b.Axe() {
 		c.t.Errorf("%s (%s): %v", phase, c.lang, v)
 	}
@@ -48,7 +53,7 @@ func (c *staffTab) await(what, predicate string) {
 		}
 		if time.Now().After(deadline) {
 			url, _ := chromedp.Run(c.b.Context(), chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
-			s := c.d.srv.Desk.Screen()
+			s := c.d.Srv.Desk.Screen()
 			c.t.Fatalf("%s: %s does not hold (%v); the page at %s\nthe desk: phase %d %q %q", what, predicate, err, url, s.Phase, s.Message, s.Detail)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -67,18 +72,19 @@ func (c *staffTab) typeIn(what, sel, text string) {
 // number enrolled, the card out: the page clears and the IdP is told.
 // Every screen passes axe-core.
 func TestReceptionDeskInChromium(t *testing.T) {
-	d := newDesk(t)
-	p := d.patientOnlyAtB()
+	d := termkit.New(t)
+	d.Start()
+	p := d.PatientOnlyAtB()
 	b := chrome.Start(t, chrome.Options{Lang: "ja", StepTimeout: 20 * time.Second})
 	c := &staffTab{t: t, d: d, b: b, lang: "ja"}
-	b.Navigate(d.srv.URL())
+	b.Navigate(d.Srv.URL())
 	c.phase("idle")
 
-	card := d.insert(p, virtual.Options{})
+	card := d.Insert(p, 0, virtual.Options{})
 	c.phase("pin")
 	c.typeIn("the PIN", `input[name="pin"]`, virtual.DefaultPIN)
 	text := c.phase("ready")
-	ins := insurerFields(p)
+	ins := termkit.InsurerFields(p)
 	for _, want := range []string{ins[0], ins[1], ins[2], "30%"} {
 		if !strings.Contains(b.Text("#eligibility"), want) {
 			t.Errorf("the eligibility does not show %q:\n%s", want, text)
@@ -86,7 +92,7 @@ func TestReceptionDeskInChromium(t *testing.T) {
 	}
 	c.await("hospital B's results", `!document.getElementById("records").textContent.includes("`+"読み込み"+`")`)
 	records := b.Text("#records")
-	if hb := d.fed.Manifest.Institution(sample.HospitalB).Name; !strings.Contains(records, hb) {
+	if hb := d.Fed.Manifest.Institution(sample.HospitalB).Name; !strings.Contains(records, hb) {
 		t.Errorf("the results do not name %s:\n%s", hb, records)
 	}
 
@@ -94,7 +100,7 @@ func TestReceptionDeskInChromium(t *testing.T) {
 	c.typeIn("the patient number", `input[name="number"]`, number)
 	c.await("the enrolment", `document.getElementById("enrol").textContent.includes(`+strconv.Quote(number)+`)`)
 	c.phase("ready")
-	links, err := d.fed.DS.DS.Links(context.Background(), p.principal)
+	links, err := d.Fed.DS.DS.Links(context.Background(), p.Principal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,17 +112,17 @@ func TestReceptionDeskInChromium(t *testing.T) {
 		t.Fatalf("the page shows %s enrolled, the relay database holds %+v", number, links)
 	}
 
-	if err := card.ins.Remove(); err != nil {
+	if err := card.Insertion.Remove(); err != nil {
 		t.Fatal(err)
 	}
 	idle := c.phase("idle")
-	for _, gone := range []string{ins[2], number, d.fed.Manifest.Institution(sample.HospitalB).Name} {
+	for _, gone := range []string{ins[2], number, d.Fed.Manifest.Institution(sample.HospitalB).Name} {
 		if strings.Contains(idle, gone) {
 			t.Errorf("after the card left the page still shows %q", gone)
 		}
 	}
-	e := <-d.ended
-	if e.err != nil || e.res == nil {
-		t.Fatalf("logout: %+v %v", e.res, e.err)
+	e := <-d.Ended
+	if e.Err != nil || e.Res == nil {
+		t.Fatalf("logout: %+v %v", e.Res, e.Err)
 	}
 }

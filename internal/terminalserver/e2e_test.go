@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
@@ -15,18 +16,19 @@ import (
 // with the card present, the enrolment of hospital A's patient number,
 // then the card out: the screen empty, the IdP told.
 func TestReceptionDesk(t *testing.T) {
-	d := newDesk(t)
-	p := d.patientOnlyAtB()
-	c := d.insert(p, virtual.Options{})
-	d.await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
-	d.pin("000000")
-	s := d.await("a wrong PIN", func(s terminal.Screen) bool { return s.Message == "pin.wrong" })
+	d := termkit.New(t)
+	d.Start()
+	p := d.PatientOnlyAtB()
+	c := d.Insert(p, 0, virtual.Options{})
+	d.Await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+	d.PIN("000000")
+	s := d.Await("a wrong PIN", func(s terminal.Screen) bool { return s.Message == "pin.wrong" })
 	if s.TriesLeft <= 0 {
 		t.Fatalf("tries left %d after one wrong PIN", s.TriesLeft)
 	}
-	d.pin(virtual.DefaultPIN)
-	s = d.await("the eligibility", func(s terminal.Screen) bool { return s.Phase == terminal.Ready })
-	want := insurerFields(p)
+	d.PIN(virtual.DefaultPIN)
+	s = d.Await("the eligibility", func(s terminal.Screen) bool { return s.Phase == terminal.Ready })
+	want := termkit.InsurerFields(p)
 	if s.Eligibility == nil || len(s.Eligibility.Coverages) != 1 {
 		t.Fatalf("eligibility %+v (%s)", s.Eligibility, s.EligibilityMessage)
 	}
@@ -37,16 +39,16 @@ func TestReceptionDesk(t *testing.T) {
 	t.Logf("eligibility in %v: card %v, ECP %v, discovery %v, WSP %v", s.Timing.Card+s.Timing.ECP+s.Timing.Discovery+s.Timing.WSP,
 		s.Timing.Card, s.Timing.ECP, s.Timing.Discovery, s.Timing.WSP)
 
-	s = d.await("hospital B's results", func(s terminal.Screen) bool { return !s.RecordsPending })
+	s = d.Await("hospital B's results", func(s terminal.Screen) bool { return !s.RecordsPending })
 	if len(s.Records) != 1 || s.Records[0].Provider != wspkit.Entities[sample.HospitalB] || len(s.Records[0].Items["LabResult"]) == 0 {
 		t.Fatalf("records %+v (%s)", s.Records, s.RecordsMessage)
 	}
 
 	const number = "A-990001"
-	if err := d.srv.Desk.Enrol(context.Background(), number); err != nil {
+	if err := d.Srv.Desk.Enrol(context.Background(), number); err != nil {
 		t.Fatalf("enrolment: %v", err)
 	}
-	links, err := d.fed.DS.DS.Links(context.Background(), p.principal)
+	links, err := d.Fed.DS.DS.Links(context.Background(), p.Principal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,16 +62,16 @@ func TestReceptionDesk(t *testing.T) {
 		t.Fatalf("after the enrolment the relay database holds %+v", links)
 	}
 
-	if err := c.ins.Remove(); err != nil {
+	if err := c.Insertion.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	s = d.await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
+	s = d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
 	if s.Eligibility != nil || s.Records != nil || s.Enrolled != "" {
 		t.Fatalf("the screen still shows %+v", s)
 	}
-	e := <-d.ended
-	if e.err != nil || e.res == nil {
-		t.Fatalf("logout: %+v %v", e.res, e.err)
+	e := <-d.Ended
+	if e.Err != nil || e.Res == nil {
+		t.Fatalf("logout: %+v %v", e.Res, e.Err)
 	}
-	t.Logf("logout status %s %s", e.res.Status.Code.Value, e.res.Status.Second())
+	t.Logf("logout status %s %s", e.Res.Status.Code.Value, e.Res.Status.Second())
 }

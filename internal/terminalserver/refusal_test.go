@@ -7,6 +7,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/discovery"
+	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
 )
@@ -15,70 +16,71 @@ import (
 // nothing is fetched; a card pulled out in the middle of its login
 // leaves an empty screen and no visit, no token issued.
 func TestDeskRefusals(t *testing.T) {
-	d := newDesk(t)
-	people := d.patientsOnlyAtB(2)
+	d := termkit.New(t)
+	d.Start()
+	people := d.PatientsOnlyAtB(2)
 
 	t.Run("fail/revoked-card", func(t *testing.T) {
 		p := people[0]
-		d.fed.IdP.RevokeInRegistry("HIC-" + p.Key)
-		c := d.insert(p, virtual.Options{})
-		d.await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
-		d.pin(virtual.DefaultPIN)
-		s := d.await("the refusal", func(s terminal.Screen) bool { return s.Phase == terminal.Stopped })
+		d.Fed.IdP.RevokeInRegistry("HIC-" + p.Key)
+		c := d.Insert(p, 0, virtual.Options{})
+		d.Await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+		d.PIN(virtual.DefaultPIN)
+		s := d.Await("the refusal", func(s terminal.Screen) bool { return s.Phase == terminal.Stopped })
 		if s.Message != "card.refused" || s.Eligibility != nil || s.Records != nil {
 			t.Fatalf("screen %+v, want the card refused and nothing else", s)
 		}
-		d.nothingIssued(p)
-		if err := c.ins.Remove(); err != nil {
+		nothingIssued(d, p)
+		if err := c.Insertion.Remove(); err != nil {
 			t.Fatal(err)
 		}
-		d.await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
-		d.noVisit()
+		d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
+		noVisit(d)
 	})
 
 	t.Run("fail/card-pulled-mid-login", func(t *testing.T) {
 		p := people[1]
-		var c *inserted
+		var c *termkit.Inserted
 		pulled := make(chan struct{})
-		c = d.insert(p, virtual.Options{BeforeCommand: func(cmd piv.Command) {
+		c = d.Insert(p, 0, virtual.Options{BeforeCommand: func(cmd piv.Command) {
 			if cmd.INS == piv.InsGeneralAuth && c != nil {
-				c.ins.Pull()
+				c.Insertion.Pull()
 				close(pulled)
 			}
 		}})
-		d.await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
-		d.pin(virtual.DefaultPIN)
+		d.Await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+		d.PIN(virtual.DefaultPIN)
 		<-pulled
-		s := d.await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
+		s := d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
 		if s.Eligibility != nil || s.Records != nil || s.Message != "" {
 			t.Fatalf("the screen shows %+v after the card left", s)
 		}
-		d.nothingIssued(p)
-		d.noVisit()
+		nothingIssued(d, p)
+		noVisit(d)
 	})
 }
 
 // nothingIssued checks the DS's audit: nothing happened for p since the
 // operator linked them (no token, no refusal: the DS was never asked).
-func (d *desk) nothingIssued(p *patient) {
-	d.t.Helper()
-	page, err := d.fed.DS.Store.AuditEvents(context.Background(), store.AuditQuery{PrincipalID: p.principal, Limit: 50})
+func nothingIssued(d *termkit.Desk, p *termkit.Patient) {
+	d.T.Helper()
+	page, err := d.Fed.DS.Store.AuditEvents(context.Background(), store.AuditQuery{PrincipalID: p.Principal, Limit: 50})
 	if err != nil {
-		d.t.Fatal(err)
+		d.T.Fatal(err)
 	}
 	for _, e := range page.Events {
 		if e.Action != discovery.AuditLink {
-			d.t.Fatalf("the DS recorded %s for the patient: %+v", e.Action, e)
+			d.T.Fatalf("the DS recorded %s for the patient: %+v", e.Action, e)
 		}
 	}
 }
 
 // noVisit checks that no visit was opened: none was ended.
-func (d *desk) noVisit() {
-	d.t.Helper()
+func noVisit(d *termkit.Desk) {
+	d.T.Helper()
 	select {
-	case e := <-d.ended:
-		d.t.Fatalf("a visit was opened and ended: %+v %v", e.res, e.err)
+	case e := <-d.Ended:
+		d.T.Fatalf("a visit was opened and ended: %+v %v", e.Res, e.Err)
 	default:
 	}
 }
