@@ -3,7 +3,9 @@ package terminalserver_test
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
@@ -74,4 +76,31 @@ func TestReceptionDesk(t *testing.T) {
 		t.Fatalf("logout: %+v %v", e.Res, e.Err)
 	}
 	t.Logf("logout status %s %s", e.Res.Status.Code.Value, e.Res.Status.Second())
+}
+
+// TestDeskRenewsLogin: with a card login serving 4 s, the desk logs the
+// card in again (a new signature on the card, a new login) while the
+// card stays in, and the screen stays on the patient.
+func TestDeskRenewsLogin(t *testing.T) {
+	d := termkit.New(t)
+	d.File.TokenLife = "4s"
+	d.Start()
+	p := d.PatientOnlyAtB()
+	c := d.Insert(p, 0, virtual.Options{})
+	d.Await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+	d.PIN(virtual.DefaultPIN)
+	d.Await("the eligibility", func(s terminal.Screen) bool { return s.Phase == terminal.Ready })
+	first := c.Card.Count(piv.InsGeneralAuth)
+	deadline := time.Now().Add(15 * time.Second)
+	for c.Card.Count(piv.InsGeneralAuth) < first+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the card signed %d times in 15 s after the login, want 2 renewals", c.Card.Count(piv.InsGeneralAuth)-first)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s := d.Srv.Desk.Screen(); s.Phase != terminal.Ready || s.Eligibility == nil {
+		t.Fatalf("after the renewals the screen shows phase %d %q", s.Phase, s.Message)
+	}
+	d.Remove(c, 0)
+	d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
 }

@@ -118,12 +118,18 @@ func (v *Visit) Renew(ctx context.Context, c Card) error {
 		return errors.New("terminal: the card now presented is another patient's")
 	}
 	v.mu.Lock()
-	ended := v.ended
+	ended, old1, old2 := v.ended, v.eligible, v.treat
 	v.mu.Unlock()
 	if ended {
 		return ErrEnded
 	}
-	return v.open(l)
+	if err := v.open(l); err != nil {
+		return err
+	}
+	// The old login's tokens are not used again.
+	old1.Forget()
+	old2.Forget()
+	return nil
 }
 
 // Problem says why a section is missing.
