@@ -221,6 +221,41 @@ func FuzzReceiveLogoutSOAP(f *testing.F) {
 	})
 }
 
+// fuzzECPEnv is fuzzEnv with the PAOS consumer too.
+func fuzzECPEnv(tb testing.TB) *env {
+	return newEnvKeys(tb, fuzzKeys(tb), func(c *sp.Config) {
+		c.Store, c.AllowPlainAssertions, c.ECPACSURL = fuzzStore{}, true, ecpURL
+	})
+}
+
+// ecpSeeds are SOAP answers to fuzzRequestID: the IdP's shape, one whose
+// ecp:Response names another consumer, one without the header, and a
+// SOAP fault.
+func ecpSeeds(e *env) []string {
+	id := fuzzRequestID
+	fault, err := xmlsec.Serialize((&binding.Envelope{Body: (&binding.Fault{Code: binding.FaultClient, String: "no"}).Element()}).Element())
+	e.must(err)
+	return []string{string(e.ecpAnswer(id, ecpURL, ecpURL, e.ecpAssertion(id))),
+		string(e.ecpAnswer(id, "https://evil.example/acs", ecpURL, e.ecpAssertion(id))),
+		string(e.ecpAnswer(id, "", ecpURL, e.ecpAssertion(id))), string(fault)}
+}
+
+// FuzzConsumeECP: the IdP's SOAP answer to an ECP request, as the
+// terminal receives it from the network.
+func FuzzConsumeECP(f *testing.F) {
+	e := fuzzECPEnv(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := e.sp.ConsumeECP(ctx, bytes.NewReader(b), fuzzRequestID)
+		typed(t, err)
+		if err == nil {
+			signedSubject(t, l.NameID)
+			if l.SessionIndex != spSessIx || l.Bootstrap == nil || l.Bootstrap.Address != dsSOAP {
+				t.Fatalf("accepted a login the IdP did not sign: %+v", l)
+			}
+		}
+	})
+}
+
 // TestFuzzSeeds checks the committed corpus of each target, and rewrites
 // it under -update: the first seed of each is the IdP's own message and
 // must still be accepted at the frozen clock with the fixed keys, or the
@@ -242,6 +277,10 @@ func TestFuzzSeeds(t *testing.T) {
 		}},
 		{"FuzzReceiveLogoutRequest", "string", logoutQuerySeeds, func(s string) error {
 			_, err := e.sp.ReceiveLogoutRequest(ctx, s)
+			return err
+		}},
+		{"FuzzConsumeECP", "[]byte", ecpSeeds, func(s string) error {
+			_, err := fuzzECPEnv(t).sp.ConsumeECP(ctx, strings.NewReader(s), fuzzRequestID)
 			return err
 		}},
 		{"FuzzReceiveLogoutSOAP", "[]byte", logoutSOAPSeeds, func(s string) error {

@@ -139,8 +139,9 @@ func (e *env) idpEntity() *md.EntityDescriptor {
 	return &md.EntityDescriptor{EntityID: idpID, IDPSSO: []*md.IDPSSODescriptor{{
 		SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2},
 			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{e.k.idp.Cert}}}},
-			SingleLogout: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: idpSLO}}},
-		SingleSignOn: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: idpSSO}}}}}
+			SingleLogout: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: idpSLO}, {Binding: samlp.BindingSOAP, Location: idpSLOSOAP}},
+			ManageNameID: []md.Endpoint{{Binding: samlp.BindingSOAP, Location: idpNIM}}},
+		SingleSignOn: []md.Endpoint{{Binding: samlp.BindingHTTPRedirect, Location: idpSSO}, {Binding: samlp.BindingSOAP, Location: idpECP}}}}}
 }
 
 func (e *env) must(err error) {
