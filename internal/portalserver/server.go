@@ -8,14 +8,12 @@
 package portalserver
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -177,7 +175,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	var rt http.RoundTripper = tr
 	if s.opts.Tap != nil {
-		rt = tapTransport{base: tr, tap: s.opts.Tap}
+		rt = rolekit.TapTransport(tr, s.opts.Tap)
 	}
 	mechs := []wsf.Mechanism{wsf.ClientTLSSAMLV2}
 	if len(c.Mechanisms) > 0 {
@@ -202,47 +200,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		FormTargets: s.formTargets(), Log: s.logRequest}
 	s.handler, err = s.HTTP.Handler()
 	if err == nil && s.opts.Tap != nil {
-		s.handler = tapHandler(s.handler, s.opts.Tap)
+		s.handler = rolekit.TapHandler(s.handler, s.opts.Tap)
 	}
 	return err
-}
-
-// maxTap bounds what Tap reads of one body.
-const maxTap = 4 << 20
-
-// tapTransport gives every response body to tap.
-type tapTransport struct {
-	base http.RoundTripper
-	tap  func([]byte)
-}
-
-func (t tapTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	res, err := t.base.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxTap))
-	res.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	t.tap(b)
-	res.Body = io.NopCloser(bytes.NewReader(b))
-	return res, nil
-}
-
-// tapHandler gives every request's URL and body to tap.
-func tapHandler(next http.Handler, tap func([]byte)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxTap))
-		if err != nil {
-			http.Error(w, "body", http.StatusBadRequest)
-			return
-		}
-		tap(append([]byte(r.URL.String()+"\n"), b...))
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		next.ServeHTTP(w, r)
-	})
 }
 
 // formTargets are the origins the portal's forms lead to by redirect:

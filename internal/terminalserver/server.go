@@ -44,6 +44,10 @@ type Options struct {
 	RootCAs *x509.CertPool
 	// Reader, when set, replaces the PC/SC reader File.Reader names.
 	Reader terminal.Reader
+	// Tap, when set, is given every answer the terminal receives from
+	// the IdP's SOAP endpoints, the DS and the WSPs (tests that keep a
+	// token aside).
+	Tap func(body []byte)
 	// Ended receives each visit's logout outcome.
 	Ended func(*sp.LogoutResult, error)
 	// Logf receives the events; nil means log.Printf.
