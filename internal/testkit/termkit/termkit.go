@@ -39,8 +39,11 @@ type Desk struct {
 	File  *terminalserver.File
 	Path  string
 	Ended chan Ended
-	ln    net.Listener
-	dir   string
+	// Tap, set before Start, is given every answer the terminal
+	// receives (terminalserver.Options.Tap).
+	Tap func([]byte)
+	ln  net.Listener
+	dir string
 }
 
 // Ended is the outcome of one visit's logout.
@@ -94,7 +97,7 @@ func (d *Desk) Start() *terminalserver.Server {
 	d.T.Helper()
 	var err error
 	d.Srv, err = terminalserver.Build(context.Background(), d.File, terminalserver.Options{Listener: d.ln, RootCAs: d.Fed.RootCAs,
-		Logf: d.T.Logf, Ended: func(r *sp.LogoutResult, err error) { d.Ended <- Ended{r, err} }})
+		Logf: d.T.Logf, Tap: d.Tap, Ended: func(r *sp.LogoutResult, err error) { d.Ended <- Ended{r, err} }})
 	if err != nil {
 		d.T.Fatal(err)
 	}
