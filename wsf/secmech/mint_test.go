@@ -145,6 +145,23 @@ func TestMintSessionIndex(t *testing.T) {
 	if as := tok.Assertion.AuthnStatements; len(as) != 1 || as[0].SessionIndex != "_wsp-session-1" {
 		t.Fatalf("AuthnStatements %+v, want SessionIndex _wsp-session-1", as)
 	}
+	ended := endedSessions{"_other-session": true}
+	c := wspChecker(t, wsftest.WSPID, k.WSP)
+	c.Sessions = ended
+	_, err = c.Check(context.Background(), m.Element, mintNow, false)
+	mintOK(t, err)
+	t.Run("fail/session-logged-out", func(t *testing.T) {
+		ended["_wsp-session-1"] = true
+		_, err := c.Check(context.Background(), m.Element, mintNow, false)
+		mintWantErr(t, err, saml.ErrExpired)
+	})
+}
+
+// endedSessions is a secmech.EndedSessions of fixed SessionIndexes.
+type endedSessions map[string]bool
+
+func (e endedSessions) Ended(_ context.Context, index string, _ time.Time) (bool, error) {
+	return e[index], nil
 }
 
 // swapSubject returns a copy of token el whose EncryptedID is another
