@@ -55,6 +55,11 @@ type Options struct {
 	Tap func(body []byte)
 	// SessionsPerCitizen is the portal's maxSessionsPerCitizen.
 	SessionsPerCitizen int
+	// DeskACS gives, by institution key, the PAOS AssertionConsumerService
+	// of the institution's reception desk (the terminal's ECP consumer in
+	// its SP role); an institution not listed gets
+	// wspserver.DefaultDeskACS of its WSP's base URL.
+	DeskACS map[string]string
 }
 
 // Fed is the running federation.
@@ -108,7 +113,8 @@ func pair(t testing.TB, dir, name string, id *pki.Identity) rolePair {
 type rolePair = portalserver.KeyPair
 
 // Start starts the federation: it generates the sample back offices, the
-// portal's keys, starts the IdP process with the portal as its SP and the
+// portal's keys and the institutions' entities, starts the IdP process with
+// the portal and the institutions' SP roles as its SPs and the
 // DS as its discovery service, then the DS, the WSPs (registered at the
 // DS) and the portal.
 func Start(t testing.TB, o Options) *Fed {
@@ -168,14 +174,9 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 
-	relay := "sqlite:" + filepath.Join(f.Dir, "relay.db")
-	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{spXML}, Discovery: true,
-		DSAddress: dsBase + dsserver.PathSOAP, Store: relay})
-	f.IdP.Start()
-
-	// One metadata set every role but the IdP loads: the IdP as it
-	// serves its metadata, the DS as the IdP knows it, and the portal
-	// and the institutions.
+	// The institutions' listeners and entities first: the IdP loads the
+	// entities' SP roles (the reception desk, the WSP's
+	// SingleLogoutService) beside the portal's.
 	insts := o.Institutions
 	if insts == nil {
 		insts = []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension}
@@ -183,23 +184,30 @@ func Start(t testing.TB, o Options) *Fed {
 	wspLn, wspURL := map[string]net.Listener{}, map[string]string{}
 	fed := &md.EntitiesDescriptor{Name: "renkei-test-federation"}
 	fed.Entities = append(fed.Entities, spMD)
+	spDocs := [][]byte{spXML}
 	for _, key := range insts {
-		in := f.Manifest.Institution(key)
 		wspLn[key], wspURL[key] = listen(t)
-		id := wspkit.WSPIdentity(t, key)
-		ws := (&metadir.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
-			Endpoints: []string{wspURL[key] + wspserver.PathSOAP},
-			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}},
-				{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
-		names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
-		urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
-		fed.Entities = append(fed.Entities, &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
-			Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}})
+		e := institutionEntity(t, f.Manifest.Institution(key), key, wspURL[key], o.DeskACS[key])
+		fed.Entities = append(fed.Entities, e)
+		b, err := xmlsec.Serialize(e.Element())
+		if err != nil {
+			t.Fatal(err)
+		}
+		spDocs = append(spDocs, b)
 	}
 	fedXML, err := xmlsec.Serialize(fed.Element())
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	relay := "sqlite:" + filepath.Join(f.Dir, "relay.db")
+	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: spDocs, Discovery: true,
+		DSAddress: dsBase + dsserver.PathSOAP, Store: relay})
+	f.IdP.Start()
+
+	// One metadata set every role but the IdP loads: the IdP as it
+	// serves its metadata, the DS as the IdP knows it, and the portal
+	// and the institutions.
 	sources := []portalserver.MetadataSource{
 		{Location: write(t, filepath.Join(f.Dir, "idp.xml"), f.IdP.Metadata), Unsigned: true},
 		{Location: filepath.Join(f.IdP.Dir, "ds.xml"), Unsigned: true},
@@ -228,7 +236,7 @@ func Start(t testing.TB, o Options) *Fed {
 	for _, key := range insts {
 		wf := wspkit.InstitutionFile(t, f.Dir, f.Manifest, key, aggregate, idpkit.DSEntityID, portalID)
 		wf.Metadata = sources
-		wf.BaseURL, wf.Listen = wspURL[key], wspLn[key].Addr().String()
+		wf.BaseURL, wf.Listen, wf.IdP = wspURL[key], wspLn[key].Addr().String(), f.IdP.EntityID
 		backend := ""
 		if key == sample.Pension {
 			backend = f.Pension.URL
@@ -266,6 +274,27 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// institutionEntity is the institution's entity at base: its WSP (web
+// service role: its services and access log at base+PathSOAP) and its SP
+// role (wspserver.DeskRole: the reception desk's PAOS consumer at deskACS,
+// "" for the default, and the WSP's SingleLogoutService), with its keys
+// and names.
+func institutionEntity(t testing.TB, in *sample.Institution, key, base, deskACS string) *md.EntityDescriptor {
+	id := wspkit.WSPIdentity(t, key)
+	ws := (&metadir.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
+		Endpoints: []string{base + wspserver.PathSOAP},
+		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}},
+			{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
+	if deskACS == "" {
+		deskACS = wspserver.DefaultDeskACS(base)
+	}
+	names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
+	urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
+	return &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
+		SPSSO:        []*md.SPSSODescriptor{wspserver.DeskRole(id.Cert, id.Cert, deskACS, base+wspserver.PathSLO)},
+		Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}}
 }
 
 // Citizen makes the sample person's principal at the IdP with a card
