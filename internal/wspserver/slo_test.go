@@ -7,14 +7,19 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
@@ -120,5 +125,69 @@ func TestSLOEndsTokens(t *testing.T) {
 	var f *wsf.Fault
 	if !errors.As(err, &f) || f.Code != wsf.FaultInvalidSecurityToken || f.Status == nil || f.Status.Code != wsf.InappropriateCredentials {
 		t.Fatalf("after logout the token gives %v, want the expired-token fault", err)
+	}
+}
+
+// TestSLOMetadataCheck: a WSP configured for single logout refuses to
+// start unless the metadata lists the IdP and, in the institution's SP
+// role, its own SingleLogoutService; listed, it builds.
+func TestSLOMetadataCheck(t *testing.T) {
+	dir := t.TempDir()
+	m, err := sample.Generate(dir, sample.Options{Reference: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.Institution(sample.HospitalA)
+	id := dskit.WSPIdentity(t, dskit.HospitalAID)
+	kp := wspserver.KeyPair{Cert: filepath.Join(dir, "wsp.crt"), Key: filepath.Join(dir, "wsp.key")}
+	for name, b := range map[string][]byte{kp.Cert: id.CertPEM(), kp.Key: id.KeyPEM()} {
+		if err := os.WriteFile(name, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const base = "https://127.0.0.1:1"
+	build := func(t *testing.T, edit func(*md.EntitiesDescriptor)) error {
+		agg := dskit.AggregateWith(t, pki.RSA2048, "https://127.0.0.1:2/disco",
+			map[string]dskit.WebService{dskit.HospitalAID: {ServiceTypes: in.Services, URLs: []string{base + wspserver.PathSOAP}}})
+		edit(agg)
+		sub := t.TempDir()
+		f := &wspserver.File{EntityID: dskit.HospitalAID, BaseURL: base, TLS: kp, Signing: kp, Encryption: kp,
+			Metadata: []wspserver.MetadataSource{{Location: dskit.WriteAggregate(t, agg, sub), Unsigned: true}},
+			Store:    "sqlite:" + filepath.Join(sub, "wsp.db"), Backend: wspserver.Backend{Kind: "sql", Mapping: filepath.Join(dir, in.Mapping)},
+			DS: dskit.DSID, IdP: dskit.IdPID}
+		f.Defaults()
+		s, err := wspserver.Build(context.Background(), f, wspserver.Options{Logf: t.Logf})
+		if err == nil {
+			_ = s.Shutdown()
+		}
+		return err
+	}
+	entity := func(g *md.EntitiesDescriptor, id string) *md.EntityDescriptor {
+		for _, e := range g.Entities {
+			if e.EntityID == id {
+				return e
+			}
+		}
+		t.Fatalf("no %s in the aggregate", id)
+		return nil
+	}
+	if err := build(t, func(*md.EntitiesDescriptor) {}); err != nil {
+		t.Fatalf("the aggregate lists the desk role with the SLO endpoint, yet: %v", err)
+	}
+	for _, c := range []struct {
+		name, want string
+		edit       func(*md.EntitiesDescriptor)
+	}{
+		{"fail/slo-elsewhere", "SOAP SingleLogoutService", func(g *md.EntitiesDescriptor) {
+			entity(g, dskit.HospitalAID).SPSSO[0].SingleLogout[0].Location = "https://elsewhere.renkei.test/slo"
+		}},
+		{"fail/no-sp-role", "no SP role", func(g *md.EntitiesDescriptor) { entity(g, dskit.HospitalAID).SPSSO = nil }},
+		{"fail/no-idp", "does not list the IdP", func(g *md.EntitiesDescriptor) { entity(g, dskit.IdPID).IDPSSO = nil }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := build(t, c.edit); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Build: %v, want an error saying %q", err, c.want)
+			}
+		})
 	}
 }
