@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/wsp"
@@ -80,17 +81,23 @@ func (s *Server) sloURLs() []string {
 
 // DeskRole is the SP role of an institution's entity beside its WSP role
 // (SAML Metadata §2.4.4): the reception desk's terminal is an ECP SP whose
-// AssertionConsumerService takes the PAOS binding at deskACS, and the
-// SingleLogoutService at sloURL (the WSP's SLOURL) takes the SOAP binding;
-// signing and encryption are the institution's keys. An SPSSODescriptor
-// needs an AssertionConsumerService (schema), hence the desk's.
+// AssertionConsumerService takes the PAOS binding at deskACS and that asks
+// for the discovery bootstrap (md.DiscoveryEPRAttribute: the terminal's DS
+// token), and the SingleLogoutService at sloURL (the WSP's SLOURL) takes
+// the SOAP binding; signing and encryption are the institution's keys. An
+// SPSSODescriptor needs an AssertionConsumerService (schema), hence the
+// desk's.
 func DeskRole(signing, encryption *x509.Certificate, deskACS, sloURL string) *md.SPSSODescriptor {
+	yes := true
 	keys := []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{signing}},
 		{Use: md.UseEncryption, Certificates: []*x509.Certificate{encryption}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}
 	return &md.SPSSODescriptor{SSO: md.SSO{Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: keys},
-		SingleLogout: []md.Endpoint{{Binding: samlp.BindingSOAP, Location: sloURL}}},
+		SingleLogout: []md.Endpoint{{Binding: samlp.BindingSOAP, Location: sloURL}}, NameIDFormats: []string{saml.NameIDPersistent}},
 		AuthnRequestsSigned: true, WantAssertionsSigned: true,
-		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: samlp.BindingPAOS, Location: deskACS}}}}
+		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: samlp.BindingPAOS, Location: deskACS}, IsDefault: &yes}},
+		AttributeConsuming: []md.AttributeConsumingService{{IsDefault: &yes,
+			ServiceNames: []md.Localized{{Lang: "en", Value: "Reception desk"}, {Lang: "ja", Value: "受付"}},
+			Requested:    []md.RequestedAttribute{{Attribute: md.Attribute{Name: md.DiscoveryEPRAttribute, NameFormat: saml.AttrNameFormatURI}}}}}}
 }
 
 // DefaultDeskACS is the desk terminal's PAOS AssertionConsumerService
