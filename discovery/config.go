@@ -18,9 +18,12 @@ import (
 // Store is what the Discovery Service keeps in the relay database: the
 // federations it shares with the IdP, the registered SvcMDs, the
 // associations, the audit log, and the pending consent transactions
-// (kept as one-time artifacts).
+// (kept as one-time artifacts), and the IdP's sessions, which the DS reads
+// to refuse the tokens of an ended session and joins for each WSP it mints
+// a token for (SAML Profiles §4.4).
 type Store interface {
 	store.FederationStore
+	store.SessionStore
 	store.SvcMDStore
 	store.AssociationStore
 	store.AuditLog

@@ -19,6 +19,16 @@
 //     subject an EncryptedID holding the pairwise persistent NameID with
 //     the institution's local identifier, holder-of-key bound to the WSC's
 //     metadata key (bearer only for peers whose profile allows it).
+//   - Single logout (SAML Profiles §4.4): a DS token whose AuthnStatement
+//     carries a SessionIndex belongs to an IdP session, which the DS reads
+//     from the store it shares with the IdP (once per request). A session
+//     that is gone or ran out is Forbidden, for every operation that takes
+//     the principal from the token, as a terminated federation is. On
+//     disco:Query each WSP a token is minted for joins the session with
+//     its pairwise NameID (one write, only for WSPs that had not joined),
+//     and the token carries that WSP's SessionIndex, so that the IdP's
+//     LogoutRequest to the WSP ends it. A token without a SessionIndex, or
+//     issued by another IdP, is not tied to a session.
 //   - SvcMD Register, Query, Replace and Delete (§4.3) are the WSPs' own,
 //     under ClientTLS:X509: a provider reads and changes only its SvcMDs.
 //   - SvcMDAssociation Add, Delete and Query record, withdraw and list the

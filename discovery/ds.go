@@ -66,8 +66,53 @@ func statusOf(err *refusal) wsf.Status {
 // NameID at this DS, qualified by the IdP, to the active federation of
 // the relay database (ARCHITECTURE "The relay DB is the federation
 // table"). A token of another namespace, for an unknown NameID or a
-// terminated federation, is Forbidden.
+// terminated federation, is Forbidden; so is the token of an IdP session
+// that has ended (principalSession).
 func (d *DS) principal(ctx context.Context, inv *Invoker) (string, *refusal, error) {
+	p, _, ref, err := d.principalSession(ctx, inv)
+	return p, ref, err
+}
+
+// principalSession is principal with the IdP session the token belongs
+// to: nil when the token names none (see session).
+func (d *DS) principalSession(ctx context.Context, inv *Invoker) (string, *store.Session, *refusal, error) {
+	p, ref, err := d.federated(ctx, inv)
+	if ref != nil || err != nil {
+		return "", nil, ref, err
+	}
+	s, ref, err := d.session(ctx, inv, p)
+	if ref != nil || err != nil {
+		return "", nil, ref, err
+	}
+	return p, s, nil, nil
+}
+
+// session reads the IdP session a token of the IdP that shares the store
+// names by the DS's SessionIndex: one read. A session that is gone
+// (logged out), has run out or is another principal's is Forbidden, as a
+// terminated federation is: single logout ends the DS token (SAML
+// Profiles §4.4). A token without a SessionIndex, or of another issuer,
+// has no session here (nil).
+func (d *DS) session(ctx context.Context, inv *Invoker, principal string) (*store.Session, *refusal, error) {
+	if inv.SessionIndex == "" || inv.TokenIssuer != d.cfg.NameQualifier {
+		return nil, nil, nil
+	}
+	s, err := d.cfg.Store.SessionByIndex(ctx, d.cfg.EntityID, inv.SessionIndex)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, refuse(disco.Forbidden, "IdP session of the token ended (logout)"), nil
+	case err != nil:
+		return nil, nil, err
+	case !d.cfg.now().Before(s.Expires):
+		return nil, refuse(disco.Forbidden, "IdP session of the token ended at %s", s.Expires.Format(time.RFC3339)), nil
+	case s.PrincipalID != principal:
+		return nil, refuse(disco.Forbidden, "IdP session of the token is another principal's"), nil
+	}
+	return &s, nil, nil
+}
+
+// federated resolves the token's NameID to its active federation.
+func (d *DS) federated(ctx context.Context, inv *Invoker) (string, *refusal, error) {
 	n := inv.Subject
 	switch {
 	case !inv.Proven:

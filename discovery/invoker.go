@@ -36,6 +36,9 @@ type Invoker struct {
 	// (its AuthnStatement); zero when it has none.
 	AuthnInstant time.Time
 	AuthnClass   string
+	// SessionIndex is the DS's SessionIndex in the IdP session the token
+	// belongs to (its AuthnStatement); "" when it names none.
+	SessionIndex string
 	// Purpose is the purpose URI of sb:UsageDirective (wsf.Purpose).
 	Purpose string
 	// Consent is the sb:Consent URI, "" when absent.

@@ -22,6 +22,9 @@ type target struct {
 	nameID *saml.NameID
 	to     xmlenc.Recipient
 	err    *refusal
+	// sessionIndex is the WSP's SessionIndex in the IdP session of the
+	// DS token; "" when the token names none.
+	sessionIndex string
 }
 
 // issue is one token to mint: a match and the mechanisms it serves.
@@ -36,10 +39,14 @@ type issue struct {
 // mintAll mints the tokens of every match, several at once (each costs a
 // signature and a key encryption), and returns the EPRs of those that got
 // one, in the order of the matches. Each token issued and each refusal is
-// audited, in one append (auditBatch).
-func (d *DS) mintAll(ctx context.Context, inv *Invoker, principal string, ms []*match, now time.Time) ([]*wsf.EPR, error) {
+// audited, in one append (auditBatch). A session that ended before the
+// WSPs could join it is a *refusal.
+func (d *DS) mintAll(ctx context.Context, inv *Invoker, principal string, sess *store.Session, ms []*match, now time.Time) ([]*wsf.EPR, error) {
 	targets, err := d.targets(ctx, principal, ms, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.joinSession(ctx, sess, targets, now); err != nil {
 		return nil, err
 	}
 	var issues []*issue
@@ -154,10 +161,10 @@ func (d *DS) mintOne(inv *Invoker, t *target, is *issue, now time.Time) {
 	req := secmech.TokenRequest{Audience: is.m.svc.ProviderID, Target: t.to, NameID: t.nameID,
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: inv.Cert,
 		Lifetime: d.lifetime(inv, is.m, now), SessionEnd: inv.TokenEnd,
-		AuthnInstant: inv.AuthnInstant, AuthnClassRef: inv.AuthnClass,
+		AuthnInstant: inv.AuthnInstant, AuthnClassRef: inv.AuthnClass, SessionIndex: t.sessionIndex,
 		ServiceTypes: []string{is.m.serviceType}} // consent is per service: the WSP checks the one called
 	if inv.AuthnClass == "" {
-		req.AuthnInstant = time.Time{}
+		req.AuthnInstant, req.SessionIndex = time.Time{}, ""
 	}
 	if d.fault(FaultWrongAudience) {
 		misaddress(&req, inv.Provider)

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/wsf"
@@ -33,10 +34,13 @@ const (
 // carries a token minted for its WSP alone. When a RequestedService
 // matches nothing only for want of consent, the WSC is sent to the
 // consent page (a RedirectRequest fault) or answered InteractionRequired
-// (Invoker.Interaction). Nothing at all is NoResults.
+// (Invoker.Interaction). Nothing at all is NoResults. When the DS token
+// belongs to an IdP session, each WSP a token is minted for joins it
+// (joinSession) and its token carries its SessionIndex; a session that
+// ended is Forbidden.
 func (d *DS) Query(ctx context.Context, inv *Invoker, q *disco.Query) (*disco.QueryResponse, error) {
 	now := d.cfg.now()
-	principal, ref, err := d.principal(ctx, inv)
+	principal, sess, ref, err := d.principalSession(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +81,10 @@ func (d *DS) Query(ctx context.Context, inv *Invoker, q *disco.Query) (*disco.Qu
 	if len(all) == 0 && len(consent) > 0 {
 		return nil, d.askConsent(ctx, inv, principal, consent, now)
 	}
-	eprs, err := d.mintAll(ctx, inv, principal, all, now)
+	eprs, err := d.mintAll(ctx, inv, principal, sess, all, now)
+	if errors.As(err, &ref) {
+		return &disco.QueryResponse{Status: statusOf(ref)}, d.auditRefusal(ctx, inv, principal, "", "query", ref, now)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func invokerOf(m *server.Message) (*Invoker, error) {
 			inv.TokenEnd = c.NotOnOrAfter
 		}
 		if as := t.Assertion.AuthnStatements; len(as) > 0 {
-			inv.AuthnInstant, inv.AuthnClass = as[0].AuthnInstant, as[0].ClassRef
+			inv.AuthnInstant, inv.AuthnClass, inv.SessionIndex = as[0].AuthnInstant, as[0].ClassRef, as[0].SessionIndex
 		}
 	}
 	return inv, perr

@@ -26,6 +26,10 @@ type IssueRequest struct {
 	// SessionNotOnOrAfter, when set, is when the SP must end its session.
 	SessionIndex        string
 	SessionNotOnOrAfter time.Time
+	// SessionID is the IdP session the SP joined; when set, the Discovery
+	// Service of a bootstrap joins it too, and its token carries the DS's
+	// SessionIndex.
+	SessionID string
 	// Lifetime bounds the assertion; 0 means the configured default.
 	Lifetime time.Duration
 	// Bootstrap adds the Discovery Service EPR (IDWSF2 §4.5). It needs
@@ -64,7 +68,7 @@ func (p *IdP) Issue(ctx context.Context, req IssueRequest, now time.Time) (*Issu
 		return nil, err
 	}
 	if req.Bootstrap {
-		at, err := p.BootstrapAttribute(ctx, req.Authn, req.WSCCert, req.SessionNotOnOrAfter, now)
+		at, err := p.BootstrapAttribute(ctx, req.Authn, req.WSCCert, BootstrapSession{ID: req.SessionID, End: req.SessionNotOnOrAfter}, now)
 		if err != nil {
 			return nil, err
 		}

@@ -22,14 +22,14 @@ const DefaultDiscoveryAbstract = "ID-WSF 2.0 Discovery Service"
 // urn:liberty:disco:2006-08:DiscoveryEPR, NameFormat uri, with one
 // AttributeValue holding one wsa:EndpointReference of the Discovery
 // Service whose SecurityContext carries the DS token of DiscoveryToken.
-// wsc is the SP's (the WSC's) metadata signing certificate; sessionEnd,
-// when set, also bounds the token.
-func (p *IdP) BootstrapAttribute(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (saml.Attribute, error) {
+// wsc is the SP's (the WSC's) metadata signing certificate; sess is the
+// IdP session of the SSO (see BootstrapSession).
+func (p *IdP) BootstrapAttribute(ctx context.Context, a Authn, wsc *x509.Certificate, sess BootstrapSession, now time.Time) (saml.Attribute, error) {
 	addr, err := p.discoveryAddress(ctx)
 	if err != nil {
 		return saml.Attribute{}, err
 	}
-	tok, err := p.DiscoveryToken(ctx, a, wsc, sessionEnd, now)
+	tok, err := p.DiscoveryToken(ctx, a, wsc, sess, now)
 	if err != nil {
 		return saml.Attribute{}, err
 	}
@@ -78,18 +78,31 @@ func (p *IdP) discoveryEPR(addr string, tok *etree.Element) *wsf.EPR {
 	}}
 }
 
+// BootstrapSession is the IdP session a DS token belongs to; the zero
+// value is none.
+type BootstrapSession struct {
+	// ID is the session's stored ID; when set, the DS joins the session
+	// as a participant (SAML Profiles §4.4) and the token's AuthnStatement
+	// carries the DS's SessionIndex, by which the DS finds the session in
+	// the shared store and sees when it ended.
+	ID string
+	// End, when set, bounds the token: the session's NotOnOrAfter.
+	End time.Time
+}
+
 // DiscoveryToken mints the signed token the WSC presents to the Discovery
 // Service (IDWSF2 §3.6; ARCHITECTURE "Tokens from the DS") with the
 // minter the DS uses for its own tokens (secmech.Minter): Issuer the IdP,
 // audience the DS, subject a saml:EncryptedID for the DS holding the
 // principal's pairwise persistent NameID there (the federation is created
 // as needed), a holder-of-key confirmation bound to wsc, the WSC's metadata
-// signing certificate, and the SSO's AuthnStatement. It lives
-// BootstrapLifetime, and no longer than sessionEnd when that is set. The
+// signing certificate, and the SSO's AuthnStatement, with the DS's
+// SessionIndex when sess names a session (the DS then joins it). It lives
+// BootstrapLifetime, and no longer than sess.End when that is set. The
 // DS's encryption key is read from the metadata now; a DS the metadata
 // does not list, or lists without an encryption key, gets no token:
 // ErrNoDiscovery.
-func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate, sessionEnd, now time.Time) (*etree.Element, error) {
+func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate, sess BootstrapSession, now time.Time) (*etree.Element, error) {
 	d := p.cfg.Discovery
 	switch {
 	case d == nil:
@@ -108,10 +121,16 @@ func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate
 	if err != nil {
 		return nil, discoveryFederationError(err, d.EntityID)
 	}
+	var index string
+	if sess.ID != "" {
+		if index, err = p.Join(ctx, sess.ID, d.EntityID, n, now); err != nil {
+			return nil, err
+		}
+	}
 	tok, err := p.minter().Mint(secmech.TokenRequest{Audience: d.EntityID, Target: to, NameID: n,
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: wsc,
-		Lifetime: p.cfg.BootstrapLifetime, SessionEnd: sessionEnd,
-		AuthnInstant: a.Instant, AuthnClassRef: a.ClassRef}, now)
+		Lifetime: p.cfg.BootstrapLifetime, SessionEnd: sess.End,
+		AuthnInstant: a.Instant, AuthnClassRef: a.ClassRef, SessionIndex: index}, now)
 	if err != nil {
 		return nil, mintError(err, d.EntityID)
 	}

@@ -241,14 +241,14 @@ func TestBootstrapTerminatedDSFederation(t *testing.T) {
 	f := newFixture(t)
 	a := f.aliceAuthn()
 	wsc := federationKeys(t).WSC.Cert
-	_, err := f.idp.DiscoveryToken(ctx, a, wsc, time.Time{}, f.now)
+	_, err := f.idp.DiscoveryToken(ctx, a, wsc, BootstrapSession{}, f.now)
 	must(t, err)
 	_, err = f.db.UpdateFederation(ctx, a.PrincipalID, dsID, func(cur store.Federation) (store.Federation, error) {
 		cur.Terminated = f.now
 		return cur, nil
 	})
 	must(t, err)
-	tok, err := f.idp.DiscoveryToken(ctx, a, wsc, time.Time{}, f.now)
+	tok, err := f.idp.DiscoveryToken(ctx, a, wsc, BootstrapSession{}, f.now)
 	if tok != nil || CodeOf(err) != CodeNoDiscovery || StatusFor(err).Top != samlp.StatusResponder {
 		t.Fatalf("fail/terminated-federation: token %v, code %v, status %q", tok != nil, CodeOf(err), StatusFor(err).Top)
 	}
@@ -272,7 +272,7 @@ func TestBootstrapDSKeyRollover(t *testing.T) {
 	a := f.aliceAuthn()
 	for _, key := range []*pki.Identity{k.DS, k.Other} {
 		set(key.Cert)
-		tok, err := p.DiscoveryToken(ctx, a, k.WSC.Cert, time.Time{}, f.now)
+		tok, err := p.DiscoveryToken(ctx, a, k.WSC.Cert, BootstrapSession{}, f.now)
 		must(t, err)
 		checker := dsChecker(t, dsID)
 		checker.Decrypter = decrypter(key, dsID)

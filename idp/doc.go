@@ -16,6 +16,17 @@
 // ErrorResponse build the signed samlp:Response. Metadata is the IdP's
 // own md:EntityDescriptor.
 //
+// Sessions and single logout: a browser login opens a session named by a
+// cookie; an ECP login opens one without a cookie that lasts ECPLifetime.
+// Every SP the session answers joins it with its own SessionIndex, and so
+// does the Discovery Service when a bootstrap carries its token (the DS
+// token's AuthnStatement holds the DS's SessionIndex). The DS in turn
+// joins each WSP it mints a token for, in the same shared store. SLO ends
+// the session and sends a SOAP LogoutRequest to every participant whose
+// metadata lists a SOAP SingleLogoutService (the WSPs' institution SP
+// roles); the Discovery Service is not sent one: it reads the session
+// from the store and refuses the tokens of one that is gone.
+//
 // The engine takes typed requests and returns typed results; only the
 // HTTP adapters (CardLogin, HTTP) touch an http.ResponseWriter. The
 // clock, randomness and keys are Config fields, and each operation takes

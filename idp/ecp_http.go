@@ -17,8 +17,10 @@ import (
 // connection whose client authentication the patient's card performed.
 // The answer is a SOAP envelope with the ecp:Response header naming the
 // ACS and the samlp:Response in the Body; the assertion lives at most
-// ECPLifetime. No session is kept: every terminal token comes from a fresh
-// card handshake.
+// ECPLifetime. An IdP session without a cookie starts (SSO.Respond) and
+// ends with them, or earlier when the terminal's SOAP LogoutRequest
+// names its SessionIndex: every terminal token comes from a fresh card
+// handshake.
 func (h *HTTP) ecp(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
 	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)

@@ -37,13 +37,20 @@ func sessionID(cookie string) string {
 // StartSession opens a session for a at now, lasting SessionLifetime, and
 // returns it with its fresh random cookie.
 func (p *IdP) StartSession(ctx context.Context, a Authn, now time.Time) (*Session, error) {
+	return p.startSession(ctx, a, p.cfg.SessionLifetime, now)
+}
+
+// startSession opens a session for a at now lasting life. An ECP session
+// (life = ECPLifetime) gets a cookie too, which nobody is given: it is
+// found only by the SessionIndexes of its participants.
+func (p *IdP) startSession(ctx context.Context, a Authn, life time.Duration, now time.Time) (*Session, error) {
 	raw, err := p.randomBytes(cookieBytes)
 	if err != nil {
 		return nil, err
 	}
 	cookie := base64.RawURLEncoding.EncodeToString(raw)
 	s := store.Session{ID: sessionID(cookie), PrincipalID: a.PrincipalID, AuthnInstant: a.Instant,
-		AuthnContext: a.ClassRef, CardNumber: a.CardNumber, Created: now, Expires: now.Add(p.cfg.SessionLifetime)}
+		AuthnContext: a.ClassRef, CardNumber: a.CardNumber, Created: now, Expires: now.Add(life)}
 	err = p.cfg.Sessions.CreateSession(ctx, s)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, Wrap(CodeUnknownPrincipal, err, "principal "+a.PrincipalID)

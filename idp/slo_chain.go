@@ -51,7 +51,9 @@ type Outbound struct {
 // front is set, and count as failures otherwise (a SOAP request has no
 // browser). Ending first means a chain the browser abandons leaves no
 // live session behind. A session another logout ended meanwhile gives an
-// empty chain: that logout reaches the participants.
+// empty chain: that logout reaches the participants. The configured
+// Discovery Service is not sent a LogoutRequest: it shares the session
+// store and refuses the tokens of a session that is gone by reading it.
 func (l *SLO) Start(ctx context.Context, sessionID string, initiator *LogoutRequest, front bool, now time.Time) (*Chain, error) {
 	c := &Chain{Initiator: initiator, SessionID: sessionID}
 	sess, err := l.sso.p.EndSession(ctx, sessionID)
@@ -62,7 +64,7 @@ func (l *SLO) Start(ctx context.Context, sessionID string, initiator *LogoutRequ
 		return nil, err
 	}
 	for _, p := range sess.Participants {
-		if initiator != nil && p.ProviderID == initiator.SP {
+		if initiator != nil && p.ProviderID == initiator.SP || l.sso.p.sharesSessions(p.ProviderID) {
 			continue
 		}
 		l.reach(ctx, c, p, front, now)
@@ -324,4 +326,11 @@ func (l *SLO) RedirectSigner() *binding.RedirectSigner { return l.sso.p.redirect
 // policy is the signature policy for sp's messages: SHA-1 only by quirk.
 func (l *SLO) policy(sp string) xmlsec.Policy {
 	return xmlsec.Policy{AllowSHA1: l.sso.quirks(sp).AllowSHA1}
+}
+
+// sharesSessions reports whether provider is the Discovery Service of the
+// bootstrap, which reads the sessions it joined from the store the IdP
+// writes (ARCHITECTURE "The relay DB is the federation table").
+func (p *IdP) sharesSessions(provider string) bool {
+	return p.cfg.Discovery != nil && p.cfg.Discovery.EntityID == provider
 }

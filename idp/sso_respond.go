@@ -91,8 +91,11 @@ type Outcome struct {
 	Response   *etree.Element
 }
 
-// Respond answers pend for the authentication a, joining sess (nil for
-// ECP, which keeps no session): the NameID of the request's policy, the
+// Respond answers pend for the authentication a, joining sess: the
+// browser's session, or nil for ECP, for which a session without a cookie
+// starts here, lasting ECPLifetime, so that the reception terminal's SOAP
+// LogoutRequest can end it and reach its other participants (the DS and
+// the WSPs its tokens were for). The answer carries the NameID of the request's policy, the
 // assertion always signed, encrypted when the SP's metadata has an
 // encryption key, carrying the discovery bootstrap when the SP asks for it
 // (then always encrypted), in a Response signed too when the assertion is
@@ -104,6 +107,11 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	sp, err := s.lookupSP(pend.SP, now)
 	if err != nil {
 		return nil, err
+	}
+	if sess == nil && pend.ECP {
+		if sess, err = s.p.startSession(ctx, a, s.cfg.ECPLifetime, now); err != nil {
+			return nil, err
+		}
 	}
 	req, err := s.issueRequest(ctx, pend, sp, a, sess, now)
 	if err != nil {
@@ -134,7 +142,7 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 		if req.SessionIndex, err = s.p.Join(ctx, sess.ID, pend.SP, nid, now); err != nil {
 			return nil, err
 		}
-		req.SessionNotOnOrAfter = sess.Expires
+		req.SessionID, req.SessionNotOnOrAfter = sess.ID, sess.Expires
 	}
 	if pend.ECP {
 		// Terminal tokens live at most ECPLifetime, the DS token of the

@@ -15,6 +15,10 @@ const (
 	ReplayRequestID   ReplayKind = "request-id"   // a SAML request's ID, per issuer
 	ReplayAssertionID ReplayKind = "assertion-id" // an assertion's ID, per issuer (Profiles §4.1.4.5)
 	ReplayMessageID   ReplayKind = "message-id"   // a WS-Addressing MessageID, per sender
+	// ReplayEndedSession is a SessionIndex that single logout ended at
+	// this provider, per IdP: a token naming it is refused until it
+	// expires (SAML Profiles §4.4).
+	ReplayEndedSession ReplayKind = "ended-session"
 )
 
 // ReplayKey identifies one use of a one-time identifier.
@@ -71,4 +75,7 @@ type ReplayCache interface {
 	// is still after now; of concurrent calls with one key, from any
 	// process, exactly one returns nil.
 	CheckAndInsert(ctx context.Context, key ReplayKey, expiry, now time.Time) error
+	// Seen reports whether key is recorded with an expiry after now,
+	// without recording anything.
+	Seen(ctx context.Context, key ReplayKey, now time.Time) (bool, error)
 }

@@ -37,4 +37,20 @@
 // NoMultipleAllowed, MissingDataElement, InvalidData, ActionNotAuthorized,
 // DoesNotExist, ModifiedSince, ResultQueryNotSupported, TimeOut,
 // UnexpectedError.
+//
+// Single logout (slo.go; SAML Profiles §4.4.3.4, §4.4.4, SAML Bindings
+// §3.2): the WSP participates in the IdP session of every token the DS
+// mints for it (the token's AuthnStatement carries the WSP's
+// SessionIndex). SLO answers the IdP's SOAP LogoutRequest: only one
+// issued by the configured IdP and signed by its metadata key (SHA-1
+// refused), at most MaxBody bytes, Destination this endpoint when present,
+// fresh, not past NotOnOrAfter, its ID never seen; it records each
+// SessionIndex as ended in the WSP's own store, as long as a token can
+// live, and answers a signed LogoutResponse: Success,
+// Requester/RequestDenied (wrong Destination, stale, replayed),
+// Requester/RequestUnsupported (no SessionIndex), VersionMismatch, or
+// Responder; a request that cannot be authenticated gets a SOAP fault and
+// records nothing. As secmech.EndedSessions, SLO makes the receiver
+// refuse a token of an ended session as it refuses an expired token
+// (wsse:InvalidSecurityToken, InappropriateCredentials).
 package wsp

@@ -24,12 +24,17 @@
 //	  "backend": {"kind": "sql", "mapping": "hospital-a.json"},
 //	  "auditReaders": ["https://portal.example.org/metadata"],
 //	  "ds": "https://ds.example.org/metadata",
+//	  "idp": "https://idp.example.org/metadata",
 //	  "abstract": "Toto Central Hospital"
 //	}
 //
 // The metadata aggregate must list the WSP with this signing and
 // encryption key and its SOAP endpoint baseURL/wsp for every service type
-// it serves, and the DS: the server refuses to start otherwise. The
+// it serves, and the DS: the server refuses to start otherwise. With
+// "idp", the WSP serves the SOAP SingleLogoutService baseURL/slo, through
+// which that IdP's signed LogoutRequests end the tokens of a session; the
+// aggregate must then list the IdP and, in the institution's SP role (its
+// reception desk, with a PAOS AssertionConsumerService), that endpoint. The
 // mapping file (wsp/sqlmap for a SQL database, wsp/httpjson for a REST
 // API) is all an institution writes: which query finds the patient, which
 // columns make each item, which statements book and cancel.

@@ -209,7 +209,15 @@ func citizenDay(t *testing.T, f *fedkit.Fed, lang string) {
 	}
 
 	c.click("log out", `form.logout button`, "p.flash")
-	has(t, "after logout", b.Text("main"), w["loggedout"])
+	loggedOut := w["loggedout"]
+	if lang == "ja" {
+		// The insurer's WSP is down: single logout cannot reach it, so
+		// its token of this session stays valid until it expires, and the
+		// IdP answers PartialLogout (SAML Profiles §4.4.3.4), which the
+		// portal tells the citizen.
+		loggedOut = "ログアウトしましたが、一部のサービスからはログアウトできなかった可能性があります。"
+	}
+	has(t, "after logout", b.Text("main"), loggedOut)
 	c.page("logged-out")
 	if st := b.Navigate(f.PortalURL + "/labs"); st != http.StatusOK || !strings.Contains(b.Text("main"), w["welcome"]) {
 		t.Errorf("after logout /labs does not lead to the welcome page")

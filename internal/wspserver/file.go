@@ -52,6 +52,12 @@ type File struct {
 	// DS is the entityID of the Discovery Service the WSP registers its
 	// SvcMDs at (its endpoint from the metadata); "" registers nothing.
 	DS string `json:"ds,omitempty"`
+	// IdP is the entityID of the IdP whose signed SOAP LogoutRequests end
+	// the sessions of the WSP's tokens, at the SingleLogoutService
+	// BaseURL+PathSLO, which the institution's SP role (its reception
+	// desk) must list in the metadata with the SOAP binding; "" serves no
+	// single logout.
+	IdP string `json:"idp,omitempty"`
 	// Mechanisms accepted; empty means ClientTLS:SAMLV2 and peerSAMLV2.
 	Mechanisms []string `json:"mechanisms,omitempty"`
 	// Peers names the quirk profile of a peer by entityID: "zxid" or
@@ -95,8 +101,12 @@ const (
 	DefaultStore  = "sqlite:renkei-wsp.db"
 )
 
-// PathSOAP is the SOAP endpoint on the listener.
-const PathSOAP = "/wsp"
+// PathSOAP is the SOAP endpoint on the listener; PathSLO the SOAP
+// SingleLogoutService.
+const (
+	PathSOAP = "/wsp"
+	PathSLO  = "/slo"
+)
 
 // Read reads the file, unknown fields refused.
 func Read(path string) (*File, error) {

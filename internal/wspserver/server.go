@@ -81,11 +81,14 @@ type Server struct {
 	Directory *metadir.Directory
 	Backend   wsp.Backend
 	WSP       *wsp.WSP
+	// SLO is the SingleLogoutService when File.IdP is set, else nil.
+	SLO       *wsp.SLO
 	Receiver  *server.Receiver
 	Registrar *wsp.Registrar
 
 	opts   Options
 	keys   *keys
+	sloURL string // the SingleLogoutService as the metadata lists it
 	mapped mapped
 	life   rolekit.Lifecycle
 
@@ -108,7 +111,8 @@ func loadKeys(c *File) (*keys, error) {
 // loads the metadata and assembles the engine; every problem is reported
 // at once. The metadata must list the WSP itself (its web service role
 // with this signing and encryption key and the SOAP endpoint
-// BaseURL+PathSOAP for every service type served) and the DS. Build
+// BaseURL+PathSOAP for every service type served; with File.IdP, its SP
+// role with the SOAP SingleLogoutService SLOURL, and the IdP) and the DS. Build
 // serves nothing: Start or Run does. The caller must call Shutdown.
 func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 	var k *keys
@@ -131,6 +135,9 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// SLOURL is this node's SOAP SingleLogoutService.
+func (s *Server) SLOURL() string { return strings.TrimSuffix(s.File.BaseURL, "/") + PathSLO }
 
 // SOAPURL is this node's SOAP endpoint.
 func (s *Server) SOAPURL() string { return strings.TrimSuffix(s.File.BaseURL, "/") + PathSOAP }
@@ -193,6 +200,12 @@ func (s *Server) assemble(ctx context.Context) error {
 	cfg := server.Config{EntityID: c.EntityID, Endpoints: s.Endpoints(), Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
 		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
+	if c.IdP != "" {
+		if s.SLO, err = s.newSLO(schema); err != nil {
+			return err
+		}
+		cfg.Sessions = s.SLO
+	}
 	s.WSP.Mount(&cfg)
 	if s.Receiver, err = server.New(cfg); err != nil {
 		return err
@@ -252,6 +265,9 @@ func (s *Server) checkMetadata(ctx context.Context, services []wsp.ServiceConfig
 		if _, err := s.Directory.Service(ctx, c.DS, wsf.ServiceTypeDisco); err != nil {
 			add("metadata does not list the DS %s with its SOAP endpoint: %v", c.DS, err)
 		}
+	}
+	if c.IdP != "" {
+		errs = append(errs, s.checkSLOMetadata()...)
 	}
 	if len(errs) > 0 && loadErr != nil {
 		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
@@ -407,10 +423,13 @@ func (s *Server) keepRegistered(ctx context.Context) {
 }
 
 // Handler returns the listener's router behind httpx.Secure: the SOAP
-// endpoint.
+// endpoint, and the SingleLogoutService when File.IdP is set.
 func (s *Server) Handler() http.Handler {
 	r := mux.NewRouter()
 	r.Handle(PathSOAP, server.Handler{Receiver: s.Receiver, Log: s.logFault}).Methods(http.MethodPost)
+	if s.SLO != nil {
+		r.HandleFunc(PathSLO, s.slo).Methods(http.MethodPost)
+	}
 	return httpx.Secure(r)
 }
 

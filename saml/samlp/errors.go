@@ -12,17 +12,21 @@ type Kind int
 
 // The kinds of protocol failure.
 const (
-	KindACSChoice Kind = iota + 1 // AssertionConsumerServiceIndex together with URL or ProtocolBinding
-	KindIssuer                    // an Issuer is missing or has a Format other than entity
-	KindStatus                    // a Status is missing or not a valid top-level code
-	KindSubject                   // an AuthnRequest Subject that the profile forbids
+	KindACSChoice   Kind = iota + 1 // AssertionConsumerServiceIndex together with URL or ProtocolBinding
+	KindIssuer                      // an Issuer is missing or has a Format other than entity
+	KindStatus                      // a Status is missing or not a valid top-level code
+	KindSubject                     // an AuthnRequest Subject that the profile forbids
+	KindNotYetValid                 // IssueInstant further ahead than the allowed skew
+	KindExpired                     // IssueInstant too old, or NotOnOrAfter passed
 )
 
 var kindText = map[Kind]string{
-	KindACSChoice: "conflicting assertion consumer service selection",
-	KindIssuer:    "bad issuer",
-	KindStatus:    "bad status",
-	KindSubject:   "bad subject",
+	KindACSChoice:   "conflicting assertion consumer service selection",
+	KindIssuer:      "bad issuer",
+	KindStatus:      "bad status",
+	KindSubject:     "bad subject",
+	KindNotYetValid: "message not yet valid",
+	KindExpired:     "message expired",
 }
 
 // String returns the public, stable text of the kind.
@@ -42,10 +46,12 @@ func (Kind) Package() string { return "samlp" }
 
 // Sentinels for errors.Is, one per kind.
 var (
-	ErrACSChoice = &Error{Kind: KindACSChoice}
-	ErrIssuer    = &Error{Kind: KindIssuer}
-	ErrStatus    = &Error{Kind: KindStatus}
-	ErrSubject   = &Error{Kind: KindSubject}
+	ErrACSChoice   = &Error{Kind: KindACSChoice}
+	ErrIssuer      = &Error{Kind: KindIssuer}
+	ErrStatus      = &Error{Kind: KindStatus}
+	ErrSubject     = &Error{Kind: KindSubject}
+	ErrNotYetValid = &Error{Kind: KindNotYetValid}
+	ErrExpired     = &Error{Kind: KindExpired}
 )
 
 // Errorf returns an *Error of kind k with a formatted detail.

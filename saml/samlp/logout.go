@@ -182,3 +182,26 @@ func decodeIdentifier(el *etree.Element) (*saml.NameID, *saml.EncryptedID, error
 	id, err := decodeNameID(n[0])
 	return id, nil, err
 }
+
+// CheckWindow checks the times of an authenticated LogoutRequest as a
+// session participant receiving it must (SAML Core §3.2.1, §3.7.1):
+// IssueInstant no further ahead of now than skew (ErrNotYetValid) and no
+// older than lifetime plus skew, and NotOnOrAfter, when present, not
+// passed (ErrExpired). It returns until when the request's ID must be
+// remembered against a replay: the later of NotOnOrAfter and
+// IssueInstant+lifetime, plus skew.
+func (r *LogoutRequest) CheckWindow(now time.Time, skew, lifetime time.Duration) (time.Time, error) {
+	switch {
+	case r.IssueInstant.After(now.Add(skew)):
+		return time.Time{}, Errorf(KindNotYetValid, "IssueInstant %s", r.IssueInstant.Format(time.RFC3339))
+	case r.IssueInstant.Before(now.Add(-skew - lifetime)):
+		return time.Time{}, Errorf(KindExpired, "IssueInstant %s", r.IssueInstant.Format(time.RFC3339))
+	case !r.NotOnOrAfter.IsZero() && !now.Add(-skew).Before(r.NotOnOrAfter):
+		return time.Time{}, Errorf(KindExpired, "NotOnOrAfter %s has passed", r.NotOnOrAfter.Format(time.RFC3339))
+	}
+	end := r.IssueInstant.Add(lifetime)
+	if r.NotOnOrAfter.After(end) {
+		end = r.NotOnOrAfter
+	}
+	return end.Add(skew), nil
+}

@@ -169,3 +169,38 @@ func decodeManage(el *etree.Element) error {
 	_, err := DecodeManageNameIDRequest(el)
 	return err
 }
+
+// TestLogoutCheckWindow: a participant accepts a LogoutRequest issued
+// within the skew and its lifetime, until NotOnOrAfter, and remembers its
+// ID as long as it could be accepted.
+func TestLogoutCheckWindow(t *testing.T) {
+	const skew, life = time.Minute, 5 * time.Minute
+	r := sampleLogout() // IssueInstant t0, NotOnOrAfter t0+5m
+	for _, c := range []struct {
+		name string
+		now  time.Time
+		want error
+	}{
+		{"ok/at-issue", t0, nil},
+		{"ok/issued-ahead-within-skew", t0.Add(-skew), nil},
+		{"fail/issued-ahead-past-skew", t0.Add(-skew - time.Second), ErrNotYetValid},
+		{"fail/not-on-or-after-passed", t0.Add(5*time.Minute + skew), ErrExpired},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			until, err := r.CheckWindow(c.now, skew, life)
+			if !errors.Is(err, c.want) || c.want != nil && err == nil {
+				t.Fatalf("err %v, want %v", err, c.want)
+			}
+			if err == nil && !until.Equal(t0.Add(life+skew)) {
+				t.Fatalf("remember until %v, want %v", until, t0.Add(life+skew))
+			}
+		})
+	}
+	t.Run("fail/stale-without-not-on-or-after", func(t *testing.T) {
+		old := sampleLogout()
+		old.NotOnOrAfter = time.Time{}
+		if _, err := old.CheckWindow(t0.Add(life+skew+time.Second), skew, life); !errors.Is(err, ErrExpired) {
+			t.Fatalf("err %v, want ErrExpired", err)
+		}
+	})
+}

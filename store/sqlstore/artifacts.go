@@ -57,6 +57,20 @@ func (db *DB) CheckAndInsert(ctx context.Context, key store.ReplayKey, expiry, n
 	return err
 }
 
+// Seen implements store.ReplayCache.
+func (db *DB) Seen(ctx context.Context, key store.ReplayKey, now time.Time) (bool, error) {
+	if err := key.Validate(); err != nil {
+		return false, err
+	}
+	if err := store.ValidateNow(now); err != nil {
+		return false, err
+	}
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM seen_ids WHERE kind = ? AND value = ? AND expires > ?`,
+		string(key.Kind), key.Value, ts(now)).Scan(&n)
+	return n > 0, err
+}
+
 // GarbageCollect implements store.Collector.
 func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (store.GCResult, error) {
 	var r store.GCResult

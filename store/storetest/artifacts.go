@@ -18,6 +18,7 @@ var replayCases = []testCase{
 	{"replay/ok/reuse-after-expiry", testReplayAfterExpiry},
 	{"replay/ok/kinds-and-scopes-are-separate", testReplayScopes},
 	{"replay/fail/expiry-not-after-now", testReplayBadWindow},
+	{"replay/ok/seen-reads-without-recording", testReplaySeen},
 }
 
 var gcCases = []testCase{
@@ -90,6 +91,28 @@ func testReplayScopes(t *testing.T, s store.Store) {
 	for _, k := range keys {
 		wantErr(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0), store.ErrReplay)
 	}
+}
+
+func testReplaySeen(t *testing.T, s store.Store) {
+	k := store.NewReplayKey(store.ReplayEndedSession, "https://idp.example.jp", "_s1")
+	seen := func(now time.Time) bool {
+		ok, err := s.Seen(ctx, k, now)
+		must(t, err)
+		return ok
+	}
+	if seen(t0) || seen(t0) {
+		t.Fatal("an unrecorded key is seen")
+	}
+	must(t, s.CheckAndInsert(ctx, k, at(time.Hour), t0)) // Seen recorded nothing
+	other := store.NewReplayKey(store.ReplayRequestID, "https://idp.example.jp", "_s1")
+	if !seen(at(59*time.Minute)) || seen(at(time.Hour)) {
+		t.Fatal("a recorded key is not seen until its expiry, and only until")
+	}
+	if ok, err := s.Seen(ctx, other, t0); err != nil || ok {
+		t.Fatalf("another kind of the same value is seen: %v %v", ok, err)
+	}
+	_, err := s.Seen(ctx, store.ReplayKey{Kind: store.ReplayEndedSession}, t0)
+	wantErr(t, err, store.ErrInvalid)
 }
 
 func testReplayBadWindow(t *testing.T, s store.Store) {

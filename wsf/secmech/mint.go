@@ -58,6 +58,10 @@ type TokenRequest struct {
 	// logged in; a zero AuthnInstant means no AuthnStatement.
 	AuthnInstant  time.Time
 	AuthnClassRef string
+	// SessionIndex, when set, names the IdP session at the target (SAML
+	// Core §2.7.2): the target participates in it, and a LogoutRequest
+	// with this SessionIndex ends the token. It needs an AuthnStatement.
+	SessionIndex string
 	// ServiceTypes, when set, are the services the token was issued for,
 	// carried as the attribute AttrServiceType: the DS's consent is per
 	// service (an association is with one SvcMD), and a provider offering
@@ -180,7 +184,7 @@ func (r *TokenRequest) authn() []saml.AuthnStatement {
 	if r.AuthnInstant.IsZero() {
 		return nil
 	}
-	return []saml.AuthnStatement{{AuthnInstant: r.AuthnInstant, ClassRef: r.AuthnClassRef}}
+	return []saml.AuthnStatement{{AuthnInstant: r.AuthnInstant, SessionIndex: r.SessionIndex, ClassRef: r.AuthnClassRef}}
 }
 
 // subject is the EncryptedID for the target and the confirmation.
@@ -274,6 +278,8 @@ func (m *Minter) check(req TokenRequest, end, now time.Time) error {
 			req.Audience, end.Format(time.RFC3339), now.Format(time.RFC3339))
 	case !req.AuthnInstant.IsZero() && req.AuthnClassRef == "":
 		return mintErrorf(KindTokenRequest, "AuthnStatement without a class")
+	case req.SessionIndex != "" && req.AuthnInstant.IsZero():
+		return mintErrorf(KindTokenRequest, "SessionIndex without an AuthnStatement")
 	}
 	return errFirst(checkNameID(req.NameID, req.Audience), checkConfirmation(req))
 }

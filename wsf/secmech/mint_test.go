@@ -130,6 +130,40 @@ func TestMintHolderOfKey(t *testing.T) {
 	})
 }
 
+// TestMintSessionIndex: a token minted with a SessionIndex carries it in
+// its AuthnStatement, stays schema-valid and reads back at the WSP, so a
+// LogoutRequest naming it can end the token.
+func TestMintSessionIndex(t *testing.T) {
+	k := mintParty(t)
+	req := hokRequest(t)
+	req.SessionIndex = "_wsp-session-1"
+	m, err := testMinter(t).Mint(req, mintNow)
+	mintOK(t, err)
+	validateSAML(t, m.Element)
+	tok, err := wspChecker(t, wsftest.WSPID, k.WSP).Check(context.Background(), m.Element, mintNow, false)
+	mintOK(t, err)
+	if as := tok.Assertion.AuthnStatements; len(as) != 1 || as[0].SessionIndex != "_wsp-session-1" {
+		t.Fatalf("AuthnStatements %+v, want SessionIndex _wsp-session-1", as)
+	}
+	ended := endedSessions{"_other-session": true}
+	c := wspChecker(t, wsftest.WSPID, k.WSP)
+	c.Sessions = ended
+	_, err = c.Check(context.Background(), m.Element, mintNow, false)
+	mintOK(t, err)
+	t.Run("fail/session-logged-out", func(t *testing.T) {
+		ended["_wsp-session-1"] = true
+		_, err := c.Check(context.Background(), m.Element, mintNow, false)
+		mintWantErr(t, err, saml.ErrExpired)
+	})
+}
+
+// endedSessions is a secmech.EndedSessions of fixed SessionIndexes.
+type endedSessions map[string]bool
+
+func (e endedSessions) Ended(_ context.Context, index string, _ time.Time) (bool, error) {
+	return e[index], nil
+}
+
 // swapSubject returns a copy of token el whose EncryptedID is another
 // one the WSP can decrypt, naming someone else.
 func swapSubject(t *testing.T, el *etree.Element) *etree.Element {
@@ -222,6 +256,9 @@ func TestMintRefused(t *testing.T) {
 		{"fail/no-audience", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Audience = "" }, secmech.ErrTokenRequest},
 		{"fail/no-lifetime", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.Lifetime = 0 }, secmech.ErrTokenRequest},
 		{"fail/session-ended", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.SessionEnd = mintNow }, secmech.ErrTokenRequest},
+		{"fail/session-index-without-authn", func(r *secmech.TokenRequest, _ *secmech.Minter) {
+			r.SessionIndex, r.AuthnInstant, r.AuthnClassRef = "_s1", time.Time{}, ""
+		}, secmech.ErrTokenRequest},
 		{"fail/authn-without-class", func(r *secmech.TokenRequest, _ *secmech.Minter) { r.AuthnClassRef = "" }, secmech.ErrTokenRequest},
 		{"fail/no-issuer", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Issuer = "" }, secmech.ErrTokenRequest},
 		{"fail/no-randomness-for-the-id", func(_ *secmech.TokenRequest, m *secmech.Minter) { m.Rand = failing{} }, secmech.ErrMintFailed},

@@ -33,6 +33,18 @@ type TokenChecker struct {
 	Directory wsf.Directory
 	Decrypter *xmlenc.Decrypter // this provider's key: EncryptedAssertion, EncryptedID
 	Skew      time.Duration
+	// Sessions, when set, reports the IdP sessions single logout ended at
+	// Self: a token whose AuthnStatement names one is refused as expired.
+	Sessions EndedSessions
+}
+
+// EndedSessions reports the IdP sessions that single logout ended at a
+// provider (SAML Profiles §4.4: a session participant that received a
+// LogoutRequest no longer honours what the session gave).
+type EndedSessions interface {
+	// Ended reports whether the session sessionIndex names at this
+	// provider was logged out, as of now.
+	Ended(ctx context.Context, sessionIndex string, now time.Time) (bool, error)
 }
 
 // Check verifies a token element (saml:Assertion, or
@@ -64,9 +76,33 @@ func (c *TokenChecker) Check(ctx context.Context, el *etree.Element, now time.Ti
 	if err := a.CheckConditions(now, c.Skew, c.Self); err != nil {
 		return nil, err
 	}
+	if err := c.checkSession(ctx, a, now); err != nil {
+		return nil, err
+	}
 	t := &Token{Assertion: a, Element: verified, Issuer: peer}
 	t.Subject, err = c.subject(a)
 	return t, err
+}
+
+// checkSession refuses a token of a logged-out session as an expired one
+// (saml.ErrExpired): to the presenter the token has simply ended.
+func (c *TokenChecker) checkSession(ctx context.Context, a *saml.Assertion, now time.Time) error {
+	if c.Sessions == nil {
+		return nil
+	}
+	for _, st := range a.AuthnStatements {
+		if st.SessionIndex == "" {
+			continue
+		}
+		ended, err := c.Sessions.Ended(ctx, st.SessionIndex, now)
+		if err != nil {
+			return err
+		}
+		if ended {
+			return saml.Errorf(saml.KindExpired, "session %q was ended by single logout", st.SessionIndex)
+		}
+	}
+	return nil
 }
 
 func (c *TokenChecker) plain(el *etree.Element, allowEncrypted bool) (*etree.Element, error) {

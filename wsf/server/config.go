@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	Mechanisms []wsf.Mechanism
 	// Replay remembers (sender, MessageID) pairs; required.
 	Replay ReplayCache
+	// Sessions, when set, are the IdP sessions single logout ended here:
+	// a token of one is refused as an expired token is.
+	Sessions secmech.EndedSessions
 	// Schema checks every request not exempted by its sender's profile;
 	// required (xsd.Default() in production).
 	Schema Validator

@@ -31,7 +31,7 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize)}
 	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Tokens: secmech.TokenChecker{
-		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew()}}
+		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew(), Sessions: cfg.Sessions}}
 	return r, nil
 }
 

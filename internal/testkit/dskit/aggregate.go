@@ -3,11 +3,14 @@ package dskit
 import (
 	"crypto/rsa"
 	"crypto/x509"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/internal/wspserver"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
@@ -36,8 +39,10 @@ func DSEncryption(t testing.TB, kt pki.KeyType) *pki.Identity {
 
 // Aggregate is the federation's metadata aggregate as the operator
 // publishes it, with the DS's SOAP endpoint at dsURL: the IdP (SSO role),
-// the DS and the sample WSPs (web service roles, wsf/metadir), the portal,
-// the reception terminal and the other WSC (SP roles).
+// the DS and the sample WSPs (web service roles, wsf/metadir, and each
+// institution's SP role for its reception desk and its SingleLogoutService,
+// wspserver.DeskRole), the portal, the reception terminal and the other
+// WSC (SP roles).
 func Aggregate(t testing.TB, kt pki.KeyType, dsURL string) *md.EntitiesDescriptor {
 	return AggregateWith(t, kt, dsURL, nil)
 }
@@ -50,6 +55,24 @@ type WebService struct {
 	// Names, when set, are the institution's md:OrganizationName and
 	// DisplayName in each language, which the portal shows.
 	Names []md.Localized
+	// DeskACS is the PAOS AssertionConsumerService of the institution's
+	// reception desk (its SP role, wspserver.DeskRole); "" is
+	// wspserver.DefaultDeskACS of the first node.
+	DeskACS string
+}
+
+// deskRole is the SP role of an institution whose first SOAP endpoint is
+// soapURL: the desk's PAOS ACS and the WSP's SingleLogoutService beside
+// that endpoint.
+func deskRole(id *pki.Identity, soapURL, deskACS string) *md.SPSSODescriptor {
+	base := strings.TrimSuffix(soapURL, wspserver.PathSOAP)
+	if u, err := url.Parse(soapURL); err == nil && !strings.HasSuffix(soapURL, wspserver.PathSOAP) {
+		base = u.Scheme + "://" + u.Host // a sample's address names its service: the host's root
+	}
+	if deskACS == "" {
+		deskACS = wspserver.DefaultDeskACS(base)
+	}
+	return wspserver.DeskRole(id.Cert, id.Cert, deskACS, base+wspserver.PathSLO)
 }
 
 // AggregateWith is Aggregate with the institutions in at listed as they
@@ -87,9 +110,9 @@ func AggregateWith(t testing.TB, kt pki.KeyType, dsURL string, at map[string]Web
 		ws.ServiceTypes = append(ws.ServiceTypes, w.ServiceType)
 		ws.Endpoints = append(ws.Endpoints, w.Address)
 	}
-	names := map[string][]md.Localized{}
+	names, desks := map[string][]md.Localized{}, map[string]string{}
 	for e, w := range at {
-		names[e] = w.Names
+		names[e], desks[e] = w.Names, w.DeskACS
 		if byEntity[e] == nil {
 			id := wspIdentity(t, e)
 			byEntity[e] = &metadir.WebService{Keys: []md.KeyDescriptor{signingKey(id.Cert), encryptionKey(id.Cert)}}
@@ -100,6 +123,9 @@ func AggregateWith(t testing.TB, kt pki.KeyType, dsURL string, at map[string]Web
 	}
 	for _, e := range order {
 		ed := &md.EntityDescriptor{EntityID: e, Roles: []*md.RoleDescriptor{byEntity[e].Role()}}
+		if eps := byEntity[e].Endpoints; len(eps) > 0 {
+			ed.SPSSO = []*md.SPSSODescriptor{deskRole(wspIdentity(t, e), eps[0], desks[e])}
+		}
 		if n := names[e]; len(n) > 0 {
 			ed.Organization = &md.Organization{Names: n, DisplayNames: n, URLs: urls(n, e)}
 		}

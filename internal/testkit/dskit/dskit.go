@@ -113,6 +113,9 @@ type Options struct {
 	NoKeyClinic bool
 	// Wrap, when set, wraps the DS engine's service map (fault builds).
 	Wrap func(c *server.Config)
+	// WrapStore, when set, wraps the store the DS engine is given (tests
+	// that count its reads and writes).
+	WrapStore func(discovery.Store) discovery.Store
 }
 
 // Federation is the running federation.
@@ -302,9 +305,13 @@ func (f *Federation) start(t testing.TB, o Options) {
 	if o.Consent {
 		f.ConsentURL = "https://" + f.Server.Listener.Addr().String() + "/consent"
 	}
+	var st discovery.Store = f.Store
+	if o.WrapStore != nil {
+		st = o.WrapStore(st)
+	}
 	ds, err := discovery.New(discovery.Config{EntityID: DSID, NameQualifier: IdPID,
 		Signer: &dsig.Signer{Key: k.DS.Key, Certificates: []*x509.Certificate{k.DS.Cert}},
-		Store:  f.Store, Providers: f.providers, Policy: f.Policy, ConsentURL: f.ConsentURL, AuditURL: f.URL, Schema: f.Schema,
+		Store:  st, Providers: f.providers, Policy: f.Policy, ConsentURL: f.ConsentURL, AuditURL: f.URL, Schema: f.Schema,
 		Now: f.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -402,6 +409,9 @@ type TokenOptions struct {
 	Audience string
 	// Lifetime of the token; 0 is an hour.
 	Lifetime time.Duration
+	// SessionIndex is the DS's SessionIndex in an IdP session (see
+	// Federation.StartSession); "" puts none in the token.
+	SessionIndex string
 }
 
 // DSToken mints the token the IdP puts in the bootstrap for the WSC whose
@@ -429,7 +439,7 @@ func (f *Federation) DSToken(t testing.TB, principal string, wsc *x509.Certifica
 	req := secmech.TokenRequest{Audience: aud, Target: xmlenc.Recipient{EntityID: aud, Cert: f.providers[aud].Cert},
 		NameID:       &saml.NameID{Value: fed.NameID, Format: saml.NameIDPersistent, NameQualifier: IdPID, SPNameQualifier: aud},
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: wsc, Lifetime: life,
-		AuthnInstant: now.Add(-o.AuthnAge), AuthnClassRef: class}
+		AuthnInstant: now.Add(-o.AuthnAge), AuthnClassRef: class, SessionIndex: o.SessionIndex}
 	if o.Bearer {
 		req.Confirmation, req.Invoker = secmech.ConfirmBearer, nil
 	}
@@ -438,6 +448,32 @@ func (f *Federation) DSToken(t testing.TB, principal string, wsc *x509.Certifica
 		t.Fatal(err)
 	}
 	return m.Element
+}
+
+// StartSession opens an IdP session of principal lasting life, as the
+// IdP's SSO does, in which the DS participates with the principal's
+// pairwise NameID there, and returns the session's ID and the DS's
+// SessionIndex for TokenOptions.SessionIndex.
+func (f *Federation) StartSession(t testing.TB, principal string, life time.Duration) (id, dsIndex string) {
+	t.Helper()
+	ctx, now := context.Background(), f.Clock.Now()
+	fed, err := store.Pairwise(ctx, f.Store, principal, DSID, true, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err = saml.NewID(nil); err != nil {
+		t.Fatal(err)
+	}
+	if dsIndex, err = saml.NewID(nil); err != nil {
+		t.Fatal(err)
+	}
+	s := store.Session{ID: id, PrincipalID: principal, AuthnInstant: now, AuthnContext: saml.ACSmartcardPKI,
+		Created: now, Expires: now.Add(life), Participants: []store.Participant{{ProviderID: DSID, SessionIndex: dsIndex,
+			NameID: fed.NameID, NameIDFormat: saml.NameIDPersistent, Joined: now}}}
+	if err := f.Store.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	return id, dsIndex
 }
 
 // DSEPR is the bootstrap EPR of the DS carrying token under mechs (nil:

@@ -57,11 +57,12 @@ type Options struct {
 	Tap func(body []byte)
 	// SessionsPerCitizen is the portal's maxSessionsPerCitizen.
 	SessionsPerCitizen int
-	// Desks are the reception desks: institution key -> the PAOS
-	// consumer URL of its terminal. Each such institution's entity gets
-	// an SP role (its keys, that consumer, the discovery bootstrap asked
-	// for) that the IdP loads, and the DS lists it as a reception
-	// terminal (eligibility; clinical results with the card present).
+	// Desks are the reception terminals: institution key -> the PAOS
+	// AssertionConsumerService of its terminal (the ECP consumer of the
+	// desk's SP role), and the DS lists the institution as a reception
+	// terminal (eligibility; clinical results with the card present). An
+	// institution not listed gets wspserver.DefaultDeskACS of its WSP's
+	// base URL, and is no terminal of the DS.
 	Desks map[string]string
 }
 
@@ -118,7 +119,8 @@ func pair(t testing.TB, dir, name string, id *pki.Identity) rolePair {
 type rolePair = portalserver.KeyPair
 
 // Start starts the federation: it generates the sample back offices, the
-// portal's keys, starts the IdP process with the portal as its SP and the
+// portal's keys and the institutions' entities, starts the IdP process with
+// the portal and the institutions' SP roles as its SPs and the
 // DS as its discovery service, then the DS, the WSPs (registered at the
 // DS) and the portal.
 func Start(t testing.TB, o Options) *Fed {
@@ -178,10 +180,9 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 
-	// One metadata set every role but the IdP loads: the IdP as it
-	// serves its metadata, the DS as the IdP knows it, and the portal
-	// and the institutions. The IdP loads the SP roles: the portal's
-	// and the reception desks'.
+	// The institutions' listeners and entities first: the IdP loads the
+	// entities' SP roles (the reception desk, the WSP's
+	// SingleLogoutService) beside the portal's.
 	insts := o.Institutions
 	if insts == nil {
 		insts = []string{sample.HospitalA, sample.HospitalB, sample.Insurer, sample.Pension}
@@ -189,41 +190,34 @@ func Start(t testing.TB, o Options) *Fed {
 	wspLn, wspURL := map[string]net.Listener{}, map[string]string{}
 	fed := &md.EntitiesDescriptor{Name: "renkei-test-federation"}
 	fed.Entities = append(fed.Entities, spMD)
-	spXMLs := [][]byte{spXML}
+	spDocs := [][]byte{spXML}
 	var terminals []string
 	for _, key := range insts {
-		in := f.Manifest.Institution(key)
 		wspLn[key], wspURL[key] = listen(t)
-		id := wspkit.WSPIdentity(t, key)
-		ws := (&metadir.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
-			Endpoints: []string{wspURL[key] + wspserver.PathSOAP},
-			Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}},
-				{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
-		names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
-		urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
-		e := &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
-			Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}}
-		if acs := o.Desks[key]; acs != "" {
-			desk := sp.Descriptor(sp.Config{EntityID: e.EntityID, ECPACSURL: acs, Certificate: id.Cert,
-				EncryptionCertificate: id.Cert, Decrypter: &xmlenc.Decrypter{}, Names: names})
-			e.SPSSO = desk.SPSSO
-			b, err := xmlsec.Serialize(e.Element())
-			if err != nil {
-				t.Fatal(err)
-			}
-			spXMLs = append(spXMLs, b)
+		e := institutionEntity(t, f.Manifest.Institution(key), key, wspURL[key], o.Desks[key])
+		if o.Desks[key] != "" {
 			terminals = append(terminals, e.EntityID)
 		}
 		fed.Entities = append(fed.Entities, e)
+		b, err := xmlsec.Serialize(e.Element())
+		if err != nil {
+			t.Fatal(err)
+		}
+		spDocs = append(spDocs, b)
 	}
 	fedXML, err := xmlsec.Serialize(fed.Element())
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	relay := "sqlite:" + filepath.Join(f.Dir, "relay.db")
-	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: spXMLs, Discovery: true,
+	f.IdP = idpkit.New(t, idpkit.Options{SPMetadata: spDocs, Discovery: true,
 		DSAddress: dsBase + dsserver.PathSOAP, Store: relay})
 	f.IdP.Start()
+
+	// One metadata set every role but the IdP loads: the IdP as it
+	// serves its metadata, the DS as the IdP knows it, and the portal
+	// and the institutions.
 	sources := []portalserver.MetadataSource{
 		{Location: write(t, filepath.Join(f.Dir, "idp.xml"), f.IdP.Metadata), Unsigned: true},
 		{Location: filepath.Join(f.IdP.Dir, "ds.xml"), Unsigned: true},
@@ -255,7 +249,7 @@ func Start(t testing.TB, o Options) *Fed {
 	for _, key := range insts {
 		wf := wspkit.InstitutionFile(t, f.Dir, f.Manifest, key, aggregate, idpkit.DSEntityID, portalID)
 		wf.Metadata = sources
-		wf.BaseURL, wf.Listen = wspURL[key], wspLn[key].Addr().String()
+		wf.BaseURL, wf.Listen, wf.IdP = wspURL[key], wspLn[key].Addr().String(), f.IdP.EntityID
 		backend := ""
 		if key == sample.Pension {
 			backend = f.Pension.URL
@@ -293,6 +287,27 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// institutionEntity is the institution's entity at base: its WSP (web
+// service role: its services and access log at base+PathSOAP) and its SP
+// role (wspserver.DeskRole: the reception desk's PAOS consumer at deskACS,
+// "" for the default, and the WSP's SingleLogoutService), with its keys
+// and names.
+func institutionEntity(t testing.TB, in *sample.Institution, key, base, deskACS string) *md.EntityDescriptor {
+	id := wspkit.WSPIdentity(t, key)
+	ws := (&metadir.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
+		Endpoints: []string{base + wspserver.PathSOAP},
+		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}},
+			{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
+	if deskACS == "" {
+		deskACS = wspserver.DefaultDeskACS(base)
+	}
+	names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
+	urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
+	return &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
+		SPSSO:        []*md.SPSSODescriptor{wspserver.DeskRole(id.Cert, id.Cert, deskACS, base+wspserver.PathSLO)},
+		Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}}
 }
 
 // Citizen makes the sample person's principal at the IdP with a card

@@ -65,6 +65,9 @@ type Options struct {
 	Reference time.Time
 	// Consent gives the DS its consent page (dskit.Options.Consent).
 	Consent bool
+	// SLO serves each WSP's SingleLogoutService for the federation's IdP
+	// (wspserver.File.IdP).
+	SLO bool
 }
 
 // Kit is the running federation.
@@ -194,6 +197,9 @@ func (k *Kit) files(t testing.TB, key, aggregate string, o Options) *wspserver.F
 		f.Store = st
 	}
 	f.Backend.Timeout = o.Timeout
+	if o.SLO {
+		f.IdP = dskit.IdPID
+	}
 	return f
 }
 
@@ -280,7 +286,12 @@ func (k *Kit) Portal(t testing.TB, mechs ...wsf.Mechanism) *client.Client {
 // service types (none: every service), and returns the EPRs.
 func (k *Kit) Discover(t testing.TB, c *client.Client, principal string, types ...string) []*wsf.EPR {
 	t.Helper()
-	tok := k.Fed.DSToken(t, principal, k.Fed.Keys.Portal.Cert, dskit.TokenOptions{})
+	return k.DiscoverWith(t, c, k.Fed.DSToken(t, principal, k.Fed.Keys.Portal.Cert, dskit.TokenOptions{}), types...)
+}
+
+// DiscoverWith is Discover with the DS token tok.
+func (k *Kit) DiscoverWith(t testing.TB, c *client.Client, tok *etree.Element, types ...string) []*wsf.EPR {
+	t.Helper()
 	q := &disco.Query{}
 	for _, typ := range types {
 		q.RequestedServices = append(q.RequestedServices, disco.RequestedService{ServiceTypes: []string{typ},

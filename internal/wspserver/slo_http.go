@@ -1,0 +1,34 @@
+package wspserver
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/renkei-idwsf/renkei/xmlsec"
+)
+
+// slo serves the SOAP SingleLogoutService (SAML Bindings §3.2.3): the
+// body bounded by the engine's MaxBody, the reply with HTTP 200, or 500
+// for a SOAP fault (413 when the body is too large).
+func (s *Server) slo(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, int64(s.SLO.MaxBody())+1)
+	reply, err := s.SLO.Receive(r.Context(), r.Body)
+	if err != nil {
+		s.logf("%s %s: logout refused: %v", r.Method, r.URL.Path, err)
+	}
+	if reply == nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if reply.Logout != nil {
+		s.logf("single logout by the IdP: sessions %v ended", reply.Logout.SessionIndexes)
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	switch {
+	case reply.Fault && errors.Is(err, xmlsec.ErrTooLarge):
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+	case reply.Fault:
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+	_, _ = w.Write(reply.Envelope)
+}
