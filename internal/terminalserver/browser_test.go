@@ -14,6 +14,8 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/dst"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
@@ -73,6 +75,7 @@ func (c *staffTab) typeIn(what, sel, text string) {
 // Every screen passes axe-core.
 func TestReceptionDeskInChromium(t *testing.T) {
 	d := termkit.New(t)
+	keep := d.KeepToken()
 	d.Start()
 	p := d.PatientOnlyAtB()
 	b := chrome.Start(t, chrome.Options{Lang: "ja", StepTimeout: 20 * time.Second})
@@ -112,6 +115,11 @@ func TestReceptionDeskInChromium(t *testing.T) {
 		t.Fatalf("the page shows %s enrolled, the relay database holds %+v", number, links)
 	}
 
+	kept := keep(wspkit.Entities[sample.Insurer], dst.Eligibility, wsf.PurposeEligibility)
+	if err := kept(); err != nil {
+		t.Fatalf("the insurer refuses the terminal's token with the card in: %v", err)
+	}
+
 	if err := card.Insertion.Remove(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +129,8 @@ func TestReceptionDeskInChromium(t *testing.T) {
 			t.Errorf("after the card left the page still shows %q", gone)
 		}
 	}
-	e := <-d.Ended
-	if e.Err != nil || e.Res == nil {
-		t.Fatalf("logout: %+v %v", e.Res, e.Err)
+	loggedOut(t, d)
+	if err := kept(); !wspkit.ExpiredToken(err) {
+		t.Fatalf("the insurer's token kept aside, after the card left: %v, want it refused as ended", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/dst"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
@@ -19,6 +21,7 @@ import (
 // then the card out: the screen empty, the IdP told.
 func TestReceptionDesk(t *testing.T) {
 	d := termkit.New(t)
+	keep := d.KeepToken()
 	d.Start()
 	p := d.PatientOnlyAtB()
 	c := d.Insert(p, 0, virtual.Options{})
@@ -64,6 +67,11 @@ func TestReceptionDesk(t *testing.T) {
 		t.Fatalf("after the enrolment the relay database holds %+v", links)
 	}
 
+	kept := keep(wspkit.Entities[sample.Insurer], dst.Eligibility, wsf.PurposeEligibility)
+	if err := kept(); err != nil {
+		t.Fatalf("the insurer refuses the terminal's token with the card in: %v", err)
+	}
+
 	if err := c.Insertion.Remove(); err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +79,20 @@ func TestReceptionDesk(t *testing.T) {
 	if s.Eligibility != nil || s.Records != nil || s.Enrolled != "" {
 		t.Fatalf("the screen still shows %+v", s)
 	}
-	e := <-d.Ended
-	if e.Err != nil || e.Res == nil {
-		t.Fatalf("logout: %+v %v", e.Res, e.Err)
+	loggedOut(t, d)
+	if err := kept(); !wspkit.ExpiredToken(err) {
+		t.Fatalf("the insurer's token kept aside, after the card left: %v, want it refused as ended", err)
 	}
-	t.Logf("logout status %s %s", e.Res.Status.Code.Value, e.Res.Status.Second())
+}
+
+// loggedOut wants the visit's logout answered Success by the IdP: the
+// session of the card login ended, every participant reached.
+func loggedOut(t *testing.T, d *termkit.Desk) {
+	t.Helper()
+	e := <-d.Ended
+	if e.Err != nil || e.Res == nil || !e.Res.Success() || e.Res.Partial() {
+		t.Fatalf("logout: %+v %v\nIdP:\n%s", e.Res, e.Err, d.Fed.IdP.Stderr())
+	}
 }
 
 // TestDeskRenewsLogin: with a card login serving 4 s, the desk logs the

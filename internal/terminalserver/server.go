@@ -141,9 +141,13 @@ func (s *Server) assemble(ctx context.Context) error {
 		roots = s.opts.RootCAs
 	}
 	own := tls.Certificate{Certificate: [][]byte{k.SigningCert.Raw}, PrivateKey: k.Signing, Leaf: k.SigningCert}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	var rt http.RoundTripper = &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{own}},
-		MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: true}}
+		MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: true}
+	if s.opts.Tap != nil {
+		rt = rolekit.TapTransport(rt, s.opts.Tap)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: rt}
 	if s.Client, err = client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
 		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2}, Now: s.opts.Now}); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,6 +90,39 @@ func New(t testing.TB) *Desk {
 	}
 	d.Path = d.write("terminal.json", b)
 	return d
+}
+
+// KeepToken starts keeping what the terminal receives (set before
+// Start); the returned function is the EPR of serviceType at provider
+// the terminal last received from the DS, with a client holding hospital
+// A's key to present it, and a check that the WSP still accepts it.
+func (d *Desk) KeepToken() func(provider, serviceType, purpose string) func() error {
+	var mu sync.Mutex
+	var bodies [][]byte
+	d.Tap = func(b []byte) {
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}
+	return func(provider, serviceType, purpose string) func() error {
+		d.T.Helper()
+		mu.Lock()
+		kept := wspkit.KeptEPR(bodies, provider, serviceType)
+		mu.Unlock()
+		if kept == nil {
+			mu.Lock()
+			n, rs := len(bodies), wspkit.QueryResponses(bodies)
+			mu.Unlock()
+			for _, r := range rs {
+				for _, e := range r.EPRs {
+					d.T.Logf("EPR %+v", e.Metadata)
+				}
+			}
+			d.T.Fatalf("the terminal received no EPR of %s at %s (%d bodies, %d QueryResponses)", serviceType, provider, n, len(rs))
+		}
+		c := wspkit.AsideClient(d.T, d.File.EntityID, wspkit.WSPIdentity(d.T, sample.HospitalA), d.Fed.RootCAs, d.Srv.Directory)
+		return func() error { return wspkit.QueryAll(c, kept, serviceType, purpose) }
+	}
 }
 
 // Start builds the terminal from File on its listener and starts it; it
