@@ -5,11 +5,14 @@
 // other hospitals follow, the hospital's patient number can be enrolled,
 // and removing the card ends everything.
 //
-//	renkei-terminal -config terminal.json            serve the staff page
-//	renkei-terminal -config terminal.json check -pin 123456 [-wait 30s]
+//	renkei-terminal -config terminal.json                 serve the staff page
+//	renkei-terminal -config terminal.json check [-wait 30s] < pin
 //
-// check waits for a card, prints the eligibility and ends the visit; it
-// exits 0 when the patient is insured today, 2 when not, 1 on failure.
+// check reads the card's PIN from its standard input (one line: never on
+// the command line, where every user of the machine could read it),
+// waits for a card, prints the eligibility and ends the visit. It exits
+// 0 when the patient is insured today, 2 when not, 3 when an insurer
+// did not answer and none said insured, 1 on failure.
 //
 // The configuration file is JSON (terminalserver.File; unknown fields are
 // refused, and every problem is reported at once):
@@ -36,6 +39,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -44,6 +48,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,19 +60,20 @@ import (
 const (
 	exitFailed     = 1
 	exitNotInsured = 2
+	exitUnknown    = 3
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, os.Args[1:], os.Stdout, log.New(os.Stderr, "renkei-terminal: ", log.LstdFlags))
+	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, log.New(os.Stderr, "renkei-terminal: ", log.LstdFlags))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-terminal:", err)
 	}
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) (int, error) {
+func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *log.Logger) (int, error) {
 	fs := flag.NewFlagSet("renkei-terminal", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	if err := fs.Parse(args); err != nil {
@@ -79,15 +85,19 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) (int
 	rest := fs.Args()
 	check := len(rest) > 0 && rest[0] == "check"
 	cf := flag.NewFlagSet("check", flag.ContinueOnError)
-	pin := cf.String("pin", "", "the card's PIN")
 	wait := cf.Duration("wait", 30*time.Second, "how long to wait for a card")
+	var pin string
 	switch {
 	case check:
 		if err := cf.Parse(rest[1:]); err != nil {
 			return exitFailed, err
 		}
-		if *pin == "" || cf.NArg() > 0 {
-			return exitFailed, errors.New("check needs -pin and nothing else")
+		if cf.NArg() > 0 {
+			return exitFailed, fmt.Errorf("check: unknown arguments %q", cf.Args())
+		}
+		line, err := bufio.NewReader(io.LimitReader(in, 64)).ReadString('\n')
+		if pin = strings.TrimSpace(line); pin == "" {
+			return exitFailed, fmt.Errorf("check reads the PIN from standard input: %v", err)
 		}
 	case len(rest) > 0:
 		return exitFailed, fmt.Errorf("unknown arguments %q", rest)
@@ -101,10 +111,13 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) (int
 		return exitFailed, err
 	}
 	if !check {
-		return 0, s.Run(ctx)
+		if err := s.Run(ctx); err != nil {
+			return exitFailed, err
+		}
+		return 0, nil
 	}
 	defer s.Shutdown()
-	el, err := s.Check(ctx, *pin, *wait)
+	el, err := s.Check(ctx, pin, *wait)
 	if err != nil {
 		return exitFailed, err
 	}
@@ -112,9 +125,13 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) (int
 }
 
 // print writes the eligibility, one coverage per block, and returns the
-// exit code: 0 when one coverage is valid today.
+// exit code: 0 when one coverage is valid today, else 3 when an insurer
+// did not answer, else 2.
 func print(w io.Writer, el *terminal.Eligibility) int {
 	code := exitNotInsured
+	if len(el.Missing) > 0 {
+		code = exitUnknown
+	}
 	for _, c := range el.Coverages {
 		state := "NOT insured"
 		if c.Valid {

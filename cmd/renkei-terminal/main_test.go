@@ -21,7 +21,7 @@ import (
 func TestConfigurationProblems(t *testing.T) {
 	ctx := context.Background()
 	lg := log.New(io.Discard, "", 0)
-	if _, err := run(ctx, nil, io.Discard, lg); err == nil || !strings.Contains(err.Error(), "-config is required") {
+	if _, err := run(ctx, nil, nil, io.Discard, lg); err == nil || !strings.Contains(err.Error(), "-config is required") {
 		t.Fatalf("no -config: %v", err)
 	}
 	f := &terminalserver.File{EntityID: "hospital-a", BaseURL: "https://127.0.0.1:8449", Listen: "0.0.0.0:8449",
@@ -34,7 +34,7 @@ func TestConfigurationProblems(t *testing.T) {
 	if err := os.WriteFile(cfg, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, err := run(ctx, []string{"-config", cfg}, io.Discard, lg)
+	code, err := run(ctx, []string{"-config", cfg}, nil, io.Discard, lg)
 	if err == nil || code != exitFailed {
 		t.Fatalf("a configuration with problems was accepted (%d)", code)
 	}
@@ -44,12 +44,14 @@ func TestConfigurationProblems(t *testing.T) {
 			t.Errorf("the report lacks %q:\n%v", want, err)
 		}
 	}
-	if _, err := run(ctx, []string{"-config", cfg, "check"}, io.Discard, lg); err == nil || !strings.Contains(err.Error(), "-pin") {
+	if _, err := run(ctx, []string{"-config", cfg, "check"}, strings.NewReader(""), io.Discard, lg); err == nil ||
+		!strings.Contains(err.Error(), "PIN from standard input") {
 		t.Fatalf("check without a PIN: %v", err)
 	}
 }
 
-// TestCheck: `renkei-terminal check` with the card in the reader prints
+// TestCheck: `renkei-terminal check` with the card in the reader and the
+// PIN on its standard input prints
 // the patient's eligibility and exits 0; with the card revoked it fails.
 func TestCheck(t *testing.T) {
 	d := termkit.New(t)
@@ -59,7 +61,7 @@ func TestCheck(t *testing.T) {
 	p := people[0]
 	card := d.Insert(p, 0, virtual.Options{})
 	var out bytes.Buffer
-	code, err := run(context.Background(), []string{"-config", d.Path, "check", "-pin", virtual.DefaultPIN}, &out, lg)
+	code, err := run(context.Background(), []string{"-config", d.Path, "check"}, strings.NewReader(virtual.DefaultPIN+"\n"), &out, lg)
 	if err != nil || code != 0 {
 		t.Fatalf("check: %d %v\n%s", code, err, out.String())
 	}
@@ -75,7 +77,7 @@ func TestCheck(t *testing.T) {
 	d.Fed.IdP.RevokeInRegistry("HIC-" + p.Key)
 	d.Insert(p, 0, virtual.Options{})
 	out.Reset()
-	code, err = run(context.Background(), []string{"-config", d.Path, "check", "-pin", virtual.DefaultPIN}, &out, lg)
+	code, err = run(context.Background(), []string{"-config", d.Path, "check"}, strings.NewReader(virtual.DefaultPIN+"\n"), &out, lg)
 	if code != exitFailed || err == nil || !strings.Contains(err.Error(), "revoked") || out.Len() != 0 {
 		t.Fatalf("a revoked card: exit %d, %v, printed %q", code, err, out.String())
 	}

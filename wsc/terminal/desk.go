@@ -75,7 +75,8 @@ type Desk struct {
 	mu      sync.Mutex
 	screen  Screen
 	visit   *Visit
-	pins    chan string
+	vctx    context.Context // the visit's: cancelled when its card leaves
+	pins    chan pinEntry
 	changed chan struct{}
 	// ended receives the outcome of each visit's logout, for tests and
 	// the log; nil when nobody listens.
@@ -88,7 +89,7 @@ func NewDesk(t *Terminal, r Reader, logf func(string, ...any), ended func(*sp.Lo
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	d := &Desk{t: t, reader: r, logf: logf, pins: make(chan string), changed: make(chan struct{}), ended: ended}
+	d := &Desk{t: t, reader: r, logf: logf, pins: make(chan pinEntry), changed: make(chan struct{}), ended: ended}
 	d.screen.Since = t.cfg.Now()
 	return d
 }
@@ -113,7 +114,7 @@ func (d *Desk) Changed() <-chan struct{} {
 func (d *Desk) update(n uint64, fn func(*Screen)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.screen.Visit != n {
+	if d.screen.Visit != n || d.screen.Phase == Idle {
 		return
 	}
 	fn(&d.screen)
@@ -135,10 +136,25 @@ func (d *Desk) phase(n uint64, p Phase, message, detail string) {
 // ErrNoPatient reports a PIN or an enrolment with no card waiting for it.
 var ErrNoPatient = errors.New("terminal: no card is waiting for that")
 
-// SubmitPIN hands the patient's PIN to the card waiting for it.
-func (d *Desk) SubmitPIN(ctx context.Context, pin string) error {
+// pinEntry is a PIN typed at the prompt of visit shown at version.
+type pinEntry struct {
+	visit, version uint64
+	pin            string
+}
+
+// SubmitPIN hands the patient's PIN to the card waiting for it: the
+// prompt of visit shown at version (Screen.Visit, Screen.Version). A PIN
+// typed at an earlier prompt (sent twice, or meant for the previous
+// card) is ErrNoPatient, and never reaches a card.
+func (d *Desk) SubmitPIN(ctx context.Context, visit, version uint64, pin string) error {
+	d.mu.Lock()
+	s := d.screen
+	d.mu.Unlock()
+	if s.Phase != NeedPIN || s.Visit != visit || s.Version != version {
+		return ErrNoPatient
+	}
 	select {
-	case d.pins <- pin:
+	case d.pins <- pinEntry{visit, version, pin}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -148,15 +164,19 @@ func (d *Desk) SubmitPIN(ctx context.Context, pin string) error {
 }
 
 // Enrol links number to the patient at the desk (Visit.Enrol) and shows
-// the outcome.
+// the outcome. The enrolment runs under the visit: the card leaving
+// stops it, whatever ctx does (the card's presence is the consent it
+// records); ctx only carries values.
 func (d *Desk) Enrol(ctx context.Context, number string) error {
 	d.mu.Lock()
-	v, n := d.visit, d.screen.Visit
+	v, n, vctx := d.visit, d.screen.Visit, d.vctx
 	d.mu.Unlock()
 	if v == nil {
 		return ErrNoPatient
 	}
-	err := v.Enrol(ctx, number)
+	ectx, cancel := context.WithCancel(vctx)
+	defer cancel()
+	err := v.Enrol(ectx, number)
 	d.update(n, func(s *Screen) {
 		if err == nil {
 			s.Enrolled, s.EnrolMessage, s.EnrolDetail = number, "", ""
@@ -232,7 +252,7 @@ func (d *Desk) attend(ctx context.Context, n uint64) {
 		d.drop(v)
 		return
 	}
-	d.visit = v
+	d.visit, d.vctx = v, ctx
 	d.mu.Unlock()
 	el, err := v.Eligibility(ctx)
 	if ctx.Err() != nil {
@@ -262,12 +282,19 @@ func (d *Desk) attend(ctx context.Context, n uint64) {
 // again. It returns a nil closer when the visit cannot go on.
 func (d *Desk) unlock(ctx context.Context, n uint64) (Card, io.Closer) {
 	for {
-		var pin string
+		d.mu.Lock()
+		prompt := d.screen.Version
+		d.mu.Unlock()
+		var e pinEntry
 		select {
-		case pin = <-d.pins:
+		case e = <-d.pins:
 		case <-ctx.Done():
 			return Card{}, nil
 		}
+		if e.visit != n || e.version != prompt {
+			continue // typed at an earlier prompt: never tried on this card
+		}
+		pin := e.pin
 		if _, err := piv.EncodePIN(pin); err != nil {
 			d.update(n, func(s *Screen) { s.Message = "pin.format" })
 			continue
@@ -292,14 +319,17 @@ func (d *Desk) unlock(ctx context.Context, n uint64) (Card, io.Closer) {
 }
 
 // renew logs the card in again before the login runs out, while the
-// card stays in.
+// card stays in: a quarter of the login's life before its end, and never
+// sooner than half its life after it began, so that a short life cannot
+// make the card sign in a loop.
 func (d *Desk) renew(ctx context.Context, n uint64, v *Visit, c Card) {
 	for {
-		wait := time.Until(v.Expires()) - v.t.cfg.TokenLife/4
+		life := v.life()
+		wait := max(v.Expires().Sub(v.t.cfg.Now())-life/4, life/2, time.Second)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(max(wait, time.Second)):
+		case <-time.After(wait):
 		}
 		if err := v.Renew(ctx, c); err != nil {
 			if ctx.Err() == nil {
@@ -317,7 +347,7 @@ func (d *Desk) renew(ctx context.Context, n uint64, v *Visit, c Card) {
 func (d *Desk) leave(n uint64) {
 	d.mu.Lock()
 	v := d.visit
-	d.visit = nil
+	d.visit, d.vctx = nil, nil
 	if d.screen.Visit == n {
 		d.screen = Screen{Version: d.screen.Version, Visit: n, Phase: Idle, TriesLeft: -1, Since: d.t.cfg.Now()}
 		d.bump()
@@ -328,11 +358,15 @@ func (d *Desk) leave(n uint64) {
 	}
 }
 
-// drop ends v and reports the logout.
+// drop ends v and reports the logout; anything but the IdP's Success is
+// logged, a partial logout included.
 func (d *Desk) drop(v *Visit) {
 	res, err := v.End(context.Background())
-	if err != nil {
+	switch {
+	case err != nil:
 		d.logf("terminal: logout: %v", err)
+	case !res.Success() || res.Partial():
+		d.logf("terminal: logout: the IdP answered %s %s", res.Status.Code.Value, res.Status.Second())
 	}
 	if d.ended != nil {
 		d.ended(res, err)

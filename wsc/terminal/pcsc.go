@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/renkei-idwsf/renkei/card"
 	"github.com/renkei-idwsf/renkei/card/piv"
@@ -25,6 +26,7 @@ type Reader interface {
 // so that watching for removal never waits on the card's APDUs.
 type PCSC struct {
 	Name  string
+	mu    sync.Mutex
 	watch *card.Context
 }
 
@@ -47,13 +49,53 @@ func OpenPCSC(name string) (*PCSC, error) {
 }
 
 // Close releases the watching context.
-func (p *PCSC) Close() error { return p.watch.Release() }
+func (p *PCSC) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.watch == nil {
+		return nil
+	}
+	err := p.watch.Release()
+	p.watch = nil
+	return err
+}
 
 // WaitForCard blocks until the reader holds a card.
-func (p *PCSC) WaitForCard(ctx context.Context) error { return p.watch.WaitForCard(ctx, p.Name) }
+func (p *PCSC) WaitForCard(ctx context.Context) error {
+	return p.wait(ctx, (*card.Context).WaitForCard)
+}
 
 // WaitForRemoval blocks until the reader holds no card.
-func (p *PCSC) WaitForRemoval(ctx context.Context) error { return p.watch.WaitForRemoval(ctx, p.Name) }
+func (p *PCSC) WaitForRemoval(ctx context.Context) error {
+	return p.wait(ctx, (*card.Context).WaitForRemoval)
+}
+
+// wait runs fn on the watching context. A failure that is not ctx's
+// (pcscd restarted, the reader unplugged) drops the context, so that the
+// next wait connects to pcscd afresh: the desk's loop retries.
+func (p *PCSC) wait(ctx context.Context, fn func(*card.Context, context.Context, string) error) error {
+	p.mu.Lock()
+	if p.watch == nil {
+		w, err := card.Establish()
+		if err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		p.watch = w
+	}
+	w := p.watch
+	p.mu.Unlock()
+	err := fn(w, ctx, p.Name)
+	if err != nil && ctx.Err() == nil {
+		p.mu.Lock()
+		if p.watch == w {
+			_ = w.Release()
+			p.watch = nil
+		}
+		p.mu.Unlock()
+	}
+	return err
+}
 
 // Open selects the PIV application, verifies pin and reads the
 // authentication certificate; the key signs on the card.

@@ -302,7 +302,12 @@ func (s *Staff) pin(r *http.Request) string {
 	if _, err := piv.EncodePIN(pin); err != nil {
 		return "form.pin"
 	}
-	if err := s.Desk.SubmitPIN(r.Context(), pin); err != nil {
+	visit, err1 := strconv.ParseUint(r.PostForm.Get("visit"), 10, 64)
+	version, err2 := strconv.ParseUint(r.PostForm.Get("version"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return "form.nopatient"
+	}
+	if err := s.Desk.SubmitPIN(r.Context(), visit, version, pin); err != nil {
 		s.logf(r, fmt.Errorf("terminal: PIN: %w", err))
 		return "form.nopatient"
 	}

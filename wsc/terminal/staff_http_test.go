@@ -324,8 +324,13 @@ func TestStaffPIN(t *testing.T) {
 		t.Fatalf("no token in the PIN form")
 	}
 	tok := m[1]
+	visit := regexp.MustCompile(`name="visit" value="([0-9]+)"`).FindStringSubmatch(body)
+	version := regexp.MustCompile(`name="version" value="([0-9]+)"`).FindStringSubmatch(body)
+	if visit == nil || version == nil {
+		t.Fatalf("the PIN form names no prompt (visit, version)")
+	}
 	got := make(chan string, 1)
-	go func() { got <- <-k.desk.pins }()
+	go func() { e := <-k.desk.pins; got <- e.pin }()
 
 	refused := []struct {
 		name   string
@@ -366,9 +371,15 @@ func TestStaffPIN(t *testing.T) {
 		t.Errorf("a flash not of the forms shown")
 	}
 
+	// A PIN typed at an earlier prompt (sent twice, or for the previous
+	// card) never reaches the card.
+	res, _ := k.post("/pin", url.Values{"pin": {"135790"}, "csrf": {tok}, "visit": visit[1:], "version": {"0"}}, "Origin", "")
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "form.nopatient") {
+		t.Fatalf("a stale prompt's PIN: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
 	// Without Origin (some browsers), and with its own: the PIN goes to
 	// the card.
-	res, _ := k.post("/pin", url.Values{"pin": {"246810"}, "csrf": {tok}}, "Origin", "")
+	res, _ = k.post("/pin", url.Values{"pin": {"246810"}, "csrf": {tok}, "visit": visit[1:], "version": version[1:]}, "Origin", "")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/?lang=ja" {
 		t.Fatalf("good PIN: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}

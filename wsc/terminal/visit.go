@@ -32,8 +32,13 @@ type Visit struct {
 	login    *sp.Login
 	eligible *wsc.Session // purpose eligibility
 	treat    *wsc.Session // purpose treatment
-	ended    bool
-	timing   Timing
+	// since is when the login was received, by this terminal's clock;
+	// lives how long it serves (TokenLife, or less when the IdP gave
+	// less).
+	since  time.Time
+	lives  time.Duration
+	ended  bool
+	timing Timing
 }
 
 // Timing is where a visit's time went, for the benchmark and the log.
@@ -43,7 +48,9 @@ type Timing struct {
 	Card, ECP, Discovery, WSP time.Duration
 }
 
-// open makes the sessions of l.
+// open makes the sessions of l and installs them, unless the visit has
+// ended meanwhile. The login's life is counted on this terminal's clock
+// from now: the IdP's clock may be minutes off.
 func (v *Visit) open(l *sp.Login) error {
 	e, err := v.t.session(l, wsf.PurposeEligibility)
 	if err != nil {
@@ -53,9 +60,17 @@ func (v *Visit) open(l *sp.Login) error {
 	if err != nil {
 		return err
 	}
+	life := v.t.cfg.TokenLife
+	if end := l.SessionNotOnOrAfter; !end.IsZero() && end.Sub(l.AuthnInstant) < life {
+		life = end.Sub(l.AuthnInstant)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.ended {
+		return ErrEnded
+	}
 	v.login, v.eligible, v.treat = l, e, tr
+	v.since, v.lives = v.t.cfg.Now(), life
 	return nil
 }
 
@@ -73,30 +88,26 @@ func (v *Visit) Timing() Timing {
 	return v.timing
 }
 
-// Expires is when the card login stops serving: TokenLife after the
-// authentication, or the IdP's SessionNotOnOrAfter when earlier.
+// Expires is when the card login stops serving: its life after it was
+// received.
 func (v *Visit) Expires() time.Time {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	end := v.login.AuthnInstant.Add(v.t.cfg.TokenLife)
-	if s := v.login.SessionNotOnOrAfter; !s.IsZero() && s.Before(end) {
-		end = s
-	}
-	return end
+	return v.since.Add(v.lives)
+}
+
+// life is how long the current login serves.
+func (v *Visit) life() time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.lives
 }
 
 // sessionFor returns the session of purpose, or ErrEnded.
 func (v *Visit) sessionFor(purpose string) (*wsc.Session, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.ended {
-		return nil, ErrEnded
-	}
-	end := v.login.AuthnInstant.Add(v.t.cfg.TokenLife)
-	if s := v.login.SessionNotOnOrAfter; !s.IsZero() && s.Before(end) {
-		end = s
-	}
-	if !v.t.cfg.Now().Before(end) {
+	if v.ended || !v.t.cfg.Now().Before(v.since.Add(v.lives)) {
 		return nil, ErrEnded
 	}
 	if purpose == wsf.PurposeEligibility {
@@ -113,15 +124,11 @@ func (v *Visit) Renew(ctx context.Context, c Card) error {
 	if err != nil {
 		return err
 	}
-	old := v.Login()
-	if l.NameID.Value != old.NameID.Value {
-		return errors.New("terminal: the card now presented is another patient's")
-	}
 	v.mu.Lock()
-	ended, old1, old2 := v.ended, v.eligible, v.treat
+	old, old1, old2 := v.login, v.eligible, v.treat
 	v.mu.Unlock()
-	if ended {
-		return ErrEnded
+	if old == nil || l.NameID.Value != old.NameID.Value {
+		return errors.New("terminal: the card now presented is another patient's")
 	}
 	if err := v.open(l); err != nil {
 		return err
@@ -327,6 +334,9 @@ func (v *Visit) Enrol(ctx context.Context, number string) error {
 		return err
 	}
 	l := v.Login()
+	if l == nil {
+		return ErrEnded
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*v.t.cfg.Timeout)
 	defer cancel()
 	req, err := v.t.cfg.SP.StartNewID(ctx, l, number)
@@ -401,7 +411,7 @@ func (v *Visit) End(ctx context.Context) (*sp.LogoutResult, error) {
 	for _, s := range []*wsc.Session{v.eligible, v.treat} {
 		s.Forget()
 	}
-	v.eligible, v.treat = nil, nil
+	v.login, v.eligible, v.treat = nil, nil, nil
 	v.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, v.t.cfg.Timeout)
 	defer cancel()

@@ -27,6 +27,7 @@ var words = map[string]map[string]string{
 
 		"idle.title":    "カードを挿入してください",
 		"idle.text":     "患者さんの健康保険証（ICカード）をカードリーダーに挿入してください。",
+		"lost.text":     "受付端末と通信できません。患者さんの情報は画面から消去しました。",
 		"pin.title":     "暗証番号を入力してください",
 		"pin.label":     "カードの暗証番号",
 		"pin.help":      "数字6〜8桁。入力は画面に表示されません。",
@@ -120,6 +121,7 @@ var words = map[string]map[string]string{
 
 		"idle.title":    "Insert the card",
 		"idle.text":     "Insert the patient's health insurance card (IC card) into the card reader.",
+		"lost.text":     "The terminal does not answer. The patient's data was taken off the screen.",
 		"pin.title":     "Enter the PIN",
 		"pin.label":     "Card PIN",
 		"pin.help":      "6 to 8 digits. The PIN is not shown on the screen.",

@@ -227,12 +227,13 @@ func (d *Desk) Await(what string, ok func(terminal.Screen) bool) terminal.Screen
 	}
 }
 
-// PIN types pin at the started terminal.
+// PIN types pin at the started terminal's prompt now shown.
 func (d *Desk) PIN(pin string) {
 	d.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.Srv.Desk.SubmitPIN(ctx, pin); err != nil {
+	s := d.Srv.Desk.Screen()
+	if err := d.Srv.Desk.SubmitPIN(ctx, s.Visit, s.Version, pin); err != nil {
 		d.T.Fatal(err)
 	}
 }

@@ -68,6 +68,15 @@
           wait(0);
         })
         .catch(function () {
+          // The terminal does not answer: whatever it showed may no
+          // longer be true, and the card may be gone. Nothing of the
+          // patient stays on the screen.
+          if (main.getAttribute("data-phase") !== "lost") {
+            main.textContent = main.getAttribute("data-lost");
+            main.setAttribute("data-phase", "lost");
+            main.setAttribute("role", "alert");
+            phase = "lost";
+          }
           wait(Math.min(delay * 2 || 1000, 10000));
         });
     }, delay);
