@@ -2,6 +2,7 @@ package terminalserver_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,8 +10,12 @@ import (
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/discovery"
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/dst"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
 )
 
 // TestDeskRefusals: a revoked card gets a clear refusal at the desk and
@@ -84,5 +89,71 @@ func noVisit(d *termkit.Desk) {
 	case e := <-d.Ended:
 		d.T.Fatalf("a visit was opened and ended: %+v %v", e.Res, e.Err)
 	case <-time.After(3 * time.Second):
+	}
+}
+
+// TestCardPulledMidFetch: the card leaves after the login, while the DS's
+// answer is on its way: the eligibility never shows, the screen empties,
+// the visit's logout ends the IdP session, and the token the DS had just
+// minted for the insurer is refused.
+func TestCardPulledMidFetch(t *testing.T) {
+	d := termkit.New(t)
+	var c *termkit.Inserted
+	var once sync.Once
+	var bodies [][]byte
+	var mu sync.Mutex
+	d.Tap = func(b []byte) {
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+		if len(wspkit.QueryResponses([][]byte{b})) > 0 {
+			once.Do(func() {
+				c.Insertion.Pull()
+				time.Sleep(time.Second) // pcscd polls presence every 400 ms
+			})
+		}
+	}
+	d.Start()
+	p := d.PatientOnlyAtB()
+	c = d.Insert(p, 0, virtual.Options{})
+	d.Await("the PIN prompt", func(s terminal.Screen) bool { return s.Phase == terminal.NeedPIN })
+	var phases []terminal.Phase
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			ch := d.Srv.Desk.Changed()
+			s := d.Srv.Desk.Screen()
+			phases = append(phases, s.Phase)
+			if s.Phase == terminal.Idle {
+				return
+			}
+			select {
+			case <-ch:
+			case <-time.After(30 * time.Second):
+				return
+			}
+		}
+	}()
+	d.PIN(virtual.DefaultPIN)
+	<-done
+	for _, ph := range phases {
+		if ph == terminal.Ready {
+			t.Fatalf("the screen went through %v: the eligibility showed after the card left", phases)
+		}
+	}
+	if s := d.Srv.Desk.Screen(); s.Phase != terminal.Idle || s.Eligibility != nil || s.Records != nil {
+		t.Fatalf("the screen shows %+v", s)
+	}
+	loggedOut(t, d)
+	mu.Lock()
+	kept := wspkit.KeptEPR(bodies, wspkit.Entities[sample.Insurer], dst.Eligibility)
+	mu.Unlock()
+	if kept == nil {
+		t.Fatal("the DS minted no insurer token before the card left: the test pulled too early")
+	}
+	aside := wspkit.AsideClient(t, d.File.EntityID, wspkit.WSPIdentity(t, sample.HospitalA), d.Fed.RootCAs, d.Srv.Directory)
+	if err := wspkit.QueryAll(aside, kept, dst.Eligibility, wsf.PurposeEligibility); !wspkit.ExpiredToken(err) {
+		t.Fatalf("the insurer's token minted before the card left: %v, want it refused as ended", err)
 	}
 }
