@@ -197,7 +197,7 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	s.HTTP = &portal.HTTP{Portal: s.Portal, Auth: &portal.SAML{SP: s.SP, AuthnContexts: c.AuthnContexts}, BaseURL: c.BaseURL,
-		FormTargets: s.formTargets(), Log: s.logRequest}
+		FormTargets: s.formTargets(), Log: s.life.LogRequest}
 	s.handler, err = s.HTTP.Handler()
 	if err == nil && s.opts.Tap != nil {
 		s.handler = rolekit.TapHandler(s.handler, s.opts.Tap)
@@ -267,14 +267,6 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
 	}
 	return errors.Join(errs...)
-}
-
-func (s *Server) logRequest(r *http.Request, err error) {
-	if r == nil {
-		s.logf("%v", err)
-		return
-	}
-	s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 }
 
 // Handler returns the portal's pages and SAML endpoints.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -118,4 +119,14 @@ func Roots(ld *keyfile.Loader, path string) *x509.CertPool {
 		ld.Fail("trustedRoots", errors.New("holds no PEM certificate"))
 	}
 	return pool
+}
+
+// LogRequest logs a request's failure (the HTTP adapters' Log): the
+// method and path, and the private cause.
+func (l *Lifecycle) LogRequest(r *http.Request, err error) {
+	if r == nil {
+		l.Printf("%v", err)
+		return
+	}
+	l.Printf("%s %s: %v", r.Method, r.URL.Path, err)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
@@ -178,30 +177,15 @@ func (s *Server) assemble(ctx context.Context) error {
 		s.reader = r
 	}
 	s.Desk = terminal.NewDesk(s.Terminal, s.reader, s.logf, s.opts.Ended)
-	s.Staff = &terminal.Staff{Desk: s.Desk, Log: s.logRequest}
+	s.Staff = &terminal.Staff{Desk: s.Desk, Log: s.life.LogRequest}
 	s.handler, err = s.Staff.Handler()
 	return err
 }
 
-// name is an institution's md:OrganizationDisplayName (else Name) in
-// Japanese and English.
+// name is an institution's name as the metadata gives it.
 func (s *Server) name(provider string) terminal.Name {
-	var n terminal.Name
-	e, err := s.Metadata.Entity(provider, s.now())
-	if err != nil || e.Organization == nil {
-		return n
-	}
-	for _, list := range [][]md.Localized{e.Organization.DisplayNames, e.Organization.Names} {
-		for _, l := range list {
-			switch {
-			case strings.HasPrefix(l.Lang, "ja") && n.Ja == "":
-				n.Ja = l.Value
-			case strings.HasPrefix(l.Lang, "en") && n.En == "":
-				n.En = l.Value
-			}
-		}
-	}
-	return n
+	e, _ := s.Metadata.Entity(provider, s.now())
+	return wsc.OrganizationName(e)
 }
 
 // checkMetadata requires the aggregate to list the institution with
@@ -235,14 +219,6 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
 	}
 	return errors.Join(errs...)
-}
-
-func (s *Server) logRequest(r *http.Request, err error) {
-	if r == nil {
-		s.logf("%v", err)
-		return
-	}
-	s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 }
 
 // Handler returns the staff page.

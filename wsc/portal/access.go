@@ -86,7 +86,7 @@ func decodeEvents(o wsc.Outcome) ([]audit.Event, error) {
 		return nil, err
 	}
 	if r.Status.Code != wsf.OK {
-		return nil, &statusError{Status: r.Status}
+		return nil, &wsc.ServiceStatusError{Status: r.Status}
 	}
 	var out []audit.Event
 	for _, d := range r.Data {

@@ -145,5 +145,5 @@ func writeStatus(st wsf.Status) error {
 	if err := walk(st); err != nil {
 		return err
 	}
-	return &statusError{Status: st}
+	return &wsc.ServiceStatusError{Status: st}
 }

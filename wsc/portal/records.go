@@ -8,90 +8,39 @@ import (
 	"strings"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsc"
-	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/client"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 )
 
 // Name is an institution's name in the portal's languages.
-type Name struct {
-	Ja, En string
-}
-
-// In returns the name in lang ("ja" or "en"), the other when missing.
-func (n Name) In(lang string) string {
-	if lang == "ja" && n.Ja != "" || n.En == "" {
-		return n.Ja
-	}
-	return n.En
-}
+type Name = wsc.Name
 
 // InstitutionName is the provider's md:OrganizationDisplayName (else
 // OrganizationName) in Japanese and English from the metadata; the
 // entityID when the metadata names it in neither.
 func (p *Portal) InstitutionName(provider string) Name {
-	var n Name
-	if e, err := p.cfg.Directory.Entity(provider, p.now()); err == nil && e.Organization != nil {
-		for _, list := range [][]md.Localized{e.Organization.DisplayNames, e.Organization.Names} {
-			for _, l := range list {
-				switch {
-				case strings.HasPrefix(l.Lang, "ja") && n.Ja == "":
-					n.Ja = l.Value
-				case strings.HasPrefix(l.Lang, "en") && n.En == "":
-					n.En = l.Value
-				}
-			}
-		}
-	}
+	e, _ := p.cfg.Directory.Entity(provider, p.now())
+	n := wsc.OrganizationName(e)
 	if n.Ja == "" && n.En == "" {
 		n.Ja, n.En = provider, provider
 	}
 	return n
 }
 
-// Problem says why an institution's section is missing.
-type Problem int
+// Problem says why an institution's section is missing (wsc.Problem).
+type Problem = wsc.Problem
 
 // The problems a section can have.
 const (
-	// NoProblem: the institution answered.
-	NoProblem Problem = iota
-	// Slow: no answer within the portal's timeout.
-	Slow
-	// Down: the institution could not be reached.
-	Down
-	// Refused: it answered with a fault or a status other than OK.
-	Refused
+	NoProblem = wsc.NoProblem
+	Slow      = wsc.Slow
+	Down      = wsc.Down
+	Refused   = wsc.Refused
 )
 
 // problemOf classifies a call's error for the banner.
-func problemOf(err error) Problem {
-	var f *wsf.Fault
-	var st *statusError
-	switch {
-	case err == nil:
-		return NoProblem
-	case errors.Is(err, context.DeadlineExceeded):
-		return Slow
-	case errors.As(err, &f), errors.As(err, &st), errors.Is(err, wsc.ErrNotDiscovered):
-		return Refused
-	default:
-		return Down
-	}
-}
-
-// statusError is a DST answer whose status is not OK.
-type statusError struct{ Status wsf.Status }
-
-func (e *statusError) Error() string {
-	s := "portal: the service answered " + string(e.Status.Code)
-	for _, sub := range e.Status.Sub {
-		s += "/" + string(sub.Code)
-	}
-	return s
-}
+func problemOf(err error) Problem { return wsc.ProblemOf(err) }
 
 // Section is one service of one institution: what it answered, each item
 // type's items newest first, or why not.
@@ -179,21 +128,9 @@ func hasSection(ov *Overview, provider, typ string) bool {
 // decodeRecords reads a query's answer: the items of each QueryItem by
 // the item type it asked for, newest first.
 func decodeRecords(svc *dst.Service, o wsc.Outcome) (map[string][]dst.Item, error) {
-	if o.Err != nil {
-		return nil, o.Err
-	}
-	r, err := svc.DecodeQueryResponse(o.Result.Payload)
+	items, err := wsc.DecodeItems(svc, o)
 	if err != nil {
 		return nil, err
-	}
-	if r.Status.Code != wsf.OK {
-		return nil, &statusError{Status: r.Status}
-	}
-	items := map[string][]dst.Item{}
-	for _, d := range r.Data {
-		for _, it := range d.Items {
-			items[it.Type] = append(items[it.Type], it)
-		}
 	}
 	for typ, list := range items {
 		SortNewest(svc, typ, list)

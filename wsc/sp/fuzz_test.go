@@ -61,6 +61,8 @@ func (fuzzStore) CheckAndInsert(context.Context, store.ReplayKey, time.Time, tim
 	return nil
 }
 
+func (fuzzStore) Seen(context.Context, store.ReplayKey, time.Time) (bool, error) { return false, nil }
+
 // fuzzKeys are the fixed IdP signing key, SP encryption key and SP
 // signing key of the corpus, self-certified: trust goes by key, and a
 // fuzz worker, a process of its own, must not spend its first seconds

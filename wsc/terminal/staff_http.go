@@ -21,6 +21,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/wsc"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 )
 
@@ -517,11 +518,11 @@ func shownName(n Name, provider, lang string) string {
 // problemWords is the words of a section's problem, "" for none.
 func problemWords(p Problem) string {
 	switch p {
-	case NoProblem:
+	case wsc.NoProblem:
 		return ""
-	case Slow:
+	case wsc.Slow:
 		return "problem.slow"
-	case Refused:
+	case wsc.Refused:
 		return "problem.refused"
 	}
 	return "problem.down"

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/wsc"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 )
 
@@ -134,7 +135,7 @@ func staffReadyScreen() Screen {
 					InsurerNumber: "138222", InsurerName: "みどり市", Symbol: "緑", Number: "555", Copayment: "0.2", ValidFrom: "2020-04-01",
 					ValidUntil: "2024-03-31"},
 			},
-			Missing: []*Section{{Provider: "https://slow.example.jp", Institution: Name{Ja: "おそい共済", En: "Slow Mutual Aid"}, Problem: Slow}},
+			Missing: []*Section{{Provider: "https://slow.example.jp", Institution: Name{Ja: "おそい共済", En: "Slow Mutual Aid"}, Problem: wsc.Slow}},
 		},
 		Records: []*Section{
 			{Provider: "https://hosp-a.example.jp", Institution: Name{Ja: "みなと病院", En: "Minato Hospital"}, ServiceType: dst.Clinical,
@@ -142,7 +143,7 @@ func staffReadyScreen() Screen {
 					"LabResult":    {lab("2026-11-20T09:30:00+09:00", "HbA1c", "7.2", "%", "4.6", "6.2"), lab("2026-11-20T09:30:00+09:00", "AST", "25", "U/L", "13", "30")},
 					"Prescription": {rx},
 				}},
-			{Provider: "https://hosp-b.example.jp", Institution: Name{Ja: "やまて医院", En: "Yamate Clinic"}, ServiceType: dst.Clinical, Problem: Down},
+			{Provider: "https://hosp-b.example.jp", Institution: Name{Ja: "やまて医院", En: "Yamate Clinic"}, ServiceType: dst.Clinical, Problem: wsc.Down},
 		},
 	}
 }
@@ -653,7 +654,7 @@ func TestStaffWords(t *testing.T) {
 	for _, k := range staffFlashKeys {
 		need[k] = true
 	}
-	for p := NoProblem; p <= Refused; p++ {
+	for p := wsc.NoProblem; p <= wsc.Refused; p++ {
 		if k := problemWords(p); k != "" {
 			need[k] = true
 		}

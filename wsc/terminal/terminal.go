@@ -112,15 +112,7 @@ func New(cfg Config) (*Terminal, error) {
 }
 
 // Name is an institution's name in Japanese and English.
-type Name struct{ Ja, En string }
-
-// In returns the name in lang, the other one when missing.
-func (n Name) In(lang string) string {
-	if lang == "ja" && n.Ja != "" || n.En == "" {
-		return n.Ja
-	}
-	return n.En
-}
+type Name = wsc.Name
 
 func (t *Terminal) name(provider string) Name {
 	if t.cfg.Names != nil {

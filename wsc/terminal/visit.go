@@ -139,39 +139,9 @@ func (v *Visit) Renew(ctx context.Context, c Card) error {
 	return nil
 }
 
-// Problem says why a section is missing.
-type Problem int
-
-// The problems of a section.
-const (
-	NoProblem Problem = iota
-	// Slow: no answer within the timeout.
-	Slow
-	// Down: the institution could not be reached.
-	Down
-	// Refused: a fault, or a status other than OK.
-	Refused
-)
-
-func problemOf(err error) Problem {
-	var f *wsf.Fault
-	var st *statusError
-	switch {
-	case err == nil:
-		return NoProblem
-	case errors.Is(err, context.DeadlineExceeded):
-		return Slow
-	case errors.As(err, &f), errors.As(err, &st), errors.Is(err, wsc.ErrNotDiscovered):
-		return Refused
-	}
-	return Down
-}
-
-type statusError struct{ Status wsf.Status }
-
-func (e *statusError) Error() string {
-	return "terminal: the service answered " + string(e.Status.Code)
-}
+// Problem says why a section is missing (wsc.Problem: NoProblem, Slow,
+// Down, Refused).
+type Problem = wsc.Problem
 
 // Section is one service of one institution: its items by item type, or
 // why not.
@@ -231,7 +201,7 @@ func (v *Visit) fetch(ctx context.Context, purpose, typ string, skip func(provid
 	}
 	for i, sec := range sections {
 		sec.Items, sec.Err = decode(svc, outs[i])
-		sec.Problem = problemOf(sec.Err)
+		sec.Problem = wsc.ProblemOf(sec.Err)
 	}
 	sort.SliceStable(sections, func(i, j int) bool { return sections[i].Provider < sections[j].Provider })
 	v.mu.Lock()
@@ -242,26 +212,11 @@ func (v *Visit) fetch(ctx context.Context, purpose, typ string, skip func(provid
 }
 
 func decode(svc *dst.Service, o wsc.Outcome) (map[string][]dst.Item, error) {
-	if o.Err != nil {
-		return nil, o.Err
-	}
-	r, err := svc.DecodeQueryResponse(o.Result.Payload)
-	if err != nil {
-		return nil, err
-	}
-	if r.Status.Code != wsf.OK {
-		return nil, &statusError{Status: r.Status}
-	}
-	items := map[string][]dst.Item{}
-	for _, d := range r.Data {
-		for _, it := range d.Items {
-			items[it.Type] = append(items[it.Type], it)
-		}
-	}
+	items, err := wsc.DecodeItems(svc, o)
 	for _, list := range items {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Get("Date") > list[j].Get("Date") })
 	}
-	return items, nil
+	return items, err
 }
 
 // Coverage is the patient's insurance at one insurer, as its eligibility
@@ -296,7 +251,7 @@ func (v *Visit) Eligibility(ctx context.Context) (*Eligibility, error) {
 	today := v.t.cfg.Now().Format(time.DateOnly)
 	out := &Eligibility{}
 	for _, s := range secs {
-		if s.Problem != NoProblem {
+		if s.Problem != wsc.NoProblem {
 			out.Missing = append(out.Missing, s)
 			continue
 		}
