@@ -24,11 +24,12 @@ func (d *DS) joinSession(ctx context.Context, sess *store.Session, targets map[s
 	if sess == nil {
 		return nil
 	}
+	hears, _ := d.cfg.Providers.(SingleLogouts)
 	var add []store.Participant
 	for _, p := range slices.Sorted(maps.Keys(targets)) {
 		t := targets[p]
-		if t.err != nil {
-			continue
+		if t.err != nil || hears != nil && !hears.HearsLogout(ctx, p) {
+			continue // no token, or a WSP no logout could reach
 		}
 		if part, ok := sess.Participant(p); ok {
 			t.sessionIndex = part.SessionIndex
@@ -52,6 +53,17 @@ func (d *DS) joinSession(ctx context.Context, sess *store.Session, targets map[s
 		targets[p].sessionIndex = index
 	}
 	return nil
+}
+
+// SingleLogouts is implemented by Providers that know which providers
+// hear single logout (metadir.Directory: a SOAP SingleLogoutService in an
+// SP role of the entity). Only those join the IdP session and get a
+// SessionIndex in their tokens: the IdP would count a participant it
+// cannot reach as a failure of every logout of the session (a
+// PartialLogout), and its tokens would not end with the session anyway.
+// Providers that do not implement it let every WSP join.
+type SingleLogouts interface {
+	HearsLogout(ctx context.Context, entityID string) bool
 }
 
 // errSessionEnded stops an update of a session that has run out.

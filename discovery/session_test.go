@@ -145,3 +145,38 @@ func TestQueryEndedSession(t *testing.T) {
 		}
 	})
 }
+
+// TestQueryDeafWSP: a WSP whose metadata lists no SOAP SingleLogoutService
+// does not join the session (a logout could not reach it, and would count
+// it as a failure): its token carries no SessionIndex, the others do.
+func TestQueryDeafWSP(t *testing.T) {
+	const deaf = "https://insurer.renkei.test/metadata"
+	f := dskit.New(t, dskit.Options{Deaf: []string{deaf}})
+	f.Link(t, f.Principal, false)
+	id, dsIndex := f.StartSession(t, f.Principal, time.Hour)
+	c, epr := portal(t, f, f.Principal, dskit.TokenOptions{SessionIndex: dsIndex})
+	r, _, err := query(t, f, c, epr, allSamples, selfHeader())
+	if err != nil || r.Status.Code != disco.OK {
+		t.Fatalf("%v %+v", err, r)
+	}
+	sess, err := f.Store.Session(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, w := range f.WSPs {
+		seen = seen || w.EntityID == deaf
+		tok := wspToken(t, f, w, findEPR(t, r, w))
+		_, joined := sess.Participant(w.EntityID)
+		index := ""
+		if as := tok.Assertion.AuthnStatements; len(as) > 0 {
+			index = as[0].SessionIndex
+		}
+		if hears := w.EntityID != deaf; joined != hears || (index != "") != hears {
+			t.Fatalf("%s (hears logout %v): joined %v, token SessionIndex %q", w.EntityID, hears, joined, index)
+		}
+	}
+	if !seen {
+		t.Fatalf("no WSP of %s in the federation", deaf)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -63,34 +65,73 @@ func (l *SLO) Start(ctx context.Context, sessionID string, initiator *LogoutRequ
 	if err != nil {
 		return nil, err
 	}
+	var soap []soapHop
 	for _, p := range sess.Participants {
 		if initiator != nil && p.ProviderID == initiator.SP || l.sso.p.sharesSessions(p.ProviderID) {
 			continue
 		}
-		l.reach(ctx, c, p, front, now)
+		if hop, ok := l.reach(c, p, front, now); ok {
+			soap = append(soap, hop)
+		}
+	}
+	if l.backChannels(ctx, soap, now) {
+		c.Partial = true
 	}
 	return c, nil
 }
 
-// reach logs p out over SOAP, or queues it for the browser, or marks the
+// soapHop is a participant reached over the back channel.
+type soapHop struct {
+	p   store.Participant
+	sp  *md.SPSSODescriptor
+	loc string
+}
+
+// maxParallelSOAP bounds the back-channel LogoutRequests of one logout in
+// flight at once.
+const maxParallelSOAP = 8
+
+// reach sorts p: a participant with a SOAP SingleLogoutService is
+// returned to be reached over the back channel; one with a front-channel
+// one is queued for the browser when front is set; any other marks the
 // chain partial.
-func (l *SLO) reach(ctx context.Context, c *Chain, p store.Participant, front bool, now time.Time) {
+func (l *SLO) reach(c *Chain, p store.Participant, front bool, now time.Time) (soapHop, bool) {
 	sp, err := l.sso.lookupSP(p.ProviderID, now)
 	if err != nil {
 		c.Partial = true
-		return
+		return soapHop{}, false
 	}
 	if ep, err := sp.SingleLogoutService(samlp.BindingSOAP); err == nil {
-		if l.backChannel(ctx, p, sp, ep.Location, now) != nil {
-			c.Partial = true
-		}
-		return
+		return soapHop{p: p, sp: sp, loc: ep.Location}, true
 	}
 	if _, err := frontEndpoint(sp); err == nil && front {
 		c.Queue = append(c.Queue, p)
-		return
+		return soapHop{}, false
 	}
 	c.Partial = true
+	return soapHop{}, false
+}
+
+// backChannels sends the hops' LogoutRequests at once, at most
+// maxParallelSOAP in flight, each bounded by the SOAP client's timeout:
+// a logout waits for its slowest participant, not for their sum. It
+// reports whether any failed.
+func (l *SLO) backChannels(ctx context.Context, hops []soapHop, now time.Time) bool {
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxParallelSOAP)
+	for _, h := range hops {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if l.backChannel(ctx, h.p, h.sp, h.loc, now) != nil {
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	return failed.Load()
 }
 
 // frontEndpoint is where a LogoutRequest goes through the browser:

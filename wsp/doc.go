@@ -43,14 +43,14 @@
 // mints for it (the token's AuthnStatement carries the WSP's
 // SessionIndex). SLO answers the IdP's SOAP LogoutRequest: only one
 // issued by the configured IdP and signed by its metadata key (SHA-1
-// refused), at most MaxBody bytes, Destination this endpoint when present,
+// refused), SAML 2.0, at most MaxBody bytes, Destination this endpoint,
 // fresh, not past NotOnOrAfter, its ID never seen; it records each
 // SessionIndex as ended in the WSP's own store, as long as a token can
-// live, and answers a signed LogoutResponse: Success,
-// Requester/RequestDenied (wrong Destination, stale, replayed),
-// Requester/RequestUnsupported (no SessionIndex), VersionMismatch, or
-// Responder; a request that cannot be authenticated gets a SOAP fault and
-// records nothing. As secmech.EndedSessions, SLO makes the receiver
+// live, then the request's ID, and answers a signed LogoutResponse:
+// Success, Requester/RequestDenied (wrong or no Destination, stale,
+// replayed), Requester/RequestUnsupported (no SessionIndex), or
+// Responder; a request that cannot be authenticated (another SAML
+// version included) gets a SOAP fault and records nothing. As secmech.EndedSessions, SLO makes the receiver
 // refuse a token of an ended session as it refuses an expired token
 // (wsse:InvalidSecurityToken, InappropriateCredentials).
 package wsp

@@ -182,6 +182,11 @@ func (s *SLO) authenticate(ctx context.Context, body io.Reader, now time.Time) (
 	case !u.Signed:
 		return nil, logoutErrorf(LogoutUntrusted, "unsigned LogoutRequest")
 	}
+	if u.Version != saml.Version {
+		// SAML 2.0's signature and schema are all this WSP can
+		// authenticate: another version gets a SOAP fault.
+		return nil, logoutErrorf(LogoutVersion, "version %q", u.Version)
+	}
 	keys, err := s.cfg.IdPKeys(ctx, s.cfg.IdP, now)
 	if err != nil {
 		return nil, wrapLogout(LogoutInternal, err, "the IdP's keys in the metadata")
@@ -190,16 +195,25 @@ func (s *SLO) authenticate(ctx context.Context, body io.Reader, now time.Time) (
 	if err != nil {
 		return nil, wrapLogout(LogoutUntrusted, err, "signature")
 	}
-	if u.Version != saml.Version { // the attribute the signature covered
-		return req, logoutErrorf(LogoutVersion, "version %q", u.Version)
-	}
 	return req, nil
 }
 
-// end checks an authenticated request and records its SessionIndexes.
+// end checks an authenticated request and that its ID was never
+// recorded, records its SessionIndexes, and only then its ID: a store
+// failure in between leaves the ID unrecorded, so the IdP's retry of the
+// same request still ends the sessions (recording a SessionIndex twice
+// changes nothing), while a replayed request records nothing.
 func (s *SLO) end(ctx context.Context, req *samlp.LogoutRequest, now time.Time) error {
-	if err := s.checkLogout(ctx, req, now); err != nil {
+	remember, err := s.checkLogout(req, now)
+	if err != nil {
 		return err
+	}
+	key := store.NewReplayKey(store.ReplayRequestID, s.cfg.IdP, req.ID)
+	switch seen, err := s.cfg.Store.Seen(ctx, key, now); {
+	case err != nil:
+		return wrapLogout(LogoutInternal, err, "replay cache")
+	case seen:
+		return logoutErrorf(LogoutReplay, "LogoutRequest %s was received before", req.ID)
 	}
 	until := now.Add(s.cfg.EndedLifetime)
 	for _, index := range req.SessionIndexes {
@@ -208,28 +222,6 @@ func (s *SLO) end(ctx context.Context, req *samlp.LogoutRequest, now time.Time) 
 			return wrapLogout(LogoutInternal, err, "recording the ended session")
 		}
 	}
-	return nil
-}
-
-// checkLogout runs, in order, the checks of an authenticated request:
-// Destination, when present, is this endpoint (SAML Bindings §3.2.2.1 does
-// not require it on SOAP); IssueInstant and NotOnOrAfter
-// (samlp.LogoutRequest.CheckWindow); at least one SessionIndex (the WSP
-// keeps no sessions by NameID: the IdP names the ones it joined the WSP
-// to); and last the ID never seen before, so that a request refused
-// earlier records nothing.
-func (s *SLO) checkLogout(ctx context.Context, req *samlp.LogoutRequest, now time.Time) error {
-	if req.Destination != "" && req.Destination != s.cfg.URL {
-		return logoutErrorf(LogoutDestination, "Destination %q, this endpoint is %q", req.Destination, s.cfg.URL)
-	}
-	remember, err := req.CheckWindow(now, s.cfg.Skew, s.cfg.RequestLifetime)
-	if err != nil {
-		return wrapLogout(LogoutStale, err, "LogoutRequest "+req.ID)
-	}
-	if len(req.SessionIndexes) == 0 {
-		return logoutErrorf(LogoutUnsupported, "no SessionIndex")
-	}
-	key := store.NewReplayKey(store.ReplayRequestID, s.cfg.IdP, req.ID)
 	switch err := s.cfg.Store.CheckAndInsert(ctx, key, remember, now); {
 	case errors.Is(err, store.ErrReplay):
 		return wrapLogout(LogoutReplay, err, "LogoutRequest "+req.ID)
@@ -238,6 +230,32 @@ func (s *SLO) checkLogout(ctx context.Context, req *samlp.LogoutRequest, now tim
 	}
 	return nil
 }
+
+// checkLogout runs the checks of an authenticated request: Destination
+// is this endpoint (SAML Bindings §3.2.2.1 leaves it optional on SOAP,
+// but the IdP always names the participant it sends to, so a request
+// made for another participant is refused); IssueInstant and
+// NotOnOrAfter (samlp.LogoutRequest.CheckWindow); at least one
+// SessionIndex (the WSP keeps no sessions by NameID: the IdP names the
+// ones it joined the WSP to). It returns how long the request's ID must
+// be remembered.
+func (s *SLO) checkLogout(req *samlp.LogoutRequest, now time.Time) (time.Time, error) {
+	if req.Destination != s.cfg.URL {
+		return time.Time{}, logoutErrorf(LogoutDestination, "Destination %q, this endpoint is %q", req.Destination, s.cfg.URL)
+	}
+	remember, err := req.CheckWindow(now, s.cfg.Skew, s.cfg.RequestLifetime)
+	if err != nil {
+		return time.Time{}, wrapLogout(LogoutStale, err, "LogoutRequest "+req.ID)
+	}
+	if len(req.SessionIndexes) == 0 {
+		return time.Time{}, logoutErrorf(LogoutUnsupported, "no SessionIndex")
+	}
+	return remember, nil
+}
+
+// Remembers implements secmech.EndedSessions: how long an ended session
+// is recorded (SLOConfig.EndedLifetime).
+func (s *SLO) Remembers() time.Duration { return s.cfg.EndedLifetime }
 
 // Ended implements secmech.EndedSessions: whether a LogoutRequest of the
 // IdP ended the session sessionIndex names at this WSP.
@@ -369,7 +387,9 @@ func LogoutKindOf(err error) LogoutKind {
 }
 
 // LogoutStatus is the LogoutResponse status of an outcome (SAML Core
-// §3.2.2.2): Success for nil; VersionMismatch for another version;
+// §3.2.2.2): Success for nil; VersionMismatch for another version
+// (Receive answers that one with a SOAP fault, as it cannot be
+// authenticated);
 // Requester/RequestDenied for a wrong Destination, a stale or replayed
 // request; Requester/RequestUnsupported for one without a SessionIndex;
 // Responder for what the WSP could not do.

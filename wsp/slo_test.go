@@ -33,11 +33,16 @@ var sloNow = time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC)
 type memReplay struct {
 	mu   sync.Mutex
 	seen map[store.ReplayKey]time.Time
+	// failEnded makes recording an ended session fail.
+	failEnded bool
 }
 
 func (m *memReplay) CheckAndInsert(_ context.Context, k store.ReplayKey, expiry, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.failEnded && k.Kind == store.ReplayEndedSession {
+		return errors.New("the store is down")
+	}
 	if m.seen == nil {
 		m.seen = map[store.ReplayKey]time.Time{}
 	}
@@ -225,6 +230,17 @@ func TestSLOHostile(t *testing.T) {
 				r.IssueInstant, r.NotOnOrAfter = sloNow.Add(-4*time.Minute), sloNow.Add(-3*time.Minute-time.Second)
 				return envelopeOf(t, r, idpSigner())
 			}},
+		{name: "fail/no-destination", id: "_h10", want: wsp.ErrLogoutDestination, second: samlp.StatusRequestDenied,
+			body: func(i string) []byte {
+				r := idpLogout("_h10", i)
+				r.Destination = ""
+				return envelopeOf(t, r, idpSigner())
+			}},
+		{name: "fail/saml-version", fault: true, want: wsp.ErrLogoutVersion,
+			body: func(i string) []byte {
+				b := envelopeOf(t, idpLogout("_h11", i), idpSigner())
+				return bytes.Replace(b, []byte(`Version="2.0"`), []byte(`Version="2.1"`), 1)
+			}},
 		{name: "fail/no-session-index", id: "_h9", want: wsp.ErrLogoutUnsupported, second: samlp.StatusRequestUnsupported,
 			body: func(i string) []byte {
 				r := idpLogout("_h9", i)
@@ -255,6 +271,18 @@ func TestSLOHostile(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ok/retry-after-a-store-failure", func(t *testing.T) {
+		st := &memReplay{failEnded: true}
+		s := newSLO(t, st)
+		body := envelopeOf(t, idpLogout("_r2", "_retried"), idpSigner())
+		if _, err := s.Receive(context.Background(), bytes.NewReader(body)); !errors.Is(err, wsp.ErrLogoutInternal) {
+			t.Fatalf("with the store failing: %v", err)
+		}
+		st.failEnded = false
+		if _, err := s.Receive(context.Background(), bytes.NewReader(body)); err != nil || !ended(t, s, "_retried") {
+			t.Fatalf("the IdP's retry of the same request: %v, session ended %v", err, ended(t, s, "_retried"))
+		}
+	})
 	t.Run("fail/replayed-id", func(t *testing.T) {
 		st := &memReplay{}
 		s := newSLO(t, st)

@@ -97,10 +97,12 @@ func loggedOut(t *testing.T, d *termkit.Desk) {
 
 // TestDeskRenewsLogin: with a card login serving 4 s, the desk logs the
 // card in again (a new signature on the card, a new login) while the
-// card stays in, and the screen stays on the patient.
+// card stays in, and the screen stays on the patient; the first login's
+// session is logged out, so its insurer token is refused.
 func TestDeskRenewsLogin(t *testing.T) {
 	d := termkit.New(t)
 	d.File.TokenLife = "4s"
+	keep := d.KeepToken()
 	d.Start()
 	p := d.PatientOnlyAtB()
 	c := d.Insert(p, 0, virtual.Options{})
@@ -108,6 +110,10 @@ func TestDeskRenewsLogin(t *testing.T) {
 	d.PIN(virtual.DefaultPIN)
 	d.Await("the eligibility", func(s terminal.Screen) bool { return s.Phase == terminal.Ready })
 	first := c.Card.Count(piv.InsGeneralAuth)
+	kept := keep(wspkit.Entities[sample.Insurer], dst.Eligibility, wsf.PurposeEligibility)
+	if err := kept(); err != nil {
+		t.Fatalf("the first login's insurer token: %v", err)
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for c.Card.Count(piv.InsGeneralAuth) < first+2 {
 		if time.Now().After(deadline) {
@@ -117,6 +123,9 @@ func TestDeskRenewsLogin(t *testing.T) {
 	}
 	if s := d.Srv.Desk.Screen(); s.Phase != terminal.Ready || s.Eligibility == nil {
 		t.Fatalf("after the renewals the screen shows phase %d %q", s.Phase, s.Message)
+	}
+	if err := kept(); !wspkit.ExpiredToken(err) {
+		t.Fatalf("the first login's insurer token after the renewals: %v, want it refused as ended", err)
 	}
 	d.Remove(c, 0)
 	d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })

@@ -331,13 +331,20 @@ func (d *Desk) renew(ctx context.Context, n uint64, v *Visit, c Card) {
 			return
 		case <-time.After(wait):
 		}
-		if err := v.Renew(ctx, c); err != nil {
+		r, err := v.Renew(ctx, c)
+		if err != nil {
 			if ctx.Err() == nil {
 				m, detail := explain(err)
 				d.phase(n, Stopped, m, detail)
 				d.logf("terminal: renewal: %v", err)
 			}
 			return
+		}
+		switch {
+		case r.LogoutErr != nil:
+			d.logf("terminal: logout of the renewed login: %v", r.LogoutErr)
+		case !r.Logout.Success() || r.Logout.Partial():
+			d.logf("terminal: logout of the renewed login: the IdP answered %s %s", r.Logout.Status.Code.Value, r.Logout.Status.Second())
 		}
 	}
 }

@@ -116,27 +116,34 @@ func (v *Visit) sessionFor(purpose string) (*wsc.Session, error) {
 	return v.treat, nil
 }
 
+// Renewal is what a renewal ended: the old login's logout at the IdP.
+type Renewal struct {
+	Logout    *sp.LogoutResult
+	LogoutErr error
+}
+
 // Renew replaces the visit's login by a fresh ECP login with the card,
-// which must be the same patient's: the tokens of the old one are
-// dropped.
-func (v *Visit) Renew(ctx context.Context, c Card) error {
+// which must be the same patient's. The old login's tokens are dropped,
+// and its IdP session is logged out, so that they end at the WSPs too
+// rather than live out their life; the Renewal says how that went.
+func (v *Visit) Renew(ctx context.Context, c Card) (*Renewal, error) {
 	l, err := v.t.ecp(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v.mu.Lock()
 	old, old1, old2 := v.login, v.eligible, v.treat
 	v.mu.Unlock()
 	if old == nil || l.NameID.Value != old.NameID.Value {
-		return errors.New("terminal: the card now presented is another patient's")
+		return nil, errors.New("terminal: the card now presented is another patient's")
 	}
 	if err := v.open(l); err != nil {
-		return err
+		return nil, err
 	}
-	// The old login's tokens are not used again.
 	old1.Forget()
 	old2.Forget()
-	return nil
+	res, err := v.t.logout(ctx, old)
+	return &Renewal{Logout: res, LogoutErr: err}, nil
 }
 
 // Problem says why a section is missing (wsc.Problem: NoProblem, Slow,
@@ -368,17 +375,23 @@ func (v *Visit) End(ctx context.Context) (*sp.LogoutResult, error) {
 	}
 	v.login, v.eligible, v.treat = nil, nil, nil
 	v.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, v.t.cfg.Timeout)
+	return v.t.logout(ctx, l)
+}
+
+// logout sends the IdP a signed SOAP LogoutRequest for l and checks its
+// answer.
+func (t *Terminal) logout(ctx context.Context, l *sp.Login) (*sp.LogoutResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 	defer cancel()
-	req, err := v.t.cfg.SP.StartLogoutSOAP(ctx, l)
+	req, err := t.cfg.SP.StartLogoutSOAP(ctx, l)
 	if err != nil {
 		return nil, err
 	}
-	answer, err := v.t.cfg.Transport.Post(ctx, req)
+	answer, err := t.cfg.Transport.Post(ctx, req)
 	if err != nil {
 		return nil, &HopError{Hop: HopIdP, Err: err}
 	}
-	return v.t.cfg.SP.ConsumeLogoutSOAP(ctx, bytes.NewReader(answer), req.ID)
+	return t.cfg.SP.ConsumeLogoutSOAP(ctx, bytes.NewReader(answer), req.ID)
 }
 
 // timedSigner measures the time the card spends signing.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
@@ -140,6 +141,22 @@ func (d *Directory) Recipient(_ context.Context, entityID string) (xmlenc.Recipi
 		}
 	}
 	return xmlenc.Recipient{}, md.Errorf(md.KindNoKey, "%s lists no RSA encryption key in any role", entityID)
+}
+
+// HearsLogout reports whether the entity lists a SOAP
+// SingleLogoutService in an SP role: an IdP can then end its part of a
+// session over the back channel (discovery.SingleLogouts).
+func (d *Directory) HearsLogout(_ context.Context, entityID string) bool {
+	e, err := d.entity(entityID)
+	if err != nil {
+		return false
+	}
+	for _, sp := range e.SPSSO {
+		if _, err := sp.SingleLogoutService(samlp.BindingSOAP); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Service returns the SOAP endpoint locations of the entity's ID-WSF web

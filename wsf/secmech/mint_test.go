@@ -150,6 +150,14 @@ func TestMintSessionIndex(t *testing.T) {
 	c.Sessions = ended
 	_, err = c.Check(context.Background(), m.Element, mintNow, false)
 	mintOK(t, err)
+	t.Run("fail/outlives-the-record-of-its-logout", func(t *testing.T) {
+		long := req
+		long.Lifetime = 2 * time.Hour // the record of a logout is kept one hour
+		m, err := testMinter(t).Mint(long, mintNow)
+		mintOK(t, err)
+		_, err = c.Check(context.Background(), m.Element, mintNow, false)
+		mintWantErr(t, err, saml.ErrExpired)
+	})
 	t.Run("fail/session-logged-out", func(t *testing.T) {
 		ended["_wsp-session-1"] = true
 		_, err := c.Check(context.Background(), m.Element, mintNow, false)
@@ -157,8 +165,11 @@ func TestMintSessionIndex(t *testing.T) {
 	})
 }
 
-// endedSessions is a secmech.EndedSessions of fixed SessionIndexes.
+// endedSessions is a secmech.EndedSessions of fixed SessionIndexes,
+// remembered an hour.
 type endedSessions map[string]bool
+
+func (endedSessions) Remembers() time.Duration { return time.Hour }
 
 func (e endedSessions) Ended(_ context.Context, index string, _ time.Time) (bool, error) {
 	return e[index], nil

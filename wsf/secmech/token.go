@@ -45,6 +45,10 @@ type EndedSessions interface {
 	// Ended reports whether the session sessionIndex names at this
 	// provider was logged out, as of now.
 	Ended(ctx context.Context, sessionIndex string, now time.Time) (bool, error)
+	// Remembers is how long an ended session is remembered: a token of
+	// a session that lives longer could outlive the record of its
+	// logout, and is refused.
+	Remembers() time.Duration
 }
 
 // Check verifies a token element (saml:Assertion, or
@@ -93,6 +97,10 @@ func (c *TokenChecker) checkSession(ctx context.Context, a *saml.Assertion, now 
 	for _, st := range a.AuthnStatements {
 		if st.SessionIndex == "" {
 			continue
+		}
+		if a.Conditions != nil && a.Conditions.NotOnOrAfter.After(now.Add(c.Sessions.Remembers()+c.Skew)) {
+			return saml.Errorf(saml.KindExpired, "the token of session %q lives until %s, beyond the %v its logout would be remembered",
+				st.SessionIndex, a.Conditions.NotOnOrAfter.Format(time.RFC3339), c.Sessions.Remembers())
 		}
 		ended, err := c.Sessions.Ended(ctx, st.SessionIndex, now)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -116,6 +117,10 @@ type Options struct {
 	// WrapStore, when set, wraps the store the DS engine is given (tests
 	// that count its reads and writes).
 	WrapStore func(discovery.Store) discovery.Store
+	// Deaf are the providers whose metadata lists no SOAP
+	// SingleLogoutService (discovery.SingleLogouts); nil: every WSP
+	// hears single logout.
+	Deaf []string
 }
 
 // Federation is the running federation.
@@ -227,6 +232,24 @@ func (p Recipients) Recipient(_ context.Context, entityID string) (xmlenc.Recipi
 	return r, nil
 }
 
+// deafProviders are Recipients some of which hear no single logout.
+type deafProviders struct {
+	Recipients
+	deaf []string
+}
+
+// HearsLogout reports whether entityID is not one of the deaf.
+func (p deafProviders) HearsLogout(_ context.Context, entityID string) bool {
+	return !slices.Contains(p.deaf, entityID)
+}
+
+func providersOf(r Recipients, deaf []string) discovery.Providers {
+	if deaf == nil {
+		return r
+	}
+	return deafProviders{Recipients: r, deaf: deaf}
+}
+
 // DefaultPolicy is the federation's policy: the portal collects consent;
 // the reception terminal may discover eligibility, and clinical results
 // for treatment, with the card present.
@@ -311,7 +334,7 @@ func (f *Federation) start(t testing.TB, o Options) {
 	}
 	ds, err := discovery.New(discovery.Config{EntityID: DSID, NameQualifier: IdPID,
 		Signer: &dsig.Signer{Key: k.DS.Key, Certificates: []*x509.Certificate{k.DS.Cert}},
-		Store:  st, Providers: f.providers, Policy: f.Policy, ConsentURL: f.ConsentURL, AuditURL: f.URL, Schema: f.Schema,
+		Store:  st, Providers: providersOf(f.providers, o.Deaf), Policy: f.Policy, ConsentURL: f.ConsentURL, AuditURL: f.URL, Schema: f.Schema,
 		Now: f.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
