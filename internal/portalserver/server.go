@@ -24,6 +24,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
 	"github.com/renkei-idwsf/renkei/wsc"
 	"github.com/renkei-idwsf/renkei/wsc/portal"
@@ -257,16 +258,8 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 			add("metadata does not list %s as the portal's assertion consumer service", s.URL(portal.PathACS))
 		}
 	}
-	if e, err := s.Metadata.Entity(c.IdP, s.now()); err != nil || len(e.IDPSSO) == 0 {
-		add("metadata does not list the IdP %s with a single sign-on service (%v)", c.IdP, err)
-	}
-	if eps, err := s.Directory.Service(ctx, c.DS, wsf.ServiceTypeDisco); err != nil || len(eps) == 0 {
-		add("metadata does not list the Discovery Service %s (%v)", c.DS, err)
-	}
-	if len(errs) > 0 && loadErr != nil {
-		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
-	}
-	return errors.Join(errs...)
+	errs = append(errs, rolekit.CheckSPPeers(ctx, s.Metadata, s.Directory, c.IdP, samlp.BindingHTTPRedirect, c.DS, s.now())...)
+	return rolekit.MetadataErrors(errs, loadErr)
 }
 
 // Handler returns the portal's pages and SAML endpoints.

@@ -7,9 +7,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
 )
 
@@ -73,4 +75,30 @@ func CheckSelf(ctx context.Context, dir *metadir.Directory, role, entityID strin
 		errs = append(errs, fmt.Errorf("metadata does not list encryption.cert as the %s's encryption key (%v)", role, err))
 	}
 	return errs
+}
+
+// CheckSPPeers checks, for a role that is an SP of the IdP and a WSC of
+// the DS (the portal, a terminal), that the metadata lists the IdP with a
+// single sign-on service of binding and the DS with its discovery
+// service.
+func CheckSPPeers(ctx context.Context, meta *md.Set, dir *metadir.Directory, idp, binding, ds string, now time.Time) []error {
+	var errs []error
+	if e, err := meta.Entity(idp, now); err != nil || len(e.IDPSSO) == 0 {
+		errs = append(errs, fmt.Errorf("metadata does not list the IdP %s with a single sign-on service (%v)", idp, err))
+	} else if _, err := e.IDPSSO[0].SingleSignOnService(binding); err != nil {
+		errs = append(errs, fmt.Errorf("the IdP %s has no single sign-on service for %s: %v", idp, binding, err))
+	}
+	if eps, err := dir.Service(ctx, ds, wsf.ServiceTypeDisco); err != nil || len(eps) == 0 {
+		errs = append(errs, fmt.Errorf("metadata does not list the Discovery Service %s (%v)", ds, err))
+	}
+	return errs
+}
+
+// MetadataErrors joins a role's metadata problems, with the error of
+// loading the metadata when there are any: it often explains them.
+func MetadataErrors(errs []error, loadErr error) error {
+	if len(errs) > 0 && loadErr != nil {
+		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
+	}
+	return errors.Join(errs...)
 }

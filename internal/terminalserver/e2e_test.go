@@ -2,11 +2,13 @@ package terminalserver_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/terminalserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
@@ -129,4 +131,19 @@ func TestDeskRenewsLogin(t *testing.T) {
 	}
 	d.Remove(c, 0)
 	d.Await("an empty screen", func(s terminal.Screen) bool { return s.Phase == terminal.Idle })
+}
+
+// TestMetadataCheck: the terminal refuses to start when the metadata does
+// not list its PAOS consumer under its entity, or its IdP or DS.
+func TestMetadataCheck(t *testing.T) {
+	d := termkit.New(t)
+	f := *d.File
+	f.ECPConsumer = f.BaseURL + "/elsewhere"
+	f.IdP, f.DS = "https://unknown-idp.renkei.test/metadata", "https://unknown-ds.renkei.test/metadata"
+	_, err := terminalserver.Build(context.Background(), &f, terminalserver.Options{RootCAs: d.Fed.RootCAs, Logf: t.Logf})
+	for _, want := range []string{"PAOS assertion consumer", "does not list the IdP", "does not list the Discovery Service"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Build: %v, want it to say %q", err, want)
+		}
+	}
 }

@@ -207,18 +207,8 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 			add("metadata does not list %s as a PAOS assertion consumer of %s", c.ECPConsumer, c.EntityID)
 		}
 	}
-	if e, err := s.Metadata.Entity(c.IdP, s.now()); err != nil || len(e.IDPSSO) == 0 {
-		add("metadata does not list the IdP %s (%v)", c.IdP, err)
-	} else if _, err := e.IDPSSO[0].SingleSignOnService(samlp.BindingSOAP); err != nil {
-		add("the IdP %s has no SOAP (ECP) single sign-on service: %v", c.IdP, err)
-	}
-	if eps, err := s.Directory.Service(ctx, c.DS, wsf.ServiceTypeDisco); err != nil || len(eps) == 0 {
-		add("metadata does not list the Discovery Service %s (%v)", c.DS, err)
-	}
-	if len(errs) > 0 && loadErr != nil {
-		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
-	}
-	return errors.Join(errs...)
+	errs = append(errs, rolekit.CheckSPPeers(ctx, s.Metadata, s.Directory, c.IdP, samlp.BindingSOAP, c.DS, s.now())...)
+	return rolekit.MetadataErrors(errs, loadErr)
 }
 
 // Handler returns the staff page.
