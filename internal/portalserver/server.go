@@ -13,7 +13,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -243,23 +242,10 @@ func (s *Server) formTargets() []string {
 // configuration runs it (its keys, its ACS), the IdP with a single sign-on
 // service, and the DS.
 func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
-	c, k := s.File, s.keys
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	errs = append(errs, rolekit.CheckSelf(ctx, s.Directory, "portal", c.EntityID, k.ServiceKeys)...)
-	if e, err := s.Metadata.Entity(c.EntityID, s.now()); err == nil {
-		acs := false
-		for _, d := range e.SPSSO {
-			for _, ep := range d.AssertionConsumer {
-				acs = acs || ep.Location == s.URL(portal.PathACS)
-			}
-		}
-		if !acs {
-			add("metadata does not list %s as the portal's assertion consumer service", s.URL(portal.PathACS))
-		}
-	}
-	errs = append(errs, rolekit.CheckSPPeers(ctx, s.Metadata, s.Directory, c.IdP, samlp.BindingHTTPRedirect, c.DS, s.now())...)
-	return rolekit.MetadataErrors(errs, loadErr)
+	c := s.File
+	return rolekit.CheckSPRole(ctx, s.Metadata, s.Directory, rolekit.SPRole{Role: "portal", EntityID: c.EntityID,
+		Keys: s.keys.ServiceKeys, ACS: s.URL(portal.PathACS), ACSBinding: samlp.BindingHTTPPOST,
+		IdP: c.IdP, SSOBinding: samlp.BindingHTTPRedirect, DS: c.DS}, loadErr, s.now())
 }
 
 // Handler returns the portal's pages and SAML endpoints.

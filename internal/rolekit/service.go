@@ -77,26 +77,43 @@ func CheckSelf(ctx context.Context, dir *metadir.Directory, role, entityID strin
 	return errs
 }
 
-// CheckSPPeers checks, for a role that is an SP of the IdP and a WSC of
-// the DS (the portal, a terminal), that the metadata lists the IdP with a
-// single sign-on service of binding and the DS with its discovery
-// service.
-func CheckSPPeers(ctx context.Context, meta *md.Set, dir *metadir.Directory, idp, binding, ds string, now time.Time) []error {
-	var errs []error
-	if e, err := meta.Entity(idp, now); err != nil || len(e.IDPSSO) == 0 {
-		errs = append(errs, fmt.Errorf("metadata does not list the IdP %s with a single sign-on service (%v)", idp, err))
-	} else if _, err := e.IDPSSO[0].SingleSignOnService(binding); err != nil {
-		errs = append(errs, fmt.Errorf("the IdP %s has no single sign-on service for %s: %v", idp, binding, err))
-	}
-	if eps, err := dir.Service(ctx, ds, wsf.ServiceTypeDisco); err != nil || len(eps) == 0 {
-		errs = append(errs, fmt.Errorf("metadata does not list the Discovery Service %s (%v)", ds, err))
-	}
-	return errs
+// SPRole is what the metadata must list for a role that is an SP of the
+// IdP and a WSC of the DS (the portal, a reception terminal): the role's
+// own entity with its keys and its assertion consumer service at ACS
+// with ACSBinding, the IdP with a single sign-on service of SSOBinding,
+// and the DS.
+type SPRole struct {
+	Role, EntityID  string
+	Keys            *ServiceKeys
+	ACS, ACSBinding string
+	IdP, SSOBinding string
+	DS              string
 }
 
-// MetadataErrors joins a role's metadata problems, with the error of
-// loading the metadata when there are any: it often explains them.
-func MetadataErrors(errs []error, loadErr error) error {
+// CheckSPRole reports every problem of r in the metadata at once, with
+// loadErr (the error of loading the metadata) when there are any: it
+// often explains them.
+func CheckSPRole(ctx context.Context, meta *md.Set, dir *metadir.Directory, r SPRole, loadErr error, now time.Time) error {
+	errs := CheckSelf(ctx, dir, r.Role, r.EntityID, r.Keys)
+	if e, err := meta.Entity(r.EntityID, now); err == nil {
+		found := false
+		for _, d := range e.SPSSO {
+			for _, ep := range d.AssertionConsumer {
+				found = found || ep.Location == r.ACS && ep.Binding == r.ACSBinding
+			}
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("metadata does not list %s as an assertion consumer service (%s) of %s", r.ACS, r.ACSBinding, r.EntityID))
+		}
+	}
+	if e, err := meta.Entity(r.IdP, now); err != nil || len(e.IDPSSO) == 0 {
+		errs = append(errs, fmt.Errorf("metadata does not list the IdP %s with a single sign-on service (%v)", r.IdP, err))
+	} else if _, err := e.IDPSSO[0].SingleSignOnService(r.SSOBinding); err != nil {
+		errs = append(errs, fmt.Errorf("the IdP %s has no single sign-on service for %s: %v", r.IdP, r.SSOBinding, err))
+	}
+	if eps, err := dir.Service(ctx, r.DS, wsf.ServiceTypeDisco); err != nil || len(eps) == 0 {
+		errs = append(errs, fmt.Errorf("metadata does not list the Discovery Service %s (%v)", r.DS, err))
+	}
 	if len(errs) > 0 && loadErr != nil {
 		errs = append(errs, fmt.Errorf("loading the metadata: %w", loadErr))
 	}

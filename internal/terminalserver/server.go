@@ -192,23 +192,10 @@ func (s *Server) name(provider string) terminal.Name {
 // these keys and the PAOS consumer, the IdP with its ECP endpoint, and
 // the DS.
 func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
-	c, k := s.File, s.keys
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	errs = append(errs, rolekit.CheckSelf(ctx, s.Directory, "terminal", c.EntityID, k.ServiceKeys)...)
-	if e, err := s.Metadata.Entity(c.EntityID, s.now()); err == nil {
-		found := false
-		for _, d := range e.SPSSO {
-			for _, ep := range d.AssertionConsumer {
-				found = found || ep.Location == c.ECPConsumer && ep.Binding == samlp.BindingPAOS
-			}
-		}
-		if !found {
-			add("metadata does not list %s as a PAOS assertion consumer of %s", c.ECPConsumer, c.EntityID)
-		}
-	}
-	errs = append(errs, rolekit.CheckSPPeers(ctx, s.Metadata, s.Directory, c.IdP, samlp.BindingSOAP, c.DS, s.now())...)
-	return rolekit.MetadataErrors(errs, loadErr)
+	c := s.File
+	return rolekit.CheckSPRole(ctx, s.Metadata, s.Directory, rolekit.SPRole{Role: "terminal", EntityID: c.EntityID,
+		Keys: s.keys.ServiceKeys, ACS: c.ECPConsumer, ACSBinding: samlp.BindingPAOS,
+		IdP: c.IdP, SSOBinding: samlp.BindingSOAP, DS: c.DS}, loadErr, s.now())
 }
 
 // Handler returns the staff page.
