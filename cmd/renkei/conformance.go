@@ -167,7 +167,7 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 	if err != nil {
 		return err
 	}
-	target, err := conformance.LoadTarget(ctx, f.metadata, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	target, err := conformance.LoadTarget(ctx, f.metadata, targetClient(tr))
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func runWSFConformance(ctx context.Context, f *conformanceFlags, role conformanc
 	if err != nil {
 		return err
 	}
-	target, err := conformance.LoadTarget(ctx, f.metadata, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	target, err := conformance.LoadTarget(ctx, f.metadata, targetClient(tr))
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func runDSConformance(ctx context.Context, f *conformanceFlags, mode conformance
 	if err != nil {
 		return err
 	}
-	dt, err := conformance.LoadDSTarget(ctx, f.dsTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	dt, err := conformance.LoadDSTarget(ctx, f.dsTarget, targetClient(tr))
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func runWSPConformance(ctx context.Context, f *conformanceFlags, mode conformanc
 	if err != nil {
 		return err
 	}
-	wt, err := conformance.LoadWSPTarget(ctx, f.wspTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	wt, err := conformance.LoadWSPTarget(ctx, f.wspTarget, targetClient(tr))
 	if err != nil {
 		return err
 	}
@@ -287,22 +287,19 @@ func runSPConformance(ctx context.Context, f *conformanceFlags, mode conformance
 		return fmt.Errorf("conformance: -role sp needs -sp-target")
 	}
 	if f.printIdP {
-		idp, err := conformance.ReadSuiteIdP(f.spTarget, time.Now())
-		if err != nil {
-			return err
-		}
-		m, err := idp.Metadata()
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(append(m, '\n'))
-		return err
+		return writeMetadata(out, func() ([]byte, error) {
+			idp, err := conformance.ReadSuiteIdP(f.spTarget, time.Now())
+			if err != nil {
+				return nil, err
+			}
+			return idp.Metadata()
+		})
 	}
 	tr, err := conformanceTransport(f.caFile, f.serverName)
 	if err != nil {
 		return err
 	}
-	st, err := conformance.LoadSPTarget(ctx, f.spTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second}, time.Now())
+	st, err := conformance.LoadSPTarget(ctx, f.spTarget, targetClient(tr), time.Now())
 	if err != nil {
 		return err
 	}
@@ -322,22 +319,19 @@ func runWSCConformance(ctx context.Context, f *conformanceFlags, mode conformanc
 		return fmt.Errorf("conformance: -role wsc needs -wsc-target")
 	}
 	if f.printPeers {
-		t, err := conformance.ReadWSCPeers(f.wscTarget, time.Now())
-		if err != nil {
-			return err
-		}
-		m, err := t.Peers()
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(append(m, '\n'))
-		return err
+		return writeMetadata(out, func() ([]byte, error) {
+			t, err := conformance.ReadWSCPeers(f.wscTarget, time.Now())
+			if err != nil {
+				return nil, err
+			}
+			return t.Peers()
+		})
 	}
 	tr, err := conformanceTransport(f.caFile, f.serverName)
 	if err != nil {
 		return err
 	}
-	wt, err := conformance.LoadWSCTarget(ctx, f.wscTarget, &http.Client{Transport: tr, Timeout: 30 * time.Second}, time.Now())
+	wt, err := conformance.LoadWSCTarget(ctx, f.wscTarget, targetClient(tr), time.Now())
 	if err != nil {
 		return err
 	}
@@ -349,6 +343,17 @@ func runWSCConformance(ctx context.Context, f *conformanceFlags, mode conformanc
 	fmt.Fprintf(os.Stderr, "suite IdP %s at %s; suite DS %s at %s; suite WSP %s at %s\n", wt.SP.IdP.EntityID, wt.SP.IdP.SSOURL(),
 		wt.DS.EntityID, wt.DSAddress(), wt.WSP.EntityID, wt.WSPAddress())
 	return runCases(ctx, f, conformance.RoleWSC, mode, cases, &conformance.Env{SPT: wt.SP, WSCT: wt, Transport: tr}, out)
+}
+
+// writeMetadata writes the metadata meta makes, for the tester to give
+// the target (-print-idp-metadata, -print-peers).
+func writeMetadata(out io.Writer, meta func() ([]byte, error)) error {
+	m, err := meta()
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(append(m, '\n'))
+	return err
 }
 
 func splitOnly(s string) []string {
@@ -415,6 +420,11 @@ func saveSPKey(sp *conformance.SP, file string) error {
 		return err
 	}
 	return os.WriteFile(file, b, 0o600)
+}
+
+// targetClient is the HTTP client the suite reaches a target with.
+func targetClient(tr *http.Transport) *http.Client {
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 func conformanceTransport(caFile, serverName string) (*http.Transport, error) {
