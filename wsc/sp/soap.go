@@ -46,23 +46,17 @@ func (s *SP) StartECP(ctx context.Context) (*SOAPRequest, error) {
 	if s.cfg.ECPACSURL == "" {
 		return nil, errorf(KindInternal, "no ECPACSURL configured")
 	}
-	ep, err := s.idpEndpoint(now, func(d *md.IDPSSODescriptor) (*md.Endpoint, error) {
+	h, err := s.soapHeader(now, func(d *md.IDPSSODescriptor) (*md.Endpoint, error) {
 		return d.SingleSignOnService(samlp.BindingSOAP)
 	})
 	if err != nil {
 		return nil, err
 	}
-	id, err := saml.NewID(s.cfg.Rand)
-	if err != nil {
-		return nil, wrap(KindInternal, err, "request ID")
-	}
-	req := &samlp.AuthnRequest{
-		RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: now, Destination: ep.Location,
-			Issuer: &saml.Issuer{Value: s.cfg.EntityID}},
+	req := &samlp.AuthnRequest{RequestHeader: h,
 		AssertionConsumerServiceURL: s.cfg.ECPACSURL, ProtocolBinding: samlp.BindingPAOS,
 		NameIDPolicy: &samlp.NameIDPolicy{Format: saml.NameIDPersistent, AllowCreate: true},
 	}
-	return s.sendSOAP(ctx, prefixLogin, req, ep.Location, now)
+	return s.sendSOAP(ctx, prefixLogin, h, req, now)
 }
 
 // ConsumeECP checks the IdP's answer to StartECP's request requestID, as
@@ -98,23 +92,18 @@ func (s *SP) StartLogoutSOAP(ctx context.Context, l *Login) (*SOAPRequest, error
 	if l == nil || l.NameID == nil || l.NameID.Value == "" {
 		return nil, errorf(KindSubject, "no NameID to log out")
 	}
-	ep, err := s.idpEndpoint(now, func(d *md.IDPSSODescriptor) (*md.Endpoint, error) {
+	h, err := s.soapHeader(now, func(d *md.IDPSSODescriptor) (*md.Endpoint, error) {
 		return d.SingleLogoutService(samlp.BindingSOAP)
 	})
 	if err != nil {
 		return nil, err
 	}
-	id, err := saml.NewID(s.cfg.Rand)
-	if err != nil {
-		return nil, wrap(KindInternal, err, "request ID")
-	}
 	nid := *l.NameID
-	req := &samlp.LogoutRequest{RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: now, Destination: ep.Location,
-		Issuer: &saml.Issuer{Value: s.cfg.EntityID}}, NotOnOrAfter: now.Add(s.cfg.RequestLifetime), Reason: samlp.LogoutUser, NameID: &nid}
+	req := &samlp.LogoutRequest{RequestHeader: h, NotOnOrAfter: now.Add(s.cfg.RequestLifetime), Reason: samlp.LogoutUser, NameID: &nid}
 	if l.SessionIndex != "" {
 		req.SessionIndexes = []string{l.SessionIndex}
 	}
-	return s.sendSOAP(ctx, prefixLogout, req, ep.Location, now)
+	return s.sendSOAP(ctx, prefixLogout, h, req, now)
 }
 
 // ConsumeLogoutSOAP checks the IdP's LogoutResponse to StartLogoutSOAP's
@@ -154,20 +143,15 @@ func (s *SP) StartNewID(ctx context.Context, l *Login, newID string) (*SOAPReque
 	if newID == "" {
 		return nil, errorf(KindSubject, "empty NewID")
 	}
-	ep, err := s.idpEndpoint(now, func(d *md.IDPSSODescriptor) (*md.Endpoint, error) {
+	h, err := s.soapHeader(now, func(d *md.IDPSSODescriptor) (*md.Endpoint, error) {
 		return d.ManageNameIDService(samlp.BindingSOAP)
 	})
 	if err != nil {
 		return nil, err
 	}
-	id, err := saml.NewID(s.cfg.Rand)
-	if err != nil {
-		return nil, wrap(KindInternal, err, "request ID")
-	}
 	nid := *l.NameID
-	req := &samlp.ManageNameIDRequest{RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: now, Destination: ep.Location,
-		Issuer: &saml.Issuer{Value: s.cfg.EntityID}}, NameID: &nid, NewID: newID}
-	return s.sendSOAP(ctx, prefixNIM, req, ep.Location, now)
+	req := &samlp.ManageNameIDRequest{RequestHeader: h, NameID: &nid, NewID: newID}
+	return s.sendSOAP(ctx, prefixNIM, h, req, now)
 }
 
 // ConsumeNewID checks the IdP's ManageNameIDResponse to StartNewID's
@@ -198,25 +182,32 @@ func (s *SP) ConsumeNewID(ctx context.Context, answer io.Reader, requestID strin
 	return nil
 }
 
-// idpEndpoint finds one of the IdP's endpoints in its metadata.
-func (s *SP) idpEndpoint(now time.Time, pick func(*md.IDPSSODescriptor) (*md.Endpoint, error)) (*md.Endpoint, error) {
+// soapHeader is the header of a request of this SP for the IdP's SOAP
+// endpoint pick finds in its metadata (https only): a fresh ID, now, the
+// endpoint as Destination.
+func (s *SP) soapHeader(now time.Time, pick func(*md.IDPSSODescriptor) (*md.Endpoint, error)) (samlp.RequestHeader, error) {
 	d, err := s.idp(now)
 	if err != nil {
-		return nil, err
+		return samlp.RequestHeader{}, err
 	}
 	ep, err := pick(d)
 	if err != nil {
-		return nil, wrap(KindMetadata, err, s.cfg.IdP)
+		return samlp.RequestHeader{}, wrap(KindMetadata, err, s.cfg.IdP)
 	}
 	if !isHTTPS(ep.Location) {
-		return nil, errorf(KindMetadata, "%s: endpoint %q is not https", s.cfg.IdP, ep.Location)
+		return samlp.RequestHeader{}, errorf(KindMetadata, "%s: endpoint %q is not https", s.cfg.IdP, ep.Location)
 	}
-	return ep, nil
+	id, err := saml.NewID(s.cfg.Rand)
+	if err != nil {
+		return samlp.RequestHeader{}, wrap(KindInternal, err, "request ID")
+	}
+	return samlp.RequestHeader{ID: id, IssueInstant: now, Destination: ep.Location, Issuer: &saml.Issuer{Value: s.cfg.EntityID}}, nil
 }
 
-// sendSOAP signs m (enveloped), checks it against the schema, puts it in
-// its envelope and keeps its ID pending under prefix.
-func (s *SP) sendSOAP(ctx context.Context, prefix string, m samlp.Message, url string, now time.Time) (*SOAPRequest, error) {
+// sendSOAP signs m, whose header is h (enveloped), checks it against the
+// schema, puts it in its envelope for h's Destination and keeps h's ID
+// pending under prefix.
+func (s *SP) sendSOAP(ctx context.Context, prefix string, h samlp.RequestHeader, m samlp.Message, now time.Time) (*SOAPRequest, error) {
 	el, err := samlp.Sign(m, s.signer)
 	if err != nil {
 		return nil, wrap(KindInternal, err, "sign request")
@@ -228,12 +219,11 @@ func (s *SP) sendSOAP(ctx context.Context, prefix string, m samlp.Message, url s
 	if err != nil {
 		return nil, err
 	}
-	id := el.SelectAttrValue("ID", "")
 	expires := now.Add(s.cfg.RequestLifetime)
-	if err := s.park(ctx, prefix, id, pending{}, now, expires); err != nil {
+	if err := s.park(ctx, prefix, h.ID, pending{}, now, expires); err != nil {
 		return nil, err
 	}
-	return &SOAPRequest{ID: id, URL: url, Envelope: env, Expires: expires}, nil
+	return &SOAPRequest{ID: h.ID, URL: h.Destination, Envelope: env, Expires: expires}, nil
 }
 
 // readSOAPAnswer decodes the IdP's SOAP answer, checks its Body against
