@@ -191,10 +191,8 @@ type Hop string
 
 // The parties a visit talks to.
 const (
-	HopCard Hop = "card"
-	HopIdP  Hop = "idp"
-	HopDS   Hop = "ds"
-	HopWSP  Hop = "wsp"
+	HopIdP Hop = "idp"
+	HopDS  Hop = "ds"
 )
 
 // HopError is a failure to reach a party (network, timeout).
