@@ -59,14 +59,9 @@ func Parse(b []byte, lim Limits) (*etree.Document, error) {
 	if len(b) > lim.MaxBytes {
 		return nil, Errorf(KindTooLarge, "%d bytes, limit %d", len(b), lim.MaxBytes)
 	}
-	b, err := scan(b, lim)
+	doc, err := scan(b, lim)
 	if err != nil {
 		return nil, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{}
-	if err := doc.ReadFromBytes(b); err != nil {
-		return nil, Wrap(KindMalformed, err, "")
 	}
 	if doc.Root() == nil {
 		return nil, Errorf(KindMalformed, "no root element")
@@ -83,15 +78,19 @@ func ParseElement(b []byte, lim Limits) (*etree.Element, error) {
 	return doc.Root(), nil
 }
 
-// scan walks the raw tokens once, before any tree is built, enforcing the
-// limits and the checks Parse lists. It returns b, or a copy of b with its
-// attribute values normalized when any holds a literal tab, LF or CR.
-func scan(b []byte, lim Limits) ([]byte, error) {
+// scan walks the raw tokens once, enforcing the limits and the checks
+// Parse lists, and builds the tree from the same tokens as etree's reader
+// would (ReadFromBytes with its default settings, which reads RawTokens
+// too): one pass of encoding/xml rather than two, since decoding the
+// tokens is most of a parse's cost. A start tag whose attribute values
+// hold a literal tab, LF or CR is read again once normalized.
+func scan(b []byte, lim Limits) (*etree.Document, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	depth, elements := 0, 0
 	var ns nsScope
-	norm := attrNormalizer{orig: b}
+	doc := etree.NewDocument()
+	stack := []*etree.Element{&doc.Element}
 	for {
 		at := d.InputOffset()
 		tok, err := d.RawToken()
@@ -99,11 +98,12 @@ func scan(b []byte, lim Limits) ([]byte, error) {
 			if depth != 0 {
 				return nil, Errorf(KindMalformed, "unexpected end of document")
 			}
-			return norm.result(), nil
+			return doc, nil
 		}
 		if err != nil {
 			return nil, Wrap(KindMalformed, err, "")
 		}
+		top := stack[len(stack)-1]
 		switch t := tok.(type) {
 		case xml.Directive:
 			return nil, Errorf(KindDoctype, "directive <!%.20s…> refused", t)
@@ -122,34 +122,61 @@ func scan(b []byte, lim Limits) ([]byte, error) {
 			if elements > lim.MaxElements {
 				return nil, Errorf(KindTooLarge, "over %d elements", lim.MaxElements)
 			}
-			norm.tag(at, d.InputOffset())
+			if fixed := normalizeTag(b[at:d.InputOffset()]); fixed != nil {
+				if t, err = reread(fixed); err != nil {
+					return nil, err
+				}
+			}
+			stack = append(stack, element(top, t))
 		case xml.EndElement:
+			// RawToken leaves matching the end tag to its caller.
+			if depth == 0 || top.Tag != t.Name.Local || top.Space != t.Name.Space {
+				return nil, Errorf(KindMalformed, "end tag %s does not match", t.Name.Local)
+			}
 			depth--
 			ns.pop()
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			text := string(t)
+			top.CreateText(text).SetData(text) // SetData marks whitespace as etree's reader does
+		case xml.Comment:
+			top.CreateComment(string(t))
 		case xml.ProcInst:
 			if t.Target == "xml" && !utf8Decl(t.Inst) {
 				return nil, Errorf(KindMalformed, "only UTF-8 documents are accepted")
 			}
+			top.CreateProcInst(t.Target, string(t.Inst))
 		}
 	}
 }
 
-// attrNormalizer rewrites the start tags whose quoted attribute values hold
-// a literal tab, LF or CR (XML 1.0 §3.3.3: each becomes a space, a CR LF
-// pair one space, after §2.11 line-end handling). The output is copied only
-// from the first such tag on; inside a start tag the only quoted text is
-// attribute values.
-type attrNormalizer struct {
-	orig, out []byte // out is nil while nothing needed rewriting
-	copied    int    // orig[:copied] is in out
+// element adds the element of start tag t to parent, with its attributes
+// in document order. Parse has refused an attribute given twice, so none
+// replaces another.
+func element(parent *etree.Element, t xml.StartElement) *etree.Element {
+	el := &etree.Element{Space: t.Name.Space, Tag: t.Name.Local, Attr: make([]etree.Attr, 0, len(t.Attr))}
+	parent.AddChild(el)
+	for _, a := range t.Attr {
+		key := a.Name.Local
+		if a.Name.Space != "" {
+			key = a.Name.Space + ":" + a.Name.Local
+		}
+		el.CreateAttr(key, a.Value)
+	}
+	return el
 }
 
-func (n *attrNormalizer) tag(from, to int64) {
-	tag := n.orig[from:to]
+// normalizeTag returns start tag tag with the literal tabs, LFs and CRs
+// of its quoted attribute values made spaces (XML 1.0 §3.3.3: each becomes
+// a space, a CR LF pair one space, after §2.11 line-end handling), or nil
+// when it holds none. Inside a start tag the only quoted text is attribute
+// values; character references are left for the decoder, which keeps
+// theirs.
+func normalizeTag(tag []byte) []byte {
 	if bytes.IndexAny(tag, "\t\n\r") < 0 {
-		return
+		return nil
 	}
-	n.out = append(n.out, n.orig[n.copied:from]...)
+	out := make([]byte, 0, len(tag))
 	var quote byte
 	for i := 0; i < len(tag); i++ {
 		c := tag[i]
@@ -163,16 +190,22 @@ func (n *attrNormalizer) tag(from, to int64) {
 		case quote != 0 && (c == '\t' || c == '\n' || c == '\r'):
 			c = ' '
 		}
-		n.out = append(n.out, c)
+		out = append(out, c)
 	}
-	n.copied = int(to)
+	return out
 }
 
-func (n *attrNormalizer) result() []byte {
-	if n.out == nil {
-		return n.orig
+// reread decodes a normalized start tag alone: RawToken resolves no
+// prefix, so the tag needs none of its context.
+func reread(tag []byte) (xml.StartElement, error) {
+	d := xml.NewDecoder(bytes.NewReader(tag))
+	d.Strict = true
+	tok, err := d.RawToken()
+	t, ok := tok.(xml.StartElement)
+	if err != nil || !ok {
+		return xml.StartElement{}, Errorf(KindMalformed, "start tag not read again once normalized: %v", err)
 	}
-	return append(n.out, n.orig[n.copied:]...)
+	return t, nil
 }
 
 // checkNames refuses element and attribute names that are not QNames

@@ -2,9 +2,13 @@ package xmlsec
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/beevik/etree"
 )
 
 func TestParse(t *testing.T) {
@@ -28,6 +32,8 @@ func TestParse(t *testing.T) {
 		{"fail/too-many-elements", "<a>" + strings.Repeat("<b/>", 30) + "</a>", Limits{MaxElements: 20}, ErrTooLarge},
 		{"fail/latin1", `<?xml version="1.0" encoding="ISO-8859-1"?><a/>`, Limits{}, ErrMalformed},
 		{"fail/unclosed", `<a><b></a>`, Limits{}, ErrMalformed},
+		{"fail/end-tag-other-prefix", `<p:a xmlns:p="urn:p" xmlns:q="urn:p"></q:a>`, Limits{}, ErrMalformed},
+		{"fail/end-tag-before-start", `</a><a/>`, Limits{}, ErrMalformed},
 		{"fail/truncated", `<a><b>`, Limits{}, ErrMalformed},
 		{"fail/empty", ``, Limits{}, ErrMalformed},
 		{"fail/attr-name-colon", `<Root :="value"/>`, Limits{}, ErrMalformed},
@@ -100,6 +106,7 @@ func FuzzParse(f *testing.F) {
 		`<a xmlns="urn:x"><b c="d">t</b></a>`, `<!DOCTYPE a><a/>`, `<a><![CDATA[x]]><!--c--><?p q?></a>`,
 		`<e:E xmlns:e="urn:e"><M xmlns:w="urn:w" w:Id="x" e:mu="1"/></e:E>`, "<a x=\"1\r\n2\t\" y='&#10;'>&amp;&lt;\r\n</a>",
 		`<p:a xmlns:p="urn:p" xmlns:q="urn:q"><q:b p:c="1" q:c="2" c="3"/></p:a>`,
+		`<a></b>`, `<p:a xmlns:p="urn:p"></q:a>`, `<a/><b/>`, "<a/>\n<!--x-->", `</a>`, "<?xml version=\"1.0\"?>\n<a> <b/> </a>",
 	} {
 		f.Add([]byte(s))
 	}
@@ -112,6 +119,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		sameAsEtree(t, b, doc)
 		out, err := SerializeDocument(doc)
 		if err != nil {
 			t.Fatal(err)
@@ -154,4 +162,72 @@ func TestSerializeRoundTrip(t *testing.T) {
 	if _, err := SerializeDocument(doc); err != nil || doc.WriteSettings.CanonicalAttrVal {
 		t.Fatalf("SerializeDocument changed the document's own settings or failed: %v", err)
 	}
+}
+
+// sameAsEtree checks that the tree Parse built from b in its one pass is
+// the tree etree's own reader builds from b with its attribute values
+// normalized, as Parse read two passes before.
+func sameAsEtree(t *testing.T, b []byte, doc *etree.Document) {
+	t.Helper()
+	ref := etree.NewDocument()
+	ref.ReadSettings = etree.ReadSettings{}
+	if err := ref.ReadFromBytes(normalizedDoc(b)); err != nil {
+		t.Fatalf("Parse accepted %q, etree refuses it: %v", b, err)
+	}
+	if got, want := dumpTree(&doc.Element), dumpTree(&ref.Element); got != want {
+		t.Fatalf("tree of %q differs from etree's:\n%s\n%s", b, got, want)
+	}
+}
+
+// normalizedDoc is b with every start tag passed through normalizeTag.
+func normalizedDoc(b []byte) []byte {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	var out []byte
+	last := int64(0)
+	for {
+		at := d.InputOffset()
+		tok, err := d.RawToken()
+		if err != nil {
+			return append(out, b[last:]...)
+		}
+		if _, ok := tok.(xml.StartElement); ok {
+			if fixed := normalizeTag(b[at:d.InputOffset()]); fixed != nil {
+				out = append(append(out, b[last:at]...), fixed...)
+				last = d.InputOffset()
+			}
+		}
+	}
+}
+
+// dumpTree writes every token under e with each field a reader can see.
+func dumpTree(e *etree.Element) string {
+	var sb strings.Builder
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		fmt.Fprintf(&sb, "<%q:%q", e.Space, e.Tag)
+		for _, a := range e.Attr {
+			fmt.Fprintf(&sb, " %q:%q=%q(%v)", a.Space, a.Key, a.Value, a.Element() == e)
+		}
+		sb.WriteString(">")
+		for i, c := range e.Child {
+			if c.Index() != i || c.Parent() != e {
+				fmt.Fprintf(&sb, "[index %d parent %p]", c.Index(), c.Parent())
+			}
+			switch c := c.(type) {
+			case *etree.Element:
+				walk(c)
+			case *etree.CharData:
+				fmt.Fprintf(&sb, "text(%q,%v,%v)", c.Data, c.IsWhitespace(), c.IsCData())
+			case *etree.Comment:
+				fmt.Fprintf(&sb, "comment(%q)", c.Data)
+			case *etree.ProcInst:
+				fmt.Fprintf(&sb, "pi(%q,%q)", c.Target, c.Inst)
+			default:
+				fmt.Fprintf(&sb, "%T", c)
+			}
+		}
+		sb.WriteString("</>")
+	}
+	walk(e)
+	return sb.String()
 }
