@@ -46,7 +46,7 @@ import (
 func BenchmarkQuery(b *testing.B) {
 	for _, kt := range []pki.KeyType{pki.RSA2048, pki.P256} {
 		b.Run(string(kt), func(b *testing.B) {
-			f := dskit.New(b, dskit.Options{KeyType: kt})
+			f := dskit.New(b, dskit.Options{KeyType: kt, AsDeployed: true})
 			f.Link(b, f.Principal, false)
 			g := newQueryGen(b, f)
 			fl := newQueryFloor(b, f)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 )
@@ -18,6 +19,9 @@ import (
 // guessed).
 func itemOf(t *dst.ItemType, r Record) (dst.Item, error) {
 	it := dst.Item{Type: t.Name, ID: r.ID, Modified: r.Modified}
+	if err := xmlText(r.ID); err != nil {
+		return it, fmt.Errorf("record ID: %w", err)
+	}
 	for _, f := range t.Fields {
 		v, ok := r.Values[f.Name]
 		if !ok || v == nil {
@@ -27,6 +31,9 @@ func itemOf(t *dst.ItemType, r Record) (dst.Item, error) {
 			continue
 		}
 		text, err := lexical(f.Type, v)
+		if err == nil {
+			err = xmlText(text)
+		}
 		if err != nil {
 			return it, fmt.Errorf("record %s field %s: %w", r.ID, f.Name, err)
 		}
@@ -138,6 +145,21 @@ func lexical(t dst.FieldType, v any) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%T %v is not a value of the field's type", v, v)
+}
+
+// xmlText refuses a string XML 1.0 cannot carry (§2.2 Char: no C0
+// control but tab, LF and CR, no surrogate, no U+FFFE or U+FFFF), or that
+// is not UTF-8: written out, it would make the whole answer malformed.
+func xmlText(s string) error {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return fmt.Errorf("byte %d is not UTF-8", i)
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return fmt.Errorf("character U+%04X at byte %d is not an XML character", r, i)
+		}
+	}
+	return nil
 }
 
 // calendar reports whether year, month and day (the digits of an

@@ -113,4 +113,19 @@ func TestItemOf(t *testing.T) {
 	if _, err := itemOf(lab, r); err == nil {
 		t.Error("a record whose Low is not a decimal became an item")
 	}
+	r.Values["Low"] = 4.6
+	for _, bad := range []string{"Hb\x01A1c", "Hb\xffA1c", "Hb\uFFFEA1c"} {
+		r.Values["Name"] = bad
+		if _, err := itemOf(lab, r); err == nil {
+			t.Errorf("a record whose Name is %q, which XML cannot carry, became an item", bad)
+		}
+	}
+	r.Values["Name"], r.ID = "HbA1c\tx\uFFFD", "r\x00"
+	if _, err := itemOf(lab, r); err == nil {
+		t.Error("a record whose ID holds NUL became an item")
+	}
+	r.ID = "r5"
+	if _, err := itemOf(lab, r); err != nil {
+		t.Errorf("tab and U+FFFD are XML characters: %v", err)
+	}
 }

@@ -40,6 +40,15 @@ type File struct {
 	// Peers names the quirk profile of a peer by entityID: "zxid" or
 	// "lasso" (IDWSF2 §11); every other peer is strict.
 	Peers map[string]string `json:"peers,omitempty"`
+	// CheckOutgoing validates every answer against the schemas before it
+	// is sent (wsf/server Config.SkipOutgoingValidation), an answer the
+	// schemas refuse becoming an S:Server fault. Off by default: every
+	// answer is built from typed values (the EPRs from SvcMDs validated
+	// when registered, the tokens by the minter), and every shape is
+	// validated in the tests, where the test kits turn this on. The check
+	// costs a libxml2 parse and validation of the whole signed answer,
+	// about 50 KB for five services.
+	CheckOutgoing bool `json:"checkOutgoing,omitempty"`
 }
 
 // KeyPair names a PEM certificate and its PKCS#8 PEM key.

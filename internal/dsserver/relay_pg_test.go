@@ -227,7 +227,7 @@ func (r *relay) startDS() {
 	}
 	kp := dsserver.KeyPair{Cert: cert, Key: key}
 	f := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: r.dsBase, TLS: kp, Signing: kp, Encryption: kp,
-		IdP: r.k.EntityID, Store: r.dsn}
+		IdP: r.k.EntityID, Store: r.dsn, CheckOutgoing: true}
 	for _, p := range []string{idpMD, filepath.Join(r.k.Dir, "ds.xml"), hospMD} {
 		f.Metadata = append(f.Metadata, dsserver.MetadataSource{Location: p, Unsigned: true})
 	}

@@ -148,7 +148,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	dec, _ := k.EncKey.(crypto.Decrypter)
 	cfg := server.Config{EntityID: c.EntityID, Endpoints: []string{s.SOAPURL()}, Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
-		Mechanisms: wsf.Mechanisms(), Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
+		Mechanisms: wsf.Mechanisms(), Replay: wsfstore.Replay(s.Store), Schema: schema, SkipOutgoingValidation: !c.CheckOutgoing, Now: s.opts.Now}
 	s.DS.Mount(&cfg)
 	s.Receiver, err = server.New(cfg)
 	return err

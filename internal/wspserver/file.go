@@ -63,6 +63,16 @@ type File struct {
 	// Peers names the quirk profile of a peer by entityID: "zxid" or
 	// "lasso" (IDWSF2 §11); every other peer is strict.
 	Peers map[string]string `json:"peers,omitempty"`
+	// CheckOutgoing validates every answer against the schemas before it
+	// is sent (wsf/server Config.SkipOutgoingValidation), an answer the
+	// schemas refuse becoming an S:Server fault. Off by default: every
+	// answer is built from typed values (a back-office value that is not
+	// of its field's XSD type, or holds a character XML cannot carry, is
+	// refused before it reaches the message), and every shape is validated
+	// in the tests, where the test kits turn this on. The check costs a
+	// libxml2 parse and validation of the whole signed answer; turn it on
+	// to debug a mapping.
+	CheckOutgoing bool `json:"checkOutgoing,omitempty"`
 	// Abstract describes the institution in its SvcMDs.
 	Abstract string `json:"abstract,omitempty"`
 }

@@ -199,7 +199,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	dec, _ := k.EncKey.(crypto.Decrypter)
 	cfg := server.Config{EntityID: c.EntityID, Endpoints: s.Endpoints(), Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
-		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, Now: s.opts.Now}
+		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, SkipOutgoingValidation: !c.CheckOutgoing, Now: s.opts.Now}
 	if c.IdP != "" {
 		if s.SLO, err = s.newSLO(schema); err != nil {
 			return err

@@ -154,7 +154,7 @@ func TestSLOMetadataCheck(t *testing.T) {
 		f := &wspserver.File{EntityID: dskit.HospitalAID, BaseURL: base, TLS: kp, Signing: kp, Encryption: kp,
 			Metadata: []wspserver.MetadataSource{{Location: dskit.WriteAggregate(t, agg, sub), Unsigned: true}},
 			Store:    "sqlite:" + filepath.Join(sub, "wsp.db"), Backend: wspserver.Backend{Kind: "sql", Mapping: filepath.Join(dir, in.Mapping)},
-			DS: dskit.DSID, IdP: dskit.IdPID}
+			DS: dskit.DSID, IdP: dskit.IdPID, CheckOutgoing: true}
 		f.Defaults()
 		s, err := wspserver.Build(context.Background(), f, wspserver.Options{Logf: t.Logf})
 		if err == nil {

@@ -121,6 +121,10 @@ type Options struct {
 	// SingleLogoutService (discovery.SingleLogouts); nil: every WSP
 	// hears single logout.
 	Deaf []string
+	// AsDeployed answers without checking each answer against the schemas,
+	// as renkei-ds runs by default (dsserver.File.CheckOutgoing; for
+	// benchmarks); tests check every answer.
+	AsDeployed bool
 }
 
 // Federation is the running federation.
@@ -342,8 +346,8 @@ func (f *Federation) start(t testing.TB, o Options) {
 	f.DS = ds
 	cfg := server.Config{EntityID: DSID, Endpoints: []string{f.URL}, Key: k.DS.Key, Certificate: k.DS.Cert,
 		Decrypter: decrypter(t, k.DS), Directory: f.Directory, Replay: wsfstore.Replay(f.Store), Schema: f.Schema,
-		Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2, wsf.ClientTLSPeerSAMLV2, wsf.TLSSAMLV2, wsf.TLSBearer, wsf.ClientTLSX509},
-		Now:        f.Clock.Now}
+		Mechanisms:             []wsf.Mechanism{wsf.ClientTLSSAMLV2, wsf.ClientTLSPeerSAMLV2, wsf.TLSSAMLV2, wsf.TLSBearer, wsf.ClientTLSX509},
+		SkipOutgoingValidation: o.AsDeployed, Now: f.Clock.Now}
 	ds.Mount(&cfg)
 	if o.Wrap != nil {
 		o.Wrap(&cfg)

@@ -24,7 +24,7 @@ func DSFiles(t testing.TB, dir, baseURL, store string) *dsserver.File {
 	ds := dsserver.KeyPair{Cert: c, Key: key}
 	agg := WriteAggregate(t, Aggregate(t, pki.RSA2048, baseURL+dsserver.PathSOAP), dir)
 	pol := DefaultPolicy()
-	f := &dsserver.File{EntityID: DSID, BaseURL: baseURL, TLS: ds, Signing: ds, Encryption: ds, IdP: IdPID,
+	f := &dsserver.File{EntityID: DSID, BaseURL: baseURL, TLS: ds, Signing: ds, Encryption: ds, IdP: IdPID, CheckOutgoing: true,
 		Metadata: []dsserver.MetadataSource{{Location: agg, Unsigned: true}}, Store: store,
 		Policy: dsserver.Policy{Portals: pol.Portals, Reception: dsserver.Reception{Terminals: pol.Reception.Terminals,
 			MaxAge: "120s", Purposes: pol.Reception.Purposes}}}

@@ -83,7 +83,7 @@ func StartWSP(t testing.TB) *RunningWSP {
 		Metadata:     []wspserver.MetadataSource{{Location: WriteAggregate(t, agg, dir), Unsigned: true}},
 		Store:        "sqlite:" + filepath.Join(dir, "wsp.db"),
 		Backend:      wspserver.Backend{Kind: "sql", Mapping: filepath.Join(dir, in.Mapping)},
-		AuditReaders: []string{PortalID}, DS: DSID, Abstract: in.NameEn}
+		AuditReaders: []string{PortalID}, DS: DSID, Abstract: in.NameEn, CheckOutgoing: true}
 	f.Defaults()
 	s, err := wspserver.Build(context.Background(), f, wspserver.Options{Logf: t.Logf})
 	if err != nil {

@@ -233,7 +233,7 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 	dkp := pair(t, ddir, "ds", f.IdP.DSEncryption)
-	df := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: dsBase, TLS: dkp, Signing: dkp, Encryption: dkp,
+	df := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: dsBase, TLS: dkp, Signing: dkp, Encryption: dkp, CheckOutgoing: true,
 		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: dsserver.Policy{Portals: []string{portalID},
 			Reception: dsserver.Reception{Terminals: terminals, Purposes: map[string][]string{
 				wsf.PurposeEligibility: {dst.Eligibility}, wsf.PurposeTreatment: {dst.Clinical, dst.Eligibility}}}}}

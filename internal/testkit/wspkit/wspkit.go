@@ -68,6 +68,9 @@ type Options struct {
 	// SLO serves each WSP's SingleLogoutService for the federation's IdP
 	// (wspserver.File.IdP).
 	SLO bool
+	// AsDeployed runs the WSPs without wspserver.File.CheckOutgoing, as
+	// renkei-wsp runs by default (benchmarks); tests check every answer.
+	AsDeployed bool
 }
 
 // Kit is the running federation.
@@ -200,6 +203,7 @@ func (k *Kit) files(t testing.TB, key, aggregate string, o Options) *wspserver.F
 	if o.SLO {
 		f.IdP = dskit.IdPID
 	}
+	f.CheckOutgoing = !o.AsDeployed
 	return f
 }
 
@@ -211,7 +215,7 @@ func WSPIdentity(t testing.TB, key string) *pki.Identity { return dskit.WSPIdent
 // dir/KEY-wsp and returns its configuration as an operator would write
 // it: the aggregate, a SQLite store beside the keys, the generated back
 // office's mapping, the access log readable by the portal, registration
-// at the DS. BaseURL and Listen are the caller's to set.
+// at the DS, every answer checked against the schemas. BaseURL and Listen are the caller's to set.
 func InstitutionFile(t testing.TB, dir string, m *sample.Manifest, key, aggregate, ds, portal string) *wspserver.File {
 	t.Helper()
 	wdir := filepath.Join(dir, key+"-wsp")
@@ -233,7 +237,7 @@ func InstitutionFile(t testing.TB, dir string, m *sample.Manifest, key, aggregat
 	return &wspserver.File{EntityID: entity, TLS: kp, Signing: kp, Encryption: kp,
 		Metadata: []wspserver.MetadataSource{{Location: aggregate, Unsigned: true}}, Store: "sqlite:" + filepath.Join(wdir, "wsp.db"),
 		Backend:      wspserver.Backend{Kind: kind, Mapping: filepath.Join(dir, in.Mapping)},
-		AuditReaders: []string{portal}, DS: ds, Abstract: in.NameEn}
+		AuditReaders: []string{portal}, DS: ds, Abstract: in.NameEn, CheckOutgoing: true}
 }
 
 // Enrol makes a principal for the sample person and links it at every
