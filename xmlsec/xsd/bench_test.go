@@ -35,6 +35,9 @@ func BenchmarkValidate(b *testing.B) {
 		b.Run(m.name+"/libxml2", func(b *testing.B) {
 			ratio(b, floor, run(b, m.doc, s.validateChecked))
 		})
+		b.Run(m.name+"/ValidateParsed", func(b *testing.B) {
+			ratio(b, floor, run(b, m.doc, s.ValidateParsed))
+		})
 		b.Run(m.name+"/Validate", func(b *testing.B) {
 			ratio(b, floor, run(b, m.doc, s.Validate))
 		})

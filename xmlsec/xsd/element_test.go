@@ -91,4 +91,16 @@ func TestValidateParsed(t *testing.T) {
 	if len(got) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("fail/signature-after-subject: ValidateParsed %q, Validate %q", got, want)
 	}
+	// ValidateParsed is for bytes xmlsec.Parse accepted; given others, it
+	// still refuses them, with libxml2's reasons in the error.
+	for name, in := range map[string]string{
+		"fail/undeclared-prefix": soapOpen + `<S:Body><p:a/></S:Body></S:Envelope>`,
+		"fail/unclosed":          soapOpen + `<S:Body></S:Envelope>`,
+		"fail/not-utf8":          soapOpen + "<S:Body>\xff</S:Body></S:Envelope>",
+		"fail/empty":             "",
+	} {
+		if err := s.ValidateParsed([]byte(in)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }

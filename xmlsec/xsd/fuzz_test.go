@@ -16,8 +16,10 @@ import (
 
 // FuzzValidate feeds network bytes to Validate, seeded with the spec
 // examples, the recorded Lasso and ZXID messages and the negative cases.
-// Every answer must be deterministic and well-formed (see checkAnswer), and
-// for a document both parsers accept, validating its tree with
+// Every answer must be deterministic and well-formed (see checkAnswer),
+// ValidateParsed (libxml2 validating as it parses, no tree) must agree with
+// Validate on what xmlsec.Parse accepts, and for a document both parsers
+// accept, validating its tree with
 // ValidateElement must give the same verdict as validating its bytes.
 // (Where they disagree, libxml2 is the stricter: encoding/xml takes
 // attributes with no space between them, see testdata/fuzz.)
@@ -31,6 +33,12 @@ func FuzzValidate(f *testing.F) {
 		checkAnswer(t, err)
 		if again := s.Validate(b); errString(again) != errString(err) {
 			t.Fatalf("two answers for one document:\n%v\n%v", err, again)
+		}
+		if _, perr := xmlsec.Parse(b, xmlsec.Limits{}); perr == nil {
+			// The receivers' path: the same verdict without libxml2's tree.
+			if perr := s.ValidateParsed(b); (perr == nil) != (err == nil) {
+				t.Fatalf("Validate: %v\nValidateParsed: %v", err, perr)
+			}
 		}
 		if err != nil && !errors.Is(err, xmlsec.ErrSchema) {
 			return // refused by xmlsec.Parse, or libxml2 found the bytes not well-formed

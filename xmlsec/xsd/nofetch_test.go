@@ -52,10 +52,11 @@ func TestNoFetch(t *testing.T) {
 func checkHintIgnored(t *testing.T, loc string) {
 	doc := `<x:Extra xmlns:x="urn:renkei:test:extra" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"` +
 		` xsi:schemaLocation="urn:renkei:test:extra ` + loc + `" xsi:noNamespaceSchemaLocation="` + loc + `"/>`
-	got := messages(t, mustDefault(t).Validate([]byte(doc)))
 	want := []string{"Element '{urn:renkei:test:extra}Extra': No matching global declaration available for the validation root."}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("messages %q, want %q", got, want)
+	for name, validate := range map[string]func([]byte) error{"Validate": mustDefault(t).Validate, "ValidateParsed": mustDefault(t).ValidateParsed} {
+		if got := messages(t, validate([]byte(doc))); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: messages %q, want %q", name, got, want)
+		}
 	}
 }
 
@@ -65,5 +66,8 @@ func checkXIncludeIgnored(t *testing.T, loc string) {
 	doc := soapOpen + `<S:Body><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="` + loc + `" parse="xml"/></S:Body></S:Envelope>`
 	if err := mustDefault(t).Validate([]byte(doc)); err != nil {
 		t.Fatalf("Validate: %v", err)
+	}
+	if err := mustDefault(t).ValidateParsed([]byte(doc)); err != nil {
+		t.Fatalf("ValidateParsed: %v", err)
 	}
 }
