@@ -32,7 +32,9 @@
 // The metadata aggregate must list the DS with this signing and
 // encryption key and its SOAP endpoint baseURL/disco (its
 // urn:renkei:metadata:1.0 web service role), and the IdP: the server
-// refuses to start otherwise.
+// refuses to start otherwise. "checkOutgoing": true schema-checks every
+// answer before it leaves (off by default: answers are built from typed
+// values).
 //
 // The operator commands read and change the relay database with the
 // checks the protocol applies, and audit every change: links lists a

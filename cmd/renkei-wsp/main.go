@@ -38,6 +38,8 @@
 // mapping file (wsp/sqlmap for a SQL database, wsp/httpjson for a REST
 // API) is all an institution writes: which query finds the patient, which
 // columns make each item, which statements book and cancel.
+// "checkOutgoing": true schema-checks every answer before it leaves (off
+// by default: answers are built from typed values).
 //
 // register brings the SvcMDs at the DS up to date once and prints what it
 // did. sample writes the sample institutions (two hospitals whose
