@@ -83,23 +83,35 @@ func (t tx) serviceTypes(ctx context.Context, id string) ([]string, error) {
 
 // SvcMDs implements store.SvcMDStore.
 func (db *DB) SvcMDs(ctx context.Context, providerID string) ([]store.SvcMD, error) {
-	return db.svcMDs(ctx, `SELECT id FROM svcmds WHERE provider_id = ? ORDER BY id`, providerID)
+	return db.svcMDs(ctx, `SELECT id FROM svcmds WHERE provider_id = ?`, providerID)
 }
 
-// svcMDs reads, in one snapshot, the SvcMDs whose IDs query selects.
-func (db *DB) svcMDs(ctx context.Context, query string, args ...any) ([]store.SvcMD, error) {
+// svcMDs reads, in one snapshot, the SvcMDs whose IDs the subquery ids
+// selects, sorted by ID: two statements however many there are (the DS
+// reads the five of a citizen's services on every Query).
+func (db *DB) svcMDs(ctx context.Context, ids string, args ...any) ([]store.SvcMD, error) {
 	var out []store.SvcMD
 	err := db.read(ctx, func(t tx) error {
-		rows, err := t.query(ctx, query, args...)
-		ids, err := collect(rows, err, func(s scanner) (id string, err error) { return id, s.Scan(&id) })
-		for _, id := range ids {
-			m, err := t.svcMD(ctx, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
+		rows, err := t.query(ctx, `SELECT `+svcmdColumns+` FROM svcmds WHERE id IN (`+ids+`) ORDER BY id`, args...)
+		if out, err = collect(rows, err, scanSvcMD); err != nil || len(out) == 0 {
+			return err
 		}
-		return err
+		rows, err = t.query(ctx, `SELECT svcmd_id, service_type FROM svcmd_service_types
+			WHERE svcmd_id IN (`+ids+`) ORDER BY svcmd_id, service_type`, args...)
+		types, err := collect(rows, err, func(s scanner) (p [2]string, err error) { return p, s.Scan(&p[0], &p[1]) })
+		if err != nil {
+			return err
+		}
+		at := make(map[string]int, len(out))
+		for i, m := range out {
+			at[m.ID] = i
+		}
+		for _, p := range types {
+			if i, ok := at[p[0]]; ok {
+				out[i].ServiceTypes = append(out[i].ServiceTypes, p[1])
+			}
+		}
+		return nil
 	})
 	return out, err
 }
@@ -198,5 +210,5 @@ func (db *DB) AssociatedSvcMDs(ctx context.Context, principalID string, serviceT
 			args = append(args, st)
 		}
 	}
-	return db.svcMDs(ctx, query+` ORDER BY svcmd_id`, args...)
+	return db.svcMDs(ctx, query, args...)
 }
