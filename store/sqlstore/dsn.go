@@ -103,5 +103,7 @@ func openSQLiteFile(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{w: w, r: r, d: sqliteDialect}, nil
+	db := &DB{w: w, r: r, d: sqliteDialect}
+	db.b = newBatcher(db)
+	return db, nil
 }

@@ -25,6 +25,8 @@ type DB struct {
 	qs sync.Map // query text written with '?' -> text for this dialect
 	// stmts are the prepared statements of each pool (stmt.go).
 	stmts stmtCache
+	// b batches the write transactions of a SQLite file (batch.go).
+	b *batcher
 }
 
 var _ store.Store = (*DB)(nil)
@@ -74,6 +76,9 @@ func (db *DB) ping(ctx context.Context) error {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
+	if db.b != nil {
+		db.b.close()
+	}
 	db.closeStmts()
 	err := db.w.Close()
 	if db.r != db.w {

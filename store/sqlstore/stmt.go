@@ -105,18 +105,30 @@ func (db *DB) rowsOn(ctx context.Context, p *sql.DB, query string, args ...any) 
 	return s.QueryContext(ctx, args...)
 }
 
-// txStmt returns the transaction's statement of query when the writer
-// pool has it prepared already (on the transaction's connection it is
-// then reused, or prepared once more), or nil to run the text. It never
-// prepares on the pool itself: a SQLite writer pool has one connection,
-// which the transaction holds.
+// txStmt returns the transaction's statement of query when its pool (the
+// writer's, or the readers' for a read-only transaction) has it prepared
+// already (on the transaction's connection it is then reused, or prepared
+// once more), or nil to run the text. It never prepares on the pool
+// itself: a SQLite writer pool has one connection, which the transaction
+// holds; the batcher prepares what its batches ran as text afterwards.
 func (t tx) txStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	c := &t.db.stmts
 	c.mu.Lock()
-	s := c.m[stmtKey{p: t.db.w, q: query}]
+	s := c.m[stmtKey{p: t.pool(), q: query}]
 	c.mu.Unlock()
 	if s == nil {
+		if t.batched {
+			t.db.b.unprepared[query] = true // prepared after the batch
+		}
 		return nil, nil
 	}
 	return t.tx.StmtContext(ctx, s), nil
+}
+
+// pool is the pool the transaction's connection belongs to.
+func (t tx) pool() *sql.DB {
+	if t.write {
+		return t.db.w
+	}
+	return t.db.r
 }

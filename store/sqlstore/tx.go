@@ -22,6 +22,18 @@ type tx struct {
 	db    *DB
 	tx    *sql.Tx
 	write bool
+	// batched: the transaction is a batch of several callers' (batch.go).
+	batched bool
+}
+
+// stmtCtx is the context a statement of the transaction runs under: in a
+// batch, without its caller's cancellation, which would roll back the
+// other members' work too.
+func (t tx) stmtCtx(ctx context.Context) context.Context {
+	if t.batched {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // forUpdate returns the suffix that locks the rows a SELECT reads until the
@@ -38,6 +50,7 @@ func (t tx) exec(ctx context.Context, query string, args ...any) (int64, error) 
 	if err := checkArgs(args); err != nil {
 		return 0, err
 	}
+	ctx = t.stmtCtx(ctx)
 	var res sql.Result
 	s, err := t.txStmt(ctx, t.db.q(query))
 	switch {
@@ -59,6 +72,7 @@ func (t tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if err := checkArgs(args); err != nil {
 		return badRow{err}
 	}
+	ctx = t.stmtCtx(ctx)
 	s, err := t.txStmt(ctx, t.db.q(query))
 	switch {
 	case err != nil:
@@ -74,6 +88,7 @@ func (t tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, er
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}
+	ctx = t.stmtCtx(ctx)
 	s, err := t.txStmt(ctx, t.db.q(query))
 	if err != nil {
 		return nil, t.db.d.wrap(err)
@@ -100,8 +115,11 @@ func (db *DB) inTx(ctx context.Context, fn func(tx) error) error {
 	return fmt.Errorf("sqlstore: gave up after %d attempts: %w", maxAttempts, err)
 }
 
-// txOnce runs fn in one transaction.
+// txOnce runs fn in one transaction: a batch's on a SQLite file.
 func (db *DB) txOnce(ctx context.Context, fn func(tx) error) error {
+	if db.b != nil {
+		return db.b.do(ctx, fn)
+	}
 	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return db.d.wrap(err)
@@ -129,6 +147,14 @@ func (db *DB) read(ctx context.Context, fn func(tx) error) error {
 func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	if err := checkArgs(args); err != nil {
 		return 0, err
+	}
+	if db.b != nil {
+		var n int64
+		err := db.b.do(ctx, func(t tx) (err error) {
+			n, err = t.exec(ctx, query, args...)
+			return err
+		})
+		return n, err
 	}
 	res, err := db.execOn(ctx, db.w, db.q(query), args...)
 	if err != nil {

@@ -1,0 +1,254 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Group commit. A SQLite file has one writer connection (openSQLiteFile),
+// so this process's write transactions run one after another anyway, and
+// with synchronous=FULL each COMMIT waits for its own fsync: under load,
+// the writers queue behind the disk. The batcher runs the write
+// transactions that queued while the previous COMMIT was on disk in one
+// transaction, each inside its own SAVEPOINT, and commits them together:
+// one fsync for the batch. Each caller gets its own outcome: an error of
+// its function rolls back its savepoint alone and comes back to it
+// unchanged, as from a transaction of its own; success only once the
+// COMMIT holding its work is durable. Execution is serial, in the order
+// taken, so a batch is equivalent to its members run one after another;
+// if the COMMIT fails, none of its members is told of success. The replay,
+// one-use and audit guarantees rest on that atomicity and durability, not
+// on an fsync per request. PostgreSQL groups commits itself
+// (commit_delay) and an in-memory database has no disk: neither batches.
+
+// maxBatch bounds the transactions of one COMMIT.
+const maxBatch = 64
+
+// errStoreClosed answers a write submitted after Close.
+var errStoreClosed = errors.New("sqlstore: the store is closed")
+
+type batcher struct {
+	db *DB
+	// reqs queue the callers; mu guards closed, so that nothing is queued
+	// once the batcher stops.
+	reqs   chan *batchReq
+	mu     sync.RWMutex
+	closed bool
+	quit   chan struct{}
+	done   chan struct{}
+	// commits counts the COMMITs made (tests).
+	commits atomic.Int64
+	// unprepared are statement texts the last batch ran without a prepared
+	// statement; the batcher prepares them on the pool between batches,
+	// when it does not hold the pool's one connection.
+	unprepared map[string]bool
+}
+
+type batchReq struct {
+	ctx context.Context
+	fn  func(tx) error
+	res chan error // buffered: the batcher never waits for its caller
+}
+
+// panicked carries a panic of a member's function back to its caller's
+// goroutine, where it is raised again.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprintf("sqlstore: panic in a transaction: %v", p.v) }
+
+func newBatcher(db *DB) *batcher {
+	b := &batcher{db: db, reqs: make(chan *batchReq, maxBatch), quit: make(chan struct{}), done: make(chan struct{}),
+		unprepared: map[string]bool{}}
+	go b.loop()
+	return b
+}
+
+// do runs fn in a write transaction, batched with the others queued at
+// the same time, and returns its outcome once known. A caller whose
+// context ends while queued is not run; once taken, it waits for the
+// outcome, since the COMMIT may still make its work durable.
+func (b *batcher) do(ctx context.Context, fn func(tx) error) error {
+	r := &batchReq{ctx: ctx, fn: fn, res: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return errStoreClosed
+	}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		b.mu.RUnlock()
+		return ctx.Err()
+	}
+	b.mu.RUnlock()
+	err := <-r.res
+	if p, ok := err.(panicked); ok {
+		panic(p.v)
+	}
+	return err
+}
+
+// close stops the batcher after the batch it is running; callers still
+// queued are told the store is closed.
+func (b *batcher) close() {
+	b.mu.Lock()
+	stopped := b.closed
+	b.closed = true
+	b.mu.Unlock()
+	if !stopped {
+		close(b.quit)
+	}
+	<-b.done
+}
+
+func (b *batcher) loop() {
+	defer close(b.done)
+	batch := make([]*batchReq, 0, maxBatch)
+	for {
+		select {
+		case <-b.quit:
+			for {
+				select {
+				case r := <-b.reqs:
+					r.res <- errStoreClosed
+				default:
+					return
+				}
+			}
+		case r := <-b.reqs:
+			batch = append(batch[:0], r)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		b.run(batch)
+		b.prepare()
+	}
+}
+
+// run executes one batch and answers each member.
+func (b *batcher) run(batch []*batchReq) {
+	res := make([]error, len(batch))
+	ok := make([]bool, len(batch))
+	defer func() {
+		for i, r := range batch {
+			r.res <- res[i]
+		}
+	}()
+	t, err := b.db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		fill(res, b.db.d.wrap(err))
+		return
+	}
+	savepoints := len(batch) > 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			res[i] = err
+			continue
+		}
+		err := b.member(t, r, savepoints)
+		var fatal *fatalErr
+		switch {
+		case errors.As(err, &fatal):
+			// The transaction is gone or unusable: no member's work holds.
+			t.Rollback()
+			fill(res, fatal.err)
+			return
+		case err != nil:
+			res[i] = err
+		default:
+			ok[i] = true
+		}
+	}
+	if !slicesContains(ok) {
+		t.Rollback()
+		return
+	}
+	cerr := b.db.d.wrap(t.Commit())
+	b.commits.Add(1)
+	for i := range batch {
+		if ok[i] {
+			res[i] = cerr
+		}
+	}
+}
+
+// fatalErr is a failure after which the batch's transaction cannot go on.
+type fatalErr struct{ err error }
+
+func (f *fatalErr) Error() string { return f.err.Error() }
+
+// member runs one member's function, inside its savepoint when the batch
+// has several. Its statements run under a context without its caller's
+// cancellation: interrupting a SQLite statement rolls the whole
+// transaction back, which would take the other members' work with it.
+func (b *batcher) member(t *sql.Tx, r *batchReq, savepoint bool) (err error) {
+	if savepoint {
+		if _, err := t.Exec(`SAVEPOINT member`); err != nil {
+			return &fatalErr{b.db.d.wrap(err)}
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+		if err == nil {
+			if savepoint {
+				if _, rerr := t.Exec(`RELEASE member`); rerr != nil {
+					err = &fatalErr{b.db.d.wrap(rerr)}
+				}
+			}
+			return
+		}
+		if b.db.d.retry(err) || !savepoint {
+			// A busy or locked database mid-transaction, or the only
+			// member failing: end the transaction; a retryable error
+			// reaches every member, whose inTx runs it again.
+			err = &fatalErr{err}
+			return
+		}
+		if _, rerr := t.Exec(`ROLLBACK TO member`); rerr != nil {
+			err = &fatalErr{errors.Join(err, b.db.d.wrap(rerr))}
+			return
+		}
+		if _, rerr := t.Exec(`RELEASE member`); rerr != nil {
+			err = &fatalErr{errors.Join(err, b.db.d.wrap(rerr))}
+		}
+	}()
+	return r.fn(tx{db: b.db, tx: t, write: true, batched: true})
+}
+
+// prepare prepares on the pool the statements the last batch ran as text.
+// A statement that fails to prepare still runs as text, and the next batch
+// notes it again.
+func (b *batcher) prepare() {
+	for q := range b.unprepared {
+		_, _ = b.db.stmt(context.Background(), b.db.w, q)
+	}
+	clear(b.unprepared)
+}
+
+func fill(res []error, err error) {
+	for i := range res {
+		res[i] = err
+	}
+}
+
+func slicesContains(ok []bool) bool {
+	for _, v := range ok {
+		if v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/store"
+)
+
+// heldBatcher opens a SQLite file and occupies its batcher with a member
+// that waits on the returned channel, so that what the test submits next
+// queues and runs as one batch once the channel is closed.
+func heldBatcher(t *testing.T) (*DB, chan struct{}) {
+	t.Helper()
+	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "batch.db"))
+	if db.b == nil {
+		t.Fatal("a SQLite file has no batcher")
+	}
+	if _, err := db.w.Exec(`CREATE TABLE t (k TEXT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	release, running := make(chan struct{}), make(chan struct{})
+	go db.b.do(context.Background(), func(tx) error { close(running); <-release; return nil })
+	<-running
+	return db, release
+}
+
+// submit runs fns through the batcher at once, waits until all are queued
+// behind the held member, releases it and returns each outcome.
+func submit(t *testing.T, db *DB, release chan struct{}, fns ...func(tx) error) []error {
+	t.Helper()
+	out := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					out[i] = fmt.Errorf("panic: %v", v)
+				}
+			}()
+			out[i] = db.b.do(context.Background(), fn)
+		}()
+	}
+	for len(db.b.reqs) < len(fns) {
+		time.Sleep(time.Millisecond) // until every one is queued behind the held member
+	}
+	before := db.b.commits.Load()
+	close(release)
+	wg.Wait()
+	if n := db.b.commits.Load() - before; n != 2 {
+		t.Errorf("%d COMMITs for the held member and %d queued callers, want 2", n, len(fns))
+	}
+	return out
+}
+
+func insert(k string) func(tx) error {
+	return func(t tx) error {
+		_, err := t.exec(context.Background(), `INSERT INTO t (k) VALUES (?)`, k)
+		return err
+	}
+}
+
+func keys(t *testing.T, db *DB) map[string]bool {
+	t.Helper()
+	rows, err := db.r.Query(`SELECT k FROM t`)
+	got, err := collect(rows, err, func(s scanner) (k string, err error) { return k, s.Scan(&k) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]bool{}
+	for _, k := range got {
+		m[k] = true
+	}
+	return m
+}
+
+// TestBatchMembersApart: in one batch, a member whose function fails, or
+// panics, loses its own writes only; the others commit, and each caller
+// gets its own outcome (the panic raised again in its goroutine).
+func TestBatchMembersApart(t *testing.T) {
+	db, release := heldBatcher(t)
+	mine := errors.New("mine")
+	failing := func(t tx) error {
+		if err := insert("failed")(t); err != nil {
+			return err
+		}
+		return mine
+	}
+	panicking := func(t tx) error {
+		if err := insert("panicked")(t); err != nil {
+			return err
+		}
+		panic("boom")
+	}
+	res := submit(t, db, release, insert("a"), failing, insert("b"), panicking, insert("a"), insert("c"))
+	if res[0] != nil || res[2] != nil || res[5] != nil {
+		t.Errorf("good members failed: %v", res)
+	}
+	if !errors.Is(res[1], mine) {
+		t.Errorf("failing member got %v, want its own error", res[1])
+	}
+	if res[3] == nil || res[3].Error() != "panic: boom" {
+		t.Errorf("panicking member got %v, want its panic", res[3])
+	}
+	if res[4] == nil {
+		t.Error("a second insert of a key succeeded")
+	}
+	want := map[string]bool{"a": true, "b": true, "c": true}
+	if got := keys(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+}
+
+// TestBatchReplayOneWinner: callers racing to claim one key through the
+// replay cache in the same batch: exactly one is told it is new.
+func TestBatchReplayOneWinner(t *testing.T) {
+	db, release := heldBatcher(t)
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	key := store.ReplayKey{Kind: store.ReplayMessageID, Value: "urn:uuid:one"}
+	var fns []func(tx) error
+	var mu sync.Mutex
+	won, replays := 0, 0
+	for range 8 {
+		fns = append(fns, func(t tx) error {
+			n, err := t.exec(context.Background(), `INSERT INTO seen_ids (kind, value, expires) VALUES (?, ?, ?)
+				ON CONFLICT (kind, value) DO NOTHING`, string(key.Kind), key.Value, ts(now.Add(time.Hour)))
+			mu.Lock()
+			defer mu.Unlock()
+			if n == 1 {
+				won++
+			} else {
+				replays++
+			}
+			return err
+		})
+	}
+	for _, err := range submit(t, db, release, fns...) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if won != 1 || replays != 7 {
+		t.Errorf("%d claims won, %d replays; want 1 and 7", won, replays)
+	}
+	if err := db.CheckAndInsert(context.Background(), key, now.Add(time.Hour), now); !errors.Is(err, store.ErrReplay) {
+		t.Errorf("after the batch, the key is not taken: %v", err)
+	}
+}
+
+// TestBatchQueuedCancelled: a caller whose context ends while queued is
+// not run; a write after Close is refused.
+func TestBatchQueuedCancelled(t *testing.T) {
+	db, release := heldBatcher(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- db.b.do(ctx, insert("never")) }()
+	for len(db.b.reqs) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	close(release)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled caller got %v", err)
+	}
+	if err := db.b.do(context.Background(), insert("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, db); got["never"] || !got["x"] {
+		t.Errorf("rows %v", got)
+	}
+	db.Close()
+	if err := db.b.do(context.Background(), insert("y")); !errors.Is(err, errStoreClosed) {
+		t.Errorf("write after Close: %v", err)
+	}
+}
