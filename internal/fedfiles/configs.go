@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -139,6 +140,9 @@ func (w *writer) configs(context.Context) error {
 		file rolekit.File
 	}
 	var roles []role
+	if err := os.MkdirAll(w.path("wsp"), 0o700); err != nil {
+		return err
+	}
 	add := func(name, cmd string, file rolekit.File, ready string, args ...string) {
 		r := role{Role: Role{Name: name, Command: cmd, Ready: ready, Args: args}, file: file}
 		if file != nil {
