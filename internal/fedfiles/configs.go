@@ -48,7 +48,7 @@ func (w *writer) metadata(ctx context.Context) error {
 		PortalEntity(f.PortalEntityID, f.Portal, w.keys["portal-signing"].cert, w.keys["portal-encryption"].cert))
 	for _, k := range Institutions {
 		desk := ""
-		if k == deskInstitution && f.Terminal != "" {
+		if k == DeskInstitution && f.Terminal != "" {
 			desk = f.Terminal + terminalserver.PathECP
 		}
 		in := f.Manifest.Institution(k)
@@ -113,8 +113,8 @@ func (w *writer) idpEntity(ctx context.Context) (*md.EntityDescriptor, error) {
 	return d.Entity, nil
 }
 
-// deskInstitution is the institution whose reception terminal runs.
-const deskInstitution = "hospital-a"
+// DeskInstitution is the institution whose reception terminal runs.
+const DeskInstitution = "hospital-a"
 
 func (w *writer) kp(name string) rolekit.KeyPair {
 	return rolekit.KeyPair{Cert: w.keys[name].Cert, Key: w.keys[name].Key}
@@ -184,7 +184,7 @@ func (w *writer) configs(context.Context) error {
 func (w *writer) dsFile() *dsserver.File {
 	var terminals []string
 	if w.f.Reader != "" {
-		terminals = []string{Entities[deskInstitution]}
+		terminals = []string{Entities[DeskInstitution]}
 	}
 	return &dsserver.File{EntityID: DSEntity, BaseURL: w.f.DS, Listen: w.addr["ds"], TLS: w.kp("ds"), Signing: w.kp("ds"),
 		Encryption: w.kp("ds"), IdP: IdPEntity, Metadata: w.sources(), Store: w.f.Relay,
@@ -216,8 +216,8 @@ func (w *writer) portalFile() *portalserver.File {
 
 func (w *writer) terminalFile() *terminalserver.File {
 	f := w.f
-	k := "wsp-" + deskInstitution
-	return &terminalserver.File{EntityID: Entities[deskInstitution], BaseURL: f.Terminal, Listen: w.addr["terminal"],
+	k := "wsp-" + DeskInstitution
+	return &terminalserver.File{EntityID: Entities[DeskInstitution], BaseURL: f.Terminal, Listen: w.addr["terminal"],
 		TLS: w.kp("terminal-tls"), Signing: w.kp(k), Encryption: w.kp(k), TrustedRoots: f.RootsFile, Metadata: w.sources(),
 		Store: "sqlite:" + w.path("terminal.db"), IdP: IdPEntity, DS: DSEntity, Reader: f.Reader, Timeout: "10s"}
 }
