@@ -48,7 +48,7 @@ func binaries(ctx context.Context, out io.Writer) (string, error) {
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", err
+		cache = os.TempDir() // no home directory: the binaries are built again after a reboot
 	}
 	bin := filepath.Join(cache, "renkei", "demo-bin")
 	args := []string{"install"}
@@ -224,4 +224,19 @@ func (f *fleet) role(name string) *child {
 		}
 	}
 	return nil
+}
+
+// lastLines is the end of every role's output, n lines each, for a
+// failure's reader when the logs go with a temporary directory.
+func (f *fleet) lastLines(n int) string {
+	f.mu.Lock()
+	kids := slices.Clone(f.kids)
+	f.mu.Unlock()
+	var b strings.Builder
+	for _, c := range kids {
+		lines := strings.Split(strings.TrimRight(c.out.String(), "\n"), "\n")
+		fmt.Fprintf(&b, "--- %s (%s), last %d lines:\n%s\n", c.role.Name, filepath.Base(c.log.Name()), n,
+			strings.Join(lines[max(0, len(lines)-n):], "\n"))
+	}
+	return b.String()
 }

@@ -43,7 +43,8 @@ func TestDemoHeadless(t *testing.T) {
 		"the local identifiers are only in federations.sp_provided_id",
 		`"Your appointment is booked."`,
 		`"Insured", insurer number`,
-		"IdP sessions in the relay database 2 -> 1",
+		"logs in too, with AuthnContext urn:oasis:names:tc:SAML:2.0:ac:classes:X509",
+		"(the visit logged out)",
 		"whose accessor is hospital A",
 		"All 6 steps held",
 	} {

@@ -75,6 +75,7 @@ func (d *demo) walk(ctx context.Context) error {
 	}
 	w.savePages()
 	if len(failed) > 0 {
+		fmt.Fprintf(d.out, "\nThe roles' output:\n%s", d.fleet.lastLines(15))
 		return fmt.Errorf("the story did not hold: %s failed (pages the walk saw are in %s)", strings.Join(failed, ", "),
 			filepath.Join(d.dir, "walk"))
 	}

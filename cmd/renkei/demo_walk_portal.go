@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/fedfiles"
@@ -77,7 +80,54 @@ func (w *walker) login(ctx context.Context) error {
 	}
 	fmt.Fprintf(w.out, "   the card signed %d TLS handshake(s) (PIV GENERAL AUTHENTICATE) at the IdP's card-login listener\n", signed)
 	w.b = b
-	return w.assertion(b.Hops())
+	a, err := w.assertion(b.Hops())
+	if err != nil {
+		return err
+	}
+	if err := w.readAssertion(a); err != nil {
+		return err
+	}
+	return w.softLogin(ctx)
+}
+
+// softLogin logs in as a browser without a card reader does, with the
+// soft certificate the demo prints for people to import: the IdP accepts
+// it with AuthnContext X509, never SmartcardPKI.
+func (w *walker) softLogin(ctx context.Context) error {
+	p12, err := os.ReadFile(w.fed.SoftP12)
+	if err != nil {
+		return err
+	}
+	key, cert, _, err := pkcs12.DecodeChain(p12, w.fed.SoftPassword)
+	if err != nil {
+		return err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return errors.New("the soft certificate's key cannot sign")
+	}
+	b, err := browser.New(browser.Config{RootCAs: w.fed.RootCAs, Certificate: []*x509.Certificate{cert}, Key: signer,
+		Timeout: 20 * time.Second})
+	if err != nil {
+		return err
+	}
+	p, err := b.Get(ctx, w.fed.Portal+"/login?lang=en")
+	if err != nil {
+		return fmt.Errorf("the soft certificate's login: %w", err)
+	}
+	if p.Status != http.StatusOK || p.URL.String() != w.fed.Portal+"/" {
+		return fmt.Errorf("the soft certificate's login ended at %s with HTTP %d", p.URL, p.Status)
+	}
+	a, err := w.assertion(b.Hops())
+	if err != nil {
+		return err
+	}
+	if class := a.AuthnStatements[0].ClassRef; class != saml.ACX509 {
+		return fmt.Errorf("the soft certificate logged in with AuthnContext %s, want X509", class)
+	}
+	fmt.Fprintf(w.out, "   the soft certificate (%s, as a browser imports it) logs in too, with AuthnContext %s\n",
+		filepath.Base(w.fed.SoftP12), saml.ACX509)
+	return nil
 }
 
 // path renders hops as the roles the browser went through.
@@ -93,8 +143,8 @@ func (w *walker) path(hops []browser.Hop) string {
 
 // assertion finds the Response the browser posted to the portal's ACS,
 // verifies it with the IdP's key, decrypts its assertion with the
-// portal's key and prints what it says.
-func (w *walker) assertion(hops []browser.Hop) error {
+// portal's key and returns it.
+func (w *walker) assertion(hops []browser.Hop) (*saml.Assertion, error) {
 	var form url.Values
 	for _, h := range hops {
 		if h.Method == http.MethodPost && h.Form.Get("SAMLResponse") != "" {
@@ -102,55 +152,52 @@ func (w *walker) assertion(hops []browser.Hop) error {
 		}
 	}
 	if form == nil {
-		return errors.New("the browser posted no SAMLResponse to the portal")
+		return nil, errors.New("the browser posted no SAMLResponse to the portal")
 	}
 	raw, err := base64.StdEncoding.DecodeString(form.Get("SAMLResponse"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	idpCert, err := keyfile.ReadCert(w.fedFile("ra", "idp-signing.crt"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v := &dsig.Verifier{Trust: xmlsec.NewTrustSet([]*x509.Certificate{idpCert})}
 	el, err := xmlsec.ParseElement(raw, xmlsec.Limits{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, _, err := samlp.VerifyResponse(el, v)
 	if err != nil {
-		return fmt.Errorf("the Response: %w", err)
+		return nil, fmt.Errorf("the Response: %w", err)
 	}
 	if len(resp.Assertions) != 1 || resp.Assertions[0].Tag != "EncryptedAssertion" {
-		return fmt.Errorf("the Response carries %d assertions, not one EncryptedAssertion", len(resp.Assertions))
+		return nil, fmt.Errorf("the Response carries %d assertions, not one EncryptedAssertion", len(resp.Assertions))
 	}
 	fmt.Fprintf(w.out, "   samlp:Response, %d bytes by HTTP-POST, status %s, signed by %s: one EncryptedAssertion\n",
 		len(raw), resp.Status.Code.Value, resp.Issuer.Value)
 	key, err := keyfile.ReadKey(w.fedFile("ra", "portal-encryption.key"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dec, ok := key.(crypto.Decrypter)
 	if !ok {
-		return errors.New("the portal's encryption key cannot decrypt")
+		return nil, errors.New("the portal's encryption key cannot decrypt")
 	}
 	plain, err := (&xmlenc.Decrypter{Key: dec, EntityID: w.fed.PortalEntityID}).Decrypt(resp.Assertions[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a, _, err := saml.VerifyAssertion(plain, v)
-	if err != nil {
-		return err
+	if err == nil && (a.Subject == nil || a.Subject.NameID == nil || len(a.AuthnStatements) != 1) {
+		err = errors.New("the assertion has no NameID or no AuthnStatement")
 	}
-	return w.readAssertion(a)
+	return a, err
 }
 
 // readAssertion prints and checks the assertion: a pairwise pseudonym,
 // SmartcardPKI, the DS bootstrap.
 func (w *walker) readAssertion(a *saml.Assertion) error {
-	if a.Subject == nil || a.Subject.NameID == nil || len(a.AuthnStatements) != 1 {
-		return errors.New("the assertion has no NameID or no AuthnStatement")
-	}
 	id, class := a.Subject.NameID, a.AuthnStatements[0].ClassRef
 	fmt.Fprintf(w.out, "   decrypted with the portal's key: NameID %s (%s), AuthnContext %s\n", id.Value, id.Format, class)
 	if id.Format != saml.NameIDPersistent || id.Value == w.fed.Principal {
