@@ -41,7 +41,11 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) (err error) {
 	}
 	d := &demo{out: out, dir: *dir, started: time.Now()}
 	defer d.close()
-	if d.dir == "" {
+	if d.dir != "" {
+		if ents, err := os.ReadDir(d.dir); err == nil && len(ents) > 0 {
+			return fmt.Errorf("-dir %s is not empty: the demo's files go into a new or empty directory", d.dir)
+		}
+	} else {
 		tmp, err := os.MkdirTemp("", "renkei-demo-")
 		if err != nil {
 			return err

@@ -28,6 +28,9 @@ const (
 	stopWait     = 10 * time.Second
 	outputKept   = 64 << 10
 	registeredAt = "registered at the DS"
+	// buildWait bounds go install: a first build from an empty build
+	// cache compiles every dependency.
+	buildWait = 20 * time.Minute
 )
 
 // roleBinaries are the binaries the demo runs.
@@ -56,6 +59,8 @@ func binaries(ctx context.Context, out io.Writer) (string, error) {
 		args = append(args, "./cmd/"+b)
 	}
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, buildWait)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Env = filepath.Dir(mod), append(os.Environ(), "GOBIN="+bin)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,5 +85,19 @@ func stopped(t *testing.T, out string) {
 func TestUnknownCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"serve-everything"}, &bytes.Buffer{}); err == nil {
 		t.Fatal("fail/unknown-command: accepted")
+	}
+}
+
+// TestDemoDirNotEmpty: a -dir that holds files is refused before anything
+// starts, so that no earlier run's files are mixed with new ones.
+func TestDemoDirNotEmpty(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "old"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"demo", "-dir", dir}, &out)
+	if err == nil || !strings.Contains(err.Error(), "is not empty") || out.Len() != 0 {
+		t.Fatalf("fail/dir-not-empty: %v, printed %q", err, out.String())
 	}
 }
