@@ -343,6 +343,7 @@ func (w *walker) audit(ctx context.Context) error {
 	}
 	fmt.Fprintf(w.out, "   GET /access HTTP %d, %d bytes, %d entries from the DS and the institutions: tokens issued, links recorded, the booking created,\n",
 		p.Status, len(p.Body), strings.Count(body, "<tr>")-1)
+	fmt.Fprintf(w.out, "   %d entries whose accessor is My Portal,\n", strings.Count(body, "</td><td>My Portal</td><td>"))
 	fmt.Fprintf(w.out, "   and %d entries whose accessor is hospital A (its reception terminal), the insurer's record of its eligibility read among them\n",
 		strings.Count(body, "</td>"+desk+"<td>"))
 	return nil

@@ -44,8 +44,12 @@ func (w *writer) metadata(ctx context.Context) error {
 	f := w.f
 	f.Aggregate, f.Relay = w.path("aggregate.xml"), "sqlite:"+w.path("relay.db")
 	g := &md.EntitiesDescriptor{Name: "renkei-demo-federation"}
-	g.Entities = append(g.Entities, DSEntityDescriptor(DSEntity, f.DS+dsserver.PathSOAP, w.keys["ds"].cert),
-		PortalEntity(f.PortalEntityID, f.Portal, w.keys["portal-signing"].cert, w.keys["portal-encryption"].cert))
+	portal := PortalEntity(f.PortalEntityID, f.Portal, w.keys["portal-signing"].cert, w.keys["portal-encryption"].cert)
+	// The organization names the portal where a page lists accessors
+	// (the access log), as the institutions' do.
+	urls := []md.Localized{{Lang: "ja", Value: f.Portal + "/"}, {Lang: "en", Value: f.Portal + "/"}}
+	portal.Organization = &md.Organization{Names: PortalNames, DisplayNames: PortalNames, URLs: urls}
+	g.Entities = append(g.Entities, DSEntityDescriptor(DSEntity, f.DS+dsserver.PathSOAP, w.keys["ds"].cert), portal)
 	for _, k := range Institutions {
 		desk := ""
 		if k == DeskInstitution && f.Terminal != "" {
