@@ -114,6 +114,9 @@ func (w *writer) idpEntity(ctx context.Context) (*md.EntityDescriptor, error) {
 	if d.Entity == nil {
 		return nil, errors.New("the IdP's metadata is no EntityDescriptor")
 	}
+	// In the aggregate the operator's signature and validity govern the
+	// entity (the IdP's own metadata lives a day).
+	d.Entity.ID, d.Entity.ValidUntil, d.Entity.CacheDuration = "", time.Time{}, 0
 	return d.Entity, nil
 }
 

@@ -35,6 +35,9 @@ func TestWrite(t *testing.T) {
 			t.Errorf("the aggregate lacks %s", e)
 		}
 	}
+	if strings.Count(string(agg), "validUntil=") != 1 {
+		t.Errorf("ok/one-validity: the aggregate's entities carry validities of their own")
+	}
 	names := map[string]bool{}
 	for _, r := range f.Roles {
 		names[r.Name] = true
