@@ -14,6 +14,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/vpcd"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
 )
 
 // demo is one run of `renkei demo`: the federation's files, its
@@ -84,7 +85,12 @@ func (d *demo) up(ctx context.Context) error {
 	if d.desk != nil {
 		d.desk.file, d.home.file = d.fed.CardFile, d.fed.CardFile
 	}
-	d.fleet = newFleet(bin, filepath.Join(d.dir, "logs"), d.fed.RootCAs)
+	relay, err := sqlstore.Open(ctx, d.fed.Relay)
+	if err != nil {
+		return err
+	}
+	d.cleanups = append(d.cleanups, func() { relay.Close() })
+	d.fleet = newFleet(bin, filepath.Join(d.dir, "logs"), d.fed.RootCAs, relay)
 	d.cleanups = append(d.cleanups, d.fleet.stop)
 	if err := d.startRoles(ctx); err != nil {
 		return err

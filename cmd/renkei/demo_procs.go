@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,16 +17,16 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/fedfiles"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
 )
 
 // Bounds of the processes' life: how long a role may take to answer, how
 // often it is asked, how long it may take to stop before it is killed.
 const (
-	readyWait    = 60 * time.Second
-	readyPoll    = 50 * time.Millisecond
-	stopWait     = 10 * time.Second
-	outputKept   = 64 << 10
-	registeredAt = "registered at the DS"
+	readyWait  = 60 * time.Second
+	readyPoll  = 50 * time.Millisecond
+	stopWait   = 10 * time.Second
+	outputKept = 64 << 10
 	// buildWait bounds go install: a first build from an empty build
 	// cache compiles every dependency.
 	buildWait = 20 * time.Minute
@@ -119,13 +118,15 @@ func (t *tail) String() string {
 type fleet struct {
 	bin, logs string
 	client    *http.Client
-	mu        sync.Mutex
-	kids      []*child
+	// relay is the relay database, where the WSPs' registrations show.
+	relay *sqlstore.DB
+	mu    sync.Mutex
+	kids  []*child
 }
 
-func newFleet(bin, logs string, roots *x509.CertPool) *fleet {
+func newFleet(bin, logs string, roots *x509.CertPool, relay *sqlstore.DB) *fleet {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, DisableKeepAlives: true}
-	return &fleet{bin: bin, logs: logs, client: &http.Client{Transport: tr, Timeout: 5 * time.Second}}
+	return &fleet{bin: bin, logs: logs, relay: relay, client: &http.Client{Transport: tr, Timeout: 5 * time.Second}}
 }
 
 // start runs the role's binary with its arguments, its output to
@@ -158,8 +159,9 @@ func (f *fleet) start(r fedfiles.Role) (*child, error) {
 
 // await polls the role's Ready URL until it answers over TLS checked
 // against the service CA (any status for a SOAP endpoint, which takes
-// only POST; 200 for a page), and for a WSP until it has registered at
-// the DS; it fails when the process ends or readyWait passes.
+// only POST; 200 for a page), and for a WSP until the relay database
+// holds its registration at the DS; it fails when the process ends or
+// readyWait passes.
 func (f *fleet) await(ctx context.Context, c *child, started time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, readyWait)
 	defer cancel()
@@ -194,8 +196,30 @@ func (f *fleet) probe(ctx context.Context, c *child) error {
 	if page && resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: HTTP %d", c.role.Ready, resp.StatusCode)
 	}
-	if strings.HasPrefix(c.role.Name, "wsp ") && !strings.Contains(c.out.String(), registeredAt) {
-		return errors.New("not registered at the DS yet")
+	return f.registered(ctx, c.role)
+}
+
+// registered reads the relay database for the service types a WSP
+// registers at the DS when it starts: it is ready once they are all
+// there.
+func (f *fleet) registered(ctx context.Context, r fedfiles.Role) error {
+	if len(r.Services) == 0 {
+		return nil
+	}
+	mds, err := f.relay.SvcMDs(ctx, r.EntityID)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, m := range mds {
+		for _, t := range m.ServiceTypes {
+			have[t] = true
+		}
+	}
+	for _, t := range r.Services {
+		if !have[t] {
+			return fmt.Errorf("%s has not registered %s at the DS yet", r.EntityID, t)
+		}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
@@ -164,6 +165,8 @@ func (w *writer) configs(context.Context) error {
 	add("ds", "renkei-ds", w.dsFile(), f.DS+dsserver.PathSOAP)
 	for _, k := range Institutions {
 		add("wsp "+k, "renkei-wsp", w.wspFile(k), f.WSPs[k]+wspserver.PathSOAP)
+		r := &roles[len(roles)-1]
+		r.EntityID, r.Services = Entities[k], append(append([]string{}, f.Manifest.Institution(k).Services...), audit.NS)
 	}
 	add("portal", "renkei-portal", w.portalFile(), f.Portal+"/metadata")
 	if f.Reader != "" {

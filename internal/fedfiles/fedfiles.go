@@ -51,6 +51,10 @@ type Role struct {
 	// Ready is the https (or, for the pension back office, http) URL
 	// that answers once the role serves.
 	Ready string
+	// Services, for a WSP, are the service types it registers at the DS
+	// under EntityID when it starts.
+	EntityID string
+	Services []string
 }
 
 // Federation is what Write wrote.
