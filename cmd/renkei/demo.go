@@ -33,6 +33,8 @@ type demo struct {
 	cleanups []func()
 }
 
+// cmdDemo runs `renkei demo`: the federation until Ctrl-C, or with
+// -headless until the story has been walked.
 func cmdDemo(ctx context.Context, args []string, out io.Writer) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "", "a new or empty directory for the federation's files and logs, kept at the end (default: a temporary one, removed)")

@@ -41,6 +41,7 @@ type reader struct {
 	ins  *virtual.Insertion
 }
 
+// name is the reader's PC/SC name.
 func (r *reader) name() string { return r.slot.Readers[r.i] }
 
 // insert connects a fresh copy of the card to the reader.
@@ -95,6 +96,7 @@ func (r *reader) signatures() int {
 	return r.vc.Count(piv.InsGeneralAuth)
 }
 
+// status says whether the card is in, and how it fares.
 func (r *reader) status() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -122,6 +124,7 @@ func (r *reader) serveControl(ln net.Listener) {
 	}
 }
 
+// command runs one control command and returns its answer line.
 func (r *reader) command(cmd string) string {
 	var err error
 	switch cmd {

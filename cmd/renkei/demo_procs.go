@@ -69,6 +69,7 @@ func binaries(ctx context.Context, out io.Writer) (string, error) {
 	return bin, nil
 }
 
+// allIn reports whether every role binary is in dir.
 func allIn(dir string) bool {
 	for _, b := range roleBinaries {
 		if st, err := os.Stat(filepath.Join(dir, b)); err != nil || st.IsDir() {
@@ -98,6 +99,7 @@ type tail struct {
 	b  []byte
 }
 
+// Write keeps the end of what was written.
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -108,6 +110,7 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String is what is kept.
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -124,6 +127,8 @@ type fleet struct {
 	kids  []*child
 }
 
+// newFleet is a fleet running the binaries of bin, their output in
+// logs, asking them over TLS trusting roots.
 func newFleet(bin, logs string, roots *x509.CertPool, relay *sqlstore.DB) *fleet {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, DisableKeepAlives: true}
 	return &fleet{bin: bin, logs: logs, relay: relay, client: &http.Client{Transport: tr, Timeout: 5 * time.Second}}
@@ -181,6 +186,7 @@ func (f *fleet) await(ctx context.Context, c *child, started time.Time) error {
 	}
 }
 
+// probe asks the role once whether it is ready.
 func (f *fleet) probe(ctx context.Context, c *child) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.role.Ready, nil)
 	if err != nil {

@@ -36,6 +36,7 @@ type walkStep struct {
 	fn    func(context.Context) error
 }
 
+// steps are the story's six steps, in order.
 func (w *walker) steps() []walkStep {
 	return []walkStep{
 		{"card login at the IdP (TLS client certificate signed by the card through PC/SC), SSO to My Portal: " +
@@ -127,6 +128,7 @@ func (w *walker) submit(ctx context.Context, b *browser.Browser, p *browser.Page
 	return nil, fmt.Errorf("no form to %s on %s", action, p.URL)
 }
 
+// matches reports whether vs holds every value of want.
 func matches(vs, want url.Values) bool {
 	for k, v := range want {
 		if vs.Get(k) != v[0] {

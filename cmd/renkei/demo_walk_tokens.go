@@ -37,6 +37,7 @@ type recorder struct {
 	status []int
 }
 
+// RoundTrip sends req and keeps a copy of the response's body.
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.rt.RoundTrip(req)
 	if err != nil {
@@ -156,6 +157,7 @@ func (w *walker) checkEPRs(r *disco.QueryResponse) error {
 	return nil
 }
 
+// textOf is the text of the first descendant of el named tag.
 func textOf(el *etree.Element, tag string) string {
 	if f := el.FindElement(".//" + tag); f != nil {
 		return strings.TrimSpace(f.Text())
@@ -211,6 +213,7 @@ func (w *walker) relayOnlyLinks(ctx context.Context) error {
 	return nil
 }
 
+// names lists the database's tables.
 func names(ctx context.Context, db *sql.DB) ([]string, error) {
 	rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
 	if err != nil {

@@ -124,10 +124,13 @@ func (w *writer) idpEntity(ctx context.Context) (*md.EntityDescriptor, error) {
 // DeskInstitution is the institution whose reception terminal runs.
 const DeskInstitution = "hospital-a"
 
+// kp is the key pair name as files.
 func (w *writer) kp(name string) rolekit.KeyPair {
 	return rolekit.KeyPair{Cert: w.keys[name].Cert, Key: w.keys[name].Key}
 }
 
+// idpFile is renkei-idp's configuration: both listeners, the RA's card
+// CA and CRL, the service CA for soft certificates, the relay database.
 func (w *writer) idpFile() *idpserver.File {
 	f := w.f
 	c := &idpserver.File{EntityID: IdPEntity, BaseURL: f.IdP, CardBaseURL: f.IdPCard, Listen: w.addr["idp"],
@@ -191,6 +194,7 @@ func (w *writer) configs(context.Context) error {
 	return nil
 }
 
+// dsFile is renkei-ds's configuration, over the relay database.
 func (w *writer) dsFile() *dsserver.File {
 	var terminals []string
 	if w.f.Reader != "" {
@@ -201,6 +205,7 @@ func (w *writer) dsFile() *dsserver.File {
 		Policy: DSPolicy(w.f.PortalEntityID, terminals)}
 }
 
+// wspFile is the configuration of institution k's renkei-wsp.
 func (w *writer) wspFile(k string) *wspserver.File {
 	f := w.f
 	c := WSPFile(f.Manifest.Institution(k), Entities[k], w.path("samples"), w.kp("wsp-"+k), w.sources(),
@@ -212,6 +217,8 @@ func (w *writer) wspFile(k string) *wspserver.File {
 	return c
 }
 
+// portalFile is renkei-portal's configuration; it takes card logins and
+// the soft certificate's.
 func (w *writer) portalFile() *portalserver.File {
 	f := w.f
 	names := map[string]string{}
@@ -224,6 +231,7 @@ func (w *writer) portalFile() *portalserver.File {
 		AuthnContexts: []string{saml.ACSmartcardPKI, saml.ACX509}}
 }
 
+// terminalFile is hospital A's renkei-terminal configuration.
 func (w *writer) terminalFile() *terminalserver.File {
 	f := w.f
 	k := "wsp-" + DeskInstitution

@@ -152,6 +152,7 @@ type pair struct {
 	key       crypto.Signer
 }
 
+// path is a file of the federation's directory.
 func (w *writer) path(elem ...string) string {
 	return filepath.Join(append([]string{w.f.Dir}, elem...)...)
 }
@@ -221,4 +222,5 @@ func (w *writer) samples(person string) func(context.Context) error {
 	}
 }
 
+// joinPath is a file name in dir.
 func joinPath(dir, name string) string { return filepath.Join(dir, name) }
