@@ -80,7 +80,7 @@ func (w *walker) login(ctx context.Context) error {
 	}
 	fmt.Fprintf(w.out, "   the card signed %d TLS handshake(s) (PIV GENERAL AUTHENTICATE) at the IdP's card-login listener\n", signed)
 	w.b = b
-	a, err := w.assertion(b.Hops())
+	a, err := w.assertion(b.Hops(), "card login")
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (w *walker) softLogin(ctx context.Context) error {
 	if p.Status != http.StatusOK || p.URL.String() != w.fed.Portal+"/" {
 		return fmt.Errorf("the soft certificate's login ended at %s with HTTP %d", p.URL, p.Status)
 	}
-	a, err := w.assertion(b.Hops())
+	a, err := w.assertion(b.Hops(), "soft certificate login")
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (w *walker) path(hops []browser.Hop) string {
 // assertion finds the Response the browser posted to the portal's ACS,
 // verifies it with the IdP's key, decrypts its assertion with the
 // portal's key and returns it.
-func (w *walker) assertion(hops []browser.Hop) (*saml.Assertion, error) {
+func (w *walker) assertion(hops []browser.Hop, who string) (*saml.Assertion, error) {
 	var form url.Values
 	for _, h := range hops {
 		if h.Method == http.MethodPost && h.Form.Get("SAMLResponse") != "" {
@@ -174,8 +174,8 @@ func (w *walker) assertion(hops []browser.Hop) (*saml.Assertion, error) {
 	if len(resp.Assertions) != 1 || resp.Assertions[0].Tag != "EncryptedAssertion" {
 		return nil, fmt.Errorf("the Response carries %d assertions, not one EncryptedAssertion", len(resp.Assertions))
 	}
-	fmt.Fprintf(w.out, "   samlp:Response, %d bytes by HTTP-POST, status %s, signed by %s: one EncryptedAssertion\n",
-		len(raw), resp.Status.Code.Value, resp.Issuer.Value)
+	fmt.Fprintf(w.out, "   %s: samlp:Response, %d bytes by HTTP-POST, status %s, signed by %s: one EncryptedAssertion\n",
+		who, len(raw), resp.Status.Code.Value, resp.Issuer.Value)
 	key, err := keyfile.ReadKey(w.fedFile("ra", "portal-encryption.key"))
 	if err != nil {
 		return nil, err
