@@ -43,6 +43,8 @@ func TestDemoHeadless(t *testing.T) {
 		"DiscoveryEPR: https://ds.renkei.test/metadata",
 		"subject EncryptedID true",
 		"the local identifiers are only in federations.sp_provided_id",
+		"DST Query -> https://insurer.renkei.test/metadata",
+		"none of the local identifiers in the WSPs'",
 		`"Your appointment is booked."`,
 		`"Insured", insurer number`,
 		"logs in too, with AuthnContext urn:oasis:names:tc:SAML:2.0:ac:classes:X509",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/wsf/client"
 )
 
 // walker is the headless walk of the story (ARCHITECTURE "The story the
@@ -25,8 +26,13 @@ type walker struct {
 	*demo
 	b         *browser.Browser
 	closeCard func()
-	// bootstrap is the DS's EPR from the SSO assertion.
+	// bootstrap is the DS's EPR from the SSO assertion; eprs what the DS
+	// answered the portal's query with, wsc the client that asked (the
+	// portal's keys) and rec what it received.
 	bootstrap *wsf.EPR
+	eprs      []*wsf.EPR
+	wsc       *client.Client
+	rec       *recorder
 	pages     map[string][]byte
 }
 

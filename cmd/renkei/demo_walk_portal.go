@@ -274,11 +274,14 @@ func (w *walker) consent(ctx context.Context, k string) error {
 	return nil
 }
 
-// services reads each WSP's answers on the portal's pages and books the
-// first open outpatient slot.
+// services asks each WSP as the portal does, reads the WSPs' answers on
+// the portal's pages and books the first open outpatient slot.
 func (w *walker) services(ctx context.Context) error {
 	if w.b == nil {
 		return errNoSession
+	}
+	if err := w.callWSPs(ctx); err != nil {
+		return err
 	}
 	for _, pg := range []struct{ path, want string }{
 		{"/labs", "Lab results"}, {"/prescriptions", "Prescriptions"}, {"/checkups", "Check-ups"},

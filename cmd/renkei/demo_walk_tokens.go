@@ -22,8 +22,10 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/client"
 	"github.com/renkei-idwsf/renkei/wsf/disco"
+	"github.com/renkei-idwsf/renkei/wsf/dst"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
@@ -116,9 +118,11 @@ func (w *walker) tokens(ctx context.Context) error {
 	}
 	fmt.Fprintf(w.out, "   disco:Query (the portal's key, the bootstrap token) -> HTTP %d, %d bytes, signed by %s: status %s, %d EPRs\n",
 		rec.status[len(rec.status)-1], len(rec.bodies[len(rec.bodies)-1]), res.Sender.EntityID, r.Status.Code, len(r.EPRs))
+	sort.SliceStable(r.EPRs, func(i, j int) bool { return eprKey(r.EPRs[i]) < eprKey(r.EPRs[j]) })
 	if err := w.checkEPRs(r); err != nil {
 		return err
 	}
+	w.eprs, w.wsc, w.rec = r.EPRs, c, rec
 	held := append([][]byte{}, rec.bodies...)
 	for _, b := range w.pages {
 		held = append(held, b)
@@ -272,4 +276,63 @@ func (w *walker) scan(ctx context.Context, db *sql.DB, table string) (int, []str
 	}
 	sort.Strings(out)
 	return n, out, rows.Err()
+}
+
+// callWSPs sends, as the portal does with the tokens the DS gave it, a
+// DST Query of every item type to each WSP service the DS named (the
+// citizen's own reading), and prints what came back.
+func (w *walker) callWSPs(ctx context.Context) error {
+	if w.wsc == nil {
+		return errors.New("no EPRs from the DS: step 3 did not query it")
+	}
+	first := len(w.rec.bodies)
+	for _, e := range w.eprs {
+		svc := dst.Lookup(e.Metadata.ServiceType)
+		if svc == nil {
+			continue // the DS's own audit service
+		}
+		if err := w.queryAll(ctx, e, svc); err != nil {
+			return fmt.Errorf("%s at %s: %w", e.Metadata.ServiceType, e.Metadata.ProviderID, err)
+		}
+	}
+	if err := w.noLocalID(w.rec.bodies[first:]); err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "   none of the local identifiers in the WSPs' %d answers either\n", len(w.rec.bodies)-first)
+	return nil
+}
+
+// queryAll queries every item type of svc at e and prints the answer.
+func (w *walker) queryAll(ctx context.Context, e *wsf.EPR, svc *dst.Service) error {
+	q := &dst.Query{}
+	for _, it := range svc.Items {
+		q.Items = append(q.Items, dst.QueryItem{ItemID: it.Name, Select: "/" + svc.Prefix + ":" + it.Name, HasSelect: true, Count: -1})
+	}
+	h := wsf.Header{UsageDirectives: []wsf.UsageDirective{wsf.PurposeDirective(wsf.PurposeSelf)}}
+	res, err := w.wsc.Call(ctx, &client.Call{EPR: e, Action: svc.Action("Query"), Payload: svc.QueryElement(q), Header: h})
+	if err != nil {
+		return err
+	}
+	r, err := svc.DecodeQueryResponse(res.Payload)
+	if err != nil {
+		return err
+	}
+	if r.Status.Code != wsf.OK {
+		return fmt.Errorf("status %s", r.Status.Code)
+	}
+	var items []string
+	for _, d := range r.Data {
+		items = append(items, fmt.Sprintf("%d %s", len(d.Items), d.ItemIDRef))
+	}
+	fmt.Fprintf(w.out, "   DST Query -> %-40s %-31s HTTP %d, %6d bytes, %s: %s\n", e.Metadata.ProviderID, svc.NS,
+		w.rec.status[len(w.rec.status)-1], len(w.rec.bodies[len(w.rec.bodies)-1]), r.Status.Code, strings.Join(items, ", "))
+	return nil
+}
+
+// eprKey orders EPRs by provider, then service type.
+func eprKey(e *wsf.EPR) string {
+	if e.Metadata == nil {
+		return ""
+	}
+	return e.Metadata.ProviderID + " " + e.Metadata.ServiceType
 }
