@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -155,16 +156,35 @@ func (a *Authority) WriteCRL() (*x509.RevocationList, error) {
 // IssueServer certifies a new P-256 key for role's TLS server, for
 // dnsNames, with the service CA; it writes ROLE.crt and ROLE.key.
 func (a *Authority) IssueServer(role string, dnsNames []string) (*x509.Certificate, crypto.Signer, error) {
-	key, err := NewKey("p256", a.cfg.rand())
+	return a.IssueRole(role, "p256", dnsNames)
+}
+
+// IssueRole certifies a new key of type kt ("p256" or "rsa2048", see
+// NewKey) for a role with the service CA: its TLS server and client key,
+// and its XML signing and encryption key (an RSA key: XML Encryption's
+// key transport here is RSA-OAEP). hosts are the DNS names and IP
+// addresses the certificate names. It writes ROLE.crt and ROLE.key.
+func (a *Authority) IssueRole(role, kt string, hosts []string) (*x509.Certificate, crypto.Signer, error) {
+	key, err := NewKey(kt, a.cfg.rand())
 	if err != nil {
 		return nil, nil, err
 	}
 	now := a.cfg.now()
 	tmpl := &x509.Certificate{
 		SerialNumber: a.serial(), Subject: pkix.Name{CommonName: role, Organization: []string{"Renkei"}},
-		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(2, 0, 0), DNSNames: dnsNames,
+		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(2, 0, 0),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	if kt == "rsa2048" {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
 	}
 	cert, err := a.sign(tmpl, key.Public(), a.service)
 	if err != nil {

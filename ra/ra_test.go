@@ -1,6 +1,7 @@
 package ra
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -67,6 +68,14 @@ func TestSoftCertificateIsPKCS12FromServiceCA(t *testing.T) {
 	srv, _, err := a.IssueServer("idp", []string{"localhost"})
 	if err != nil || srv.VerifyHostname("localhost") != nil || srv.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth {
 		t.Fatalf("ok/server-cert: %v", err)
+	}
+	role, key, err := a.IssueRole("wsp", "rsa2048", []string{"localhost", "127.0.0.1"})
+	if err != nil || role.VerifyHostname("127.0.0.1") != nil || role.KeyUsage&x509.KeyUsageKeyEncipherment == 0 ||
+		role.CheckSignatureFrom(a.ServiceCA()) != nil {
+		t.Fatalf("ok/rsa-role-names-loopback-ip: %v", err)
+	}
+	if _, ok := key.Public().(*rsa.PublicKey); !ok {
+		t.Fatalf("ok/rsa-role-key: %T", key.Public())
 	}
 }
 

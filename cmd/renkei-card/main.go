@@ -8,6 +8,9 @@
 //	renkei-card virtual -card FILE (-connect HOST:PORT | -listen 127.0.0.1:PORT)
 //	                    [-control 127.0.0.1:PORT] [-v]
 //	                                          run the virtual card for vpcd
+//	renkei-card control -addr 127.0.0.1:PORT insert|remove|status
+//	                                          tell a virtual card's control socket (or
+//	                                          the reader of renkei demo) what to do
 //
 // With Debian's default vpcd configuration (/etc/reader.conf.d/vpcd, port
 // 0x8C7B = 35963 in server mode) and the system pcscd, the demo card is
@@ -37,14 +40,14 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: renkei-card readers|cert|sign|virtual [flags]")
+		return fmt.Errorf("usage: renkei-card readers|cert|sign|virtual|control [flags]")
 	}
 	cmds := map[string]func([]string, io.Writer) error{
-		"readers": cmdReaders, "cert": cmdCert, "sign": cmdSign, "virtual": cmdVirtual,
+		"readers": cmdReaders, "cert": cmdCert, "sign": cmdSign, "virtual": cmdVirtual, "control": cmdControl,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown command %q: want readers, cert, sign or virtual", args[0])
+		return fmt.Errorf("unknown command %q: want readers, cert, sign, virtual or control", args[0])
 	}
 	return cmd(args[1:], out)
 }

@@ -179,6 +179,16 @@ func TestVirtualListenModeAndControl(t *testing.T) {
 	if got := ask("dance"); !strings.HasPrefix(got, "error:") {
 		t.Fatalf("fail/unknown-control-command: %q", got)
 	}
+	var out bytes.Buffer
+	if err := run([]string{"control", "-addr", ctlAddr, "status"}, &out); err != nil || !strings.HasPrefix(out.String(), "ok inserted") {
+		t.Fatalf("ok/control-command-status: %v, %q", err, out.String())
+	}
+	if err := run([]string{"control", "-addr", ctlAddr, "insert"}, &out); err == nil || !strings.Contains(err.Error(), "already inserted") {
+		t.Fatalf("fail/control-command-answers-error: %v", err)
+	}
+	if err := run([]string{"control", "-addr", "192.0.2.1:1", "status"}, &out); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("fail/control-command-not-loopback: %v", err)
+	}
 }
 
 func lastWord(sc *bufio.Scanner) string {

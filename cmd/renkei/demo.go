@@ -2,213 +2,208 @@ package main
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/beevik/etree"
-
-	"github.com/renkei-idwsf/renkei/internal/browser"
-	"github.com/renkei-idwsf/renkei/internal/idpserver"
-	"github.com/renkei-idwsf/renkei/ra"
+	"github.com/renkei-idwsf/renkei/card/virtual"
+	"github.com/renkei-idwsf/renkei/internal/fedfiles"
+	"github.com/renkei-idwsf/renkei/internal/vpcd"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
-	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-const (
-	demoIdP    = "https://idp.renkei.test/metadata"
-	demoPortal = "https://portal.renkei.test/metadata"
-	demoCard   = "HIC-0000-0001"
-)
-
-// demo holds what one run of the demo builds up, step by step, and what
-// it must stop at the end.
+// demo is one run of `renkei demo`: the federation's files, its
+// processes, the card's readers, and what to undo at the end.
 type demo struct {
-	out     io.Writer
-	dir     string
-	now     time.Time
-	ra      *ra.Authority
-	cardKey crypto.Signer
-	card    *x509.Certificate
-	idpCert *x509.Certificate
-	idpKey  crypto.Signer
-	dsCert  *x509.Certificate
-	// The portal's metadata key (signing and encryption) and its TLS key.
-	portCert *x509.Certificate
-	portKey  crypto.Signer
-	portTLS  tls.Certificate
-
-	db        *sqlstore.DB
-	principal string
-	portal    *portal
-	idp       *idpserver.Server
-	idpURL    string
-	cardURL   string
-	idpLog    idpLog
-	reader    *cardReader
-	browser   *browser.Browser
-	first     *login // the first SSO's assertion, as the portal accepted it
-	cleanup   []func()
+	out      io.Writer
+	dir      string
+	fed      *fedfiles.Federation
+	fleet    *fleet
+	slot     *vpcd.Slot
+	desk     *reader // the reception terminal's reader
+	home     *reader // the citizen's reader at home
+	bin      string
+	started  time.Time
+	temp     bool // dir is the run's own, removed at the end
+	cleanups []func()
 }
 
-// step is one numbered step of the demo.
-type step struct {
-	name string
-	fn   func(context.Context) error
-}
-
-func (d *demo) steps() []step {
-	return []step{
-		{"registration authority: card-issuer CA, the citizen's card, server certificates, IdP, portal and DS keys", d.issue},
-		{"relay database (SQLite): the principal and their card", d.relay},
-		{"portal (SAML SP) starts on 127.0.0.1", d.startPortal},
-		{"IdP starts on 127.0.0.1 with the portal's and the DS's metadata", d.startIdP},
-		{"IdP metadata: served signed, verified by xmlsec1 (independent implementation) and by the portal", d.idpMetadata},
-		{"card in the reader (pcscd + vpcd + virtual PIV card), PIN verified", d.insertCard},
-		{"SSO: signed AuthnRequest (HTTP-Redirect), card login at the IdP, Response by HTTP-POST", d.sso},
-		{"portal: decrypt, verify, check audience, time and InResponseTo; read NameID, AuthnContext, bootstrap", d.consumed},
-		{"xmlsec1 verifies the IdP's signature on the assertion the portal decrypted", d.xmlsec1},
-		{"the same Response posted again is refused by the portal", d.replay},
-		{"second SSO: the IdP session cookie answers, the card is not touched", d.sessionSSO},
-		{"ForceAuthn: the IdP asks for the card again", d.forceAuthn},
-		{"registration authority revokes the card: the IdP refuses the login", d.revoke},
-	}
-}
-
-func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
+// cmdDemo runs `renkei demo`: the federation until Ctrl-C, or with
+// -headless until the story has been walked.
+func cmdDemo(ctx context.Context, args []string, out io.Writer) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dir := fs.String("dir", "", "directory for the demo's RA files, metadata and relay database (default: a new temporary one)")
+	dir := fs.String("dir", "", "a new or empty directory for the federation's files and logs, kept at the end (default: a temporary one, removed)")
+	headless := fs.Bool("headless", false, "walk the story (steps 1 to 6) against the running federation, then stop; exit status 0 only if every step held")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "renkei-demo-")
+	d := &demo{out: out, dir: *dir, started: time.Now()}
+	defer d.close()
+	if d.dir != "" {
+		if ents, err := os.ReadDir(d.dir); err == nil && len(ents) > 0 {
+			return fmt.Errorf("-dir %s is not empty: the demo's files go into a new or empty directory", d.dir)
+		}
+	} else {
+		tmp, err := os.MkdirTemp("", "renkei-demo-")
 		if err != nil {
 			return err
 		}
-		*dir = d
+		d.dir, d.temp = tmp, true
+		d.cleanups = append(d.cleanups, func() { os.RemoveAll(tmp) })
 	}
-	d := &demo{out: out, dir: *dir, now: time.Now().UTC().Truncate(time.Second)}
-	defer d.close()
-	fmt.Fprintf(out, "Renkei demo (files in %s)\n\n", d.dir)
-	for i, s := range d.steps() {
-		fmt.Fprintf(out, "%d. %s\n", i+1, s.name)
-		start := time.Now()
-		if err := s.fn(ctx); err != nil {
-			fmt.Fprintf(out, "   FAILED: %v\n", err)
-			return fmt.Errorf("step %d (%s): %w", i+1, s.name, err)
+	if err := d.up(ctx); err != nil {
+		return err
+	}
+	if *headless {
+		return d.walk(ctx)
+	}
+	d.guide()
+	<-ctx.Done()
+	fmt.Fprintln(out, "\nstopping the federation")
+	return nil
+}
+
+// up writes the files, starts every role and waits until each is ready.
+func (d *demo) up(ctx context.Context) error {
+	fmt.Fprintf(d.out, "Renkei demo: the whole federation, every role its own process (files in %s)\n\n", d.dir)
+	reader := d.acquireReaders()
+	bin, err := binaries(ctx, d.out)
+	if err != nil {
+		return err
+	}
+	d.bin = bin
+	start := time.Now()
+	d.fed, err = fedfiles.Write(ctx, fedfiles.Options{Dir: filepath.Join(d.dir, "federation"), Reader: reader})
+	if err != nil {
+		return fmt.Errorf("writing the federation's files: %w", err)
+	}
+	fmt.Fprintf(d.out, "files: RA keys for every role, card %s, soft certificate, signed aggregate, relay database, %d configuration files (%s)\n",
+		d.fed.Card, len(d.fed.Roles)-1, since(start))
+	if d.desk != nil {
+		d.desk.file, d.home.file = d.fed.CardFile, d.fed.CardFile
+	}
+	relay, err := sqlstore.Open(ctx, d.fed.Relay)
+	if err != nil {
+		return err
+	}
+	d.cleanups = append(d.cleanups, func() { relay.Close() })
+	d.fleet = newFleet(bin, filepath.Join(d.dir, "logs"), d.fed.RootCAs, relay)
+	d.cleanups = append(d.cleanups, d.fleet.stop)
+	if err := d.startRoles(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\nevery role ready %s after the start (building included)\n\n", since(d.started))
+	return nil
+}
+
+// acquireReaders leases a reader entry of the real PC/SC stack (pcscd
+// with vpcd) for the terminal and the citizen; without it the demo runs
+// without the terminal, and says why.
+func (d *demo) acquireReaders() string {
+	slot, err := vpcd.Acquire()
+	if err != nil {
+		fmt.Fprintf(d.out, "reception terminal: NOT STARTED, no PC/SC reader: %v\n", err)
+		return ""
+	}
+	d.slot = slot
+	d.cleanups = append(d.cleanups, func() { _ = slot.Release() })
+	d.desk, d.home = &reader{slot: slot, i: deskReader}, &reader{slot: slot, i: homeReader}
+	d.cleanups = append(d.cleanups, func() { d.desk.remove(); d.home.remove() })
+	return slot.Readers[deskReader]
+}
+
+// startRoles starts the roles in two waves: every role that calls no
+// other at its start, then (once the DS answers) the WSPs, which
+// register their services there at once.
+func (d *demo) startRoles(ctx context.Context) error {
+	var first, second []fedfiles.Role
+	for _, r := range d.fed.Roles {
+		if r.Command == "renkei-wsp" && r.Config != "" {
+			second = append(second, r)
+		} else {
+			first = append(first, r)
 		}
-		fmt.Fprintf(out, "   ok (%.1f ms)\n", float64(time.Since(start).Microseconds())/1000)
 	}
-	fmt.Fprintln(out, "\nAll steps passed. The Discovery Service, the WSPs and the reception terminal join this demo as they are built.")
+	for _, wave := range [][]fedfiles.Role{first, second} {
+		if err := d.wave(ctx, wave); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// close stops every server and releases the card and pcscd, last started
-// first.
+// wave starts roles at once and waits until each is ready.
+func (d *demo) wave(ctx context.Context, roles []fedfiles.Role) error {
+	start := time.Now()
+	var kids []*child
+	for _, r := range roles {
+		c, err := d.fleet.start(r)
+		if err != nil {
+			return err
+		}
+		kids = append(kids, c)
+	}
+	errs := make(chan error, len(kids))
+	for _, c := range kids {
+		go func() { errs <- d.fleet.await(ctx, c, start) }()
+	}
+	var all []error
+	for range kids {
+		all = append(all, <-errs)
+	}
+	for _, c := range kids {
+		if c.ready > 0 {
+			fmt.Fprintf(d.out, "  %-20s ready in %-8s %s (pid %d)\n", c.role.Name, c.ready, c.role.Ready, c.cmd.Process.Pid)
+		}
+	}
+	return errors.Join(all...)
+}
+
+// close undoes what the run did, last first.
 func (d *demo) close() {
-	for i := len(d.cleanup) - 1; i >= 0; i-- {
-		d.cleanup[i]()
-	}
-	if d.idp != nil {
-		_ = d.idp.Shutdown()
-	}
-	if d.portal != nil {
-		d.portal.close()
-	}
-	if d.db != nil {
-		d.db.Close()
+	for i := len(d.cleanups) - 1; i >= 0; i-- {
+		d.cleanups[i]()
 	}
 }
 
-func (d *demo) issue(context.Context) error {
-	var err error
-	if d.ra, err = ra.Init(ra.Config{Dir: filepath.Join(d.dir, "ra")}); err != nil {
-		return err
+// guide prints what to try in the running federation.
+func (d *demo) guide() {
+	f, w := d.fed, d.out
+	fmt.Fprintf(w, "My Portal:             %s/\n", f.Portal)
+	fmt.Fprintf(w, "IdP metadata:          %s/metadata\n", f.IdP)
+	fmt.Fprintf(w, "operator's aggregate:  %s (signed; verify: renkei metadata verify -cert %s %s)\n", f.Aggregate, f.OperatorCert, f.Aggregate)
+	fmt.Fprintf(w, "Discovery Service:     %s/disco\n", f.DS)
+	for _, k := range fedfiles.Institutions {
+		fmt.Fprintf(w, "WSP %-18s %s/wsp\n", k+":", f.WSPs[k])
 	}
-	if d.cardKey, err = ra.NewKey("p256", nil); err != nil {
-		return err
+	fmt.Fprintf(w, "\nThe citizen is %s (sample person %s), card %s, linked at %d institutions.\n", f.Person.Name, f.Person.Key, f.Card, len(f.Person.Local))
+	fmt.Fprintf(w, "Log in to My Portal from a browser with the citizen's soft certificate (AuthnContext X509; the card gives SmartcardPKI):\n")
+	fmt.Fprintf(w, "  1. trust the federation's CA %s as a certificate authority for web sites\n", f.RootsFile)
+	fmt.Fprintf(w, "  2. import %s (PKCS#12, password %s) as your certificate\n", f.SoftP12, f.SoftPassword)
+	fmt.Fprintf(w, "     Firefox: Settings > Privacy & Security > Certificates > View Certificates > Authorities / Your Certificates > Import\n")
+	fmt.Fprintf(w, "     Chromium: Settings > Privacy and security > Security > Manage certificates > Authorities / Your certificates > Import\n")
+	fmt.Fprintf(w, "  3. open %s/ and log in; link the institutions on the linked-institutions page (the DS's consent page),\n", f.Portal)
+	fmt.Fprintf(w, "     then see lab results, check-ups, bookings, eligibility, the pension record and the access log\n")
+	if d.desk != nil {
+		ctl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err == nil {
+			d.cleanups = append(d.cleanups, func() { ctl.Close() })
+			go d.desk.serveControl(ctl)
+			card := filepath.Join(d.bin, "renkei-card")
+			fmt.Fprintf(w, "\nReception terminal of hospital A (staff page): %s/\n", f.Terminal)
+			fmt.Fprintf(w, "  insert the citizen's card into its reader (%s):  %s control -addr %s insert\n", d.desk.name(), card, ctl.Addr())
+			fmt.Fprintf(w, "  type the PIN %s on the staff page; the eligibility shows at once\n", virtual.DefaultPIN)
+			fmt.Fprintf(w, "  take the card out (the visit ends, the IdP is told):  %s control -addr %s remove\n", card, ctl.Addr())
+		}
 	}
-	if d.card, err = d.ra.IssueCard(demoCard, d.cardKey.Public()); err != nil {
-		return err
+	fmt.Fprintf(w, "\nEach role's output: %s\nCtrl-C stops every role", d.fleet.logs)
+	if d.temp {
+		fmt.Fprintf(w, " (a temporary directory is removed; -dir keeps it)")
 	}
-	if d.idpCert, d.idpKey, err = d.ra.IssueServer("idp", []string{"localhost"}); err != nil {
-		return err
-	}
-	tlsCert, tlsKey, err := d.ra.IssueServer("portal", []string{"localhost"})
-	if err != nil {
-		return err
-	}
-	d.portTLS = tls.Certificate{Certificate: [][]byte{tlsCert.Raw}, PrivateKey: tlsKey}
-	if d.portCert, d.portKey, err = metadataKey("portal", d.now); err != nil {
-		return err
-	}
-	if d.dsCert, _, err = metadataKey("ds", d.now); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   card %s: %s, issued by %s\n", demoCard, d.card.Subject, d.card.Issuer)
-	fmt.Fprintf(d.out, "   IdP signing and TLS: %s, issued by %s\n", d.idpCert.Subject, d.idpCert.Issuer)
-	return nil
-}
-
-func (d *demo) startPortal(ctx context.Context) error {
-	var err error
-	if d.portal, err = startPortal(ctx, demoPortal, d.portKey, d.portCert, d.portTLS); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   %s at %s (ACS %s)\n", d.portal.ID, d.portal.BaseURL, d.portal.BaseURL+portalACS)
-	return nil
-}
-
-// metadataKey makes the RSA key and self-signed certificate a role
-// publishes in its metadata for XML Signature and XML Encryption
-// (KeyDescriptor use="signing" and use="encryption"): metadata trusts
-// keys, not chains (SAML V2.0 Metadata Interoperability Profile §2.5.1).
-func metadataKey(role string, now time.Time) (*x509.Certificate, crypto.Signer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: role + " metadata key"},
-		NotBefore: now.Add(-time.Minute), NotAfter: now.AddDate(2, 0, 0), KeyUsage: x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	return cert, key, err
-}
-
-func serialize(el *etree.Element) []byte {
-	b, err := xmlsec.Serialize(el)
-	if err != nil {
-		panic(err) // writing to memory cannot fail
-	}
-	return b
-}
-
-func randomID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return fmt.Sprintf("%x", b)
-}
-
-// serviceRoots trusts the RA's service CA, which issues every server
-// certificate of the demo.
-func (d *demo) serviceRoots() *x509.CertPool {
-	roots := x509.NewCertPool()
-	roots.AddCert(d.ra.ServiceCA())
-	return roots
+	fmt.Fprintln(w)
 }

@@ -1,102 +1,179 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"net"
-	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/card"
 	"github.com/renkei-idwsf/renkei/card/piv"
-	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/card/virtual"
-	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/vpcd"
 )
 
-// cardReader is the citizen's card in a reader of the real PC/SC stack:
-// pcscd with the vpcd driver, the virtual PIV card holding the key the RA
-// certified, reached through pcscd like a real card.
-type cardReader struct {
-	name   string
-	vc     *virtual.Card
-	signer crypto.Signer
-	cert   *x509.Certificate
+// The readers of the demo's vpcd entry: the reception terminal's, and the
+// citizen's at home (the headless walk's browser).
+const (
+	deskReader = 0
+	homeReader = 1
+)
+
+// cardWait bounds how long pcscd may take to see a card come or go.
+const cardWait = 10 * time.Second
+
+// reader is the citizen's card file and one reader of the demo's vpcd
+// entry it may be inserted into: the virtual PIV card reached through
+// pcscd like a real card.
+type reader struct {
+	slot *vpcd.Slot
+	i    int
+	file string
+	mu   sync.Mutex
+	vc   *virtual.Card
+	ins  *virtual.Insertion
 }
 
-// signatures is how many times the card has signed (PIV GENERAL
-// AUTHENTICATE): each one is a TLS client handshake it took part in.
-func (c *cardReader) signatures() int { return c.vc.Count(piv.InsGeneralAuth) }
+// name is the reader's PC/SC name.
+func (r *reader) name() string { return r.slot.Readers[r.i] }
 
-// insertCard starts (or joins) the test kit's pcscd, inserts the virtual
-// card, verifies the PIN, and gives the citizen's browser the card as its
-// TLS client key (ARCHITECTURE "Card login"). A fresh connection for every
-// request makes every card-login request a fresh handshake the card signs.
-func (d *demo) insertCard(ctx context.Context) error {
-	path := filepath.Join(d.dir, "card.json")
-	if err := virtual.Create(path, demoCard, d.cardKey, d.card, nil); err != nil {
-		return err
+// insert connects a fresh copy of the card to the reader.
+func (r *reader) insert() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ins != nil {
+		return errors.New("the card is already in " + r.name())
 	}
-	slot, err := vpcd.Acquire()
-	if err != nil {
-		return fmt.Errorf("starting pcscd with the vpcd reader (needs root and Debian's pcscd and vsmartcard-vpcd): %w", err)
-	}
-	d.cleanup = append(d.cleanup, func() { slot.Release() })
-	vc, err := virtual.Open(path, virtual.Options{})
+	vc, err := virtual.Open(r.file, virtual.Options{})
 	if err != nil {
 		return err
 	}
-	ins, err := virtual.Insert(vc, func() (net.Conn, error) { return slot.Dial(0) })
+	ins, err := virtual.Insert(vc, func() (net.Conn, error) { return r.slot.Dial(r.i) })
 	if err != nil {
 		return err
 	}
-	d.cleanup = append(d.cleanup, func() { ins.Remove() })
-	signer, cert, err := d.openCard(ctx, slot.Readers[0])
-	if err != nil {
-		return err
-	}
-	d.reader = &cardReader{name: slot.Readers[0], vc: vc, signer: signer, cert: cert}
-	d.browser, err = browser.New(browser.Config{RootCAs: d.serviceRoots(), ServerName: "localhost",
-		Certificate: []*x509.Certificate{cert}, Key: signer, NoKeepAlive: true})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(d.out, "   reader %q: card %s, PIN verified\n", d.reader.name, trust.CardNumber(cert))
+	r.vc, r.ins = vc, ins
 	return nil
 }
 
-// openCard connects through pcscd, selects PIV, reads the authentication
-// certificate and verifies the PIN.
-func (d *demo) openCard(ctx context.Context, reader string) (crypto.Signer, *x509.Certificate, error) {
+// remove takes the card out and waits until pcscd saw it go.
+func (r *reader) remove() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ins == nil {
+		return errors.New("no card in " + r.name())
+	}
+	err := r.ins.Remove()
+	r.ins = nil
+	if err != nil {
+		return err
+	}
 	pc, err := card.Establish()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	d.cleanup = append(d.cleanup, func() { pc.Release() })
-	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pc.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), cardWait)
 	defer cancel()
-	if err := pc.WaitForCard(wait, reader); err != nil {
-		return nil, nil, err
+	return pc.WaitForRemoval(ctx, r.name())
+}
+
+// signatures is how many times the card in the reader signed (PIV
+// GENERAL AUTHENTICATE).
+func (r *reader) signatures() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.vc == nil {
+		return 0
 	}
-	conn, err := pc.Connect(reader)
+	return r.vc.Count(piv.InsGeneralAuth)
+}
+
+// status says whether the card is in, and how it fares.
+func (r *reader) status() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ins == nil {
+		return "removed from " + r.name()
+	}
+	return fmt.Sprintf("inserted in %s, %d commands, %d PIN tries left", r.name(), len(r.vc.Log()), r.vc.TriesLeft())
+}
+
+// serveControl answers one-line commands on ln, as renkei-card virtual's
+// control socket does: insert, remove, status (renkei-card control).
+func (r *reader) serveControl(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			sc := bufio.NewScanner(io.LimitReader(c, 64<<10))
+			for sc.Scan() {
+				fmt.Fprintln(c, r.command(strings.TrimSpace(sc.Text())))
+			}
+		}()
+	}
+}
+
+// command runs one control command and returns its answer line.
+func (r *reader) command(cmd string) string {
+	var err error
+	switch cmd {
+	case "insert":
+		err = r.insert()
+	case "remove":
+		err = r.remove()
+	case "status":
+	default:
+		return fmt.Sprintf("error: unknown command %q (insert, remove, status)", cmd)
+	}
 	if err != nil {
-		return nil, nil, err
+		return "error: " + err.Error()
 	}
-	d.cleanup = append(d.cleanup, func() { conn.Close() })
+	return "ok " + r.status()
+}
+
+// cardSigner opens the card in the reader through pcscd: selects PIV,
+// reads the authentication certificate, verifies the PIN and returns the
+// card's signer, which signs every TLS handshake that asks for a client
+// certificate; close releases the connection.
+func (r *reader) cardSigner(ctx context.Context) (s crypto.Signer, cert *x509.Certificate, close func(), err error) {
+	pc, err := card.Establish()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, cardWait)
+	defer cancel()
+	if err := pc.WaitForCard(wait, r.name()); err != nil {
+		pc.Release()
+		return nil, nil, nil, err
+	}
+	conn, err := pc.Connect(r.name())
+	if err != nil {
+		pc.Release()
+		return nil, nil, nil, err
+	}
+	close = func() { conn.Close(); pc.Release() }
 	client := piv.NewClient(conn)
-	if _, err := client.Select(); err != nil {
-		return nil, nil, err
+	if _, err = client.Select(); err == nil {
+		if cert, err = client.Certificate(); err == nil {
+			if err = client.VerifyPIN(virtual.DefaultPIN); err == nil {
+				s, err = piv.NewSigner(client)
+			}
+		}
 	}
-	cert, err := client.Certificate()
 	if err != nil {
-		return nil, nil, err
+		close()
+		return nil, nil, nil, err
 	}
-	if err := client.VerifyPIN(virtual.DefaultPIN); err != nil {
-		return nil, nil, err
-	}
-	s, err := piv.NewSigner(client)
-	return s, cert, err
+	return s, cert, close, nil
 }

@@ -1,9 +1,13 @@
 // Command renkei is Renkei's all-in-one tool. `renkei demo` runs the
-// parts of the federation that exist, for real, on loopback: the IdP with
-// its card-login listener, a portal SP, and the virtual card through
-// pcscd and vpcd; the Discovery Service and WSPs join it as they are built:
+// whole federation on loopback, every role its own process (renkei-idp,
+// renkei-ds, the four sample institutions' renkei-wsp and the pension
+// service's REST back office, renkei-portal, renkei-terminal with the
+// virtual card through pcscd and vpcd) from the files an operator writes
+// (internal/fedfiles), prints the URLs and what to try, and stops every
+// role on Ctrl-C; -headless walks the story's six steps against them
+// instead and exits 0 only if every step held:
 //
-//	renkei demo [-dir DIR]
+//	renkei demo [-dir DIR] [-headless]
 //
 // `renkei metadata` builds and checks the operator's signed metadata
 // aggregate:
@@ -26,10 +30,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "renkei:", err)
@@ -39,7 +44,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: renkei demo [-dir DIR] | renkei metadata aggregate|verify ... | renkei conformance -role idp -metadata URL|FILE ...")
+		return fmt.Errorf("usage: renkei demo [-dir DIR] [-headless] | renkei metadata aggregate|verify ... | renkei conformance -role idp -metadata URL|FILE ...")
 	}
 	switch args[0] {
 	case "demo":

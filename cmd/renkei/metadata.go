@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -277,4 +278,13 @@ func roleNames(e *md.EntityDescriptor) []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+// randomID returns 128 random bits in hex, for an xsd:ID.
+func randomID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return fmt.Sprintf("%x", b)
 }

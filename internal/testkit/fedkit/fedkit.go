@@ -24,6 +24,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/browser"
 	"github.com/renkei-idwsf/renkei/internal/dsserver"
+	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/portalserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -32,14 +33,8 @@ import (
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsc/portal"
-	"github.com/renkei-idwsf/renkei/wsc/sp"
-	"github.com/renkei-idwsf/renkei/wsf"
-	"github.com/renkei-idwsf/renkei/wsf/audit"
-	"github.com/renkei-idwsf/renkei/wsf/dst"
-	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // Options vary the federation.
@@ -172,9 +167,7 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 	f.PortalSigning, f.PortalEncryption = psign, penc
-	spMD := sp.Descriptor(sp.Config{EntityID: portalID, ACSURL: portalBase + portal.PathACS, SLOURL: portalBase + portal.PathSLO,
-		SOAPSLOURL: portalBase + portal.PathSOAPSLO, Certificate: psign.Cert, EncryptionCertificate: penc.Cert,
-		Decrypter: &xmlenc.Decrypter{}, Names: []md.Localized{{Lang: "ja", Value: "マイポータル"}, {Lang: "en", Value: "My Portal"}}})
+	spMD := fedfiles.PortalEntity(portalID, portalBase, psign.Cert, penc.Cert)
 	spXML, err := xmlsec.Serialize(spMD.Element())
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +187,8 @@ func Start(t testing.TB, o Options) *Fed {
 	var terminals []string
 	for _, key := range insts {
 		wspLn[key], wspURL[key] = listen(t)
-		e := institutionEntity(t, f.Manifest.Institution(key), key, wspURL[key], o.Desks[key])
+		e := fedfiles.InstitutionEntity(f.Manifest.Institution(key), wspkit.Entities[key], wspURL[key], o.Desks[key],
+			wspkit.WSPIdentity(t, key).Cert)
 		if o.Desks[key] != "" {
 			terminals = append(terminals, e.EntityID)
 		}
@@ -234,9 +228,7 @@ func Start(t testing.TB, o Options) *Fed {
 	}
 	dkp := pair(t, ddir, "ds", f.IdP.DSEncryption)
 	df := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: dsBase, TLS: dkp, Signing: dkp, Encryption: dkp, CheckOutgoing: true,
-		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: dsserver.Policy{Portals: []string{portalID},
-			Reception: dsserver.Reception{Terminals: terminals, Purposes: map[string][]string{
-				wsf.PurposeEligibility: {dst.Eligibility}, wsf.PurposeTreatment: {dst.Clinical, dst.Eligibility}}}}}
+		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: fedfiles.DSPolicy(portalID, terminals)}
 	df.Defaults()
 	if f.DS, err = dsserver.Build(ctx, df, dsserver.Options{Listener: dsLn, Logf: t.Logf}); err != nil {
 		t.Fatal(err)
@@ -287,27 +279,6 @@ func Start(t testing.TB, o Options) *Fed {
 		t.Fatal(err)
 	}
 	return f
-}
-
-// institutionEntity is the institution's entity at base: its WSP (web
-// service role: its services and access log at base+PathSOAP) and its SP
-// role (wspserver.DeskRole: the reception desk's PAOS consumer at deskACS,
-// "" for the default, and the WSP's SingleLogoutService), with its keys
-// and names.
-func institutionEntity(t testing.TB, in *sample.Institution, key, base, deskACS string) *md.EntityDescriptor {
-	id := wspkit.WSPIdentity(t, key)
-	ws := (&metadir.WebService{ServiceTypes: append(append([]string{}, in.Services...), audit.NS),
-		Endpoints: []string{base + wspserver.PathSOAP},
-		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{id.Cert}},
-			{Use: md.UseEncryption, Certificates: []*x509.Certificate{id.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}}).Role()
-	if deskACS == "" {
-		deskACS = wspserver.DefaultDeskACS(base)
-	}
-	names := []md.Localized{{Lang: "ja", Value: in.Name}, {Lang: "en", Value: in.NameEn}}
-	urls := []md.Localized{{Lang: "ja", Value: wspkit.Entities[key]}, {Lang: "en", Value: wspkit.Entities[key]}}
-	return &md.EntityDescriptor{EntityID: wspkit.Entities[key], Roles: []*md.RoleDescriptor{ws},
-		SPSSO:        []*md.SPSSODescriptor{wspserver.DeskRole(id.Cert, id.Cert, deskACS, base+wspserver.PathSLO)},
-		Organization: &md.Organization{Names: names, DisplayNames: names, URLs: urls}}
 }
 
 // Citizen makes the sample person's principal at the IdP with a card

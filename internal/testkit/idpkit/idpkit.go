@@ -31,13 +31,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
-	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
-	"github.com/renkei-idwsf/renkei/wsf"
-	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
@@ -223,7 +221,7 @@ func (k *IdP) writeMetadata() error {
 		docs = append(docs, doc{fmt.Sprintf("sp-%d.xml", i), b})
 	}
 	if k.opts.Discovery {
-		b, err := xmlsec.Serialize(dsEntity(k.DSEncryption.Cert, k.DSAddress()).Element())
+		b, err := xmlsec.Serialize(fedfiles.DSEntityDescriptor(DSEntityID, k.DSAddress(), k.DSEncryption.Cert).Element())
 		if err != nil {
 			return err
 		}
@@ -237,15 +235,6 @@ func (k *IdP) writeMetadata() error {
 		k.Config.Metadata = append(k.Config.Metadata, MetadataSource{Location: path, Unsigned: true})
 	}
 	return nil
-}
-
-// dsEntity is the Discovery Service's metadata: its ID-WSF web service
-// role (wsf/metadir) at addr, cert its signing and encryption key.
-func dsEntity(cert *x509.Certificate, addr string) *md.EntityDescriptor {
-	certs := []*x509.Certificate{cert}
-	r := (&metadir.WebService{ServiceTypes: []string{wsf.ServiceTypeDisco}, Endpoints: []string{addr},
-		Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: certs}, {Use: md.UseEncryption, Certificates: certs}}}).Role()
-	return &md.EntityDescriptor{EntityID: DSEntityID, Roles: []*md.RoleDescriptor{r}}
 }
 
 // Principal registers a principal in the store (once; again is a no-op).

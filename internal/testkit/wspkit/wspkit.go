@@ -24,6 +24,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
@@ -36,13 +37,8 @@ import (
 )
 
 // Entities are the institutions' entityIDs in the federation, by sample
-// institution key (dskit's sample institutions).
-var Entities = map[string]string{
-	sample.HospitalA: "https://hospital-a.renkei.test/metadata",
-	sample.HospitalB: "https://hospital-b.renkei.test/metadata",
-	sample.Insurer:   "https://insurer.renkei.test/metadata",
-	sample.Pension:   "https://pension.renkei.test/metadata",
-}
+// institution key (dskit's sample institutions, and the demo's).
+var Entities = fedfiles.Entities
 
 // Options vary the kit.
 type Options struct {
@@ -229,15 +225,10 @@ func InstitutionFile(t testing.TB, dir string, m *sample.Manifest, key, aggregat
 		t.Fatal(err)
 	}
 	kp := wspserver.KeyPair{Cert: cert, Key: keyFile}
-	in := m.Institution(key)
-	kind := "sql"
-	if key == sample.Pension {
-		kind = "http"
-	}
-	return &wspserver.File{EntityID: entity, TLS: kp, Signing: kp, Encryption: kp,
-		Metadata: []wspserver.MetadataSource{{Location: aggregate, Unsigned: true}}, Store: "sqlite:" + filepath.Join(wdir, "wsp.db"),
-		Backend:      wspserver.Backend{Kind: kind, Mapping: filepath.Join(dir, in.Mapping)},
-		AuditReaders: []string{portal}, DS: ds, Abstract: in.NameEn, CheckOutgoing: true}
+	f := fedfiles.WSPFile(m.Institution(key), entity, dir, kp, []wspserver.MetadataSource{{Location: aggregate, Unsigned: true}},
+		"sqlite:"+filepath.Join(wdir, "wsp.db"), ds, portal)
+	f.CheckOutgoing = true
+	return f
 }
 
 // Enrol makes a principal for the sample person and links it at every
