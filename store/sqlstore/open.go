@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/renkei-idwsf/renkei/store"
 )
@@ -25,6 +26,8 @@ type DB struct {
 	qs sync.Map // query text written with '?' -> text for this dialect
 	// stmts are the prepared statements of each pool (stmt.go).
 	stmts stmtCache
+	// observer is told of every database call (observe.go).
+	observer atomic.Pointer[Observer]
 }
 
 var _ store.Store = (*DB)(nil)
