@@ -45,7 +45,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -66,14 +66,14 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, log.New(os.Stderr, "renkei-terminal: ", log.LstdFlags))
+	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-terminal")))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-terminal:", err)
 	}
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *log.Logger) (int, error) {
+func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *slog.Logger) (int, error) {
 	fs := flag.NewFlagSet("renkei-terminal", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	if err := fs.Parse(args); err != nil {
@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *lo
 	if err != nil {
 		return exitFailed, err
 	}
-	s, err := terminalserver.Build(ctx, c, terminalserver.Options{Logf: lg.Printf})
+	s, err := terminalserver.Build(ctx, c, terminalserver.Options{Log: lg})
 	if err != nil {
 		return exitFailed, err
 	}

@@ -5,7 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -114,17 +117,17 @@ func (d *demo) idpConfig(mainAddr, cardAddr string) (string, error) {
 	return path, os.WriteFile(path, b, 0o600)
 }
 
-// idpLog keeps what the IdP logs, the private causes of its refusals
-// first of all, for a failing step's message.
+// idpLog keeps the private causes of the IdP's refusals, for a failing
+// step's message; the IdP's other log lines are dropped.
 type idpLog struct {
 	mu    sync.Mutex
 	lines []string
 }
 
-func (l *idpLog) logf(format string, args ...any) {
+func (l *idpLog) refused(r *http.Request, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.lines = append(l.lines, fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
 }
 
 func (l *idpLog) last() string {
@@ -149,7 +152,7 @@ func (d *demo) startIdP(ctx context.Context) error {
 	path, err := d.idpConfig(mainLn.Addr().String(), cardLn.Addr().String())
 	if err == nil {
 		d.idp, err = buildIdP(ctx, path, idpserver.Options{MainListener: mainLn, CardListener: cardLn,
-			Logf: d.idpLog.logf}) // refusals reach Logf too
+			Refused: d.idpLog.refused, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	}
 	if err != nil {
 		mainLn.Close()

@@ -31,8 +31,8 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 }
 
-// Addr returns the address listener name (Main or Card) listens on, once
-// started.
+// Addr returns the address listener name (Main, Card or
+// rolekit.AdminListener) listens on, once started.
 func (s *Server) Addr(name string) net.Addr { return s.life.Addr(name) }
 
 // Shutdown stops the listeners gracefully, ends the background work and
