@@ -80,7 +80,7 @@ func New(t testing.TB) *Desk {
 	d.File = &terminalserver.File{EntityID: wspkit.Entities[sample.HospitalA], BaseURL: base, Listen: ln.Addr().String(),
 		TLS: d.pair("tls", tlsID), Signing: d.pair("signing", id), Encryption: d.pair("encryption", id),
 		TrustedRoots: d.write("ca.pem", ca), Metadata: d.Fed.Sources, Store: "sqlite:" + filepath.Join(d.dir, "terminal.db"),
-		IdP: d.Fed.IdP.EntityID, DS: idpkit.DSEntityID, Reader: d.Slot.Readers[0], Timeout: "10s"}
+		IdP: d.Fed.IdP.EntityID, DS: idpkit.DSEntityID, Reader: d.Slot.Readers[0], Timeout: "10s", Admin: "127.0.0.1:0"}
 	d.File.Defaults()
 	if err := d.File.Validate(); err != nil {
 		t.Fatal(err)
