@@ -14,6 +14,7 @@
 //	{
 //	  "entityID": "https://ds.example.org/metadata",
 //	  "baseURL": "https://ds.example.org",
+//	  "admin": "127.0.0.1:9102",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},

@@ -13,6 +13,7 @@
 //	{
 //	  "entityID": "https://idp.example.org/saml",
 //	  "baseURL": "https://idp.example.org",
+//	  "admin": "127.0.0.1:9101",
 //	  "cardBaseURL": "https://login.idp.example.org",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "cardTLS": {"cert": "login.crt", "key": "login.key"},

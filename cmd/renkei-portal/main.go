@@ -11,6 +11,7 @@
 //	{
 //	  "entityID": "https://portal.example.org/metadata",
 //	  "baseURL": "https://portal.example.org",
+//	  "admin": "127.0.0.1:9104",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},

@@ -20,6 +20,7 @@
 //	{
 //	  "entityID": "https://hospital-a.example.org/metadata",
 //	  "baseURL": "https://127.0.0.1:8449",
+//	  "admin": "127.0.0.1:9105",
 //	  "ecpConsumer": "https://127.0.0.1:8449/ecp",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},

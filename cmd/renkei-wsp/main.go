@@ -15,6 +15,7 @@
 //	{
 //	  "entityID": "https://hospital-a.example.org/metadata",
 //	  "baseURL": "https://wsp.hospital-a.example.org",
+//	  "admin": "127.0.0.1:9103",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
