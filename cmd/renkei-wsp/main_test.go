@@ -58,7 +58,13 @@ func TestSampleAndPensionOffice(t *testing.T) {
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, pr)
-	_, url, _ := strings.Cut(strings.TrimSpace(line), "pension office on ")
+	var rec struct {
+		Msg, On string
+	}
+	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Msg != "pension office" {
+		t.Fatalf("first log line %q: %v", line, err)
+	}
+	url := rec.On
 	number := m.Person("p01").Local[sample.Pension]
 	resp, err := http.Get(url + "/persons/" + number)
 	if err != nil {
