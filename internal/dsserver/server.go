@@ -261,5 +261,3 @@ func (s *Server) Addr() net.Addr { return s.life.Addr(Main) }
 // Shutdown stops the listener gracefully, ends the background work and
 // closes the store. It may be called more than once.
 func (s *Server) Shutdown() error { return s.life.Shutdown() }
-
-func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }

@@ -255,8 +255,6 @@ func (s *Server) soapClient() *idp.HTTPClient {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.keys.roots, MinVersion: tls.VersionTLS12}}}
 }
 
-func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }
-
 func (s *Server) refused(r *http.Request, err error) {
 	if s.opts.Refused != nil {
 		s.opts.Refused(r, err)

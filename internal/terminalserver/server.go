@@ -285,7 +285,7 @@ func (s *Server) Check(ctx context.Context, pin string, wait time.Duration) (*te
 		return nil, err
 	}
 	if endErr != nil {
-		s.logf("logout: %v", endErr)
+		s.life.Logger().Warn("logout", slog.String("error", endErr.Error()))
 	}
 	return el, nil
 }

@@ -370,7 +370,8 @@ func (s *Server) Register(ctx context.Context) (*wsp.Registration, error) {
 	s.reg = r
 	s.regMu.Unlock()
 	if len(r.Stale) > 0 {
-		s.logf("the DS holds SvcMDs of this WSP for service types it no longer serves: %s (left for the operator)", strings.Join(r.Stale, ", "))
+		s.life.Logger().Warn("the DS holds SvcMDs of this WSP for service types it no longer serves (left for the operator)",
+			slog.String("stale", strings.Join(r.Stale, ", ")))
 	}
 	return r, nil
 }
@@ -411,12 +412,12 @@ func (s *Server) keepRegistered(ctx context.Context) {
 		r, err := s.Register(ctx)
 		next := interval
 		if err != nil {
-			s.logf("registration at the DS: %v (again in %s)", err, wait)
+			s.life.Logger().Warn("registration at the DS failed", slog.String("error", err.Error()), slog.Duration("retry_in", wait))
 			next, wait = wait, min(2*wait, interval)
 		} else {
 			wait = registerRetry
 			if len(r.Registered)+len(r.Replaced) > 0 {
-				s.logf("registered at the DS: new %v, replaced %v", r.Registered, r.Replaced)
+				s.life.Logger().Info("registered at the DS", slog.Any("new", r.Registered), slog.Any("replaced", r.Replaced))
 			}
 		}
 		select {
