@@ -84,9 +84,16 @@ func TestEveryRoleObservable(t *testing.T) {
 	if sum(wsp, "renkei_http_requests_total", `route="/wsp"`, `code="200"`) == 0 || sum(wsp, "renkei_signatures_total", `op="sign"`) == 0 {
 		t.Error("ok/wsp-counts: no SOAP request or signed response counted")
 	}
+	if sum(wsp, "renkei_store_operation_duration_seconds_count", `op="CheckAndInsert"`, `result="ok"`) == 0 {
+		t.Error("ok/wsp-store-by-operation: the replay cache's calls are not timed by name")
+	}
 	for role, base := range admins {
-		if body := scrape(t, base); !strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_cpu_seconds_total") {
+		body := scrape(t, base)
+		if !strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_cpu_seconds_total") {
 			t.Errorf("ok/runtime-collectors %s: missing", role)
+		}
+		if n := sum(body, "renkei_store_operation_duration_seconds_count", `op="other"`); n != 0 {
+			t.Errorf("ok/store-operations-named %s: %v calls without an operation", role, n)
 		}
 	}
 
