@@ -67,8 +67,11 @@ type Config struct {
 	Schema interface {
 		ValidateElement(el *etree.Element) error
 	}
-	Now  func() time.Time
-	Rand io.Reader
+	// Meter, when set, counts the tokens minted and their signatures
+	// (metrics only).
+	Meter wsf.Meter
+	Now   func() time.Time
+	Rand  io.Reader
 }
 
 // Policy is the DS's federation policy.

@@ -32,8 +32,8 @@ func New(cfg Config) (*DS, error) {
 		return nil, err
 	}
 	d := &DS{cfg: cfg}
-	d.minter = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand}
-	d.sealed = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand, Schema: cfg.Schema}
+	d.minter = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand, Meter: cfg.Meter, Kind: wsf.TokenDS}
+	d.sealed = &secmech.Minter{Issuer: cfg.EntityID, Signer: cfg.Signer, Rand: cfg.Rand, Schema: cfg.Schema, Meter: cfg.Meter, Kind: wsf.TokenDS}
 	return d, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
@@ -144,6 +145,7 @@ func (p *IdP) sign(a *saml.Assertion) (*etree.Element, error) {
 		a.AttributeStatements = nil // the schema wants at least one Attribute
 	}
 	el, err := saml.SignAssertion(a, p.signer())
+	wsf.CountSignature(p.cfg.Meter, wsf.SigSign, err)
 	if err != nil {
 		return nil, Wrap(CodeInternal, err, "sign assertion")
 	}

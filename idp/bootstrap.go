@@ -152,7 +152,7 @@ func discoveryFederationError(err error, ds string) error {
 // assertion, whose check before encryption (checkAssertion) reaches the
 // nested token (TestIssueChecksNestedTokenOnce).
 func (p *IdP) minter() *secmech.Minter {
-	return &secmech.Minter{Issuer: p.cfg.EntityID, Signer: p.signer(), Rand: p.cfg.Rand}
+	return &secmech.Minter{Issuer: p.cfg.EntityID, Signer: p.signer(), Rand: p.cfg.Rand, Meter: p.cfg.Meter, Kind: wsf.TokenBootstrap}
 }
 
 // mintError maps a failure of secmech.Minter: a DS key the token cannot

@@ -80,6 +80,10 @@ type Config struct {
 	// (BenchmarkIssueSchema, validate-x-sign 0.11 with RSA-2048).
 	Schema Validator
 
+	// Meter, when set, counts the assertions and responses signed and the
+	// bootstrap's DS tokens minted (metrics only).
+	Meter wsf.Meter
+
 	Now  func() time.Time
 	Rand io.Reader
 

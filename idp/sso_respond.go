@@ -11,6 +11,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/wsf"
 )
 
 // strength orders the classes this IdP issues (SAML2.md §3.1 item 7, IdP
@@ -194,7 +195,9 @@ func (s *SSO) response(pend *Pending, status samlp.Status, assertion *etree.Elem
 	}
 	el := r.Element()
 	if signResponse(assertion) || s.quirks(pend.SP).SignResponse {
-		if el, err = samlp.Sign(r, s.signer()); err != nil {
+		el, err = samlp.Sign(r, s.signer())
+		wsf.CountSignature(s.p.cfg.Meter, wsf.SigSign, err)
+		if err != nil {
 			return nil, Wrap(CodeInternal, err, "sign response")
 		}
 	}

@@ -14,6 +14,7 @@
 //	{
 //	  "entityID": "https://ds.example.org/metadata",
 //	  "baseURL": "https://ds.example.org",
+//	  "admin": "127.0.0.1:9102",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
@@ -50,7 +51,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -63,13 +64,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, log.New(os.Stderr, "renkei-ds: ", log.LstdFlags)); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-ds"))); err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-ds:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) error {
+func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) error {
 	fs := flag.NewFlagSet("renkei-ds", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	if err := fs.Parse(args); err != nil {
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) erro
 	if err != nil {
 		return err
 	}
-	s, err := dsserver.Build(ctx, c, dsserver.Options{Logf: lg.Printf})
+	s, err := dsserver.Build(ctx, c, dsserver.Options{Log: lg})
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +44,7 @@ func TestOperatorCommands(t *testing.T) {
 	hosp := dskit.Samples()[0]
 	cmd := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(ctx, append([]string{"-config", cfg}, args...), &out, log.New(&out, "", 0))
+		err := run(ctx, append([]string{"-config", cfg}, args...), &out, slog.New(slog.NewJSONHandler(&out, nil)))
 		return out.String(), err
 	}
 	if out, err := cmd("link", "-principal", "p-1", "-provider", hosp.EntityID, "-local", hosp.LocalID, "-operator", "alice"); err != nil || !strings.Contains(out, "linked p-1") {

@@ -13,6 +13,7 @@
 //	{
 //	  "entityID": "https://idp.example.org/saml",
 //	  "baseURL": "https://idp.example.org",
+//	  "admin": "127.0.0.1:9101",
 //	  "cardBaseURL": "https://login.idp.example.org",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "cardTLS": {"cert": "login.crt", "key": "login.key"},
@@ -50,7 +51,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -62,13 +63,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, log.New(os.Stderr, "renkei-idp: ", log.LstdFlags)); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-idp"))); err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-idp:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) error {
+func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) error {
 	fs := flag.NewFlagSet("renkei-idp", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	printMD := fs.Bool("print-metadata", false, "print the IdP's signed metadata and exit")
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) erro
 	if *printMD {
 		return printMetadata(ctx, c, out)
 	}
-	s, err := idpserver.Build(ctx, c, idpserver.Options{Logf: lg.Printf})
+	s, err := idpserver.Build(ctx, c, idpserver.Options{Log: lg})
 	if err != nil {
 		return err
 	}

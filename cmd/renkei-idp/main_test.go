@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +69,7 @@ func must(t testing.TB, err error) {
 func TestPrintMetadata(t *testing.T) {
 	path, signer := writeConfig(t, nil)
 	var out bytes.Buffer
-	must(t, run(context.Background(), []string{"-config", path, "-print-metadata"}, &out, log.New(&out, "", 0)))
+	must(t, run(context.Background(), []string{"-config", path, "-print-metadata"}, &out, slog.New(slog.NewJSONHandler(&out, nil))))
 	must(t, xsd.Validate(out.Bytes()))
 	doc, err := xmlsec.Parse(out.Bytes(), xmlsec.Limits{})
 	must(t, err)
@@ -93,7 +93,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	path, _ := writeConfig(t, func(c *idpserver.File) { c.CardCRL = "/nonexistent.crl"; c.Signing.Key = "/nonexistent.key" })
-	err = run(context.Background(), []string{"-config", path, "-print-metadata"}, &bytes.Buffer{}, log.New(&bytes.Buffer{}, "", 0))
+	err = run(context.Background(), []string{"-config", path, "-print-metadata"}, &bytes.Buffer{}, slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)))
 	if err == nil || !strings.Contains(err.Error(), "cardCRL") || !strings.Contains(err.Error(), "signing.key") {
 		t.Fatalf("file errors not all reported: %v", err)
 	}
@@ -106,7 +106,7 @@ func TestServeStops(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	var logs bytes.Buffer
-	if err := run(ctx, []string{"-config", path}, &bytes.Buffer{}, log.New(&logs, "", 0)); err != nil {
+	if err := run(ctx, []string{"-config", path}, &bytes.Buffer{}, slog.New(slog.NewJSONHandler(&logs, nil))); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(logs.String(), "serving") || !strings.Contains(logs.String(), "stopped") {

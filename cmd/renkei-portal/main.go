@@ -11,6 +11,7 @@
 //	{
 //	  "entityID": "https://portal.example.org/metadata",
 //	  "baseURL": "https://portal.example.org",
+//	  "admin": "127.0.0.1:9104",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
@@ -34,7 +35,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,13 +46,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], log.New(os.Stderr, "renkei-portal: ", log.LstdFlags)); err != nil {
+	if err := run(ctx, os.Args[1:], slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-portal"))); err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-portal:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, lg *log.Logger) error {
+func run(ctx context.Context, args []string, lg *slog.Logger) error {
 	fs := flag.NewFlagSet("renkei-portal", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	if err := fs.Parse(args); err != nil {
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, lg *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	s, err := portalserver.Build(ctx, c, portalserver.Options{Logf: lg.Printf})
+	s, err := portalserver.Build(ctx, c, portalserver.Options{Log: lg})
 	if err != nil {
 		return err
 	}

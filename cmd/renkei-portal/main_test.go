@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +17,7 @@ import (
 // configuration at once and serves nothing.
 func TestConfigurationProblems(t *testing.T) {
 	ctx := context.Background()
-	lg := log.New(io.Discard, "", 0)
+	lg := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if err := run(ctx, nil, lg); err == nil || !strings.Contains(err.Error(), "-config is required") {
 		t.Fatalf("no -config: %v", err)
 	}

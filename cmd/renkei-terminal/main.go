@@ -20,6 +20,7 @@
 //	{
 //	  "entityID": "https://hospital-a.example.org/metadata",
 //	  "baseURL": "https://127.0.0.1:8449",
+//	  "admin": "127.0.0.1:9105",
 //	  "ecpConsumer": "https://127.0.0.1:8449/ecp",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
@@ -45,7 +46,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -66,14 +67,14 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, log.New(os.Stderr, "renkei-terminal: ", log.LstdFlags))
+	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-terminal")))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-terminal:", err)
 	}
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *log.Logger) (int, error) {
+func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *slog.Logger) (int, error) {
 	fs := flag.NewFlagSet("renkei-terminal", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	if err := fs.Parse(args); err != nil {
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer, lg *lo
 	if err != nil {
 		return exitFailed, err
 	}
-	s, err := terminalserver.Build(ctx, c, terminalserver.Options{Logf: lg.Printf})
+	s, err := terminalserver.Build(ctx, c, terminalserver.Options{Log: lg})
 	if err != nil {
 		return exitFailed, err
 	}

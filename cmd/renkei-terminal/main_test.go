@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +20,7 @@ import (
 // served; the staff page is loopback only.
 func TestConfigurationProblems(t *testing.T) {
 	ctx := context.Background()
-	lg := log.New(io.Discard, "", 0)
+	lg := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if _, err := run(ctx, nil, nil, io.Discard, lg); err == nil || !strings.Contains(err.Error(), "-config is required") {
 		t.Fatalf("no -config: %v", err)
 	}
@@ -56,7 +56,7 @@ func TestConfigurationProblems(t *testing.T) {
 func TestCheck(t *testing.T) {
 	d := termkit.New(t)
 	people := d.PatientsOnlyAtB(2)
-	lg := log.New(io.Discard, "", 0)
+	lg := slog.New(slog.NewJSONHandler(io.Discard, nil))
 
 	p := people[0]
 	card := d.Insert(p, 0, virtual.Options{})

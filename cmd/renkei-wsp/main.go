@@ -15,6 +15,7 @@
 //	{
 //	  "entityID": "https://hospital-a.example.org/metadata",
 //	  "baseURL": "https://wsp.hospital-a.example.org",
+//	  "admin": "127.0.0.1:9103",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
@@ -54,7 +55,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"maps"
 	"os"
 	"os/signal"
@@ -69,13 +70,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, log.New(os.Stderr, "renkei-wsp: ", log.LstdFlags)); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-wsp"))); err != nil {
 		fmt.Fprintln(os.Stderr, "renkei-wsp:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) error {
+func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "sample":
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *log.Logger) erro
 	if err != nil {
 		return err
 	}
-	s, err := wspserver.Build(ctx, c, wspserver.Options{Logf: lg.Printf})
+	s, err := wspserver.Build(ctx, c, wspserver.Options{Log: lg})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,7 +25,7 @@ import (
 func TestSampleAndPensionOffice(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "samples")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"sample", "-out", dir}, &out, log.New(io.Discard, "", 0)); err != nil {
+	if err := run(context.Background(), []string{"sample", "-out", dir}, &out, slog.New(slog.NewJSONHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
 	m, err := sample.ReadManifest(filepath.Join(dir, sample.ManifestFile))
@@ -41,7 +41,7 @@ func TestSampleAndPensionOffice(t *testing.T) {
 		}
 	}
 	if err := run(context.Background(), []string{"pension-office", "-data", filepath.Join(dir, sample.PensionData), "-listen", "0.0.0.0:0"},
-		io.Discard, log.New(io.Discard, "", 0)); err == nil || !strings.Contains(err.Error(), "loopback") {
+		io.Discard, slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("listening beyond loopback: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -50,7 +50,7 @@ func TestSampleAndPensionOffice(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"pension-office", "-data", filepath.Join(dir, sample.PensionData), "-listen", "127.0.0.1:0"},
-			io.Discard, log.New(pw, "", 0))
+			io.Discard, slog.New(slog.NewJSONHandler(pw, nil)))
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -58,7 +58,13 @@ func TestSampleAndPensionOffice(t *testing.T) {
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, pr)
-	_, url, _ := strings.Cut(strings.TrimSpace(line), "pension office on ")
+	var rec struct {
+		Msg, On string
+	}
+	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Msg != "pension office" {
+		t.Fatalf("first log line %q: %v", line, err)
+	}
+	url := rec.On
 	number := m.Person("p01").Local[sample.Pension]
 	resp, err := http.Get(url + "/persons/" + number)
 	if err != nil {
@@ -97,7 +103,7 @@ func TestRegisterCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-config", cfg, "register"}, &out, log.New(io.Discard, "", 0)); err != nil {
+	if err := run(context.Background(), []string{"-config", cfg, "register"}, &out, slog.New(slog.NewJSONHandler(io.Discard, nil))); err != nil {
 		t.Fatalf("register: %v\n%s", err, out.String())
 	}
 	ids := k.WSPs[sample.Insurer][0].Registration().IDs
@@ -116,7 +122,7 @@ func TestConfigurationProblemsAtOnce(t *testing.T) {
 		"services": [{"type": "urn:renkei:svc:nothing:1.0"}], "mechanisms": ["urn:x"]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := run(context.Background(), []string{"-config", cfg}, io.Discard, log.New(io.Discard, "", 0))
+	err := run(context.Background(), []string{"-config", cfg}, io.Discard, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil {
 		t.Fatal("a broken configuration was accepted")
 	}

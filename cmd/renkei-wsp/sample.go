@@ -6,7 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -50,7 +50,7 @@ func sampleCmd(args []string, out io.Writer) error {
 // plain HTTP on a loopback address (a back office sits inside the
 // institution's network; the WSP in front of it is what the federation
 // reaches).
-func pensionOffice(ctx context.Context, args []string, lg *log.Logger) error {
+func pensionOffice(ctx context.Context, args []string, lg *slog.Logger) error {
 	fs := flag.NewFlagSet("pension-office", flag.ContinueOnError)
 	data := fs.String("data", "", "the pension records ("+sample.PensionData+" of the sample directory)")
 	listen := fs.String("listen", "127.0.0.1:8090", "loopback host:port")
@@ -79,7 +79,7 @@ func pensionOffice(ctx context.Context, args []string, lg *log.Logger) error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	lg.Printf("pension office on http://%s", ln.Addr())
+	lg.Info("pension office", slog.String("on", "http://"+ln.Addr().String()))
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

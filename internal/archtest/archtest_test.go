@@ -40,6 +40,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"fail/libxml2-outside-xsd", Package{Dir: "saml", Imports: map[string]bool{"github.com/lestrrat-go/libxml2/xsd": true}}, "libxml2"},
 		{"fail/cgo-outside-allowed", Package{Dir: "store", Imports: map[string]bool{}, Cgo: true}, "cgo"},
 		{"fail/crewjam-in-main-module", Package{Dir: "idp", Imports: map[string]bool{"github.com/crewjam/saml": true}}, "nested module"},
+		{"fail/prometheus-outside-obs", Package{Dir: "wsf/server", Imports: map[string]bool{"github.com/prometheus/client_golang/prometheus": true}}, "internal/obs"},
+		{"ok/obs-imports-prometheus", Package{Dir: "internal/obs", Imports: map[string]bool{"github.com/prometheus/client_golang/prometheus": true}}, ""},
 		{"ok/idp-imports-saml", Package{Dir: "idp", Imports: map[string]bool{m("saml"): true, m("store"): true}}, ""},
 		{"ok/xsd-imports-libxml2", Package{Dir: "xmlsec/xsd", Imports: map[string]bool{"github.com/lestrrat-go/libxml2": true}, Cgo: true}, ""},
 		{"ok/cmd-imports-everything", Package{Dir: "cmd/renkei", Imports: map[string]bool{m("idp"): true, m("wsp"): true, m("conformance"): true}}, ""},

@@ -125,6 +125,8 @@ var Rules = append(engineRules(), []Rule{
 	{Why: "SQLite through modernc.org/sqlite, pure Go: cgo only in xmlsec/xsd and card",
 		From: []string{""}, Deny: []string{"github.com/mattn/go-sqlite3"}, Direct: true},
 	{Why: "test-only peers live in a nested module", From: []string{""}, Deny: []string{"github.com/crewjam/saml"}, Direct: true},
+	{Why: "metrics stay behind internal/obs: engines and wire packages count through wsf.Meter, the store through sqlstore.Observer",
+		From: []string{""}, Deny: []string{"github.com/prometheus"}, Except: []string{"internal/obs"}, Direct: true},
 	{Why: "nothing but binaries imports cmd/", From: []string{""}, Deny: []string{"cmd"}, Except: []string{"cmd"}},
 	{Why: "the registration authority issues keys, certificates and CRLs and records cards in the store: " +
 		"no engine, conformance, binary, XML wire package, router, template or HTTP",

@@ -20,6 +20,9 @@ type File struct {
 	BaseURL string `json:"baseURL"`
 	// Listen is host:port; it defaults to loopback.
 	Listen string `json:"listen"`
+	// Admin, when set, is the loopback host:port of the admin listener
+	// (plain HTTP): /metrics, /healthz, /readyz.
+	Admin string `json:"admin,omitempty"`
 
 	TLS KeyPair `json:"tls"`
 	// Signing signs the tokens and the responses; Encryption is the key
@@ -121,6 +124,9 @@ func (c *File) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)
+	}
+	if err := rolekit.CheckAdmin(c.Admin); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, rolekit.CheckKeyPairs(map[string]KeyPair{"tls": c.TLS, "signing": c.Signing, "encryption": c.Encryption})...)
 	errs = append(errs, rolekit.CheckMetadata(c.Metadata)...)

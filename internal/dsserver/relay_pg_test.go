@@ -22,6 +22,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/dsserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pg"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
@@ -233,7 +234,7 @@ func (r *relay) startDS() {
 	}
 	f.Defaults()
 	ctx := context.Background()
-	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: r.dsLn, Logf: t.Logf})
+	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: r.dsLn, Log: logkit.New(t, "ds")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/renkei-idwsf/renkei/discovery"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/internal/wsfstore"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -50,8 +52,9 @@ type Options struct {
 	// Listener, when set, is served instead of listening on File.Listen.
 	// The server owns it.
 	Listener net.Listener
-	// Logf receives the server's events; nil means log.Printf.
-	Logf func(format string, args ...any)
+	// Log receives the server's events and one line per request; nil
+	// means slog.Default().
+	Log *slog.Logger
 	// CollectInterval is how often expired rows are removed; 0 means the
 	// default.
 	CollectInterval time.Duration
@@ -91,9 +94,10 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
-	s.life.Logf = opts.Logf
+	s.life.Log = opts.Log
 	s.life.OwnListeners(opts.Listener)
 	s.life.Own(db.Close)
+	s.life.Observe("ds", db)
 	if err := s.assemble(ctx); err != nil {
 		return nil, errors.Join(err, s.Shutdown())
 	}
@@ -141,14 +145,15 @@ func (s *Server) assemble(ctx context.Context) error {
 	signer := &dsig.Signer{Key: k.Signing, Certificates: []*x509.Certificate{k.SigningCert}}
 	s.DS, err = discovery.New(discovery.Config{EntityID: c.EntityID, NameQualifier: c.IdP, Signer: signer,
 		SigningKeys: []*etree.Element{(&md.KeyDescriptor{Use: md.UseSigning, Certificates: []*x509.Certificate{k.SigningCert}}).Element()}, Store: s.Store, Providers: s.Directory,
-		Policy: pol, ConsentURL: s.ConsentURL(), AuditURL: s.SOAPURL(), Schema: schema, Now: s.opts.Now})
+		Policy: pol, ConsentURL: s.ConsentURL(), AuditURL: s.SOAPURL(), Schema: schema, Now: s.opts.Now, Meter: s.life.Metrics})
 	if err != nil {
 		return err
 	}
 	dec, _ := k.EncKey.(crypto.Decrypter)
 	cfg := server.Config{EntityID: c.EntityID, Endpoints: []string{s.SOAPURL()}, Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
-		Mechanisms: wsf.Mechanisms(), Replay: wsfstore.Replay(s.Store), Schema: schema, SkipOutgoingValidation: !c.CheckOutgoing, Now: s.opts.Now}
+		Mechanisms: wsf.Mechanisms(), Replay: wsfstore.Replay(s.Store), Schema: schema, SkipOutgoingValidation: !c.CheckOutgoing, Now: s.opts.Now,
+		Meter: s.life.Metrics, Verified: obs.Verified(s.life.Logger())}
 	s.DS.Mount(&cfg)
 	s.Receiver, err = server.New(cfg)
 	return err
@@ -201,26 +206,39 @@ func contains(list []string, s string) bool {
 // endpoint and the consent page its RedirectRequests send browsers to.
 func (s *Server) Handler() http.Handler {
 	r := mux.NewRouter()
+	r.Use(httpx.MarkRoute)
 	r.Handle(PathSOAP, server.Handler{Receiver: s.Receiver, Log: s.logFault}).Methods(http.MethodPost)
 	(&discovery.ConsentHTTP{DS: s.DS, Path: PathConsent, Log: s.logRefused}).Mount(r)
 	return httpx.Secure(r)
 }
 
-func (s *Server) logRefused(r *http.Request, err error) {
-	s.logf("%s %s: %v", r.Method, r.URL.Path, err)
-}
+func (s *Server) logRefused(r *http.Request, err error) { s.life.LogRequest(r, err) }
 
 func (s *Server) logFault(r *http.Request, resp *server.Response) {
-	s.logf("%s %s: fault %v", r.Method, r.URL.Path, resp.Fault)
+	s.life.LogRequest(r, fmt.Errorf("fault %v: %v", resp.Fault, resp.Err))
 }
 
-// Servers is the one listener: TLS that requests a client certificate
+// Servers are the main listener, TLS that requests a client certificate
 // without verifying a chain (the receiver trusts client keys by the
-// metadata, ARCHITECTURE "Card login").
+// metadata, ARCHITECTURE "Card login"), and the admin listener when
+// File.Admin is set.
 func (s *Server) Servers() []httpx.Server {
-	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.Handler(),
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
+	return append([]httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.Handler()),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}},
+		s.life.Admin(s.File.Admin, s.Readiness()...)...)
 }
+
+// Readiness are the checks of /readyz: the store answers, the metadata
+// is loaded and lists the DS valid now, the signing key is loaded and
+// its certificate valid.
+func (s *Server) Readiness() []obs.Check {
+	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, s.File.EntityID, s.opts.Now),
+		rolekit.KeysReady(s.keys.Signing, s.keys.SigningCert, s.opts.Now)}
+}
+
+// AdminAddr returns the admin listener's address once started, nil
+// without one.
+func (s *Server) AdminAddr() net.Addr { return s.life.Addr(rolekit.AdminListener) }
 
 // Start starts the background work (metadata refresh, garbage
 // collection) until ctx ends or Shutdown, and serves the listener.
@@ -243,5 +261,3 @@ func (s *Server) Addr() net.Addr { return s.life.Addr(Main) }
 // Shutdown stops the listener gracefully, ends the background work and
 // closes the store. It may be called more than once.
 func (s *Server) Shutdown() error { return s.life.Shutdown() }
-
-func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }

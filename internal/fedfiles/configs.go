@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -96,7 +97,7 @@ func (w *writer) sign(g *md.EntitiesDescriptor) error {
 // and returns its EntityDescriptor, verified with its signing key.
 func (w *writer) idpEntity(ctx context.Context) (*md.EntityDescriptor, error) {
 	c := w.idpFile()
-	s, err := idpserver.Build(ctx, c, idpserver.Options{Store: "sqlite::memory:", Logf: func(string, ...any) {}})
+	s, err := idpserver.Build(ctx, c, idpserver.Options{Store: "sqlite::memory:", Log: quiet})
 	if err != nil {
 		return nil, fmt.Errorf("the IdP refuses its configuration: %w", err)
 	}
@@ -246,7 +247,7 @@ func (w *writer) terminalFile() *terminalserver.File {
 func (w *writer) link(ctx context.Context) error {
 	c := w.dsFile()
 	c.Defaults()
-	s, err := dsserver.Build(ctx, c, dsserver.Options{Logf: func(string, ...any) {}})
+	s, err := dsserver.Build(ctx, c, dsserver.Options{Log: quiet})
 	if err != nil {
 		return fmt.Errorf("the DS refuses its configuration: %w", err)
 	}
@@ -262,3 +263,7 @@ func (w *writer) link(ctx context.Context) error {
 	}
 	return nil
 }
+
+// quiet is the log of the roles fedfiles builds only to read their
+// metadata or their store: their events are not the demo's.
+var quiet = slog.New(slog.DiscardHandler)

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -90,9 +91,9 @@ func older(a, b *x509.RevocationList) bool {
 }
 
 // reloadLogged reloads the files, keeping the CRLs in use and reporting
-// to logf when a reload fails.
-func (f *crlFiles) reloadLogged(logf func(string, ...any)) {
+// to log when a reload fails.
+func (f *crlFiles) reloadLogged(log *slog.Logger) {
 	if err := f.reload(); err != nil {
-		logf("CRL reload (keeping the CRL in use): %v", err)
+		log.Warn("CRL reload failed, the CRL in use kept", slog.String("error", err.Error()))
 	}
 }

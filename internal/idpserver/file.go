@@ -21,6 +21,9 @@ type File struct {
 	// Listen and CardListen are host:port; both default to loopback.
 	Listen     string `json:"listen"`
 	CardListen string `json:"cardListen"`
+	// Admin, when set, is the loopback host:port of the admin listener
+	// (plain HTTP): /metrics, /healthz, /readyz.
+	Admin string `json:"admin,omitempty"`
 
 	TLS     KeyPair `json:"tls"`
 	CardTLS KeyPair `json:"cardTLS"`
@@ -133,6 +136,9 @@ func (c *File) Validate() error {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			add("%s %q: %v", name, a, err)
 		}
+	}
+	if err := rolekit.CheckAdmin(c.Admin); err != nil {
+		errs = append(errs, err)
 	}
 	for name, kp := range map[string]KeyPair{"tls": c.TLS, "cardTLS": c.CardTLS, "signing": c.Signing} {
 		if kp.Cert == "" || kp.Key == "" {

@@ -2,6 +2,7 @@ package idpserver
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"time"
 
@@ -14,11 +15,11 @@ import (
 // listeners.
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.Metadata.Refresh(ctx, time.Now()); err != nil {
-		s.logf("metadata: %v (serving what loaded)", err)
+		s.life.Logger().Warn("metadata not all loaded, serving what loaded", slog.String("error", err.Error()))
 	}
 	s.life.Start(ctx)
 	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
-	s.life.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.logf) })
+	s.life.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.life.Logger()) })
 	s.life.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.life.Collect(s.Store))
 	return s.life.Serve(s.Servers()...)
 }
@@ -31,8 +32,8 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 }
 
-// Addr returns the address listener name (Main or Card) listens on, once
-// started.
+// Addr returns the address listener name (Main, Card or
+// rolekit.AdminListener) listens on, once started.
 func (s *Server) Addr(name string) net.Addr { return s.life.Addr(name) }
 
 // Shutdown stops the listeners gracefully, ends the background work and

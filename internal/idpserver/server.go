@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
@@ -47,10 +49,11 @@ type Options struct {
 	// listening on File.Listen and File.CardListen: the demo opens them on
 	// free loopback ports before it knows its URLs. The server owns them.
 	MainListener, CardListener net.Listener
-	// Logf receives the server's events; nil means log.Printf.
-	Logf func(format string, args ...any)
+	// Log receives the server's events and one line per request; nil
+	// means slog.Default().
+	Log *slog.Logger
 	// Refused receives the private cause of every refused request; nil
-	// logs it through Logf.
+	// logs it through Log.
 	Refused func(r *http.Request, err error)
 	// CRLInterval is how often the CRL files are read again;
 	// CollectInterval how often expired rows are removed from the store.
@@ -85,7 +88,8 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
-	s.life.Logf = opts.Logf
+	s.life.Log = opts.Log
+	s.life.Observe("idp", db)
 	s.life.OwnListeners(opts.MainListener, opts.CardListener)
 	s.life.Own(db.Close)
 	if err := s.assemble(ctx); err != nil {
@@ -135,7 +139,7 @@ func (s *Server) idpConfig() idp.Config {
 	roots := x509.NewCertPool()
 	roots.AddCert(k.cardCA)
 	cardCRLs, softCRLs := k.crls.lists()
-	cfg := idp.Config{EntityID: c.EntityID, SigningKey: k.signing, SigningCerts: k.signingCerts,
+	cfg := idp.Config{EntityID: c.EntityID, SigningKey: k.signing, SigningCerts: k.signingCerts, Meter: s.life.Metrics,
 		Cards: s.Store, Federations: s.Store, Sessions: s.Store,
 		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
 	if dec, ok := k.encKey.(crypto.Decrypter); ok {
@@ -196,6 +200,8 @@ func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
 func (s *Server) Handlers() (main, card http.Handler) {
 	h := &idp.HTTP{SSO: s.SSO, SLO: s.SLO, CookieDomain: s.File.CookieDomain, Log: s.refused}
 	mainR, cardR := mux.NewRouter(), mux.NewRouter()
+	mainR.Use(httpx.MarkRoute)
+	cardR.Use(httpx.MarkRoute)
 	h.MountMain(mainR)
 	h.MountCard(cardR)
 	return httpx.Secure(mainR), httpx.Secure(cardR)
@@ -210,12 +216,20 @@ func (s *Server) Servers() []httpx.Server {
 	if s.keys.softCA != nil {
 		hints = append(hints, s.keys.softCA)
 	}
-	return []httpx.Server{
-		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: mainH,
+	return append([]httpx.Server{
+		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: s.life.Observed(Main, mainH),
 			TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, MinVersion: tls.VersionTLS12}},
-		{Name: Card, Addr: s.File.CardListen, Listener: s.opts.CardListener, Handler: cardH,
+		{Name: Card, Addr: s.File.CardListen, Listener: s.opts.CardListener, Handler: s.life.Observed(Card, cardH),
 			TLS: idp.CardLoginTLSConfig(s.keys.cardTLS, hints...)},
-	}
+	}, s.life.Admin(s.File.Admin, s.Readiness()...)...)
+}
+
+// Readiness are the checks of /readyz: the store answers, the metadata
+// (the SPs' and the DS's; the IdP serves its own) is loaded with an
+// entity valid now, the signing key is loaded and its certificate valid.
+func (s *Server) Readiness() []obs.Check {
+	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, "", nil),
+		rolekit.KeysReady(s.keys.signing, s.keys.signingCerts[0], nil)}
 }
 
 // SignedMetadata returns the IdP's metadata, signed at now.
@@ -241,12 +255,10 @@ func (s *Server) soapClient() *idp.HTTPClient {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.keys.roots, MinVersion: tls.VersionTLS12}}}
 }
 
-func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }
-
 func (s *Server) refused(r *http.Request, err error) {
 	if s.opts.Refused != nil {
 		s.opts.Refused(r, err)
 		return
 	}
-	s.logf("%s %s: %v", r.Method, r.URL.Path, err)
+	s.life.LogRequest(r, err)
 }

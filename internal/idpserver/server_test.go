@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/idp"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -66,7 +67,7 @@ func TestServer(t *testing.T) {
 	mainLn, cardLn := loopback(t), loopback(t)
 	var mu sync.Mutex
 	var refused []string
-	s, err := Build(context.Background(), f, Options{MainListener: mainLn, CardListener: cardLn, Logf: t.Logf,
+	s, err := Build(context.Background(), f, Options{MainListener: mainLn, CardListener: cardLn, Log: logkit.New(t, "idp"),
 		Refused: func(r *http.Request, err error) { mu.Lock(); refused = append(refused, r.URL.Path); mu.Unlock() }})
 	must(t, err)
 	must(t, s.Start(context.Background()))

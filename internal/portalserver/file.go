@@ -23,6 +23,9 @@ type File struct {
 	BaseURL string `json:"baseURL"`
 	// Listen is host:port; it defaults to loopback.
 	Listen string `json:"listen"`
+	// Admin, when set, is the loopback host:port of the admin listener
+	// (plain HTTP): /metrics, /healthz, /readyz.
+	Admin string `json:"admin,omitempty"`
 
 	TLS KeyPair `json:"tls"`
 	// Signing signs the AuthnRequests, the logout messages and every
@@ -110,6 +113,9 @@ func (c *File) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)
+	}
+	if err := rolekit.CheckAdmin(c.Admin); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, rolekit.CheckKeyPairs(map[string]KeyPair{"tls": c.TLS, "signing": c.Signing, "encryption": c.Encryption})...)
 	errs = append(errs, rolekit.CheckMetadata(c.Metadata)...)

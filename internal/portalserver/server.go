@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -61,8 +63,9 @@ type Options struct {
 	// Dial, when set, replaces the dialer of the ID-WSF client (tests
 	// that stop an institution's network).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// Logf receives the server's events; nil means log.Printf.
-	Logf func(format string, args ...any)
+	// Log receives the server's events and one line per request; nil
+	// means slog.Default().
+	Log *slog.Logger
 	// Tap, when set, is given every body the portal receives: each
 	// request to its listener and each answer of the DS and the WSPs
 	// (tests that prove what the portal learns).
@@ -115,7 +118,8 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
-	s.life.Logf = opts.Logf
+	s.life.Log = opts.Log
+	s.life.Observe("portal", db)
 	s.life.OwnListeners(opts.Listener)
 	s.life.Own(db.Close)
 	if err := s.assemble(ctx); err != nil {
@@ -187,7 +191,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	if s.Client, err = client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
 		Directory: s.Directory, HTTP: &http.Client{Transport: rt, Timeout: callTimeout}, Schema: schema,
-		Mechanisms: mechs, Now: s.opts.Now}); err != nil {
+		Mechanisms: mechs, Now: s.opts.Now, Meter: s.life.Metrics}); err != nil {
 		return err
 	}
 	timeout, _ := rolekit.ParseDuration(c.Timeout)
@@ -251,12 +255,28 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 // Handler returns the portal's pages and SAML endpoints.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Servers is the one listener. It requests no client certificate: the
-// citizen's card authenticates at the IdP, not here.
+// Servers are the main listener, which requests no client certificate
+// (the citizen's card authenticates at the IdP, not here), and the admin
+// listener when File.Admin is set. Each request to the main listener gets
+// the portal's request ID, which its calls to the DS and the WSPs carry
+// in their MessageIDs (wsf.NewMessageIDFor).
 func (s *Server) Servers() []httpx.Server {
-	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.handler,
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, MinVersion: tls.VersionTLS12}}}
+	return append([]httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.handler),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, MinVersion: tls.VersionTLS12}}},
+		s.life.Admin(s.File.Admin, s.Readiness()...)...)
 }
+
+// Readiness are the checks of /readyz: the store answers, the metadata
+// is loaded and lists the portal valid now, the signing key is loaded and
+// its certificate valid.
+func (s *Server) Readiness() []obs.Check {
+	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, s.File.EntityID, s.opts.Now),
+		rolekit.KeysReady(s.keys.Signing, s.keys.SigningCert, s.opts.Now)}
+}
+
+// AdminAddr returns the admin listener's address once started, nil
+// without one.
+func (s *Server) AdminAddr() net.Addr { return s.life.Addr(rolekit.AdminListener) }
 
 // Start starts the background work (metadata refresh, expired sessions
 // and store rows removed) until ctx ends or Shutdown, and serves the
@@ -281,5 +301,3 @@ func (s *Server) Addr() net.Addr { return s.life.Addr(Main) }
 // Shutdown stops the listener gracefully, ends the background work and
 // closes the store. It may be called more than once.
 func (s *Server) Shutdown() error { return s.life.Shutdown() }
-
-func (s *Server) logf(format string, args ...any) { s.life.Printf(format, args...) }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"log"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,15 +14,20 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/wsf"
 )
 
 // Lifecycle is a role's server around its listeners, the same for every
-// assembly: the background work, the group of listeners, the log, and
-// the graceful stop that closes what the server owns, once.
+// assembly: the background work, the group of listeners, the log and the
+// metrics, and the graceful stop that closes what the server owns, once.
 type Lifecycle struct {
-	// Logf receives the server's events; nil means log.Printf.
-	Logf func(format string, args ...any)
+	// Log receives the server's events and one line per request; nil
+	// means slog.Default().
+	Log *slog.Logger
+	// Metrics are the role's own (obs.NewMetrics); nil counts nothing.
+	Metrics *obs.Metrics
 	Background
 
 	group   httpx.Group
@@ -64,9 +70,9 @@ func (l *Lifecycle) Run(ctx context.Context, start func(context.Context) error, 
 	if err := start(ctx); err != nil {
 		return errors.Join(err, l.Shutdown())
 	}
-	l.Printf("serving %s", serving())
+	l.Logger().Info("serving", slog.String("on", serving()))
 	err := errors.Join(l.group.Wait(ctx), l.Shutdown())
-	l.Printf("stopped")
+	l.Logger().Info("stopped")
 	return err
 }
 
@@ -86,13 +92,18 @@ func (l *Lifecycle) Shutdown() error {
 	return err
 }
 
-// Printf logs an event of the server.
-func (l *Lifecycle) Printf(format string, args ...any) {
-	if l.Logf != nil {
-		l.Logf(format, args...)
-		return
+// Logger returns Log, or slog.Default() when it is nil.
+func (l *Lifecycle) Logger() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
 	}
-	log.Printf(format, args...)
+	return slog.Default()
+}
+
+// Printf logs an event of the server at level Info, for the engines that
+// take a printf-style log (wsp.Config.Logf, the terminal's desk).
+func (l *Lifecycle) Printf(format string, args ...any) {
+	l.Logger().Info(fmt.Sprintf(format, args...))
 }
 
 // Collect is the garbage collection of st, its failures logged: the
@@ -100,7 +111,7 @@ func (l *Lifecycle) Printf(format string, args ...any) {
 func (l *Lifecycle) Collect(st store.Collector) func(context.Context) {
 	return func(ctx context.Context) {
 		if _, err := st.GarbageCollect(ctx, time.Now()); err != nil {
-			l.Printf("garbage collection: %v", err)
+			l.Logger().Warn("garbage collection", slog.String("error", err.Error()))
 		}
 	}
 }
@@ -122,11 +133,18 @@ func Roots(ld *keyfile.Loader, path string) *x509.CertPool {
 }
 
 // LogRequest logs a request's failure (the HTTP adapters' Log): the
-// method and path, and the private cause.
+// request ID, the method and path, and the private cause.
 func (l *Lifecycle) LogRequest(r *http.Request, err error) {
 	if r == nil {
-		l.Printf("%v", err)
+		l.Logger().Warn("refused", slog.String("error", err.Error()))
 		return
 	}
-	l.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+	l.Logger().LogAttrs(r.Context(), slog.LevelWarn, "refused", slog.String("request_id", wsf.RequestID(r.Context())),
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+}
+
+// Observed wraps the handler of the listener named listener: a request
+// ID, one log line and the metrics of each request (obs.Serve).
+func (l *Lifecycle) Observed(listener string, h http.Handler) http.Handler {
+	return obs.Serve(l.Metrics, l.Logger(), listener, h)
 }

@@ -2,8 +2,9 @@
 // internal/dsserver, internal/wspserver) shares: reading its strict JSON
 // configuration file, the metadata sources an operator names, durations,
 // the background work that runs beside the listeners until the server
-// stops, and a web service's keys and their check against the metadata
-// (service.go).
+// stops, a web service's keys and their check against the metadata
+// (service.go), and the log, metrics and admin listener of every role
+// (lifecycle.go, admin.go, over internal/obs).
 package rolekit
 
 import (

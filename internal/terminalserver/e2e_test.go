@@ -9,6 +9,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/internal/terminalserver"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
@@ -140,7 +141,7 @@ func TestMetadataCheck(t *testing.T) {
 	f := *d.File
 	f.ECPConsumer = f.BaseURL + "/elsewhere"
 	f.IdP, f.DS = "https://unknown-idp.renkei.test/metadata", "https://unknown-ds.renkei.test/metadata"
-	_, err := terminalserver.Build(context.Background(), &f, terminalserver.Options{RootCAs: d.Fed.RootCAs, Logf: t.Logf})
+	_, err := terminalserver.Build(context.Background(), &f, terminalserver.Options{RootCAs: d.Fed.RootCAs, Log: logkit.New(t, "terminal")})
 	for _, want := range []string{"as an assertion consumer service (urn:oasis:names:tc:SAML:2.0:bindings:PAOS)", "does not list the IdP", "does not list the Discovery Service"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Build: %v, want it to say %q", err, want)

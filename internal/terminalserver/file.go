@@ -25,6 +25,9 @@ type File struct {
 	BaseURL string `json:"baseURL"`
 	// Listen is host:port; it defaults to loopback, and must be loopback.
 	Listen string `json:"listen"`
+	// Admin, when set, is the loopback host:port of the admin listener
+	// (plain HTTP): /metrics, /healthz, /readyz.
+	Admin string `json:"admin,omitempty"`
 	// ECPConsumer is the PAOS AssertionConsumerService the metadata lists
 	// for the entity's desk; "" means BaseURL/ecp.
 	ECPConsumer string `json:"ecpConsumer,omitempty"`
@@ -107,6 +110,9 @@ func (c *File) Validate() error {
 		add("listen %q: %v", c.Listen, err)
 	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		add("listen %q: the staff page shows patients' data and is served on loopback only", c.Listen)
+	}
+	if err := rolekit.CheckAdmin(c.Admin); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, rolekit.CheckKeyPairs(map[string]KeyPair{"tls": c.TLS, "signing": c.Signing, "encryption": c.Encryption})...)
 	errs = append(errs, rolekit.CheckMetadata(c.Metadata)...)

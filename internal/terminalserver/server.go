@@ -7,12 +7,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -49,8 +51,9 @@ type Options struct {
 	Tap func(body []byte)
 	// Ended receives each visit's logout outcome.
 	Ended func(*sp.LogoutResult, error)
-	// Logf receives the events; nil means log.Printf.
-	Logf func(format string, args ...any)
+	// Log receives the events and one line per request to the staff page;
+	// nil means slog.Default().
+	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -97,7 +100,8 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
-	s.life.Logf = opts.Logf
+	s.life.Log = opts.Log
+	s.life.Observe("terminal", db)
 	s.life.OwnListeners(opts.Listener)
 	s.life.Own(db.Close)
 	if err := s.assemble(ctx); err != nil {
@@ -148,11 +152,13 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: rt}
 	if s.Client, err = client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
-		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2}, Now: s.opts.Now}); err != nil {
+		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2}, Now: s.opts.Now,
+		Meter: s.life.Metrics}); err != nil {
 		return err
 	}
 	asItself, err := client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
-		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509}, Now: s.opts.Now})
+		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509}, Now: s.opts.Now,
+		Meter: s.life.Metrics})
 	if err != nil {
 		return err
 	}
@@ -201,11 +207,25 @@ func (s *Server) checkMetadata(ctx context.Context, loadErr error) error {
 // Handler returns the staff page.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Servers is the staff page's loopback listener.
+// Servers are the staff page's loopback listener and the admin listener
+// when File.Admin is set.
 func (s *Server) Servers() []httpx.Server {
-	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.handler,
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, MinVersion: tls.VersionTLS12}}}
+	return append([]httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.handler),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, MinVersion: tls.VersionTLS12}}},
+		s.life.Admin(s.File.Admin, s.Readiness()...)...)
 }
+
+// Readiness are the checks of /readyz: the store answers, the metadata
+// is loaded and lists the institution valid now, the signing key is
+// loaded and its certificate valid.
+func (s *Server) Readiness() []obs.Check {
+	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, s.File.EntityID, s.opts.Now),
+		rolekit.KeysReady(s.keys.Signing, s.keys.SigningCert, s.opts.Now)}
+}
+
+// AdminAddr returns the admin listener's address once started, nil
+// without one.
+func (s *Server) AdminAddr() net.Addr { return s.life.Addr(rolekit.AdminListener) }
 
 // Start refreshes the metadata, removes expired store rows, watches the
 // card reader and serves the staff page, until ctx ends or Shutdown.
@@ -265,7 +285,7 @@ func (s *Server) Check(ctx context.Context, pin string, wait time.Duration) (*te
 		return nil, err
 	}
 	if endErr != nil {
-		s.logf("logout: %v", endErr)
+		s.life.Logger().Warn("logout", slog.String("error", endErr.Error()))
 	}
 	return el, nil
 }

@@ -21,6 +21,9 @@ type File struct {
 	BaseURL string `json:"baseURL"`
 	// Listen is host:port; it defaults to loopback.
 	Listen string `json:"listen"`
+	// Admin, when set, is the loopback host:port of the admin listener
+	// (plain HTTP): /metrics, /healthz, /readyz.
+	Admin string `json:"admin,omitempty"`
 	// Endpoints, when the WSP runs as several nodes, are the SOAP
 	// endpoints of all of them (or the one of the load balancer in front):
 	// the addresses its SvcMDs give and the wsa:To it accepts. Empty means
@@ -154,6 +157,9 @@ func (c *File) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)
+	}
+	if err := rolekit.CheckAdmin(c.Admin); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, rolekit.CheckKeyPairs(map[string]KeyPair{"tls": c.TLS, "signing": c.Signing, "encryption": c.Encryption})...)
 	errs = append(errs, rolekit.CheckMetadata(c.Metadata)...)

@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/internal/wsfstore"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -63,8 +65,9 @@ type Options struct {
 	Listener net.Listener
 	// RootCAs, when set, replace File.TrustedRoots.
 	RootCAs *x509.CertPool
-	// Logf receives the server's events; nil means log.Printf.
-	Logf func(format string, args ...any)
+	// Log receives the server's events and one line per request; nil
+	// means slog.Default().
+	Log *slog.Logger
 	// CollectInterval and RegisterInterval are how often expired rows are
 	// removed and the SvcMDs re-checked at the DS; 0 means the defaults.
 	CollectInterval  time.Duration
@@ -121,7 +124,8 @@ func Build(ctx context.Context, f *File, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{File: f, Store: db, opts: opts, keys: k}
-	s.life.Logf = opts.Logf
+	s.life.Log = opts.Log
+	s.life.Observe("wsp", db)
 	s.life.OwnListeners(opts.Listener)
 	s.life.Own(func() error { // the back office, once assembled, then the store
 		var err error
@@ -199,7 +203,8 @@ func (s *Server) assemble(ctx context.Context) error {
 	dec, _ := k.EncKey.(crypto.Decrypter)
 	cfg := server.Config{EntityID: c.EntityID, Endpoints: s.Endpoints(), Key: k.Signing, Certificate: k.SigningCert,
 		Decrypter: &xmlenc.Decrypter{Key: dec, EntityID: c.EntityID}, Directory: s.Directory,
-		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, SkipOutgoingValidation: !c.CheckOutgoing, Now: s.opts.Now}
+		Mechanisms: mechs, Replay: wsfstore.Replay(s.Store), Schema: schema, SkipOutgoingValidation: !c.CheckOutgoing, Now: s.opts.Now,
+		Meter: s.life.Metrics, Verified: obs.Verified(s.life.Logger())}
 	if c.IdP != "" {
 		if s.SLO, err = s.newSLO(schema); err != nil {
 			return err
@@ -288,7 +293,7 @@ func (s *Server) registrar(ctx context.Context, services []wsp.ServiceConfig, sc
 		Certificates: []tls.Certificate{{Certificate: [][]byte{k.SigningCert.Raw}, PrivateKey: k.Signing, Leaf: k.SigningCert}}}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: false}}
 	cl, err := client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert, Directory: s.Directory,
-		HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509, wsf.ClientTLSSAMLV2}, Now: s.opts.Now})
+		HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509, wsf.ClientTLSSAMLV2}, Now: s.opts.Now, Meter: s.life.Metrics})
 	if err != nil {
 		return err
 	}
@@ -365,7 +370,8 @@ func (s *Server) Register(ctx context.Context) (*wsp.Registration, error) {
 	s.reg = r
 	s.regMu.Unlock()
 	if len(r.Stale) > 0 {
-		s.logf("the DS holds SvcMDs of this WSP for service types it no longer serves: %s (left for the operator)", strings.Join(r.Stale, ", "))
+		s.life.Logger().Warn("the DS holds SvcMDs of this WSP for service types it no longer serves (left for the operator)",
+			slog.String("stale", strings.Join(r.Stale, ", ")))
 	}
 	return r, nil
 }
@@ -406,12 +412,12 @@ func (s *Server) keepRegistered(ctx context.Context) {
 		r, err := s.Register(ctx)
 		next := interval
 		if err != nil {
-			s.logf("registration at the DS: %v (again in %s)", err, wait)
+			s.life.Logger().Warn("registration at the DS failed", slog.String("error", err.Error()), slog.Duration("retry_in", wait))
 			next, wait = wait, min(2*wait, interval)
 		} else {
 			wait = registerRetry
 			if len(r.Registered)+len(r.Replaced) > 0 {
-				s.logf("registered at the DS: new %v, replaced %v", r.Registered, r.Replaced)
+				s.life.Logger().Info("registered at the DS", slog.Any("new", r.Registered), slog.Any("replaced", r.Replaced))
 			}
 		}
 		select {
@@ -426,6 +432,7 @@ func (s *Server) keepRegistered(ctx context.Context) {
 // endpoint, and the SingleLogoutService when File.IdP is set.
 func (s *Server) Handler() http.Handler {
 	r := mux.NewRouter()
+	r.Use(httpx.MarkRoute)
 	r.Handle(PathSOAP, server.Handler{Receiver: s.Receiver, Log: s.logFault}).Methods(http.MethodPost)
 	if s.SLO != nil {
 		r.HandleFunc(PathSLO, s.slo).Methods(http.MethodPost)
@@ -434,16 +441,30 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) logFault(r *http.Request, resp *server.Response) {
-	s.logf("%s %s: fault %v", r.Method, r.URL.Path, resp.Fault)
+	s.life.LogRequest(r, fmt.Errorf("fault %v: %v", resp.Fault, resp.Err))
 }
 
-// Servers is the one listener: TLS that requests a client certificate
+// Servers are the main listener, TLS that requests a client certificate
 // without verifying a chain (the receiver trusts client keys by the
-// metadata, ARCHITECTURE "Card login").
+// metadata, ARCHITECTURE "Card login"), and the admin listener when
+// File.Admin is set.
 func (s *Server) Servers() []httpx.Server {
-	return []httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.Handler(),
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}}
+	return append([]httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.Handler()),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}},
+		s.life.Admin(s.File.Admin, s.Readiness()...)...)
 }
+
+// Readiness are the checks of /readyz: the store answers, the metadata
+// is loaded and lists the WSP valid now, the signing key is loaded and
+// its certificate valid.
+func (s *Server) Readiness() []obs.Check {
+	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, s.File.EntityID, s.opts.Now),
+		rolekit.KeysReady(s.keys.Signing, s.keys.SigningCert, s.opts.Now)}
+}
+
+// AdminAddr returns the admin listener's address once started, nil
+// without one.
+func (s *Server) AdminAddr() net.Addr { return s.life.Addr(rolekit.AdminListener) }
 
 // Start starts the background work (metadata refresh, garbage
 // collection, registration at the DS) until ctx ends or Shutdown, and

@@ -2,6 +2,8 @@ package wspserver
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -14,14 +16,14 @@ func (s *Server) slo(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, int64(s.SLO.MaxBody())+1)
 	reply, err := s.SLO.Receive(r.Context(), r.Body)
 	if err != nil {
-		s.logf("%s %s: logout refused: %v", r.Method, r.URL.Path, err)
+		s.life.LogRequest(r, fmt.Errorf("logout refused: %w", err))
 	}
 	if reply == nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	if reply.Logout != nil {
-		s.logf("single logout by the IdP: sessions %v ended", reply.Logout.SessionIndexes)
+		s.life.Logger().Info("single logout by the IdP", slog.Any("sessions_ended", reply.Logout.SessionIndexes))
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	switch {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
@@ -156,7 +157,7 @@ func TestSLOMetadataCheck(t *testing.T) {
 			Store:    "sqlite:" + filepath.Join(sub, "wsp.db"), Backend: wspserver.Backend{Kind: "sql", Mapping: filepath.Join(dir, in.Mapping)},
 			DS: dskit.DSID, IdP: dskit.IdPID, CheckOutgoing: true}
 		f.Defaults()
-		s, err := wspserver.Build(context.Background(), f, wspserver.Options{Logf: t.Logf})
+		s, err := wspserver.Build(context.Background(), f, wspserver.Options{Log: logkit.New(t, "wsp")})
 		if err == nil {
 			_ = s.Shutdown()
 		}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/renkei-idwsf/renkei/store"
 )
@@ -27,6 +28,8 @@ type DB struct {
 	stmts stmtCache
 	// b batches the write transactions of a SQLite file (batch.go).
 	b *batcher
+	// observer is told of every database call (observe.go).
+	observer atomic.Pointer[Observer]
 }
 
 var _ store.Store = (*DB)(nil)

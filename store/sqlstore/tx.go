@@ -104,8 +104,9 @@ func (t tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, er
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE on SQLite) and
 // commits it, rerunning it a bounded number of times after a retryable
 // failure. fn's own errors come back unchanged.
-func (db *DB) inTx(ctx context.Context, fn func(tx) error) error {
-	var err error
+func (db *DB) inTx(ctx context.Context, fn func(tx) error) (err error) {
+	start := time.Now()
+	defer func() { db.observed(start, err) }()
 	for range maxAttempts {
 		err = db.txOnce(ctx, fn)
 		if err == nil || !db.d.retry(err) || ctx.Err() != nil {
@@ -133,7 +134,9 @@ func (db *DB) txOnce(ctx context.Context, fn func(tx) error) error {
 
 // read runs fn in a read-only transaction, so that the several queries fn
 // makes see one snapshot of the database.
-func (db *DB) read(ctx context.Context, fn func(tx) error) error {
+func (db *DB) read(ctx context.Context, fn func(tx) error) (err error) {
+	start := time.Now()
+	defer func() { db.observed(start, err) }()
 	t, err := db.r.BeginTx(ctx, db.d.readOnly)
 	if err != nil {
 		return db.d.wrap(err)
@@ -144,7 +147,9 @@ func (db *DB) read(ctx context.Context, fn func(tx) error) error {
 
 // exec runs one statement outside a transaction on the writer pool and
 // returns the number of rows it changed.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+func (db *DB) exec(ctx context.Context, query string, args ...any) (_ int64, err error) {
+	start := time.Now()
+	defer func() { db.observed(start, err) }()
 	if err := checkArgs(args); err != nil {
 		return 0, err
 	}
@@ -170,14 +175,17 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 
 // queryRowOn runs a query expected to return at most one row on pool p.
 func (db *DB) queryRowOn(ctx context.Context, p *sql.DB, query string, args ...any) scanner {
+	start := time.Now()
 	if err := checkArgs(args); err != nil {
-		return badRow{err}
+		return db.observeRow(start, badRow{err})
 	}
-	return db.rowOn(ctx, p, db.q(query), args...)
+	return db.observeRow(start, db.rowOn(ctx, p, db.q(query), args...))
 }
 
 // query runs a read query returning rows.
-func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (db *DB) query(ctx context.Context, query string, args ...any) (_ *sql.Rows, err error) {
+	start := time.Now()
+	defer func() { db.observed(start, err) }()
 	if err := checkArgs(args); err != nil {
 		return nil, err
 	}

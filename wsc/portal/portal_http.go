@@ -115,6 +115,7 @@ func (h *HTTP) Handler() (http.Handler, error) {
 	}
 	h.pages = t
 	r := mux.NewRouter()
+	r.Use(httpx.MarkRoute) // the route template, for the role's metrics and request log
 	get := func(path string, f func(http.ResponseWriter, *http.Request, *view)) {
 		r.Handle(path, h.wrap(f)).Methods(http.MethodGet, http.MethodHead)
 	}

@@ -104,6 +104,9 @@ func (s *Staff) Handler() (http.Handler, error) {
 	m.HandleFunc("GET /desk.js", staffAsset("pages/desk.js", "text/javascript; charset=utf-8"))
 	return httpx.Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", staffCSP)
+		if _, pattern := m.Handler(r); pattern != "" {
+			httpx.SetRoute(r, pattern) // the route template, for the role's metrics and request log
+		}
 		if !s.hostAllowed(r.Host) {
 			s.logf(r, fmt.Errorf("terminal: staff page asked under host %q", r.Host))
 			http.Error(w, Words(staffLang(r))["host"], http.StatusMisdirectedRequest)

@@ -109,7 +109,7 @@ func (c *Client) once(ctx context.Context, call *Call, epr *wsf.EPR) (*Result, e
 		return nil, err
 	}
 	now := c.now()
-	body, h, err := c.build(call, epr, sel, now)
+	body, h, err := c.build(ctx, call, epr, sel, now)
 	if err != nil {
 		return nil, err
 	}
@@ -134,10 +134,12 @@ func (c *Client) once(ctx context.Context, call *Call, epr *wsf.EPR) (*Result, e
 const timeoutMargin = 5 * time.Second
 
 // build makes the request envelope, secures it and checks it against the
-// schemas: a request they refuse is never sent.
-func (c *Client) build(call *Call, epr *wsf.EPR, sel selection, now time.Time) ([]byte, *wsf.Header, error) {
+// schemas: a request they refuse is never sent. The MessageID carries the
+// request ID of ctx, if any (wsf.NewMessageIDFor), for the receiver's
+// logs.
+func (c *Client) build(ctx context.Context, call *Call, epr *wsf.EPR, sel selection, now time.Time) ([]byte, *wsf.Header, error) {
 	h := call.Header
-	mid, err := wsf.NewMessageID(c.cfg.Rand)
+	mid, err := wsf.NewMessageIDFor(c.cfg.Rand, wsf.RequestID(ctx))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,7 +150,7 @@ func (c *Client) build(call *Call, epr *wsf.EPR, sel selection, now time.Time) (
 	h.ReferenceParameters = epr.ReferenceParameters
 	env := wsf.NewEnvelope(&h, call.Payload)
 	cred := &secmech.Credentials{Mechanism: sel.mechanism, Token: sel.token, Key: c.cfg.Key,
-		Certificate: c.cfg.Certificate, Policy: sel.peer.Profile.Policy(), Rand: c.cfg.Rand}
+		Certificate: c.cfg.Certificate, Policy: sel.peer.Profile.Policy(), Rand: c.cfg.Rand, Meter: c.cfg.Meter}
 	body, err := secmech.Secure(env, cred, now)
 	if err != nil {
 		return nil, nil, err

@@ -60,8 +60,11 @@ type Config struct {
 	MaxEndpointUpdates int
 	// Parallel bounds CallAll's concurrency; 0 means 4.
 	Parallel int
-	Now      func() time.Time
-	Rand     io.Reader
+	// Meter, when set, counts the requests signed and the responses
+	// verified (metrics only).
+	Meter wsf.Meter
+	Now   func() time.Time
+	Rand  io.Reader
 }
 
 // Validate reports every missing field at once.
@@ -97,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg}
-	c.checker = secmech.Checker{MaxAge: orDuration(cfg.MaxAge, 5*time.Minute),
+	c.checker = secmech.Checker{MaxAge: orDuration(cfg.MaxAge, 5*time.Minute), Meter: cfg.Meter,
 		Tokens: secmech.TokenChecker{Self: cfg.EntityID, Directory: cfg.Directory, Skew: orDuration(cfg.Skew, 3*time.Minute)}}
 	return c, nil
 }

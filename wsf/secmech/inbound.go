@@ -49,6 +49,9 @@ type Protected struct {
 type Checker struct {
 	Tokens TokenChecker
 	MaxAge time.Duration
+	// Meter, when set, counts each message VerifyMessage checks: a
+	// signed one verified, or any refused (metrics only).
+	Meter wsf.Meter
 }
 
 // VerifyMessage checks a message's WS-Security layer (IDWSF2 §2.3 step 5,
@@ -58,6 +61,14 @@ type Checker struct {
 // nothing can be wrapped; no signature only where an accepted mechanism
 // needs none; then the Timestamp's freshness at now (StaleMsg).
 func (c *Checker) VerifyMessage(in *Inbound, now time.Time) (*Protected, error) {
+	p, err := c.verifyMessage(in, now)
+	if err != nil || p.Signed {
+		wsf.CountSignature(c.Meter, wsf.SigVerify, err)
+	}
+	return p, err
+}
+
+func (c *Checker) verifyMessage(in *Inbound, now time.Time) (*Protected, error) {
 	secEl, err := in.Envelope.Security()
 	if err != nil {
 		return nil, err

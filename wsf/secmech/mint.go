@@ -11,6 +11,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/kinderr"
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
@@ -105,6 +106,10 @@ type Minter struct {
 	Schema interface {
 		ValidateElement(el *etree.Element) error
 	}
+	// Meter, when set, counts each token minted as Kind (wsf.TokenBootstrap,
+	// wsf.TokenDS) and its signature (metrics only).
+	Meter wsf.Meter
+	Kind  string
 }
 
 // Mint returns the token req describes, issued at now (IDWSF2 §3.6):
@@ -135,6 +140,7 @@ func (m *Minter) Mint(req TokenRequest, now time.Time) (*Minted, error) {
 	if err != nil {
 		return nil, err
 	}
+	wsf.CountMinted(m.Meter, m.Kind)
 	return &Minted{Element: el, ID: id, NotOnOrAfter: end}, nil
 }
 
@@ -206,6 +212,7 @@ func (m *Minter) subject(req TokenRequest, end time.Time) (*saml.Subject, error)
 // seal signs the assertion and, when asked, encrypts it for the target.
 func (m *Minter) seal(a *saml.Assertion, req TokenRequest) (*etree.Element, error) {
 	el, err := saml.SignAssertion(a, m.Signer)
+	wsf.CountSignature(m.Meter, wsf.SigSign, err)
 	if err != nil {
 		return nil, mintWrap(KindMintFailed, err, "sign")
 	}

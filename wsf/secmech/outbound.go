@@ -37,6 +37,8 @@ type Credentials struct {
 	DigestMethod    string
 	TTL             time.Duration // 0 means DefaultTTL
 	Rand            io.Reader
+	// Meter, when set, counts the signature Secure makes (metrics only).
+	Meter wsf.Meter
 }
 
 // Secure completes env's wsse:Security for the mechanism and serializes
@@ -68,6 +70,7 @@ func Secure(env *wsf.Envelope, c *Credentials, now time.Time) ([]byte, error) {
 		return nil, err
 	}
 	signed, err := s.Sign(env.Doc.Root(), parts...)
+	wsf.CountSignature(c.Meter, wsf.SigSign, err)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -66,6 +67,13 @@ type Config struct {
 	// means DefaultMemoSize, a negative size keeps none (a retransmission
 	// then gets DuplicateMsg, as one reaching another node does).
 	MemoSize int
+	// Meter, when set, counts the requests verified and the responses
+	// signed (metrics only).
+	Meter wsf.Meter
+	// Verified, when set, is told of each request whose message
+	// verification (IDWSF2 §2.3 step 5) passed: its verified sender and
+	// MessageID, for the role's log only.
+	Verified func(ctx context.Context, sender, messageID string)
 	Now      func() time.Time
 	Rand     io.Reader
 }

@@ -30,7 +30,7 @@ func New(cfg Config) (*Receiver, error) {
 		return nil, err
 	}
 	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize)}
-	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Tokens: secmech.TokenChecker{
+	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Meter: cfg.Meter, Tokens: secmech.TokenChecker{
 		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew(), Sessions: cfg.Sessions}}
 	return r, nil
 }
@@ -234,12 +234,15 @@ func (r *Receiver) inbound(x *exchange) *secmech.Inbound {
 // A message that fails it after failing the schema check, from a
 // connection that does not prove the sender either, is refused for the
 // schema, the first check it failed, as a strict peer's would be.
-func (r *Receiver) verifyMessage(_ context.Context, x *exchange) error {
+func (r *Receiver) verifyMessage(ctx context.Context, x *exchange) error {
 	in := r.inbound(x)
 	p, err := r.checker.VerifyMessage(in, x.now)
 	x.protected = p
 	if err != nil && x.schemaErr != nil && !in.ClientKeyIsSenders() {
 		return x.schemaErr
+	}
+	if err == nil && r.cfg.Verified != nil {
+		r.cfg.Verified(ctx, x.sender.EntityID, x.messageID)
 	}
 	return err
 }

@@ -115,7 +115,7 @@ func (r *Receiver) checkOutgoing(body []byte) error {
 // provider's key.
 func (r *Receiver) secure(h *wsf.Header, payload *etree.Element, x *exchange) ([]byte, error) {
 	env := wsf.NewEnvelope(h, payload)
-	cred := &secmech.Credentials{Key: r.cfg.Key, Certificate: r.cfg.Certificate, Rand: r.cfg.Rand}
+	cred := &secmech.Credentials{Key: r.cfg.Key, Certificate: r.cfg.Certificate, Rand: r.cfg.Rand, Meter: r.cfg.Meter}
 	return secmech.Secure(env, cred, x.now)
 }
 

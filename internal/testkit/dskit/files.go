@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/internal/dsserver"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )
 
@@ -48,7 +49,7 @@ func StartDS(t testing.TB, dsn string) *dsserver.Server {
 	}
 	f := DSFiles(t, dir, "https://"+ln.Addr().String(), dsn)
 	ctx := context.Background()
-	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Logf: t.Logf})
+	s, err := dsserver.Build(ctx, f, dsserver.Options{Listener: ln, Log: logkit.New(t, "ds")})
 	if err != nil {
 		t.Fatal(err)
 	}

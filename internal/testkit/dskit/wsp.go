@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -85,7 +86,7 @@ func StartWSP(t testing.TB) *RunningWSP {
 		Backend:      wspserver.Backend{Kind: "sql", Mapping: filepath.Join(dir, in.Mapping)},
 		AuditReaders: []string{PortalID}, DS: DSID, Abstract: in.NameEn, CheckOutgoing: true}
 	f.Defaults()
-	s, err := wspserver.Build(context.Background(), f, wspserver.Options{Logf: t.Logf})
+	s, err := wspserver.Build(context.Background(), f, wspserver.Options{Log: logkit.New(t, "wsp")})
 	if err != nil {
 		srv.Close()
 		t.Fatal(err)

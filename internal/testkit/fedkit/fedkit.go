@@ -27,6 +27,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/portalserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
@@ -82,6 +83,11 @@ type Fed struct {
 	PortalSigning, PortalEncryption *pki.Identity
 	// Sources are the metadata every role but the IdP loads.
 	Sources []portalserver.MetadataSource
+	// Logs keep the JSON log lines of the DS ("ds"), each WSP ("wsp:"
+	// and the institution key) and the portal ("portal"); the IdP's are
+	// its process's output (IdP.Stderr). Every role in process has an
+	// admin listener on loopback (its AdminAddr).
+	Logs *logkit.Capture
 }
 
 // PortalEntity is My Portal's entityID on host (a host:port).
@@ -121,7 +127,7 @@ type rolePair = portalserver.KeyPair
 func Start(t testing.TB, o Options) *Fed {
 	t.Helper()
 	ctx := context.Background()
-	f := &Fed{Dir: t.TempDir(), WSPs: map[string]*wspserver.Server{}}
+	f := &Fed{Dir: t.TempDir(), WSPs: map[string]*wspserver.Server{}, Logs: logkit.NewCapture(t)}
 	ca := pki.MustGet().CA
 	f.RootCAs = x509.NewCertPool()
 	f.RootCAs.AddCert(ca.Cert)
@@ -228,9 +234,9 @@ func Start(t testing.TB, o Options) *Fed {
 	}
 	dkp := pair(t, ddir, "ds", f.IdP.DSEncryption)
 	df := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: dsBase, TLS: dkp, Signing: dkp, Encryption: dkp, CheckOutgoing: true,
-		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Policy: fedfiles.DSPolicy(portalID, terminals)}
+		IdP: f.IdP.EntityID, Store: relay, Metadata: sources, Admin: "127.0.0.1:0", Policy: fedfiles.DSPolicy(portalID, terminals)}
 	df.Defaults()
-	if f.DS, err = dsserver.Build(ctx, df, dsserver.Options{Listener: dsLn, Logf: t.Logf}); err != nil {
+	if f.DS, err = dsserver.Build(ctx, df, dsserver.Options{Listener: dsLn, Log: f.Logs.Logger("ds")}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.DS.Shutdown() })
@@ -241,13 +247,13 @@ func Start(t testing.TB, o Options) *Fed {
 	for _, key := range insts {
 		wf := wspkit.InstitutionFile(t, f.Dir, f.Manifest, key, aggregate, idpkit.DSEntityID, portalID)
 		wf.Metadata = sources
-		wf.BaseURL, wf.Listen, wf.IdP = wspURL[key], wspLn[key].Addr().String(), f.IdP.EntityID
+		wf.BaseURL, wf.Listen, wf.IdP, wf.Admin = wspURL[key], wspLn[key].Addr().String(), f.IdP.EntityID, "127.0.0.1:0"
 		backend := ""
 		if key == sample.Pension {
 			backend = f.Pension.URL
 		}
 		s, err := wspserver.Build(ctx, wf, wspserver.Options{Listener: wspLn[key], RootCAs: f.RootCAs, Backend: backend,
-			Logf: t.Logf, RegisterInterval: time.Hour})
+			Log: f.Logs.Logger("wsp:" + key), RegisterInterval: time.Hour})
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
@@ -264,13 +270,13 @@ func Start(t testing.TB, o Options) *Fed {
 	f.PortalStore = filepath.Join(pdir, "portal.db")
 	pf := &portalserver.File{EntityID: portalID, BaseURL: portalBase, TLS: pair(t, pdir, "tls", ptls),
 		Signing: pair(t, pdir, "signing", psign), Encryption: pair(t, pdir, "encryption", penc),
-		Metadata: sources, Store: "sqlite:" + f.PortalStore, IdP: f.IdP.EntityID, DS: idpkit.DSEntityID,
+		Metadata: sources, Store: "sqlite:" + f.PortalStore, IdP: f.IdP.EntityID, DS: idpkit.DSEntityID, Admin: "127.0.0.1:0",
 		Timeout: o.Timeout, MaxSessionsPerCitizen: o.SessionsPerCitizen, Names: map[string]string{"ja": "マイポータル", "en": "My Portal"}}
 	pf.Defaults()
 	if err := pf.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if f.Portal, err = portalserver.Build(ctx, pf, portalserver.Options{Listener: portalLn, RootCAs: f.RootCAs, Logf: t.Logf,
+	if f.Portal, err = portalserver.Build(ctx, pf, portalserver.Options{Listener: portalLn, RootCAs: f.RootCAs, Log: f.Logs.Logger("portal"),
 		Tap: o.Tap}); err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,9 @@ type IdP struct {
 	// from them.
 	EntityID, BaseURL, CardBaseURL            string
 	MetadataURL, SSOURL, CardLoginURL, ECPURL string
+	// AdminURL is the admin listener's plain-HTTP URL on loopback
+	// (/metrics, /healthz, /readyz), set by Start.
+	AdminURL string
 	// Metadata is GET /metadata exactly as served, set by Start.
 	Metadata []byte
 	// RootCAs trusts the IdP's TLS certificate (check ServerName).

@@ -62,11 +62,11 @@ func (k *IdP) PID() int {
 }
 
 func (k *IdP) startOnce(bin string) error {
-	ports, err := freePorts(2)
+	ports, err := freePorts(3)
 	if err != nil {
 		return err
 	}
-	k.setAddrs(ports[0], ports[1])
+	k.setAddrs(ports[0], ports[1], ports[2])
 	path, err := k.writeConfig()
 	if err != nil {
 		return err
@@ -90,8 +90,10 @@ func (k *IdP) startOnce(bin string) error {
 	return nil
 }
 
-func (k *IdP) setAddrs(main, card int) {
+func (k *IdP) setAddrs(main, card, admin int) {
 	k.Config.Listen, k.Config.CardListen = fmt.Sprintf("127.0.0.1:%d", main), fmt.Sprintf("127.0.0.1:%d", card)
+	k.Config.Admin = fmt.Sprintf("127.0.0.1:%d", admin)
+	k.AdminURL = "http://" + k.Config.Admin
 	k.BaseURL, k.CardBaseURL = "https://"+k.Config.Listen, "https://"+k.Config.CardListen
 	k.Config.BaseURL, k.Config.CardBaseURL = k.BaseURL, k.CardBaseURL
 	k.MetadataURL, k.SSOURL = k.BaseURL+PathMetadata, k.BaseURL+PathSSO

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/internal/portalserver"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/wsc/portal"
@@ -115,7 +116,7 @@ func StartWith(t testing.TB, o Options) *Portal {
 	if err := f.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if p.Server, err = portalserver.Build(ctx, f, portalserver.Options{Listener: ln, RootCAs: p.RootCAs, Logf: t.Logf}); err != nil {
+	if p.Server, err = portalserver.Build(ctx, f, portalserver.Options{Listener: ln, RootCAs: p.RootCAs, Log: logkit.New(t, "portal")}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Server.Shutdown() })

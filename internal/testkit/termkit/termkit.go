@@ -21,6 +21,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/terminalserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/fedkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
@@ -79,7 +80,7 @@ func New(t testing.TB) *Desk {
 	d.File = &terminalserver.File{EntityID: wspkit.Entities[sample.HospitalA], BaseURL: base, Listen: ln.Addr().String(),
 		TLS: d.pair("tls", tlsID), Signing: d.pair("signing", id), Encryption: d.pair("encryption", id),
 		TrustedRoots: d.write("ca.pem", ca), Metadata: d.Fed.Sources, Store: "sqlite:" + filepath.Join(d.dir, "terminal.db"),
-		IdP: d.Fed.IdP.EntityID, DS: idpkit.DSEntityID, Reader: d.Slot.Readers[0], Timeout: "10s"}
+		IdP: d.Fed.IdP.EntityID, DS: idpkit.DSEntityID, Reader: d.Slot.Readers[0], Timeout: "10s", Admin: "127.0.0.1:0"}
 	d.File.Defaults()
 	if err := d.File.Validate(); err != nil {
 		t.Fatal(err)
@@ -131,7 +132,7 @@ func (d *Desk) Start() *terminalserver.Server {
 	d.T.Helper()
 	var err error
 	d.Srv, err = terminalserver.Build(context.Background(), d.File, terminalserver.Options{Listener: d.ln, RootCAs: d.Fed.RootCAs,
-		Logf: d.T.Logf, Tap: d.Tap, Ended: func(r *sp.LogoutResult, err error) { d.Ended <- Ended{r, err} }})
+		Log: logkit.New(d.T, "terminal"), Tap: d.Tap, Ended: func(r *sp.LogoutResult, err error) { d.Ended <- Ended{r, err} }})
 	if err != nil {
 		d.T.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -167,7 +168,7 @@ func Start(t testing.TB, o Options) *Kit {
 				backend = k.Pension.URL
 			}
 			s, err := wspserver.Build(ctx, &fc, wspserver.Options{Listener: ln, RootCAs: k.roots, Now: f.Clock.Now,
-				Backend: backend, Logf: t.Logf, RegisterInterval: time.Hour})
+				Backend: backend, Log: logkit.New(t, "wsp:"+key), RegisterInterval: time.Hour})
 			if err != nil {
 				t.Fatalf("%s node %d: %v", key, i, err)
 			}

@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Observer is told of every call the store makes to its database: the
+// operation (the exported method of DB it serves, "ClaimMessageID";
+// "other" when none), how long it took and its failure. It serves a
+// role's metrics only; it must be quick and safe for concurrent use.
+type Observer func(op string, d time.Duration, err error)
+
+// Observe has o told of every database call from now on; nil stops it.
+// The operation is read from the call stack, so that no method names
+// itself and none can be missed; that costs a microsecond or two a call,
+// paid only while an Observer is set.
+func (db *DB) Observe(o Observer) {
+	if o == nil {
+		db.observer.Store(nil)
+		return
+	}
+	db.observer.Store(&o)
+}
+
+// Ping checks that the database answers, on both pools (a role's
+// readiness).
+func (db *DB) Ping(ctx context.Context) error {
+	start := time.Now()
+	err := db.ping(ctx)
+	db.observed(start, err)
+	return err
+}
+
+// observed tells the Observer, if any, of a call that began at start.
+func (db *DB) observed(start time.Time, err error) {
+	o := db.observer.Load()
+	if o == nil {
+		return
+	}
+	(*o)(operation(), time.Since(start), err)
+}
+
+// observedRow is a row whose Scan tells the Observer: database/sql runs
+// the query and reads the row by then, and reports the failure there.
+type observedRow struct {
+	scanner
+	db    *DB
+	start time.Time
+	op    string
+}
+
+func (r observedRow) Scan(dest ...any) error {
+	err := r.scanner.Scan(dest...)
+	if o := r.db.observer.Load(); o != nil {
+		(*o)(r.op, time.Since(r.start), err)
+	}
+	return err
+}
+
+// observeRow wraps row when an Observer is set, naming the operation now,
+// while its caller is on the stack.
+func (db *DB) observeRow(start time.Time, row scanner) scanner {
+	if db.observer.Load() == nil {
+		return row
+	}
+	return observedRow{scanner: row, db: db, start: start, op: operation()}
+}
+
+// dbMethods is the prefix of the function names of DB's methods.
+var dbMethods = func() string {
+	name := runtime.FuncForPC(reflect.ValueOf((*DB).Dialect).Pointer()).Name()
+	return strings.TrimSuffix(name, "Dialect")
+}()
+
+// operation names the outermost exported method of DB on the calling
+// goroutine's stack.
+func operation() string {
+	var pcs [32]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	op := "other"
+	for {
+		f, more := frames.Next()
+		if rest, ok := strings.CutPrefix(f.Function, dbMethods); ok {
+			name, _, _ := strings.Cut(rest, ".") // a closure: "Method.func1"
+			if name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+				op = name
+			}
+		}
+		if !more {
+			return op
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/store"
+)
+
+// TestObserve: every database call is reported under the exported method
+// it serves, a failure with its error, and nothing once the Observer is
+// removed.
+func TestObserve(t *testing.T) {
+	db := openDSN(t, "sqlite::memory:")
+	ctx := context.Background()
+	var mu sync.Mutex
+	got := map[string]int{}
+	var failed []string
+	db.Observe(func(op string, d time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[op]++
+		if err != nil {
+			failed = append(failed, op)
+		}
+		if d < 0 {
+			t.Errorf("%s took %v", op, d)
+		}
+	})
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreatePrincipal(ctx, store.Principal{ID: "p-1", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Principal(ctx, "p-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Principal(ctx, "p-none"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("fail/unknown-principal: %v", err)
+	}
+	if _, err := db.GarbageCollect(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"Ping", "CreatePrincipal", "Principal", "GarbageCollect"} {
+		if got[op] == 0 {
+			t.Errorf("ok/named: no call reported as %s (%v)", op, got)
+		}
+	}
+	if got["other"] != 0 {
+		t.Errorf("ok/named: %d calls reported as other", got["other"])
+	}
+	if len(failed) == 0 || failed[0] != "Principal" {
+		t.Errorf("fail/reported: failures %v, want Principal's", failed)
+	}
+	db.Observe(nil)
+	before := got["Principal"]
+	_, _ = db.Principal(ctx, "p-1")
+	if got["Principal"] != before {
+		t.Error("ok/removed: still observed")
+	}
+}

@@ -1,0 +1,75 @@
+package wsf
+
+import (
+	"context"
+	"io"
+	"strings"
+)
+
+// A request ID names one request a role serves (a citizen's page at the
+// portal) in the logs of every role that request reaches. It is logged,
+// never trusted: no role decides anything from it.
+
+// maxRequestID bounds a request ID carried in a MessageID.
+const maxRequestID = 64
+
+// messageIDPrefix starts a MessageID that carries a request ID.
+const messageIDPrefix = "urn:renkei:msg:"
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request ID id, for the MessageIDs
+// of the SOAP calls made under ctx (wsf/client). It serves logging only.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request ID ctx carries, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// NewMessageIDFor returns a fresh MessageID for a call made while serving
+// the request requestID: "urn:renkei:msg:" + requestID + ":" + a fresh
+// RFC 9562 version 4 UUID read from rnd. The UUID keeps the MessageID
+// unique (WS-Addressing §3.2: an absolute IRI unique to the message, as
+// the replay cache needs), several calls of one request each get their
+// own, and RequestIDOf recovers the request ID from the MessageID alone,
+// so that the DS and every WSP can log it beside the caller's without a
+// header of our own. A requestID that is not 1 to 64 letters, digits and
+// '-' (or "") gives a plain "urn:uuid:" MessageID (NewMessageID).
+func NewMessageIDFor(rnd io.Reader, requestID string) (string, error) {
+	uuid, err := NewMessageID(rnd)
+	if err != nil || !validRequestID(requestID) {
+		return uuid, err
+	}
+	return messageIDPrefix + requestID + ":" + strings.TrimPrefix(uuid, "urn:uuid:"), nil
+}
+
+// RequestIDOf returns the request ID a MessageID made by NewMessageIDFor
+// carries, or "". The MessageID comes from a peer: the result is for
+// logs only.
+func RequestIDOf(messageID string) string {
+	rest, ok := strings.CutPrefix(messageID, messageIDPrefix)
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, ":")
+	if !ok || !validRequestID(id) {
+		return ""
+	}
+	return id
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
