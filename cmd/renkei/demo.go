@@ -201,7 +201,13 @@ func (d *demo) guide() {
 			fmt.Fprintf(w, "  take the card out (the visit ends, the IdP is told):  %s control -addr %s remove\n", card, ctl.Addr())
 		}
 	}
-	fmt.Fprintf(w, "\nEach role's output: %s\nCtrl-C stops every role", d.fleet.logs)
+	fmt.Fprintf(w, "\nOperating: each role's admin listener serves /metrics (Prometheus), /healthz and /readyz\n")
+	for _, r := range f.Roles {
+		if r.Admin != "" {
+			fmt.Fprintf(w, "  %-20s %s/metrics\n", r.Name, r.Admin)
+		}
+	}
+	fmt.Fprintf(w, "\nEach role's output (JSON lines, one per request, with its request ID): %s\nCtrl-C stops every role", d.fleet.logs)
 	if d.temp {
 		fmt.Fprintf(w, " (a temporary directory is removed; -dir keeps it)")
 	}

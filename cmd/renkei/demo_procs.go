@@ -202,7 +202,32 @@ func (f *fleet) probe(ctx context.Context, c *child) error {
 	if page && resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: HTTP %d", c.role.Ready, resp.StatusCode)
 	}
+	if err := f.readyz(ctx, c.role); err != nil {
+		return err
+	}
 	return f.registered(ctx, c.role)
+}
+
+// readyz asks the role's admin listener whether it is ready: its store
+// answers, its metadata is loaded and valid, its keys are loaded.
+func (f *fleet) readyz(ctx context.Context, r fedfiles.Role) error {
+	if r.Admin == "" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.Admin+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s/readyz: HTTP %d %s", r.Admin, resp.StatusCode, body)
+	}
+	return nil
 }
 
 // registered reads the relay database for the service types a WSP

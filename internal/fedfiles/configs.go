@@ -139,7 +139,7 @@ func (w *writer) idpFile() *idpserver.File {
 		Signing: idpserver.KeyPair(w.kp("idp-signing")), Encryption: idpserver.KeyPair(w.kp("idp-encryption")),
 		CardCA: w.path("ra", ra.CardCACert), CardCRL: w.path("ra", ra.CardCRL), SoftCA: f.RootsFile,
 		TrustedRoots: f.RootsFile, Metadata: w.sources(), Store: f.Relay,
-		Discovery: &idpserver.DiscoveryRef{EntityID: DSEntity}}
+		Discovery: &idpserver.DiscoveryRef{EntityID: DSEntity}, Admin: w.addr["admin-idp"]}
 	c.Defaults()
 	return c
 }
@@ -157,6 +157,9 @@ func (w *writer) configs(context.Context) error {
 	}
 	add := func(name, cmd string, file rolekit.File, ready string, args ...string) {
 		r := role{Role: Role{Name: name, Command: cmd, Ready: ready, Args: args}, file: file}
+		if a := w.addr["admin-"+strings.ReplaceAll(name, " ", "-")]; a != "" {
+			r.Admin = "http://" + a
+		}
 		if file != nil {
 			r.Config = w.path("config", strings.ReplaceAll(name, " ", "-")+".json")
 			r.Args = append([]string{"-config", r.Config}, args...)
@@ -203,7 +206,7 @@ func (w *writer) dsFile() *dsserver.File {
 	}
 	return &dsserver.File{EntityID: DSEntity, BaseURL: w.f.DS, Listen: w.addr["ds"], TLS: w.kp("ds"), Signing: w.kp("ds"),
 		Encryption: w.kp("ds"), IdP: IdPEntity, Metadata: w.sources(), Store: w.f.Relay,
-		Policy: DSPolicy(w.f.PortalEntityID, terminals)}
+		Policy: DSPolicy(w.f.PortalEntityID, terminals), Admin: w.addr["admin-ds"]}
 }
 
 // wspFile is the configuration of institution k's renkei-wsp.
@@ -212,6 +215,7 @@ func (w *writer) wspFile(k string) *wspserver.File {
 	c := WSPFile(f.Manifest.Institution(k), Entities[k], w.path("samples"), w.kp("wsp-"+k), w.sources(),
 		"sqlite:"+w.path("wsp", k+".db"), DSEntity, f.PortalEntityID)
 	c.BaseURL, c.Listen, c.IdP, c.TrustedRoots = f.WSPs[k], w.addr["wsp-"+k], IdPEntity, f.RootsFile
+	c.Admin = w.addr["admin-wsp-"+k]
 	if k == "pension" {
 		c.Backend.Base = f.PensionOffice
 	}
@@ -229,7 +233,7 @@ func (w *writer) portalFile() *portalserver.File {
 	return &portalserver.File{EntityID: f.PortalEntityID, BaseURL: f.Portal, Listen: w.addr["portal"], TLS: w.kp("portal-tls"),
 		Signing: w.kp("portal-signing"), Encryption: w.kp("portal-encryption"), TrustedRoots: f.RootsFile,
 		Metadata: w.sources(), Store: "sqlite:" + w.path("portal.db"), IdP: IdPEntity, DS: DSEntity, Names: names,
-		AuthnContexts: []string{saml.ACSmartcardPKI, saml.ACX509}}
+		AuthnContexts: []string{saml.ACSmartcardPKI, saml.ACX509}, Admin: w.addr["admin-portal"]}
 }
 
 // terminalFile is hospital A's renkei-terminal configuration.
@@ -238,7 +242,8 @@ func (w *writer) terminalFile() *terminalserver.File {
 	k := "wsp-" + DeskInstitution
 	return &terminalserver.File{EntityID: Entities[DeskInstitution], BaseURL: f.Terminal, Listen: w.addr["terminal"],
 		TLS: w.kp("terminal-tls"), Signing: w.kp(k), Encryption: w.kp(k), TrustedRoots: f.RootsFile, Metadata: w.sources(),
-		Store: "sqlite:" + w.path("terminal.db"), IdP: IdPEntity, DS: DSEntity, Reader: f.Reader, Timeout: "10s"}
+		Store: "sqlite:" + w.path("terminal.db"), IdP: IdPEntity, DS: DSEntity, Reader: f.Reader, Timeout: "10s",
+		Admin: w.addr["admin-terminal"]}
 }
 
 // link links the citizen at every institution that knows them under

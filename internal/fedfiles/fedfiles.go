@@ -51,6 +51,9 @@ type Role struct {
 	// Ready is the https (or, for the pension back office, http) URL
 	// that answers once the role serves.
 	Ready string
+	// Admin is the role's admin listener (http://127.0.0.1:port: /metrics,
+	// /healthz, /readyz); "" for the pension back office, which has none.
+	Admin string
 	// Services, for a WSP, are the service types it registers at the DS
 	// under EntityID when it starts.
 	EntityID string
@@ -172,7 +175,13 @@ func (w *writer) ports(context.Context) error {
 			ln.Close()
 		}
 	}()
+	names := append([]string{}, listeners...)
 	for _, name := range listeners {
+		if name != "idp-card" && name != "pension-office" {
+			names = append(names, "admin-"+name)
+		}
+	}
+	for _, name := range names {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
