@@ -65,20 +65,25 @@ static int renkei_validate(uintptr_t schema, uintptr_t doc, renkei_errs *acc) {
 	return rc;
 }
 
-// renkei_validate_mem validates the len bytes at buf against schema as
-// libxml2 parses them, without building a tree (xmlSchemaValidateStream
-// with no SAX handler of its own): for bytes xmlsec.Parse has accepted, so
-// no DTD, no entity and no undeclared prefix can be in them. The parser's
-// own messages go to acc through this thread's handler, never to stderr.
-static int renkei_validate_mem(uintptr_t schema, const char *buf, int len, renkei_errs *acc) {
-	xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt((xmlSchemaPtr)schema);
-	if (v == NULL) {
-		return -2;
-	}
+// renkei_valid_ctxt returns a new validation context of schema (0 when
+// libxml2 cannot make one); one context serves one validation at a time.
+static uintptr_t renkei_valid_ctxt(uintptr_t schema) {
+	return (uintptr_t)xmlSchemaNewValidCtxt((xmlSchemaPtr)schema);
+}
+
+static void renkei_free_valid_ctxt(uintptr_t v) { xmlSchemaFreeValidCtxt((xmlSchemaValidCtxtPtr)v); }
+
+// renkei_validate_mem validates the len bytes at buf with the validation
+// context v as libxml2 parses them, without building a tree
+// (xmlSchemaValidateStream with no SAX handler of its own): for bytes
+// xmlsec.Parse has accepted, so no DTD, no entity and no undeclared prefix
+// can be in them. The parser's own messages go to acc through this
+// thread's handler, never to stderr.
+static int renkei_validate_mem(uintptr_t vp, const char *buf, int len, renkei_errs *acc) {
+	xmlSchemaValidCtxtPtr v = (xmlSchemaValidCtxtPtr)vp;
 	xmlSchemaSetValidStructuredErrors(v, (xmlStructuredErrorFunc)renkei_collect, acc);
 	xmlParserInputBufferPtr in = xmlParserInputBufferCreateMem(buf, len, XML_CHAR_ENCODING_NONE);
 	if (in == NULL) {
-		xmlSchemaFreeValidCtxt(v);
 		return -2;
 	}
 	xmlStructuredErrorFunc oldFunc = xmlStructuredError;
@@ -86,7 +91,7 @@ static int renkei_validate_mem(uintptr_t schema, const char *buf, int len, renke
 	xmlSetStructuredErrorFunc(acc, (xmlStructuredErrorFunc)renkei_collect);
 	int rc = xmlSchemaValidateStream(v, in, XML_CHAR_ENCODING_NONE, NULL, NULL);
 	xmlSetStructuredErrorFunc(oldCtx, oldFunc);
-	xmlSchemaFreeValidCtxt(v);
+	xmlSchemaSetValidStructuredErrors(v, NULL, NULL);
 	// An error the parser reports without failing the parse (an undeclared
 	// prefix is only a namespace error to libxml2) still fails.
 	if (rc == 0 && acc->total > 0) {
@@ -183,12 +188,19 @@ func cValidate(schema, doc uintptr) (int, []Message, int) {
 	return int(rc), msgs, int(acc.total) - len(msgs)
 }
 
-// cValidateMem validates doc, parsed by libxml2 as it validates, against
-// the compiled schema; results as cValidate's. doc must not be empty.
-func cValidateMem(schema uintptr, doc []byte) (int, []Message, int) {
+// cValidCtxt returns a new validation context of schema, 0 if none.
+func cValidCtxt(schema uintptr) uintptr { return uintptr(C.renkei_valid_ctxt(C.uintptr_t(schema))) }
+
+// cFreeValidCtxt frees a context cValidCtxt made.
+func cFreeValidCtxt(v uintptr) { C.renkei_free_valid_ctxt(C.uintptr_t(v)) }
+
+// cValidateMem validates doc with the validation context v, libxml2
+// parsing it as it validates; results as cValidate's. doc must not be
+// empty.
+func cValidateMem(v uintptr, doc []byte) (int, []Message, int) {
 	var acc C.renkei_errs
 	defer C.renkei_errs_free(&acc)
-	rc := C.renkei_validate_mem(C.uintptr_t(schema), (*C.char)(unsafe.Pointer(&doc[0])), C.int(len(doc)), &acc)
+	rc := C.renkei_validate_mem(C.uintptr_t(v), (*C.char)(unsafe.Pointer(&doc[0])), C.int(len(doc)), &acc)
 	msgs := collected(&acc)
 	return int(rc), msgs, int(acc.total) - len(msgs)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
 // TestConcurrent validates a mix of valid, invalid and refused documents
@@ -17,8 +19,11 @@ func TestConcurrent(t *testing.T) {
 	s := mustDefault(t)
 	docs := concurrentDocs(t)
 	want := make([]string, len(docs))
+	parsed := make([]bool, len(docs)) // xmlsec.Parse accepts it: ValidateParsed may be given it
 	for i, d := range docs {
 		want[i] = fmt.Sprint(s.Validate(d))
+		_, err := xmlsec.Parse(d, xmlsec.Limits{})
+		parsed[i] = err == nil
 	}
 	const workers, rounds = 16, 8
 	var wg sync.WaitGroup
@@ -33,6 +38,14 @@ func TestConcurrent(t *testing.T) {
 					if got := fmt.Sprint(s.Validate(docs[i])); got != want[i] {
 						errs <- fmt.Sprintf("worker %d, doc %d: %s, sequentially %s", w, i, got, want[i])
 						return
+					}
+					// ValidateParsed reuses validation contexts: one that
+					// refused a document must take the next on its merits.
+					if parsed[i] {
+						if got := s.ValidateParsed(docs[i]); (got == nil) != (want[i] == "<nil>") {
+							errs <- fmt.Sprintf("worker %d, doc %d: ValidateParsed %v, Validate %s", w, i, got, want[i])
+							return
+						}
 					}
 				}
 			}

@@ -33,6 +33,9 @@ type Schema struct {
 	cfg    Config
 	mu     sync.RWMutex // Close (write) against validations (read)
 	schema *libxsd.Schema
+	// ctxts are idle validation contexts of schema (ValidateParsed): one
+	// made per validation cost allocations of its own and warmed nothing.
+	ctxts chan uintptr
 	dir    string // temporary schema tree, if it could not be removed at once
 	shared bool   // the Default schema, never closed
 }
@@ -43,7 +46,7 @@ func New(cfg Config) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{cfg: cfg, schema: sch, dir: dir}, nil
+	return &Schema{cfg: cfg, schema: sch, dir: dir, ctxts: make(chan uintptr, maxIdleCtxts)}, nil
 }
 
 // compile writes fsys to a private temporary directory, compiles the
@@ -119,7 +122,12 @@ func (s *Schema) ValidateParsed(doc []byte) error {
 	if len(doc) == 0 || len(doc) > math.MaxInt32 {
 		return xmlsec.Errorf(xmlsec.KindMalformed, "%d bytes", len(doc))
 	}
-	return result(cValidateMem(s.schema.Pointer(), doc))
+	v := s.validCtxt()
+	if v == 0 {
+		return xmlsec.Errorf(xmlsec.KindSchema, "libxml2 made no validation context")
+	}
+	defer s.putValidCtxt(v)
+	return result(cValidateMem(v, doc))
 }
 
 // validateChecked parses doc with libxml2 and validates it. doc has passed
@@ -174,6 +182,7 @@ func (s *Schema) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.schema != nil {
+		s.freeValidCtxts()
 		s.schema.Free()
 		s.schema = nil
 	}
@@ -183,4 +192,40 @@ func (s *Schema) Close() error {
 	err := os.RemoveAll(s.dir)
 	s.dir = ""
 	return err
+}
+
+// maxIdleCtxts bounds the idle validation contexts kept.
+const maxIdleCtxts = 64
+
+// validCtxt takes an idle validation context, or makes one (0 if libxml2
+// cannot). The caller holds s.mu for reading.
+func (s *Schema) validCtxt() uintptr {
+	select {
+	case v := <-s.ctxts:
+		return v
+	default:
+		return cValidCtxt(s.schema.Pointer())
+	}
+}
+
+// putValidCtxt keeps v for the next validation, or frees it when enough
+// are kept. The caller holds s.mu for reading.
+func (s *Schema) putValidCtxt(v uintptr) {
+	select {
+	case s.ctxts <- v:
+	default:
+		cFreeValidCtxt(v)
+	}
+}
+
+// freeValidCtxts frees the idle contexts; the caller holds s.mu.
+func (s *Schema) freeValidCtxts() {
+	for {
+		select {
+		case v := <-s.ctxts:
+			cFreeValidCtxt(v)
+		default:
+			return
+		}
+	}
 }
