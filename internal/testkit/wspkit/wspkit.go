@@ -13,6 +13,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,8 +67,10 @@ type Options struct {
 	// SLO serves each WSP's SingleLogoutService for the federation's IdP
 	// (wspserver.File.IdP).
 	SLO bool
-	// AsDeployed runs the WSPs without wspserver.File.CheckOutgoing, as
-	// renkei-wsp runs by default (benchmarks); tests check every answer.
+	// AsDeployed runs the WSPs as renkei-wsp runs by default (benchmarks):
+	// without wspserver.File.CheckOutgoing (tests check every answer), and
+	// logging JSON at level Info, here to nowhere rather than to the
+	// test's log.
 	AsDeployed bool
 }
 
@@ -167,8 +171,12 @@ func Start(t testing.TB, o Options) *Kit {
 			if key == sample.Pension {
 				backend = k.Pension.URL
 			}
+			log := logkit.New(t, "wsp:"+key)
+			if o.AsDeployed {
+				log = slog.New(slog.NewJSONHandler(io.Discard, nil)).With(slog.String("service", "renkei-wsp"))
+			}
 			s, err := wspserver.Build(ctx, &fc, wspserver.Options{Listener: ln, RootCAs: k.roots, Now: f.Clock.Now,
-				Backend: backend, Log: logkit.New(t, "wsp:"+key), RegisterInterval: time.Hour})
+				Backend: backend, Log: log, RegisterInterval: time.Hour})
 			if err != nil {
 				t.Fatalf("%s node %d: %v", key, i, err)
 			}
