@@ -35,7 +35,7 @@ type Schema struct {
 	schema *libxsd.Schema
 	// ctxts are idle validation contexts of schema (ValidateParsed): one
 	// made per validation cost allocations of its own and warmed nothing.
-	ctxts chan uintptr
+	ctxts  chan uintptr
 	dir    string // temporary schema tree, if it could not be removed at once
 	shared bool   // the Default schema, never closed
 }
