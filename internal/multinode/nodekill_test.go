@@ -1,0 +1,411 @@
+package multinode_test
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/discovery"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pg"
+	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsf/secmech"
+	"github.com/renkei-idwsf/renkei/wsp/sample"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+)
+
+func TestMain(m *testing.M) { os.Exit(pg.Main(m)) }
+
+// Bounds of the test: the slots raced for, and the whole traffic.
+const (
+	raceSlots   = 3
+	trafficTime = 3 * time.Minute
+	// killAt is the share of the expected calls done when one node of
+	// each role is killed.
+	killAt = 0.35
+)
+
+// TestNodeKill: two nodes each of the IdP, the DS and hospital A's WSP,
+// separate processes over one PostgreSQL server, each role behind a
+// round-robin balancer. The sample people known at hospital A log in
+// with their cards at the desk and enrol their patient numbers there,
+// then log in at the portal, consent, discover and book the same few
+// slots of one or two places at once, and read their appointments. When
+// about a third of the calls are done, one node of each role is killed
+// with SIGKILL; the clients retry a failed call once through the
+// balancer. Then everything a client saw succeed is in the databases:
+// each login's session and federation, each link (found by a Query at
+// the surviving DS node), each consent, each token's and each WSP
+// access's audit event; each booking seen is in the back office exactly
+// once, no booking is there twice, and no slot holds more than its
+// capacity.
+func TestNodeKill(t *testing.T) {
+	start := time.Now()
+	c := newCluster(t)
+	t.Logf("cluster of %d citizens up in %v", len(c.people), time.Since(start).Round(time.Millisecond))
+	cl := newClients(c)
+	slots := c.raceSlots()
+	before, err := c.snapshot(slots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	citizens := c.citizens()
+	rec := &record{}
+	expected := int64(len(citizens) * (3 + 5*len(slots)))
+	ctx, cancel := context.WithTimeout(context.Background(), trafficTime)
+	defer cancel()
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		for rec.progress.Load() < int64(float64(expected)*killAt) && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		c.killOneOfEach()
+		t.Logf("killed one node of each role after %d of about %d calls", rec.progress.Load(), expected)
+	}()
+	var wg sync.WaitGroup
+	for _, cz := range citizens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl.visit(ctx, cz, slots, rec)
+		}()
+	}
+	wg.Wait()
+	<-killed
+	t.Logf("traffic done in %v: %d logins, %d links, %d tokens, %d bookings, %d WSP accesses seen; %d retries; %d failures",
+		time.Since(start).Round(time.Millisecond), len(rec.logins), len(rec.links), len(rec.tokens), len(rec.bookings),
+		len(rec.accesses), rec.retries, len(rec.failures))
+	for _, f := range rec.failures {
+		t.Log("failed after its retry:", f)
+	}
+	if len(rec.failures) > 0 {
+		t.Errorf("%d calls failed even after their retry through the balancer", len(rec.failures))
+	}
+	c.checkSpread()
+	v := c.verifier()
+	for _, err := range v.check(rec, slots, before) {
+		t.Error(err)
+	}
+	t.Logf("checked in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// killOneOfEach kills the first node of each role with SIGKILL.
+func (c *cluster) killOneOfEach() {
+	c.idp.Kill()
+	c.dsNodes[0].kill()
+	c.wspNodes[0].kill()
+}
+
+// checkSpread wants each killed node to have been handed connections
+// before it died, and the balancers to have sent the rest to the
+// survivors: the traffic did reach both nodes of each role.
+func (c *cluster) checkSpread() {
+	for _, b := range []struct {
+		name   string
+		counts func() (int64, int64)
+	}{
+		{"IdP card login", func() (int64, int64) {
+			return c.idpCard.Connections(c.idp.Config.CardListen), c.idpCard.Connections(c.idp2.CardListen)
+		}},
+		{"DS", func() (int64, int64) {
+			return c.ds.Connections(c.dsNodes[0].addr), c.ds.Connections(c.dsNodes[1].addr)
+		}},
+		{"WSP", func() (int64, int64) {
+			return c.wsp.Connections(c.wspNodes[0].addr), c.wsp.Connections(c.wspNodes[1].addr)
+		}},
+	} {
+		dead, alive := b.counts()
+		c.t.Logf("%s: the killed node took %d connections, the survivor %d", b.name, dead, alive)
+		if dead == 0 || alive == 0 {
+			c.t.Errorf("%s: connections %d (killed node) and %d (survivor): the traffic did not reach both nodes", b.name, dead, alive)
+		}
+	}
+}
+
+// citizens are the sample people known at hospital A with their cards.
+func (c *cluster) citizens() []*citizen {
+	var out []*citizen
+	for _, p := range c.people {
+		out = append(out, &citizen{key: p.Key, principal: principalOf(p), local: p.Local[sample.HospitalA],
+			card: c.httpClient(c.cards[p.Key])})
+	}
+	return out
+}
+
+// raceSlots picks the slots the citizens race for: open from tomorrow
+// on, with one or two places left.
+func (c *cluster) raceSlots() []string {
+	t := c.t
+	from := time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
+	rows, err := c.db(c.backoffice).Query(`SELECT slot_id FROM slots WHERE starts_at >= $1 AND capacity - booked BETWEEN 1 AND 2
+		ORDER BY starts_at, slot_id LIMIT $2`, from, raceSlots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var slots []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		slots = append(slots, s)
+	}
+	if err := rows.Err(); err != nil || len(slots) != raceSlots {
+		t.Fatalf("slots with one or two places: %v (%v)", slots, err)
+	}
+	return slots
+}
+
+// snapshot is the back office's state of the raced slots.
+type snapshot struct {
+	// rows counts the booked rows of each (patient number, slot).
+	rows map[[2]string]int
+	// capacity, booked (the slot's counter) and held (its rows not
+	// cancelled) of each slot.
+	capacity, booked, held map[string]int
+}
+
+// snapshot reads the back office's state of slots.
+func (c *cluster) snapshot(slots []string) (*snapshot, error) {
+	db := c.db(c.backoffice)
+	s := &snapshot{rows: map[[2]string]int{}, capacity: map[string]int{}, booked: map[string]int{}, held: map[string]int{}}
+	rows, err := db.Query(`SELECT patient_no, slot_id, count(*) FROM bookings
+		WHERE status = 'booked' AND slot_id = ANY($1) GROUP BY patient_no, slot_id`, slots)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p, slot string
+		var n int
+		if err := rows.Scan(&p, &slot, &n); err != nil {
+			return nil, err
+		}
+		s.rows[[2]string{p, slot}] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	srows, err := db.Query(`SELECT s.slot_id, s.capacity, s.booked,
+		(SELECT count(*) FROM bookings b WHERE b.slot_id = s.slot_id AND b.status <> 'cancelled')
+		FROM slots s WHERE s.slot_id = ANY($1)`, slots)
+	if err != nil {
+		return nil, err
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var slot string
+		var capacity, booked, held int
+		if err := srows.Scan(&slot, &capacity, &booked, &held); err != nil {
+			return nil, err
+		}
+		s.capacity[slot], s.booked[slot], s.held[slot] = capacity, booked, held
+	}
+	return s, srows.Err()
+}
+
+// verifier reads what the databases hold after the traffic.
+type verifier struct {
+	c            *cluster
+	relay, audit *sqlstore.DB
+	// readToken reads a token minted for hospital A by a Query at the
+	// surviving DS node, as hospital A's WSP does.
+	readToken func(citizenAt) (*secmech.Token, error)
+}
+
+func (c *cluster) verifier() *verifier {
+	t := c.t
+	ctx := context.Background()
+	v := &verifier{c: c}
+	var err error
+	if v.relay, err = sqlstore.Open(ctx, c.relay); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.relay.Close() })
+	if v.audit, err = sqlstore.Open(ctx, c.wspStore); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.audit.Close() })
+	return v
+}
+
+// check returns every way the databases differ from what the clients
+// saw.
+func (v *verifier) check(rec *record, slots []string, before *snapshot) []error {
+	var errs []error
+	errs = append(errs, v.checkLogins(rec.logins)...)
+	errs = append(errs, v.checkLinks(rec.links, rec.assocs)...)
+	errs = append(errs, v.checkTokens(rec.tokens)...)
+	errs = append(errs, v.checkAccesses(rec.accesses)...)
+	after, err := v.c.snapshot(slots)
+	if err != nil {
+		return append(errs, err)
+	}
+	errs = append(errs, checkBookings(rec.bookings, before, after)...)
+	return errs
+}
+
+// checkLogins wants the IdP session of each login seen (by the SP's
+// SessionIndex) and the federation of its NameID, both the citizen's.
+func (v *verifier) checkLogins(logins []seenLogin) []error {
+	ctx := context.Background()
+	var errs []error
+	for _, l := range logins {
+		s, err := v.relay.SessionByIndex(ctx, l.sp, l.sessionIndex)
+		if err != nil || s.PrincipalID != l.principal {
+			errs = append(errs, fmt.Errorf("login of %s at %s: session %q: %+v, %v", l.principal, l.sp, l.sessionIndex, s.PrincipalID, err))
+		}
+		f, err := v.relay.FederationByNameID(ctx, l.sp, l.nameID)
+		if err != nil || f.PrincipalID != l.principal {
+			errs = append(errs, fmt.Errorf("login of %s at %s: federation of %q: %+v, %v", l.principal, l.sp, l.nameID, f.PrincipalID, err))
+		}
+	}
+	return errs
+}
+
+// checkLinks wants each enrolment seen in the relay database (the
+// federation with hospital A holds the patient number) and each consent
+// seen as an association with the appointment service.
+func (v *verifier) checkLinks(links []citizenAt, assocs []string) []error {
+	ctx := context.Background()
+	var errs []error
+	for _, l := range links {
+		f, err := v.relay.Federation(ctx, l.principal, hospitalID)
+		if err != nil || f.SPProvidedID != l.local {
+			errs = append(errs, fmt.Errorf("link of %s to %s: federation %+v, %v", l.principal, l.local, f, err))
+		}
+	}
+	for _, p := range assocs {
+		as, err := v.relay.Associations(ctx, p)
+		found := false
+		for _, a := range as {
+			found = found || a.SvcMDID == v.c.svcMDID
+		}
+		if err != nil || !found {
+			errs = append(errs, fmt.Errorf("consent of %s: associations %+v, %v", p, as, err))
+		}
+	}
+	return errs
+}
+
+// checkTokens wants the DS's audit event of each token a client was
+// given (discovery.AuditToken, the token's ID in its detail).
+func (v *verifier) checkTokens(tokens []citizenAt) []error {
+	var errs []error
+	byPrincipal := map[string][]string{}
+	for _, tk := range tokens {
+		byPrincipal[tk.principal] = append(byPrincipal[tk.principal], tk.what)
+	}
+	for p, ids := range byPrincipal {
+		seen, err := v.events(v.relay, p, discovery.AuditToken, func(b []byte) string {
+			var d discovery.AuditDetail
+			_ = json.Unmarshal(b, &d)
+			return d.TokenID
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				errs = append(errs, fmt.Errorf("token %s given to the portal for %s has no audit event at the DS", id, p))
+			}
+		}
+	}
+	return errs
+}
+
+// checkAccesses wants the WSP's audit event of each call answered
+// (the request's MessageID in its detail).
+func (v *verifier) checkAccesses(accesses []citizenAt) []error {
+	var errs []error
+	byLocal := map[string][]string{}
+	for _, a := range accesses {
+		byLocal[a.local] = append(byLocal[a.local], a.what)
+	}
+	for local, mids := range byLocal {
+		seen, err := v.events(v.audit, local, "", func(b []byte) string {
+			var d struct {
+				MessageID string `json:"messageID"`
+			}
+			_ = json.Unmarshal(b, &d)
+			return d.MessageID
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, m := range mids {
+			if m == "" || !seen[m] {
+				errs = append(errs, fmt.Errorf("WSP access %q for %s has no audit event", m, local))
+			}
+		}
+	}
+	return errs
+}
+
+// events reads every audit event of principal (of action, when set) and
+// returns the keys key finds in their details.
+func (v *verifier) events(log store.AuditLog, principal, action string, key func([]byte) string) (map[string]bool, error) {
+	ctx := context.Background()
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		p, err := log.AuditEvents(ctx, store.AuditQuery{PrincipalID: principal, Cursor: cursor, Limit: store.MaxAuditLimit})
+		if err != nil {
+			return nil, fmt.Errorf("audit events of %s: %w", principal, err)
+		}
+		for _, e := range p.Events {
+			if action == "" || e.Action == action {
+				seen[key(e.Detail)] = true
+			}
+		}
+		if p.Next == "" {
+			return seen, nil
+		}
+		cursor = p.Next
+	}
+}
+
+// checkBookings wants each booking seen booked once in the back office
+// (one new row), a booking refused as full not there, no citizen booked
+// twice into a slot, and no slot over its capacity, its counter moved by
+// as many places as new rows hold it.
+func checkBookings(seen []seenBooking, before, after *snapshot) []error {
+	var errs []error
+	for _, b := range seen {
+		k := [2]string{b.local, b.slot}
+		n := after.rows[k] - before.rows[k]
+		switch {
+		case b.outcome == "booked" && n != 1:
+			errs = append(errs, fmt.Errorf("booking of %s by %s seen booked: %d new rows in the back office", b.slot, b.local, n))
+		case b.outcome == "full" && n != 0:
+			errs = append(errs, fmt.Errorf("booking of %s by %s seen refused as full: %d new rows in the back office", b.slot, b.local, n))
+		}
+	}
+	for k, n := range after.rows {
+		if n-before.rows[k] > 1 {
+			errs = append(errs, fmt.Errorf("slot %s holds %d new bookings of %s", k[1], n-before.rows[k], k[0]))
+		}
+	}
+	for slot, capacity := range after.capacity {
+		booked, held := after.booked[slot], after.held[slot]
+		if booked > capacity || held > capacity || booked-before.booked[slot] != held-before.held[slot] {
+			errs = append(errs, fmt.Errorf("slot %s: capacity %d, booked %d (before %d), bookings held %d (before %d)",
+				slot, capacity, booked, before.booked[slot], held, before.held[slot]))
+		}
+	}
+	return errs
+}
+
+// hospitalDecrypter is hospital A's key, reading its tokens.
+func (c *cluster) hospitalDecrypter() *xmlenc.Decrypter {
+	return &xmlenc.Decrypter{Key: c.hospital.Key.(crypto.Decrypter), EntityID: hospitalID}
+}
