@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -23,6 +24,7 @@ import (
 	"github.com/renkei-idwsf/renkei/wsf/disco"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
 	"github.com/renkei-idwsf/renkei/wsf/metadir"
+	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
@@ -47,6 +49,8 @@ type clients struct {
 	hospital, portal *sp.SP
 	wsc              *client.Client
 	nim              *http.Client // the desk's SOAP client to the IdP
+	// tokens reads a token the DS minted for hospital A, as its WSP does.
+	tokens *secmech.TokenChecker
 }
 
 // citizen is one card holder driving traffic.
@@ -129,7 +133,7 @@ func newClients(c *cluster) *clients {
 	if err := set.Refresh(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	dir, err := metadir.New(metadir.Config{Metadata: set, Issuers: []string{c.idp.EntityID}})
+	dir, err := metadir.New(metadir.Config{Metadata: set, Issuers: []string{c.idp.EntityID, idpkit.DSEntityID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +152,8 @@ func newClients(c *cluster) *clients {
 		return s
 	}
 	cl := &clients{c: c, hospital: mkSP("desk", hospitalID, c.hospACS, c.hospital), portal: mkSP("portal", portalID, c.portalAC, c.portal),
-		nim: c.httpClient(c.hospital)}
+		nim: c.httpClient(c.hospital), tokens: &secmech.TokenChecker{Self: hospitalID, Directory: dir, Skew: time.Minute,
+			Decrypter: &xmlenc.Decrypter{Key: c.hospital.Key.(crypto.Decrypter), EntityID: hospitalID}}}
 	if cl.wsc, err = client.New(client.Config{EntityID: portalID, Key: c.portal.Key, Certificate: c.portal.Cert, Directory: dir,
 		HTTP: c.httpClient(c.portal), Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2}}); err != nil {
 		t.Fatal(err)
@@ -379,6 +384,28 @@ func (cl *clients) book(ctx context.Context, cz *citizen, epr *wsf.EPR, slot str
 		return
 	}
 	outcome(st, mid)
+}
+
+// linked logs the citizen in at the portal and asks the DS for hospital
+// A's appointment service; it returns the local identifier the token's
+// subject names, read with hospital A's key: the link the DS found.
+func (cl *clients) linked(ctx context.Context, cz *citizen) (string, error) {
+	l, err := cl.login(ctx, cl.portal, cz)
+	if err != nil {
+		return "", err
+	}
+	if l.Bootstrap == nil {
+		return "", errors.New("no discovery bootstrap")
+	}
+	epr, _, err := cl.discover(ctx, l.Bootstrap)
+	if err != nil {
+		return "", err
+	}
+	tok, err := cl.tokens.Check(ctx, epr.Metadata.SecurityContexts[0].Tokens[0].Element, time.Now(), false)
+	if err != nil {
+		return "", err
+	}
+	return tok.Subject.SPProvidedID, nil
 }
 
 // chain renders a status as the codes, outermost first.

@@ -2,7 +2,6 @@ package multinode_test
 
 import (
 	"context"
-	"crypto"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,9 +13,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/pg"
 	"github.com/renkei-idwsf/renkei/store"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
-	"github.com/renkei-idwsf/renkei/wsf/secmech"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
-	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 func TestMain(m *testing.M) { os.Exit(pg.Main(m)) }
@@ -59,14 +56,14 @@ func TestNodeKill(t *testing.T) {
 	expected := int64(len(citizens) * (3 + 5*len(slots)))
 	ctx, cancel := context.WithTimeout(context.Background(), trafficTime)
 	defer cancel()
-	killed := make(chan struct{})
+	killed := make(chan spread, 1)
 	go func() {
-		defer close(killed)
 		for rec.progress.Load() < int64(float64(expected)*killAt) && ctx.Err() == nil {
 			time.Sleep(20 * time.Millisecond)
 		}
 		c.killOneOfEach()
 		t.Logf("killed one node of each role after %d of about %d calls", rec.progress.Load(), expected)
+		killed <- c.spread()
 	}()
 	var wg sync.WaitGroup
 	for _, cz := range citizens {
@@ -77,7 +74,7 @@ func TestNodeKill(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	<-killed
+	atKill := <-killed
 	t.Logf("traffic done in %v: %d logins, %d links, %d tokens, %d bookings, %d WSP accesses seen; %d retries; %d failures",
 		time.Since(start).Round(time.Millisecond), len(rec.logins), len(rec.links), len(rec.tokens), len(rec.bookings),
 		len(rec.accesses), rec.retries, len(rec.failures))
@@ -87,8 +84,9 @@ func TestNodeKill(t *testing.T) {
 	if len(rec.failures) > 0 {
 		t.Errorf("%d calls failed even after their retry through the balancer", len(rec.failures))
 	}
-	c.checkSpread()
-	v := c.verifier()
+	c.checkSpread(atKill)
+	v := c.verifier(cl)
+	t.Run("the-checks-catch-a-loss", func(t *testing.T) { v.catches(t, rec, slots, before) })
 	for _, err := range v.check(rec, slots, before) {
 		t.Error(err)
 	}
@@ -102,28 +100,28 @@ func (c *cluster) killOneOfEach() {
 	c.wspNodes[0].kill()
 }
 
+// spread is how many connections each balancer handed each node: for
+// each role, the node killed and the survivor.
+type spread map[string][2]int64
+
+func (c *cluster) spread() spread {
+	return spread{
+		"IdP card login": {c.idpCard.Connections(c.idp.Config.CardListen), c.idpCard.Connections(c.idp2.CardListen)},
+		"DS":             {c.ds.Connections(c.dsNodes[0].addr), c.ds.Connections(c.dsNodes[1].addr)},
+		"WSP":            {c.wsp.Connections(c.wspNodes[0].addr), c.wsp.Connections(c.wspNodes[1].addr)},
+	}
+}
+
 // checkSpread wants each killed node to have been handed connections
-// before it died, and the balancers to have sent the rest to the
-// survivors: the traffic did reach both nodes of each role.
-func (c *cluster) checkSpread() {
-	for _, b := range []struct {
-		name   string
-		counts func() (int64, int64)
-	}{
-		{"IdP card login", func() (int64, int64) {
-			return c.idpCard.Connections(c.idp.Config.CardListen), c.idpCard.Connections(c.idp2.CardListen)
-		}},
-		{"DS", func() (int64, int64) {
-			return c.ds.Connections(c.dsNodes[0].addr), c.ds.Connections(c.dsNodes[1].addr)
-		}},
-		{"WSP", func() (int64, int64) {
-			return c.wsp.Connections(c.wspNodes[0].addr), c.wsp.Connections(c.wspNodes[1].addr)
-		}},
-	} {
-		dead, alive := b.counts()
-		c.t.Logf("%s: the killed node took %d connections, the survivor %d", b.name, dead, alive)
-		if dead == 0 || alive == 0 {
-			c.t.Errorf("%s: connections %d (killed node) and %d (survivor): the traffic did not reach both nodes", b.name, dead, alive)
+// before it died, none after, and the survivor of each role to have
+// taken connections after the kill: the traffic reached both nodes of
+// each role and went on through the survivors.
+func (c *cluster) checkSpread(atKill spread) {
+	for role, end := range c.spread() {
+		at := atKill[role]
+		c.t.Logf("%s: the killed node took %d connections; the survivor %d before the kill, %d after", role, at[0], at[1], end[1]-at[1])
+		if at[0] == 0 || end[0] != at[0] || end[1] <= at[1] {
+			c.t.Errorf("%s: connections at the kill %v, at the end %v: the traffic did not reach the killed node before and the survivor after", role, at, end)
 		}
 	}
 }
@@ -211,19 +209,18 @@ func (c *cluster) snapshot(slots []string) (*snapshot, error) {
 	return s, srows.Err()
 }
 
-// verifier reads what the databases hold after the traffic.
+// verifier reads what the databases hold after the traffic, and asks
+// the surviving nodes through the balancers.
 type verifier struct {
 	c            *cluster
+	cl           *clients
 	relay, audit *sqlstore.DB
-	// readToken reads a token minted for hospital A by a Query at the
-	// surviving DS node, as hospital A's WSP does.
-	readToken func(citizenAt) (*secmech.Token, error)
 }
 
-func (c *cluster) verifier() *verifier {
+func (c *cluster) verifier(cl *clients) *verifier {
 	t := c.t
 	ctx := context.Background()
-	v := &verifier{c: c}
+	v := &verifier{c: c, cl: cl}
 	var err error
 	if v.relay, err = sqlstore.Open(ctx, c.relay); err != nil {
 		t.Fatal(err)
@@ -271,8 +268,9 @@ func (v *verifier) checkLogins(logins []seenLogin) []error {
 }
 
 // checkLinks wants each enrolment seen in the relay database (the
-// federation with hospital A holds the patient number) and each consent
-// seen as an association with the appointment service.
+// federation with hospital A holds the patient number) and found by the
+// surviving DS node (a Query's token names it), and each consent seen as
+// an association with the appointment service.
 func (v *verifier) checkLinks(links []citizenAt, assocs []string) []error {
 	ctx := context.Background()
 	var errs []error
@@ -280,6 +278,11 @@ func (v *verifier) checkLinks(links []citizenAt, assocs []string) []error {
 		f, err := v.relay.Federation(ctx, l.principal, hospitalID)
 		if err != nil || f.SPProvidedID != l.local {
 			errs = append(errs, fmt.Errorf("link of %s to %s: federation %+v, %v", l.principal, l.local, f, err))
+		}
+		if cz := v.c.citizen(l.principal); cz == nil {
+			errs = append(errs, fmt.Errorf("link of %s: no such citizen", l.principal))
+		} else if local, err := v.cl.linked(ctx, cz); err != nil || local != l.local {
+			errs = append(errs, fmt.Errorf("link of %s to %s: the surviving DS gives %q (%v)", l.principal, l.local, local, err))
 		}
 	}
 	for _, p := range assocs {
@@ -405,7 +408,67 @@ func checkBookings(seen []seenBooking, before, after *snapshot) []error {
 	return errs
 }
 
-// hospitalDecrypter is hospital A's key, reading its tokens.
-func (c *cluster) hospitalDecrypter() *xmlenc.Decrypter {
-	return &xmlenc.Decrypter{Key: c.hospital.Key.(crypto.Decrypter), EntityID: hospitalID}
+// catches runs the checks on what the clients saw with one loss made
+// up in each kind (a login, a link, a token, an access, a booking that
+// the databases do not hold), and wants each reported: the checks of
+// the test can fail.
+func (v *verifier) catches(t *testing.T, rec *record, slots []string, before *snapshot) {
+	if len(rec.logins) == 0 || len(rec.links) == 0 || len(rec.tokens) == 0 || len(rec.accesses) == 0 || len(rec.bookings) == 0 {
+		t.Fatal("the clients saw nothing succeed: there is nothing to lose")
+	}
+	l := rec.logins[0]
+	l.sessionIndex += "-lost"
+	if len(v.checkLogins([]seenLogin{l})) == 0 {
+		t.Error("a login whose session is not in the store is not reported")
+	}
+	k := rec.links[0]
+	k.local += "-lost"
+	if len(v.checkLinks([]citizenAt{k}, nil)) == 0 {
+		t.Error("a link the relay database does not hold is not reported")
+	}
+	tk := rec.tokens[0]
+	tk.what += "-lost"
+	if len(v.checkTokens([]citizenAt{tk})) == 0 {
+		t.Error("a token without its audit event is not reported")
+	}
+	a := rec.accesses[0]
+	a.what += "-lost"
+	if len(v.checkAccesses([]citizenAt{a})) == 0 {
+		t.Error("a WSP access without its audit event is not reported")
+	}
+	after, err := v.c.snapshot(slots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lost []seenBooking
+	for _, b := range rec.bookings {
+		if b.outcome == "full" {
+			b.outcome = "booked" // seen booked, but the back office never took it
+			lost = append(lost, b)
+			break
+		}
+	}
+	if len(lost) == 0 {
+		t.Fatal("no booking was refused as full: the citizens did not race for the places")
+	}
+	if len(checkBookings(lost, before, after)) == 0 {
+		t.Error("a booking the back office does not hold is not reported")
+	}
+	twice := &snapshot{rows: map[[2]string]int{}, capacity: after.capacity, booked: after.booked, held: after.held}
+	for key, n := range after.rows {
+		twice.rows[key] = n + 1
+	}
+	if len(checkBookings(nil, before, twice)) == 0 {
+		t.Error("a slot booked twice by one citizen is not reported")
+	}
+}
+
+// citizen returns the citizen of principal, or nil.
+func (c *cluster) citizen(principal string) *citizen {
+	for _, p := range c.people {
+		if principalOf(p) == principal {
+			return &citizen{key: p.Key, principal: principal, local: p.Local[sample.HospitalA], card: c.httpClient(c.cards[p.Key])}
+		}
+	}
+	return nil
 }
