@@ -151,7 +151,7 @@ func newClients(c *cluster) *clients {
 		}
 		return s
 	}
-	cl := &clients{c: c, hospital: mkSP("desk", hospitalID, c.hospACS, c.hospital), portal: mkSP("portal", portalID, c.portalAC, c.portal),
+	cl := &clients{c: c, hospital: mkSP("desk", hospitalID, c.hospACS, c.hospital), portal: mkSP("portal", portalID, c.portalACS, c.portal),
 		nim: c.httpClient(c.hospital), tokens: &secmech.TokenChecker{Self: hospitalID, Directory: dir, Skew: time.Minute,
 			Decrypter: &xmlenc.Decrypter{Key: c.hospital.Key.(crypto.Decrypter), EntityID: hospitalID}}}
 	if cl.wsc, err = client.New(client.Config{EntityID: portalID, Key: c.portal.Key, Certificate: c.portal.Cert, Directory: dir,

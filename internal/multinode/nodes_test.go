@@ -76,12 +76,12 @@ type cluster struct {
 	// TLS); portal the portal's.
 	hospital, portal *pki.Identity
 	// sources are the metadata files every role but the IdP loads.
-	sources  []dsserver.MetadataSource
-	roots    *x509.CertPool
-	caFile   string
-	svcMDID  string // hospital A's appointment service at the DS
-	hospACS  string // the desk's PAOS consumer
-	portalAC string // the portal's PAOS consumer
+	sources   []dsserver.MetadataSource
+	roots     *x509.CertPool
+	caFile    string
+	svcMDID   string // hospital A's appointment service at the DS
+	hospACS   string // the desk's PAOS consumer
+	portalACS string // the portal's PAOS consumer
 }
 
 // node is one renkei-ds or renkei-wsp process.
@@ -216,9 +216,9 @@ func (c *cluster) entities() (hospXML, portalXML []byte) {
 	// The portal's consumer and logout endpoints are never called: an
 	// ECP SP receives the assertion in the SOAP answer, and nothing here
 	// logs out.
-	c.portalAC = "https://127.0.0.1:9/ecp"
+	c.portalACS = "https://127.0.0.1:9/ecp"
 	portal := &md.EntityDescriptor{EntityID: portalID,
-		SPSSO: []*md.SPSSODescriptor{wspserver.DeskRole(c.portal.Cert, c.portal.Cert, c.portalAC, "https://127.0.0.1:9/slo")}}
+		SPSSO: []*md.SPSSODescriptor{wspserver.DeskRole(c.portal.Cert, c.portal.Cert, c.portalACS, "https://127.0.0.1:9/slo")}}
 	var out [2][]byte
 	for i, e := range []*md.EntityDescriptor{hosp, portal} {
 		b, err := xmlsec.Serialize(e.Element())
