@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -245,14 +246,15 @@ func (c *cluster) startDS() {
 	kp := c.pair("ds", c.idp.DSEncryption)
 	var addrs []string
 	for i := range 2 {
-		addr := freeAddr(c.t)
-		f := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: c.ds.URL(), Listen: addr, TLS: kp, Signing: kp, Encryption: kp,
-			IdP: c.idp.EntityID, Store: c.relay, Metadata: c.sources, CheckOutgoing: true,
-			Policy: dsserver.Policy{Portals: []string{portalID}}}
-		f.Defaults()
-		path := c.writeJSON(fmt.Sprintf("ds-%d.json", i), f)
-		c.dsNodes = append(c.dsNodes, c.run(fmt.Sprintf("renkei-ds #%d", i), addr, bin, "-config", path))
-		addrs = append(addrs, addr)
+		n := c.run(fmt.Sprintf("renkei-ds #%d", i), bin, func(addr string) []string {
+			f := &dsserver.File{EntityID: idpkit.DSEntityID, BaseURL: c.ds.URL(), Listen: addr, TLS: kp, Signing: kp, Encryption: kp,
+				IdP: c.idp.EntityID, Store: c.relay, Metadata: c.sources, CheckOutgoing: true,
+				Policy: dsserver.Policy{Portals: []string{portalID}}}
+			f.Defaults()
+			return []string{"-config", c.writeJSON(fmt.Sprintf("ds-%d.json", i), f)}
+		})
+		c.dsNodes = append(c.dsNodes, n)
+		addrs = append(addrs, n.addr)
 	}
 	c.ds.SetBackends(addrs...)
 }
@@ -269,24 +271,28 @@ func (c *cluster) startWSP() {
 	}
 	in := c.manifest.Institution(sample.HospitalA)
 	kp := c.pair("hospital-a", c.hospital)
-	var paths, addrs []string
-	for i := range 2 {
-		addr := freeAddr(t)
+	file := func(addr string) *wspserver.File {
 		f := &wspserver.File{EntityID: hospitalID, BaseURL: c.wsp.URL(), Listen: addr,
 			Endpoints: []string{c.wsp.URL() + wspserver.PathSOAP}, TLS: kp, Signing: kp, Encryption: kp, TrustedRoots: c.caFile,
 			Metadata: c.sources, Store: c.wspStore,
 			Backend:      wspserver.Backend{Kind: "sql", Mapping: filepath.Join(c.dir, in.Mapping), DSN: c.backoffice, Timeout: "30s"},
 			AuditReaders: []string{portalID}, DS: idpkit.DSEntityID, CheckOutgoing: true, Abstract: in.NameEn}
 		f.Defaults()
-		paths = append(paths, c.writeJSON(fmt.Sprintf("wsp-%d.json", i), f))
-		addrs = append(addrs, addr)
+		return f
 	}
-	reg := exec.Command(bin, "-config", paths[0], "register")
+	ctx, cancel := context.WithTimeout(context.Background(), readyWait)
+	defer cancel()
+	reg := exec.CommandContext(ctx, bin, "-config", c.writeJSON("wsp-register.json", file(freeAddr(t))), "register")
 	if out, err := reg.CombinedOutput(); err != nil {
 		t.Fatalf("renkei-wsp register: %v\n%s\nDS nodes:\n%s", err, out, c.logs(c.dsNodes))
 	}
+	var addrs []string
 	for i := range 2 {
-		c.wspNodes = append(c.wspNodes, c.run(fmt.Sprintf("renkei-wsp #%d", i), addrs[i], bin, "-config", paths[i]))
+		n := c.run(fmt.Sprintf("renkei-wsp #%d", i), bin, func(addr string) []string {
+			return []string{"-config", c.writeJSON(fmt.Sprintf("wsp-%d.json", i), file(addr))}
+		})
+		c.wspNodes = append(c.wspNodes, n)
+		addrs = append(addrs, n.addr)
 	}
 	c.wsp.SetBackends(addrs...)
 	st, err := sqlstore.Open(context.Background(), c.relay)
@@ -319,33 +325,52 @@ func (c *cluster) writeJSON(name string, v any) string {
 	return c.write(name, b)
 }
 
-// run starts a node's binary and waits until its listener at addr
-// completes a TLS handshake; the node is stopped at cleanup.
-func (c *cluster) run(name, addr, bin string, args ...string) *node {
+// startAttempts bounds the starts of a node whose free port was taken
+// between choosing and binding.
+const startAttempts = 4
+
+// run starts a node's binary with the arguments args gives for a free
+// loopback address, and waits until the node completes a TLS handshake
+// there; the node is stopped at cleanup.
+func (c *cluster) run(name, bin string, args func(addr string) []string) *node {
 	t := c.t
+	for attempt := 1; ; attempt++ {
+		addr := freeAddr(t)
+		n, err := c.spawn(name, addr, bin, args(addr))
+		if err == nil {
+			return n
+		}
+		if !strings.Contains(n.out.String(), "address already in use") || attempt == startAttempts {
+			t.Fatalf("%v\n%s", err, n.out.String())
+		}
+	}
+}
+
+// spawn starts the node and waits until it answers at addr.
+func (c *cluster) spawn(name, addr, bin string, args []string) (*node, error) {
 	n := &node{name: name, addr: addr, cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	n.cmd.Dir = c.dir
 	n.cmd.Stdout, n.cmd.Stderr = &n.out, &n.out
 	kitproc.DieWithParent(n.cmd, kitproc.Kill)
 	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return n, err
 	}
 	go func() { _ = n.cmd.Wait(); close(n.done) }()
-	t.Cleanup(n.stop)
+	c.t.Cleanup(n.stop)
 	deadline := time.Now().Add(readyWait)
 	for {
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{RootCAs: c.roots, MinVersion: tls.VersionTLS12})
 		if err == nil {
 			conn.Close()
-			return n
+			return n, nil
 		}
 		select {
 		case <-n.done:
-			t.Fatalf("%s exited: %v\n%s", name, n.cmd.ProcessState, n.out.String())
+			return n, fmt.Errorf("%s exited: %v", name, n.cmd.ProcessState)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not answer at %s within %s: %v\n%s", name, addr, readyWait, err, n.out.String())
+			return n, fmt.Errorf("%s does not answer at %s within %s: %v", name, addr, readyWait, err)
 		}
 	}
 }
