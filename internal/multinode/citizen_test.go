@@ -291,54 +291,73 @@ func (cl *clients) appointments(ctx context.Context, epr *wsf.EPR) (map[string]b
 // shows it did not go through, as a client that cannot tell whether a
 // write happened must.
 func (cl *clients) visit(ctx context.Context, cz *citizen, slots []string, rec *record) {
+	if !cl.reception(ctx, cz, rec) {
+		return
+	}
+	for i, slot := range slots {
+		if !cl.round(ctx, cz, slot, i == 0, rec) {
+			return
+		}
+	}
+}
+
+// reception is the card login at hospital A's desk and the enrolment of
+// the patient number; it reports whether both went through.
+func (cl *clients) reception(ctx context.Context, cz *citizen, rec *record) bool {
 	var desk *sp.Login
 	if err := rec.twice(func() (err error) { desk, err = cl.login(ctx, cl.hospital, cz); return }); err != nil {
 		rec.fail(cz.key+" desk login", err)
-		return
+		return false
 	}
 	rec.add(func() {
 		rec.logins = append(rec.logins, seenLogin{cz.principal, hospitalID, desk.NameID.Value, desk.SessionIndex})
 	})
 	if err := rec.twice(func() error { return cl.enrol(ctx, desk, cz.local) }); err != nil {
 		rec.fail(cz.key+" enrolment", err)
-		return
+		return false
 	}
 	rec.add(func() { rec.links = append(rec.links, citizenAt{cz.principal, cz.local, cz.local}) })
-	for i, slot := range slots {
-		var l *sp.Login
-		if err := rec.twice(func() (err error) { l, err = cl.login(ctx, cl.portal, cz); return }); err != nil {
-			rec.fail(cz.key+" portal login", err)
-			return
-		}
-		rec.add(func() {
-			rec.logins = append(rec.logins, seenLogin{cz.principal, portalID, l.NameID.Value, l.SessionIndex})
-		})
-		if l.Bootstrap == nil {
-			rec.fail(cz.key+" portal login", errors.New("no discovery bootstrap"))
-			return
-		}
-		if i == 0 {
-			if err := rec.twice(func() error { return cl.associate(ctx, l.Bootstrap) }); err != nil {
-				rec.fail(cz.key+" consent", err)
-				return
-			}
-			rec.add(func() { rec.assocs = append(rec.assocs, cz.principal) })
-		}
-		var epr *wsf.EPR
-		var tokenID string
-		if err := rec.twice(func() (err error) { epr, tokenID, err = cl.discover(ctx, l.Bootstrap); return }); err != nil {
-			rec.fail(cz.key+" discovery", err)
-			return
-		}
-		rec.add(func() { rec.tokens = append(rec.tokens, citizenAt{cz.principal, cz.local, tokenID}) })
-		cl.book(ctx, cz, epr, slot, rec)
-		var mid string
-		if err := rec.twice(func() (err error) { _, mid, err = cl.appointments(ctx, epr); return }); err != nil {
-			rec.fail(cz.key+" appointments", err)
-			continue
-		}
-		rec.add(func() { rec.accesses = append(rec.accesses, citizenAt{cz.principal, cz.local, mid}) })
+	return true
+}
+
+// round is a visit to the portal: a card login, the consent when first,
+// a discovery, the booking of slot and a read of the appointments; it
+// reports whether the citizen can go on.
+func (cl *clients) round(ctx context.Context, cz *citizen, slot string, first bool, rec *record) bool {
+	var l *sp.Login
+	if err := rec.twice(func() (err error) { l, err = cl.login(ctx, cl.portal, cz); return }); err != nil {
+		rec.fail(cz.key+" portal login", err)
+		return false
 	}
+	rec.add(func() {
+		rec.logins = append(rec.logins, seenLogin{cz.principal, portalID, l.NameID.Value, l.SessionIndex})
+	})
+	if l.Bootstrap == nil {
+		rec.fail(cz.key+" portal login", errors.New("no discovery bootstrap"))
+		return false
+	}
+	if first {
+		if err := rec.twice(func() error { return cl.associate(ctx, l.Bootstrap) }); err != nil {
+			rec.fail(cz.key+" consent", err)
+			return false
+		}
+		rec.add(func() { rec.assocs = append(rec.assocs, cz.principal) })
+	}
+	var epr *wsf.EPR
+	var tokenID string
+	if err := rec.twice(func() (err error) { epr, tokenID, err = cl.discover(ctx, l.Bootstrap); return }); err != nil {
+		rec.fail(cz.key+" discovery", err)
+		return false
+	}
+	rec.add(func() { rec.tokens = append(rec.tokens, citizenAt{cz.principal, cz.local, tokenID}) })
+	cl.book(ctx, cz, epr, slot, rec)
+	var mid string
+	if err := rec.twice(func() (err error) { _, mid, err = cl.appointments(ctx, epr); return }); err != nil {
+		rec.fail(cz.key+" appointments", err)
+		return true
+	}
+	rec.add(func() { rec.accesses = append(rec.accesses, citizenAt{cz.principal, cz.local, mid}) })
+	return true
 }
 
 // book books slot for the citizen and records the outcome.

@@ -122,8 +122,9 @@ func (c *cluster) spread() spread {
 // taken connections after the kill: the traffic reached both nodes of
 // each role and went on through the survivors.
 func (c *cluster) checkSpread(atKill spread) {
-	for role, end := range c.spread() {
-		at := atKill[role]
+	ends := c.spread()
+	for _, role := range []string{"IdP card login", "DS", "WSP"} {
+		at, end := atKill[role], ends[role]
 		c.t.Logf("%s: the killed node took %d connections; the survivor %d before the kill, %d after", role, at[0], at[1], end[1]-at[1])
 		if at[0] == 0 || end[0] != at[0] || end[1] <= at[1] {
 			c.t.Errorf("%s: connections at the kill %v, at the end %v: the traffic did not reach the killed node before and the survivor after", role, at, end)
@@ -275,7 +276,7 @@ func (v *verifier) checkLogins(logins []seenLogin) []error {
 // checkLinks wants each enrolment seen in the relay database (the
 // federation with hospital A holds the patient number) and found by the
 // surviving DS node (a Query's token names it), and each consent seen as
-// an association with the appointment service.
+// an association with the appointment service, with its audit event.
 func (v *verifier) checkLinks(links []citizenAt, assocs []string) []error {
 	ctx := context.Background()
 	var errs []error
@@ -298,6 +299,14 @@ func (v *verifier) checkLinks(links []citizenAt, assocs []string) []error {
 		}
 		if err != nil || !found {
 			errs = append(errs, fmt.Errorf("consent of %s: associations %+v, %v", p, as, err))
+		}
+		audited, err := v.events(v.relay, p, discovery.AuditAssociationAdd, func(b []byte) string {
+			var d discovery.AuditDetail
+			_ = json.Unmarshal(b, &d)
+			return d.SvcMDID
+		})
+		if err != nil || !audited[v.c.svcMDID] {
+			errs = append(errs, fmt.Errorf("consent of %s has no audit event at the DS (%v)", p, err))
 		}
 	}
 	return errs
