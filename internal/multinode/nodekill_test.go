@@ -136,8 +136,7 @@ func (c *cluster) checkSpread(atKill spread) {
 func (c *cluster) citizens() []*citizen {
 	var out []*citizen
 	for _, p := range c.people {
-		out = append(out, &citizen{key: p.Key, principal: principalOf(p), local: p.Local[sample.HospitalA],
-			card: c.httpClient(c.cards[p.Key])})
+		out = append(out, c.citizenOf(p))
 	}
 	return out
 }
@@ -485,8 +484,13 @@ func (v *verifier) catches(t *testing.T, rec *record, slots []string, before *sn
 func (c *cluster) citizen(principal string) *citizen {
 	for _, p := range c.people {
 		if principalOf(p) == principal {
-			return &citizen{key: p.Key, principal: principal, local: p.Local[sample.HospitalA], card: c.httpClient(c.cards[p.Key])}
+			return c.citizenOf(p)
 		}
 	}
 	return nil
+}
+
+// citizenOf is the sample person p with their card.
+func (c *cluster) citizenOf(p sample.Person) *citizen {
+	return &citizen{key: p.Key, principal: principalOf(p), local: p.Local[sample.HospitalA], card: c.httpClient(c.cards[p.Key])}
 }

@@ -15,6 +15,10 @@
 //	card := k.IssueCard("p-alice", "HIC-0001", pki.P256) // load into vcard.Insert
 //	k.Start()
 //	// k.Metadata is /metadata exactly as served; k.RootCAs trusts its TLS.
+//
+// StartNode runs one more process of the same configuration, for tests of
+// several nodes behind a balancer (internal/testkit/rr); Kill ends a
+// process with SIGKILL, as a crashed machine ends.
 package idpkit
 
 import (
