@@ -52,29 +52,7 @@ func TestNodeKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	citizens := c.citizens()
-	rec := &record{}
-	expected := int64(len(citizens) * (3 + 5*len(slots)))
-	ctx, cancel := context.WithTimeout(context.Background(), trafficTime)
-	defer cancel()
-	killed := make(chan spread, 1)
-	go func() {
-		for rec.progress.Load() < int64(float64(expected)*killAt) && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-		c.killOneOfEach()
-		t.Logf("killed one node of each role after %d of about %d calls", rec.progress.Load(), expected)
-		killed <- c.spread()
-	}()
-	var wg sync.WaitGroup
-	for _, cz := range citizens {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl.visit(ctx, cz, slots, rec)
-		}()
-	}
-	wg.Wait()
-	atKill := <-killed
+	rec, atKill := c.drive(cl, citizens, slots)
 	t.Logf("traffic done in %v: %d logins, %d links, %d tokens, %d bookings, %d WSP accesses seen; %d retries; %d failures",
 		time.Since(start).Round(time.Millisecond), len(rec.logins), len(rec.links), len(rec.tokens), len(rec.bookings),
 		len(rec.accesses), rec.retries, len(rec.failures))
@@ -96,6 +74,48 @@ func TestNodeKill(t *testing.T) {
 		t.Error(err)
 	}
 	t.Logf("checked in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// drive runs every citizen's visit at once and kills one node of each
+// role when about killAt of the calls are done (or when the traffic
+// ended early, which checkSpread then reports); it returns what the
+// clients saw and the balancers' counts at the kill.
+func (c *cluster) drive(cl *clients, citizens []*citizen, slots []string) (*record, spread) {
+	rec := &record{}
+	expected := int64(len(citizens) * (3 + 5*len(slots)))
+	ctx, cancel := context.WithTimeout(context.Background(), trafficTime)
+	defer cancel()
+	done := make(chan struct{})
+	killed := make(chan spread, 1)
+	// going waits a moment and reports whether the traffic goes on.
+	going := func() bool {
+		select {
+		case <-done:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+			return true
+		}
+	}
+	go func() {
+		for rec.progress.Load() < int64(float64(expected)*killAt) && going() {
+		}
+		c.killOneOfEach()
+		c.t.Logf("killed one node of each role after %d of about %d calls", rec.progress.Load(), expected)
+		killed <- c.spread()
+	}()
+	var wg sync.WaitGroup
+	for _, cz := range citizens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl.visit(ctx, cz, slots, rec)
+		}()
+	}
+	wg.Wait()
+	close(done)
+	return rec, <-killed
 }
 
 // killOneOfEach kills the first node of each role with SIGKILL.
