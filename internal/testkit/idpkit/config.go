@@ -1,6 +1,9 @@
 package idpkit
 
-import "github.com/renkei-idwsf/renkei/internal/idpserver"
+import (
+	"github.com/renkei-idwsf/renkei/internal/idpserver"
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
+)
 
 // Config is the JSON configuration file of cmd/renkei-idp, in the one
 // definition the binary reads (internal/idpserver). The kit fills it and
@@ -15,3 +18,13 @@ type (
 	Lifetimes      = idpserver.Lifetimes
 	SPQuirks       = idpserver.SPQuirks
 )
+
+// Module and Command name what the kit builds.
+const (
+	Module  = kitproc.Module
+	Command = Module + "/cmd/renkei-idp"
+)
+
+// Binary builds cmd/renkei-idp with tags, once per test process and tag
+// set (internal/testkit/proc.Binary), and returns the executable's path.
+func Binary(tags []string) (string, error) { return kitproc.Binary("./cmd/renkei-idp", tags) }

@@ -15,6 +15,10 @@
 //	card := k.IssueCard("p-alice", "HIC-0001", pki.P256) // load into vcard.Insert
 //	k.Start()
 //	// k.Metadata is /metadata exactly as served; k.RootCAs trusts its TLS.
+//
+// StartNode runs one more process of the same configuration, for tests of
+// several nodes behind a balancer (internal/testkit/rr); Kill ends a
+// process with SIGKILL, as a crashed machine ends.
 package idpkit
 
 import (
@@ -107,9 +111,10 @@ type IdP struct {
 	RA    *ra.Authority
 	Store *sqlstore.DB
 
-	tb   testing.TB
-	opts Options
-	p    *proc
+	tb    testing.TB
+	opts  Options
+	p     *proc
+	nodes int // StartNode's count, naming each node's configuration file
 }
 
 // New prepares an IdP: keys, RA, store and configuration; Start runs it.
@@ -316,9 +321,9 @@ func (k *IdP) Stderr() string {
 	return k.p.stderr.String()
 }
 
-// fetchMetadata GETs /metadata once.
-func (k *IdP) fetchMetadata(ctx context.Context) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.MetadataURL, nil)
+// fetchMetadata GETs url (a node's /metadata) once.
+func (k *IdP) fetchMetadata(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +334,7 @@ func (k *IdP) fetchMetadata(ctx context.Context) ([]byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: HTTP %d: %s", k.MetadataURL, resp.StatusCode, strings.TrimSpace(string(b)))
+		err = fmt.Errorf("GET %s: HTTP %d: %s", url, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
 	return b, err
 }

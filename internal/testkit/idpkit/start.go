@@ -67,27 +67,114 @@ func (k *IdP) startOnce(bin string) error {
 		return err
 	}
 	k.setAddrs(ports[0], ports[1], ports[2])
-	path, err := k.writeConfig()
+	path, err := k.writeConfig("idp.json", k.Config)
 	if err != nil {
 		return err
 	}
+	p, b, err := k.run(bin, path, k.MetadataURL)
+	if err != nil {
+		return err
+	}
+	k.p, k.Metadata = p, b
+	return nil
+}
+
+// run starts the binary on the configuration file path and waits until
+// metadataURL answers, returning the served metadata; the process is
+// stopped at Cleanup.
+func (k *IdP) run(bin, path, metadataURL string) (*proc, []byte, error) {
 	cmd := exec.Command(bin, "-config", path)
 	cmd.Dir = k.Dir
 	kitproc.DieWithParent(cmd, kitproc.Kill)
 	p := &proc{cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &p.stderr, &p.stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, nil, err
 	}
 	go func() { cmd.Wait(); close(p.done) }()
-	k.p = p
-	if err := k.awaitMetadata(); err != nil {
+	b, err := k.awaitMetadata(p, metadataURL)
+	if err != nil {
 		p.stop()
-		k.p = nil
-		return fmt.Errorf("idpkit: %w\nrenkei-idp output:\n%s", err, p.stderr.String())
+		return nil, nil, fmt.Errorf("idpkit: %w\nrenkei-idp output:\n%s", err, p.stderr.String())
 	}
 	k.tb.Cleanup(p.stop)
-	return nil
+	return p, b, nil
+}
+
+// Node is one more process of the IdP's configuration (StartNode).
+type Node struct {
+	// Listen and CardListen are the node's own listeners (host:port).
+	Listen, CardListen string
+	p                  *proc
+}
+
+// PID is the node's process ID.
+func (n *Node) PID() int { return n.p.cmd.Process.Pid }
+
+// Stderr is what the node logged so far.
+func (n *Node) Stderr() string { return n.p.stderr.String() }
+
+// Kill ends the node at once with SIGKILL, as a crashed machine ends,
+// and waits until the process is gone.
+func (n *Node) Kill() {
+	_ = n.p.cmd.Process.Kill()
+	<-n.p.done
+}
+
+// StartNode runs one more renkei-idp process of the running IdP's
+// configuration (its keys, store, CRL, metadata and Options.Tweak) on two
+// fresh loopback ports, for tests of several nodes behind a balancer:
+// Tweak then sets BaseURL and CardBaseURL to the balancer's, which every
+// node publishes. Start must have run; the node is stopped at Cleanup.
+func (k *IdP) StartNode() *Node {
+	k.tb.Helper()
+	if k.p == nil {
+		k.tb.Fatal("idpkit: StartNode before Start")
+	}
+	bin, err := Binary(k.opts.Tags)
+	if err != nil {
+		k.tb.Fatal(err)
+	}
+	for attempt := 1; ; attempt++ {
+		n, err := k.startNode(bin)
+		if err == nil {
+			return n
+		}
+		if !strings.Contains(err.Error(), "address already in use") || attempt == startAttempts {
+			k.tb.Fatal(err)
+		}
+	}
+}
+
+func (k *IdP) startNode(bin string) (*Node, error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	k.nodes++
+	c := k.Config
+	c.Listen, c.CardListen = fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
+	c.Admin = fmt.Sprintf("127.0.0.1:%d", ports[2])
+	c.BaseURL, c.CardBaseURL = "https://"+c.Listen, "https://"+c.CardListen
+	path, err := k.writeConfig(fmt.Sprintf("idp-node-%d.json", k.nodes), c)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := k.run(bin, path, c.BaseURL+PathMetadata)
+	if err != nil {
+		return nil, err
+	}
+	return &Node{Listen: c.Listen, CardListen: c.CardListen, p: p}, nil
+}
+
+// Kill ends the process Start ran at once with SIGKILL, as a crashed
+// machine ends, and waits until it is gone.
+func (k *IdP) Kill() {
+	if k.p == nil {
+		return
+	}
+	_ = k.p.cmd.Process.Kill()
+	<-k.p.done
 }
 
 func (k *IdP) setAddrs(main, card, admin int) {
@@ -100,8 +187,7 @@ func (k *IdP) setAddrs(main, card, admin int) {
 	k.CardLoginURL, k.ECPURL = k.CardBaseURL+PathLogin, k.CardBaseURL+PathECP
 }
 
-func (k *IdP) writeConfig() (string, error) {
-	c := k.Config
+func (k *IdP) writeConfig(name string, c Config) (string, error) {
 	if k.opts.Tweak != nil {
 		k.opts.Tweak(&c)
 	}
@@ -109,27 +195,27 @@ func (k *IdP) writeConfig() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(k.Dir, "idp.json")
+	path := filepath.Join(k.Dir, name)
 	return path, os.WriteFile(path, b, 0o600)
 }
 
-// awaitMetadata polls /metadata until it answers 200 or the process ends.
-func (k *IdP) awaitMetadata() error {
+// awaitMetadata polls url (a node's /metadata) until it answers 200 or
+// the process ends, and returns the served bytes.
+func (k *IdP) awaitMetadata(p *proc, url string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startWait)
 	defer cancel()
 	var last error
 	for {
-		if b, err := k.fetchMetadata(ctx); err == nil {
-			k.Metadata = b
-			return nil
-		} else {
-			last = err
+		b, err := k.fetchMetadata(ctx, url)
+		if err == nil {
+			return b, nil
 		}
+		last = err
 		select {
-		case <-k.p.done:
-			return fmt.Errorf("renkei-idp exited: %v", k.p.cmd.ProcessState)
+		case <-p.done:
+			return nil, fmt.Errorf("renkei-idp exited: %v", p.cmd.ProcessState)
 		case <-ctx.Done():
-			return fmt.Errorf("renkei-idp did not serve %s within %s: %v", k.MetadataURL, startWait, last)
+			return nil, fmt.Errorf("renkei-idp did not serve %s within %s: %v", url, startWait, last)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

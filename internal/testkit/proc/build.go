@@ -1,4 +1,4 @@
-package idpkit
+package proc
 
 import (
 	"bytes"
@@ -11,28 +11,28 @@ import (
 	"sync"
 )
 
-// Module and Command name what the kit builds.
-const (
-	Module  = "github.com/renkei-idwsf/renkei"
-	Command = Module + "/cmd/renkei-idp"
-)
+// Module is the main module, whose commands Binary builds.
+const Module = "github.com/renkei-idwsf/renkei"
 
-// builds caches one binary per set of build tags for the test process.
+// builds caches one binary per command and set of build tags for the test
+// process.
 var builds = struct {
 	sync.Mutex
 	dir  string
 	bins map[string]string
 }{bins: map[string]string{}}
 
-// Binary builds cmd/renkei-idp with tags, once per test process and tag
-// set, and returns the executable's path. The build runs in the main
-// module's directory (found with go list, so a nested module that
-// replaces it works too) into a temporary directory named after this
-// process; directories left by dead test processes are removed.
-func Binary(tags []string) (string, error) {
+// Binary builds the main module's command (a directory relative to the
+// module's root, such as "./cmd/renkei-idp") with tags, once per test
+// process, command and tag set, and returns the executable's path. The
+// build runs in the main module's directory (found with go list, so a
+// nested module that replaces it works too) into a temporary directory
+// named after this process; directories left by dead test processes are
+// removed.
+func Binary(command string, tags []string) (string, error) {
 	builds.Lock()
 	defer builds.Unlock()
-	key := strings.Join(tags, ",")
+	key := command + " " + strings.Join(tags, ",")
 	if bin, ok := builds.bins[key]; ok {
 		return bin, nil
 	}
@@ -43,15 +43,15 @@ func Binary(tags []string) (string, error) {
 		}
 		builds.dir = dir
 	}
-	bin := filepath.Join(builds.dir, fmt.Sprintf("renkei-idp-%d", len(builds.bins)))
-	if err := goBuild(bin, tags); err != nil {
+	bin := filepath.Join(builds.dir, fmt.Sprintf("%s-%d", filepath.Base(command), len(builds.bins)))
+	if err := goBuild(bin, command, tags); err != nil {
 		return "", err
 	}
 	builds.bins[key] = bin
 	return bin, nil
 }
 
-func goBuild(bin string, tags []string) error {
+func goBuild(bin, command string, tags []string) error {
 	root, err := moduleDir()
 	if err != nil {
 		return err
@@ -60,10 +60,10 @@ func goBuild(bin string, tags []string) error {
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
-	cmd := exec.Command("go", append(args, "./cmd/renkei-idp")...)
+	cmd := exec.Command("go", append(args, command)...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("idpkit: go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("proc: go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }
@@ -73,11 +73,11 @@ func goBuild(bin string, tags []string) error {
 func moduleDir() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", Module).Output()
 	if err != nil {
-		return "", fmt.Errorf("idpkit: go list -m %s: %w", Module, err)
+		return "", fmt.Errorf("proc: go list -m %s: %w", Module, err)
 	}
 	dir := string(bytes.TrimSpace(out))
 	if dir == "" {
-		return "", fmt.Errorf("idpkit: the go command knows no directory for %s", Module)
+		return "", fmt.Errorf("proc: the go command knows no directory for %s", Module)
 	}
 	return dir, nil
 }
@@ -85,7 +85,7 @@ func moduleDir() (string, error) {
 // buildDir makes this process's directory and sweeps those of processes
 // that no longer run.
 func buildDir() (string, error) {
-	base := filepath.Join(os.TempDir(), "renkei-idpkit")
+	base := filepath.Join(os.TempDir(), "renkei-testkit-bin")
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return "", err
 	}
