@@ -27,9 +27,8 @@ func (db *DB) TakeArtifact(ctx context.Context, handle string, now time.Time) (s
 	}
 	a := store.Artifact{Handle: handle}
 	var created, expires int64
-	err := db.queryRowOn(ctx, db.w, `DELETE FROM artifacts WHERE handle = ?
-		RETURNING issuer, recipient, message, created, expires`, handle).
-		Scan(&a.Issuer, &a.Recipient, &a.Message, &created, &expires)
+	err := db.writeRow(ctx, []any{&a.Issuer, &a.Recipient, &a.Message, &created, &expires},
+		`DELETE FROM artifacts WHERE handle = ? RETURNING issuer, recipient, message, created, expires`, handle)
 	if err != nil {
 		return store.Artifact{}, notFound(db.d.wrap(err), "artifact")
 	}
@@ -48,7 +47,7 @@ func (db *DB) CheckAndInsert(ctx context.Context, key store.ReplayKey, expiry, n
 	if err := key.ValidateUse(expiry, now); err != nil {
 		return err
 	}
-	n, err := db.exec(ctx, `INSERT INTO seen_ids (kind, value, expires) VALUES (?, ?, ?)
+	n, err := db.execLazy(ctx, `INSERT INTO seen_ids (kind, value, expires) VALUES (?, ?, ?)
 		ON CONFLICT (kind, value) DO UPDATE SET expires = excluded.expires
 		WHERE seen_ids.expires <= ?`, string(key.Kind), key.Value, ts(expiry), ts(now))
 	if err == nil && n == 0 {

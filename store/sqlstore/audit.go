@@ -30,8 +30,8 @@ func (db *DB) AppendAudit(ctx context.Context, e store.AuditEvent) (int64, error
 		return 0, err
 	}
 	var id int64
-	err := db.queryRowOn(ctx, db.w, insertAudit, ts(e.Time), e.Actor, e.PrincipalID, e.ProviderID,
-		e.Action, e.Purpose, e.DetailType, blob(e.Detail)).Scan(&id)
+	err := db.writeRow(ctx, []any{&id}, insertAudit, ts(e.Time), e.Actor, e.PrincipalID, e.ProviderID,
+		e.Action, e.Purpose, e.DetailType, blob(e.Detail))
 	return id, db.d.wrap(err)
 }
 

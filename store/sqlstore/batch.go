@@ -24,6 +24,17 @@ import (
 // one-use and audit guarantees rest on that atomicity and durability, not
 // on an fsync per request. PostgreSQL groups commits itself
 // (commit_delay) and an in-memory database has no disk: neither batches.
+//
+// A replay claim (CheckAndInsert, through execLazy) is lazy: a batch of
+// lazy writes alone commits with synchronous=NORMAL, atomic and safe from
+// a crash of the process, without an fsync of its own. The WAL is synced
+// in order, so the next synced COMMIT (the audit row every answered
+// request writes, in the DS and the WSPs) or checkpoint makes the claim
+// durable too; only an operating-system crash or power cut in between can
+// forget a claim, when the message's own validity window (its timestamp,
+// minutes) still bounds any replay. The one-use guarantee across nodes
+// rests on the atomic insert, which this keeps. Artifacts, sessions and
+// audit rows stay synced at their COMMIT.
 
 // maxBatch bounds the transactions of one COMMIT.
 const maxBatch = 64
@@ -51,7 +62,10 @@ type batcher struct {
 type batchReq struct {
 	ctx context.Context
 	fn  func(tx) error
-	res chan error // buffered: the batcher never waits for its caller
+	// lazy: the write's durability may wait for the next synced commit
+	// (execLazy).
+	lazy bool
+	res  chan error // buffered: the batcher never waits for its caller
 }
 
 // panicked carries a panic of a member's function back to its caller's
@@ -71,8 +85,8 @@ func newBatcher(db *DB) *batcher {
 // the same time, and returns its outcome once known. A caller whose
 // context ends while queued is not run; once taken, it waits for the
 // outcome, since the COMMIT may still make its work durable.
-func (b *batcher) do(ctx context.Context, fn func(tx) error) error {
-	r := &batchReq{ctx: ctx, fn: fn, res: make(chan error, 1)}
+func (b *batcher) do(ctx context.Context, lazy bool, fn func(tx) error) error {
+	r := &batchReq{ctx: ctx, fn: fn, lazy: lazy, res: make(chan error, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -145,6 +159,21 @@ func (b *batcher) run(batch []*batchReq) {
 			r.res <- res[i]
 		}
 	}()
+	if lazyBatch(batch) {
+		if err := b.synchronous("NORMAL"); err != nil {
+			fill(res, err)
+			return
+		}
+		defer func() {
+			if err := b.synchronous("FULL"); err != nil {
+				// The connection would go on committing without fsync:
+				// close the pool's connection so the next one is opened
+				// with the DSN's FULL.
+				b.db.w.SetMaxIdleConns(0)
+				b.db.w.SetMaxIdleConns(1)
+			}
+		}()
+	}
 	t, err := b.db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		fill(res, b.db.d.wrap(err))
@@ -181,6 +210,25 @@ func (b *batcher) run(batch []*batchReq) {
 			res[i] = cerr
 		}
 	}
+}
+
+// lazyBatch reports whether every member of batch is lazy.
+func lazyBatch(batch []*batchReq) bool {
+	for _, r := range batch {
+		if !r.lazy {
+			return false
+		}
+	}
+	return true
+}
+
+// synchronous sets the writer connection's synchronous pragma. The batcher
+// is the only user of that connection (a SQLite file's writer pool has
+// one, and every write goes through the batcher), so nothing else commits
+// between this and the batch.
+func (b *batcher) synchronous(mode string) error {
+	_, err := b.db.w.Exec(`PRAGMA synchronous = ` + mode)
+	return b.db.d.wrap(err)
 }
 
 // fatalErr is a failure after which the batch's transaction cannot go on.

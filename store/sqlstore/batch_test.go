@@ -25,7 +25,7 @@ func heldBatcher(t *testing.T) (*DB, chan struct{}) {
 		t.Fatal(err)
 	}
 	release, running := make(chan struct{}), make(chan struct{})
-	go db.b.do(context.Background(), func(tx) error { close(running); <-release; return nil })
+	go db.b.do(context.Background(), false, func(tx) error { close(running); <-release; return nil })
 	<-running
 	return db, release
 }
@@ -45,7 +45,7 @@ func submit(t *testing.T, db *DB, release chan struct{}, fns ...func(tx) error) 
 					out[i] = fmt.Errorf("panic: %v", v)
 				}
 			}()
-			out[i] = db.b.do(context.Background(), fn)
+			out[i] = db.b.do(context.Background(), false, fn)
 		}()
 	}
 	for len(db.b.reqs) < len(fns) {
@@ -160,7 +160,7 @@ func TestBatchQueuedCancelled(t *testing.T) {
 	db, release := heldBatcher(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- db.b.do(ctx, insert("never")) }()
+	go func() { done <- db.b.do(ctx, false, insert("never")) }()
 	for len(db.b.reqs) < 1 {
 		time.Sleep(time.Millisecond)
 	}
@@ -169,14 +169,49 @@ func TestBatchQueuedCancelled(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled caller got %v", err)
 	}
-	if err := db.b.do(context.Background(), insert("x")); err != nil {
+	if err := db.b.do(context.Background(), false, insert("x")); err != nil {
 		t.Fatal(err)
 	}
 	if got := keys(t, db); got["never"] || !got["x"] {
 		t.Errorf("rows %v", got)
 	}
 	db.Close()
-	if err := db.b.do(context.Background(), insert("y")); !errors.Is(err, errStoreClosed) {
+	if err := db.b.do(context.Background(), false, insert("y")); !errors.Is(err, errStoreClosed) {
 		t.Errorf("write after Close: %v", err)
+	}
+}
+
+// TestBatchLazy: a batch of lazy writes alone (replay claims) commits with
+// synchronous=NORMAL, no fsync of its own; one that holds any other write
+// commits with FULL, which also makes the lazy ones before it durable.
+func TestBatchLazy(t *testing.T) {
+	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "lazy.db"))
+	mode := func(lazy bool) int {
+		var m int
+		err := db.b.do(context.Background(), lazy, func(t tx) error {
+			return t.queryRow(context.Background(), `PRAGMA synchronous`).Scan(&m)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	const normal, full = 1, 2
+	if got := mode(true); got != normal {
+		t.Errorf("lazy batch: synchronous %d, want NORMAL (%d)", got, normal)
+	}
+	if got := mode(false); got != full {
+		t.Errorf("batch after a lazy one: synchronous %d, want FULL (%d)", got, full)
+	}
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	key := store.ReplayKey{Kind: store.ReplayMessageID, Value: "urn:uuid:lazy"}
+	if err := db.CheckAndInsert(context.Background(), key, now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckAndInsert(context.Background(), key, now.Add(time.Hour), now); !errors.Is(err, store.ErrReplay) {
+		t.Errorf("a lazily claimed ID claimed again: %v", err)
+	}
+	if got := mode(false); got != full {
+		t.Errorf("after CheckAndInsert: synchronous %d, want FULL", got)
 	}
 }

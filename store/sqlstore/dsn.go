@@ -42,7 +42,7 @@ func parseSQLite(rest string) (target, error) {
 
 // SQLite connection settings. busy_timeout lets a writer wait for another
 // process's transaction; synchronous=FULL makes a committed one-time use
-// survive a power cut; writers take the lock at BEGIN (IMMEDIATE) so that a
+// survive a power cut (replay claims excepted, batch.go); writers take the lock at BEGIN (IMMEDIATE) so that a
 // read-modify-write never has to upgrade a read lock and fail.
 const (
 	sqliteCommon = "_busy_timeout=10000&_foreign_keys=1"

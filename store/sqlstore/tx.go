@@ -119,7 +119,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx) error) (err error) {
 // txOnce runs fn in one transaction: a batch's on a SQLite file.
 func (db *DB) txOnce(ctx context.Context, fn func(tx) error) error {
 	if db.b != nil {
-		return db.b.do(ctx, fn)
+		return db.b.do(ctx, false, fn)
 	}
 	t, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -155,7 +155,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (_ int64, err
 	}
 	if db.b != nil {
 		var n int64
-		err := db.b.do(ctx, func(t tx) (err error) {
+		err := db.b.do(ctx, false, func(t tx) (err error) {
 			n, err = t.exec(ctx, query, args...)
 			return err
 		})
@@ -265,4 +265,33 @@ func blob(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// execLazy is exec for a write whose durability may wait (batch.go): on a
+// SQLite file, a batch of such writes alone commits without its own fsync.
+func (db *DB) execLazy(ctx context.Context, query string, args ...any) (_ int64, err error) {
+	if db.b == nil {
+		return db.exec(ctx, query, args...)
+	}
+	start := time.Now()
+	defer func() { db.observed(start, err) }()
+	var n int64
+	err = db.b.do(ctx, true, func(t tx) (err error) {
+		n, err = t.exec(ctx, query, args...)
+		return err
+	})
+	return n, err
+}
+
+// writeRow runs a writing statement that returns one row (RETURNING) and
+// scans it into dest: on a SQLite file through the batcher, which is the
+// only user of the writer's connection there.
+func (db *DB) writeRow(ctx context.Context, dest []any, query string, args ...any) error {
+	if db.b == nil {
+		return db.queryRowOn(ctx, db.w, query, args...).Scan(dest...)
+	}
+	start := time.Now()
+	err := db.b.do(ctx, false, func(t tx) error { return t.queryRow(ctx, query, args...).Scan(dest...) })
+	db.observed(start, err)
+	return err
 }
