@@ -29,6 +29,50 @@ var balancerNames = []string{"idp", "idp-card", "ds", "wsp"}
 type nodes struct {
 	pg  *pgcluster.Cluster
 	bal map[string]*rr.Balancer
+	// atKill are the connections each balancer had handed the survivors
+	// when killOne killed the first node of each role; nil before.
+	atKill map[string]int64
+}
+
+// handed counts the connections each balancer has handed the nodes that
+// survive killOne: every backend but the first.
+func (n *nodes) handed(f *fedfiles.Federation) map[string]int64 {
+	m := map[string]int64{}
+	for name, b := range n.bal {
+		for _, a := range f.Backends[name][1:] {
+			m[name] += b.Connections(a)
+		}
+	}
+	return m
+}
+
+// survivorsServed prints how many connections the survivors took after
+// the kill, and fails if a role's survivors took none: the rest of the
+// story did not go through them.
+func (d *demo) survivorsServed() error {
+	if d.nodes == nil || d.nodes.atKill == nil {
+		return nil
+	}
+	now := d.nodes.handed(d.fed)
+	delta := func(names ...string) (n int64) {
+		for _, name := range names {
+			n += now[name] - d.nodes.atKill[name]
+		}
+		return n
+	}
+	got := map[string]int64{"idp": delta("idp", "idp-card"), "ds": delta("ds"), "wsp": delta("wsp")}
+	fmt.Fprintf(d.out, "after the kill the balancers handed the survivors %d connections (the IdP's, main and card login), %d (the DS's), %d (hospital A's WSP's)\n",
+		got["idp"], got["ds"], got["wsp"])
+	var none []string
+	for _, r := range []string{"idp", "ds", "wsp"} {
+		if got[r] == 0 {
+			none = append(none, r)
+		}
+	}
+	if len(none) > 0 {
+		return fmt.Errorf("the surviving nodes of %s took no connection after the kill", strings.Join(none, ", "))
+	}
+	return nil
 }
 
 // startNodes starts PostgreSQL (its databases: the relay database,
@@ -123,6 +167,7 @@ func (d *demo) killOne() error {
 	if len(killed) == 0 {
 		return fmt.Errorf("no several-node role to kill a node of")
 	}
+	d.nodes.atKill = d.nodes.handed(d.fed)
 	fmt.Fprintf(d.out, "-- killed (SIGKILL) %s; the walk goes on through %s\n", strings.Join(killed, ", "), strings.Join(left, ", "))
 	return nil
 }

@@ -85,6 +85,7 @@ func TestDemoHeadlessNodes(t *testing.T) {
 		"idp 2 ", "ds 2 ", "wsp hospital-a 2 ",
 		"-- killed (SIGKILL) idp 1 (pid ",
 		"; the walk goes on through idp 2, ds 2, wsp hospital-a 2\n3. ",
+		"after the kill the balancers handed the survivors ",
 		"the local identifiers are only in federations.sp_provided_id",
 		`"Your appointment is booked."`,
 		"(the visit logged out)",

@@ -93,6 +93,10 @@ func (d *demo) walk(ctx context.Context) error {
 		}
 	}
 	w.savePages()
+	if err := d.survivorsServed(); err != nil {
+		fmt.Fprintf(d.out, "FAILED: %v\n", err)
+		failed = append(failed, "the survivors")
+	}
 	if len(failed) > 0 {
 		fmt.Fprintf(d.out, "\nThe roles' output:\n%s", d.fleet.lastLines(15))
 		return fmt.Errorf("the story did not hold: %s failed (pages the walk saw are in %s)", strings.Join(failed, ", "),
