@@ -129,7 +129,11 @@ func (d *demo) guideNodes() {
 	w := d.out
 	fmt.Fprintf(w, "\nSeveral nodes: every node of a role publishes its balancer's URL; the nodes share PostgreSQL (pid %d)\n", d.nodes.pg.PID())
 	for _, name := range balancerNames {
-		fmt.Fprintf(w, "  balancer %-9s %s -> %s\n", name, d.nodes.bal[name].URL(), strings.Join(d.fed.Backends[name], ", "))
+		label := name
+		if name == "wsp" {
+			label = "wsp " + fedfiles.NodeInstitution
+		}
+		fmt.Fprintf(w, "  balancer %-15s %s -> %s\n", label, d.nodes.bal[name].URL(), strings.Join(d.fed.Backends[name], ", "))
 	}
 	for _, r := range d.fed.Roles {
 		if c := d.fleet.role(r.Name); r.Node != "" && c != nil {

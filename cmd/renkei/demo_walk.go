@@ -82,9 +82,9 @@ func (d *demo) walk(ctx context.Context) error {
 		if err := s.fn(ctx); err != nil {
 			fmt.Fprintf(d.out, "   FAILED: %v\n", err)
 			failed = append(failed, fmt.Sprintf("step %d", i+1))
-			continue
+		} else {
+			fmt.Fprintf(d.out, "   ok (%s)\n", since(t))
 		}
-		fmt.Fprintf(d.out, "   ok (%s)\n", since(t))
 		if i == killAfter && d.nodes != nil {
 			if err := d.killOne(); err != nil {
 				fmt.Fprintf(d.out, "-- FAILED to kill a node of each role: %v\n", err)

@@ -5,7 +5,10 @@
 // institutions' back offices (wsp/sample), one metadata aggregate signed
 // by the operator, the relay database with the citizen's principal, card
 // and links, and each role's configuration file, every listener on a
-// loopback port. It also holds the pieces of those files the test kits
+// loopback port. With Options.Nodes it writes the several-node variant
+// (`renkei demo -nodes`): the same files, but two nodes each of the IdP,
+// the DS and hospital A's WSP publishing their balancers' URLs, over
+// PostgreSQL. It also holds the pieces of those files the test kits
 // build the same way (the entities of the portal, the institutions and
 // the DS, the DS's policy, a WSP's configuration).
 package fedfiles
