@@ -83,6 +83,9 @@ func (d *demo) startNodes(ctx context.Context) (*fedfiles.Nodes, error) {
 	pctx, cancel := context.WithTimeout(ctx, pgWait)
 	defer cancel()
 	c, err := pgcluster.Start(pctx, pgcluster.Config{})
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("interrupted while PostgreSQL started: %w", ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the several-node demo needs PostgreSQL (Debian's postgresql): %w", err)
 	}
