@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED := 1
 
-.PHONY: deps demo test check bench fuzz
+.PHONY: deps demo demo-nodes test check bench fuzz
 
 # NESTED are modules of test-only peers (ARCHITECTURE.md): `go ... ./...`
 # at the root does not descend into them, so each target runs them itself.
@@ -23,6 +23,12 @@ deps:
 
 demo: deps
 	$(GO) run ./cmd/renkei demo
+
+# demo-nodes: two nodes each of the IdP, the DS and hospital A's WSP
+# behind round-robin balancers over a throwaway PostgreSQL (README
+# "Several nodes").
+demo-nodes: deps
+	$(GO) run ./cmd/renkei demo -nodes
 
 # check: formatting and vet, run before every commit and by `make test`.
 check:

@@ -29,7 +29,8 @@ type demo struct {
 	home     *reader // the citizen's reader at home
 	bin      string
 	started  time.Time
-	temp     bool // dir is the run's own, removed at the end
+	temp     bool   // dir is the run's own, removed at the end
+	nodes    *nodes // the several-node variant's PostgreSQL and balancers
 	cleanups []func()
 }
 
@@ -39,6 +40,8 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) (err error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "", "a new or empty directory for the federation's files and logs, kept at the end (default: a temporary one, removed)")
 	headless := fs.Bool("headless", false, "walk the story (steps 1 to 6) against the running federation, then stop; exit status 0 only if every step held")
+	several := fs.Bool("nodes", false, "run two nodes each of the IdP, the DS and hospital A's WSP behind round-robin balancers over a throwaway PostgreSQL; "+
+		"with -headless, kill one node of each (SIGKILL) between steps 2 and 3")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,7 +59,7 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) (err error) {
 		d.dir, d.temp = tmp, true
 		d.cleanups = append(d.cleanups, func() { os.RemoveAll(tmp) })
 	}
-	if err := d.up(ctx); err != nil {
+	if err := d.up(ctx, *several); err != nil {
 		return err
 	}
 	if *headless {
@@ -68,8 +71,10 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) (err error) {
 	return nil
 }
 
-// up writes the files, starts every role and waits until each is ready.
-func (d *demo) up(ctx context.Context) error {
+// up writes the files, starts every role (with several, over PostgreSQL
+// and behind the balancers, which it starts first) and waits until each
+// is ready.
+func (d *demo) up(ctx context.Context, several bool) error {
 	fmt.Fprintf(d.out, "Renkei demo: the whole federation, every role its own process (files in %s)\n\n", d.dir)
 	reader := d.acquireReaders()
 	bin, err := binaries(ctx, d.out)
@@ -77,13 +82,22 @@ func (d *demo) up(ctx context.Context) error {
 		return err
 	}
 	d.bin = bin
+	o := fedfiles.Options{Dir: filepath.Join(d.dir, "federation"), Reader: reader}
+	if several {
+		if o.Nodes, err = d.startNodes(ctx); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
-	d.fed, err = fedfiles.Write(ctx, fedfiles.Options{Dir: filepath.Join(d.dir, "federation"), Reader: reader})
+	d.fed, err = fedfiles.Write(ctx, o)
 	if err != nil {
 		return fmt.Errorf("writing the federation's files: %w", err)
 	}
+	if d.nodes != nil {
+		d.nodes.route(d.fed)
+	}
 	fmt.Fprintf(d.out, "files: RA keys for every role, card %s, soft certificate, signed aggregate, relay database, %d configuration files (%s)\n",
-		d.fed.Card, len(d.fed.Roles)-1, since(start))
+		d.fed.Card, configs(d.fed.Roles), since(start))
 	if d.desk != nil {
 		d.desk.file, d.home.file = d.fed.CardFile, d.fed.CardFile
 	}
@@ -99,6 +113,17 @@ func (d *demo) up(ctx context.Context) error {
 	}
 	fmt.Fprintf(d.out, "\nevery role ready %s after the start (building included)\n\n", since(d.started))
 	return nil
+}
+
+// configs counts the roles' configuration files.
+func configs(roles []fedfiles.Role) int {
+	n := 0
+	for _, r := range roles {
+		if r.Config != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // acquireReaders leases a reader entry of the real PC/SC stack (pcscd
@@ -118,23 +143,21 @@ func (d *demo) acquireReaders() string {
 }
 
 // startRoles starts the roles in two waves: every role that calls no
-// other at its start, then (once the DS answers) the WSPs, which
-// register their services there at once.
+// other at its start, then (once the DS answers, and the jobs have run)
+// the WSPs, which register their services there at once.
 func (d *demo) startRoles(ctx context.Context) error {
-	var first, second []fedfiles.Role
-	for _, r := range d.fed.Roles {
-		if r.Command == "renkei-wsp" && r.Config != "" {
-			second = append(second, r)
-		} else {
-			first = append(first, r)
-		}
+	first, jobs, wsps := splitRoles(d.fed.Roles)
+	if err := d.wave(ctx, first); err != nil {
+		return err
 	}
-	for _, wave := range [][]fedfiles.Role{first, second} {
-		if err := d.wave(ctx, wave); err != nil {
+	for _, j := range jobs {
+		took, err := d.fleet.job(ctx, j)
+		if err != nil {
 			return err
 		}
+		fmt.Fprintf(d.out, "  %-20s done in %s\n", j.Name, took)
 	}
-	return nil
+	return d.wave(ctx, wsps)
 }
 
 // wave starts roles at once and waits until each is ready.
@@ -207,7 +230,13 @@ func (d *demo) guide() {
 			fmt.Fprintf(w, "  %-20s %s/metrics\n", r.Name, r.Admin)
 		}
 	}
+	if d.nodes != nil {
+		d.guideNodes()
+	}
 	fmt.Fprintf(w, "\nEach role's output (JSON lines, one per request, with its request ID): %s\nCtrl-C stops every role", d.fleet.logs)
+	if d.nodes != nil {
+		fmt.Fprintf(w, ", the balancers and PostgreSQL (its files removed)")
+	}
 	if d.temp {
 		fmt.Fprintf(w, " (a temporary directory is removed; -dir keeps it)")
 	}

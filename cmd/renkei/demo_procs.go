@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -180,6 +181,9 @@ func (f *fleet) await(ctx context.Context, c *child, started time.Time) error {
 		case <-c.done:
 			return fmt.Errorf("%s exited (%v) before it was ready; its output:\n%s", c.role.Name, c.cmd.ProcessState, c.out.String())
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("%s: interrupted before it was ready", c.role.Name)
+			}
 			return fmt.Errorf("%s was not ready within %s: %v; its output:\n%s", c.role.Name, readyWait, last, c.out.String())
 		case <-time.After(readyPoll):
 		}

@@ -62,6 +62,45 @@ func TestDemoHeadless(t *testing.T) {
 	stopped(t, got)
 }
 
+// TestDemoHeadlessNodes runs `renkei demo -headless -nodes`: two nodes
+// each of the IdP, the DS and hospital A's WSP behind the demo's
+// balancers over its throwaway PostgreSQL; between steps 2 and 3 one node
+// of each is killed (SIGKILL) and the story goes on through the
+// survivors. It wants every step held and, once the command returns, no
+// process left (PostgreSQL's postmaster included) and nothing listening.
+func TestDemoHeadlessNodes(t *testing.T) {
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"demo", "-headless", "-nodes", "-dir", t.TempDir()}, &out); err != nil {
+		t.Fatalf("demo -headless -nodes failed: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	if n := strings.Count(got, "   ok ("); n != 6 || strings.Contains(got, "FAILED") {
+		t.Errorf("%d steps ok, want 6", n)
+	}
+	for _, want := range []string{
+		"PostgreSQL: a throwaway cluster at postgres://postgres@127.0.0.1:",
+		"wsp hospital-a register done in",
+		"idp 2 ", "ds 2 ", "wsp hospital-a 2 ",
+		"-- killed (SIGKILL) idp 1 (pid ",
+		"; the walk goes on through idp 2, ds 2, wsp hospital-a 2\n3. ",
+		"after the kill the balancers handed the survivors ",
+		"the local identifiers are only in federations.sp_provided_id",
+		`"Your appointment is booked."`,
+		"(the visit logged out)",
+		"All 6 steps held",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+	stopped(t, got)
+}
+
 // stopped checks that the role processes the demo printed are gone and
 // that nothing listens any more on the addresses it printed.
 func stopped(t *testing.T, out string) {

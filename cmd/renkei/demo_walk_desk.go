@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -74,7 +73,7 @@ func (w *walker) reception(ctx context.Context) error {
 
 // sessions counts the IdP sessions in the relay database.
 func (w *walker) sessions(ctx context.Context) (int, error) {
-	db, err := sql.Open("sqlite", "file:"+w.fedFile("relay.db")+"?mode=ro")
+	db, _, err := w.openRelay()
 	if err != nil {
 		return 0, err
 	}

@@ -188,12 +188,12 @@ func (w *walker) noLocalID(bodies [][]byte) error {
 // citizen's local identifiers in the links (federations.sp_provided_id)
 // and nowhere else.
 func (w *walker) relayOnlyLinks(ctx context.Context) error {
-	db, err := sql.Open("sqlite", "file:"+w.fedFile("relay.db")+"?mode=ro")
+	db, list, err := w.openRelay()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	tables, err := names(ctx, db)
+	tables, err := names(ctx, db, list)
 	if err != nil {
 		return err
 	}
@@ -217,9 +217,21 @@ func (w *walker) relayOnlyLinks(ctx context.Context) error {
 	return nil
 }
 
-// names lists the database's tables.
-func names(ctx context.Context, db *sql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+// openRelay opens the relay database to read: the SQLite file, or the
+// PostgreSQL database of the several-node variant; list is the query
+// listing its tables.
+func (w *walker) openRelay() (db *sql.DB, list string, err error) {
+	if w.nodes != nil {
+		db, err = sql.Open("pgx", w.fed.Relay)
+		return db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", err
+	}
+	db, err = sql.Open("sqlite", "file:"+w.fedFile("relay.db")+"?mode=ro")
+	return db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", err
+}
+
+// names lists the database's tables with the query list.
+func names(ctx context.Context, db *sql.DB, list string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, list)
 	if err != nil {
 		return nil, err
 	}

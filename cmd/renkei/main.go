@@ -5,9 +5,12 @@
 // virtual card through pcscd and vpcd) from the files an operator writes
 // (internal/fedfiles), prints the URLs and what to try, and stops every
 // role on Ctrl-C; -headless walks the story's six steps against them
-// instead and exits 0 only if every step held:
+// instead and exits 0 only if every step held; -nodes runs two nodes each
+// of the IdP, the DS and hospital A's WSP behind round-robin balancers
+// over a throwaway PostgreSQL (with -headless, one node of each is killed
+// mid-story):
 //
-//	renkei demo [-dir DIR] [-headless]
+//	renkei demo [-dir DIR] [-headless] [-nodes]
 //
 // `renkei metadata` builds and checks the operator's signed metadata
 // aggregate:
@@ -44,7 +47,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: renkei demo [-dir DIR] [-headless] | renkei metadata aggregate|verify ... | renkei conformance -role idp -metadata URL|FILE ...")
+		return fmt.Errorf("usage: renkei demo [-dir DIR] [-headless] [-nodes] | renkei metadata aggregate|verify ... | renkei conformance -role idp -metadata URL|FILE ...")
 	}
 	switch args[0] {
 	case "demo":

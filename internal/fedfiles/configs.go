@@ -45,6 +45,9 @@ func (w *writer) sources() []rolekit.MetadataSource {
 func (w *writer) metadata(ctx context.Context) error {
 	f := w.f
 	f.Aggregate, f.Relay = w.path("aggregate.xml"), "sqlite:"+w.path("relay.db")
+	if w.nodes != nil {
+		f.Relay = w.nodes.Relay
+	}
 	g := &md.EntitiesDescriptor{Name: "renkei-demo-federation"}
 	portal := PortalEntity(f.PortalEntityID, f.Portal, w.keys["portal-signing"].cert, w.keys["portal-encryption"].cert)
 	// The organization names the portal where a page lists accessors
@@ -96,7 +99,7 @@ func (w *writer) sign(g *md.EntitiesDescriptor) error {
 // idpEntity builds the IdP from its file over a private in-memory store
 // and returns its EntityDescriptor, verified with its signing key.
 func (w *writer) idpEntity(ctx context.Context) (*md.EntityDescriptor, error) {
-	c := w.idpFile()
+	c := w.idpFile(w.nodeSuffixes("idp")[0])
 	s, err := idpserver.Build(ctx, c, idpserver.Options{Store: "sqlite::memory:", Log: quiet})
 	if err != nil {
 		return nil, fmt.Errorf("the IdP refuses its configuration: %w", err)
@@ -131,15 +134,16 @@ func (w *writer) kp(name string) rolekit.KeyPair {
 }
 
 // idpFile is renkei-idp's configuration: both listeners, the RA's card
-// CA and CRL, the service CA for soft certificates, the relay database.
-func (w *writer) idpFile() *idpserver.File {
+// CA and CRL, the service CA for soft certificates, the relay database;
+// n is the node's suffix (see nodeSuffixes).
+func (w *writer) idpFile(n string) *idpserver.File {
 	f := w.f
-	c := &idpserver.File{EntityID: IdPEntity, BaseURL: f.IdP, CardBaseURL: f.IdPCard, Listen: w.addr["idp"],
-		CardListen: w.addr["idp-card"], TLS: idpserver.KeyPair(w.kp("idp-tls")), CardTLS: idpserver.KeyPair(w.kp("idp-tls")),
+	c := &idpserver.File{EntityID: IdPEntity, BaseURL: f.IdP, CardBaseURL: f.IdPCard, Listen: w.addr["idp"+n],
+		CardListen: w.addr["idp-card"+n], TLS: idpserver.KeyPair(w.kp("idp-tls")), CardTLS: idpserver.KeyPair(w.kp("idp-tls")),
 		Signing: idpserver.KeyPair(w.kp("idp-signing")), Encryption: idpserver.KeyPair(w.kp("idp-encryption")),
 		CardCA: w.path("ra", ra.CardCACert), CardCRL: w.path("ra", ra.CardCRL), SoftCA: f.RootsFile,
 		TrustedRoots: f.RootsFile, Metadata: w.sources(), Store: f.Relay,
-		Discovery: &idpserver.DiscoveryRef{EntityID: DSEntity}, Admin: w.addr["admin-idp"]}
+		Discovery: &idpserver.DiscoveryRef{EntityID: DSEntity}, Admin: w.addr["admin-idp"+n]}
 	c.Defaults()
 	return c
 }
@@ -168,12 +172,29 @@ func (w *writer) configs(context.Context) error {
 	}
 	add("pension back office", "renkei-wsp", nil, f.PensionOffice+"/", "pension-office",
 		"-data", w.path("samples", "pension-data.json"), "-listen", w.addr["pension-office"])
-	add("idp", "renkei-idp", w.idpFile(), f.IdP+"/metadata")
-	add("ds", "renkei-ds", w.dsFile(), f.DS+dsserver.PathSOAP)
+	for _, n := range w.nodeSuffixes("idp") {
+		add("idp"+nodeName(n), "renkei-idp", w.idpFile(n), w.nodeURL("idp", n, f.IdP)+"/metadata")
+		w.node(&roles[len(roles)-1].Role, "idp", "idp", n)
+	}
+	for _, n := range w.nodeSuffixes("ds") {
+		add("ds"+nodeName(n), "renkei-ds", w.dsFile(n), w.nodeURL("ds", n, f.DS)+dsserver.PathSOAP)
+		w.node(&roles[len(roles)-1].Role, "ds", "ds", n)
+	}
 	for _, k := range Institutions {
-		add("wsp "+k, "renkei-wsp", w.wspFile(k), f.WSPs[k]+wspserver.PathSOAP)
-		r := &roles[len(roles)-1]
-		r.EntityID, r.Services = Entities[k], append(append([]string{}, f.Manifest.Institution(k).Services...), audit.NS)
+		ns := w.nodeSuffixes("wsp-" + k)
+		for _, n := range ns {
+			add("wsp "+k+nodeName(n), "renkei-wsp", w.wspFile(k, n), w.nodeURL("wsp-"+k, n, f.WSPs[k])+wspserver.PathSOAP)
+			r := &roles[len(roles)-1]
+			r.EntityID, r.Services = Entities[k], append(append([]string{}, f.Manifest.Institution(k).Services...), audit.NS)
+			w.node(&r.Role, "wsp", "wsp-"+k, n)
+		}
+		if len(ns) > 1 {
+			// Nodes registering at once at their start could both register
+			// a service: renkei-wsp register does it once before they start.
+			first := roles[len(roles)-len(ns)].Config
+			add("wsp "+k+" register", "renkei-wsp", nil, "", "-config", first, "register")
+			roles[len(roles)-1].Job = true
+		}
 	}
 	add("portal", "renkei-portal", w.portalFile(), f.Portal+"/metadata")
 	if f.Reader != "" {
@@ -198,24 +219,30 @@ func (w *writer) configs(context.Context) error {
 	return nil
 }
 
-// dsFile is renkei-ds's configuration, over the relay database.
-func (w *writer) dsFile() *dsserver.File {
+// dsFile is renkei-ds's configuration, over the relay database; n is the
+// node's suffix.
+func (w *writer) dsFile(n string) *dsserver.File {
 	var terminals []string
 	if w.f.Reader != "" {
 		terminals = []string{Entities[DeskInstitution]}
 	}
-	return &dsserver.File{EntityID: DSEntity, BaseURL: w.f.DS, Listen: w.addr["ds"], TLS: w.kp("ds"), Signing: w.kp("ds"),
+	return &dsserver.File{EntityID: DSEntity, BaseURL: w.f.DS, Listen: w.addr["ds"+n], TLS: w.kp("ds"), Signing: w.kp("ds"),
 		Encryption: w.kp("ds"), IdP: IdPEntity, Metadata: w.sources(), Store: w.f.Relay,
-		Policy: DSPolicy(w.f.PortalEntityID, terminals), Admin: w.addr["admin-ds"]}
+		Policy: DSPolicy(w.f.PortalEntityID, terminals), Admin: w.addr["admin-ds"+n]}
 }
 
-// wspFile is the configuration of institution k's renkei-wsp.
-func (w *writer) wspFile(k string) *wspserver.File {
+// wspFile is the configuration of institution k's renkei-wsp; n is the
+// node's suffix. The nodes of a several-node WSP share a store and a
+// back office in PostgreSQL and give the balancer's SOAP endpoint.
+func (w *writer) wspFile(k, n string) *wspserver.File {
 	f := w.f
 	c := WSPFile(f.Manifest.Institution(k), Entities[k], w.path("samples"), w.kp("wsp-"+k), w.sources(),
 		"sqlite:"+w.path("wsp", k+".db"), DSEntity, f.PortalEntityID)
-	c.BaseURL, c.Listen, c.IdP, c.TrustedRoots = f.WSPs[k], w.addr["wsp-"+k], IdPEntity, f.RootsFile
-	c.Admin = w.addr["admin-wsp-"+k]
+	c.BaseURL, c.Listen, c.IdP, c.TrustedRoots = f.WSPs[k], w.addr["wsp-"+k+n], IdPEntity, f.RootsFile
+	c.Admin = w.addr["admin-wsp-"+k+n]
+	if n != "" {
+		c.Store, c.Backend.DSN, c.Endpoints = w.nodes.WSPStore, w.nodes.BackOffice, []string{f.WSPs[k] + wspserver.PathSOAP}
+	}
 	if k == "pension" {
 		c.Backend.Base = f.PensionOffice
 	}
@@ -250,7 +277,7 @@ func (w *writer) terminalFile() *terminalserver.File {
 // their local identifier, as the DS's operator command (renkei-ds link)
 // does: the DS built from its file, over the relay database.
 func (w *writer) link(ctx context.Context) error {
-	c := w.dsFile()
+	c := w.dsFile(w.nodeSuffixes("ds")[0])
 	c.Defaults()
 	s, err := dsserver.Build(ctx, c, dsserver.Options{Log: quiet})
 	if err != nil {

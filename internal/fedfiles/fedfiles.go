@@ -5,7 +5,10 @@
 // institutions' back offices (wsp/sample), one metadata aggregate signed
 // by the operator, the relay database with the citizen's principal, card
 // and links, and each role's configuration file, every listener on a
-// loopback port. It also holds the pieces of those files the test kits
+// loopback port. With Options.Nodes it writes the several-node variant
+// (`renkei demo -nodes`): the same files, but two nodes each of the IdP,
+// the DS and hospital A's WSP publishing their balancers' URLs, over
+// PostgreSQL. It also holds the pieces of those files the test kits
 // build the same way (the entities of the portal, the institutions and
 // the DS, the DS's policy, a WSP's configuration).
 package fedfiles
@@ -37,7 +40,30 @@ type Options struct {
 	// Person is the sample person who is the citizen; "" is the first one
 	// known at every institution.
 	Person string
+	// Nodes, when set, writes the several-node variant: two nodes each of
+	// the IdP, the DS and hospital A's WSP behind the balancers it names,
+	// over the PostgreSQL databases it names.
+	Nodes *Nodes
 }
+
+// Nodes are the balancers and databases of the several-node variant.
+type Nodes struct {
+	// IdP, IdPCard, DS and WSP are the host:port (loopback) of the
+	// round-robin balancers in front of the IdP's main and card-login
+	// listeners, the DS and hospital A's WSP: every node of a role
+	// publishes its balancer's URL (baseURL, endpoints, the metadata).
+	IdP, IdPCard, DS, WSP string
+	// Relay, BackOffice and WSPStore are the PostgreSQL DSNs of empty
+	// databases: the relay database (the IdP's and the DS's store),
+	// hospital A's back office, and hospital A's WSP store.
+	Relay, BackOffice, WSPStore string
+}
+
+// NodeCount is how many nodes each several-node role runs.
+const NodeCount = 2
+
+// NodeInstitution is the institution whose WSP runs as several nodes.
+const NodeInstitution = DeskInstitution
 
 // Role is one process of the federation.
 type Role struct {
@@ -58,6 +84,13 @@ type Role struct {
 	// under EntityID when it starts.
 	EntityID string
 	Services []string
+	// Node, for one node of a several-node role, is its own URL (the
+	// role's balancer publishes the role's); Balancer names its
+	// balancer's backends in Federation.Backends ("idp", "ds", "wsp").
+	Node, Balancer string
+	// Job marks a command that runs to its end before the roles after it
+	// start (renkei-wsp register, once for all the nodes of a WSP).
+	Job bool
 }
 
 // Federation is what Write wrote.
@@ -93,6 +126,9 @@ type Federation struct {
 	PortalEntityID string
 	// Reader is the terminal's PC/SC reader ("" when there is none).
 	Reader string
+	// Backends, in the several-node variant, are the nodes' host:port
+	// behind each balancer of Nodes, by "idp", "idp-card", "ds" and "wsp".
+	Backends map[string][]string
 }
 
 // Write writes the federation's files into o.Dir.
@@ -108,9 +144,10 @@ func Write(ctx context.Context, o Options) (*Federation, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	w := &writer{f: &Federation{Dir: dir, WSPs: map[string]string{}, Reader: o.Reader}, now: now.UTC().Truncate(time.Second)}
+	w := &writer{f: &Federation{Dir: dir, WSPs: map[string]string{}, Reader: o.Reader}, now: now.UTC().Truncate(time.Second),
+		nodes: o.Nodes}
 	steps := []func(context.Context) error{
-		w.ports, w.samples(o.Person), w.issue, w.citizen, w.metadata, w.configs, w.relay, w.link,
+		w.ports, w.samples(o.Person), w.issue, w.citizen, w.metadata, w.configs, w.relay, w.link, w.backOffice,
 	}
 	for _, s := range steps {
 		if err := s(ctx); err != nil {
@@ -146,6 +183,7 @@ type writer struct {
 	opCert *x509.Certificate
 	ra     *ra.Authority
 	soft   *x509.Certificate
+	nodes  *Nodes
 }
 
 // pair is a certificate and key as files and in memory.
@@ -164,9 +202,26 @@ func (w *writer) path(elem ...string) string {
 var listeners = []string{"idp", "idp-card", "ds", "portal", "terminal", "pension-office",
 	"wsp-" + sample.HospitalA, "wsp-" + sample.HospitalB, "wsp-" + sample.Insurer, "wsp-" + sample.Pension}
 
-// ports picks a free loopback port for every listener: the kernel's
-// choice, released before the roles bind them (a port taken in between
-// makes that role fail to start, and the demo says which).
+// nodeListeners are the listeners that run as several nodes in the
+// several-node variant.
+var nodeListeners = map[string]bool{"idp": true, "idp-card": true, "ds": true, "wsp-" + NodeInstitution: true}
+
+// nodeSuffixes are the suffixes of a listener's names: "" for the one
+// process of a role, "-1", "-2" ... for the nodes of a several-node one.
+func (w *writer) nodeSuffixes(listener string) []string {
+	if w.nodes == nil || !nodeListeners[listener] {
+		return []string{""}
+	}
+	var s []string
+	for i := 1; i <= NodeCount; i++ {
+		s = append(s, fmt.Sprintf("-%d", i))
+	}
+	return s
+}
+
+// ports picks a free loopback port for every listener (of every node):
+// the kernel's choice, released before the roles bind them (a port taken
+// in between makes that role fail to start, and the demo says which).
 func (w *writer) ports(context.Context) error {
 	w.addr = map[string]string{}
 	var lns []net.Listener
@@ -175,10 +230,13 @@ func (w *writer) ports(context.Context) error {
 			ln.Close()
 		}
 	}()
-	names := append([]string{}, listeners...)
+	var names []string
 	for _, name := range listeners {
-		if name != "idp-card" && name != "pension-office" {
-			names = append(names, "admin-"+name)
+		for _, n := range w.nodeSuffixes(name) {
+			names = append(names, name+n)
+			if name != "idp-card" && name != "pension-office" {
+				names = append(names, "admin-"+name+n)
+			}
 		}
 	}
 	for _, name := range names {
@@ -199,6 +257,16 @@ func (w *writer) ports(context.Context) error {
 		f.WSPs[k] = "https://" + w.addr["wsp-"+k]
 	}
 	f.PortalEntityID = f.Portal + "/metadata"
+	if n := w.nodes; n != nil {
+		f.IdP, f.IdPCard, f.DS = "https://"+n.IdP, "https://"+n.IdPCard, "https://"+n.DS
+		f.WSPs[NodeInstitution] = "https://" + n.WSP
+		f.Backends = map[string][]string{}
+		for b, l := range map[string]string{"idp": "idp", "idp-card": "idp-card", "ds": "ds", "wsp": "wsp-" + NodeInstitution} {
+			for _, s := range w.nodeSuffixes(l) {
+				f.Backends[b] = append(f.Backends[b], w.addr[l+s])
+			}
+		}
+	}
 	return nil
 }
 

@@ -1,9 +1,9 @@
 // Package pg gives tests a PostgreSQL database. When RENKEI_TEST_PG_DSN
 // names a server (a postgres:// URL whose user may create databases), each
 // test gets a new database there; otherwise a throwaway cluster is started
-// from Debian's PostgreSQL binaries in a temporary directory on a free
-// loopback port, run as the postgres user when the tests run as root
-// (initdb and postgres refuse root), and stopped by PID when the tests end.
+// by internal/pgcluster (Debian's PostgreSQL binaries, a temporary
+// directory, a free loopback port, the postgres user when the tests run as
+// root) and stopped by PID when the tests end.
 // If no server can be had the test fails with the reason; it never skips.
 package pg
 
@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/renkei-idwsf/renkei/internal/pgcluster"
 )
 
 // EnvDSN names the environment variable holding an existing server's DSN.
@@ -27,18 +29,12 @@ const EnvDSN = "RENKEI_TEST_PG_DSN"
 type Server struct {
 	// AdminDSN connects to the server's maintenance database.
 	AdminDSN string
-	cluster  *cluster // nil for a server named by EnvDSN
+	cluster  *pgcluster.Cluster // nil for a server named by EnvDSN
 	next     atomic.Int64
 }
 
-// Config tunes a throwaway cluster.
-type Config struct {
-	// Durable keeps PostgreSQL's fsync at each commit. Tests leave it off:
-	// the cluster is thrown away, and on a machine whose disk is shared
-	// with other work, fsync would make every test wait on the disk.
-	// Benchmarks turn it on to measure what a deployment would see.
-	Durable bool
-}
+// Config tunes a throwaway cluster (pgcluster.Config: Durable keeps fsync).
+type Config = pgcluster.Config
 
 // Start returns the server EnvDSN names, or else starts a throwaway cluster.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
@@ -46,11 +42,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s := &Server{AdminDSN: dsn}
 		return s, s.ping(ctx)
 	}
-	c, err := startCluster(ctx, cfg)
+	c, err := pgcluster.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Server{AdminDSN: c.dsn("postgres"), cluster: c}, nil
+	return &Server{AdminDSN: c.DSN("postgres"), cluster: c}, nil
 }
 
 // Stop stops a throwaway cluster and removes its files; it leaves a server
@@ -59,7 +55,7 @@ func (s *Server) Stop() error {
 	if s.cluster == nil {
 		return nil
 	}
-	return s.cluster.stop()
+	return s.cluster.Stop()
 }
 
 // PID returns the throwaway cluster's postmaster PID, or 0.
@@ -67,7 +63,7 @@ func (s *Server) PID() int {
 	if s.cluster == nil {
 		return 0
 	}
-	return s.cluster.pid
+	return s.cluster.PID()
 }
 
 // ping checks that the admin DSN accepts connections.

@@ -4,25 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
-
-func TestDurableKeepsFsync(t *testing.T) {
-	for _, durable := range []bool{false, true} {
-		args := strings.Join((&cluster{cfg: Config{Durable: durable}}).serverArgs(), " ")
-		if strings.Contains(args, "fsync=off") == durable {
-			t.Fatalf("Durable=%v: postgres %s", durable, args)
-		}
-		if !strings.Contains(args, "listen_addresses=127.0.0.1") {
-			t.Fatalf("postgres %s listens beyond loopback", args)
-		}
-	}
-}
 
 func TestServer(t *testing.T) {
 	ctx := context.Background()
@@ -79,8 +66,8 @@ func TestServer(t *testing.T) {
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Fatalf("postmaster %d still there after Stop (kill 0: %v)", pid, err)
 		}
-		if _, err := os.Stat(srv.cluster.dir); !os.IsNotExist(err) {
-			t.Fatalf("cluster directory %s left behind (%v)", srv.cluster.dir, err)
+		if _, err := os.Stat(srv.cluster.Dir()); !os.IsNotExist(err) {
+			t.Fatalf("cluster directory %s left behind (%v)", srv.cluster.Dir(), err)
 		}
 		short, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()

@@ -1,6 +1,5 @@
 // Package proc holds what the test kits that run other programs (the
-// throwaway PostgreSQL, the Lasso peers, the renkei-idp, renkei-ds and
-// renkei-wsp binaries) share: the module's commands built once per test
+// Lasso peers, the renkei-idp, renkei-ds and renkei-wsp binaries) share: the module's commands built once per test
 // process (Binary), a child that dies with the test binary, and a buffer
 // its output can be written to while a test reads it.
 package proc

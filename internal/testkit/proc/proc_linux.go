@@ -9,7 +9,7 @@ import (
 type Signal = syscall.Signal
 
 // The signals the kits use: SIGKILL for a peer that needs no cleanup,
-// SIGTERM for one that must pass it on (runuser to postgres).
+// SIGTERM for one that must stop cleanly or pass it on.
 const (
 	Kill Signal = syscall.SIGKILL
 	Term Signal = syscall.SIGTERM

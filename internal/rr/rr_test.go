@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/rr"
+	"github.com/renkei-idwsf/renkei/internal/rr"
 )
 
 // node is a backend that answers each line with its name and the line.

@@ -1,4 +1,10 @@
-package pg
+// Package pgcluster runs a throwaway PostgreSQL cluster from Debian's
+// server binaries: initdb in a new temporary directory (as the postgres
+// user when running as root, since initdb and postgres refuse root),
+// postgres on a free loopback port trusting local connections, stopped by
+// its PID and its files removed by Stop. The test kit (internal/testkit/pg)
+// and `renkei demo -nodes` both start theirs here. Every wait is bounded.
+package pgcluster
 
 import (
 	"bytes"
@@ -17,20 +23,28 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/renkei-idwsf/renkei/internal/testkit/proc"
 )
 
 // EnvBin names the environment variable that may hold the directory of the
 // PostgreSQL server binaries; by default the newest Debian installation
-// under binGlob is used.
+// under binGlob is used. Its name predates the demo's use of it.
 const EnvBin = "RENKEI_TEST_PG_BIN"
 
 // binGlob matches Debian's PostgreSQL server binaries, one per major version.
 const binGlob = "/usr/lib/postgresql/*/bin"
 
-// cluster is a throwaway PostgreSQL cluster.
-type cluster struct {
+// Config tunes a throwaway cluster.
+type Config struct {
+	// Durable keeps PostgreSQL's fsync at each commit. Tests and the demo
+	// leave it off: the cluster is thrown away, and on a machine whose
+	// disk is shared with other work, fsync would make every commit wait
+	// on the disk. Benchmarks turn it on to measure what a deployment
+	// would see.
+	Durable bool
+}
+
+// Cluster is a running throwaway PostgreSQL cluster.
+type Cluster struct {
 	cfg   Config
 	bin   string     // directory of initdb and postgres
 	dir   string     // temporary directory: data/, the socket, the log
@@ -41,8 +55,9 @@ type cluster struct {
 	pid   int           // the postmaster's PID
 }
 
-// startCluster creates and starts a cluster, trying a few ports.
-func startCluster(ctx context.Context, cfg Config) (*cluster, error) {
+// Start creates and starts a cluster, trying a few ports; ctx bounds
+// initdb and the wait for the server.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c, err := newCluster()
 	if err != nil {
 		return nil, err
@@ -66,12 +81,12 @@ func startCluster(ctx context.Context, cfg Config) (*cluster, error) {
 
 // newCluster finds the binaries and makes the directory, owned by the
 // postgres user when running as root.
-func newCluster() (*cluster, error) {
+func newCluster() (*Cluster, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{bin: bin}
+	c := &Cluster{bin: bin}
 	if os.Geteuid() == 0 {
 		if c.owner, err = user.Lookup("postgres"); err != nil {
 			return nil, fmt.Errorf("pg: running as root needs the postgres user: %w", err)
@@ -105,7 +120,7 @@ func majorOf(dir string) int {
 }
 
 // chown gives path to the postgres user when running as root.
-func (c *cluster) chown(path string) error {
+func (c *Cluster) chown(path string) error {
 	if c.owner == nil {
 		return nil
 	}
@@ -116,7 +131,7 @@ func (c *cluster) chown(path string) error {
 
 // command returns a command running the named binary, through runuser as
 // the postgres user when running as root.
-func (c *cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	path := filepath.Join(c.bin, name)
 	var cmd *exec.Cmd
 	if c.owner != nil {
@@ -129,7 +144,7 @@ func (c *cluster) command(ctx context.Context, name string, args ...string) *exe
 }
 
 // initdb creates the cluster's data directory, trusting local connections.
-func (c *cluster) initdb(ctx context.Context) error {
+func (c *Cluster) initdb(ctx context.Context) error {
 	cmd := c.command(ctx, "initdb", "-D", filepath.Join(c.dir, "data"), "-A", "trust", "-U", "postgres",
 		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -138,8 +153,9 @@ func (c *cluster) initdb(ctx context.Context) error {
 	return nil
 }
 
-// dsn returns the DSN of database name on the cluster.
-func (c *cluster) dsn(name string) string {
+// DSN returns the DSN of database name on the cluster, as the postgres
+// user.
+func (c *Cluster) DSN(name string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, name)
 }
 
@@ -158,7 +174,7 @@ func freePort() (int, error) {
 
 // start runs postgres on a free port and waits until it accepts
 // connections.
-func (c *cluster) start(ctx context.Context) error {
+func (c *Cluster) start(ctx context.Context) error {
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -172,7 +188,7 @@ func (c *cluster) start(ctx context.Context) error {
 	defer logFile.Close()
 	c.cmd = c.command(context.Background(), "postgres", c.serverArgs()...)
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	proc.DieWithParent(c.cmd, proc.Term) // runuser passes SIGTERM on to postgres
+	dieWithParent(c.cmd) // runuser passes SIGTERM on to postgres
 	if err := c.cmd.Start(); err != nil {
 		return fmt.Errorf("pg: start postgres: %w", err)
 	}
@@ -183,7 +199,7 @@ func (c *cluster) start(ctx context.Context) error {
 
 // serverArgs returns the postgres command line: loopback only, the socket
 // in the cluster's directory, and fsync off unless Durable.
-func (c *cluster) serverArgs() []string {
+func (c *Cluster) serverArgs() []string {
 	args := []string{"-D", filepath.Join(c.dir, "data"), "-k", c.dir,
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(c.port)}
 	if !c.cfg.Durable {
@@ -194,7 +210,7 @@ func (c *cluster) serverArgs() []string {
 
 // waitReady polls until the server answers, the process exits, or a
 // bounded wait runs out.
-func (c *cluster) waitReady(ctx context.Context, logPath string) error {
+func (c *Cluster) waitReady(ctx context.Context, logPath string) error {
 	for range 600 {
 		select {
 		case <-c.done:
@@ -210,10 +226,10 @@ func (c *cluster) waitReady(ctx context.Context, logPath string) error {
 }
 
 // ready reports whether the server accepts a connection.
-func (c *cluster) ready(ctx context.Context) bool {
+func (c *Cluster) ready(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn("postgres"))
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
 	if err != nil {
 		return false
 	}
@@ -222,7 +238,7 @@ func (c *cluster) ready(ctx context.Context) bool {
 }
 
 // exitError explains an early exit, telling a lost port race apart.
-func (c *cluster) exitError(logPath string) error {
+func (c *Cluster) exitError(logPath string) error {
 	log := tail(logPath)
 	if strings.Contains(log, "could not bind") || strings.Contains(log, "already in use") {
 		return errPortTaken
@@ -231,7 +247,7 @@ func (c *cluster) exitError(logPath string) error {
 }
 
 // readPID reads the postmaster's PID: under runuser it is not our child.
-func (c *cluster) readPID() error {
+func (c *Cluster) readPID() error {
 	b, err := os.ReadFile(filepath.Join(c.dir, "data", "postmaster.pid"))
 	if err != nil {
 		return fmt.Errorf("pg: %w", err)
@@ -244,9 +260,37 @@ func (c *cluster) readPID() error {
 	return nil
 }
 
-// stop asks the postmaster for a fast shutdown (SIGINT), waits for it, and
+// PID is the postmaster's PID.
+func (c *Cluster) PID() int { return c.pid }
+
+// Dir is the cluster's temporary directory (data/, the socket, the log),
+// removed by Stop.
+func (c *Cluster) Dir() string { return c.dir }
+
+// CreateDatabase creates the empty database name (letters, digits and
+// underscores) and returns its DSN.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, error) {
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return "", fmt.Errorf("pg: database name %q: only a-z, 0-9 and _", name)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("pg: create database %s: %w", name, err)
+	}
+	return c.DSN(name), nil
+}
+
+// Stop asks the postmaster for a fast shutdown (SIGINT), waits for it, and
 // removes the cluster's files.
-func (c *cluster) stop() error {
+func (c *Cluster) Stop() error {
 	if err := syscall.Kill(c.pid, syscall.SIGINT); err != nil {
 		return fmt.Errorf("pg: signal postmaster %d: %w", c.pid, err)
 	}
@@ -260,7 +304,7 @@ func (c *cluster) stop() error {
 }
 
 // kill ends the server at once and waits for it.
-func (c *cluster) kill() {
+func (c *Cluster) kill() {
 	if c.pid <= 0 {
 		c.readPID()
 	}

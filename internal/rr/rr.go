@@ -1,11 +1,12 @@
-// Package rr is a small round-robin TCP balancer on loopback for tests
-// that run several nodes of a role: it accepts on 127.0.0.1, hands each
-// new connection to the next backend in turn, skips a backend whose dial
-// fails (a killed node) and copies bytes both ways untouched, so TLS
-// passes through and the client authenticates to the node itself. Every
-// node of a role is configured with the balancer's URL as its public URL.
-// Everything is bounded: the connections open at once, each dial, and
-// Close waits for every copy to end. Nothing here is for production use.
+// Package rr is a small round-robin TCP balancer on loopback for several
+// nodes of a role, in the demo (renkei demo -nodes) and the tests: it
+// accepts on 127.0.0.1, hands each new connection to the next backend in
+// turn, skips a backend whose dial fails (a killed node) and copies bytes
+// both ways untouched, so TLS passes through and the client authenticates
+// to the node itself. Every node of a role is configured with the
+// balancer's URL as its public URL. Everything is bounded: the connections
+// open at once, each dial, and Close waits for every copy to end. Nothing
+// here is for production use.
 package rr
 
 import (
