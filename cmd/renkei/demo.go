@@ -212,6 +212,7 @@ func (d *demo) guide() {
 	fmt.Fprintf(w, "     Chromium: Settings > Privacy and security > Security > Manage certificates > Authorities / Your certificates > Import\n")
 	fmt.Fprintf(w, "  3. open %s/ and log in; link the institutions on the linked-institutions page (the DS's consent page),\n", f.Portal)
 	fmt.Fprintf(w, "     then see lab results, check-ups, bookings, eligibility, the pension record and the access log\n")
+	d.guideCard()
 	if d.desk != nil {
 		ctl, err := net.Listen("tcp", "127.0.0.1:0")
 		if err == nil {
@@ -242,3 +243,45 @@ func (d *demo) guide() {
 	}
 	fmt.Fprintln(w)
 }
+
+// guideCard tells how a browser that can use a PKCS#11 module logs in
+// with the virtual card itself, through OpenSC and the demo's pcscd, and
+// serves the control socket of the citizen's reader at home.
+func (d *demo) guideCard() {
+	if d.home == nil {
+		return
+	}
+	ctl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return
+	}
+	d.cleanups = append(d.cleanups, func() { ctl.Close() })
+	go d.home.serveControl(ctl)
+	w, card := d.out, filepath.Join(d.bin, "renkei-card")
+	module := "opensc-pkcs11.so (install opensc)"
+	if m, _ := filepath.Glob("/usr/lib/*/opensc-pkcs11.so"); len(m) > 0 {
+		module = m[0]
+	}
+	conf := filepath.Join(d.dir, "opensc.conf")
+	if err := os.WriteFile(conf, []byte(openscConf), 0o600); err != nil {
+		return
+	}
+	fmt.Fprintf(w, "Or log in with the card itself (AuthnContext SmartcardPKI), where the browser can use a PKCS#11 module:\n")
+	fmt.Fprintf(w, "  1. load OpenSC's module %s into the browser\n", module)
+	fmt.Fprintf(w, "     Chromium: modutil -dbdir sql:$HOME/.pki/nssdb -add OpenSC -libfile %s\n", module)
+	fmt.Fprintf(w, "     Firefox: Settings > Privacy & Security > Security Devices > Load, the same file\n")
+	fmt.Fprintf(w, "     and start the browser with OPENSC_CONF=%s (OpenSC shows only a few readers otherwise)\n", conf)
+	fmt.Fprintf(w, "  2. put the card into the citizen's reader at home (%s):  %s control -addr %s insert\n", d.home.name(), card, ctl.Addr())
+	fmt.Fprintf(w, "  3. log in at %s/: the browser asks for the card's PIN (%s) and presents its certificate\n", d.fed.Portal, virtual.DefaultPIN)
+	fmt.Fprintf(w, "     (check without a browser: OPENSC_CONF=%s pkcs11-tool --module %s -O)\n", conf, module)
+}
+
+// openscConf lets OpenSC's PKCS#11 module show every reader of the demo's
+// pcscd (by default it stops at a few slots), one slot per card.
+const openscConf = `app default {
+	framework pkcs15 { use_file_caching = no; }
+}
+app opensc-pkcs11 {
+	pkcs11 { max_virtual_slots = 64; slots_per_card = 1; }
+}
+`
