@@ -46,14 +46,14 @@ func Serve(m *Metrics, log *slog.Logger, listener string, next http.Handler) htt
 			status = http.StatusOK
 		}
 		if m != nil {
-			m.request(listener, route, r.Method, strconv.Itoa(status), status, d)
+			m.request(listener, route, methodLabel(r.Method), strconv.Itoa(status), status, d)
 		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
 		log.LogAttrs(ctx, level, "request", slog.String("request_id", id), slog.String("listener", listener),
-			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", status),
+			slog.String("method", methodLabel(r.Method)), slog.String("route", route), slog.Int("status", status),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000))
 	})
 }
@@ -106,4 +106,16 @@ func Verified(log *slog.Logger) func(ctx context.Context, sender, messageID stri
 			slog.String("sender", sender), slog.String("message_id", messageID),
 			slog.String("caller_request_id", wsf.RequestIDOf(messageID)))
 	}
+}
+
+// methodLabel is the request's method as a metric label and in the log:
+// net/http takes any token as a method, and each new label value would be
+// new series kept for good, so a client could grow the metrics without
+// end. Methods no route serves are "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }

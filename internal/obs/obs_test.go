@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -62,6 +63,13 @@ func TestServe(t *testing.T) {
 	}
 	if strings.Contains(body, "/items/42") || strings.Contains(body, "/nothing/here") {
 		t.Error("fail/raw-path: a raw path is a label")
+	}
+	for i := range 20 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(fmt.Sprintf("MADEUP%d", i), "/items/42", nil))
+	}
+	body = scrape(t, m)
+	if strings.Contains(body, "MADEUP") || !strings.Contains(body, `method="other"`) {
+		t.Error("fail/method-label: a client's made-up method is a label of its own")
 	}
 }
 

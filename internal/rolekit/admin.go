@@ -32,8 +32,10 @@ func CheckAdmin(addr string) error {
 	if err != nil {
 		return fmt.Errorf("admin %q: %v", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("admin %q: the admin listener is plain HTTP and listens on loopback only (127.0.0.1, ::1, localhost)", addr)
+	// A literal address only: what a name resolves to is not the
+	// configuration's to promise.
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("admin %q: the admin listener is plain HTTP and listens on a loopback address only (127.0.0.1, ::1)", addr)
 	}
 	return nil
 }
