@@ -100,7 +100,8 @@ func (b *batcher) do(ctx context.Context, lazy bool, fn func(tx) error) error {
 	}
 	b.mu.RUnlock()
 	err := <-r.res
-	if p, ok := err.(panicked); ok {
+	var p panicked
+	if errors.As(err, &p) {
 		panic(p.v)
 	}
 	return err
@@ -150,9 +151,14 @@ func (b *batcher) loop() {
 	}
 }
 
+// errAborted is the outcome of a member a batch ended before answering:
+// never success without a COMMIT.
+var errAborted = errors.New("sqlstore: the batch ended before its COMMIT")
+
 // run executes one batch and answers each member.
 func (b *batcher) run(batch []*batchReq) {
 	res := make([]error, len(batch))
+	fill(res, errAborted)
 	ok := make([]bool, len(batch))
 	defer func() {
 		for i, r := range batch {
@@ -185,17 +191,23 @@ func (b *batcher) run(batch []*batchReq) {
 			res[i] = err
 			continue
 		}
-		err := b.member(t, r, savepoints)
-		var fatal *fatalErr
-		switch {
-		case errors.As(err, &fatal):
+		own, fatal := b.member(t, r, savepoints)
+		if fatal != nil {
 			// The transaction is gone or unusable: no member's work holds.
+			// The member that failed gets its own error; the others, the
+			// cause (retryable when it is, so that inTx runs them again).
 			t.Rollback()
-			fill(res, fatal.err)
+			for j := range batch {
+				if ok[j] || j > i {
+					res[j] = fmt.Errorf("sqlstore: batch aborted: %w", fatal)
+				}
+			}
+			res[i] = own
 			return
-		case err != nil:
-			res[i] = err
-		default:
+		}
+		if own != nil {
+			res[i] = own
+		} else {
 			ok[i] = true
 		}
 	}
@@ -210,6 +222,60 @@ func (b *batcher) run(batch []*batchReq) {
 			res[i] = cerr
 		}
 	}
+}
+
+// member runs one member's function, inside its savepoint when the batch
+// has several, and returns the member's own outcome and, when the batch's
+// transaction cannot go on, the cause. Its statements run under a context
+// without its caller's cancellation: interrupting a SQLite statement rolls
+// the whole transaction back, which would take the other members' work
+// with it.
+func (b *batcher) member(t *sql.Tx, r *batchReq, savepoint bool) (own, fatal error) {
+	if savepoint {
+		if _, err := t.Exec(`SAVEPOINT member`); err != nil {
+			err = b.db.d.wrap(err)
+			return err, err
+		}
+	}
+	own = b.call(t, r)
+	switch {
+	case own == nil:
+		if savepoint {
+			if _, err := t.Exec(`RELEASE member`); err != nil {
+				err = b.db.d.wrap(err)
+				return err, err
+			}
+		}
+		return nil, nil
+	case !savepoint:
+		return own, own // the only member: its transaction ends with it
+	case b.db.d.retry(own):
+		// A busy or locked database mid-transaction: every member runs
+		// again (inTx).
+		return own, own
+	}
+	if _, err := t.Exec(`ROLLBACK TO member`); err != nil {
+		// SQLite rolled the whole transaction back (a full disk, an I/O
+		// error): the savepoint is gone with the others' work.
+		err = b.db.d.wrap(err)
+		return errors.Join(own, err), err
+	}
+	if _, err := t.Exec(`RELEASE member`); err != nil {
+		err = b.db.d.wrap(err)
+		return errors.Join(own, err), err
+	}
+	return own, nil
+}
+
+// call runs r's function, a panic becoming the panicked error its caller
+// raises again.
+func (b *batcher) call(t *sql.Tx, r *batchReq) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	return r.fn(tx{db: b.db, tx: t, write: true, batched: true})
 }
 
 // lazyBatch reports whether every member of batch is lazy.
@@ -229,51 +295,6 @@ func lazyBatch(batch []*batchReq) bool {
 func (b *batcher) synchronous(mode string) error {
 	_, err := b.db.w.Exec(`PRAGMA synchronous = ` + mode)
 	return b.db.d.wrap(err)
-}
-
-// fatalErr is a failure after which the batch's transaction cannot go on.
-type fatalErr struct{ err error }
-
-func (f *fatalErr) Error() string { return f.err.Error() }
-
-// member runs one member's function, inside its savepoint when the batch
-// has several. Its statements run under a context without its caller's
-// cancellation: interrupting a SQLite statement rolls the whole
-// transaction back, which would take the other members' work with it.
-func (b *batcher) member(t *sql.Tx, r *batchReq, savepoint bool) (err error) {
-	if savepoint {
-		if _, err := t.Exec(`SAVEPOINT member`); err != nil {
-			return &fatalErr{b.db.d.wrap(err)}
-		}
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = panicked{v}
-		}
-		if err == nil {
-			if savepoint {
-				if _, rerr := t.Exec(`RELEASE member`); rerr != nil {
-					err = &fatalErr{b.db.d.wrap(rerr)}
-				}
-			}
-			return
-		}
-		if b.db.d.retry(err) || !savepoint {
-			// A busy or locked database mid-transaction, or the only
-			// member failing: end the transaction; a retryable error
-			// reaches every member, whose inTx runs it again.
-			err = &fatalErr{err}
-			return
-		}
-		if _, rerr := t.Exec(`ROLLBACK TO member`); rerr != nil {
-			err = &fatalErr{errors.Join(err, b.db.d.wrap(rerr))}
-			return
-		}
-		if _, rerr := t.Exec(`RELEASE member`); rerr != nil {
-			err = &fatalErr{errors.Join(err, b.db.d.wrap(rerr))}
-		}
-	}()
-	return r.fn(tx{db: b.db, tx: t, write: true, batched: true})
 }
 
 // prepare prepares on the pool the statements the last batch ran as text.

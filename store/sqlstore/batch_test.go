@@ -31,8 +31,9 @@ func heldBatcher(t *testing.T) (*DB, chan struct{}) {
 }
 
 // submit runs fns through the batcher at once, waits until all are queued
-// behind the held member, releases it and returns each outcome.
-func submit(t *testing.T, db *DB, release chan struct{}, fns ...func(tx) error) []error {
+// behind the held member, releases it and returns each outcome; the held
+// member and the batch of fns make commits COMMITs.
+func submit(t *testing.T, db *DB, release chan struct{}, commits int64, fns ...func(tx) error) []error {
 	t.Helper()
 	out := make([]error, len(fns))
 	var wg sync.WaitGroup
@@ -54,8 +55,8 @@ func submit(t *testing.T, db *DB, release chan struct{}, fns ...func(tx) error) 
 	before := db.b.commits.Load()
 	close(release)
 	wg.Wait()
-	if n := db.b.commits.Load() - before; n != 2 {
-		t.Errorf("%d COMMITs for the held member and %d queued callers, want 2", n, len(fns))
+	if n := db.b.commits.Load() - before; n != commits {
+		t.Errorf("%d COMMITs for the held member and %d queued callers, want %d", n, len(fns), commits)
 	}
 	return out
 }
@@ -99,7 +100,7 @@ func TestBatchMembersApart(t *testing.T) {
 		}
 		panic("boom")
 	}
-	res := submit(t, db, release, insert("a"), failing, insert("b"), panicking, insert("a"), insert("c"))
+	res := submit(t, db, release, 2, insert("a"), failing, insert("b"), panicking, insert("a"), insert("c"))
 	if res[0] != nil || res[2] != nil || res[5] != nil {
 		t.Errorf("good members failed: %v", res)
 	}
@@ -141,7 +142,7 @@ func TestBatchReplayOneWinner(t *testing.T) {
 			return err
 		})
 	}
-	for _, err := range submit(t, db, release, fns...) {
+	for _, err := range submit(t, db, release, 2, fns...) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,5 +214,37 @@ func TestBatchLazy(t *testing.T) {
 	}
 	if got := mode(false); got != full {
 		t.Errorf("after CheckAndInsert: synchronous %d, want FULL", got)
+	}
+}
+
+// TestBatchWholeRollback: a member whose statement makes SQLite roll the
+// whole transaction back (INSERT OR ROLLBACK on a taken key stands for a
+// full disk or an I/O error) gets its own error; the others in the batch
+// are told the batch was aborted, never success and never that error.
+func TestBatchWholeRollback(t *testing.T) {
+	db, release := heldBatcher(t)
+	close(release)
+	if err := db.b.do(context.Background(), false, insert("taken")); err != nil {
+		t.Fatal(err)
+	}
+	db2, release2 := db, make(chan struct{})
+	running := make(chan struct{})
+	go db2.b.do(context.Background(), false, func(tx) error { close(running); <-release2; return nil })
+	<-running
+	mine := func(t tx) error {
+		_, err := t.exec(context.Background(), `INSERT OR ROLLBACK INTO t (k) VALUES (?)`, "taken")
+		return err
+	}
+	res := submit(t, db2, release2, 1, insert("m1"), mine, insert("m3")) // the batch of three has none
+	for _, i := range []int{0, 2} {
+		if res[i] == nil || errors.Is(res[i], store.ErrAlreadyExists) {
+			t.Errorf("member %d: %v, want the batch aborted", i, res[i])
+		}
+	}
+	if res[1] == nil {
+		t.Error("the member that rolled everything back got success")
+	}
+	if got := keys(t, db); got["m1"] || got["m3"] {
+		t.Errorf("rows %v: work of an aborted batch kept", got)
 	}
 }
