@@ -52,16 +52,14 @@ static void renkei_errs_free(renkei_errs *acc) {
 	acc->n = 0;
 }
 
-// renkei_validate validates doc against schema with a fresh validation
-// context, so that one schema serves many threads.
-static int renkei_validate(uintptr_t schema, uintptr_t doc, renkei_errs *acc) {
-	xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt((xmlSchemaPtr)schema);
-	if (v == NULL) {
-		return -2;
-	}
+// renkei_validate validates doc with the validation context v, which one
+// validation uses at a time (so that one schema serves many threads), and
+// leaves v without the error collector.
+static int renkei_validate(uintptr_t vp, uintptr_t doc, renkei_errs *acc) {
+	xmlSchemaValidCtxtPtr v = (xmlSchemaValidCtxtPtr)vp;
 	xmlSchemaSetValidStructuredErrors(v, (xmlStructuredErrorFunc)renkei_collect, acc);
 	int rc = xmlSchemaValidateDoc(v, (xmlDocPtr)doc);
-	xmlSchemaFreeValidCtxt(v);
+	xmlSchemaSetValidStructuredErrors(v, NULL, NULL);
 	return rc;
 }
 
@@ -72,33 +70,6 @@ static uintptr_t renkei_valid_ctxt(uintptr_t schema) {
 }
 
 static void renkei_free_valid_ctxt(uintptr_t v) { xmlSchemaFreeValidCtxt((xmlSchemaValidCtxtPtr)v); }
-
-// renkei_validate_mem validates the len bytes at buf with the validation
-// context v as libxml2 parses them, without building a tree
-// (xmlSchemaValidateStream with no SAX handler of its own): for bytes
-// xmlsec.Parse has accepted, so no DTD, no entity and no undeclared prefix
-// can be in them. The parser's own messages go to acc through this
-// thread's handler, never to stderr.
-static int renkei_validate_mem(uintptr_t vp, const char *buf, int len, renkei_errs *acc) {
-	xmlSchemaValidCtxtPtr v = (xmlSchemaValidCtxtPtr)vp;
-	xmlSchemaSetValidStructuredErrors(v, (xmlStructuredErrorFunc)renkei_collect, acc);
-	xmlParserInputBufferPtr in = xmlParserInputBufferCreateMem(buf, len, XML_CHAR_ENCODING_NONE);
-	if (in == NULL) {
-		return -2;
-	}
-	xmlStructuredErrorFunc oldFunc = xmlStructuredError;
-	void *oldCtx = xmlStructuredErrorContext;
-	xmlSetStructuredErrorFunc(acc, (xmlStructuredErrorFunc)renkei_collect);
-	int rc = xmlSchemaValidateStream(v, in, XML_CHAR_ENCODING_NONE, NULL, NULL);
-	xmlSetStructuredErrorFunc(oldCtx, oldFunc);
-	xmlSchemaSetValidStructuredErrors(v, NULL, NULL);
-	// An error the parser reports without failing the parse (an undeclared
-	// prefix is only a namespace error to libxml2) still fails.
-	if (rc == 0 && acc->total > 0) {
-		rc = 1;
-	}
-	return rc;
-}
 
 // renkei_compile_errors compiles path again only to collect the reasons of
 // a failure, which the binding's ParseFromFile sends to stderr.
@@ -176,14 +147,14 @@ var (
 // cInit initializes libxml2 once, before any concurrent use.
 func cInit() { C.xmlInitParser() }
 
-// cValidate validates the libxml2 document doc against the compiled schema
-// (both C pointers owned by the binding) and returns libxml2's result code
+// cValidate validates the libxml2 document doc with the validation context
+// v (doc owned by the binding) and returns libxml2's result code
 // (0 valid, >0 invalid, <0 internal error), its first MaxErrors messages and
 // how many more it gave.
-func cValidate(schema, doc uintptr) (int, []Message, int) {
+func cValidate(v, doc uintptr) (int, []Message, int) {
 	var acc C.renkei_errs
 	defer C.renkei_errs_free(&acc)
-	rc := C.renkei_validate(C.uintptr_t(schema), C.uintptr_t(doc), &acc)
+	rc := C.renkei_validate(C.uintptr_t(v), C.uintptr_t(doc), &acc)
 	msgs := collected(&acc)
 	return int(rc), msgs, int(acc.total) - len(msgs)
 }
@@ -193,17 +164,6 @@ func cValidCtxt(schema uintptr) uintptr { return uintptr(C.renkei_valid_ctxt(C.u
 
 // cFreeValidCtxt frees a context cValidCtxt made.
 func cFreeValidCtxt(v uintptr) { C.renkei_free_valid_ctxt(C.uintptr_t(v)) }
-
-// cValidateMem validates doc with the validation context v, libxml2
-// parsing it as it validates; results as cValidate's. doc must not be
-// empty.
-func cValidateMem(v uintptr, doc []byte) (int, []Message, int) {
-	var acc C.renkei_errs
-	defer C.renkei_errs_free(&acc)
-	rc := C.renkei_validate_mem(C.uintptr_t(v), (*C.char)(unsafe.Pointer(&doc[0])), C.int(len(doc)), &acc)
-	msgs := collected(&acc)
-	return int(rc), msgs, int(acc.total) - len(msgs)
-}
 
 // cCompileErrors compiles the schema at path and returns libxml2's messages.
 func cCompileErrors(path string) []Message {

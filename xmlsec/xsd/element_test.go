@@ -98,9 +98,26 @@ func TestValidateParsed(t *testing.T) {
 		"fail/unclosed":          soapOpen + `<S:Body></S:Envelope>`,
 		"fail/not-utf8":          soapOpen + "<S:Body>\xff</S:Body></S:Envelope>",
 		"fail/empty":             "",
+		// xs:ID values are checked on libxml2's document: one ID twice.
+		"fail/duplicate-id": sameIDs(t, doc),
 	} {
 		if err := s.ValidateParsed([]byte(in)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// sameIDs gives the second ID attribute of doc the first one's value.
+func sameIDs(t *testing.T, doc []byte) string {
+	t.Helper()
+	s := string(doc)
+	const attr = ` ID="`
+	i := strings.Index(s, attr)
+	j := i + len(attr) + strings.Index(s[i+len(attr):], attr) + len(attr)
+	if i < 0 || j <= i+len(attr) {
+		t.Fatal("no two ID attributes")
+	}
+	first := s[i+len(attr) : i+len(attr)+strings.IndexByte(s[i+len(attr):], '"')]
+	end := j + strings.IndexByte(s[j:], '"')
+	return s[:j] + first + s[end:]
 }

@@ -17,8 +17,7 @@ import (
 // FuzzValidate feeds network bytes to Validate, seeded with the spec
 // examples, the recorded Lasso and ZXID messages and the negative cases.
 // Every answer must be deterministic and well-formed (see checkAnswer),
-// ValidateParsed (libxml2 validating as it parses, no tree) must agree with
-// Validate on what xmlsec.Parse accepts, and for a document both parsers
+// ValidateParsed must agree with Validate on what xmlsec.Parse accepts, and for a document both parsers
 // accept, validating its tree with
 // ValidateElement must give the same verdict as validating its bytes.
 // (Where they disagree, libxml2 is the stricter: encoding/xml takes
@@ -35,7 +34,7 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("two answers for one document:\n%v\n%v", err, again)
 		}
 		if _, perr := xmlsec.Parse(b, xmlsec.Limits{}); perr == nil {
-			// The receivers' path: the same verdict without libxml2's tree.
+			// The receivers' path: the same verdict without the second parse.
 			if perr := s.ValidateParsed(b); (perr == nil) != (err == nil) {
 				t.Fatalf("Validate: %v\nValidateParsed: %v", err, perr)
 			}
