@@ -22,6 +22,9 @@ func itemOf(t *dst.ItemType, r Record) (dst.Item, error) {
 	if err := xmlText(r.ID); err != nil {
 		return it, fmt.Errorf("record ID: %w", err)
 	}
+	if !r.Modified.IsZero() && !xsdYear(r.Modified) {
+		return it, fmt.Errorf("record %s: modification time %v is outside the years 1 to 9999", r.ID, r.Modified)
+	}
 	for _, f := range t.Fields {
 		v, ok := r.Values[f.Name]
 		if !ok || v == nil {
@@ -78,7 +81,7 @@ func lexical(t dst.FieldType, v any) (string, error) {
 				return strconv.FormatInt(int64(x), 10), nil
 			}
 		case string:
-			if s := strings.TrimSpace(x); reInteger.MatchString(s) {
+			if s := strings.TrimSpace(x); reInteger.MatchString(s) && digits(s) <= maxDigits {
 				return s, nil
 			}
 		}
@@ -87,11 +90,11 @@ func lexical(t dst.FieldType, v any) (string, error) {
 		case int64:
 			return strconv.FormatInt(x, 10), nil
 		case float64:
-			if !math.IsInf(x, 0) && !math.IsNaN(x) {
-				return strconv.FormatFloat(x, 'f', -1, 64), nil
+			if s := strconv.FormatFloat(x, 'f', -1, 64); !math.IsInf(x, 0) && !math.IsNaN(x) && digits(s) <= maxDigits {
+				return s, nil
 			}
 		case string:
-			if s := strings.TrimSpace(x); reDecimal.MatchString(s) {
+			if s := strings.TrimSpace(x); reDecimal.MatchString(s) && digits(s) <= maxDigits {
 				return s, nil
 			}
 		}
@@ -114,22 +117,26 @@ func lexical(t dst.FieldType, v any) (string, error) {
 	case dst.Date:
 		switch x := v.(type) {
 		case time.Time:
-			return x.Format(time.DateOnly), nil
+			if xsdYear(x) {
+				return x.Format(time.DateOnly), nil
+			}
 		case string:
 			s := strings.TrimSpace(x)
 			if m := reDate.FindStringSubmatch(s); m != nil && calendar(m[1], m[2], m[3]) {
 				return s, nil
 			}
-			if t, err := parseDateTime(s); err == nil {
+			if t, err := parseDateTime(s); err == nil && xsdYear(t) {
 				return t.Format(time.DateOnly), nil
 			}
 		}
 	case dst.DateTime:
 		switch x := v.(type) {
 		case time.Time:
-			return x.Format(time.RFC3339Nano), nil
+			if xsdYear(x) {
+				return x.Format(time.RFC3339Nano), nil
+			}
 		case string:
-			if t, err := parseDateTime(strings.TrimSpace(x)); err == nil {
+			if t, err := parseDateTime(strings.TrimSpace(x)); err == nil && xsdYear(t) {
 				return t.Format(time.RFC3339Nano), nil
 			}
 			if s := strings.Replace(strings.TrimSpace(x), " ", "T", 1); localDateTime(s) {
@@ -166,6 +173,9 @@ func xmlText(s string) error {
 // xs:date) name a day of the proleptic Gregorian calendar: the schemas
 // refuse 2026-13 and 2026-02-30 although they have the pattern's shape.
 func calendar(year, month, day string) bool {
+	if !lexicalYear(year) {
+		return false
+	}
 	y, err := strconv.Atoi(year)
 	m, _ := strconv.Atoi(month)
 	d, _ := strconv.Atoi(day)
@@ -183,6 +193,40 @@ func parseDateTime(s string) (time.Time, error) {
 }
 
 func localDateTime(s string) bool {
-	_, err := time.Parse("2006-01-02T15:04:05", s)
-	return err == nil
+	t, err := time.Parse("2006-01-02T15:04:05", s)
+	return err == nil && xsdYear(t)
 }
+
+// maxDigits is the most digits an xs:decimal or xs:integer value may have
+// here: the XSD allows more, but libxml2, which the peers validate with
+// (Lasso, ZXID, xmlsec1), refuses values of more than 24 digits.
+const maxDigits = 24
+
+// digits counts the decimal digits of s.
+func digits(s string) int {
+	n := 0
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+// lexicalYear reports whether y is a year of the XSD 1.0 date types: four
+// digits, or more without a leading zero, optionally negative, and not
+// year zero (XSD 1.0 has none).
+func lexicalYear(y string) bool {
+	y = strings.TrimPrefix(y, "-")
+	switch {
+	case len(y) < 4:
+		return false
+	case len(y) > 4 && y[0] == '0':
+		return false
+	}
+	return strings.Trim(y, "0") != ""
+}
+
+// xsdYear reports whether t's year is one Go formats as an XSD 1.0 year:
+// 1 to 9999 (year 0 would be written 0000, which XSD 1.0 refuses).
+func xsdYear(t time.Time) bool { return t.Year() >= 1 && t.Year() <= 9999 }
