@@ -221,19 +221,12 @@ func (s *Server) logFault(r *http.Request, resp *server.Response) {
 // Servers are the main listener, TLS that requests a client certificate
 // without verifying a chain (the receiver trusts client keys by the
 // metadata, ARCHITECTURE "Card login"), and the admin listener when
-// File.Admin is set.
+// File.Admin is set, whose /readyz checks the store, the metadata
+// (this role's entity valid now) and the signing key (rolekit.Ready).
 func (s *Server) Servers() []httpx.Server {
-	return append([]httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.Handler()),
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}},
-		s.life.Admin(s.File.Admin, s.Readiness()...)...)
-}
-
-// Readiness are the checks of /readyz: the store answers, the metadata
-// is loaded and lists the DS valid now, the signing key is loaded and
-// its certificate valid.
-func (s *Server) Readiness() []obs.Check {
-	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, s.File.EntityID, s.opts.Now),
-		rolekit.KeysReady(s.keys.Signing, s.keys.SigningCert, s.opts.Now)}
+	return s.life.Serving(httpx.Server{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.Handler()),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}}, s.File.Admin,
+		rolekit.Ready(s.Store, s.Metadata, s.File.EntityID, s.keys.Signing, s.keys.SigningCert, s.opts.Now)...)
 }
 
 // AdminAddr returns the admin listener's address once started, nil

@@ -22,7 +22,6 @@ import (
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
-	"github.com/renkei-idwsf/renkei/internal/obs"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -261,17 +260,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // the portal's request ID, which its calls to the DS and the WSPs carry
 // in their MessageIDs (wsf.NewMessageIDFor).
 func (s *Server) Servers() []httpx.Server {
-	return append([]httpx.Server{{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.handler),
-		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, MinVersion: tls.VersionTLS12}}},
-		s.life.Admin(s.File.Admin, s.Readiness()...)...)
-}
-
-// Readiness are the checks of /readyz: the store answers, the metadata
-// is loaded and lists the portal valid now, the signing key is loaded and
-// its certificate valid.
-func (s *Server) Readiness() []obs.Check {
-	return []obs.Check{rolekit.StoreReady(s.Store), rolekit.MetadataReady(s.Metadata, s.File.EntityID, s.opts.Now),
-		rolekit.KeysReady(s.keys.Signing, s.keys.SigningCert, s.opts.Now)}
+	return s.life.Serving(httpx.Server{Name: Main, Addr: s.File.Listen, Listener: s.opts.Listener, Handler: s.life.Observed(Main, s.handler),
+		TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.TLS}, MinVersion: tls.VersionTLS12}}, s.File.Admin,
+		rolekit.Ready(s.Store, s.Metadata, s.File.EntityID, s.keys.Signing, s.keys.SigningCert, s.opts.Now)...)
 }
 
 // AdminAddr returns the admin listener's address once started, nil

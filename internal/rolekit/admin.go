@@ -61,6 +61,19 @@ func (l *Lifecycle) Admin(addr string, checks ...obs.Check) []httpx.Server {
 	return []httpx.Server{{Name: AdminListener, Addr: addr, Handler: obs.Admin(m, l.Logger(), checks...)}}
 }
 
+// Ready are the checks of a role's /readyz: its store answers, the
+// metadata is loaded and lists self valid now, its signing key is loaded
+// and its certificate in date.
+func Ready(db *sqlstore.DB, meta *md.Set, self string, key crypto.Signer, cert *x509.Certificate, now func() time.Time) []obs.Check {
+	return []obs.Check{StoreReady(db), MetadataReady(meta, self, now), KeysReady(key, cert, now)}
+}
+
+// Serving is a role's listeners: main, then the admin listener at addr
+// (none when addr is ""), whose /readyz runs checks.
+func (l *Lifecycle) Serving(main httpx.Server, addr string, checks ...obs.Check) []httpx.Server {
+	return append([]httpx.Server{main}, l.Admin(addr, checks...)...)
+}
+
 // StoreReady is ready when the store answers a ping.
 func StoreReady(db *sqlstore.DB) obs.Check {
 	return obs.Check{Name: "store", Run: db.Ping}
