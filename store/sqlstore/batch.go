@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -211,7 +212,7 @@ func (b *batcher) run(batch []*batchReq) {
 			ok[i] = true
 		}
 	}
-	if !slicesContains(ok) {
+	if !slices.Contains(ok, true) {
 		t.Rollback()
 		return
 	}
@@ -311,13 +312,4 @@ func fill(res []error, err error) {
 	for i := range res {
 		res[i] = err
 	}
-}
-
-func slicesContains(ok []bool) bool {
-	for _, v := range ok {
-		if v {
-			return true
-		}
-	}
-	return false
 }
