@@ -8,12 +8,9 @@ import (
 // Signal is the parent-death signal to send.
 type Signal = syscall.Signal
 
-// The signals the kits use: SIGKILL for a peer that needs no cleanup,
-// SIGTERM for one that must stop cleanly or pass it on.
-const (
-	Kill Signal = syscall.SIGKILL
-	Term Signal = syscall.SIGTERM
-)
+// Kill is the signal the kits use: their peers need no cleanup (the
+// throwaway PostgreSQL, which does, is internal/pgcluster's).
+const Kill Signal = syscall.SIGKILL
 
 func dieWithParent(cmd *exec.Cmd, sig Signal) {
 	if cmd.SysProcAttr == nil {

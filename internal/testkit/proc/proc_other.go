@@ -10,10 +10,7 @@ import (
 // Signal is the parent-death signal to send; unused on this system.
 type Signal = syscall.Signal
 
-// The signals the kits use.
-const (
-	Kill Signal = syscall.SIGKILL
-	Term Signal = syscall.SIGTERM
-)
+// Kill is the signal the kits use.
+const Kill Signal = syscall.SIGKILL
 
 func dieWithParent(*exec.Cmd, Signal) {}
