@@ -7,9 +7,10 @@ set -euo pipefail
 # (internal/testkit/chrome, discovery/consent_browser_test.go); npm
 # fetches axe-core for them. fonts-ipafont-gothic: Japanese glyphs in
 # their screenshots (without a CJK font Chromium draws empty boxes).
+# systemd: systemd-analyze verifies the units in deploy/systemd.
 pkgs=(libxml2-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd opensc
       xmlsec1 python3-lasso postgresql libxml2-utils openssl chromium libnss3-tools
-      fonts-ipafont-gothic)
+      fonts-ipafont-gothic systemd)
 
 missing=()
 for p in "${pkgs[@]}"; do
