@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -115,4 +116,47 @@ func (c *Capture) Last() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.last
+}
+
+// InterleaveThroughput measures a server's throughput against its floor's:
+// in rounds, a batch of subject calls runs with inflight of them at once,
+// as a server's concurrent clients would keep it busy, then a batch of
+// floor calls the same way (every other round the floor first). It
+// returns the wall time each side took over b.N calls. Unlike
+// InterleaveParallel, whose workers each wait for their own call, a
+// subject that waits on the disk (a group commit, an fsync) leaves no
+// core idle while other calls are ready: the ratio is the one of queries
+// per second at saturation. subject gets the index of its call, from 0 to
+// b.N-1; subject and floor must be safe for concurrent use.
+func InterleaveThroughput(b *testing.B, inflight int, subject func(i int), floor func()) (ts, tf time.Duration) {
+	batch := 16 * inflight
+	for done, round := 0, 0; done < b.N; round++ {
+		n := min(batch, b.N-done)
+		sub := func() { Concurrently(inflight, n, func(i int) { subject(done + i) }) }
+		flo := func() { Concurrently(inflight, n, func(int) { floor() }) }
+		if round%2 == 0 {
+			ts += Time(sub)
+			tf += Time(flo)
+		} else {
+			tf += Time(flo)
+			ts += Time(sub)
+		}
+		done += n
+	}
+	return ts, tf
+}
+
+// Concurrently calls op(0) to op(n-1) on workers goroutines and returns
+// once every call has returned.
+func Concurrently(workers, n int, op func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				op(int(i))
+			}
+		})
+	}
+	wg.Wait()
 }
