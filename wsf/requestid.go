@@ -2,13 +2,20 @@ package wsf
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
 	"io"
 	"strings"
 )
 
 // A request ID names one request a role serves (a citizen's page at the
 // portal) in the logs of every role that request reaches. It is logged,
-// never trusted: no role decides anything from it.
+// never trusted: no role decides anything from it. Each recipient sees its
+// own (RecipientRequestID): one page's calls reach several institutions,
+// and an ID they all saw would let them link the pseudonyms ID-WSF gives
+// the citizen at each of them. The caller logs which ID each recipient
+// got.
 
 // maxRequestID bounds a request ID carried in a MessageID.
 const maxRequestID = 64
@@ -72,4 +79,27 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// recipientIDLen is the length of a RecipientRequestID: 20 base32
+// characters, 100 bits of the HMAC.
+const recipientIDLen = 20
+
+var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// RecipientRequestID returns the request ID the recipient of a call made
+// while serving requestID sees: HMAC-SHA256 under key, the caller's own
+// secret, of requestID and the recipient's providerID, as 20 lowercase
+// base32 characters. Two recipients of one request get IDs that cannot be
+// matched without key; the caller, which logs both, can. An invalid
+// requestID (see NewMessageIDFor) gives "".
+func RecipientRequestID(key []byte, requestID, recipient string) string {
+	if !validRequestID(requestID) {
+		return ""
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(requestID))
+	m.Write([]byte{0})
+	m.Write([]byte(recipient))
+	return lowerBase32.EncodeToString(m.Sum(nil))[:recipientIDLen]
 }

@@ -34,3 +34,32 @@ func TestMessageIDForRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestRecipientRequestID: the ID a recipient sees is stable for one key,
+// request and recipient, differs between recipients of one request and
+// between callers' keys, is itself a valid request ID, and an unusable
+// request ID gives none.
+func TestRecipientRequestID(t *testing.T) {
+	k1, k2 := []byte("caller key one"), []byte("caller key two")
+	a := RecipientRequestID(k1, "0123abcd", "https://hospital-a.example/wsp")
+	if a != RecipientRequestID(k1, "0123abcd", "https://hospital-a.example/wsp") || len(a) != recipientIDLen || !validRequestID(a) {
+		t.Fatalf("ok/stable-and-valid: %q", a)
+	}
+	for name, other := range map[string]string{
+		"other-recipient": RecipientRequestID(k1, "0123abcd", "https://hospital-b.example/wsp"),
+		"other-key":       RecipientRequestID(k2, "0123abcd", "https://hospital-a.example/wsp"),
+		"other-request":   RecipientRequestID(k1, "0123abce", "https://hospital-a.example/wsp"),
+	} {
+		if other == a || other == "" {
+			t.Errorf("ok/unlinkable %s: %q and %q", name, a, other)
+		}
+	}
+	if strings.Contains(a, "0123abcd") {
+		t.Errorf("fail/leaks-request-id: %q", a)
+	}
+	for _, bad := range []string{"", "has space", strings.Repeat("x", 65)} {
+		if got := RecipientRequestID(k1, bad, "https://hospital-a.example/wsp"); got != "" {
+			t.Errorf("fail/bad-request-id %q: %q", bad, got)
+		}
+	}
+}

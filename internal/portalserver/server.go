@@ -190,7 +190,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	if s.Client, err = client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
 		Directory: s.Directory, HTTP: &http.Client{Transport: rt, Timeout: callTimeout}, Schema: schema,
-		Mechanisms: mechs, Now: s.opts.Now, Meter: s.life.Metrics}); err != nil {
+		Mechanisms: mechs, Now: s.opts.Now, Meter: s.life.Metrics, Log: s.life.Logger()}); err != nil {
 		return err
 	}
 	timeout, _ := rolekit.ParseDuration(c.Timeout)

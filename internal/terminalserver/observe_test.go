@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/obs"
+	"github.com/renkei-idwsf/renkei/internal/testkit/fedkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/termkit"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
@@ -112,15 +113,38 @@ func TestEveryRoleObservable(t *testing.T) {
 	if !logged(f.Logs.Records("portal"), "request", "request_id", rid) {
 		t.Errorf("ok/portal-logs-request: no request line with %s", rid)
 	}
-	if !logged(f.Logs.Records("ds"), "message verified", "caller_request_id", rid) {
-		t.Errorf("ok/ds-logs-caller: no verified message of request %s", rid)
+	// Each recipient saw its own ID for that request, which the portal's
+	// log pairs with its own: institutions cannot match their logs.
+	theirs := map[string]string{} // recipient's ID -> recipient
+	for _, r := range f.Logs.Records("portal") {
+		if r["msg"] == "call" && r["request_id"] == rid {
+			id, _ := r["recipient_request_id"].(string)
+			to, _ := r["recipient"].(string)
+			if prev, dup := theirs[id]; dup && prev != to || id == "" {
+				t.Errorf("fail/recipients-share-id: %q for %s and %s", id, prev, to)
+			}
+			theirs[id] = to
+		}
 	}
-	inWSP := false
-	for key := range f.WSPs {
-		inWSP = inWSP || logged(f.Logs.Records("wsp:"+key), "message verified", "caller_request_id", rid)
+	seen := map[string]bool{}
+	for _, name := range append([]string{"ds"}, wspLogs(f)...) {
+		for _, r := range f.Logs.Records(name) {
+			if r["msg"] != "message verified" {
+				continue
+			}
+			if r["caller_request_id"] == rid {
+				t.Errorf("fail/portal-request-id-leaked to %s: %v", name, r)
+			}
+			if id, _ := r["caller_request_id"].(string); theirs[id] != "" {
+				seen[name] = true
+			}
+		}
 	}
-	if !inWSP {
-		t.Errorf("ok/wsp-logs-caller: no WSP logged a verified message of request %s", rid)
+	if !seen["ds"] {
+		t.Errorf("ok/ds-logs-caller: no verified message of request %s under the ID the portal gave the DS (%v)", rid, theirs)
+	}
+	if len(seen) < 2 || len(theirs) < 2 {
+		t.Errorf("ok/wsp-logs-caller: no WSP logged a verified message of request %s under its own ID (%v, %v)", rid, theirs, seen)
 	}
 	if !logged(logkit.Decode(f.IdP.Stderr()), "request", "route", "/login") {
 		t.Errorf("ok/idp-logs-json: no request line for /login in the IdP's output")
@@ -184,6 +208,15 @@ func sum(exposition, metric string, labels ...string) float64 {
 }
 
 // logged reports whether one record has msg and key = value.
+// wspLogs names the WSPs' logs in f.Logs.
+func wspLogs(f *fedkit.Fed) []string {
+	var out []string
+	for key := range f.WSPs {
+		out = append(out, "wsp:"+key)
+	}
+	return out
+}
+
 func logged(recs []map[string]any, msg, key, value string) bool {
 	for _, r := range recs {
 		if r["msg"] == msg && r[key] == value {

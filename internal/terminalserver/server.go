@@ -152,12 +152,12 @@ func (s *Server) assemble(ctx context.Context) error {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: rt}
 	if s.Client, err = client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
 		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSSAMLV2}, Now: s.opts.Now,
-		Meter: s.life.Metrics}); err != nil {
+		Meter: s.life.Metrics, Log: s.life.Logger()}); err != nil {
 		return err
 	}
 	asItself, err := client.New(client.Config{EntityID: c.EntityID, Key: k.Signing, Certificate: k.SigningCert,
 		Directory: s.Directory, HTTP: hc, Schema: schema, Mechanisms: []wsf.Mechanism{wsf.ClientTLSX509}, Now: s.opts.Now,
-		Meter: s.life.Metrics})
+		Meter: s.life.Metrics, Log: s.life.Logger()})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -135,11 +136,10 @@ const timeoutMargin = 5 * time.Second
 
 // build makes the request envelope, secures it and checks it against the
 // schemas: a request they refuse is never sent. The MessageID carries the
-// request ID of ctx, if any (wsf.NewMessageIDFor), for the receiver's
-// logs.
+// ID this recipient gets for the request ID of ctx, if any (messageID).
 func (c *Client) build(ctx context.Context, call *Call, epr *wsf.EPR, sel selection, now time.Time) ([]byte, *wsf.Header, error) {
 	h := call.Header
-	mid, err := wsf.NewMessageIDFor(c.cfg.Rand, wsf.RequestID(ctx))
+	mid, err := c.messageID(ctx, sel.peer.EntityID, call.Action)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -223,4 +223,19 @@ func updateEPR(old *wsf.EPR, u *wsf.EndpointUpdate) (*wsf.EPR, error) {
 		return nil, fmt.Errorf("wsf/client: EndpointUpdate address %q", n.Address)
 	}
 	return n, nil
+}
+
+// messageID returns a fresh MessageID carrying the ID the recipient sees
+// for the request ID of ctx (wsf.RecipientRequestID under the client's
+// own key, wsf.NewMessageIDFor), and logs the pair when Config.Log is
+// set: the recipient's logs name the request only through that line.
+func (c *Client) messageID(ctx context.Context, recipient, action string) (string, error) {
+	rid := wsf.RequestID(ctx)
+	theirs := wsf.RecipientRequestID(c.ridKey, rid, recipient)
+	mid, err := wsf.NewMessageIDFor(c.cfg.Rand, theirs)
+	if err == nil && theirs != "" && c.cfg.Log != nil {
+		c.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "call", slog.String("request_id", rid), slog.String("recipient", recipient),
+			slog.String("action", action), slog.String("recipient_request_id", theirs), slog.String("message_id", mid))
+	}
+	return mid, err
 }

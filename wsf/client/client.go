@@ -9,9 +9,12 @@ package client
 
 import (
 	"crypto"
+	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -63,8 +66,11 @@ type Config struct {
 	// Meter, when set, counts the requests signed and the responses
 	// verified (metrics only).
 	Meter wsf.Meter
-	Now   func() time.Time
-	Rand  io.Reader
+	// Log, when set, gets a line per call made while serving a request
+	// with a request ID: which ID its recipient sees (wsf.RecipientRequestID).
+	Log  *slog.Logger
+	Now  func() time.Time
+	Rand io.Reader
 }
 
 // Validate reports every missing field at once.
@@ -92,6 +98,9 @@ func (c *Config) Validate() error {
 type Client struct {
 	cfg     Config
 	checker secmech.Checker
+	// ridKey is the client's own secret for the request ID each recipient
+	// sees (wsf.RecipientRequestID), made by New from Rand.
+	ridKey []byte
 }
 
 // New returns a Client, or every problem of cfg at once.
@@ -99,7 +108,14 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, ridKey: make([]byte, 32)}
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if _, err := io.ReadFull(rnd, c.ridKey); err != nil {
+		return nil, fmt.Errorf("wsf/client: request ID key: %w", err)
+	}
 	c.checker = secmech.Checker{MaxAge: orDuration(cfg.MaxAge, 5*time.Minute), Meter: cfg.Meter,
 		Tokens: secmech.TokenChecker{Self: cfg.EntityID, Directory: cfg.Directory, Skew: orDuration(cfg.Skew, 3*time.Minute)}}
 	return c, nil

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/client"
 	"github.com/renkei-idwsf/renkei/wsf/internal/wsftest"
@@ -40,12 +41,14 @@ func (m *meter) count(k string) int {
 	return m.n[k]
 }
 
-// TestRequestIDAndMeters: a call made under a request ID carries it in
-// its MessageID, which the receiver's Verified hook is told with the
-// verified sender; both sides count the signature they make and the one
-// they verify.
+// TestRequestIDAndMeters: a call made under a request ID carries, in its
+// MessageID, the ID this recipient sees for it (never the caller's own),
+// which the receiver's Verified hook is told with the verified sender and
+// the caller's log pairs with its request ID; both sides count the
+// signature they make and the one they verify.
 func TestRequestIDAndMeters(t *testing.T) {
 	k := wsftest.Keys(t)
+	logs := logkit.NewCapture(t)
 	var wscMeter, wspMeter meter
 	var mu sync.Mutex
 	var verified []string
@@ -67,7 +70,8 @@ func TestRequestIDAndMeters(t *testing.T) {
 	}
 	h = server.Handler{Receiver: rcv}
 	c, err := client.New(client.Config{EntityID: wsftest.WSCID, Key: k.WSC.Key, Certificate: k.WSC.Cert,
-		Directory: wsftest.Directory(t, wsf.Strict), HTTP: wsftest.HTTPClient(t, k.WSC), Schema: schema(t), Meter: &wscMeter})
+		Directory: wsftest.Directory(t, wsf.Strict), HTTP: wsftest.HTTPClient(t, k.WSC), Schema: schema(t), Meter: &wscMeter,
+		Log: logs.Logger("wsc")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +80,17 @@ func TestRequestIDAndMeters(t *testing.T) {
 		t.Fatal(err)
 	}
 	mid, _ := lastID(t, w).(string)
-	if !strings.HasPrefix(mid, "urn:renkei:msg:req-0001:") || wsf.RequestIDOf(mid) != "req-0001" {
-		t.Fatalf("ok/message-id-carries-request: %q", mid)
+	theirs := wsf.RequestIDOf(mid)
+	if theirs == "" || strings.Contains(mid, "req-0001") {
+		t.Fatalf("ok/message-id-carries-recipients-id: %q", mid)
+	}
+	paired := false
+	for _, l := range logs.Records("wsc") {
+		paired = paired || l["msg"] == "call" && l["request_id"] == "req-0001" && l["recipient"] == wsftest.WSPID &&
+			l["recipient_request_id"] == theirs && l["message_id"] == mid
+	}
+	if !paired {
+		t.Fatalf("ok/caller-logs-pair: %v", logs.Records("wsc"))
 	}
 	if len(verified) != 1 || verified[0] != wsftest.WSCID+" "+mid {
 		t.Fatalf("ok/verified-hook: %v", verified)
