@@ -97,9 +97,10 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // Verified returns the hook of wsf/server Config.Verified: it logs a
 // SOAP request whose message verification passed, with its verified
-// sender, its MessageID and the request ID the MessageID carries, the
-// caller's (wsf.RequestIDOf), beside the request ID this role gave the
-// request. The caller's ID is logged only, never trusted.
+// sender, its MessageID and the request ID the MessageID carries (the ID
+// its caller gave this recipient for the caller's request, which the
+// caller's log pairs with its own: wsf.RecipientRequestID), beside the
+// request ID this role gave the request. The caller's ID is logged only, never trusted.
 func Verified(log *slog.Logger) func(ctx context.Context, sender, messageID string) {
 	return func(ctx context.Context, sender, messageID string) {
 		log.LogAttrs(ctx, slog.LevelInfo, "message verified", slog.String("request_id", wsf.RequestID(ctx)),
