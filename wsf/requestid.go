@@ -3,8 +3,10 @@ package wsf
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"io"
 	"strings"
 )
@@ -16,6 +18,13 @@ import (
 // and an ID they all saw would let them link the pseudonyms ID-WSF gives
 // the citizen at each of them. The caller logs which ID each recipient
 // got.
+
+// NewRequestID returns a fresh request ID: 12 random bytes in hex.
+func NewRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
 
 // maxRequestID bounds a request ID carried in a MessageID.
 const maxRequestID = 64

@@ -2,8 +2,6 @@ package obs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -31,7 +29,7 @@ const unmatched = "unmatched"
 func Serve(m *Metrics, log *slog.Logger, listener string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := NewRequestID()
+		id := wsf.NewRequestID()
 		ctx := httpx.WithRouteCell(wsf.WithRequestID(r.Context(), id))
 		w.Header().Set(HeaderRequestID, id)
 		rec := &recorder{ResponseWriter: w}
@@ -56,13 +54,6 @@ func Serve(m *Metrics, log *slog.Logger, listener string, next http.Handler) htt
 			slog.String("method", methodLabel(r.Method)), slog.String("route", route), slog.Int("status", status),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000))
 	})
-}
-
-// NewRequestID returns a fresh request ID: 12 random bytes in hex.
-func NewRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }
 
 // recorder keeps the status a handler writes.

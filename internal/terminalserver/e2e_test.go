@@ -74,6 +74,7 @@ func TestReceptionDesk(t *testing.T) {
 	if err := kept(); err != nil {
 		t.Fatalf("the insurer refuses the terminal's token with the card in: %v", err)
 	}
+	visitFollowed(t, d, sample.Insurer)
 
 	if err := c.Insertion.Remove(); err != nil {
 		t.Fatal(err)
@@ -85,6 +86,39 @@ func TestReceptionDesk(t *testing.T) {
 	loggedOut(t, d)
 	if err := kept(); !wspkit.ExpiredToken(err) {
 		t.Fatalf("the insurer's token kept aside, after the card left: %v, want it refused as ended", err)
+	}
+}
+
+// visitFollowed wants the visit's request ID in the terminal's log, and
+// the ID its call to the institution key carried (the terminal's call
+// line pairs them) logged by that institution's WSP, which never sees the
+// terminal's own.
+func visitFollowed(t *testing.T, d *termkit.Desk, key string) {
+	t.Helper()
+	var rid string
+	for _, r := range d.Fed.Logs.Records("terminal") {
+		if m, _ := r["msg"].(string); strings.HasPrefix(m, "terminal: visit 1: card inserted, request ID ") {
+			rid = strings.TrimPrefix(m, "terminal: visit 1: card inserted, request ID ")
+		}
+	}
+	theirs := ""
+	for _, r := range d.Fed.Logs.Records("terminal") {
+		if r["msg"] == "call" && r["request_id"] == rid && r["recipient"] == wspkit.Entities[key] {
+			theirs, _ = r["recipient_request_id"].(string)
+		}
+	}
+	if rid == "" || theirs == "" {
+		t.Fatalf("ok/visit-request-id: visit %q, the call to %s %q", rid, key, theirs)
+	}
+	seen := false
+	for _, r := range d.Fed.Logs.Records("wsp:" + key) {
+		seen = seen || r["msg"] == "message verified" && r["caller_request_id"] == theirs
+		if r["caller_request_id"] == rid {
+			t.Fatalf("fail/visit-request-id-leaked to %s: %v", key, r)
+		}
+	}
+	if !seen {
+		t.Fatalf("ok/wsp-logs-visit: %s logged no verified message under %q", key, theirs)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/wsc"
 	"github.com/renkei-idwsf/renkei/wsc/sp"
+	"github.com/renkei-idwsf/renkei/wsf"
 )
 
 // Phase is where the desk is with the patient in front of it.
@@ -206,15 +207,19 @@ func (d *Desk) Run(ctx context.Context) error {
 	return nil
 }
 
-// serve is one card, from insertion to removal.
+// serve is one card, from insertion to removal. The visit has a request
+// ID of its own, which the calls it makes carry (wsf.WithRequestID) and
+// the log names, as an HTTP request's at the portal.
 func (d *Desk) serve(ctx context.Context) {
-	vctx, cancel := context.WithCancel(ctx)
+	rid := wsf.NewRequestID()
+	vctx, cancel := context.WithCancel(wsf.WithRequestID(ctx, rid))
 	defer cancel()
 	d.mu.Lock()
 	d.screen = Screen{Version: d.screen.Version, Visit: d.screen.Visit + 1, Phase: NeedPIN, TriesLeft: -1, Since: d.t.cfg.Now()}
 	n := d.screen.Visit
 	d.bump()
 	d.mu.Unlock()
+	d.logf("terminal: visit %d: card inserted, request ID %s", n, rid)
 	out := make(chan struct{})
 	go func() {
 		defer close(out)

@@ -84,9 +84,10 @@ type Fed struct {
 	// Sources are the metadata every role but the IdP loads.
 	Sources []portalserver.MetadataSource
 	// Logs keep the JSON log lines of the DS ("ds"), each WSP ("wsp:"
-	// and the institution key) and the portal ("portal"); the IdP's are
-	// its process's output (IdP.Stderr). Every role in process has an
-	// admin listener on loopback (its AdminAddr).
+	// and the institution key), the portal ("portal") and a termkit desk
+	// ("terminal"); the IdP's are its process's output (IdP.Stderr).
+	// Every role in process has an admin listener on loopback (its
+	// AdminAddr).
 	Logs *logkit.Capture
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/terminalserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/fedkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
-	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pcsc"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/internal/testkit/wspkit"
@@ -132,7 +131,7 @@ func (d *Desk) Start() *terminalserver.Server {
 	d.T.Helper()
 	var err error
 	d.Srv, err = terminalserver.Build(context.Background(), d.File, terminalserver.Options{Listener: d.ln, RootCAs: d.Fed.RootCAs,
-		Log: logkit.New(d.T, "terminal"), Tap: d.Tap, Ended: func(r *sp.LogoutResult, err error) { d.Ended <- Ended{r, err} }})
+		Log: d.Fed.Logs.Logger("terminal"), Tap: d.Tap, Ended: func(r *sp.LogoutResult, err error) { d.Ended <- Ended{r, err} }})
 	if err != nil {
 		d.T.Fatal(err)
 	}
