@@ -46,7 +46,8 @@ type Credentials struct {
 // proves possession by TLS alone (ClientTLS:peerSAMLV2) or is Bearer
 // without a key, the WS-Security signature over every part IDWSF2 §2.4
 // names, its KeyInfo a SecurityTokenReference to the holder-of-key token
-// (IDWSF2 §3.5) or to a BinarySecurityToken with Certificate.
+// (IDWSF2 §3.5) or to a BinarySecurityToken with Certificate. env is
+// changed: Secure consumes it.
 func Secure(env *wsf.Envelope, c *Credentials, now time.Time) ([]byte, error) {
 	sec, err := env.Security()
 	if err != nil || sec == nil {
@@ -69,14 +70,14 @@ func Secure(env *wsf.Envelope, c *Credentials, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	signed, err := s.Sign(env.Doc.Root(), parts...)
+	// env is the caller's, built to be sent (Secure already adds to its
+	// Security header): it is signed in place, not copied.
+	err = s.SignInPlace(env.Doc.Root(), parts...)
 	wsf.CountSignature(c.Meter, wsf.SigSign, err)
 	if err != nil {
 		return nil, err
 	}
-	doc := etree.NewDocument()
-	doc.SetRoot(signed)
-	return (&wsf.Envelope{Doc: doc}).Bytes()
+	return env.Bytes()
 }
 
 func orTTL(d time.Duration) time.Duration {

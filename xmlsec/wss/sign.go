@@ -78,6 +78,49 @@ func (s *Signer) Sign(env *etree.Element, parts ...*etree.Element) (*etree.Eleme
 	return out, nil
 }
 
+// SignInPlace signs env itself, as Sign signs its copy, for a caller that
+// built env and sends it at once: a response of tens of kilobytes is not
+// copied to be signed. env must be the root of its tree (no parent, so
+// that no namespace is inherited from outside what is signed). On error
+// env may be left half changed (IDs, a Security header): the caller
+// discards it.
+func (s *Signer) SignInPlace(env *etree.Element, parts ...*etree.Element) error {
+	si, err := s.signedInfo()
+	if err != nil {
+		return err
+	}
+	if env == nil || env.Parent() != nil && (env.Parent().Tag != "" || env.Parent().Parent() != nil) {
+		return xmlsec.Errorf(xmlsec.KindMalformed, "SignInPlace needs the root of a document")
+	}
+	var targets []*etree.Element
+	for _, p := range parts {
+		if !inside(p, env) {
+			return xmlsec.Errorf(xmlsec.KindReference, "part <%s> is not inside the envelope", partTag(p))
+		}
+		targets = appendNew(targets, p)
+	}
+	e, err := parseEnvelope(env)
+	if err != nil {
+		return err
+	}
+	sig, err := s.signCopy(&e, targets, si)
+	if err != nil {
+		return err
+	}
+	e.security.AddChild(sig)
+	return nil
+}
+
+// inside reports whether el is root or one of its descendants.
+func inside(el, root *etree.Element) bool {
+	for ; el != nil; el = el.Parent() {
+		if el == root {
+			return true
+		}
+	}
+	return false
+}
+
 // signCopy prepares the copy (Security, key reference, IDs) and builds the
 // Signature over targets (nil: the required parts).
 func (s *Signer) signCopy(e *envelope, targets []*etree.Element, si *xmlsec.SignedInfo) (*etree.Element, error) {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/beevik/etree"
+
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
@@ -236,4 +238,35 @@ func TestSignXSIType(t *testing.T) {
 	rebound := bytes.Replace(b, []byte(`xmlns:xs="http://www.w3.org/2001/XMLSchema"`), []byte(`xmlns:xs="urn:evil"`), 1)
 	_, err = verifierFor(p.RSA).Verify(parse(t, rebound))
 	wantErr(t, err, xmlsec.ErrDigest)
+}
+
+// TestSignInPlace: signing the envelope itself gives, byte for byte, what
+// Sign gives for its copy (RSA PKCS#1 v1.5 signatures are deterministic
+// and the request's parts already have their IDs), which verifies; a part
+// outside the envelope or an envelope inside another tree is refused.
+func TestSignInPlace(t *testing.T) {
+	p := pki.MustGet()
+	copied, err := samlSigner(p.RSA).Sign(request(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := request(t)
+	if err := samlSigner(p.RSA).SignInPlace(env); err != nil {
+		t.Fatal(err)
+	}
+	got := serialize(t, env)
+	if want := serialize(t, copied); !bytes.Equal(got, want) {
+		t.Fatalf("ok/same-as-sign: in place\n%s\ncopy\n%s", got, want)
+	}
+	v, err := verifierFor(p.RSA).Verify(parse(t, got))
+	if err != nil {
+		t.Fatalf("ok/verifies: %v", err)
+	}
+	checkVerifiedRequest(t, v, SAMLTokenRef(tokenID))
+
+	fresh := request(t)
+	wantErr(t, samlSigner(p.RSA).SignInPlace(fresh, request(t)), xmlsec.ErrReference)
+	outer := etree.NewElement("outer")
+	outer.AddChild(request(t))
+	wantErr(t, samlSigner(p.RSA).SignInPlace(outer.ChildElements()[0]), xmlsec.ErrMalformed)
 }
