@@ -18,13 +18,12 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
 
-// artifactURL is the ArtifactResolutionService the tests configure: the
-// Destination the requests carry (they are sent to the card listener).
-const artifactURL = "https://idp.example.org/artifact"
-
+// newArtifactEnv is newSSOEnv with the ArtifactResolutionService on the
+// card listener at index 1.
 func newArtifactEnv(t *testing.T) *ssoEnv {
 	t.Helper()
-	return newSSOEnv(t, func(c *SSOConfig) { c.Artifact = ArtifactConfig{URL: artifactURL, Index: 1} })
+	e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t), verifier: idpVerifier(t)}
+	return e.serve(t, nil, func(c *SSOConfig) { c.Artifact = ArtifactConfig{URL: e.cardURL + PathArtifact, Index: 1} })
 }
 
 // noFollow is the browser of card that stops at the redirect to an SP.
@@ -64,7 +63,7 @@ func (e *ssoEnv) resolve(t *testing.T, sp string, art string, signer *testSP, ce
 	t.Helper()
 	id, err := saml.NewID(nil)
 	must(t, err)
-	req := &samlp.ArtifactResolve{RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: e.now, Destination: artifactURL,
+	req := &samlp.ArtifactResolve{RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: e.now, Destination: e.sso.cfg.Artifact.URL,
 		Issuer: &saml.Issuer{Value: sp}}, Artifact: art}
 	el := req.Element()
 	if signer != nil {
