@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
@@ -61,57 +61,84 @@ func artifactOf(t *testing.T, x exchange, sp *testSP, relay string) *binding.Art
 // and returns the verified ArtifactResponse.
 func (e *ssoEnv) resolve(t *testing.T, sp string, art string, signer *testSP, cert *cardHolder) *samlp.ArtifactResponse {
 	t.Helper()
-	id, err := saml.NewID(nil)
-	must(t, err)
-	req := &samlp.ArtifactResolve{RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: e.now, Destination: e.sso.cfg.Artifact.URL,
-		Issuer: &saml.Issuer{Value: sp}}, Artifact: art}
-	el := req.Element()
-	if signer != nil {
-		el, err = samlp.Sign(req, spSigner(signer))
-		must(t, err)
-	}
-	status, env := e.soapPost(t, el, cert)
-	if status != http.StatusOK {
-		t.Fatalf("HTTP %d: %s", status, env)
-	}
-	body, err := (&binding.SOAPDecoder{}).Decode(strings.NewReader(env))
-	must(t, err)
-	must(t, e.schema.ValidateElement(body.Body))
-	r, _, err := samlp.VerifyArtifactResponse(body.Body, e.verifier)
+	r, err := e.resolveErr(sp, art, signer, cert)
 	if err != nil {
-		t.Fatalf("ArtifactResponse does not verify with the IdP's key: %v", err)
-	}
-	if r.InResponseTo != id || r.Issuer.Value != idpID {
-		t.Fatalf("header %+v", r.StatusResponseHeader)
+		t.Fatal(err)
 	}
 	return r
 }
 
-// soapPost posts el in an envelope to the ArtifactResolutionService.
-func (e *ssoEnv) soapPost(t *testing.T, el *etree.Element, cert *cardHolder) (int, string) {
-	t.Helper()
+// resolveErr is resolve for any goroutine: every failure is its error.
+func (e *ssoEnv) resolveErr(sp string, art string, signer *testSP, cert *cardHolder) (*samlp.ArtifactResponse, error) {
+	id, err := saml.NewID(nil)
+	if err != nil {
+		return nil, err
+	}
+	req := &samlp.ArtifactResolve{RequestHeader: samlp.RequestHeader{ID: id, IssueInstant: e.now, Destination: e.sso.cfg.Artifact.URL,
+		Issuer: &saml.Issuer{Value: sp}}, Artifact: art}
+	el := req.Element()
+	if signer != nil {
+		if el, err = samlp.Sign(req, spSigner(signer)); err != nil {
+			return nil, err
+		}
+	}
 	b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
-	must(t, err)
-	return e.soapRaw(t, b, cert)
+	if err != nil {
+		return nil, err
+	}
+	status, env, err := e.soapSend(b, cert)
+	if err != nil || status != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d %v: %s", status, err, env)
+	}
+	body, err := (&binding.SOAPDecoder{}).Decode(strings.NewReader(env))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.schema.ValidateElement(body.Body); err != nil {
+		return nil, err
+	}
+	r, _, err := samlp.VerifyArtifactResponse(body.Body, e.verifier)
+	if err != nil {
+		return nil, fmt.Errorf("ArtifactResponse does not verify with the IdP's key: %w", err)
+	}
+	if r.InResponseTo != id || r.Issuer.Value != idpID {
+		return nil, fmt.Errorf("header %+v", r.StatusResponseHeader)
+	}
+	return r, nil
 }
 
 func (e *ssoEnv) soapRaw(t *testing.T, b []byte, cert *cardHolder) (int, string) {
 	t.Helper()
-	r, err := http.NewRequest(http.MethodPost, e.cardURL+PathArtifact, bytes.NewReader(b))
+	status, body, err := e.soapSend(b, cert)
 	must(t, err)
+	return status, body
+}
+
+// soapSend posts b to the ArtifactResolutionService, presenting cert
+// (nil: none) as the TLS client certificate.
+func (e *ssoEnv) soapSend(b []byte, cert *cardHolder) (int, string, error) {
+	r, err := http.NewRequest(http.MethodPost, e.cardURL+PathArtifact, bytes.NewReader(b))
+	if err != nil {
+		return 0, "", err
+	}
 	r.Header.Set("Content-Type", binding.ContentTypeSOAP)
-	c := e.browser(nil)
+	tc := &tls.Config{RootCAs: e.rootCAs, ServerName: "localhost", MinVersion: tls.VersionTLS12}
 	if cert != nil {
 		// Sent whatever CAs the listener hints (card and soft-certificate
 		// issuers), as OpenSSL-based SPs do; Go's client would send none.
-		tc := c.Transport.(*http.Transport).TLSClientConfig
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			cc := cert.tls()
 			return &cc, nil
 		}
 	}
-	x := e.do(c, r)
-	return x.Status, x.Body
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+	resp, err := c.Do(r)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(body), err
 }
 
 // spCert is sp's metadata key as a TLS client certificate.
