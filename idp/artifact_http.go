@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"mime"
 	"net/http"
 	"time"
 
@@ -27,9 +28,16 @@ func (h *HTTP) mountArtifact(r *mux.Router) {
 // artifactSOAP is the SOAP binding of ArtifactResolve (SAML Bindings
 // §3.2, §3.6.5): the signed ArtifactResponse in an envelope, HTTP 200
 // whatever its status; a message that is no SOAP envelope, or no
-// ArtifactResolve of a known SP, gets a SOAP fault.
+// ArtifactResolve of a known SP, or not sent as text/xml, gets a SOAP
+// fault.
 func (h *HTTP) artifactSOAP(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/xml" {
+		// SOAP 1.1 only (SAML Bindings §3.2.2); a cross-site form cannot
+		// send it without a preflight.
+		h.soapFault(w, r, Errorf(CodeInvalidRequest, "media type %q, want text/xml", r.Header.Get("Content-Type")))
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
 	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
 	if err != nil {

@@ -251,6 +251,25 @@ func TestArtifactResolveHostile(t *testing.T) {
 			}
 		})
 	}
+	t.Run("fail/text-plain", func(t *testing.T) {
+		sp := e.sps[otherSP]
+		art := e.artifactLogin(t, sp, "_req-hostile-1")
+		el, err := samlp.Sign(&samlp.ArtifactResolve{RequestHeader: samlp.RequestHeader{ID: "_hostile-plain", IssueInstant: e.now,
+			Issuer: &saml.Issuer{Value: otherSP}}, Artifact: art.String()}, spSigner(sp))
+		must(t, err)
+		b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
+		must(t, err)
+		r, err := http.NewRequest(http.MethodPost, e.cardURL+PathArtifact, bytes.NewReader(b))
+		must(t, err)
+		r.Header.Set("Content-Type", "text/plain")
+		x := e.do(e.browser(nil), r)
+		if x.Status != http.StatusInternalServerError || !strings.Contains(x.Body, "Client") || strings.Contains(x.Body, "ArtifactResponse") {
+			t.Fatalf("HTTP %d %s, want a Client fault", x.Status, x.Body)
+		}
+		if r := e.resolve(t, otherSP, art.String(), sp, nil); r.Message == nil {
+			t.Fatal("the refused text/plain request consumed the artifact")
+		}
+	})
 }
 
 // TestUnsupportedBinding checks SAML Core §3.4.1: a response binding the
