@@ -32,11 +32,15 @@ type Form struct {
 // message (Form set) or at a page that is none (an error page, a login page
 // no authenticator could fill).
 type Landing struct {
-	URL     string
-	Status  int
-	Body    []byte
-	Form    *Form    // the form that would post SAMLResponse or SAMLRequest
-	Visited []string // every URL the browser requested, in order
+	URL    string
+	Status int
+	Body   []byte
+	Form   *Form // the form that would post SAMLResponse or SAMLRequest
+	// ArtifactTo is the URL of a redirect carrying SAMLart (SAML Bindings
+	// §3.6.3), where the visit stopped: the suite resolves the artifact
+	// itself over the back channel.
+	ArtifactTo *url.URL
+	Visited    []string // every URL the browser requested, in order
 }
 
 // Browser is the suite's user agent: cookies, bounded redirects, login forms
@@ -64,6 +68,18 @@ func (e *Env) Browser() (*Browser, error) {
 // transport clones the base transport and lets the authenticator set its
 // client certificate.
 func (e *Env) transport() (*http.Transport, error) {
+	tr, err := e.baseTransport()
+	if err != nil {
+		return nil, err
+	}
+	if e.Login != nil {
+		e.Login.ConfigureTLS(tr.TLSClientConfig)
+	}
+	return tr, nil
+}
+
+// baseTransport clones the base transport, with no client certificate.
+func (e *Env) baseTransport() (*http.Transport, error) {
 	var tr *http.Transport
 	switch b := e.Transport.(type) {
 	case nil:
@@ -76,10 +92,19 @@ func (e *Env) transport() (*http.Transport, error) {
 	if tr.TLSClientConfig == nil {
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	if e.Login != nil {
-		e.Login.ConfigureTLS(tr.TLSClientConfig)
-	}
 	return tr, nil
+}
+
+// backChannel is the SP's own client for SOAP calls to the IdP: no
+// cookies, no redirects, and no client certificate (the user's card is
+// not the SP's), so that only the SP's signature authenticates it.
+func (e *Env) backChannel() (*Browser, error) {
+	tr, err := e.baseTransport()
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Browser{env: e, client: c}, nil
 }
 
 // Get visits u and follows redirects and login forms until a SAML form or a
@@ -139,10 +164,26 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return nil, nil // the suite does not follow it; the case judges Visited
 		}
+		if u.Query().Has("SAMLart") {
+			land.ArtifactTo = u
+			return nil, nil
+		}
 		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	}
 	forms := parseForms(base, land.Body)
 	for _, f := range forms {
+		if u, err := base.Parse(f.Action); err == nil && f.Fields.Has("SAMLart") {
+			// The HTTP-Artifact binding by POST form (SAML Bindings §3.6.3):
+			// read as the redirect would carry it.
+			q := url.Values{"SAMLart": {f.Fields.Get("SAMLart")}}
+			if f.Fields.Has("RelayState") {
+				q.Set("RelayState", f.Fields.Get("RelayState"))
+			}
+			u.RawQuery = q.Encode()
+			land.ArtifactTo = u
+			b.env.Record(Message{Direction: "received", Label: "HTTP-Artifact form to " + f.Action, URL: land.URL, Status: land.Status, Body: decodeFormForLog(f)})
+			return nil, nil
+		}
 		if f.Fields.Has("SAMLResponse") || f.Fields.Has("SAMLRequest") {
 			land.Form = f
 			b.env.Record(Message{Direction: "received", Label: "HTTP-POST form to " + f.Action, URL: land.URL, Status: land.Status, Body: decodeFormForLog(f)})

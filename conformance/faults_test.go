@@ -39,6 +39,9 @@ func TestBrokenIdPsCaught(t *testing.T) {
 		{idp.FaultIgnoreACS, map[string]string{"SAML2-Prof-4.1.4.1/acs-not-in-metadata": "attacker.invalid"}},
 		{idp.FaultSignSHA1, map[string]string{"SAML2-Bind-3.4/redirect-authnrequest": "sha1"}},
 		{idp.FaultAcceptReplay, map[string]string{"SAML2-Core-3.2.1/replayed-request": ""}},
+		{idp.FaultArtifactReuse, map[string]string{"SAML2-Bind-3.6.4/artifact-one-time": "second resolution"}},
+		{idp.FaultArtifactAnySP, map[string]string{"SAML2-Bind-3.6.5/artifact-other-requester": "another sp"}},
+		{idp.FaultArtifactBare, map[string]string{"SAML2-Bind-3.6.5/artifact-response-signed": "not signed"}},
 	}
 	if len(tests) != len(idp.Faults) {
 		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests))

@@ -13,24 +13,31 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 )
 
-// builtScope is the part of the matrix Renkei's IdP builds; SLO, NIM,
-// Artifact and IdP discovery are not built yet and must be reported out of
-// scope (or uncovered), never as passes.
-var builtScope = []string{"web-sso", "ecp", "metadata"}
+// builtScope is the part of the matrix Renkei's IdP builds; SLO, NIM and
+// IdP discovery are not in it and must be reported out of scope (or
+// uncovered), never as passes.
+var builtScope = []string{"web-sso", "ecp", "metadata", "artifact"}
 
 // ownIdP is Renkei's IdP run as the real cmd/renkei-idp binary, with the
 // suite's SP registered and a card issued for one principal.
 type ownIdP struct {
-	Kit  *idpkit.IdP
-	SP   *conformance.SP
-	Card *pki.Identity
+	Kit   *idpkit.IdP
+	SP    *conformance.SP
+	Other *conformance.SP // a second registered SP, for the artifact cases
+	Card  *pki.Identity
 }
 
 // newSuiteSP makes the suite's SP with an https ACS on loopback (the IdP
 // sends responses only to https consumers of the SP's metadata).
 func newSuiteSP(t *testing.T) *conformance.SP {
 	t.Helper()
-	sp, err := conformance.NewSP("https://127.0.0.1/conformance-sp", "https://127.0.0.1/conformance-sp/acs", time.Now(), nil)
+	return newSuiteSPNamed(t, "conformance-sp")
+}
+
+// newSuiteSPNamed is newSuiteSP under another name.
+func newSuiteSPNamed(t *testing.T, name string) *conformance.SP {
+	t.Helper()
+	sp, err := conformance.NewSP("https://127.0.0.1/"+name, "https://127.0.0.1/"+name+"/acs", time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,15 +48,19 @@ func newSuiteSP(t *testing.T) *conformance.SP {
 // metadata and a P-256 card for principal p-conf.
 func startOwnIdP(t *testing.T, tags ...string) *ownIdP {
 	t.Helper()
-	sp := newSuiteSP(t)
+	sp, other := newSuiteSP(t), newSuiteSPNamed(t, "conformance-sp-other")
 	m, err := sp.Metadata()
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{m}, Tags: tags})
+	m2, err := other.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{m, m2}, Tags: tags})
 	card := k.IssueCard("p-conf", "HIC-CONF-0001", pki.P256)
 	k.Start()
-	return &ownIdP{Kit: k, SP: sp, Card: card}
+	return &ownIdP{Kit: k, SP: sp, Other: other, Card: card}
 }
 
 // env is the suite's environment against the IdP: its served metadata,
@@ -63,7 +74,7 @@ func (o *ownIdP) env(t *testing.T) *conformance.Env {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.Kit.RootCAs, ServerName: idpkit.ServerName}
 	login := conformance.CertLogin{Certificate: tls.Certificate{Certificate: [][]byte{o.Card.Cert.Raw}, PrivateKey: o.Card.Key, Leaf: o.Card.Cert}}
-	return &conformance.Env{Target: target, SP: o.SP, Login: login, Transport: tr}
+	return &conformance.Env{Target: target, SP: o.SP, Other: o.Other, Login: login, Transport: tr}
 }
 
 // idpCases returns the SAML IdP cases with the given IDs (all when none).

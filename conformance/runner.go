@@ -20,8 +20,11 @@ type Options struct {
 // to log in, the clock and transport. Each case gets its own copy, and
 // with it its own message log.
 type Env struct {
-	Target    *Target
-	SP        *SP
+	Target *Target
+	SP     *SP
+	// Other is a second SP registered at the IdP, the party an artifact
+	// was not issued to; the cases that need one are skipped without it.
+	Other     *SP
 	Login     Authenticator
 	Transport http.RoundTripper // base transport (TLS roots); nil means http.DefaultTransport's settings
 	Now       func() time.Time  // nil means time.Now

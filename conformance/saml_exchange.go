@@ -74,6 +74,7 @@ type redirectOpts struct {
 	tamper   bool   // flip a byte of the signature
 	version  string // overrides Version="2.0"
 	rawQuery string // send this query instead of encoding the request
+	relay    string // the RelayState to send
 }
 
 // exchange is one SSO round trip as the browser saw it.
@@ -125,7 +126,7 @@ func (e *Env) encodeRedirect(req *samlp.AuthnRequest, o redirectOpts) (string, e
 	if !o.unsigned {
 		s = &binding.RedirectSigner{Key: e.SP.Key, SignatureMethod: o.sigAlg, Policy: xmlsec.Policy{AllowSHA1: o.sigAlg == xmlsec.RSASHA1}}
 	}
-	q, err := binding.EncodeRedirect(el, "", s)
+	q, err := binding.EncodeRedirect(el, o.relay, s)
 	if err != nil || !o.tamper {
 		return q, err
 	}

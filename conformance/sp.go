@@ -66,7 +66,9 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 
 // Descriptor returns the SP's metadata: signed AuthnRequests, signed
 // assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
-// default) and PAOS (index 1, for ECP), the SingleLogoutService at SLO
+// default), PAOS (index 1, for ECP) and at ArtifactACS with
+// HTTP-Artifact (index 2; never served either: the browser stops at the
+// redirect that carries the artifact), the SingleLogoutService at SLO
 // with HTTP-POST (never served either: the browser stops at the form), and
 // the ManageNameIDService at NIMURL with HTTP-Redirect (where the IdP
 // answers a front-channel ManageNameIDRequest; never served either).
@@ -81,9 +83,14 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 		},
 		AuthnRequestsSigned: true, WantAssertionsSigned: true,
 		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},
-			{Endpoint: md.Endpoint{Binding: md.BindingPAOS, Location: s.ACS}, Index: 1}},
+			{Endpoint: md.Endpoint{Binding: md.BindingPAOS, Location: s.ACS}, Index: 1},
+			{Endpoint: md.Endpoint{Binding: md.BindingHTTPArtifact, Location: s.ArtifactACS()}, Index: 2}},
 	}}}
 }
+
+// ArtifactACS is the SP's HTTP-Artifact assertion consumer: the ACS URL
+// with "-artifact" appended.
+func (s *SP) ArtifactACS() string { return s.ACS + "-artifact" }
 
 // NIMURL is the SP's ManageNameIDService: the ACS URL with its last path
 // segment replaced by "nim".

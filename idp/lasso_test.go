@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
 )
 
 // runLasso runs testdata/script with args under the system python3 (the
@@ -165,5 +167,47 @@ func (e *ssoEnv) lassoECP(t *testing.T, alter bool) map[string]string {
 			answer = []byte(strings.Replace(string(answer), ecpACS, "https://attacker.example.net/paos", 1))
 		}
 		return answer
+	})
+}
+
+// TestLassoSPArtifact: Lasso as the SP asks for the Response by
+// HTTP-Artifact; after the card login the IdP redirects to Lasso's
+// artifact ACS; Lasso builds the ArtifactResolve for the
+// ArtifactResolutionService it reads from our metadata, the test carries
+// it over SOAP to that service, and Lasso verifies the ArtifactResponse
+// and accepts the assertion inside. Resolving the same artifact again
+// gives Lasso nothing to accept.
+func TestLassoSPArtifact(t *testing.T) {
+	e := newArtifactEnv(t)
+	sp := e.sps[otherSP]
+	dir := t.TempDir()
+	e.writeLassoFiles(sp, dir)
+	req := runLasso(t, "lasso_artifact.py", "request", dir)
+	r, err := http.NewRequest(http.MethodGet, req["url"], nil)
+	must(t, err)
+	x := e.do(e.noFollow(&e.Alice), r)
+	loc, err := url.Parse(x.Header.Get("Location"))
+	if err != nil || x.Status != http.StatusSeeOther || !loc.Query().Has(binding.ParamArtifact) {
+		t.Fatalf("HTTP %d, Location %q: no artifact; body %s", x.Status, x.Header.Get("Location"), x.Body)
+	}
+	resolve := func() map[string]string {
+		return relayLasso(t, "lasso_artifact.py", []string{"resolve", dir, loc.RawQuery}, e.cardURL+PathArtifact, func(envelope []byte) []byte {
+			status, answer := e.soapRaw(t, envelope, nil)
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, answer)
+			}
+			return []byte(answer)
+		})
+	}
+	t.Run("ok/resolved-and-accepted", func(t *testing.T) {
+		res := resolve()
+		if res["sso"] != "accepted" || res["format"] != saml.NameIDPersistent || res["name_id"] == "" || res["in_response_to"] != req["id"] {
+			t.Fatalf("lasso: %v (request %s)", res, req["id"])
+		}
+	})
+	t.Run("fail/second-resolution", func(t *testing.T) {
+		if res := resolve(); res["sso"] == "accepted" {
+			t.Fatalf("Lasso accepted an artifact resolved twice: %v", res)
+		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 // rollover), the encryption certificate with the md:EncryptionMethod
 // algorithms the IdP decrypts, the SingleSignOnService endpoints for
 // HTTP-Redirect and HTTP-POST at SSOURL and SOAP (ECP) at ECPURL, the
+// ArtifactResolutionService when the HTTP-Artifact binding is on, the
 // persistent and transient NameID formats, WantAuthnRequestsSigned,
 // and a validUntil and cacheDuration.
 func (s *SSO) Metadata(now time.Time) *md.EntityDescriptor {
@@ -28,6 +29,11 @@ func (s *SSO) Metadata(now time.Time) *md.EntityDescriptor {
 			{Binding: samlp.BindingHTTPPOST, Location: s.cfg.SSOURL}, {Binding: samlp.BindingSOAP, Location: s.cfg.ECPURL}},
 	}
 	d.SingleLogout = s.sloEndpoints()
+	if u := s.cfg.Artifact.URL; u != "" { // SAML Bindings §3.6.4: the index the artifacts carry
+		yes := true
+		d.ArtifactResolution = []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: samlp.BindingSOAP, Location: u},
+			Index: s.cfg.Artifact.Index, IsDefault: &yes}}
+	}
 	if u := s.cfg.NIM.URL; u != "" { // SAML Profiles §4.5: SOAP and HTTP-Redirect
 		d.ManageNameID = []md.Endpoint{{Binding: samlp.BindingSOAP, Location: u}, {Binding: samlp.BindingHTTPRedirect, Location: u}}
 	}

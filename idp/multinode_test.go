@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/renkei-idwsf/renkei/internal/testkit/pg"
@@ -64,5 +65,57 @@ func (e *ssoEnv) secondNode(t testing.TB) *ssoEnv {
 	f.idp, err = New(f.cfg)
 	must(t, err)
 	n := &ssoEnv{fixture: &f, sps: e.sps, verifier: e.verifier}
-	return n.serve(t, nil, func(c *SSOConfig) { c.SSOURL = e.mainURL + PathSSO })
+	return n.serve(t, nil, func(c *SSOConfig) { c.SSOURL, c.Artifact = e.mainURL+PathSSO, e.sso.cfg.Artifact })
+}
+
+// TestArtifactAcrossNodes: an artifact node A issued over one PostgreSQL
+// database resolves at node B, once: of concurrent resolutions at both
+// nodes exactly one gets the Response (the store's atomic take).
+func TestArtifactAcrossNodes(t *testing.T) {
+	a := &ssoEnv{fixture: newFixtureOn(t, pg.NewDatabase(t)), sps: testSPs(t), verifier: idpVerifier(t)}
+	a.serve(t, nil, func(c *SSOConfig) { c.Artifact = ArtifactConfig{URL: a.cardURL + PathArtifact, Index: 1} })
+	b := a.secondNode(t)
+	sp := a.sps[otherSP]
+	t.Run("ok/issued-at-a-resolved-at-b", func(t *testing.T) {
+		art := a.artifactLogin(t, sp, "_mn-art-1")
+		if r := b.resolve(t, otherSP, art.String(), sp, nil); r.Message == nil {
+			t.Fatalf("node B cannot resolve node A's artifact: status %v", r.Status)
+		}
+		if r := a.resolve(t, otherSP, art.String(), sp, nil); r.Message != nil {
+			t.Fatal("node A resolves the artifact node B already resolved")
+		}
+	})
+	t.Run("ok/concurrent-resolutions-one-wins", func(t *testing.T) {
+		art := a.artifactLogin(t, sp, "_mn-art-2")
+		const n = 8
+		got := make(chan bool, n)
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			node := []*ssoEnv{a, b}[i%2]
+			wg.Go(func() {
+				r, err := node.resolveErr(otherSP, art.String(), sp, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got <- r.Message != nil
+			})
+		}
+		wg.Wait()
+		close(got)
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		won := 0
+		for g := range got {
+			if g {
+				won++
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d of %d concurrent resolutions got the Response, want exactly 1", won, n)
+		}
+	})
 }

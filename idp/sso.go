@@ -77,6 +77,9 @@ type SSOConfig struct {
 	EncryptionCert *x509.Certificate
 	// NIM is the Name Identifier Management profile; its zero value is off.
 	NIM NIMConfig
+	// Artifact is the HTTP-Artifact binding of responses and the
+	// ArtifactResolutionService; its zero value is off.
+	Artifact ArtifactConfig
 	// Durations; zero takes the Default* constant.
 	Skew            time.Duration
 	ECPLifetime     time.Duration
@@ -114,6 +117,7 @@ func NewSSO(p *IdP, cfg SSOConfig) (*SSO, error) {
 		}
 	}
 	errs = append(errs, cfg.NIM.validate()...)
+	errs = append(errs, cfg.Artifact.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -69,6 +70,9 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 		return nil, err
 	}
 	acs, err := s.resolveACS(sp, acsAttrs(el), in.Binding)
+	if errors.Is(err, ErrUnsupportedBinding) {
+		return s.refuseBinding(ctx, in, sp, u, err, now)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -179,54 +183,132 @@ func acsAttrs(el *etree.Element) acsRequest {
 	return r
 }
 
-// responseBinding is the binding the response goes back with: HTTP-POST
-// for the browser bindings, PAOS for ECP.
-func responseBinding(requestBinding string) string {
-	if requestBinding == samlp.BindingSOAP {
-		return samlp.BindingPAOS
+// offeredBindings are the bindings the response may go back with, the
+// preferred first: PAOS for ECP; HTTP-POST for the browser bindings, and
+// HTTP-Artifact when the ArtifactResolutionService is configured.
+func (s *SSO) offeredBindings(requestBinding string) []string {
+	switch {
+	case requestBinding == samlp.BindingSOAP:
+		return []string{samlp.BindingPAOS}
+	case s.cfg.Artifact.URL != "":
+		return []string{samlp.BindingHTTPPOST, samlp.BindingHTTPArtifact}
 	}
-	return samlp.BindingHTTPPOST
+	return []string{samlp.BindingHTTPPOST}
 }
 
 // resolveACS picks the ACS of SAML2.md §3.1 item 4: the URL must be listed
 // exactly (with the binding), or the index, or the default; an ACS not in
 // metadata or not an https URL is ErrACSNotInMetadata, answered by a page.
+// A binding the IdP does not offer, named by ProtocolBinding or by the
+// indexed ACS, is ErrUnsupportedBinding (SAML Core §3.4.1): the response
+// never goes by another binding than the one asked for (see
+// unsupportedBinding for where that refusal goes).
 func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string) (*md.IndexedEndpoint, error) {
-	want := responseBinding(reqBinding)
+	offered := s.offeredBindings(reqBinding)
+	if r.Binding != "" && !slices.Contains(offered, r.Binding) {
+		return nil, Errorf(CodeUnsupportedBinding, "ProtocolBinding %q, this IdP answers by %v", r.Binding, offered)
+	}
 	var ep *md.IndexedEndpoint
 	var err error
 	switch {
 	case r.Index != nil:
 		ep, err = sp.AssertionConsumerServiceByIndex(*r.Index)
 	case r.URL != "":
-		if r.Binding != "" && r.Binding != want {
-			return nil, Errorf(CodeACSNotInMetadata, "ProtocolBinding %q, want %q", r.Binding, want)
-		}
-		ep, err = sp.AssertionConsumerServiceByLocation(r.URL, want)
+		ep, err = byLocation(sp, r.URL, bindingsOr(r.Binding, offered))
 		if err != nil && faultOn(FaultIgnoreACS) {
-			return &md.IndexedEndpoint{Endpoint: md.Endpoint{Binding: want, Location: r.URL}}, nil
+			return &md.IndexedEndpoint{Endpoint: md.Endpoint{Binding: offered[0], Location: r.URL}}, nil
 		}
 	default:
-		ep, err = defaultACS(sp, want)
+		ep, err = defaultACS(sp, bindingsOr(r.Binding, offered))
 	}
 	if err != nil {
 		return nil, Wrap(CodeACSNotInMetadata, err, "ACS")
 	}
-	if ep.Binding != want {
-		return nil, Errorf(CodeACSNotInMetadata, "ACS binding %q, want %q", ep.Binding, want)
+	if !slices.Contains(offered, ep.Binding) || r.Binding != "" && ep.Binding != r.Binding {
+		return nil, Errorf(CodeUnsupportedBinding, "ACS binding %q, ProtocolBinding %q, this IdP answers by %v", ep.Binding, r.Binding, offered)
 	}
 	return ep, safeURL(ep.Location)
 }
 
-// defaultACS is the default ACS among those of the binding.
-func defaultACS(sp *md.SPSSODescriptor, binding string) (*md.IndexedEndpoint, error) {
-	var eps []md.IndexedEndpoint
-	for _, e := range sp.AssertionConsumer {
-		if e.Binding == binding {
-			eps = append(eps, e)
+// bindingsOr is the one binding asked for, or every binding offered.
+func bindingsOr(asked string, offered []string) []string {
+	if asked != "" {
+		return []string{asked}
+	}
+	return offered
+}
+
+// byLocation is the ACS at loc with the first of bindings that lists it.
+func byLocation(sp *md.SPSSODescriptor, loc string, bindings []string) (*md.IndexedEndpoint, error) {
+	var err error
+	for _, b := range bindings {
+		var ep *md.IndexedEndpoint
+		if ep, err = sp.AssertionConsumerServiceByLocation(loc, b); err == nil {
+			return ep, nil
 		}
 	}
-	return md.DefaultEndpoint(eps)
+	return nil, err
+}
+
+// defaultACS is the SP's default ACS among those of bindings: one marked
+// isDefault, else the default of the first binding that has any.
+func defaultACS(sp *md.SPSSODescriptor, bindings []string) (*md.IndexedEndpoint, error) {
+	for i, e := range sp.AssertionConsumer {
+		if e.IsDefault != nil && *e.IsDefault && slices.Contains(bindings, e.Binding) {
+			return &sp.AssertionConsumer[i], nil
+		}
+	}
+	var err error
+	for _, b := range bindings {
+		var eps []md.IndexedEndpoint
+		for _, e := range sp.AssertionConsumer {
+			if e.Binding == b {
+				eps = append(eps, e)
+			}
+		}
+		var ep *md.IndexedEndpoint
+		if ep, err = md.DefaultEndpoint(eps); err == nil {
+			return ep, nil
+		}
+	}
+	return nil, err
+}
+
+// unsupportedBinding is where the refusal of a binding the IdP does not
+// offer goes (SAML Core §3.4.1: the IdP answers with an error Response,
+// Requester/UnsupportedBinding, rather than switching binding silently):
+// the SP's default ACS among the offered bindings, or nil when it has
+// none, and then only a page may be shown.
+func (s *SSO) unsupportedBinding(sp *md.SPSSODescriptor, u *samlp.Unverified, in Inbound) *Pending {
+	ep, err := defaultACS(sp, s.offeredBindings(in.Binding))
+	if err != nil || safeURL(ep.Location) != nil {
+		return nil
+	}
+	pend := &Pending{SP: u.Issuer.Value, ACS: ep.Location, ACSBinding: ep.Binding, RequestID: u.ID, RelayState: in.RelayState,
+		ECP: in.Binding == samlp.BindingSOAP}
+	if pend.ECP {
+		pend.RelayState = ""
+	}
+	return pend
+}
+
+// refuseBinding answers a request for a binding the IdP does not offer:
+// the request is checked as any other (a failure of those checks is what
+// the SP hears), then refused with ErrUnsupportedBinding at the ACS
+// unsupportedBinding picks.
+func (s *SSO) refuseBinding(ctx context.Context, in Inbound, sp *md.SPSSODescriptor, u *samlp.Unverified, cause error, now time.Time) (*Pending, error) {
+	pend := s.unsupportedBinding(sp, u, in)
+	if pend == nil {
+		return nil, cause
+	}
+	_, err := s.checkRequest(ctx, in, sp, u, now)
+	if errors.Is(err, ErrInvalidRequest) {
+		pend.RequestID = ""
+	}
+	if err != nil {
+		return pend, err
+	}
+	return pend, cause
 }
 
 // safeURL refuses anything but an absolute https URL: no javascript:,

@@ -56,6 +56,7 @@ type testSP struct {
 	BadACS        string        // an unsafe ACS its metadata lists instead
 	SLO           []md.Endpoint // its SingleLogoutService endpoints
 	NIM           string        // its SOAP and Redirect ManageNameIDService, or ""
+	Art           string        // its HTTP-Artifact ACS (index 2), or ""
 }
 
 var (
@@ -77,7 +78,7 @@ func testSPs(t testing.TB) map[string]*testSP {
 	must(t, spKeysErr)
 	return map[string]*testSP{
 		portalID:   {ID: portalID, ACS: portalAC, Key: k.WSC, SignRequests: true, Encrypt: true, Bootstrap: true},
-		otherSP:    {ID: otherSP, ACS: otherACS, PAOS: otherACS + "/paos", Key: k.Other},
+		otherSP:    {ID: otherSP, ACS: otherACS, PAOS: otherACS + "/paos", Art: otherACS + "/art", Key: k.Other},
 		terminalID: {ID: terminalID, ACS: terminalID + "/acs", PAOS: ecpACS, Key: spKeys["terminal"], SignRequests: true, Encrypt: true, Bootstrap: true},
 		legacyID:   {ID: legacyID, ACS: legacyACS, Key: spKeys["legacy"], SignRequests: true},
 		noEncID:    {ID: noEncID, ACS: "https://noenc.example.org/sp/acs", Key: k.Other, Bootstrap: true},
@@ -93,6 +94,9 @@ func (sp *testSP) entity() *md.EntityDescriptor {
 	}
 	if sp.PAOS != "" {
 		acs = append(acs, md.IndexedEndpoint{Endpoint: md.Endpoint{Binding: samlp.BindingPAOS, Location: sp.PAOS}, Index: 1})
+	}
+	if sp.Art != "" {
+		acs = append(acs, md.IndexedEndpoint{Endpoint: md.Endpoint{Binding: samlp.BindingHTTPArtifact, Location: sp.Art}, Index: 2})
 	}
 	keys := []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{sp.Key.Cert}}}
 	if sp.Encrypt {

@@ -94,10 +94,12 @@ func (h *HTTP) MountMain(r *mux.Router) {
 	h.MountNIM(r)
 }
 
-// MountCard adds GET /login, POST /ecp and the form script to r.
+// MountCard adds GET /login, POST /ecp, the ArtifactResolutionService
+// when it is configured (artifact_http.go) and the form script to r.
 func (h *HTTP) MountCard(r *mux.Router) {
 	r.Handle(PathLogin, CardLogin{IdP: h.SSO.p, OnSuccess: h.loggedIn, Log: h.Log}).Methods(http.MethodGet)
 	r.HandleFunc(PathECP, h.ecp).Methods(http.MethodPost)
+	h.mountArtifact(r)
 	r.HandleFunc(PathPostJS, postJS).Methods(http.MethodGet)
 }
 
@@ -257,7 +259,7 @@ func (h *HTTP) respond(w http.ResponseWriter, r *http.Request, pend *Pending, a 
 		h.fail(w, r, pend, err, now)
 		return
 	}
-	h.post(w, r, out)
+	h.deliver(w, r, out, now)
 }
 
 // fail answers err with a signed error Response when one may be sent, and
@@ -269,7 +271,7 @@ func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, pend *Pending, err e
 		return
 	}
 	h.log(r, err)
-	h.post(w, r, out)
+	h.deliver(w, r, out, now)
 }
 
 // post writes the HTTP-POST binding page, script served from this origin

@@ -86,8 +86,9 @@ func (s *SSO) NeedsLogin(pend *Pending, sess *Session) (bool, error) {
 // Outcome is a response ready for its binding: a samlp:Response for the ACS,
 // with the RelayState to return verbatim.
 type Outcome struct {
+	SP         string
 	ACS        string
-	Binding    string // samlp.BindingHTTPPOST, or BindingPAOS for ECP
+	Binding    string // samlp.BindingHTTPPOST or BindingHTTPArtifact, or BindingPAOS for ECP
 	RelayState string
 	Response   *etree.Element
 }
@@ -129,7 +130,7 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{ACS: pend.ACS, Binding: pend.ACSBinding, RelayState: pend.RelayState, Response: resp}, nil
+	return &Outcome{SP: pend.SP, ACS: pend.ACS, Binding: pend.ACSBinding, RelayState: pend.RelayState, Response: resp}, nil
 }
 
 // issueRequest assembles what Issue needs for pend.
@@ -178,7 +179,7 @@ func (s *SSO) ErrorResponse(pend *Pending, cause error, now time.Time) (*Outcome
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{ACS: pend.ACS, Binding: pend.ACSBinding, RelayState: pend.RelayState, Response: resp}, nil
+	return &Outcome{SP: pend.SP, ACS: pend.ACS, Binding: pend.ACSBinding, RelayState: pend.RelayState, Response: resp}, nil
 }
 
 // response builds and signs the samlp:Response and checks it against the

@@ -26,7 +26,7 @@
 //	  "metadata": [{"location": "https://operator.example.org/aggregate.xml", "operatorCert": "operator.crt"}],
 //	  "store": "postgres://idp@db.example.org/renkei",
 //	  "discovery": {"entityID": "https://ds.example.org"},
-//	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s"},
+//	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s", "artifact": "60s"},
 //	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true, "signResponse": true}},
 //	  "idpInitiated": ["https://portal.example.org/sp"]
 //	}
@@ -35,6 +35,11 @@
 // and encryption key are read from the metadata (its
 // urn:renkei:metadata:1.0 web service role, wsf/metadir) at each token,
 // and the server refuses to start when the metadata lists neither.
+//
+// A Response sent by HTTP-Artifact waits for its one resolution by its SP
+// (ArtifactResolve over SOAP at cardBaseURL/artifact, authenticated by the
+// SP's signature or TLS client certificate) for lifetimes.artifact (60 s
+// by default), in the store every IdP node shares.
 //
 // IdP-initiated SSO (GET /sso/init?sp=ENTITYID&RelayState=...) is served
 // only to the SPs idpInitiated lists: unsolicited responses are a CSRF

@@ -82,6 +82,9 @@ type Lifetimes struct {
 	// Enrol is how long after a certificate authentication at an SP its
 	// ManageNameID NewID is accepted (idp.NIMConfig.EnrolWindow).
 	Enrol string `json:"enrol,omitempty"`
+	// Artifact is how long a Response sent by HTTP-Artifact waits for its
+	// resolution (idp.ArtifactConfig.Lifetime).
+	Artifact string `json:"artifact,omitempty"`
 }
 
 // SPQuirks are the per-SP interop settings (idp.SPQuirks).
@@ -172,7 +175,7 @@ func (c *File) validateMetadata() []error {
 
 func (l Lifetimes) validate() []error {
 	var errs []error
-	for name, s := range map[string]string{"assertion": l.Assertion, "session": l.Session, "bootstrap": l.Bootstrap, "ecp": l.ECP, "enrol": l.Enrol} {
+	for name, s := range map[string]string{"assertion": l.Assertion, "session": l.Session, "bootstrap": l.Bootstrap, "ecp": l.ECP, "enrol": l.Enrol, "artifact": l.Artifact} {
 		if _, err := ParseDuration(s); err != nil {
 			errs = append(errs, fmt.Errorf("lifetimes.%s: %w", name, err))
 		}

@@ -31,7 +31,7 @@ import (
 // Names of the two listeners in the server group (Server.Addr).
 const (
 	Main = "main" // metadata, SSO, SLO, ManageNameID; asks for no client certificate
-	Card = "card" // card login and ECP; requests a client certificate
+	Card = "card" // card login, ECP and artifact resolution; requests a client certificate
 )
 
 // Defaults of Options.
@@ -122,11 +122,15 @@ func (s *Server) assemble(ctx context.Context) error {
 	base, card := strings.TrimSuffix(c.BaseURL, "/"), strings.TrimSuffix(c.CardBaseURL, "/")
 	ecp, _ := ParseDuration(c.Lifetimes.ECP)
 	enrol, _ := ParseDuration(c.Lifetimes.Enrol)
+	artifact, _ := ParseDuration(c.Lifetimes.Artifact)
 	s.SSO, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.Metadata, Replay: s.Store, Pending: s.Store, Schema: schema,
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
-		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol, Client: s.soapClient()}})
+		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol, Client: s.soapClient()},
+		// The ArtifactResolutionService is on the card listener, which
+		// requests the TLS client certificate an SP may authenticate with.
+		Artifact: idp.ArtifactConfig{URL: card + idp.PathArtifact, Lifetime: artifact}})
 	if err != nil {
 		return err
 	}
@@ -196,7 +200,7 @@ func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
 // Handlers returns the routers of the two listeners, each behind
 // httpx.Secure: main serves metadata, SSO, IdP-initiated SSO, Single
 // Logout (HTTP-Redirect, HTTP-POST, SOAP, IdP-initiated) and ManageNameID;
-// card serves card login and ECP.
+// card serves card login, ECP and the ArtifactResolutionService.
 func (s *Server) Handlers() (main, card http.Handler) {
 	h := &idp.HTTP{SSO: s.SSO, SLO: s.SLO, CookieDomain: s.File.CookieDomain, Log: s.refused}
 	mainR, cardR := mux.NewRouter(), mux.NewRouter()

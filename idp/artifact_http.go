@@ -1,0 +1,88 @@
+package idp
+
+import (
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/samlp"
+)
+
+// PathArtifact is the ArtifactResolutionService. It is served on the card
+// listener, the one that requests a TLS client certificate, so that an SP
+// may authenticate by its certificate instead of a signature.
+const PathArtifact = "/artifact"
+
+// mountArtifact adds the ArtifactResolutionService to r when the binding
+// is on.
+func (h *HTTP) mountArtifact(r *mux.Router) {
+	if h.SSO.cfg.Artifact.URL == "" {
+		return
+	}
+	r.HandleFunc(PathArtifact, h.artifactSOAP).Methods(http.MethodPost)
+}
+
+// artifactSOAP is the SOAP binding of ArtifactResolve (SAML Bindings
+// §3.2, §3.6.5): the signed ArtifactResponse in an envelope, HTTP 200
+// whatever its status; a message that is no SOAP envelope, or no
+// ArtifactResolve of a known SP, or not sent as text/xml, gets a SOAP
+// fault.
+func (h *HTTP) artifactSOAP(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/xml" {
+		// SOAP 1.1 only (SAML Bindings §3.2.2); a cross-site form cannot
+		// send it without a preflight.
+		h.soapFault(w, r, Errorf(CodeInvalidRequest, "media type %q, want text/xml", r.Header.Get("Content-Type")))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
+	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
+	if err != nil {
+		h.soapFault(w, r, bindingError(err, true)) // the sender's fault: a Client fault
+		return
+	}
+	in := ArtifactInbound{Element: env.Body}
+	if r.TLS != nil {
+		in.ClientCerts = r.TLS.PeerCertificates
+	}
+	out, err := h.SSO.ResolveArtifact(r.Context(), in, now)
+	if out == nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	if err != nil {
+		h.log(r, err)
+	}
+	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: out})
+	if err != nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}
+
+// deliver sends out by its binding: HTTP-Artifact by a redirect carrying
+// the artifact (SAML Bindings §3.6.3), anything else by the POST form.
+func (h *HTTP) deliver(w http.ResponseWriter, r *http.Request, out *Outcome, now time.Time) {
+	if out.Binding != samlp.BindingHTTPArtifact {
+		h.post(w, r, out)
+		return
+	}
+	art, err := h.SSO.IssueArtifact(r.Context(), out, now)
+	if err != nil {
+		h.page(w, r, err)
+		return
+	}
+	u, err := binding.ArtifactURL(out.ACS, art, out.RelayState)
+	if err != nil {
+		h.page(w, r, Wrap(CodeInternal, err, "encode artifact"))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
