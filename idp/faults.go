@@ -14,10 +14,20 @@ const (
 	FaultIgnoreACS     = "ignore-acs"     // send the Response to an ACS URL not in metadata
 	FaultSignSHA1      = "sign-sha1"      // sign with rsa-sha1 and sha1 digests
 	FaultAcceptReplay  = "accept-replay"  // accept a replayed AuthnRequest or ManageNameIDRequest ID
+	// FaultReleaseUnlisted releases every attribute to an SP the release
+	// policy does not list.
+	FaultReleaseUnlisted = "release-unlisted"
+	// FaultQueryForeignNameID answers an AttributeQuery about a NameID the
+	// IdP issued to another SP, looked up under its SPNameQualifier.
+	FaultQueryForeignNameID = "query-foreign-nameid"
+	// FaultMappingPlain returns a NameIDMapping result as a plain NameID
+	// instead of an EncryptedID for the provider it names.
+	FaultMappingPlain = "mapping-plain"
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay}
+var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay,
+	FaultReleaseUnlisted, FaultQueryForeignNameID, FaultMappingPlain}
 
 // FaultsEnabled reports a deliberately broken build.
 const FaultsEnabled = faults.Enabled

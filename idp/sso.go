@@ -77,6 +77,12 @@ type SSOConfig struct {
 	EncryptionCert *x509.Certificate
 	// NIM is the Name Identifier Management profile; its zero value is off.
 	NIM NIMConfig
+	// AttributeServiceURL is the SOAP AttributeService of the IdP's
+	// attribute authority (attrquery.go); "" publishes and serves none.
+	AttributeServiceURL string
+	// NameIDMapping is the NameIDMappingService (nimap.go); its zero
+	// value is off.
+	NameIDMapping NameIDMappingConfig
 	// Durations; zero takes the Default* constant.
 	Skew            time.Duration
 	ECPLifetime     time.Duration
@@ -114,6 +120,7 @@ func NewSSO(p *IdP, cfg SSOConfig) (*SSO, error) {
 		}
 	}
 	errs = append(errs, cfg.NIM.validate()...)
+	errs = append(errs, cfg.NameIDMapping.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
