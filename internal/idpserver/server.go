@@ -115,6 +115,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	cfg := s.idpConfig()
 	cfg.Schema = schema
+	if cfg.Attributes, err = s.attributes(); err != nil {
+		return err
+	}
 	core, err := idp.New(cfg)
 	if err != nil {
 		return err
@@ -126,7 +129,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
-		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol, Client: s.soapClient()}})
+		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol, Client: s.soapClient()},
+		AttributeServiceURL: s.serviceURL(c.Attributes != "", idp.PathAttributeQuery),
+		NameIDMapping:       idp.NameIDMappingConfig{URL: s.serviceURL(len(c.NameIDMapping) > 0, idp.PathNameIDMapping), Allowed: c.NameIDMapping}})
 	if err != nil {
 		return err
 	}
@@ -183,6 +188,27 @@ func (s *Server) checkDiscovery(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("metadata: %w", loadErr))
 	}
 	return errors.Join(errs...)
+}
+
+// attributes is the release policy over the operator's attribute file;
+// nil without one.
+func (s *Server) attributes() (*idp.AttributeRelease, error) {
+	if s.File.Attributes == "" {
+		return nil, nil
+	}
+	src, err := idp.ReadAttributeFile(s.File.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	return &idp.AttributeRelease{Source: src, Policy: s.File.Release}, nil
+}
+
+// serviceURL is the main listener's URL of path when on, else "".
+func (s *Server) serviceURL(on bool, path string) string {
+	if !on {
+		return ""
+	}
+	return strings.TrimSuffix(s.File.BaseURL, "/") + path
 }
 
 func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
