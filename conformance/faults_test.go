@@ -39,6 +39,9 @@ func TestBrokenIdPsCaught(t *testing.T) {
 		{idp.FaultIgnoreACS, map[string]string{"SAML2-Prof-4.1.4.1/acs-not-in-metadata": "attacker.invalid"}},
 		{idp.FaultSignSHA1, map[string]string{"SAML2-Bind-3.4/redirect-authnrequest": "sha1"}},
 		{idp.FaultAcceptReplay, map[string]string{"SAML2-Core-3.2.1/replayed-request": ""}},
+		{idp.FaultReleaseUnlisted, map[string]string{"SAML2-Core-2.7.3/aq-unlisted-sp-gets-none": "released"}},
+		{idp.FaultQueryForeignNameID, map[string]string{"SAML2-Core-3.3.2.3/aq-other-sps-nameid": "another sp"}},
+		{idp.FaultMappingPlain, map[string]string{"SAML2-Core-3.8/nimap-encrypted": "in clear"}},
 	}
 	if len(tests) != len(idp.Faults) {
 		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests))

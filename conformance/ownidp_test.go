@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +18,15 @@ import (
 // builtScope is the part of the matrix Renkei's IdP builds; SLO, NIM,
 // Artifact and IdP discovery are not built yet and must be reported out of
 // scope (or uncovered), never as passes.
-var builtScope = []string{"web-sso", "ecp", "metadata"}
+var builtScope = []string{"web-sso", "ecp", "metadata", "attribute-query", "nameid-mapping"}
 
 // ownIdP is Renkei's IdP run as the real cmd/renkei-idp binary, with the
 // suite's SP registered and a card issued for one principal.
 type ownIdP struct {
-	Kit  *idpkit.IdP
-	SP   *conformance.SP
-	Card *pki.Identity
+	Kit   *idpkit.IdP
+	SP    *conformance.SP
+	Other *conformance.SP
+	Card  *pki.Identity
 }
 
 // newSuiteSP makes the suite's SP with an https ACS on loopback (the IdP
@@ -37,19 +40,39 @@ func newSuiteSP(t *testing.T) *conformance.SP {
 	return sp
 }
 
-// startOwnIdP starts Renkei's IdP built with tags, the suite's SP in its
-// metadata and a P-256 card for principal p-conf.
+// startOwnIdP starts Renkei's IdP built with tags, the suite's SP and its
+// second SP (Env.Other, with an encryption key) in its metadata and a
+// P-256 card for principal p-conf. The IdP releases displayName and mail
+// of p-conf to the suite's SP, nothing to the other, and lets the suite's
+// SP map NameIDs to the other.
 func startOwnIdP(t *testing.T, tags ...string) *ownIdP {
 	t.Helper()
 	sp := newSuiteSP(t)
-	m, err := sp.Metadata()
+	other, err := conformance.NewSP("https://127.0.0.1/conformance-sp2", "https://127.0.0.1/conformance-sp2/acs", time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{m}, Tags: tags})
+	other.Encrypt = true
+	var ms [][]byte
+	for _, s := range []*conformance.SP{sp, other} {
+		m, err := s.Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	attrs := filepath.Join(t.TempDir(), "attributes.json")
+	if err := os.WriteFile(attrs, []byte(`{"p-conf": {"displayName": ["Conformance Tester"], "mail": ["conf@example.jp"]}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := idpkit.New(t, idpkit.Options{SPMetadata: ms, Tags: tags, Tweak: func(c *idpkit.Config) {
+		c.Attributes = attrs
+		c.Release = map[string][]string{sp.EntityID: {"displayName", "mail"}}
+		c.NameIDMapping = map[string][]string{sp.EntityID: {other.EntityID}}
+	}})
 	card := k.IssueCard("p-conf", "HIC-CONF-0001", pki.P256)
 	k.Start()
-	return &ownIdP{Kit: k, SP: sp, Card: card}
+	return &ownIdP{Kit: k, SP: sp, Other: other, Card: card}
 }
 
 // env is the suite's environment against the IdP: its served metadata,
@@ -63,7 +86,7 @@ func (o *ownIdP) env(t *testing.T) *conformance.Env {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.Kit.RootCAs, ServerName: idpkit.ServerName}
 	login := conformance.CertLogin{Certificate: tls.Certificate{Certificate: [][]byte{o.Card.Cert.Raw}, PrivateKey: o.Card.Key, Leaf: o.Card.Cert}}
-	return &conformance.Env{Target: target, SP: o.SP, Login: login, Transport: tr}
+	return &conformance.Env{Target: target, SP: o.SP, Other: o.Other, Login: login, Transport: tr}
 }
 
 // idpCases returns the SAML IdP cases with the given IDs (all when none).

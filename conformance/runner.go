@@ -20,8 +20,13 @@ type Options struct {
 // to log in, the clock and transport. Each case gets its own copy, and
 // with it its own message log.
 type Env struct {
-	Target    *Target
-	SP        *SP
+	Target *Target
+	SP     *SP
+	// Other is a second SP of the suite, registered at the IdP like SP
+	// but with an encryption key, to which the IdP releases no attribute
+	// and for which SP may obtain NameIDs by NameIDMapping; the cases that
+	// need it do not apply without it.
+	Other     *SP
 	Login     Authenticator
 	Transport http.RoundTripper // base transport (TLS roots); nil means http.DefaultTransport's settings
 	Now       func() time.Time  // nil means time.Now

@@ -94,7 +94,8 @@ func DecodeNameIDMappingRequest(el *etree.Element) (*NameIDMappingRequest, error
 
 // DecodeNameIDMappingResponse reads a samlp:NameIDMappingResponse that the
 // caller has authenticated. A Success response carries exactly one
-// identifier (SAML Core §3.8.2).
+// identifier (SAML Core §3.8.2); the identifier of any other, which the
+// schema requires and which a responder may leave empty, is not read.
 func DecodeNameIDMappingResponse(el *etree.Element) (*NameIDMappingResponse, error) {
 	if err := expect(el, "NameIDMappingResponse"); err != nil {
 		return nil, err
