@@ -2,6 +2,7 @@ package idp
 
 import (
 	"bytes"
+	"crypto/x509"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -271,4 +273,41 @@ func TestAttributeFile(t *testing.T) {
 	if errs := bad.validate(); len(errs) != 1 {
 		t.Errorf("fail/policy-unknown-name: %v", errs)
 	}
+}
+
+// TestAttributeQueryClientTLS: an unsigned query is authenticated by the
+// connection's TLS client certificate when its key is one of the
+// requester's metadata signing keys, and refused with another.
+func TestAttributeQueryClientTLS(t *testing.T) {
+	e := newAttrEnv(t)
+	sp := e.sps[otherSP]
+	nid := e.loginAt(t, otherSP, "_tls1")
+	for _, tt := range []struct {
+		name string
+		cert *pki.Identity
+		ok   bool
+	}{{"ok/metadata-key", sp.Key, true}, {"fail/other-key", e.sps[legacyID].Key, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := e.attrQuery(sp, "_tls-"+tt.cert.Name, nid)
+			out, err := e.sso.AttributeQuery(ctx, QueryInbound{Element: reparsed(t, q.Element()),
+				ClientCerts: []*x509.Certificate{tt.cert.Cert}}, e.now)
+			if tt.ok != (err == nil) || out == nil {
+				t.Fatalf("err %v, outcome %v", err, out)
+			}
+			resp, _, err := samlp.VerifyResponse(out.Response, e.verifier)
+			must(t, err)
+			if resp.Status.Success() != tt.ok {
+				t.Fatalf("status %+v", resp.Status)
+			}
+		})
+	}
+}
+
+func reparsed(t testing.TB, el *etree.Element) *etree.Element {
+	t.Helper()
+	b, err := xmlsec.Serialize(el)
+	must(t, err)
+	out, err := xmlsec.ParseElement(b, xmlsec.Limits{})
+	must(t, err)
+	return out
 }
