@@ -57,8 +57,11 @@ func DecodeAttributeQuery(el *etree.Element) (*AttributeQuery, error) {
 		return nil, err
 	}
 	subj := firstChild(el, saml.NS, "Subject")
-	if subj == nil {
+	switch {
+	case subj == nil:
 		return nil, Errorf(KindSubject, "samlp:AttributeQuery without saml:Subject")
+	case len(wire.Children(subj, saml.NS, "SubjectConfirmation")) > 0:
+		return nil, Errorf(KindSubject, "saml:SubjectConfirmation in an AttributeQuery is not supported")
 	}
 	s, err := decodeRequestSubject(subj)
 	if err != nil {
