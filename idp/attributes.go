@@ -14,7 +14,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 )
 
-// Attributes is the catalogue of the attributes this IdP can release: the
+// catalogue lists the attributes this IdP can release: the
 // friendly name an operator writes in the attribute file and the release
 // policy, and the urn:oid: name SPs expect with NameFormat uri (SAML Core
 // §8.2.2; the OIDs of inetOrgPerson, RFC 2798 and RFC 4519, eduPerson and
@@ -22,7 +22,7 @@ import (
 // citizen: a name to greet them, how to reach them, their language and
 // date of birth; nothing of their health, insurance or pension, which
 // stays with the institutions.
-var Attributes = map[string]string{
+var catalogue = map[string]string{
 	"displayName":       "urn:oid:2.16.840.1.113730.3.1.241",
 	"cn":                "urn:oid:2.5.4.3",
 	"givenName":         "urn:oid:2.5.4.42",
@@ -34,11 +34,18 @@ var Attributes = map[string]string{
 	"schacDateOfBirth":  "urn:oid:1.3.6.1.4.1.25178.1.2.3",
 }
 
+// AttributeOID returns the urn:oid: name an attribute of the catalogue is
+// released under, and whether name is in the catalogue at all.
+func AttributeOID(name string) (string, bool) {
+	oid, ok := catalogue[name]
+	return oid, ok
+}
+
 // MaxAttributeValue bounds one attribute value, in bytes of UTF-8.
 const MaxAttributeValue = 1024
 
 // AttributeSource finds a principal's attributes, by friendly name of the
-// catalogue (Attributes). It is kept apart from the relay database, which
+// catalogue (AttributeOID). It is kept apart from the relay database, which
 // holds no personal data (ARCHITECTURE "The relay DB is the federation
 // table"). A principal it does not know has no attributes: nil, no error.
 type AttributeSource interface {
@@ -79,7 +86,7 @@ func ReadAttributeFile(path string) (*FileAttributes, error) {
 }
 
 func checkAttribute(principal, name string, vs []string) []error {
-	if _, ok := Attributes[name]; !ok {
+	if _, ok := catalogue[name]; !ok {
 		return []error{fmt.Errorf("principal %q: attribute %q is not in the catalogue", principal, name)}
 	}
 	var errs []error
@@ -127,7 +134,7 @@ func (r *AttributeRelease) validate() []error {
 	}
 	for sp, names := range r.Policy {
 		for _, n := range names {
-			if _, ok := Attributes[n]; !ok {
+			if _, ok := catalogue[n]; !ok {
 				errs = append(errs, fmt.Errorf("idp config: release policy of %q names %q, not in the catalogue", sp, n))
 			}
 		}
@@ -175,7 +182,7 @@ func (p *IdP) Release(ctx context.Context, principalID, sp string, requested []s
 
 // released is the attribute n with values vs, filtered by requested.
 func released(n string, vs []string, requested []saml.Attribute) (saml.Attribute, bool) {
-	at := saml.Attribute{Name: Attributes[n], NameFormat: saml.AttrNameFormatURI, FriendlyName: n}
+	at := saml.Attribute{Name: catalogue[n], NameFormat: saml.AttrNameFormatURI, FriendlyName: n}
 	if len(vs) == 0 {
 		return at, false
 	}
@@ -209,8 +216,8 @@ func requestedValues(oid string, requested []saml.Attribute) ([]string, bool) {
 }
 
 func catalogueNames() []string {
-	out := make([]string, 0, len(Attributes))
-	for n := range Attributes {
+	out := make([]string, 0, len(catalogue))
+	for n := range catalogue {
 		out = append(out, n)
 	}
 	sort.Strings(out)

@@ -35,7 +35,7 @@
 //	}
 //
 // Attributes come from the operator's file (keyed by principal; the names
-// idp.Attributes lists, sent as urn:oid: names), never from the store;
+// idp.AttributeOID knows, sent as urn:oid: names), never from the store;
 // release names what each SP receives (none when not listed), in its
 // assertions and to its AttributeQuery at /aq; nameIDMapping allows each
 // requester to obtain, at /nimap, the principal's NameID at the listed

@@ -58,7 +58,7 @@ type File struct {
 
 	// Attributes is the operator's JSON file of the principals' attributes
 	// (idp.ReadAttributeFile), kept apart from the store; Release lists,
-	// per SP entityID, the attribute names (idp.Attributes) it receives in
+	// per SP entityID, the attribute names (idp.AttributeOID) it receives in
 	// assertions and to its AttributeQuery. An SP not listed receives
 	// none. With a file, the AttributeService is served.
 	Attributes string              `json:"attributes,omitempty"`
@@ -185,7 +185,7 @@ func (c *File) validateRelease() []error {
 	}
 	for sp, names := range c.Release {
 		for _, n := range names {
-			if _, ok := idp.Attributes[n]; !ok {
+			if _, ok := idp.AttributeOID(n); !ok {
 				errs = append(errs, fmt.Errorf("release[%q]: %q is not an attribute the IdP knows", sp, n))
 			}
 		}
