@@ -42,6 +42,9 @@ func TestBrokenIdPsCaught(t *testing.T) {
 		{idp.FaultArtifactReuse, map[string]string{"SAML2-Bind-3.6.4/artifact-one-time": "second resolution"}},
 		{idp.FaultArtifactAnySP, map[string]string{"SAML2-Bind-3.6.5/artifact-other-requester": "another sp"}},
 		{idp.FaultArtifactBare, map[string]string{"SAML2-Bind-3.6.5/artifact-response-signed": "not signed"}},
+		{idp.FaultReleaseUnlisted, map[string]string{"SAML2-Core-2.7.3/aq-unlisted-sp-gets-none": "released"}},
+		{idp.FaultQueryForeignNameID, map[string]string{"SAML2-Core-3.3.2.3/aq-other-sps-nameid": "another sp"}},
+		{idp.FaultMappingPlain, map[string]string{"SAML2-Core-3.8/nimap-encrypted": "in clear"}},
 	}
 	if len(tests) != len(idp.Faults) {
 		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests))

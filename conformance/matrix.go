@@ -54,6 +54,13 @@ func samlRow(id, feature, group string, idp, lite, sp Requirement) Row {
 		Req: map[Mode]Requirement{ModeIdP: idp, ModeIdPLite: lite, ModeSP: sp}}
 }
 
+// queryRow is a SOAP query profile that Table 2 of the conformance
+// document leaves to the query modes: optional for every SAML mode here.
+func queryRow(id, feature, group, source string) Row {
+	return Row{ID: id, Source: source, Feature: feature, Group: group,
+		Req: map[Mode]Requirement{ModeIdP: Optional, ModeIdPLite: Optional, ModeSP: Optional}}
+}
+
 func wsfRow(id, feature string) Row {
 	return Row{ID: id, Source: "IDWSF2.md §10", Feature: feature, Group: "idwsf",
 		Req: map[Mode]Requirement{ModeDS: Must, ModeWSP: Must}}
@@ -101,6 +108,8 @@ func Matrix() []Row {
 		samlRow("SAML2-Conf/slo-soap-sp", "Single Logout, SOAP, SP-initiated", "slo", Must, Optional, Must),
 		samlRow("SAML2-Conf/idp-discovery", "Identity Provider Discovery (common-domain cookie)", "idp-discovery", Must, Must, Optional),
 		samlRow("SAML2-Conf/metadata", "Metadata (SAML metadata schema for configuration)", "metadata", Must, Must, Must),
+		queryRow(rowAttributeQuery, "Assertion Query/Request, <AttributeQuery>, SOAP (attribute authority)", "attribute-query", "SAML2.md §8"),
+		queryRow(rowNameIDMapping, "Name Identifier Mapping, SOAP", "nameid-mapping", "SAML2.md §7"),
 		wsfRow("IDWSF2-F1", "SOAP 1.1 + sbf:Framework 2.0 + FrameworkVersionMismatch fault"),
 		wsfRow("IDWSF2-F2", "WS-Addressing headers: MessageID/RelatesTo/Action/To/ReplyTo processing"),
 		wsfRow("IDWSF2-F3", "sb:Sender send/verify"),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +18,14 @@ import (
 // builtScope is the part of the matrix Renkei's IdP builds; SLO, NIM and
 // IdP discovery are not in it and must be reported out of scope (or
 // uncovered), never as passes.
-var builtScope = []string{"web-sso", "ecp", "metadata", "artifact"}
+var builtScope = []string{"web-sso", "ecp", "metadata", "artifact", "attribute-query", "nameid-mapping"}
 
 // ownIdP is Renkei's IdP run as the real cmd/renkei-idp binary, with the
 // suite's SP registered and a card issued for one principal.
 type ownIdP struct {
 	Kit   *idpkit.IdP
 	SP    *conformance.SP
-	Other *conformance.SP // a second registered SP, for the artifact cases
+	Other *conformance.SP // a second registered SP: the party an artifact was not issued to, the target of NameIDMapping
 	Card  *pki.Identity
 }
 
@@ -44,20 +46,33 @@ func newSuiteSPNamed(t *testing.T, name string) *conformance.SP {
 	return sp
 }
 
-// startOwnIdP starts Renkei's IdP built with tags, the suite's SP in its
-// metadata and a P-256 card for principal p-conf.
+// startOwnIdP starts Renkei's IdP built with tags, the suite's SP and its
+// second SP (Env.Other, with an encryption key) in its metadata and a
+// P-256 card for principal p-conf. The IdP releases displayName and mail
+// of p-conf to the suite's SP, nothing to the other, and lets the suite's
+// SP map NameIDs to the other.
 func startOwnIdP(t *testing.T, tags ...string) *ownIdP {
 	t.Helper()
-	sp, other := newSuiteSP(t), newSuiteSPNamed(t, "conformance-sp-other")
-	m, err := sp.Metadata()
-	if err != nil {
+	sp := newSuiteSP(t)
+	other := newSuiteSPNamed(t, "conformance-sp-other")
+	other.Encrypt = true
+	var ms [][]byte
+	for _, s := range []*conformance.SP{sp, other} {
+		m, err := s.Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	attrs := filepath.Join(t.TempDir(), "attributes.json")
+	if err := os.WriteFile(attrs, []byte(`{"p-conf": {"displayName": ["Conformance Tester"], "mail": ["conf@example.jp"]}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := other.Metadata()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := idpkit.New(t, idpkit.Options{SPMetadata: [][]byte{m, m2}, Tags: tags})
+	k := idpkit.New(t, idpkit.Options{SPMetadata: ms, Tags: tags, Tweak: func(c *idpkit.Config) {
+		c.Attributes = attrs
+		c.Release = map[string][]string{sp.EntityID: {"displayName", "mail"}}
+		c.NameIDMapping = map[string][]string{sp.EntityID: {other.EntityID}}
+	}})
 	card := k.IssueCard("p-conf", "HIC-CONF-0001", pki.P256)
 	k.Start()
 	return &ownIdP{Kit: k, SP: sp, Other: other, Card: card}

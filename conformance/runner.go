@@ -22,8 +22,10 @@ type Options struct {
 type Env struct {
 	Target *Target
 	SP     *SP
-	// Other is a second SP registered at the IdP, the party an artifact
-	// was not issued to; the cases that need one are skipped without it.
+	// Other is a second SP of the suite, registered at the IdP like SP
+	// but with an encryption key, to which the IdP releases no attribute
+	// and for which SP may obtain NameIDs by NameIDMapping; the cases that
+	// need it do not apply without it.
 	Other     *SP
 	Login     Authenticator
 	Transport http.RoundTripper // base transport (TLS roots); nil means http.DefaultTransport's settings

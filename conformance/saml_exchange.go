@@ -228,9 +228,30 @@ func (e *Env) success(x *exchange) (*samlp.Response, *saml.Assertion, error) {
 	if len(r.Assertions) != 1 {
 		return r, nil, errTarget("%d assertions, want exactly one", len(r.Assertions))
 	}
-	a, _, err := saml.VerifyAssertion(r.Assertions[0], e.idpVerifier())
+	el, err := e.SP.open(r.Assertions[0])
+	if err != nil {
+		return r, nil, err
+	}
+	a, _, err := saml.VerifyAssertion(el, e.idpVerifier())
 	if err != nil {
 		return r, nil, errTarget("assertion does not verify with the IdP's metadata keys: %v", err)
 	}
 	return r, a, nil
+}
+
+// open returns the assertion el holds: el itself, or decrypted when it is
+// a saml:EncryptedAssertion for an SP that lists an encryption key.
+func (s *SP) open(el *etree.Element) (*etree.Element, error) {
+	if el.Tag != "EncryptedAssertion" {
+		return el, nil
+	}
+	d := s.decrypter()
+	if d == nil {
+		return nil, errTarget("an EncryptedAssertion for %s, whose metadata lists no encryption key", s.EntityID)
+	}
+	out, err := d.Decrypt(el)
+	if err != nil {
+		return nil, errTarget("the EncryptedAssertion does not decrypt with %s's key: %v", s.EntityID, err)
+	}
+	return out, nil
 }

@@ -22,7 +22,8 @@ const (
 // HTTP-Redirect and HTTP-POST, positive and negative, and the metadata
 // checks. The suite plays the SP.
 func SAMLIdPCases() []Case {
-	cs := slices.Concat(positiveCases(), negativeCases(), postCases(), ecpCases(), metadataCases(), sloCases(), nimCases(), artifactCases())
+	cs := slices.Concat(positiveCases(), negativeCases(), postCases(), ecpCases(), metadataCases(), sloCases(), nimCases(),
+		artifactCases(), queryCases(), nimapCases())
 	for i := range cs {
 		cs[i].Role = RoleIdP
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // Name identifier formats the cases request (SAML Core §8.3).
@@ -34,6 +35,9 @@ type SP struct {
 	ACS      string
 	Key      crypto.Signer
 	Cert     *x509.Certificate
+	// Encrypt lists Cert for encryption too in the metadata, and the suite
+	// then decrypts what the IdP encrypts for this SP with Key.
+	Encrypt bool
 }
 
 // NewSP returns an SP with a fresh RSA-2048 key and a self-signed
@@ -76,7 +80,7 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
-			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}},
+			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: s.keys()},
 			ManageNameID:  []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
 			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
@@ -94,6 +98,24 @@ func (s *SP) ArtifactACS() string { return s.ACS + "-artifact" }
 
 // NIMURL is the SP's ManageNameIDService: the ACS URL with its last path
 // segment replaced by "nim".
+func (s *SP) keys() []md.KeyDescriptor {
+	keys := []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}
+	if s.Encrypt {
+		keys = append(keys, md.KeyDescriptor{Use: md.UseEncryption, Certificates: []*x509.Certificate{s.Cert}})
+	}
+	return keys
+}
+
+// decrypter decrypts what the IdP encrypted for s; nil when s lists no
+// encryption key or its key cannot decrypt.
+func (s *SP) decrypter() *xmlenc.Decrypter {
+	d, ok := s.Key.(crypto.Decrypter)
+	if !s.Encrypt || !ok {
+		return nil
+	}
+	return &xmlenc.Decrypter{Key: d, EntityID: s.EntityID}
+}
+
 func (s *SP) NIMURL() string {
 	if i := strings.LastIndex(s.ACS, "/"); i > len("https://") {
 		return s.ACS[:i] + "/nim"

@@ -71,6 +71,10 @@ type Config struct {
 	// means no assertion carries a bootstrap.
 	Discovery *Discovery
 
+	// Attributes, when set, releases attributes in assertions and to
+	// AttributeQuery by its per-SP policy; nil releases none.
+	Attributes *AttributeRelease
+
 	// Schema, when set, validates each assertion the IdP encrypts, with
 	// the DS token nested in its bootstrap, before encryption, so that
 	// nothing schema-invalid leaves inside ciphertext the IdP's own
@@ -144,6 +148,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Discovery != nil {
 		errs = append(errs, c.Discovery.validate()...)
+	}
+	if c.Attributes != nil {
+		errs = append(errs, c.Attributes.validate()...)
 	}
 	return errors.Join(errs...)
 }

@@ -37,8 +37,37 @@ func (s *SSO) Metadata(now time.Time) *md.EntityDescriptor {
 	if u := s.cfg.NIM.URL; u != "" { // SAML Profiles §4.5: SOAP and HTTP-Redirect
 		d.ManageNameID = []md.Endpoint{{Binding: samlp.BindingSOAP, Location: u}, {Binding: samlp.BindingHTTPRedirect, Location: u}}
 	}
-	return &md.EntityDescriptor{EntityID: s.p.cfg.EntityID, ID: "_" + metadataID(now),
+	if u := s.cfg.NameIDMapping.URL; u != "" { // SAML Metadata §2.4.3, SAML Profiles §4.8
+		d.NameIDMapping = []md.Endpoint{{Binding: samlp.BindingSOAP, Location: u}}
+	}
+	e := &md.EntityDescriptor{EntityID: s.p.cfg.EntityID, ID: "_" + metadataID(now),
 		ValidUntil: now.Add(s.cfg.MetadataValidity), CacheDuration: s.cfg.MetadataCache, IDPSSO: []*md.IDPSSODescriptor{d}}
+	if aa := s.attributeAuthority(); aa != nil {
+		e.Roles = append(e.Roles, aa)
+	}
+	return e
+}
+
+// attributeAuthority is the md:AttributeAuthorityDescriptor of the
+// AttributeService (SAML Metadata §2.4.7; SAML Profiles §6.3: SOAP), with
+// the IdP's keys and the NameID formats a query may name; nil when the
+// service is off.
+func (s *SSO) attributeAuthority() *md.RoleDescriptor {
+	u := s.cfg.AttributeServiceURL
+	if u == "" {
+		return nil
+	}
+	svc := etree.NewElement("md:AttributeService")
+	svc.CreateAttr("Binding", samlp.BindingSOAP)
+	svc.CreateAttr("Location", u)
+	content := []*etree.Element{svc}
+	for _, f := range []string{saml.NameIDPersistent, saml.NameIDTransient} {
+		n := etree.NewElement("md:NameIDFormat")
+		n.SetText(f)
+		content = append(content, n)
+	}
+	return &md.RoleDescriptor{Local: "AttributeAuthorityDescriptor", Content: content,
+		Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: s.keyDescriptors()}}
 }
 
 // SignedMetadata returns Metadata signed with the IdP's signing key and

@@ -80,6 +80,12 @@ type SSOConfig struct {
 	// Artifact is the HTTP-Artifact binding of responses and the
 	// ArtifactResolutionService; its zero value is off.
 	Artifact ArtifactConfig
+	// AttributeServiceURL is the SOAP AttributeService of the IdP's
+	// attribute authority (attrquery.go); "" publishes and serves none.
+	AttributeServiceURL string
+	// NameIDMapping is the NameIDMappingService (nimap.go); its zero
+	// value is off.
+	NameIDMapping NameIDMappingConfig
 	// Durations; zero takes the Default* constant.
 	Skew            time.Duration
 	ECPLifetime     time.Duration
@@ -118,6 +124,7 @@ func NewSSO(p *IdP, cfg SSOConfig) (*SSO, error) {
 	}
 	errs = append(errs, cfg.NIM.validate()...)
 	errs = append(errs, cfg.Artifact.validate()...)
+	errs = append(errs, cfg.NameIDMapping.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

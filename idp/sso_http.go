@@ -92,6 +92,7 @@ func (h *HTTP) MountMain(r *mux.Router) {
 	r.HandleFunc(PathPostJS, postJS).Methods(http.MethodGet)
 	h.mountSLO(r)
 	h.MountNIM(r)
+	h.MountQueries(r)
 }
 
 // MountCard adds GET /login, POST /ecp, the ArtifactResolutionService

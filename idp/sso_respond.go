@@ -140,11 +140,17 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 		return nil, err
 	}
 	req := &IssueRequest{SP: pend.SP, ACS: pend.ACS, InResponseTo: pend.RequestID, NameID: nid, Authn: a}
+	if req.Attributes, err = s.p.Release(ctx, a.PrincipalID, pend.SP, nil); err != nil {
+		return nil, err
+	}
 	if sess != nil {
 		if req.SessionIndex, err = s.p.Join(ctx, sess.ID, pend.SP, nid, now); err != nil {
 			return nil, err
 		}
 		req.SessionID, req.SessionNotOnOrAfter = sess.ID, sess.Expires
+		if err := s.noteTransient(ctx, nid, sess, now); err != nil {
+			return nil, err
+		}
 	}
 	if pend.ECP {
 		// Terminal tokens live at most ECPLifetime, the DS token of the

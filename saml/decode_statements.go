@@ -128,3 +128,13 @@ func decodeAttributeValue(el *etree.Element) AttributeValue {
 	}
 	return v
 }
+
+// DecodeAttribute reads one saml:Attribute (SAML Core §2.7.3.1): its Name
+// (required), NameFormat, FriendlyName and values. An AttributeQuery names
+// the attributes it asks for this way (SAML Core §3.3.2.3).
+func DecodeAttribute(el *etree.Element) (Attribute, error) {
+	if !wire.Is(el, NS, "Attribute") {
+		return Attribute{}, xmlsec.Errorf(xmlsec.KindMalformed, "%s is not a saml:Attribute", wire.Name(el))
+	}
+	return decodeAttribute(el)
+}

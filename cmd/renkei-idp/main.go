@@ -28,8 +28,18 @@
 //	  "discovery": {"entityID": "https://ds.example.org"},
 //	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s", "artifact": "60s"},
 //	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true, "signResponse": true}},
-//	  "idpInitiated": ["https://portal.example.org/sp"]
+//	  "idpInitiated": ["https://portal.example.org/sp"],
+//	  "attributes": "attributes.json",
+//	  "release": {"https://portal.example.org/sp": ["displayName", "mail"]},
+//	  "nameIDMapping": {"https://portal.example.org/sp": ["https://hospital-a.example.org/metadata"]}
 //	}
+//
+// Attributes come from the operator's file (keyed by principal; the names
+// idp.AttributeOID knows, sent as urn:oid: names), never from the store;
+// release names what each SP receives (none when not listed), in its
+// assertions and to its AttributeQuery at /aq; nameIDMapping allows each
+// requester to obtain, at /nimap, the principal's NameID at the listed
+// providers, encrypted for them.
 //
 // The Discovery Service is named by its entityID alone: its SOAP endpoint
 // and encryption key are read from the metadata (its

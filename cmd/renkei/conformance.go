@@ -59,7 +59,7 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.BoolVar(&f.printPeers, "print-peers-metadata", false, "wsc: print the metadata of the suite's DS and WSP of -wsc-target (to register at the WSC; their keys are created when missing) and exit")
 	fs.BoolVar(&f.printIdP, "print-idp-metadata", false, "sp: print the suite IdP's metadata of -sp-target (to register at the SP; its key is created when missing) and exit")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
-	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope (the SP cases cover web-sso alone)")
+	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, attribute-query, nameid-mapping, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope (the SP cases cover web-sso alone)")
 	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
 	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
 	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
 )
 
@@ -53,6 +55,18 @@ type File struct {
 	CookieDomain            string              `json:"cookieDomain,omitempty"`
 	Quirks                  map[string]SPQuirks `json:"quirks,omitempty"`
 	IdPInitiated            []string            `json:"idpInitiated,omitempty"`
+
+	// Attributes is the operator's JSON file of the principals' attributes
+	// (idp.ReadAttributeFile), kept apart from the store; Release lists,
+	// per SP entityID, the attribute names (idp.AttributeOID) it receives in
+	// assertions and to its AttributeQuery. An SP not listed receives
+	// none. With a file, the AttributeService is served.
+	Attributes string              `json:"attributes,omitempty"`
+	Release    map[string][]string `json:"release,omitempty"`
+	// NameIDMapping lists, per requester entityID, the providers whose
+	// NameID for the principal it may obtain, encrypted for them; with any
+	// entry the NameIDMappingService is served.
+	NameIDMapping map[string][]string `json:"nameIDMapping,omitempty"`
 }
 
 // KeyPair names a PEM certificate and its PKCS#8 PEM key.
@@ -159,10 +173,32 @@ func (c *File) Validate() error {
 	}
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.Lifetimes.validate()...)
+	errs = append(errs, c.validateRelease()...)
 	if d := c.Discovery; d != nil && d.EntityID == "" {
 		add("discovery needs entityID (its address and encryption key come from the metadata)")
 	}
 	return errors.Join(errs...)
+}
+
+// validateRelease checks the release policy and the mapping pairs.
+func (c *File) validateRelease() []error {
+	var errs []error
+	if len(c.Release) > 0 && c.Attributes == "" {
+		errs = append(errs, errors.New("release needs attributes, the file of the values it releases"))
+	}
+	for sp, names := range c.Release {
+		for _, n := range names {
+			if _, ok := idp.AttributeOID(n); !ok {
+				errs = append(errs, fmt.Errorf("release[%q]: %q is not an attribute the IdP knows", sp, n))
+			}
+		}
+	}
+	for req, targets := range c.NameIDMapping {
+		if slices.Contains(targets, req) {
+			errs = append(errs, fmt.Errorf("nameIDMapping[%q] lists the requester itself", req))
+		}
+	}
+	return errs
 }
 
 func (c *File) validateMetadata() []error {

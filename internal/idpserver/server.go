@@ -115,6 +115,9 @@ func (s *Server) assemble(ctx context.Context) error {
 	}
 	cfg := s.idpConfig()
 	cfg.Schema = schema
+	if cfg.Attributes, err = s.attributes(); err != nil {
+		return err
+	}
 	core, err := idp.New(cfg)
 	if err != nil {
 		return err
@@ -130,7 +133,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		EncryptionCert: k.encCert, ECPLifetime: ecp, NIM: idp.NIMConfig{URL: base + idp.PathNIM, EnrolWindow: enrol, Client: s.soapClient()},
 		// The ArtifactResolutionService is on the card listener, which
 		// requests the TLS client certificate an SP may authenticate with.
-		Artifact: idp.ArtifactConfig{URL: card + idp.PathArtifact, Lifetime: artifact}})
+		Artifact:            idp.ArtifactConfig{URL: card + idp.PathArtifact, Lifetime: artifact},
+		AttributeServiceURL: s.serviceURL(c.Attributes != "", idp.PathAttributeQuery),
+		NameIDMapping:       idp.NameIDMappingConfig{URL: s.serviceURL(len(c.NameIDMapping) > 0, idp.PathNameIDMapping), Allowed: c.NameIDMapping}})
 	if err != nil {
 		return err
 	}
@@ -187,6 +192,27 @@ func (s *Server) checkDiscovery(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("metadata: %w", loadErr))
 	}
 	return errors.Join(errs...)
+}
+
+// attributes is the release policy over the operator's attribute file;
+// nil without one.
+func (s *Server) attributes() (*idp.AttributeRelease, error) {
+	if s.File.Attributes == "" {
+		return nil, nil
+	}
+	src, err := idp.ReadAttributeFile(s.File.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	return &idp.AttributeRelease{Source: src, Policy: s.File.Release}, nil
+}
+
+// serviceURL is the main listener's URL of path when on, else "".
+func (s *Server) serviceURL(on bool, path string) string {
+	if !on {
+		return ""
+	}
+	return strings.TrimSuffix(s.File.BaseURL, "/") + path
 }
 
 func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
