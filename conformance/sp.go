@@ -16,6 +16,7 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // Name identifier formats the cases request (SAML Core §8.3).
@@ -52,7 +53,7 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 	}
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "Renkei conformance SP"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature}
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment}
 	der, err := x509.CreateCertificate(rnd, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return nil, fmt.Errorf("conformance: SP certificate: %w", err)
@@ -64,8 +65,9 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 	return &SP{EntityID: entityID, ACS: acs, Key: key, Cert: cert}, nil
 }
 
-// Descriptor returns the SP's metadata: signed AuthnRequests, signed
-// assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
+// Descriptor returns the SP's metadata: its key for signing and for
+// encryption (so that an IdP that always encrypts can be tested), signed
+// AuthnRequests, signed assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
 // default) and PAOS (index 1, for ECP), the SingleLogoutService at SLO
 // with HTTP-POST (never served either: the browser stops at the form), and
 // the ManageNameIDService at NIMURL with HTTP-Redirect (where the IdP
@@ -74,7 +76,8 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
-			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}},
+			Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}},
+				{Use: md.UseEncryption, Certificates: []*x509.Certificate{s.Cert}, EncryptionMethods: xmlenc.LegacyDataAlgorithms()}}},
 			ManageNameID:  []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
 			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
@@ -83,6 +86,18 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},
 			{Endpoint: md.Endpoint{Binding: md.BindingPAOS, Location: s.ACS}, Index: 1}},
 	}}}
+}
+
+// Decrypter returns the decrypter of assertions encrypted for the SP's
+// key, which its metadata lists for encryption too: RSA-OAEP, and AES-GCM
+// or AES-CBC, so that an IdP that sends only CBC can be tested. It is nil
+// when the key is not RSA.
+func (s *SP) Decrypter() *xmlenc.Decrypter {
+	k, ok := s.Key.(*rsa.PrivateKey)
+	if !ok {
+		return nil
+	}
+	return &xmlenc.Decrypter{Key: k, EntityID: s.EntityID, DataAlgorithms: xmlenc.LegacyDataAlgorithms()}
 }
 
 // NIMURL is the SP's ManageNameIDService: the ACS URL with its last path
