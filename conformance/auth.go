@@ -9,8 +9,8 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
+	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -77,9 +77,9 @@ func LoadKeyPair(certFile, keyFile string) (CertLogin, error) {
 // FormLogin fills a login form: the user name and the password on one
 // page, or over two pages (a page asking for the user name alone, then
 // one asking for the password). UserField and PassField name the inputs;
-// "" means the form's password input and, for the user name, the first
-// text input in document order whose name looks like one (user, login,
-// mail, name, uid, account, principal), else the first text input: the
+// "" means the form's password input and, for the user name, the text
+// input whose name looks most like one (userHints, in that order; the
+// first in document order among equals), else the first text input: the
 // same choice on every run.
 type FormLogin struct {
 	Username, Password   string
@@ -136,9 +136,11 @@ func (l FormLogin) userField(f *Form, withPassword bool) string {
 		}
 		return ""
 	}
-	for _, name := range ins {
-		if userLike.MatchString(name) {
-			return name
+	for _, hint := range userHints {
+		for _, name := range ins {
+			if strings.Contains(strings.ToLower(name), hint) {
+				return name
+			}
 		}
 	}
 	if withPassword && len(ins) > 0 {
@@ -147,8 +149,9 @@ func (l FormLogin) userField(f *Form, withPassword bool) string {
 	return ""
 }
 
-// userLike matches the input names login pages give the user name.
-var userLike = regexp.MustCompile(`(?i)user|login|mail|name|uid|account|principal|ident`)
+// userHints are what login pages name the user name input, the surest
+// first: the first hint that an input's name contains picks it.
+var userHints = []string{"user", "login", "mail", "uid", "account", "principal", "ident", "name"}
 
 // textInputs returns the form's text inputs in document order.
 func textInputs(f *Form) []string {
