@@ -46,6 +46,7 @@ type Browser struct {
 	env    *Env
 	client *http.Client
 	sent   map[string]bool // "user", "password": what a login form of this visit was given
+	login  bool            // the request in flight submits a login form
 }
 
 // Browser returns a fresh browser (no cookies, so no IdP session) for the
@@ -132,6 +133,8 @@ func (b *Browser) follow(ctx context.Context, req *http.Request) (*Landing, erro
 // next decides the browser's next request: a redirect, a filled login form,
 // or none (the visit ends at land).
 func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, land *Landing) (*http.Request, error) {
+	afterLogin := b.login
+	b.login = false
 	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
 		u, err := base.Parse(loc)
 		if err != nil {
@@ -153,12 +156,19 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 		}
 	}
 	b.env.Record(Message{Direction: "received", Label: "page", URL: land.URL, Status: land.Status, Body: string(land.Body)})
+	if afterLogin && (land.Status == http.StatusUnauthorized || land.Status == http.StatusForbidden) {
+		msg := fmt.Sprintf("login failed: the IdP answered the login form with HTTP %d; check -form-user and -form-password "+
+			"(the run stops here and does not retry, so that no account is locked)", land.Status)
+		b.env.run.halt(msg)
+		return nil, &runError{msg: msg}
+	}
 	for _, f := range forms {
 		if b.env.Login != nil && b.env.Login.Fill(f) {
 			if err := b.loginStep(f); err != nil {
 				return nil, err
 			}
 			b.env.Record(Message{Direction: "sent", Label: "login form", URL: f.Action, Body: "(credentials not logged)"})
+			b.login = true
 			r, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Action, strings.NewReader(f.Fields.Encode()))
 			if err == nil {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")

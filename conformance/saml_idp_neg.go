@@ -105,7 +105,7 @@ func refusal(x *exchange) Outcome {
 		return outcomeOf(err)
 	}
 	if top == samlp.StatusSuccess {
-		return failed("the IdP answered Success: it accepted a request it must refuse")
+		return failed("the IdP answered Success: it accepted the request")
 	}
 	return passed("refused with status %s %s", top, second)
 }
