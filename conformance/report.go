@@ -121,6 +121,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\nCoverage\n")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "  %-22s %-34s %-8s %s: %s\n", row.Verdict, row.Row.ID, row.Req, row.Row.Feature, row.Reason)
+		if row.Unconfirmed {
+			fmt.Fprintf(&b, "      the %s cell of this row is not confirmed against %s (saml-conformance-2.0-os)\n", r.Mode, row.Row.Source)
+		}
 	}
 	n := r.Counts()
 	verdict := "PASS"
@@ -213,6 +216,7 @@ type jsonRow struct {
 	Feature string      `json:"feature"`
 	Group   string      `json:"group"`
 	Req     Requirement `json:"requirement"`
+	Unconf  bool        `json:"requirement_unconfirmed,omitempty"`
 	Verdict Verdict     `json:"verdict"`
 	Reason  string      `json:"reason"`
 	Cases   []string    `json:"cases"`
@@ -230,7 +234,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	for _, row := range r.Rows {
 		j.Rows = append(j.Rows, jsonRow{ID: row.Row.ID, Source: row.Row.Source, Feature: row.Row.Feature, Group: row.Row.Group,
-			Req: row.Req, Verdict: row.Verdict, Reason: row.Reason, Cases: row.Cases})
+			Req: row.Req, Unconf: row.Unconfirmed, Verdict: row.Verdict, Reason: row.Reason, Cases: row.Cases})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

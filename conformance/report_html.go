@@ -29,7 +29,7 @@ Started {{.R.Started.UTC.Format "2006-01-02 15:04:05Z"}}, finished {{.R.Finished
 <p>{{.Counts.pass}} pass, {{.Counts.fail}} fail, {{.Counts.advisory}} warning (a SHOULD or recommended practice not followed), {{.Counts.error}} error, {{index .Counts "skipped-not-applicable"}} not applicable, {{index .Counts "out-of-scope"}} excluded.</p>
 <h2>Coverage</h2>
 <table><tr><th>row</th><th>feature</th><th>source</th><th>requirement</th><th>verdict</th><th>reason</th><th>cases</th></tr>
-{{range .R.Rows}}<tr class="{{.Verdict}}"><td>{{.Row.ID}}</td><td>{{.Row.Feature}}</td><td>{{.Row.Source}}</td><td>{{.Req}}</td><td>{{.Verdict}}</td><td>{{.Reason}}</td><td>{{range .Cases}}<a href="#{{.}}">{{.}}</a><br>{{end}}</td></tr>
+{{range .R.Rows}}<tr class="{{.Verdict}}"><td>{{.Row.ID}}</td><td>{{.Row.Feature}}</td><td>{{.Row.Source}}</td><td>{{.Req}}{{if .Unconfirmed}} (not confirmed against the conformance document){{end}}</td><td>{{.Verdict}}</td><td>{{.Reason}}</td><td>{{range .Cases}}<a href="#{{.}}">{{.}}</a><br>{{end}}</td></tr>
 {{end}}</table>
 <h2>Cases</h2>
 <table><tr><th>case</th><th>clause</th><th>level</th><th>kind</th><th>verdict</th><th>reason</th></tr>

@@ -72,6 +72,7 @@ type Env struct {
 
 	messages []Message
 	run      *runState
+	weak     string // a practice the case's exchange broke on the way (a SHA-1 signature), "" when none
 }
 
 // Record appends m to the case's message log, truncating its body.
@@ -223,6 +224,9 @@ func (r *Runner) runOne(ctx context.Context, c Case, base *Env) (res Result) {
 	if res.Outcome.Verdict == "" {
 		res.Outcome = broken("case returned no verdict")
 	}
+	if env.weak != "" && res.Outcome.Verdict == Pass {
+		res.Outcome = Outcome{Verdict: Fail, Side: SideTarget, Level: LevelPractice, Reason: env.weak + "; otherwise: " + res.Outcome.Reason}
+	}
 	if why := base.run.reason(); why != "" && res.Outcome.Verdict != Error {
 		res.Outcome = broken("the run stopped during this case: %s", why)
 	}
@@ -280,11 +284,12 @@ func (r *Runner) grade(c Case, o Outcome) Outcome {
 
 // RowResult is a coverage row judged in a run.
 type RowResult struct {
-	Row     Row
-	Req     Requirement
-	Verdict Verdict
-	Reason  string
-	Cases   []string
+	Row         Row
+	Req         Requirement
+	Unconfirmed bool // the cell was not checked against the conformance document
+	Verdict     Verdict
+	Reason      string
+	Cases       []string
 }
 
 // judgeRow judges one row from the case results: out of scope rows are
@@ -297,7 +302,7 @@ func (r *Runner) judgeRow(row Row, results []Result) (RowResult, bool) {
 	if req == NA {
 		return RowResult{}, false
 	}
-	rr := RowResult{Row: row, Req: req, Cases: casesFor(row.ID, r.roleCases())}
+	rr := RowResult{Row: row, Req: req, Unconfirmed: !row.Confirmed(r.Mode), Cases: casesFor(row.ID, r.roleCases())}
 	switch {
 	case !r.inScope(row.Group):
 		rr.Verdict, rr.Reason = OutOfScope, "not in this run's scope (--only)"

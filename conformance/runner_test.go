@@ -85,7 +85,8 @@ func TestReportFormats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(txt.String(), "FAIL:") || !strings.Contains(txt.String(), "[deviates: target, MUST] because") {
+	if !strings.Contains(txt.String(), "FAIL:") || !strings.Contains(txt.String(), "[deviates: target, MUST] because") ||
+		!strings.Contains(txt.String(), "the IdP Lite cell of this row is not confirmed") {
 		t.Fatalf("text report:\n%s", txt.String())
 	}
 	var j jsonReport

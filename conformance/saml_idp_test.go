@@ -80,7 +80,7 @@ func TestFakeIdPFlawsCaught(t *testing.T) {
 		{"warn/accepts-stale", flaws{AcceptStale: true}, "SAML2-Core-3.2.1/stale-issueinstant", LevelPractice},
 		{"fail/ignores-acs", flaws{IgnoreACS: true}, "SAML2-Prof-4.1.4.1/acs-not-in-metadata", LevelMust},
 		{"fail/ignores-acs-ecp", flaws{IgnoreACS: true}, "SAML2-Prof-4.2.4.4/ecp-acs-not-in-metadata", LevelMust},
-		{"fail/signs-sha1", flaws{SignSHA1: true}, "SAML2-Bind-3.4/redirect-authnrequest", LevelMust},
+		{"warn/signs-sha1", flaws{SignSHA1: true}, "SAML2-Bind-3.4/redirect-authnrequest", LevelPractice},
 		{"warn/accepts-sha1", flaws{AcceptSHA1: true}, "SAML2-Bind-3.4.4.1/redirect-sha1-signature", LevelPractice},
 		{"warn/accepts-replay", flaws{AcceptReplay: true}, "SAML2-Core-3.2.1/replayed-request", LevelPractice},
 	}
