@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -72,9 +74,13 @@ func LoadKeyPair(certFile, keyFile string) (CertLogin, error) {
 	return CertLogin{Certificate: tc}, nil
 }
 
-// FormLogin fills a login form that has a password input: UserField and
-// PassField name the inputs ("" means the form's text input and its
-// password input).
+// FormLogin fills a login form: the user name and the password on one
+// page, or over two pages (a page asking for the user name alone, then
+// one asking for the password). UserField and PassField name the inputs;
+// "" means the form's password input and, for the user name, the text
+// input whose name looks most like one (userHints, in that order; the
+// first in document order among equals), else the first text input: the
+// same choice on every run.
 type FormLogin struct {
 	Username, Password   string
 	UserField, PassField string
@@ -83,23 +89,90 @@ type FormLogin struct {
 // ConfigureTLS does nothing.
 func (FormLogin) ConfigureTLS(*tls.Config) {}
 
-// Fill fills the user name and password of a form with a password input.
+// Fill fills the user name and password of a form with a password input,
+// or the user name alone of a form without one whose user field is named
+// or recognisable (the first page of a two-page login).
 func (l FormLogin) Fill(f *Form) bool {
-	user, pass := l.UserField, l.PassField
-	for name, typ := range f.Types {
-		switch {
-		case pass == "" && typ == "password":
-			pass = name
-		case user == "" && (typ == "text" || typ == "" || typ == "email"):
-			user = name
+	pass := l.passField(f)
+	user := l.userField(f, pass != "")
+	switch {
+	case pass != "" && user != "":
+		f.Fields.Set(user, l.Username)
+		f.Fields.Set(pass, l.Password)
+		return true
+	case pass != "" && len(textInputs(f)) == 0:
+		f.Fields.Set(pass, l.Password) // the second page of a two-page login
+		return true
+	case pass == "" && user != "":
+		f.Fields.Set(user, l.Username)
+		return true
+	}
+	return false
+}
+
+func (l FormLogin) passField(f *Form) string {
+	if l.PassField != "" {
+		if f.Types[l.PassField] == "password" {
+			return l.PassField
+		}
+		return ""
+	}
+	for _, name := range f.Order {
+		if f.Types[name] == "password" {
+			return name
 		}
 	}
-	if pass == "" || f.Types[pass] != "password" || user == "" {
-		return false
+	return ""
+}
+
+// userField picks the user name input; without a password input beside
+// it only a named or recognisable one counts, so that no other form
+// (a search box, a consent page) is taken for a login.
+func (l FormLogin) userField(f *Form, withPassword bool) string {
+	ins := textInputs(f)
+	if l.UserField != "" {
+		if slices.Contains(ins, l.UserField) {
+			return l.UserField
+		}
+		return ""
 	}
-	f.Fields.Set(user, l.Username)
-	f.Fields.Set(pass, l.Password)
-	return true
+	for _, hint := range userHints {
+		for _, name := range ins {
+			if strings.Contains(strings.ToLower(name), hint) {
+				return name
+			}
+		}
+	}
+	if withPassword && len(ins) > 0 {
+		return ins[0]
+	}
+	return ""
+}
+
+// userHints are what login pages name the user name input, the surest
+// first: the first hint that an input's name contains picks it.
+var userHints = []string{"user", "login", "mail", "uid", "account", "principal", "ident", "name"}
+
+// textInputs returns the form's text inputs in document order.
+func textInputs(f *Form) []string {
+	var out []string
+	for _, name := range f.Order {
+		switch f.Types[name] {
+		case "text", "", "email":
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// hasPassword reports whether a form asks for a password.
+func hasPassword(f *Form) bool {
+	for _, typ := range f.Types {
+		if typ == "password" {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeQueryForLog returns a URL with its SAML parameter decoded, for the

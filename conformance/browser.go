@@ -26,6 +26,7 @@ type Form struct {
 	Method string
 	Fields url.Values
 	Types  map[string]string // input name -> type ("hidden", "password", ...)
+	Order  []string          // input names in document order
 }
 
 // Landing is where a browser visit stopped: at a form carrying a SAML
@@ -48,6 +49,8 @@ type Landing struct {
 type Browser struct {
 	env    *Env
 	client *http.Client
+	sent   map[string]bool // "user", "password": what a login form of this visit was given
+	login  bool            // the request in flight submits a login form
 }
 
 // Browser returns a fresh browser (no cookies, so no IdP session) for the
@@ -130,6 +133,7 @@ func (b *Browser) Post(ctx context.Context, u string, fields url.Values, label, 
 }
 
 func (b *Browser) follow(ctx context.Context, req *http.Request) (*Landing, error) {
+	b.sent = nil
 	var visited []string
 	for step := 0; step < maxSteps; step++ {
 		visited = append(visited, req.URL.String())
@@ -154,6 +158,8 @@ func (b *Browser) follow(ctx context.Context, req *http.Request) (*Landing, erro
 // next decides the browser's next request: a redirect, a filled login form,
 // or none (the visit ends at land).
 func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, land *Landing) (*http.Request, error) {
+	afterLogin := b.login
+	b.login = false
 	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
 		u, err := base.Parse(loc)
 		if err != nil {
@@ -191,9 +197,19 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 		}
 	}
 	b.env.Record(Message{Direction: "received", Label: "page", URL: land.URL, Status: land.Status, Body: string(land.Body)})
+	if afterLogin && (land.Status == http.StatusUnauthorized || land.Status == http.StatusForbidden) {
+		msg := fmt.Sprintf("login failed: the IdP answered the login form with HTTP %d; check -form-user and -form-password "+
+			"(the run stops here and does not retry, so that no account is locked)", land.Status)
+		b.env.run.halt(msg)
+		return nil, &runError{msg: msg}
+	}
 	for _, f := range forms {
 		if b.env.Login != nil && b.env.Login.Fill(f) {
+			if err := b.loginStep(f); err != nil {
+				return nil, err
+			}
 			b.env.Record(Message{Direction: "sent", Label: "login form", URL: f.Action, Body: "(credentials not logged)"})
+			b.login = true
 			r, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Action, strings.NewReader(f.Fields.Encode()))
 			if err == nil {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -201,7 +217,43 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 			return r, err
 		}
 	}
+	for _, f := range forms {
+		if hasPassword(f) {
+			return nil, b.unfilled()
+		}
+	}
 	return nil, nil
+}
+
+// loginStep records what a filled login form sends and refuses to send
+// it again in the same visit: the IdP asking a second time means the
+// credentials were refused, and the run stops there, so that a wrong
+// password is sent once and no account is locked.
+func (b *Browser) loginStep(f *Form) error {
+	if b.sent == nil {
+		b.sent = map[string]bool{}
+	}
+	step := "user"
+	if hasPassword(f) {
+		step = "password"
+	}
+	if b.sent[step] {
+		msg := "login failed: the IdP asked for the " + step + " again after it was sent; check -form-user and -form-password " +
+			"(the run stops here and does not retry, so that no account is locked)"
+		b.env.run.halt(msg)
+		return &runError{msg: msg}
+	}
+	b.sent[step] = true
+	return nil
+}
+
+// unfilled is the error of a visit that stopped at a password form no
+// authenticator could fill.
+func (b *Browser) unfilled() error {
+	if _, ok := b.env.Login.(FormLogin); ok {
+		return &runError{msg: "the IdP shows a login form the filler cannot fill: name its inputs with -form-user-field and -form-password-field"}
+	}
+	return &runError{msg: "the IdP asks for a password: give -form-user and -form-password"}
 }
 
 func readPage(resp *http.Response) ([]byte, error) {
@@ -249,8 +301,12 @@ func parseForms(base *url.URL, page []byte) []*Form {
 			forms = append(forms, cur)
 		case "input", "textarea":
 			if cur != nil && attr(se, "name") != "" {
-				cur.Fields.Set(attr(se, "name"), attr(se, "value"))
-				cur.Types[attr(se, "name")] = strings.ToLower(attr(se, "type"))
+				name := attr(se, "name")
+				if _, seen := cur.Types[name]; !seen {
+					cur.Order = append(cur.Order, name)
+				}
+				cur.Fields.Set(name, attr(se, "value"))
+				cur.Types[name] = strings.ToLower(attr(se, "type"))
 			}
 		}
 	}

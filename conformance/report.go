@@ -11,11 +11,18 @@ import (
 
 // Report is the outcome of a run: every case result with its messages, and
 // every coverage row of the mode with its verdict.
+//
+// FailOn is the weakest level the run held the target to, Skip the cases
+// excluded by name, RunError why the run could not judge the target (a
+// refused -only, a failed login): a run with one fails.
 type Report struct {
 	Role     Role
 	Mode     Mode
 	Target   string
 	Only     []string
+	Skip     []string
+	FailOn   Level
+	RunError string
 	Started  time.Time
 	Finished time.Time
 	Results  []Result
@@ -26,6 +33,9 @@ type Report struct {
 // failed, or a MUST row is uncovered. Out-of-scope rows and skipped cases do
 // not fail a run, and do not count as passes either.
 func (r *Report) Failed() bool {
+	if r.RunError != "" {
+		return true
+	}
 	for _, res := range r.Results {
 		if res.Outcome.Verdict == Fail || res.Outcome.Verdict == Error {
 			return true
@@ -56,7 +66,19 @@ func (r *Report) Findings() []Finding {
 		if res.Outcome.Verdict != Fail && res.Outcome.Verdict != Error {
 			continue
 		}
-		out = append(out, Finding{Case: res.Case.ID, Clause: res.Case.Clause, Side: res.Outcome.Side, Detail: res.Outcome.Reason})
+		out = append(out, Finding{Case: res.Case.ID, Clause: res.Case.Clause, Level: res.Outcome.Level, Side: res.Outcome.Side, Detail: res.Outcome.Reason})
+	}
+	return out
+}
+
+// Warnings returns the cases whose SHOULD or practice the target does not
+// follow and the run did not hold it to.
+func (r *Report) Warnings() []Finding {
+	var out []Finding
+	for _, res := range r.Results {
+		if res.Outcome.Verdict == Advisory {
+			out = append(out, Finding{Case: res.Case.ID, Clause: res.Case.Clause, Level: res.Outcome.Level, Side: res.Outcome.Side, Detail: res.Outcome.Reason})
+		}
 	}
 	return out
 }
@@ -76,39 +98,72 @@ func (r *Report) Result(id string) (Result, bool) {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Renkei conformance: role %s, mode %s, target %s\n", r.Role, r.Mode, r.Target)
+	fmt.Fprintf(&b, "failures at level: %s\n", r.levelText())
 	if len(r.Only) > 0 {
 		fmt.Fprintf(&b, "scope: only %s\n", strings.Join(r.Only, ", "))
 	}
+	if len(r.Skip) > 0 {
+		fmt.Fprintf(&b, "excluded by -skip: %s\n", strings.Join(r.Skip, ", "))
+	}
+	if r.RunError != "" {
+		fmt.Fprintf(&b, "RUN ERROR: %s\n", r.RunError)
+	}
 	b.WriteString("\nCases\n")
 	for _, res := range r.Results {
-		fmt.Fprintf(&b, "  %-22s %-58s %s\n", res.Outcome.Verdict, res.Case.ID, res.Case.Clause)
+		fmt.Fprintf(&b, "  %-22s %-8s %-58s %s\n", res.Outcome.Verdict, res.Case.level(), res.Case.ID, res.Case.Clause)
 		if res.Outcome.Verdict != Pass {
-			fmt.Fprintf(&b, "      %s%s\n", sidePrefix(res.Outcome.Side), res.Outcome.Reason)
+			fmt.Fprintf(&b, "      %s%s\n", outcomePrefix(res.Outcome), res.Outcome.Reason)
+			for _, l := range ClauseLinks(res.Case.Clause) {
+				fmt.Fprintf(&b, "      see %s\n", l)
+			}
 		}
 	}
 	b.WriteString("\nCoverage\n")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "  %-22s %-34s %-8s %s: %s\n", row.Verdict, row.Row.ID, row.Req, row.Row.Feature, row.Reason)
+		if row.Unconfirmed {
+			fmt.Fprintf(&b, "      the %s cell of this row is not confirmed against %s (saml-conformance-2.0-os)\n", r.Mode, row.Row.Source)
+		}
 	}
 	n := r.Counts()
 	verdict := "PASS"
 	if r.Failed() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(&b, "\n%s: %d pass, %d fail, %d error, %d not applicable; %d row(s) uncovered, %d out of scope\n",
-		verdict, n[Pass], n[Fail], n[Error], n[Skipped], r.rowCount(Uncovered), r.rowCount(OutOfScope))
+	fmt.Fprintf(&b, "\n%s: %d pass, %d fail, %d warning, %d error, %d not applicable, %d excluded; %d row(s) uncovered, %d out of scope\n",
+		verdict, n[Pass], n[Fail], n[Advisory], n[Error], n[Skipped], n[OutOfScope], r.rowCount(Uncovered), r.rowCount(OutOfScope))
 	if n[Advisory] > 0 {
-		fmt.Fprintf(&b, "%d advisory: recommended practices the target does not follow (no MUST)\n", n[Advisory])
+		fmt.Fprintf(&b, "%d warning(s): a SHOULD or a recommended practice the target does not follow (no MUST; -strict makes them failures)\n", n[Advisory])
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func sidePrefix(s Side) string {
-	if s == "" {
-		return ""
+// levelText says which failures fail the run.
+func (r *Report) levelText() string {
+	switch r.FailOn {
+	case LevelShould:
+		return "MUST and SHOULD (recommended practices are warnings)"
+	case LevelPractice:
+		return "MUST, SHOULD and recommended practice (strict)"
 	}
-	return "[deviates: " + string(s) + "] "
+	return "MUST (SHOULDs and recommended practices are warnings)"
+}
+
+// outcomePrefix says what a verdict that is not a pass means: which side
+// deviates from what level, a warning, or an error of the run.
+func outcomePrefix(o Outcome) string {
+	switch {
+	case o.Verdict == Error:
+		return "[run error] "
+	case o.Verdict == Advisory:
+		return "[warning, " + string(o.Level) + ", " + string(o.Side) + "] "
+	case o.Side != "" && o.Level != "":
+		return "[deviates: " + string(o.Side) + ", " + string(o.Level) + "] "
+	case o.Side != "":
+		return "[deviates: " + string(o.Side) + "] "
+	}
+	return ""
 }
 
 func (r *Report) rowCount(v Verdict) int {
@@ -127,18 +182,24 @@ type jsonReport struct {
 	Mode     Mode            `json:"mode"`
 	Target   string          `json:"target"`
 	Only     []string        `json:"only,omitempty"`
+	Skip     []string        `json:"skip,omitempty"`
+	FailOn   Level           `json:"fail_on"`
+	RunError string          `json:"run_error,omitempty"`
 	Started  time.Time       `json:"started"`
 	Finished time.Time       `json:"finished"`
 	Failed   bool            `json:"failed"`
 	Cases    []jsonCase      `json:"cases"`
 	Rows     []jsonRow       `json:"rows"`
 	Findings []Finding       `json:"findings"`
+	Warnings []Finding       `json:"warnings"`
 	Counts   map[Verdict]int `json:"counts"`
 }
 
 type jsonCase struct {
 	ID         string    `json:"id"`
 	Clause     string    `json:"clause"`
+	Links      []string  `json:"links,omitempty"`
+	Level      Level     `json:"level"`
 	Row        string    `json:"row"`
 	Positive   bool      `json:"positive"`
 	Summary    string    `json:"summary"`
@@ -155,6 +216,7 @@ type jsonRow struct {
 	Feature string      `json:"feature"`
 	Group   string      `json:"group"`
 	Req     Requirement `json:"requirement"`
+	Unconf  bool        `json:"requirement_unconfirmed,omitempty"`
 	Verdict Verdict     `json:"verdict"`
 	Reason  string      `json:"reason"`
 	Cases   []string    `json:"cases"`
@@ -162,17 +224,17 @@ type jsonRow struct {
 
 // WriteJSON writes the report as one JSON document.
 func (r *Report) WriteJSON(w io.Writer) error {
-	j := jsonReport{Role: r.Role, Mode: r.Mode, Target: r.Target, Only: r.Only, Started: r.Started,
-		Finished: r.Finished, Failed: r.Failed(), Findings: r.Findings(), Counts: r.Counts()}
+	j := jsonReport{Role: r.Role, Mode: r.Mode, Target: r.Target, Only: r.Only, Skip: r.Skip, FailOn: r.FailOn, RunError: r.RunError,
+		Started: r.Started, Finished: r.Finished, Failed: r.Failed(), Findings: r.Findings(), Warnings: r.Warnings(), Counts: r.Counts()}
 	for _, res := range r.Results {
 		c := res.Case
-		j.Cases = append(j.Cases, jsonCase{ID: c.ID, Clause: c.Clause, Row: c.Row, Positive: c.Positive, Summary: c.Summary,
+		j.Cases = append(j.Cases, jsonCase{ID: c.ID, Clause: c.Clause, Links: ClauseLinks(c.Clause), Level: c.level(), Row: c.Row, Positive: c.Positive, Summary: c.Summary,
 			Verdict: res.Outcome.Verdict, Reason: res.Outcome.Reason, Side: res.Outcome.Side,
 			DurationMS: res.Duration.Milliseconds(), Messages: res.Messages})
 	}
 	for _, row := range r.Rows {
 		j.Rows = append(j.Rows, jsonRow{ID: row.Row.ID, Source: row.Row.Source, Feature: row.Row.Feature, Group: row.Row.Group,
-			Req: row.Req, Verdict: row.Verdict, Reason: row.Reason, Cases: row.Cases})
+			Req: row.Req, Unconf: row.Unconfirmed, Verdict: row.Verdict, Reason: row.Reason, Cases: row.Cases})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -216,14 +278,16 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	cases := junitSuite{Name: "conformance." + string(r.Role) + ".cases", Time: secs(r.Finished.Sub(r.Started))}
 	for _, res := range r.Results {
 		jc := junitCase{Name: res.Case.ID, Classname: res.Case.Clause, Time: secs(res.Duration), SystemOut: messagesText(res.Messages)}
-		p := &junitProblem{Message: res.Outcome.Reason, Text: sidePrefix(res.Outcome.Side) + res.Outcome.Reason}
+		p := &junitProblem{Message: res.Outcome.Reason, Text: outcomePrefix(res.Outcome) + res.Outcome.Reason + "\n" + strings.Join(ClauseLinks(res.Case.Clause), "\n")}
 		switch res.Outcome.Verdict {
 		case Fail:
 			jc.Failure, cases.Failures = p, cases.Failures+1
 		case Error:
 			jc.Error, cases.Errors = p, cases.Errors+1
-		case Skipped:
+		case Skipped, OutOfScope:
 			jc.Skipped, cases.Skipped = p, cases.Skipped+1
+		case Advisory:
+			jc.SystemOut = "WARNING " + p.Text + "\n" + jc.SystemOut
 		}
 		cases.Cases, cases.Tests = append(cases.Cases, jc), cases.Tests+1
 	}
@@ -239,12 +303,17 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		}
 		rows.Cases, rows.Tests = append(rows.Cases, jc), rows.Tests+1
 	}
+	suites := []junitSuite{cases, rows}
+	if r.RunError != "" {
+		suites = append(suites, junitSuite{Name: "conformance." + string(r.Role) + ".run", Tests: 1, Errors: 1, Time: "0",
+			Cases: []junitCase{{Name: "run", Classname: "conformance", Time: "0", Error: &junitProblem{Message: r.RunError, Text: r.RunError}}}})
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	return enc.Encode(junitSuites{Suites: []junitSuite{cases, rows}})
+	return enc.Encode(junitSuites{Suites: suites})
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,6 +16,39 @@ type Options struct {
 	// TargetAllowsSHA1 says the target was deliberately configured to accept
 	// SHA-1 signatures from this SP; the SHA-1 refusal case is then skipped.
 	TargetAllowsSHA1 bool
+	// ThrowawaySP says the suite's SP key was made for this run only (no
+	// -sp-key), so the target cannot have its metadata registered: only
+	// Standalone cases of the IdP role run, the others are run errors.
+	ThrowawaySP bool
+}
+
+// runState is shared by the cases of one run: a failed login stops it,
+// so that a wrong password is sent once and no account is locked.
+type runState struct {
+	mu     sync.Mutex
+	halted string
+}
+
+// halt stops the run with the reason why.
+func (s *runState) halt(reason string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.halted == "" {
+		s.halted = reason
+	}
+}
+
+// reason returns why the run stopped, "" while it goes on.
+func (s *runState) reason() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.halted
 }
 
 // Env is what a case runs with: the target, the suite's SP counterpart, how
@@ -41,6 +76,8 @@ type Env struct {
 	WSCT      *WSCTarget // the WSC and the IdP, DS and WSP the suite plays for it, for the WSC cases
 
 	messages []Message
+	run      *runState
+	weak     string // a practice the case's exchange broke on the way (a SHA-1 signature), "" when none
 }
 
 // Record appends m to the case's message log, truncating its body.
@@ -71,6 +108,13 @@ type Runner struct {
 	Progress io.Writer
 	// CaseTimeout bounds each case; 0 means one minute.
 	CaseTimeout time.Duration
+	// FailOn is the weakest level whose failures fail the run: "" and
+	// LevelMust hold the target to the MUSTs only (SHOULDs and practices
+	// are warnings), LevelPractice to everything (-strict).
+	FailOn Level
+	// Skip excludes cases by ID; they are listed in the report and count
+	// neither as passes nor as failures.
+	Skip []string
 }
 
 // inScope reports whether a row group is in the run's scope.
@@ -78,20 +122,54 @@ func (r *Runner) inScope(group string) bool {
 	return len(r.Only) == 0 || slices.Contains(r.Only, group)
 }
 
+// Check refuses a run that would judge nothing it was asked to: an -only
+// group that names no row of the matrix, a -skip name that is no case of
+// the role. Run reports the same as a run error.
+func (r *Runner) Check() error {
+	groups := Groups(r.Rows)
+	for _, g := range r.Only {
+		if !slices.Contains(groups, g) {
+			return fmt.Errorf("conformance: -only %q names no row group (groups: %s)", g, strings.Join(groups, ", "))
+		}
+	}
+	if len(r.Only) > 0 && len(r.selected(r.groupOf())) == 0 {
+		return fmt.Errorf("conformance: -only %s selects no case of role %s", strings.Join(r.Only, ","), r.Role)
+	}
+	var ids []string
+	for _, c := range r.roleCases() {
+		ids = append(ids, c.ID)
+	}
+	for _, s := range r.Skip {
+		if !slices.Contains(ids, s) {
+			return fmt.Errorf("conformance: -skip %q names no case of role %s", s, r.Role)
+		}
+	}
+	return nil
+}
+
 // Run runs every in-scope case of the runner's role with a fresh copy of base
-// and returns the report, rows judged against the runner's mode.
+// and returns the report, rows judged against the runner's mode. A run
+// that Check refuses judges nothing and reports the run error; a failed
+// login stops the run, the cases after it reported as errors.
 func (r *Runner) Run(ctx context.Context, base *Env) *Report {
-	rep := &Report{Role: r.Role, Mode: r.Mode, Only: r.Only, Started: base.now()}
+	rep := &Report{Role: r.Role, Mode: r.Mode, Only: r.Only, Skip: r.Skip, FailOn: r.failOn(), Started: base.now()}
 	if base.Target != nil {
 		rep.Target = base.Target.Source
 	}
+	if err := r.Check(); err != nil {
+		rep.RunError, rep.Finished = err.Error(), base.now()
+		return rep
+	}
+	env := *base
+	env.run = &runState{}
 	groups := r.groupOf()
 	cases := r.selected(groups)
 	for i, c := range cases {
-		res := r.runOne(ctx, c, base)
+		res := r.runOne(ctx, c, &env)
 		rep.Results = append(rep.Results, res)
 		r.progress("[%d/%d] %-60s %s (%s)", i+1, len(cases), c.ID, res.Outcome.Verdict, res.Duration.Round(time.Millisecond))
 	}
+	rep.RunError = env.run.reason()
 	for _, row := range r.Rows {
 		if rr, ok := r.judgeRow(row, rep.Results); ok {
 			rep.Rows = append(rep.Rows, rr)
@@ -129,6 +207,9 @@ func (r *Runner) progress(format string, args ...any) {
 // runOne runs c with its own Env copy, a deadline, and panic recovery: a
 // panicking case is an error of the suite, never a pass.
 func (r *Runner) runOne(ctx context.Context, c Case, base *Env) (res Result) {
+	if o, skip := r.preempt(c, base); skip {
+		return Result{Case: c, Outcome: o}
+	}
 	env := *base
 	env.messages = nil
 	d := r.CaseTimeout
@@ -148,16 +229,72 @@ func (r *Runner) runOne(ctx context.Context, c Case, base *Env) (res Result) {
 	if res.Outcome.Verdict == "" {
 		res.Outcome = broken("case returned no verdict")
 	}
+	if env.weak != "" && res.Outcome.Verdict == Pass {
+		res.Outcome = Outcome{Verdict: Fail, Side: SideTarget, Level: LevelPractice, Reason: env.weak + "; otherwise: " + res.Outcome.Reason}
+	}
+	if why := base.run.reason(); why != "" && res.Outcome.Verdict != Error {
+		res.Outcome = broken("the run stopped during this case: %s", why)
+	}
+	res.Outcome = r.grade(c, res.Outcome)
 	return res
+}
+
+// preempt returns the outcome of a case that is not run: excluded by
+// -skip, refused for want of a registered SP, or after the run stopped.
+func (r *Runner) preempt(c Case, base *Env) (Outcome, bool) {
+	switch {
+	case slices.Contains(r.Skip, c.ID):
+		return Outcome{Verdict: OutOfScope, Reason: "excluded by -skip"}, true
+	case base.run.reason() != "":
+		return broken("not run: %s", base.run.reason()), true
+	case base.Options.ThrowawaySP && c.Role == RoleIdP && !c.Standalone:
+		return broken("not run: the suite's SP key is throwaway (no -sp-key), so the target cannot know this SP; " +
+			"register the metadata of -print-sp-metadata -sp-key FILE at the target and give the same -sp-key"), true
+	}
+	return Outcome{}, false
+}
+
+// failOn is the weakest level that fails the run, MUST when unset.
+func (r *Runner) failOn() Level {
+	if r.FailOn == "" {
+		return LevelMust
+	}
+	return r.FailOn
+}
+
+// grade sets the level of a failure of the target and turns it into a
+// warning (Advisory) when the run does not hold the target to that level,
+// or into a failure when it does. An error of the run blames no target.
+func (r *Runner) grade(c Case, o Outcome) Outcome {
+	if o.Verdict == Error {
+		o.Side = SideSuite
+		return o
+	}
+	if (o.Verdict != Fail && o.Verdict != Advisory) || o.Side != SideTarget {
+		return o
+	}
+	l := c.level()
+	if o.Level != "" && o.Level.rank() < l.rank() {
+		l = o.Level
+	}
+	if o.Verdict == Advisory && l == LevelMust {
+		l = LevelPractice
+	}
+	o.Level, o.Verdict = l, Advisory
+	if l.rank() >= r.failOn().rank() {
+		o.Verdict = Fail
+	}
+	return o
 }
 
 // RowResult is a coverage row judged in a run.
 type RowResult struct {
-	Row     Row
-	Req     Requirement
-	Verdict Verdict
-	Reason  string
-	Cases   []string
+	Row         Row
+	Req         Requirement
+	Unconfirmed bool // the cell was not checked against the conformance document
+	Verdict     Verdict
+	Reason      string
+	Cases       []string
 }
 
 // judgeRow judges one row from the case results: out of scope rows are
@@ -170,7 +307,7 @@ func (r *Runner) judgeRow(row Row, results []Result) (RowResult, bool) {
 	if req == NA {
 		return RowResult{}, false
 	}
-	rr := RowResult{Row: row, Req: req, Cases: casesFor(row.ID, r.roleCases())}
+	rr := RowResult{Row: row, Req: req, Unconfirmed: !row.Confirmed(r.Mode), Cases: casesFor(row.ID, r.roleCases())}
 	switch {
 	case !r.inScope(row.Group):
 		rr.Verdict, rr.Reason = OutOfScope, "not in this run's scope (--only)"
@@ -193,7 +330,7 @@ func (r *Runner) roleCases() []Case {
 }
 
 func rowVerdict(row string, req Requirement, results []Result) (Verdict, string) {
-	var pass, skip, bad int
+	var pass, skip, bad, excluded int
 	for _, res := range results {
 		if res.Case.Row != row {
 			continue
@@ -203,11 +340,15 @@ func rowVerdict(row string, req Requirement, results []Result) (Verdict, string)
 			pass++
 		case Skipped:
 			skip++
+		case OutOfScope:
+			excluded++
 		default:
 			bad++
 		}
 	}
 	switch {
+	case bad == 0 && pass == 0 && excluded > 0:
+		return OutOfScope, fmt.Sprintf("every case of the row (%d) excluded by -skip", excluded)
 	case bad > 0:
 		return Fail, fmt.Sprintf("%d case(s) failed or could not judge", bad)
 	case pass == 0 && req == Must:

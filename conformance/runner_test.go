@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -84,7 +85,8 @@ func TestReportFormats(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(txt.String(), "FAIL:") || !strings.Contains(txt.String(), "[deviates: target] because") {
+	if !strings.Contains(txt.String(), "FAIL:") || !strings.Contains(txt.String(), "[deviates: target, MUST] because") ||
+		!strings.Contains(txt.String(), "the IdP Lite cell of this row is not confirmed") {
 		t.Fatalf("text report:\n%s", txt.String())
 	}
 	var j jsonReport
@@ -105,12 +107,127 @@ func TestReportFormats(t *testing.T) {
 	if strings.Contains(h, "fail/<b>") || !strings.Contains(h, "fail/&lt;b&gt;") {
 		t.Fatal("html report does not escape case names")
 	}
-	for _, ext := range []string{"http://", "https://", "<script", "<link"} {
+	for _, ext := range []string{"src=", "url(", "<script", "<link"} {
 		if strings.Contains(h, ext) {
 			t.Fatalf("html report is not self-contained: has %q", ext)
 		}
 	}
 	if !strings.Contains(h, "out-of-scope") {
 		t.Fatal("html report does not show out-of-scope rows")
+	}
+}
+
+// levelCase fails at level l, attributed to the target.
+func levelCase(id, clause string, l Level) Case {
+	return Case{ID: id, Clause: clause, Level: l, Row: "SAML2-Conf/websso-redirect", Role: RoleIdP,
+		Run: func(ctx context.Context, e *Env) Outcome { return failed("it accepted what it %s refuse", l) }}
+}
+
+// TestRunnerLevels: only a MUST failure fails the run by default; a
+// SHOULD or a practice is a warning with its own count, which -strict
+// (FailOn practice) or FailOn should turns into failures.
+func TestRunnerLevels(t *testing.T) {
+	should := levelCase("should", "SAML Core §3.2.2.2", LevelShould)
+	practice := levelCase("practice", "SAML Security Considerations (message replay)", LevelPractice)
+	must := levelCase("must", "SAML Profiles §4.4.4.1", "")
+	tests := []struct {
+		name     string
+		cases    []Case
+		failOn   Level
+		failed   bool
+		warnings int
+	}{
+		{"ok/warnings-only", []Case{should, practice}, "", false, 2},
+		{"fail/must", []Case{should, practice, must}, "", true, 2},
+		{"fail/strict", []Case{should, practice}, LevelPractice, true, 0},
+		{"fail/should-level", []Case{should, practice}, LevelShould, true, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cases := append([]Case{fixedCase("ok/post", "SAML2-Conf/websso-post", Pass)}, tc.cases...)
+			r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: cases, Rows: Matrix(), Only: []string{"web-sso"}, FailOn: tc.failOn}
+			rep := r.Run(context.Background(), &Env{})
+			if rep.Failed() != tc.failed || len(rep.Warnings()) != tc.warnings {
+				t.Fatalf("failed %v with %d warnings, want %v with %d", rep.Failed(), len(rep.Warnings()), tc.failed, tc.warnings)
+			}
+			for _, w := range rep.Warnings() {
+				if w.Level == LevelMust || w.Side != SideTarget {
+					t.Errorf("warning %s at level %s, side %s", w.Case, w.Level, w.Side)
+				}
+			}
+			var txt, html bytes.Buffer
+			rep.WriteText(&txt)
+			rep.WriteHTML(&html)
+			if tc.warnings > 0 && !strings.Contains(txt.String(), fmt.Sprintf("%d warning(s)", tc.warnings)) {
+				t.Errorf("text report does not count the warnings:\n%s", txt.String())
+			}
+			if !strings.Contains(txt.String(), "see https://docs.oasis-open.org/security/saml/v2.0/saml-core-2.0-os.pdf") ||
+				!strings.Contains(html.String(), `href="https://docs.oasis-open.org/security/saml/v2.0/saml-core-2.0-os.pdf"`) {
+				t.Errorf("reports carry no link to the clause's document:\n%s", txt.String())
+			}
+		})
+	}
+}
+
+// TestRunnerRefusesEmptyScope: an -only or -skip naming nothing is a run
+// error, never a pass with zero cases.
+func TestRunnerRefusesEmptyScope(t *testing.T) {
+	cases := []Case{fixedCase("ok/a", "SAML2-Conf/websso-redirect", Pass)}
+	tests := []struct {
+		name       string
+		only, skip []string
+		want       string
+	}{
+		{"fail/mistyped-only", []string{"web-ssso"}, nil, `-only "web-ssso" names no row group`},
+		{"fail/only-without-cases", []string{"artifact"}, nil, "selects no case"},
+		{"fail/mistyped-skip", nil, []string{"ok/b"}, `-skip "ok/b" names no case`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: cases, Rows: Matrix(), Only: tc.only, Skip: tc.skip}
+			if err := r.Check(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Check() = %v, want %q", err, tc.want)
+			}
+			rep := r.Run(context.Background(), &Env{})
+			var txt bytes.Buffer
+			rep.WriteText(&txt)
+			if !rep.Failed() || len(rep.Results) != 0 || !strings.Contains(txt.String(), "RUN ERROR: ") {
+				t.Fatalf("a run judging nothing passes:\n%s", txt.String())
+			}
+		})
+	}
+}
+
+// TestRunnerSkipAndThrowawaySP: a case excluded by name is listed in
+// every report and neither passes nor fails its row; without a stable SP
+// key only the standalone cases run, the others are run errors saying so.
+func TestRunnerSkipAndThrowawaySP(t *testing.T) {
+	meta := fixedCase("ok/meta", "SAML2-Conf/metadata", Pass)
+	meta.Standalone = true
+	cases := []Case{fixedCase("ok/a", "SAML2-Conf/websso-redirect", Pass), fixedCase("ok/b", "SAML2-Conf/websso-post", Pass), meta}
+	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: cases, Rows: Matrix(), Only: []string{"web-sso", "metadata"}, Skip: []string{"ok/b"}}
+	rep := r.Run(context.Background(), &Env{})
+	var txt, js, ju, html bytes.Buffer
+	rep.WriteText(&txt)
+	rep.WriteJSON(&js)
+	rep.WriteJUnit(&ju)
+	rep.WriteHTML(&html)
+	for name, b := range map[string]string{"text": txt.String(), "json": js.String(), "junit": ju.String(), "html": html.String()} {
+		if !strings.Contains(b, "ok/b") || !strings.Contains(strings.ToLower(b), "skip") {
+			t.Errorf("the %s report does not list the excluded case", name)
+		}
+	}
+	if rep.Failed() || rowVerdictOf(rep, "SAML2-Conf/websso-post") != OutOfScope {
+		t.Fatalf("excluded case: failed %v, row %s:\n%s", rep.Failed(), rowVerdictOf(rep, "SAML2-Conf/websso-post"), txt.String())
+	}
+
+	r.Skip = nil
+	rep = r.Run(context.Background(), &Env{Options: Options{ThrowawaySP: true}})
+	res, _ := rep.Result("ok/a")
+	if !rep.Failed() || res.Outcome.Verdict != Error || !strings.Contains(res.Outcome.Reason, "-sp-key") {
+		t.Fatalf("a case needing the registered SP ran with a throwaway key: %s %s", res.Outcome.Verdict, res.Outcome.Reason)
+	}
+	if res, _ := rep.Result("ok/meta"); res.Outcome.Verdict != Pass {
+		t.Fatalf("the standalone metadata case did not run: %s %s", res.Outcome.Verdict, res.Outcome.Reason)
 	}
 }

@@ -16,7 +16,7 @@ func artifactCases() []Case {
 		{ID: "SAML2-Bind-3.6/artifact-response", Clause: "SAML Bindings §3.6.3, §3.6.4; SAML Profiles §4.1.3.5", Row: rowArtifact, Positive: true,
 			Summary: "Asked for HTTP-Artifact, the IdP redirects to our artifact ACS with a type 0x0004 artifact (its SourceID, an ArtifactResolutionService index) and the RelayState; resolved, it gives our Response with a signed assertion.",
 			Run:     runArtifactResponse},
-		{ID: "SAML2-Bind-3.6.5/artifact-response-signed", Clause: "SAML Bindings §3.6.5; SAML Core §5.4; SAML2.md §4.4", Row: rowResolution, Positive: true,
+		{ID: "SAML2-Bind-3.6.5/artifact-response-signed", Clause: "SAML Bindings §3.6.5; SAML Core §5.4", Row: rowResolution, Positive: true,
 			Summary: "The ArtifactResponse is signed with a metadata key of the IdP: the suite resolves without a TLS client certificate, so the signature is what binds the status and the message to the IdP.",
 			Run:     runArtifactSigned},
 		{ID: "SAML2-Bind-3.6.4/artifact-one-time", Clause: "SAML Bindings §3.6.4, §3.6.5", Row: rowResolution,

@@ -16,7 +16,7 @@ const rowECP = "SAML2-Conf/ecp"
 // SP, and talks to the IdP's SingleSignOnService with the SOAP binding.
 func ecpCases() []Case {
 	return []Case{
-		{ID: "SAML2-Prof-4.2.4.4/ecp-sso", Clause: "SAML Profiles §4.2.4.3-4.2.4.5; SAML Bindings §3.2", Row: rowECP, Positive: true,
+		{ID: "SAML2-Prof-4.2.4.4/ecp-sso", Clause: "SAML Profiles §4.2.4.3-4.2.4.5 (ECP schema: S:mustUnderstand, S:actor); SAML Bindings §3.2; SOAP 1.1 §4.2.2-4.2.3", Row: rowECP, Positive: true,
 			Summary: "A signed AuthnRequest over SOAP yields a SOAP envelope with ecp:Response naming our PAOS ACS and a Success Response with a signed assertion.",
 			Run:     runECP},
 		{ID: "SAML2-Prof-4.2.4.4/ecp-acs-not-in-metadata", Clause: "SAML Profiles §4.2.4.4, §4.1.4.1", Row: rowECP, Positive: false,

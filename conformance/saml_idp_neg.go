@@ -20,55 +20,58 @@ func negative(id, clause, row, summary string, run func(ctx context.Context, e *
 	return Case{ID: id, Clause: clause, Row: row, Positive: false, Summary: summary, Run: run}
 }
 
+// at sets the level of a case.
+func at(l Level, c Case) Case {
+	c.Level = l
+	return c
+}
+
 func negativeCases() []Case {
 	return []Case{
-		negative("SAML2-Bind-3.4.4.1/redirect-unsigned", "SAML Bindings §3.4.4.1; SAML Metadata §2.4.3 WantAuthnRequestsSigned", rowRedirect,
-			"An unsigned AuthnRequest from an SP whose metadata says AuthnRequestsSigned is refused.",
-			func(ctx context.Context, e *Env) Outcome {
-				return refuseRedirect(ctx, e, redirectOpts{unsigned: true}, nil)
-			}),
+		negative("SAML2-Bind-3.4.4.1/redirect-unsigned", "SAML Metadata §2.4.3 WantAuthnRequestsSigned, §2.4.4 AuthnRequestsSigned; SAML Bindings §3.4.4.1", rowRedirect,
+			"An unsigned AuthnRequest from an SP whose metadata says AuthnRequestsSigned is refused.", runUnsigned),
 		negative("SAML2-Bind-3.4.4.1/redirect-bad-signature", "SAML Bindings §3.4.4.1", rowRedirect,
 			"An AuthnRequest whose query signature does not verify is refused.",
 			func(ctx context.Context, e *Env) Outcome {
 				return refuseRedirect(ctx, e, redirectOpts{tamper: true}, nil)
 			}),
-		negative("SAML2-Bind-3.4.4.1/redirect-sha1-signature", "SAML Bindings §3.4.4.1; SAML2.md §14 (weak algorithms disabled)", rowRedirect,
-			"An AuthnRequest signed with rsa-sha1 is refused unless the IdP was configured to accept SHA-1.", runSHA1),
-		negative("SAML2-Core-3.2.1/replayed-request", "SAML Core §3.2.1 (ID uniqueness); SAML2.md §2 (replay cache)", rowRedirect,
-			"The same signed AuthnRequest sent twice is answered with Success at most once.", runReplay),
-		negative("SAML2-Core-3.2.1/stale-issueinstant", "SAML Core §3.2.1 IssueInstant; SAML2.md §2 (clock skew)", rowRedirect,
+		at(LevelPractice, negative("SAML2-Bind-3.4.4.1/redirect-sha1-signature", "SAML Bindings §3.4.4.1 (SigAlg); NIST SP 800-131A (SHA-1 signatures disallowed)", rowRedirect,
+			"An AuthnRequest signed with rsa-sha1 is refused unless the IdP was configured to accept SHA-1.", runSHA1)),
+		at(LevelPractice, negative("SAML2-Core-3.2.1/replayed-request", "SAML Core §1.3.4, §3.2.1 (ID uniqueness, the sender's duty); SAML Security Considerations (message replay)", rowRedirect,
+			"The same signed AuthnRequest sent twice is answered with Success at most once.", runReplay)),
+		at(LevelPractice, negative("SAML2-Core-3.2.1/stale-issueinstant", "SAML Core §3.2.1 IssueInstant (no window is set); SAML Security Considerations (message replay)", rowRedirect,
 			"An AuthnRequest issued an hour ago is refused.",
 			func(ctx context.Context, e *Env) Outcome {
 				return refuseRedirect(ctx, e, redirectOpts{}, func(r *samlp.AuthnRequest) { r.IssueInstant = e.now().Add(-time.Hour).UTC() })
-			}),
+			})),
 		negative("SAML2-Prof-4.1.4.1/acs-not-in-metadata", "SAML Profiles §4.1.4.1; SAML Core §3.4.1", rowPOST,
 			"An AssertionConsumerServiceURL not in our metadata gets nothing sent to it.",
 			func(ctx context.Context, e *Env) Outcome { return runBadACS(ctx, e, "https://attacker.invalid/acs") }),
 		negative("SAML2-Prof-4.1.4.1/acs-javascript", "SAML Profiles §4.1.4.1; SAML Core §3.4.1", rowPOST,
 			"A javascript: AssertionConsumerServiceURL gets nothing sent to it.",
 			func(ctx context.Context, e *Env) Outcome { return runBadACS(ctx, e, "javascript:alert(1)") }),
-		negative("SAML2-Prof-4.1.4.1/unknown-issuer", "SAML Profiles §4.1.4.1; SAML2.md §3.1 check 1", rowRedirect,
+		negative("SAML2-Prof-4.1.4.1/unknown-issuer", "SAML Profiles §4.1.4.1 (the IdP MUST establish that the ACS is the requester's)", rowRedirect,
 			"An AuthnRequest from an SP the IdP does not know is refused without an assertion.",
 			func(ctx context.Context, e *Env) Outcome {
 				return refuseRedirect(ctx, e, redirectOpts{}, func(r *samlp.AuthnRequest) {
 					r.Issuer = &saml.Issuer{Value: "https://unknown-sp.invalid/" + e.newID()}
 				})
 			}),
-		negative("SAML2-Bind-3.4.4.1/deflate-bomb", "SAML Bindings §3.4.4.1; SAML2.md §4.1 (inflate cap)", rowRedirect,
-			"A SAMLRequest that inflates to 64 MiB is refused without an assertion and in bounded time.", runBomb),
-		negative("SAML2-Bind-3.5.4/oversized-post", "SAML Bindings §3.5.4", rowPOST,
-			"An 8 MiB HTTP-POST to the SSO endpoint is refused without an assertion.", runOversizedPOST),
-		negative("SAML2-Core-3.2.2.2/version-mismatch", "SAML Core §3.2.2.2 VersionMismatch; §4.1.2", rowRedirect,
-			"An AuthnRequest with Version 1.1 is answered with a VersionMismatch status.", runVersion),
+		at(LevelPractice, negative("SAML2-Bind-3.4.4.1/deflate-bomb", "SAML Bindings §3.4.4.1 (DEFLATE encoding); SAML Security Considerations (denial of service)", rowRedirect,
+			"A SAMLRequest that inflates to 64 MiB is refused without an assertion and in bounded time.", runBomb)),
+		at(LevelPractice, negative("SAML2-Bind-3.5.4/oversized-post", "SAML Bindings §3.5.4; SAML Security Considerations (denial of service)", rowPOST,
+			"An 8 MiB HTTP-POST to the SSO endpoint is refused without an assertion.", runOversizedPOST)),
+		negative("SAML2-Core-3.2.2.2/version-mismatch", "SAML Core §4.1.2 (a responder MUST reject a request of another major version), §3.2.2.2 VersionMismatch; SAML Bindings §3.4.6", rowRedirect,
+			"An AuthnRequest with Version 1.1 is refused: a Response with VersionMismatch, another error status, or an error page without a SAML response.", runVersion),
 		negative("SAML2-Core-3.4.1/ispassive-nopassive", "SAML Core §3.4.1 IsPassive; §3.2.2.2 NoPassive", rowRedirect,
 			"IsPassive without a session is answered with Responder/NoPassive.",
 			func(ctx context.Context, e *Env) Outcome {
-				return statusRedirect(ctx, e, samlp.StatusNoPassive, func(r *samlp.AuthnRequest) { r.IsPassive = true })
+				return statusRedirect(ctx, e, samlp.StatusNoPassive, LevelMust, func(r *samlp.AuthnRequest) { r.IsPassive = true })
 			}),
-		negative("SAML2-Core-3.4.1.1/invalid-nameid-policy", "SAML Core §3.4.1.1; §3.2.2.2 InvalidNameIDPolicy", rowRedirect,
-			"A NameIDPolicy Format the IdP does not support is answered with Requester/InvalidNameIDPolicy.",
+		negative("SAML2-Core-3.4.1.1/invalid-nameid-policy", "SAML Core §3.4.1.1 (an unsupported Format fails the request); §3.2.2.2 InvalidNameIDPolicy", rowRedirect,
+			"A NameIDPolicy Format the IdP does not support gets no Success (MUST); the error Response names InvalidNameIDPolicy (SHOULD).",
 			func(ctx context.Context, e *Env) Outcome {
-				return statusRedirect(ctx, e, samlp.StatusInvalidNameIDPolicy, func(r *samlp.AuthnRequest) {
+				return statusRedirect(ctx, e, samlp.StatusInvalidNameIDPolicy, LevelShould, func(r *samlp.AuthnRequest) {
 					r.NameIDPolicy = &samlp.NameIDPolicy{Format: "urn:renkei:conformance:nameid-format:unsupported", AllowCreate: false}
 				})
 			}),
@@ -95,14 +98,14 @@ func refusal(x *exchange) Outcome {
 		if x.Landing.Form != nil {
 			return failed("the IdP answered with a form posting %v to %s", formKeys(x.Landing.Form), x.Landing.Form.Action)
 		}
-		return passed("refused with an error page (HTTP %d)", x.Landing.Status)
+		return passed("refused with an error page without a SAML response (HTTP %d; SAML Bindings §3.4.6 wants no HTTP error code for a SAML error)", x.Landing.Status)
 	}
 	top, second, err := x.status()
 	if err != nil {
 		return outcomeOf(err)
 	}
 	if top == samlp.StatusSuccess {
-		return failed("the IdP answered Success: it accepted a request it must refuse")
+		return failed("the IdP answered Success: it accepted the request")
 	}
 	return passed("refused with status %s %s", top, second)
 }
@@ -124,6 +127,19 @@ func refuseRedirect(ctx context.Context, e *Env, o redirectOpts, mutate func(*sa
 		return outcomeOf(err)
 	}
 	return refusal(x)
+}
+
+// runUnsigned sends an unsigned request: accepting it is a MUST failure
+// when the IdP's own metadata says WantAuthnRequestsSigned, and a
+// practice otherwise (AuthnRequestsSigned in the SP's metadata says what
+// the SP does, not what the IdP must refuse).
+func runUnsigned(ctx context.Context, e *Env) Outcome {
+	o := refuseRedirect(ctx, e, redirectOpts{unsigned: true}, nil)
+	if o.Verdict == Fail && !e.Target.IDP.WantAuthnRequestsSigned {
+		o.Level = LevelPractice
+		o.Reason += " (the IdP's metadata does not say WantAuthnRequestsSigned; our SP's says AuthnRequestsSigned)"
+	}
+	return o
 }
 
 func runSHA1(ctx context.Context, e *Env) Outcome {
@@ -178,13 +194,10 @@ func runBadACS(ctx context.Context, e *Env, acs string) Outcome {
 			return failed("the IdP redirected the browser to the unregistered ACS %s", acs)
 		}
 	}
-	if x.Response != nil {
-		top, _, err := x.status()
-		if err == nil && top == samlp.StatusSuccess {
-			return failed("the IdP issued a Success Response for a request naming an unregistered ACS")
-		}
+	if x.Response != nil && x.Landing.Form != nil && x.Landing.Form.Action != e.SP.ACS {
+		return failed("the IdP posted a Response to %s, neither the requested nor our registered ACS", x.Landing.Form.Action)
 	}
-	return passed("nothing sent to %s; the IdP answered with %s", acs, x.describe())
+	return passed("nothing sent to %s; the IdP answered with %s (a refusal, or a Response to our registered ACS)", acs, x.describe())
 }
 
 // bombSize is what the DEFLATE bomb inflates to.
@@ -207,6 +220,9 @@ func runBomb(ctx context.Context, e *Env) Outcome {
 	start := time.Now()
 	x, err := send(ctx, e, redirectOpts{rawQuery: q}, nil)
 	if err != nil {
+		if isRunError(err) {
+			return outcomeOf(err)
+		}
 		if ctx.Err() != nil {
 			return failed("the IdP did not answer within the case's time limit: it may have inflated the bomb")
 		}
@@ -233,6 +249,9 @@ func runOversizedPOST(ctx context.Context, e *Env) Outcome {
 	}
 	body := url.Values{"SAMLRequest": {strings.Repeat("A", oversize)}}
 	land, err := b.Post(ctx, dest, body, "oversized AuthnRequest (HTTP-POST)", "(8 MiB of 'A')")
+	if err != nil && isRunError(err) {
+		return outcomeOf(err)
+	}
 	if err != nil {
 		return passed("the IdP refused or closed the connection: %v", err)
 	}
@@ -243,43 +262,51 @@ func runOversizedPOST(ctx context.Context, e *Env) Outcome {
 	return refusal(x)
 }
 
+// runVersion sends Version="1.1". Every refusal conforms: a Response with
+// an error status at our ACS (VersionMismatch names the reason), or an
+// error page without a SAML response, which is what an IdP that cannot
+// read the request as SAML 2.0 can show (HTTP 200 or not; SAML Bindings
+// §3.4.6). Success is the MUST failure (SAML Core §4.1.2).
 func runVersion(ctx context.Context, e *Env) Outcome {
 	x, err := send(ctx, e, redirectOpts{version: "1.1"}, nil)
 	if err != nil {
 		return outcomeOf(err)
 	}
-	if x.Response == nil {
-		return failed("the IdP answered with %s; SAML Core §3.2.2.2 wants a Response with status VersionMismatch", x.describe())
+	o := refusal(x)
+	if o.Verdict != Pass || x.Response == nil {
+		return o
 	}
-	top, second, err := x.status()
-	if err != nil {
-		return outcomeOf(err)
+	if x.Landing.Form.Action != e.SP.ACS {
+		return failed("the error Response went to %s, not our registered ACS %s", x.Landing.Form.Action, e.SP.ACS)
 	}
-	if top != samlp.StatusVersionMismatch && second != samlp.StatusRequestVersionTooLow {
-		return failed("status %s %s, want VersionMismatch (or RequestVersionTooLow)", top, second)
-	}
-	return passed("status %s %s", top, second)
+	return o
 }
 
 // statusRedirect sends a mutated request and wants an error Response with
-// the second-level status want.
-func statusRedirect(ctx context.Context, e *Env, want string, mutate func(*samlp.AuthnRequest)) Outcome {
+// the second-level status want: Success is a MUST failure, a page with no
+// Response a failure at pageLevel, another second-level code a SHOULD.
+func statusRedirect(ctx context.Context, e *Env, want string, pageLevel Level, mutate func(*samlp.AuthnRequest)) Outcome {
 	x, err := send(ctx, e, redirectOpts{}, mutate)
 	if err != nil {
 		return outcomeOf(err)
 	}
 	if x.Response == nil {
-		return failed("the IdP answered with %s; SAML Core wants a Response with status %s", x.describe(), want)
+		if x.Landing.Form != nil {
+			return failed("the IdP answered with a form posting %v to %s", formKeys(x.Landing.Form), x.Landing.Form.Action)
+		}
+		return failedAt(pageLevel, "the IdP answered with %s, not a Response with status %s (SAML Core §3.2.2.2)", x.describe(), want)
 	}
 	top, second, err := x.status()
 	if err != nil {
 		return outcomeOf(err)
 	}
-	if second != want {
-		return failed("status %s %s, want second-level %s", top, second, want)
-	}
-	if x.Landing.Form.Action != e.SP.ACS {
+	switch {
+	case top == samlp.StatusSuccess:
+		return failed("the IdP answered Success: it accepted a request it must refuse")
+	case x.Landing.Form.Action != e.SP.ACS:
 		return failed("the error Response went to %s, not our ACS", x.Landing.Form.Action)
+	case second != want:
+		return failedAt(LevelShould, "status %s %s, want second-level %s (SAML Core §3.2.2.2)", top, second, want)
 	}
 	return passed("status %s %s", top, second)
 }

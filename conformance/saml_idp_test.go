@@ -21,6 +21,12 @@ import (
 // given flaws.
 func runAgainst(t *testing.T, f flaws) *Report {
 	t.Helper()
+	return runAgainstAt(t, f, "")
+}
+
+// runAgainstAt runs them failing the run from level failOn on.
+func runAgainstAt(t *testing.T, f flaws, failOn Level) *Report {
+	t.Helper()
 	sp, err := NewSP("https://127.0.0.1/conformance-sp", "https://127.0.0.1/conformance-sp/acs", time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func runAgainst(t *testing.T, f flaws) *Report {
 		t.Fatal(err)
 	}
 	var progress bytes.Buffer
-	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: SAMLIdPCases(), Rows: Matrix(), Only: []string{"web-sso", "ecp", "metadata"}, Progress: &progress, CaseTimeout: 30 * time.Second}
+	r := &Runner{Role: RoleIdP, Mode: ModeIdP, Cases: SAMLIdPCases(), Rows: Matrix(), Only: []string{"web-sso", "ecp", "metadata"}, Progress: &progress, CaseTimeout: 30 * time.Second, FailOn: failOn}
 	return r.Run(ctx, &Env{Target: target, SP: sp, Login: NoLogin{}})
 }
 
@@ -57,35 +63,49 @@ func TestFakeIdPHonestPasses(t *testing.T) {
 	}
 }
 
+// TestFakeIdPFlawsCaught: each flaw is caught by its case; a MUST flaw
+// fails the run, a practice flaw is a warning by default and a failure
+// with -strict (FailOn practice).
 func TestFakeIdPFlawsCaught(t *testing.T) {
 	tests := []struct {
 		name  string
 		flaws flaws
 		case_ string
+		level Level
 	}{
-		{"fail/skips-signature-check", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-bad-signature"},
-		{"fail/skips-signature-check-unsigned", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-unsigned"},
-		{"fail/skips-signature-check-xsw", flaws{SkipSigCheck: true}, "SAML2-Core-5.4/post-xsw-wrapped-in-extensions"},
-		{"fail/skips-signature-check-xsw-moved", flaws{SkipSigCheck: true}, "SAML2-Core-5.4/post-xsw-signature-moved"},
-		{"fail/accepts-stale", flaws{AcceptStale: true}, "SAML2-Core-3.2.1/stale-issueinstant"},
-		{"fail/ignores-acs", flaws{IgnoreACS: true}, "SAML2-Prof-4.1.4.1/acs-not-in-metadata"},
-		{"fail/ignores-acs-ecp", flaws{IgnoreACS: true}, "SAML2-Prof-4.2.4.4/ecp-acs-not-in-metadata"},
-		{"fail/signs-sha1", flaws{SignSHA1: true}, "SAML2-Bind-3.4/redirect-authnrequest"},
-		{"fail/accepts-sha1", flaws{AcceptSHA1: true}, "SAML2-Bind-3.4.4.1/redirect-sha1-signature"},
-		{"fail/accepts-replay", flaws{AcceptReplay: true}, "SAML2-Core-3.2.1/replayed-request"},
+		{"fail/skips-signature-check", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-bad-signature", LevelMust},
+		{"fail/skips-signature-check-unsigned", flaws{SkipSigCheck: true}, "SAML2-Bind-3.4.4.1/redirect-unsigned", LevelMust},
+		{"fail/skips-signature-check-xsw", flaws{SkipSigCheck: true}, "SAML2-Core-5.4/post-xsw-wrapped-in-extensions", LevelMust},
+		{"fail/skips-signature-check-xsw-moved", flaws{SkipSigCheck: true}, "SAML2-Core-5.4/post-xsw-signature-moved", LevelMust},
+		{"warn/accepts-stale", flaws{AcceptStale: true}, "SAML2-Core-3.2.1/stale-issueinstant", LevelPractice},
+		{"fail/ignores-acs", flaws{IgnoreACS: true}, "SAML2-Prof-4.1.4.1/acs-not-in-metadata", LevelMust},
+		{"fail/ignores-acs-ecp", flaws{IgnoreACS: true}, "SAML2-Prof-4.2.4.4/ecp-acs-not-in-metadata", LevelMust},
+		{"warn/signs-sha1", flaws{SignSHA1: true}, "SAML2-Bind-3.4/redirect-authnrequest", LevelPractice},
+		{"warn/accepts-sha1", flaws{AcceptSHA1: true}, "SAML2-Bind-3.4.4.1/redirect-sha1-signature", LevelPractice},
+		{"warn/accepts-replay", flaws{AcceptReplay: true}, "SAML2-Core-3.2.1/replayed-request", LevelPractice},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := runAgainst(t, tc.flaws)
-			res, ok := rep.Result(tc.case_)
-			if !ok {
-				t.Fatalf("case %s did not run", tc.case_)
+			levels := []Level{LevelMust}
+			if tc.level != LevelMust {
+				levels = append(levels, LevelPractice)
 			}
-			if res.Outcome.Verdict != Fail || res.Outcome.Side != SideTarget {
-				t.Fatalf("%s: %s (%s), want a failure of the target", tc.case_, res.Outcome.Verdict, res.Outcome.Reason)
-			}
-			if !rep.Failed() {
-				t.Fatal("the run passes although a case failed")
+			for _, failOn := range levels {
+				rep := runAgainstAt(t, tc.flaws, failOn)
+				res, ok := rep.Result(tc.case_)
+				if !ok {
+					t.Fatalf("case %s did not run", tc.case_)
+				}
+				want := Fail
+				if tc.level.rank() < failOn.rank() {
+					want = Advisory
+				}
+				if res.Outcome.Verdict != want || res.Outcome.Side != SideTarget || res.Outcome.Level != tc.level {
+					t.Fatalf("%s at %s: %s %s (%s), want %s %s of the target", tc.case_, failOn, res.Outcome.Verdict, res.Outcome.Level, res.Outcome.Reason, want, tc.level)
+				}
+				if rep.Failed() != (want == Fail) {
+					t.Fatalf("at %s the run failed = %v with %s %s", failOn, rep.Failed(), tc.case_, res.Outcome.Verdict)
+				}
 			}
 		})
 	}

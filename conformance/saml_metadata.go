@@ -26,11 +26,11 @@ func checkOracle(ctx context.Context, e *Env, x *exchange, r *samlp.Response, a 
 func metadataCases() []Case {
 	return []Case{
 		{ID: "SAML2-Meta-2.4.3/idp-metadata-schema-valid", Clause: "SAML Metadata §2.3.2, §2.4.3 (schema)", Row: rowMetadata,
-			Positive: true, Summary: "The IdP's metadata is valid against the SAML 2.0 metadata schema.", Run: runMetadataSchema},
+			Positive: true, Standalone: true, Summary: "The IdP's metadata is valid against the SAML 2.0 metadata schema.", Run: runMetadataSchema},
 		{ID: "SAML2-Meta-3.1/idp-metadata-signature", Clause: "SAML Metadata §3.1", Row: rowMetadata,
-			Positive: true, Summary: "Signed metadata verifies (with the entity's own keys or the operator's anchors); unsigned metadata is not applicable.", Run: runMetadataSignature},
-		{ID: "SAML2-Conf/idp-sso-bindings", Clause: "SAML Conformance §2 Table 2; SAML Metadata §2.4.3", Row: rowMetadata,
-			Positive: true, Summary: "The IDPSSODescriptor supports SAML 2.0, has a signing key and a SingleSignOnService with the HTTP-Redirect binding.", Run: runSSOBindings},
+			Positive: true, Standalone: true, Summary: "Signed metadata verifies (with the entity's own keys or the operator's anchors); unsigned metadata is not applicable.", Run: runMetadataSignature},
+		{ID: "SAML2-Conf/idp-sso-bindings", Clause: "SAML Conformance Table 2 (feature matrix); SAML Metadata §2.4.3", Row: rowMetadata,
+			Positive: true, Standalone: true, Summary: "The IDPSSODescriptor supports SAML 2.0, has a signing key and a SingleSignOnService with the HTTP-Redirect binding.", Run: runSSOBindings},
 	}
 }
 

@@ -36,13 +36,13 @@ func nimCases() []Case {
 		{ID: "SAML2-Prof-4.5/nim-soap-newid", Clause: "SAML Core §3.6.1-3.6.2; SAML Profiles §4.5; SAML Bindings §3.2", Row: rowNIMSOAP, Positive: true,
 			Summary: "After a login, a signed NewID over SOAP gets a signed Success ManageNameIDResponse (checked with xmlsec1 too), and the next NameID carries it as SPProvidedID.",
 			Run:     runNIMNewID},
-		{ID: "SAML2-Prof-4.5/nim-soap-unsigned", Clause: "SAML Profiles §4.5.4.2; SAML2.md §2", Row: rowNIMSOAP,
+		{ID: "SAML2-Prof-4.5/nim-soap-unsigned", Clause: "SAML Profiles §4.5.4.2 (the requester MUST authenticate itself); SAML Bindings §3.2", Row: rowNIMSOAP,
 			Summary: "An unsigned ManageNameIDRequest over SOAP is not answered with Success.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runNIMRefused(ctx, e, nimUnsigned) }},
-		{ID: "SAML2-Core-3.6/nim-soap-unknown-nameid", Clause: "SAML Core §3.6.2; SAML2.md §6 (UnknownPrincipal)", Row: rowNIMSOAP,
+		{ID: "SAML2-Core-3.6/nim-soap-unknown-nameid", Clause: "SAML Core §3.6.2, §3.2.2.2 (UnknownPrincipal)", Row: rowNIMSOAP,
 			Summary: "A ManageNameIDRequest naming a NameID the IdP never issued is refused, second-level UnknownPrincipal.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runNIMRefused(ctx, e, nimUnknown) }},
-		{ID: "SAML2-Core-3.2.1/nim-soap-replayed", Clause: "SAML Core §3.2.1 (ID uniqueness); SAML2.md §2 (replay cache)", Row: rowNIMSOAP,
+		{ID: "SAML2-Core-3.2.1/nim-soap-replayed", Clause: "SAML Core §1.3.4, §3.2.1 (ID uniqueness, the sender's duty); SAML Security Considerations (message replay)", Level: LevelPractice, Row: rowNIMSOAP,
 			Summary: "The same signed ManageNameIDRequest sent twice is answered with Success at most once.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runNIMRefused(ctx, e, nimReplayed) }},
 		{ID: "SAML2-Prof-4.5/nim-redirect-newid", Clause: "SAML Profiles §4.5; SAML Bindings §3.4.4", Row: rowNIMRedirect, Positive: true,
@@ -162,7 +162,7 @@ func (e *Env) nimAnswer(el *etree.Element, reqID string) (*samlp.ManageNameIDRes
 		return nil, errTarget("the SOAP Body is not a samlp:ManageNameIDResponse (SAML Core §3.6.2)")
 	}
 	if !u.Signed {
-		return nil, errTarget("the ManageNameIDResponse is unsigned (SAML2.md §4.4: the responder signs)")
+		return nil, errTarget("the ManageNameIDResponse is unsigned (SAML Profiles §4.5.4.2: the responder authenticates itself, and this SOAP channel has no other means)")
 	}
 	r, _, err := samlp.VerifyManageNameIDResponse(el, e.idpVerifier())
 	if err != nil {

@@ -105,7 +105,7 @@ func judgeNIMRefusal(ctx context.Context, e *Env, dest string, el *etree.Element
 	case r.Status.Success():
 		return failed("the IdP answered Success")
 	case wantUnknown && r.Status.Second() != samlp.StatusUnknownPrincipal:
-		return failed("status %s %s, want second-level UnknownPrincipal (SAML2.md §6)", r.Status.Code.Value, r.Status.Second())
+		return failedAt(LevelShould, "status %s %s, want second-level UnknownPrincipal (SAML Core §3.2.2.2)", r.Status.Code.Value, r.Status.Second())
 	}
 	return passed("refused: %s %s", r.Status.Code.Value, r.Status.Second())
 }

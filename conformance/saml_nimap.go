@@ -20,7 +20,7 @@ func nimapCases() []Case {
 		{ID: "SAML2-Core-3.8/nimap-encrypted", Clause: "SAML Core §3.8.1-3.8.2; SAML Profiles §4.8; SAML Bindings §3.2", Row: rowNameIDMapping, Positive: true,
 			Summary: "A signed NameIDMappingRequest for the other SP's NameID gets a signed Success response whose identifier is an EncryptedID the other SP decrypts and we cannot, the NameID the other SP then gets at login.",
 			Run:     runNIMapEncrypted},
-		{ID: "SAML2-Core-3.8/nimap-unlisted-target", Clause: "SAML Core §3.8.2; SAML2.md §7 (the requester must be authorised)", Row: rowNameIDMapping,
+		{ID: "SAML2-Core-3.8/nimap-unlisted-target", Clause: "SAML Core §3.8.2; SAML Profiles §4.8 (the requester must be authorised by policy)", Level: LevelPractice, Row: rowNameIDMapping,
 			Summary: "A request for the NameID at a provider the IdP does not know is not answered with Success.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runNIMapRefused(ctx, e, false) }},
 		{ID: "SAML2-Bind-3.2/nimap-unsigned", Clause: "SAML Profiles §4.8.2; SAML Bindings §3.2.2.2 (the requester is authenticated)", Row: rowNameIDMapping,
@@ -128,7 +128,7 @@ func (e *Env) mappedNameID(r *samlp.NameIDMappingResponse) (*saml.NameID, *Outco
 			return fail("the requester can decrypt the NameID meant for %s", e.Other.EntityID)
 		}
 	}
-	d := e.Other.decrypter()
+	d := e.Other.Decrypter()
 	if d == nil {
 		return fail("the other SP lists no encryption key, yet the IdP encrypted for it")
 	}

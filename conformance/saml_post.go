@@ -16,15 +16,15 @@ import (
 
 // postCases send the AuthnRequest with the HTTP-POST binding, where the XML
 // signature inside the message protects it (SAML Bindings §3.5.5.2), and try
-// the signature-wrapping attacks of SAML2.md §9.4 on it.
+// the signature-wrapping attacks (XSW, Somorovsky et al. 2012) on it.
 func postCases() []Case {
 	return []Case{
 		{ID: "SAML2-Bind-3.5/post-authnrequest", Clause: "SAML Bindings §3.5; SAML Core §5.4", Row: rowPOST, Positive: true,
 			Summary: "A signed AuthnRequest over HTTP-POST yields a Success Response with a verified assertion.", Run: runPOSTRequest},
-		{ID: "SAML2-Core-5.4/post-xsw-wrapped-in-extensions", Clause: "SAML Core §5.4.2; SAML2.md §9.4 (XSW)", Row: rowPOST, Positive: false,
+		{ID: "SAML2-Core-5.4/post-xsw-wrapped-in-extensions", Clause: "SAML Core §5.4.2; SAML Bindings §3.5.5.2; XSW (Somorovsky et al. 2012)", Row: rowPOST, Positive: false,
 			Summary: "An unsigned AuthnRequest wrapping the signed one in samlp:Extensions is refused.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runXSW(ctx, e, false) }},
-		{ID: "SAML2-Core-5.4/post-xsw-signature-moved", Clause: "SAML Core §5.4.2; SAML2.md §9.4 (XSW)", Row: rowPOST, Positive: false,
+		{ID: "SAML2-Core-5.4/post-xsw-signature-moved", Clause: "SAML Core §5.4.2; SAML Bindings §3.5.5.2; XSW (Somorovsky et al. 2012)", Row: rowPOST, Positive: false,
 			Summary: "An AuthnRequest carrying the signature of another, wrapped request (Reference to the inner ID) is refused.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runXSW(ctx, e, true) }},
 	}

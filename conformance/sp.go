@@ -35,9 +35,6 @@ type SP struct {
 	ACS      string
 	Key      crypto.Signer
 	Cert     *x509.Certificate
-	// Encrypt lists Cert for encryption too in the metadata, and the suite
-	// then decrypts what the IdP encrypts for this SP with Key.
-	Encrypt bool
 }
 
 // NewSP returns an SP with a fresh RSA-2048 key and a self-signed
@@ -56,7 +53,7 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 	}
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "Renkei conformance SP"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature}
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment}
 	der, err := x509.CreateCertificate(rnd, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return nil, fmt.Errorf("conformance: SP certificate: %w", err)
@@ -68,11 +65,13 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 	return &SP{EntityID: entityID, ACS: acs, Key: key, Cert: cert}, nil
 }
 
-// Descriptor returns the SP's metadata: signed AuthnRequests, signed
-// assertions wanted, the assertion consumer at ACS with HTTP-POST (index 0,
-// default), PAOS (index 1, for ECP) and at ArtifactACS with
-// HTTP-Artifact (index 2; never served either: the browser stops at the
-// redirect that carries the artifact), the SingleLogoutService at SLO
+// Descriptor returns the SP's metadata: its key for signing and for
+// encryption (so that an IdP that always encrypts can be tested), signed
+// AuthnRequests, signed assertions wanted, the assertion consumer at ACS
+// with HTTP-POST (index 0, default), PAOS (index 1, for ECP) and at
+// ArtifactACS with HTTP-Artifact (index 2; never served either: the
+// browser stops at the redirect that carries the artifact), the
+// SingleLogoutService at SLO
 // with HTTP-POST (never served either: the browser stops at the form), and
 // the ManageNameIDService at NIMURL with HTTP-Redirect (where the IdP
 // answers a front-channel ManageNameIDRequest; never served either).
@@ -80,7 +79,8 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
-			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: s.keys()},
+			Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}},
+				{Use: md.UseEncryption, Certificates: []*x509.Certificate{s.Cert}, EncryptionMethods: xmlenc.LegacyDataAlgorithms()}}},
 			ManageNameID:  []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
 			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
@@ -96,24 +96,16 @@ func (s *SP) Descriptor() *md.EntityDescriptor {
 // with "-artifact" appended.
 func (s *SP) ArtifactACS() string { return s.ACS + "-artifact" }
 
-// NIMURL is the SP's ManageNameIDService: the ACS URL with its last path
-// segment replaced by "nim".
-func (s *SP) keys() []md.KeyDescriptor {
-	keys := []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}
-	if s.Encrypt {
-		keys = append(keys, md.KeyDescriptor{Use: md.UseEncryption, Certificates: []*x509.Certificate{s.Cert}})
-	}
-	return keys
-}
-
-// decrypter decrypts what the IdP encrypted for s; nil when s lists no
-// encryption key or its key cannot decrypt.
-func (s *SP) decrypter() *xmlenc.Decrypter {
-	d, ok := s.Key.(crypto.Decrypter)
-	if !s.Encrypt || !ok {
+// Decrypter returns the decrypter of assertions encrypted for the SP's
+// key, which its metadata lists for encryption too: RSA-OAEP, and AES-GCM
+// or AES-CBC, so that an IdP that sends only CBC can be tested. It is nil
+// when the key is not RSA.
+func (s *SP) Decrypter() *xmlenc.Decrypter {
+	k, ok := s.Key.(*rsa.PrivateKey)
+	if !ok {
 		return nil
 	}
-	return &xmlenc.Decrypter{Key: d, EntityID: s.EntityID}
+	return &xmlenc.Decrypter{Key: k, EntityID: s.EntityID, DataAlgorithms: xmlenc.LegacyDataAlgorithms()}
 }
 
 func (s *SP) NIMURL() string {

@@ -45,7 +45,7 @@ func SPCases() []Case {
 				}
 				return respOpts{unsigned: true, signResponse: true}, nil
 			}),
-		refuseCase("SAML2-Core-5.4/sp-untrusted-key", "SAML Core §5.4; SAML Profiles §4.1.4.3; SAML2.md §9.1 (KeyInfo not trusted)",
+		refuseCase("SAML2-Core-5.4/sp-untrusted-key", "SAML Core §5.4; SAML Profiles §4.1.4.3; SAML Metadata §2.4.1.1 (keys from metadata, never from the message's KeyInfo)",
 			"An assertion (and Response) signed by a key the IdP's metadata does not list, its certificate in KeyInfo, is refused.", "an assertion signed by a key not in the IdP's metadata",
 			func(_ context.Context, e *Env, _ *spLogin) (respOpts, error) {
 				p, err := e.newImpostor()
@@ -90,7 +90,7 @@ func SPCases() []Case {
 				}
 				return respOpts{inResponseTo: other.req.ID}, nil
 			}),
-		{ID: "SAML2-Prof-4.1.5/sp-unsolicited", Clause: "SAML Profiles §4.1.5; SAML2.md §3.4", Row: rowPOST,
+		{ID: "SAML2-Prof-4.1.5/sp-unsolicited", Clause: "SAML Profiles §4.1.5; SAML Security Considerations (login CSRF)", Level: LevelPractice, Row: rowPOST,
 			Summary: "An unsolicited Response (no InResponseTo) in a browser whose login is under way is refused by an SP not configured for IdP-initiated SSO (a practice against login CSRF: advisory).",
 			Run:     runSPUnsolicited},
 		{ID: "SAML2-Prof-4.1.4.5/sp-replayed-response", Clause: "SAML Profiles §4.1.4.5", Row: rowPOST,
@@ -103,19 +103,19 @@ func SPCases() []Case {
 			Run: func(ctx context.Context, e *Env) Outcome {
 				return runSPReplay(ctx, e, true)
 			}},
-		refuseCase("SAML2-Core-5.4.2/sp-xsw-sibling", "SAML Core §5.4.2; SAML Profiles §4.1.3.5; SAML2.md §9.4",
+		refuseCase("SAML2-Core-5.4.2/sp-xsw-sibling", "SAML Core §5.4.2; SAML Profiles §4.1.3.5; XSW (Somorovsky et al. 2012)",
 			"A Response with an unsigned assertion for the SP before an assertion the IdP signed for another SP is refused (signature wrapping).",
 			"an unsigned assertion beside a signed one (wrapping)", xswSibling),
-		refuseCase("SAML2-Core-5.4.2/sp-xsw-object", "SAML Core §5.4.2; SAML2.md §9.4",
+		refuseCase("SAML2-Core-5.4.2/sp-xsw-object", "SAML Core §5.4.2; XSW (Somorovsky et al. 2012)",
 			"An unsigned assertion whose ds:Signature is the IdP's signature of another assertion, that assertion inside ds:Object, is refused (signature wrapping).",
 			"an unsigned assertion wrapping a signed one in its ds:Signature (wrapping)", xswObject),
-		refuseCase("SAML2-Core-5.4.2/sp-xsw-advice", "SAML Core §5.4.2, §1.3.4 (ID unique); SAML2.md §9.2, §9.4",
+		refuseCase("SAML2-Core-5.4.2/sp-xsw-advice", "SAML Core §5.4.2, §1.3.4 (ID unique); XSW (Somorovsky et al. 2012)",
 			"An unsigned assertion with the ID of the signed one, which it holds in its saml:Advice, is refused (signature wrapping, duplicate ID).",
 			"an unsigned assertion holding a signed one of the same ID in its Advice (wrapping)", xswAdvice),
-		{ID: "SAML2-Core-5.4/sp-nameid-comment", Clause: "SAML Core §5.4; SAML2.md §9.4 item 4", Row: rowPOST,
+		{ID: "SAML2-Core-5.4/sp-nameid-comment", Clause: "SAML Core §5.4; XML Signature (comments excluded by exclusive c14n, CVE-2017-11427 class)", Level: LevelPractice, Row: rowPOST,
 			Summary: "A signed assertion whose NameID holds an XML comment (the signature still verifies) is accepted or refused; which value the SP read is not observable, so neither fails.",
 			Run:     runSPComment},
-		{ID: "SAML2-Core-5.4/sp-sha1-signature", Clause: "SAML Core §5.4; SAML2.md §9.1 (SHA-1 only if policy allows)", Row: rowPOST,
+		{ID: "SAML2-Core-5.4/sp-sha1-signature", Clause: "SAML Core §5.4; NIST SP 800-131A (SHA-1 signatures disallowed)", Level: LevelPractice, Row: rowPOST,
 			Summary: "An assertion signed with rsa-sha1 and sha1 digests is refused: recommended practice, not a MUST (advisory).",
 			Run:     runSPSHA1},
 		refuseCase("SAML2-Core-3.2.2.2/sp-error-status", "SAML Core §3.2.2.2; SAML Profiles §4.1.4.2",
@@ -394,12 +394,12 @@ func runSPSHA1(ctx context.Context, e *Env) Outcome {
 		return spOutcome(err)
 	}
 	if a.Accepted {
-		return advisory("the SP accepted an assertion signed with %s and %s digests (%s): SAML 2.0 allows it, refusing SHA-1 is recommended practice (SAML2.md §9.1)", xmlsec.RSASHA1, xmlsec.DigestSHA1, a)
+		return advisory("the SP accepted an assertion signed with %s and %s digests (%s): SAML 2.0 allows it, refusing SHA-1 is recommended practice (NIST SP 800-131A)", xmlsec.RSASHA1, xmlsec.DigestSHA1, a)
 	}
 	return passed("refused an rsa-sha1 signature: %s", a)
 }
 
-// The wrapping shapes (SAML2.md §9.4): in each, the IdP's signed
+// The wrapping shapes (XSW, Somorovsky et al. 2012): in each, the IdP's signed
 // assertion is one for another SP (audience otherSP), as an attacker
 // would hold it, and an unsigned copy for this SP is where a careless
 // SP looks. An SP that accepts relied on the unsigned one, or ignored

@@ -28,7 +28,7 @@ const (
 // proves a refusal and not a broken setup.
 func WSCCases() []Case {
 	cs := []Case{
-		{ID: "IDWSF2-4.2/wsc-disco-query", Clause: "IDWSF2 §4.2, §2.2-2.4, §3.5; IDWSF2.md §2", Row: rowWSCDisco, Positive: true,
+		{ID: "IDWSF2-4.2/wsc-disco-query", Clause: "IDWSF2 §4.2, §2.2-2.4, §3.5", Row: rowWSCDisco, Positive: true,
 			Summary: "With the DS's bootstrap EPR from the login, the WSC sends the DS a schema-valid disco:Query with sbf:Framework 2.0, sb:Sender, wsa:MessageID and Action, signed by its metadata key over the body, Timestamp, headers and the bootstrap token (ClientTLS:SAMLV2).",
 			Run:     runWSCDiscoQuery},
 		{ID: "IDWSF2-3.5/wsc-invokes-wsp", Clause: "IDWSF2 §3.5, §3.6, §2.2-2.4, §5", Row: rowWSCToken, Positive: true,
@@ -37,7 +37,7 @@ func WSCCases() []Case {
 		wscRefuseCase("IDWSF2-2.4/wsc-wsp-tampered", "IDWSF2 §2.4 (signature verification); xmldsig §3.2", rowWSCSignature,
 			"A WSP answer whose signed body was changed after signing is not shown.", "a WSP answer altered after signing",
 			fixed(wscBehaviour{wsp: answerOpts{tamper: true}})),
-		wscRefuseCase("IDWSF2-2.4/wsc-wsp-untrusted-key", "IDWSF2 §2.4; IDWSF2.md §3 (keys from metadata only)", rowWSCSignature,
+		wscRefuseCase("IDWSF2-2.4/wsc-wsp-untrusted-key", "IDWSF2 §2.4 (keys from metadata only)", rowWSCSignature,
 			"A WSP answer signed by a key the WSP's metadata does not list, its certificate in KeyInfo, is not shown.", "a WSP answer signed by a key not in the WSP's metadata",
 			func(e *Env) (wscBehaviour, error) {
 				key, cert, err := selfSigned("Renkei conformance impostor WSP", e.now(), e.Rand)
@@ -63,7 +63,7 @@ func WSCCases() []Case {
 		{ID: "IDWSF2-2.6/wsc-redirect-foreign-host", Clause: "IDWSF2 §2.6 (RedirectRequest: the WSC sends the user only to the host of the service it called)", Row: rowWSCHeaders,
 			Summary: "A WSP fault whose RedirectRequest names another host than the WSP's is not followed: the browser is never sent there.",
 			Run:     runWSCRedirectForeign},
-		{ID: "IDWSF2-3.5/wsc-inappropriate-credentials", Clause: "IDWSF2 §3.5, IDWSF2.md §2.6 (InappropriateCredentials: query the DS again)", Row: rowWSCHeaders,
+		{ID: "IDWSF2-3.5/wsc-inappropriate-credentials", Clause: "IDWSF2 §3.5 (InappropriateCredentials: query the DS again, a SHOULD)", Level: LevelShould, Row: rowWSCHeaders,
 			Summary: "A WSP fault InappropriateCredentials makes the WSC ask the DS again once for a fresh token and re-send (SHOULD: advisory).",
 			Run:     runWSCInappropriate},
 	}

@@ -201,7 +201,7 @@ func wsfSecurity() []Case {
 		wsfCase("IDWSF2-SB-2.4/body-tampered", "IDWSF2 §2.4; XML-DSig §3.2.1", "IDWSF2-F6", false,
 			"A request whose Body changed after signing is refused.",
 			negWSF(wsfMsg{after: tamperBody}, &sender, "")),
-		wsfCase("IDWSF2-SB-2.4/body-wrapping", "IDWSF2 §2.4 anti-wrapping; SAML2.md §9.4", "IDWSF2-F6", false,
+		wsfCase("IDWSF2-SB-2.4/body-wrapping", "IDWSF2 §2.4 anti-wrapping; XSW (Somorovsky et al. 2012)", "IDWSF2-F6", false,
 			"The signed Body moved into a header and replaced by another one (signature wrapping) is refused.",
 			negWSF(wsfMsg{after: wrapBody}, &sender, "")),
 	}

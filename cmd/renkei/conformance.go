@@ -25,8 +25,9 @@ var errConformanceFailed = errors.New("conformance run failed")
 
 // conformanceFlags are the options of `renkei conformance`.
 type conformanceFlags struct {
-	role, mode, metadata, only                 string
-	list, printSP                              bool
+	role, mode, metadata, only, skip           string
+	level, formUserField, formPassField        string
+	list, printSP, strict                      bool
 	spEntity, spACS, spKey, spMetadataOut      string
 	p12, p12Pass, certFile, keyFile            string
 	formUser, formPass, caFile, serverName     string
@@ -60,6 +61,9 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.BoolVar(&f.printIdP, "print-idp-metadata", false, "sp: print the suite IdP's metadata of -sp-target (to register at the SP; its key is created when missing) and exit")
 	fs.StringVar(&f.metadata, "metadata", "", "the target's metadata: an http(s) URL or a file")
 	fs.StringVar(&f.only, "only", "", "comma-separated row groups to run (web-sso, metadata, ecp, artifact, slo, nim, attribute-query, nameid-mapping, idp-discovery; idwsf, idwsf-disco, idwsf-wsp); others are reported out of scope (the SP cases cover web-sso alone)")
+	fs.StringVar(&f.skip, "skip", "", "comma-separated case IDs to leave out; every report lists them")
+	fs.StringVar(&f.level, "level", "must", "weakest level whose failures fail the run: must (SHOULDs and recommended practices are warnings), should, or practice")
+	fs.BoolVar(&f.strict, "strict", false, "hold the target to every SHOULD and recommended practice too (same as -level practice)")
 	fs.BoolVar(&f.list, "list", false, "print the coverage matrix with its cases and exit")
 	fs.BoolVar(&f.printSP, "print-sp-metadata", false, "print the suite's SP metadata (to register at the IdP) and exit")
 	fs.StringVar(&f.spEntity, "sp-entity-id", "https://conformance.renkei.test/sp", "entity ID of the suite's SP")
@@ -72,7 +76,9 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 	fs.StringVar(&f.certFile, "client-cert", "", "PEM client certificate (with -client-key)")
 	fs.StringVar(&f.keyFile, "client-key", "", "PEM client key (with -client-cert)")
 	fs.StringVar(&f.formUser, "form-user", "", "user name for a login form (password IdP)")
-	fs.StringVar(&f.formPass, "form-password", "", "password for a login form")
+	fs.StringVar(&f.formPass, "form-password", "", "password for a login form (sent once: a refused login stops the run)")
+	fs.StringVar(&f.formUserField, "form-user-field", "", "name of the login form's user name input (default: the first text input named like a user name, else the first text input)")
+	fs.StringVar(&f.formPassField, "form-password-field", "", "name of the login form's password input (default: its password input)")
 	fs.StringVar(&f.caFile, "ca", "", "PEM roots for the target's TLS certificates (default: system roots)")
 	fs.StringVar(&f.serverName, "tls-server-name", "", "check the target's TLS certificates for this name instead of the URL's host (a target reached by address)")
 	fs.BoolVar(&f.allowSHA1, "target-allows-sha1", false, "the target was configured to accept SHA-1 from this SP (skips the SHA-1 refusal case)")
@@ -97,6 +103,9 @@ func parseConformanceFlags(args []string) (*conformanceFlags, error) {
 //	renkei conformance -role wsc -wsc-target FILE [-print-peers-metadata] [-ca PEM]
 func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	f, err := parseConformanceFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h: the usage went to standard error
+	}
 	if err != nil {
 		return err
 	}
@@ -128,6 +137,9 @@ func cmdConformance(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if f.list {
 		return conformance.WriteMatrix(out, conformance.Matrix(), cases, conformance.ModesFor(role))
+	}
+	if err := checkScope(f, role, mode, cases); err != nil {
+		return err
 	}
 	if role == conformance.RoleDS && f.dsTarget != "" {
 		return runDSConformance(ctx, f, mode, cases, out)
@@ -182,15 +194,21 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 		}
 		defer stop()
 	}
+	if f.spKey == "" {
+		fmt.Fprintln(os.Stderr, "renkei conformance: warning: no -sp-key, so the suite's SP key is throwaway and the target cannot know this SP: "+
+			"only the metadata cases run; write a key and the metadata to register with -sp-key FILE -print-sp-metadata")
+	}
 	return runCases(ctx, f, role, mode, cases, &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
-		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1}}, out)
+		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1, ThrowawaySP: f.spKey == ""}}, out)
 }
 
 // runCases runs the cases of role against env, writes the reports, and
 // returns errConformanceFailed when the run fails.
 func runCases(ctx context.Context, f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case, env *conformance.Env, out io.Writer) error {
-	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
-		Progress: os.Stderr, CaseTimeout: f.timeout}
+	r, err := newRunner(f, role, mode, cases)
+	if err != nil {
+		return err
+	}
 	rep := r.Run(ctx, env)
 	if err := writeReports(f, rep, out); err != nil {
 		return err
@@ -199,6 +217,35 @@ func runCases(ctx context.Context, f *conformanceFlags, role conformance.Role, m
 		return errConformanceFailed
 	}
 	return nil
+}
+
+// newRunner builds the run the flags ask for and refuses one that would
+// judge nothing it was asked to (an -only group or a -skip name that
+// matches nothing).
+func newRunner(f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case) (*conformance.Runner, error) {
+	failOn, err := failLevel(f)
+	if err != nil {
+		return nil, err
+	}
+	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
+		Skip: splitOnly(f.skip), Progress: os.Stderr, CaseTimeout: f.timeout, FailOn: failOn}
+	return r, r.Check()
+}
+
+// checkScope refuses a mistyped -only, -skip or -level before the target
+// is reached.
+func checkScope(f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case) error {
+	_, err := newRunner(f, role, mode, cases)
+	return err
+}
+
+// failLevel is the weakest level that fails the run: -strict is -level
+// practice.
+func failLevel(f *conformanceFlags) (conformance.Level, error) {
+	if f.strict {
+		return conformance.LevelPractice, nil
+	}
+	return conformance.ParseLevel(f.level)
 }
 
 func modeFor(f *conformanceFlags, role conformance.Role) (conformance.Mode, error) {
@@ -451,8 +498,11 @@ func conformanceLogin(f *conformanceFlags) (conformance.Authenticator, error) {
 		return conformance.LoadPKCS12(f.p12, f.p12Pass)
 	case f.certFile != "" || f.keyFile != "":
 		return conformance.LoadKeyPair(f.certFile, f.keyFile)
-	case f.formUser != "":
-		return conformance.FormLogin{Username: f.formUser, Password: f.formPass}, nil
+	case f.formUser != "" || f.formPass != "":
+		if f.formUser == "" || f.formPass == "" {
+			return nil, fmt.Errorf("conformance: a login form needs both -form-user and -form-password")
+		}
+		return conformance.FormLogin{Username: f.formUser, Password: f.formPass, UserField: f.formUserField, PassField: f.formPassField}, nil
 	}
 	return conformance.NoLogin{}, nil
 }

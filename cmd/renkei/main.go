@@ -21,7 +21,7 @@
 // `renkei conformance` runs the conformance suite against an implementation
 // given by its metadata (see package conformance):
 //
-//	renkei conformance -role idp -metadata URL|FILE [-mode idp|idp-lite] [-only web-sso,metadata] [login options] [-json F] [-junit F] [-html F]
+//	renkei conformance -role idp -metadata URL|FILE -sp-key PEM [-mode idp|idp-lite] [-only web-sso,metadata] [-skip CASE,...] [-strict | -level must|should|practice] [login options] [-json F] [-junit F] [-html F]
 //	renkei conformance -list
 //
 // Each role will add its own subcommand.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/crewjam/saml"
+	"github.com/crewjam/saml/xmlenc"
 
 	"github.com/renkei-idwsf/renkei/conformance"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -54,8 +55,11 @@ func (c *confIdP) Logged() string {
 }
 
 // newConfIdP serves crewjam's IdP for the SP whose metadata is spMD, with
-// crewjam's defaults or strict.
-func newConfIdP(t *testing.T, spMD []byte, strict bool) *confIdP {
+// crewjam's defaults or strict. crewjam encrypts every assertion for an
+// SP whose metadata lists an encryption key, with the strongest cipher
+// listed there (AES-256-GCM for the suite's SP); cbc configures it to
+// encrypt with AES-128-CBC, as it does for an SP that lists none.
+func newConfIdP(t *testing.T, spMD []byte, strict, cbc bool) *confIdP {
 	t.Helper()
 	p := pki.MustGet()
 	id, err := p.CA.Issue("crewjam-conformance-idp", pki.RSA2048)
@@ -76,6 +80,11 @@ func newConfIdP(t *testing.T, spMD []byte, strict bool) *confIdP {
 	c.idp = &saml.IdentityProvider{Signer: id.Key, Key: id.Key, Certificate: id.Cert, MetadataURL: *md, SSOURL: *sso,
 		ServiceProviderProvider: c, SessionProvider: c, Logger: log.New(c, "crewjam idp: ", 0),
 		NameIDFormats: []saml.NameIDFormat{Persistent, Transient}}
+	if cbc {
+		enc := xmlenc.OAEP()
+		enc.DigestMethod, enc.BlockCipher = &xmlenc.SHA1, xmlenc.AES128CBC
+		c.idp.AssertionEncrypter = enc
+	}
 	if strict {
 		c.idp.ReplayCache = c
 		c.idp.WantAuthnRequestsSigned, c.idp.RejectSHA1Signatures, c.idp.SendErrorResponses = true, true, true
@@ -137,27 +146,32 @@ func (c *confIdP) Consume(id string, expiresAt time.Time) error {
 // its strictest configuration. crewjam need not pass: the test asserts
 // that the basic exchange works (so the rest is judged), that every
 // in-scope case ran with its messages, that every failure is a finding
-// naming the deviating side and the clause, and that the findings are
-// exactly those conformance/INTEROP.md records, so that a change on either
-// side shows here.
+// naming the deviating side and the clause, and that the MUST findings
+// and the warnings (SHOULD, practice) are exactly those
+// conformance/INTEROP.md records, each at its level, so that a change on
+// either side shows here. crewjam encrypts every assertion for an SP
+// whose metadata lists an encryption key, as the suite's SP's does: the
+// runs are also the end-to-end test of an IdP that always encrypts
+// (AES-128-CBC, RSA-OAEP).
 func TestConformanceCrewjamIdP(t *testing.T) {
 	tests := []struct {
 		name     string
 		strict   bool
-		findings []string // failed cases, each with the target deviating
-		rows     []string // failed rows
+		cipher   string                       // the block cipher crewjam encrypts with
+		findings []string                     // MUST failures, each with the target deviating
+		warnings map[string]conformance.Level // SHOULDs and practices not followed
+		rows     []string                     // failed rows
 	}{
-		{"defaults", false, []string{
-			"SAML2-Bind-3.4.4.1/redirect-sha1-signature",
-			"SAML2-Core-3.2.1/replayed-request",
-			"SAML2-Core-3.2.2.2/version-mismatch",
-			"SAML2-Core-3.4.1.1/invalid-nameid-policy",
-		}, []string{"SAML2-Conf/websso-redirect", "SAML2-Conf/ecp"}},
-		{"strict", true, nil, []string{"SAML2-Conf/ecp"}},
+		{"defaults", false, "aes128-cbc", []string{"SAML2-Core-3.4.1.1/invalid-nameid-policy"},
+			map[string]conformance.Level{
+				"SAML2-Bind-3.4.4.1/redirect-sha1-signature": conformance.LevelPractice,
+				"SAML2-Core-3.2.1/replayed-request":          conformance.LevelPractice,
+			}, []string{"SAML2-Conf/websso-redirect", "SAML2-Conf/ecp"}},
+		{"strict", true, "aes256-gcm", nil, nil, []string{"SAML2-Conf/ecp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, rep := runCrewjamConformance(t, tt.strict)
+			c, rep := runCrewjamConformance(t, tt.strict, tt.cipher == "aes128-cbc")
 			var txt strings.Builder
 			if err := rep.WriteText(&txt); err != nil {
 				t.Fatal(err)
@@ -165,6 +179,8 @@ func TestConformanceCrewjamIdP(t *testing.T) {
 			t.Logf("%s\ncrewjam logged:\n%s", txt.String(), c.Logged())
 			checkCrewjamReport(t, rep, crewjamScope)
 			checkFindings(t, rep, tt.findings, tt.rows)
+			checkWarnings(t, rep, tt.warnings)
+			checkEncrypted(t, rep, "SAML2-Bind-3.4/redirect-authnrequest", tt.cipher)
 		})
 	}
 }
@@ -174,7 +190,7 @@ var crewjamScope = []string{"web-sso", "ecp", "metadata"}
 
 // runCrewjamConformance serves crewjam's IdP for the suite's SP and runs
 // the suite against it, logging in with a client certificate.
-func runCrewjamConformance(t *testing.T, strict bool) (*confIdP, *conformance.Report) {
+func runCrewjamConformance(t *testing.T, strict, cbc bool) (*confIdP, *conformance.Report) {
 	t.Helper()
 	sp, err := conformance.NewSP("https://127.0.0.1/conformance-sp", "https://127.0.0.1/conformance-sp/acs", time.Now(), nil)
 	if err != nil {
@@ -184,7 +200,7 @@ func runCrewjamConformance(t *testing.T, strict bool) (*confIdP, *conformance.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newConfIdP(t, spMD, strict)
+	c := newConfIdP(t, spMD, strict, cbc)
 	user, err := pki.MustGet().CA.Issue("alice", pki.P256)
 	if err != nil {
 		t.Fatal(err)
@@ -199,6 +215,41 @@ func runCrewjamConformance(t *testing.T, strict bool) (*confIdP, *conformance.Re
 	r := &conformance.Runner{Role: conformance.RoleIdP, Mode: conformance.ModeIdP, Cases: conformance.SAMLIdPCases(),
 		Rows: conformance.Matrix(), Only: crewjamScope, CaseTimeout: 10 * time.Second}
 	return c, r.Run(testCtx(t), &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr})
+}
+
+// checkWarnings requires the warnings of the run to be exactly want, each
+// at its level and attributed to the target.
+func checkWarnings(t *testing.T, rep *conformance.Report, want map[string]conformance.Level) {
+	t.Helper()
+	got := map[string]conformance.Level{}
+	for _, w := range rep.Warnings() {
+		got[w.Case] = w.Level
+		if w.Side != conformance.SideTarget {
+			t.Errorf("warning %s: side %s, not the target", w.Case, w.Side)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("warnings %v, INTEROP.md records %v", got, want)
+	}
+	for id, l := range want {
+		if got[id] != l {
+			t.Errorf("warning %s at level %q, INTEROP.md records %q", id, got[id], l)
+		}
+	}
+}
+
+// checkEncrypted requires the case's assertion to have come encrypted
+// with a block cipher whose URI contains cipher, and decrypted by the
+// suite.
+func checkEncrypted(t *testing.T, rep *conformance.Report, id, cipher string) {
+	t.Helper()
+	res, _ := rep.Result(id)
+	for _, m := range res.Messages {
+		if strings.HasPrefix(m.Label, "EncryptedAssertion, decrypted") && strings.Contains(m.Label, cipher) {
+			return
+		}
+	}
+	t.Errorf("%s: no assertion encrypted with %s was received and decrypted", id, cipher)
 }
 
 // checkFindings requires the failed cases to be exactly want, each with
@@ -259,6 +310,9 @@ func checkCrewjamReport(t *testing.T, rep *conformance.Report, scope []string) {
 		if !in && row.Verdict != conformance.OutOfScope {
 			t.Errorf("row %s outside the scope is %s", row.Row.ID, row.Verdict)
 		}
+	}
+	if n := rep.Counts()[conformance.Error]; n > 0 || rep.RunError != "" {
+		t.Errorf("%d run errors (%s): the run did not reach what it tests", n, rep.RunError)
 	}
 	fails := rep.Counts()[conformance.Fail] + rep.Counts()[conformance.Error]
 	if fs := rep.Findings(); len(fs) != fails {
