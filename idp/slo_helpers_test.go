@@ -47,6 +47,7 @@ type soapSP struct {
 	got      []*samlp.LogoutRequest
 	errs     []error
 	Fail     string // a top-level status to answer with instead of Success
+	Dest     string // the Destination of the LogoutResponse; "" for none
 	Redirect atomic.Bool
 }
 
@@ -72,7 +73,7 @@ func (s *soapSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Fail != "" {
 		status = samlp.NewStatus(s.Fail, "")
 	}
-	el := s.e.logoutResponse(s.sp, req.ID, "", status)
+	el := s.e.logoutResponse(s.sp, req.ID, s.Dest, status)
 	b, _ := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
 	w.Header().Set("Content-Type", binding.ContentTypeSOAP)
 	_, _ = w.Write(b)

@@ -46,7 +46,9 @@ func (l *SLO) SOAP(ctx context.Context, el *etree.Element, now time.Time) (*etre
 // backChannel sends p a signed LogoutRequest over SOAP at loc and checks
 // the answer (SAML Bindings §3.2; SAML Profiles §4.4.4.2): a SOAP envelope
 // whose body is a LogoutResponse signed by p's metadata key, for this
-// request, Success.
+// request, Success. A Destination is optional on the SOAP binding; when
+// present it must name the IdP's SOAP SingleLogoutService, the endpoint
+// that asked (SAML Core §3.2.2: the URI the response is sent to).
 func (l *SLO) backChannel(ctx context.Context, p store.Participant, sp *md.SPSSODescriptor, loc string, now time.Time) error {
 	if err := safeURL(loc); err != nil { // before anything is signed for it
 		return err
@@ -73,5 +75,5 @@ func (l *SLO) backChannel(ctx context.Context, p store.Participant, sp *md.SPSSO
 	if err != nil {
 		return signatureError(err)
 	}
-	return checkLogoutResponse(resp, id, "")
+	return checkLogoutResponse(resp, id, l.sso.cfg.SLOSOAPURL)
 }

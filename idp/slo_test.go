@@ -77,6 +77,26 @@ func TestSLOBackChannel(t *testing.T) {
 	must(t, e.sessionGone(sloSOAP, got[sloSOAP]))
 }
 
+// TestSLOBackChannelDestination: a SOAP participant's LogoutResponse may
+// carry a Destination; naming the IdP's SOAP SingleLogoutService it
+// counts as Success, naming anything else the logout is partial.
+func TestSLOBackChannelDestination(t *testing.T) {
+	for _, tc := range []struct {
+		name, dest, top, second string
+	}{{"ok/destination-is-idp-soap-endpoint", PathSLOSOAP, samlp.StatusSuccess, ""},
+		{"fail/destination-elsewhere-is-partial", "/elsewhere", samlp.StatusResponder, samlp.StatusPartialLogout}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSLOEnv(t)
+			e.soap.Dest = e.mainURL + tc.dest
+			_, nf, got := e.session(sloA, sloSOAP)
+			x := e.sendRedirect(nf, e.logoutRequestOf(sloA, got[sloA], "_slo-dest-1"), "", redirectSigner(e.sps[sloA]))
+			el, _, err := e.redirected(x, aSLODone)
+			must(t, err)
+			must(t, wantLogoutResponse(el, "_slo-dest-1", aSLODone, tc.top, tc.second))
+		})
+	}
+}
+
 // TestSLOPartial: a participant that answers with a failure, or with an
 // unsigned LogoutResponse, makes the logout partial: Responder/PartialLogout
 // to the initiator, the session ended all the same.
