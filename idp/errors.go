@@ -56,6 +56,7 @@ const (
 	CodeUnknownRequest // a pending-request handle that is unknown, used or expired
 	CodeTooLarge       // a body over its limit
 	CodeInflateBomb    // a Redirect message that inflates beyond its limit
+	CodeMediaType      // a SOAP endpoint was sent a body that is not text/xml
 )
 
 // Error is the engine's typed error (internal/kinderr): the Kind, a Code,
@@ -101,6 +102,7 @@ var (
 	ErrUnknownRequest        = &Error{Kind: CodeUnknownRequest}
 	ErrTooLarge              = &Error{Kind: CodeTooLarge}
 	ErrInflateBomb           = &Error{Kind: CodeInflateBomb}
+	ErrMediaType             = &Error{Kind: CodeMediaType}
 )
 
 // Errorf returns an *Error of code c with a formatted private detail.
@@ -134,6 +136,7 @@ const (
 	pageForbidden               // authentication or authorization refused
 	pageUnavailable             // a dependency (revocation data) is unavailable
 	pageTooLarge                // the request is too large
+	pageMediaType               // the body is not of the media type the endpoint takes
 )
 
 type entry struct {
@@ -176,6 +179,7 @@ var entries = map[Code]entry{
 	CodeUnknownRequest:          {samlp.StatusRequester, "", "the login request is unknown or has expired", pageBadRequest, true},
 	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", pageTooLarge, true},
 	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", pageBadRequest, true},
+	CodeMediaType:               {samlp.StatusRequester, "", "the request is not a SOAP message (text/xml)", pageMediaType, true},
 }
 
 func table(c Code) entry {

@@ -13,6 +13,8 @@ func (p Page) HTTP() int {
 		return http.StatusServiceUnavailable
 	case pageTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case pageMediaType:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }

@@ -173,7 +173,7 @@ func (h *HTTP) sloSOAP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
 	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody()}).Decode(r.Body)
 	if err != nil {
-		h.soapFault(w, r, err)
+		h.soapFault(w, r, bindingError(err, true))
 		return
 	}
 	el, err := h.SLO.SOAP(r.Context(), env.Body, now)
