@@ -52,11 +52,12 @@ const (
 	CodeSessionExpired
 
 	// Web SSO requests (SAML2.md §3.1).
-	CodeInvalidRequest // not a schema-valid, well-formed AuthnRequest
-	CodeUnknownRequest // a pending-request handle that is unknown, used or expired
-	CodeTooLarge       // a body over its limit
-	CodeInflateBomb    // a Redirect message that inflates beyond its limit
-	CodeMediaType      // a SOAP endpoint was sent a body that is not text/xml
+	CodeInvalidRequest  // not a schema-valid, well-formed AuthnRequest
+	CodeUnknownRequest  // a pending-request handle that is unknown, used or expired
+	CodeTooLarge        // a body over its limit
+	CodeInflateBomb     // a Redirect message that inflates beyond its limit
+	CodeMediaType       // a SOAP endpoint was sent a body that is not text/xml
+	CodeSubjectMismatch // the authenticated principal is not the requested Subject (Core §3.4.1.4)
 )
 
 // Error is the engine's typed error (internal/kinderr): the Kind, a Code,
@@ -103,6 +104,7 @@ var (
 	ErrTooLarge              = &Error{Kind: CodeTooLarge}
 	ErrInflateBomb           = &Error{Kind: CodeInflateBomb}
 	ErrMediaType             = &Error{Kind: CodeMediaType}
+	ErrSubjectMismatch       = &Error{Kind: CodeSubjectMismatch}
 )
 
 // Errorf returns an *Error of code c with a formatted private detail.
@@ -180,6 +182,7 @@ var entries = map[Code]entry{
 	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", pageTooLarge, true},
 	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", pageBadRequest, true},
 	CodeMediaType:               {samlp.StatusRequester, "", "the request is not a SOAP message (text/xml)", pageMediaType, true},
+	CodeSubjectMismatch:         {samlp.StatusResponder, samlp.StatusAuthnFailed, "the user who logged in is not the one the service asked for", pageForbidden, false},
 }
 
 func table(c Code) entry {

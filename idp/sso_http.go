@@ -175,6 +175,9 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, in Inbound, now tim
 	}
 	sess := h.session(r, now)
 	login, err := h.SSO.NeedsLogin(pend, sess)
+	if err == nil && !login {
+		login, err = h.SSO.otherSubject(r.Context(), pend, sess)
+	}
 	switch {
 	case err != nil:
 		h.fail(w, r, pend, err, now)
