@@ -3,6 +3,8 @@ package conformance
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -21,10 +23,12 @@ const rowSLORedirectIdP = "SAML2-Conf/slo-redirect-idp"
 
 // SAMLIdPInitiatedSLOCases returns the IdP-initiated Single Logout case
 // for an IdP that offers a hook: hookURL, visited by a browser holding the
-// IdP session, makes the IdP log that session out (Renkei's IdP: GET
-// /slo/init). SAML defines no such hook, so these cases are not in
-// SAMLIdPCases and a run adds them only when the operator names one;
-// without them the IdP-initiated rows stay uncovered.
+// IdP session, makes the IdP log that session out, at once or after a
+// confirmation form posted back to the hook's origin (Renkei's IdP: GET
+// /slo/init shows the form, its POST logs out). SAML defines no such
+// hook, so these cases are not in SAMLIdPCases and a run adds them only
+// when the operator names one; without them the IdP-initiated rows stay
+// uncovered.
 //
 // The IdP must send the suite's SP a LogoutRequest through the browser
 // with the binding the SP's metadata lists (HTTP-POST); the SP answers
@@ -35,6 +39,32 @@ func SAMLIdPInitiatedSLOCases(hookURL string) []Case {
 		Row: rowSLORedirectIdP, Role: RoleIdP, Positive: true,
 		Summary: "The IdP logs out the session it is told to by its hook: a LogoutRequest signed by a metadata key (xmlsec1 agrees), to our SingleLogoutService, naming our NameID and SessionIndex; our signed LogoutResponse over HTTP-Redirect ends the chain and the session is gone.",
 		Run:     func(ctx context.Context, e *Env) Outcome { return runSLOIdPInitiated(ctx, e, hookURL) }}}
+}
+
+// confirmHook submits, once, the form a hook may answer with before it
+// logs out (Renkei's IdP asks for a confirmation posted back with a
+// token, so that no other page can log its users out): a POST form to the
+// hook's own origin on a page that carries no SAML message. Any other
+// landing is returned as it is.
+func confirmHook(ctx context.Context, b *Browser, land *Landing, hookURL string) (*Landing, error) {
+	if land.Form != nil || land.Status != http.StatusOK {
+		return land, nil
+	}
+	base, err := url.Parse(land.URL)
+	if err != nil {
+		return land, nil
+	}
+	hook, err := url.Parse(hookURL)
+	if err != nil {
+		return land, nil
+	}
+	for _, f := range parseForms(base, land.Body) {
+		a, err := url.Parse(f.Action)
+		if err == nil && f.Method == http.MethodPost && a.Scheme == hook.Scheme && a.Host == hook.Host {
+			return b.Post(ctx, f.Action, f.Fields, "logout confirmation form", "")
+		}
+	}
+	return land, nil
 }
 
 func runSLOIdPInitiated(ctx context.Context, e *Env, hookURL string) Outcome {
@@ -49,6 +79,9 @@ func runSLOIdPInitiated(ctx context.Context, e *Env, hookURL string) Outcome {
 	land, err := s.b.Get(ctx, hookURL, "IdP-initiated logout hook")
 	if err != nil {
 		return broken("visiting the hook: %v", err)
+	}
+	if land, err = confirmHook(ctx, s.b, land, hookURL); err != nil {
+		return broken("confirming the logout at the hook: %v", err)
 	}
 	if land.Form == nil || land.Form.Fields.Get("SAMLRequest") == "" || land.Form.Action != e.SP.SLO() {
 		return failed("no LogoutRequest form to our SingleLogoutService %s: HTTP %d at %s", e.SP.SLO(), land.Status, land.URL)

@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
@@ -126,6 +127,8 @@ type ssoEnv struct {
 	// slo, when set, serves Single Logout with this configuration.
 	slo *SLOConfig
 	h   *HTTP
+	// logs keeps what the HTTP adapter logged, under "idp".
+	logs *logkit.Capture
 }
 
 func newSSOEnv(t testing.TB, tweak func(*SSOConfig)) *ssoEnv {
@@ -170,7 +173,11 @@ func (e *ssoEnv) serve(t testing.TB, core func(*Config), tweak func(*SSOConfig))
 	}
 	e.sso, err = NewSSO(e.idp, cfg)
 	must(t, err)
-	h := &HTTP{SSO: e.sso, Log: func(r *http.Request, err error) { t.Logf("idp %s %s: %v", r.Method, r.URL.Path, err) }}
+	e.logs = logkit.NewCapture(t)
+	logger := e.logs.Logger("idp")
+	h := &HTTP{SSO: e.sso, Log: func(r *http.Request, err error) {
+		logger.Warn("refused", "method", r.Method, "path", r.URL.Path, "err", err.Error())
+	}}
 	if e.slo != nil {
 		h.SLO, err = NewSLO(e.sso, *e.slo)
 		must(t, err)
