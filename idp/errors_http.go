@@ -15,6 +15,10 @@ func (p Page) HTTP() int {
 		return http.StatusRequestEntityTooLarge
 	case pageMediaType:
 		return http.StatusUnsupportedMediaType
+	case pageTooMany:
+		return http.StatusTooManyRequests
+	case pageBusy:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
