@@ -40,8 +40,11 @@ func TestBrokenIdPsCaught(t *testing.T) {
 		{idp.FaultSignSHA1, map[string]string{"SAML2-Bind-3.4/redirect-authnrequest": "sha1"}},
 		{idp.FaultAcceptReplay, map[string]string{"SAML2-Core-3.2.1/replayed-request": ""}},
 	}
-	if len(tests) != len(idp.Faults) {
-		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests))
+	// elsewhere are the faults whose cases lie outside the built scope,
+	// caught by a test of their own.
+	elsewhere := map[string]string{idp.FaultUnsignedLogout: "TestBrokenIdPLogoutCaught"}
+	if len(tests)+len(elsewhere) != len(idp.Faults) {
+		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests)+len(elsewhere))
 	}
 	t.Run("ok/control", func(t *testing.T) {
 		t.Setenv(faultsEnv, "")

@@ -32,8 +32,9 @@ const rowSLORedirectIdP = "SAML2-Conf/slo-redirect-idp"
 //
 // The IdP must send the suite's SP a LogoutRequest through the browser
 // with the binding the SP's metadata lists (HTTP-POST); the SP answers
-// with a LogoutResponse over HTTP-Redirect. The SOAP row has no case: the
-// IdP would have to reach and trust a SOAP endpoint of the suite.
+// with a LogoutResponse over HTTP-Redirect. The SOAP row's case is
+// SAMLIdPInitiatedSOAPSLOCases, for which the suite serves a SOAP
+// endpoint the IdP must reach and trust.
 func SAMLIdPInitiatedSLOCases(hookURL string) []Case {
 	return []Case{{ID: "SAML2-Prof-4.4.3/slo-idp-initiated-front", Clause: "SAML Profiles §4.4.3, §4.4.4.1; SAML Bindings §3.4, §3.5",
 		Row: rowSLORedirectIdP, Role: RoleIdP, Positive: true,
@@ -113,15 +114,21 @@ func runSLOIdPInitiated(ctx context.Context, e *Env, hookURL string) Outcome {
 	return passed("signed LogoutRequest (xmlsec1 agrees) for our NameID and SessionIndex; the session is gone (NoPassive)")
 }
 
-// judgeIdPLogoutRequest checks the IdP's LogoutRequest (SAML Profiles
-// §4.4.4.1): schema-valid, signed by a metadata key (our verifier and
-// xmlsec1), Destination our SingleLogoutService, and the NameID and
-// SessionIndex our assertion carried.
+// judgeIdPLogoutRequest checks the IdP's LogoutRequest of an HTTP-POST
+// form (judgeIdPLogout).
 func (e *Env) judgeIdPLogoutRequest(ctx context.Context, b64 string, s *sloSession) (*samlp.LogoutRequest, error) {
 	el, err := decodeFormMessage(b64)
 	if err != nil {
 		return nil, err
 	}
+	return e.judgeIdPLogout(ctx, el, s, e.SP.SLO())
+}
+
+// judgeIdPLogout checks the IdP's LogoutRequest el (SAML Profiles
+// §4.4.4.1): schema-valid, signed by a metadata key (our verifier and
+// xmlsec1), Destination dest (our SingleLogoutService), and the NameID and
+// SessionIndex our assertion carried.
+func (e *Env) judgeIdPLogout(ctx context.Context, el *etree.Element, s *sloSession, dest string) (*samlp.LogoutRequest, error) {
 	sch, err := xsd.Default()
 	if err != nil {
 		return nil, err
@@ -138,8 +145,8 @@ func (e *Env) judgeIdPLogoutRequest(ctx context.Context, b64 string, s *sloSessi
 	}
 	a := s.a
 	switch {
-	case req.Destination != e.SP.SLO():
-		return nil, errTarget("Destination %q, want our SingleLogoutService %q", req.Destination, e.SP.SLO())
+	case req.Destination != dest:
+		return nil, errTarget("Destination %q, want our SingleLogoutService %q", req.Destination, dest)
 	case req.NameID == nil || a.Subject == nil || a.Subject.NameID == nil || req.NameID.Value != a.Subject.NameID.Value:
 		return nil, errTarget("the LogoutRequest does not name the NameID of our assertion (SAML Profiles §4.4.4.1)")
 	case len(a.AuthnStatements) > 0 && a.AuthnStatements[0].SessionIndex != "" && !slices.Contains(req.SessionIndexes, a.AuthnStatements[0].SessionIndex):

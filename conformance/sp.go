@@ -34,6 +34,9 @@ type SP struct {
 	ACS      string
 	Key      crypto.Signer
 	Cert     *x509.Certificate
+	// SOAPSLO, when set, makes the SP's only SingleLogoutService the SOAP
+	// one at this URL (BackChannelSP serves it), instead of HTTP-POST.
+	SOAPSLO string
 }
 
 // NewSP returns an SP with a fresh RSA-2048 key and a self-signed
@@ -69,15 +72,20 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 // default) and PAOS (index 1, for ECP), the SingleLogoutService at SLO
 // with HTTP-POST (never served either: the browser stops at the form), and
 // the ManageNameIDService at NIMURL with HTTP-Redirect (where the IdP
-// answers a front-channel ManageNameIDRequest; never served either).
+// answers a front-channel ManageNameIDRequest; never served either). With
+// SOAPSLO set, the SingleLogoutService is that SOAP endpoint instead.
 func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
+	slo := []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}}
+	if s.SOAPSLO != "" {
+		slo = []md.Endpoint{{Binding: md.BindingSOAP, Location: s.SOAPSLO}}
+	}
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
 			Role:          md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}}}},
 			ManageNameID:  []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}},
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
-			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
+			SingleLogout:  slo,
 		},
 		AuthnRequestsSigned: true, WantAssertionsSigned: true,
 		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},

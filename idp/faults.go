@@ -9,15 +9,16 @@ import "github.com/renkei-idwsf/renkei/internal/faults"
 // show it catches that IdP. In every other build faultOn is a constant
 // false (internal/faults) and the checks cannot be switched off.
 const (
-	FaultSkipSignature = "skip-signature" // accept an AuthnRequest or ManageNameIDRequest whose signature is bad or missing
-	FaultAcceptStale   = "accept-stale"   // accept an AuthnRequest whose IssueInstant is stale
-	FaultIgnoreACS     = "ignore-acs"     // send the Response to an ACS URL not in metadata
-	FaultSignSHA1      = "sign-sha1"      // sign with rsa-sha1 and sha1 digests
-	FaultAcceptReplay  = "accept-replay"  // accept a replayed AuthnRequest or ManageNameIDRequest ID
+	FaultSkipSignature  = "skip-signature"  // accept an AuthnRequest or ManageNameIDRequest whose signature is bad or missing
+	FaultAcceptStale    = "accept-stale"    // accept an AuthnRequest whose IssueInstant is stale
+	FaultIgnoreACS      = "ignore-acs"      // send the Response to an ACS URL not in metadata
+	FaultSignSHA1       = "sign-sha1"       // sign with rsa-sha1 and sha1 digests
+	FaultAcceptReplay   = "accept-replay"   // accept a replayed AuthnRequest or ManageNameIDRequest ID
+	FaultUnsignedLogout = "unsigned-logout" // send the IdP's own LogoutRequests without an XML signature (SOAP, HTTP-POST)
 )
 
 // Faults lists every fault name.
-var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay}
+var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay, FaultUnsignedLogout}
 
 // FaultsEnabled reports a deliberately broken build.
 const FaultsEnabled = faults.Enabled

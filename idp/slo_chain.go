@@ -240,6 +240,9 @@ func (l *SLO) logoutRequest(p store.Participant, dest string, now time.Time) (*e
 		Issuer: &saml.Issuer{Value: l.sso.p.cfg.EntityID}}, NotOnOrAfter: now.Add(l.cfg.ChainLifetime),
 		Reason: samlp.LogoutUser, SessionIndexes: []string{p.SessionIndex},
 		NameID: &saml.NameID{Value: p.NameID, Format: p.NameIDFormat, NameQualifier: l.sso.p.cfg.EntityID, SPNameQualifier: p.ProviderID}}
+	if faultOn(FaultUnsignedLogout) {
+		return req.Element(), id, nil
+	}
 	el, err := l.signChecked(req)
 	return el, id, err
 }
