@@ -18,14 +18,15 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
-// BackChannelSP is a second SP of the suite, for IdP-initiated Single
-// Logout over SOAP (row slo-soap-idp): its metadata (SP.Metadata, with
-// SP.SOAPSLO set) lists only a SOAP SingleLogoutService, which the
-// operator serves with the BackChannelSP itself (an http.Handler) on an
-// https address whose certificate the IdP trusts. It keeps every
-// LogoutRequest it receives for the case to judge, and answers each with
-// a LogoutResponse signed by its key, Success: whether the IdP's request
-// was right is the case's verdict, not the answer's.
+// BackChannelSP is a second SP of the suite, for the IdP-initiated
+// profiles over SOAP: Single Logout (row slo-soap-idp) and Name Identifier
+// Management (row nim-soap-idp). Its metadata (SP.Metadata) lists only a
+// SOAP SingleLogoutService (SP.SOAPSLO) and a SOAP ManageNameIDService
+// (SP.SOAPNIM), which the operator serves with the BackChannelSP itself
+// (an http.Handler) on an https address whose certificate the IdP
+// trusts. It keeps every request it receives for the case to judge, and
+// answers each with a response signed by its key, Success: whether the
+// IdP's request was right is the case's verdict, not the answer's.
 type BackChannelSP struct {
 	SP *SP
 
@@ -33,18 +34,19 @@ type BackChannelSP struct {
 	got []*etree.Element
 }
 
-// NewBackChannelSP returns a back-channel SP whose SOAP
-// SingleLogoutService is soapURL; rnd nil means crypto/rand.
-func NewBackChannelSP(entityID, acs, soapURL string, now time.Time, rnd io.Reader) (*BackChannelSP, error) {
+// NewBackChannelSP returns a back-channel SP whose SOAP endpoints are
+// base + "/slo/soap" and base + "/nim/soap"; rnd nil means crypto/rand.
+func NewBackChannelSP(entityID, acs, base string, now time.Time, rnd io.Reader) (*BackChannelSP, error) {
 	sp, err := NewSP(entityID, acs, now, rnd)
 	if err != nil {
 		return nil, err
 	}
-	sp.SOAPSLO = soapURL
+	sp.SOAPSLO, sp.SOAPNIM = base+"/slo/soap", base+"/nim/soap"
 	return &BackChannelSP{SP: sp}, nil
 }
 
-// ServeHTTP receives a LogoutRequest over SOAP (SAML Bindings §3.2).
+// ServeHTTP receives a LogoutRequest or a ManageNameIDRequest over SOAP
+// (SAML Bindings §3.2) and answers it.
 func (b *BackChannelSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env, err := (&binding.SOAPDecoder{Understood: []string{}}).Decode(r.Body)
 	if err != nil {
@@ -52,33 +54,39 @@ func (b *BackChannelSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := samlp.Peek(env.Body)
-	if err != nil || u.Name != "LogoutRequest" {
-		http.Error(w, "not a LogoutRequest", http.StatusBadRequest)
+	if err != nil || u.Name != "LogoutRequest" && u.Name != "ManageNameIDRequest" {
+		http.Error(w, "neither a LogoutRequest nor a ManageNameIDRequest", http.StatusBadRequest)
 		return
 	}
 	b.mu.Lock()
 	b.got = append(b.got, xmlsec.DetachCopy(env.Body))
 	b.mu.Unlock()
-	id, err := saml.NewID(nil)
+	out, err := b.answer(u)
 	if err != nil {
-		http.Error(w, "randomness", http.StatusInternalServerError)
-		return
-	}
-	resp := &samlp.LogoutResponse{StatusResponseHeader: samlp.StatusResponseHeader{ID: id,
-		InResponseTo: u.ID, IssueInstant: time.Now().UTC(), Issuer: &saml.Issuer{Value: b.SP.EntityID},
-		Status: samlp.NewStatus(samlp.StatusSuccess, "")}}
-	el, err := samlp.Sign(resp, &dsig.Signer{Key: b.SP.Key, Certificates: []*x509.Certificate{b.SP.Cert}})
-	if err != nil {
-		http.Error(w, "signing", http.StatusInternalServerError)
-		return
-	}
-	out, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
-	if err != nil {
-		http.Error(w, "serializing", http.StatusInternalServerError)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", binding.ContentTypeSOAP)
 	_, _ = w.Write(out)
+}
+
+// answer is the signed Success response to u, in its SOAP envelope.
+func (b *BackChannelSP) answer(u *samlp.Unverified) ([]byte, error) {
+	id, err := saml.NewID(nil)
+	if err != nil {
+		return nil, err
+	}
+	h := samlp.StatusResponseHeader{ID: id, InResponseTo: u.ID, IssueInstant: time.Now().UTC(),
+		Issuer: &saml.Issuer{Value: b.SP.EntityID}, Status: samlp.NewStatus(samlp.StatusSuccess, "")}
+	var m samlp.Message = &samlp.LogoutResponse{StatusResponseHeader: h}
+	if u.Name == "ManageNameIDRequest" {
+		m = &samlp.ManageNameIDResponse{StatusResponseHeader: h}
+	}
+	el, err := samlp.Sign(m, &dsig.Signer{Key: b.SP.Key, Certificates: []*x509.Certificate{b.SP.Cert}})
+	if err != nil {
+		return nil, err
+	}
+	return xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
 }
 
 // take returns the LogoutRequests received since the last call.
