@@ -43,7 +43,7 @@ check:
 test: deps check
 	@mkdir -p .artifacts
 	$(GO) test -count=1 -timeout 25m -artifacts -outputdir $(CURDIR)/.artifacts ./...
-	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught|TestBrokenWSPCaught|TestBrokenSPCaught|TestBrokenWSCCaught' ./conformance/
+	$(GO) test -count=1 -tags renkei_faults -run 'TestBrokenDSCaught|TestBrokenWSPCaught|TestBrokenSPCaught|TestBrokenWSCCaught|TestBrokenIdPTerminateCaught' ./conformance/
 	@for m in $(NESTED); do echo "cd $$m && $(GO) test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 
 bench: deps

@@ -46,8 +46,12 @@ func TestBrokenIdPsCaught(t *testing.T) {
 		{idp.FaultQueryForeignNameID, map[string]string{"SAML2-Core-3.3.2.3/aq-other-sps-nameid": "another sp"}},
 		{idp.FaultMappingPlain, map[string]string{"SAML2-Core-3.8/nimap-encrypted": "in clear"}},
 	}
-	if len(tests) != len(idp.Faults) {
-		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests))
+	// elsewhere are the faults whose cases lie outside the built scope,
+	// caught by a test of their own.
+	elsewhere := map[string]string{idp.FaultUnsignedLogout: "TestBrokenIdPLogoutCaught",
+		idp.FaultUnsignedTerminate: "TestBrokenIdPTerminateCaught (renkei_faults test build: the engine runs in process)"}
+	if len(tests)+len(elsewhere) != len(idp.Faults) {
+		t.Fatalf("%d faults exist, %d are tested", len(idp.Faults), len(tests)+len(elsewhere))
 	}
 	t.Run("ok/control", func(t *testing.T) {
 		t.Setenv(faultsEnv, "")

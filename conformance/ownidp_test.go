@@ -3,7 +3,10 @@ package conformance_test
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +30,10 @@ type ownIdP struct {
 	SP    *conformance.SP
 	Other *conformance.SP // a second registered SP: the party an artifact was not issued to, the target of NameIDMapping
 	Card  *pki.Identity
+	// Back is the suite's third SP, whose only SingleLogoutService is
+	// SOAP, served on loopback with a certificate of the test CA (which
+	// the IdP trusts for its SOAP calls).
+	Back *conformance.BackChannelSP
 }
 
 // newSuiteSP makes the suite's SP with an https ACS on loopback (the IdP
@@ -67,6 +74,12 @@ func startOwnIdP(t *testing.T, tags ...string) *ownIdP {
 	if err := os.WriteFile(attrs, []byte(`{"p-conf": {"displayName": ["Conformance Tester"], "mail": ["conf@example.jp"]}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	back := startBackChannelSP(t)
+	bm, err := back.SP.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms = append(ms, bm)
 	k := idpkit.New(t, idpkit.Options{SPMetadata: ms, Tags: tags, Tweak: func(c *idpkit.Config) {
 		c.Attributes = attrs
 		c.Release = map[string][]string{sp.EntityID: {"displayName", "mail"}}
@@ -74,7 +87,41 @@ func startOwnIdP(t *testing.T, tags ...string) *ownIdP {
 	}})
 	card := k.IssueCard("p-conf", "HIC-CONF-0001", pki.P256)
 	k.Start()
-	return &ownIdP{Kit: k, SP: sp, Other: other, Card: card}
+	return &ownIdP{Kit: k, SP: sp, Other: other, Card: card, Back: back}
+}
+
+// startBackChannelSP serves the suite's back-channel SP on loopback, at
+// https://localhost:PORT/slo/soap with a certificate of the test CA.
+func startBackChannelSP(t *testing.T) *conformance.BackChannelSP {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	soapURL := fmt.Sprintf("https://localhost:%d/slo/soap", ln.Addr().(*net.TCPAddr).Port)
+	back, err := conformance.NewBackChannelSP("https://127.0.0.1/conformance-sp-soap", "https://127.0.0.1/conformance-sp-soap/acs", soapURL, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := pki.MustGet().CA.IssueHost("localhost", pki.P256, "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(back)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key, Leaf: id.Cert}}, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return back
+}
+
+// hookCases are the IdP-initiated Single Logout cases through Renkei's
+// logout hook, GET /slo/init and its confirmation form: through the
+// browser for the suite's SP, over SOAP for its back-channel SP.
+func (o *ownIdP) hookCases() []conformance.Case {
+	hook := o.Kit.BaseURL + "/slo/init"
+	return append(conformance.SAMLIdPInitiatedSLOCases(hook), conformance.SAMLIdPInitiatedSOAPSLOCases(hook, o.Back)...)
 }
 
 // env is the suite's environment against the IdP: its served metadata,

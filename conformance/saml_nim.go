@@ -17,10 +17,10 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
-// Rows of the SP-initiated Name Identifier Management cases. The
-// IdP-initiated rows (nim-soap-idp, nim-redirect-idp) have no case: the
-// suite cannot make an IdP start the profile without an IdP-specific
-// trigger, so they stay uncovered.
+// Rows of the SP-initiated Name Identifier Management cases. The suite
+// cannot make an IdP start the profile without an IdP-specific trigger:
+// the IdP-initiated SOAP row (nim-soap-idp) is covered by
+// SAMLIdPInitiatedNIMCases given one, and nim-redirect-idp has no case.
 const (
 	rowNIMSOAP     = "SAML2-Conf/nim-soap-sp"
 	rowNIMRedirect = "SAML2-Conf/nim-redirect-sp"

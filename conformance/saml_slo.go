@@ -15,9 +15,11 @@ import (
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
-// Rows of the matrix the SLO cases count for. The IdP-initiated rows
-// (slo-redirect-idp, slo-soap-idp) have no case: SAML offers no standard
-// way for the suite to make an IdP start a logout, so they stay uncovered.
+// Rows of the matrix the SLO cases count for. SAML offers no standard way
+// for the suite to make an IdP start a logout, so the IdP-initiated rows
+// (slo-redirect-idp, slo-soap-idp) are covered only by the cases of an
+// IdP's logout hook (SAMLIdPInitiatedSLOCases,
+// SAMLIdPInitiatedSOAPSLOCases); without one they stay uncovered.
 const (
 	rowSLORedirectSP = "SAML2-Conf/slo-redirect-sp"
 	rowSLOSOAPSP     = "SAML2-Conf/slo-soap-sp"

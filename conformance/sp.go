@@ -35,6 +35,12 @@ type SP struct {
 	ACS      string
 	Key      crypto.Signer
 	Cert     *x509.Certificate
+	// SOAPSLO, when set, makes the SP's only SingleLogoutService the SOAP
+	// one at this URL (BackChannelSP serves it), instead of HTTP-POST.
+	SOAPSLO string
+	// SOAPNIM, when set, adds a SOAP ManageNameIDService at this URL
+	// (BackChannelSP serves it).
+	SOAPNIM string
 }
 
 // NewSP returns an SP with a fresh RSA-2048 key and a self-signed
@@ -74,16 +80,26 @@ func NewSP(entityID, acs string, now time.Time, rnd io.Reader) (*SP, error) {
 // SingleLogoutService at SLO
 // with HTTP-POST (never served either: the browser stops at the form), and
 // the ManageNameIDService at NIMURL with HTTP-Redirect (where the IdP
-// answers a front-channel ManageNameIDRequest; never served either).
+// answers a front-channel ManageNameIDRequest; never served either). With
+// SOAPSLO set, the SingleLogoutService is that SOAP endpoint instead; with
+// SOAPNIM set, a SOAP ManageNameIDService is added.
 func (s *SP) Descriptor() *md.EntityDescriptor {
 	yes := true
+	slo := []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}}
+	if s.SOAPSLO != "" {
+		slo = []md.Endpoint{{Binding: md.BindingSOAP, Location: s.SOAPSLO}}
+	}
+	nim := []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}}
+	if s.SOAPNIM != "" {
+		nim = append(nim, md.Endpoint{Binding: md.BindingSOAP, Location: s.SOAPNIM})
+	}
 	return &md.EntityDescriptor{EntityID: s.EntityID, SPSSO: []*md.SPSSODescriptor{{
 		SSO: md.SSO{
 			Role: md.Role{ProtocolSupport: []string{md.ProtocolSAML2}, Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{s.Cert}},
 				{Use: md.UseEncryption, Certificates: []*x509.Certificate{s.Cert}, EncryptionMethods: xmlenc.LegacyDataAlgorithms()}}},
-			ManageNameID:  []md.Endpoint{{Binding: md.BindingHTTPRedirect, Location: s.NIMURL()}},
+			ManageNameID:  nim,
 			NameIDFormats: []string{FormatTransient, FormatPersistent},
-			SingleLogout:  []md.Endpoint{{Binding: md.BindingHTTPPOST, Location: s.SLO()}},
+			SingleLogout:  slo,
 		},
 		AuthnRequestsSigned: true, WantAssertionsSigned: true,
 		AssertionConsumer: []md.IndexedEndpoint{{Endpoint: md.Endpoint{Binding: md.BindingHTTPPOST, Location: s.ACS}, Index: 0, IsDefault: &yes},

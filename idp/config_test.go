@@ -54,7 +54,7 @@ func TestConfigKeys(t *testing.T) {
 // the send-nothing class is only for an unknown SP or ACS, and for what
 // never reached the engine as a request (a used handle, an oversized body).
 func TestErrorTable(t *testing.T) {
-	for c := CodeInternal; c <= CodeInflateBomb; c++ {
+	for c := CodeInternal; c <= CodeBusy; c++ {
 		if _, ok := entries[c]; !ok {
 			t.Errorf("code %d has no table entry", c)
 		}
@@ -64,7 +64,8 @@ func TestErrorTable(t *testing.T) {
 		t.Fatalf("untyped error status %+v", st)
 	}
 	for c, e := range entries {
-		pageOnly := c == CodeUnknownSP || c == CodeACSNotInMetadata || c == CodeUnknownRequest || c == CodeTooLarge || c == CodeInflateBomb
+		pageOnly := c == CodeUnknownSP || c == CodeACSNotInMetadata || c == CodeUnknownRequest || c == CodeTooLarge || c == CodeInflateBomb ||
+			c == CodeMediaType || c == CodeTooManyRequests || c == CodeBusy
 		if e.nothing != pageOnly {
 			t.Errorf("code %d send-nothing = %v", c, e.nothing)
 		}

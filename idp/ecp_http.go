@@ -2,6 +2,7 @@ package idp
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 
 	"github.com/beevik/etree"
@@ -23,10 +24,14 @@ import (
 // handshake.
 func (h *HTTP) ecp(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
+	if err := soapMediaType(r); err != nil {
+		h.soapFault(w, r, err)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
 	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody()}).Decode(r.Body)
 	if err != nil {
-		h.soapFault(w, r, err)
+		h.soapFault(w, r, bindingError(err, true))
 		return
 	}
 	pend, err := h.SSO.Accept(r.Context(), Inbound{Binding: samlp.BindingSOAP, Element: env.Body}, now)
@@ -50,6 +55,20 @@ func (h *HTTP) ecp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.soapResponse(w, r, out)
+}
+
+// soapMediaType takes only the SOAP 1.1 media type, text/xml (SOAP 1.1
+// §6.1.1; SAML Bindings §3.2.3.1; the ECP posts the AuthnRequest with the
+// SOAP binding, SAML Profiles §4.2.4.3). Anything else is refused before
+// the body is read: a form on another site can POST text/plain,
+// multipart/form-data or application/x-www-form-urlencoded without a
+// preflight, and the browser would present the card for it.
+func soapMediaType(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "text/xml" {
+		return Errorf(CodeMediaType, "content type %q", r.Header.Get("Content-Type"))
+	}
+	return nil
 }
 
 // ecpFail answers with a signed error Response in the envelope (SAML
@@ -77,8 +96,11 @@ func (h *HTTP) soapResponse(w http.ResponseWriter, r *http.Request, out *Outcome
 }
 
 // soapFault answers a SOAP-level failure, or a request that may not be
-// answered with a SAML response, with a SOAP fault (HTTP 500, or 413 for
-// an oversized body): the public text only.
+// answered with a SAML response, with a SOAP fault (HTTP 500, SOAP 1.1
+// §6.2; 413 for an oversized body, 415 for a body that is not text/xml):
+// the public text only. The sender's fault (a typed error other than
+// CodeInternal: malformed XML, a DOCTYPE, a bad envelope) is a Client
+// fault, the IdP's own a Server fault.
 func (h *HTTP) soapFault(w http.ResponseWriter, r *http.Request, err error) {
 	h.log(r, err)
 	f := &binding.Fault{Code: binding.FaultClient, String: StatusFor(err).Message}
@@ -90,6 +112,8 @@ func (h *HTTP) soapFault(w http.ResponseWriter, r *http.Request, err error) {
 		f = rf
 	case errors.Is(err, xmlsec.ErrTooLarge) || errors.As(err, &mbe):
 		f.String, status = "the request is too large", http.StatusRequestEntityTooLarge
+	case CodeOf(err) == CodeMediaType:
+		status = http.StatusUnsupportedMediaType
 	case CodeOf(err) == CodeInternal:
 		f.Code = binding.FaultServer
 	}

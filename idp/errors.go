@@ -52,10 +52,14 @@ const (
 	CodeSessionExpired
 
 	// Web SSO requests (SAML2.md §3.1).
-	CodeInvalidRequest // not a schema-valid, well-formed AuthnRequest
-	CodeUnknownRequest // a pending-request handle that is unknown, used or expired
-	CodeTooLarge       // a body over its limit
-	CodeInflateBomb    // a Redirect message that inflates beyond its limit
+	CodeInvalidRequest  // not a schema-valid, well-formed AuthnRequest
+	CodeUnknownRequest  // a pending-request handle that is unknown, used or expired
+	CodeTooLarge        // a body over its limit
+	CodeInflateBomb     // a Redirect message that inflates beyond its limit
+	CodeMediaType       // a SOAP endpoint was sent a body that is not text/xml
+	CodeSubjectMismatch // the authenticated principal is not the requested Subject (Core §3.4.1.4)
+	CodeTooManyRequests // one client sent too many AuthnRequests without a session (AuthnLimits)
+	CodeBusy            // too many AuthnRequests without a session are pending overall (AuthnLimits)
 )
 
 // Error is the engine's typed error (internal/kinderr): the Kind, a Code,
@@ -101,6 +105,10 @@ var (
 	ErrUnknownRequest        = &Error{Kind: CodeUnknownRequest}
 	ErrTooLarge              = &Error{Kind: CodeTooLarge}
 	ErrInflateBomb           = &Error{Kind: CodeInflateBomb}
+	ErrMediaType             = &Error{Kind: CodeMediaType}
+	ErrSubjectMismatch       = &Error{Kind: CodeSubjectMismatch}
+	ErrTooManyRequests       = &Error{Kind: CodeTooManyRequests}
+	ErrBusy                  = &Error{Kind: CodeBusy}
 )
 
 // Errorf returns an *Error of code c with a formatted private detail.
@@ -134,6 +142,9 @@ const (
 	pageForbidden               // authentication or authorization refused
 	pageUnavailable             // a dependency (revocation data) is unavailable
 	pageTooLarge                // the request is too large
+	pageMediaType               // the body is not of the media type the endpoint takes
+	pageTooMany                 // the client sent too many requests
+	pageBusy                    // the service is at its limit for everyone
 )
 
 type entry struct {
@@ -176,6 +187,10 @@ var entries = map[Code]entry{
 	CodeUnknownRequest:          {samlp.StatusRequester, "", "the login request is unknown or has expired", pageBadRequest, true},
 	CodeTooLarge:                {samlp.StatusRequester, "", "the request is too large", pageTooLarge, true},
 	CodeInflateBomb:             {samlp.StatusRequester, "", "the compressed request inflates beyond the accepted size", pageBadRequest, true},
+	CodeMediaType:               {samlp.StatusRequester, "", "the request is not a SOAP message (text/xml)", pageMediaType, true},
+	CodeSubjectMismatch:         {samlp.StatusResponder, samlp.StatusAuthnFailed, "the user who logged in is not the one the service asked for", pageForbidden, false},
+	CodeTooManyRequests:         {samlp.StatusResponder, "", "too many login requests from your address", pageTooMany, true},
+	CodeBusy:                    {samlp.StatusResponder, "", "the login service is busy", pageBusy, true},
 }
 
 func table(c Code) entry {

@@ -13,6 +13,12 @@ func (p Page) HTTP() int {
 		return http.StatusServiceUnavailable
 	case pageTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case pageMediaType:
+		return http.StatusUnsupportedMediaType
+	case pageTooMany:
+		return http.StatusTooManyRequests
+	case pageBusy:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

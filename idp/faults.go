@@ -4,7 +4,8 @@ import "github.com/renkei-idwsf/renkei/internal/faults"
 
 // Deliberate faults, for the conformance suite's broken builds only: a
 // binary built with the renkei_faults tag switches on those named in the
-// RENKEI_IDP_FAULTS environment variable (comma-separated), and each makes
+// RENKEI_IDP_FAULTS environment variable (comma-separated), a test that
+// runs the engine in process those SetFaults names, and each makes
 // the IdP skip one check a conforming IdP must make, so that the suite can
 // show it catches that IdP. In every other build faultOn is a constant
 // false (internal/faults) and the checks cannot be switched off.
@@ -22,15 +23,18 @@ const (
 	FaultQueryForeignNameID = "query-foreign-nameid"
 	// FaultMappingPlain returns a NameIDMapping result as a plain NameID
 	// instead of an EncryptedID for the provider it names.
-	FaultMappingPlain  = "mapping-plain"
-	FaultArtifactReuse = "artifact-reuse"    // resolve an artifact more than once
-	FaultArtifactAnySP = "artifact-any-sp"   // resolve an artifact for any authenticated SP, not only its recipient
-	FaultArtifactBare  = "artifact-unsigned" // send the ArtifactResponse unsigned
+	FaultMappingPlain      = "mapping-plain"
+	FaultArtifactReuse     = "artifact-reuse"     // resolve an artifact more than once
+	FaultArtifactAnySP     = "artifact-any-sp"    // resolve an artifact for any authenticated SP, not only its recipient
+	FaultArtifactBare      = "artifact-unsigned"  // send the ArtifactResponse unsigned
+	FaultUnsignedLogout    = "unsigned-logout"    // send the IdP's own LogoutRequests without an XML signature (SOAP, HTTP-POST)
+	FaultUnsignedTerminate = "unsigned-terminate" // send an IdP-initiated ManageNameIDRequest Terminate unsigned
 )
 
 // Faults lists every fault name.
 var Faults = []string{FaultSkipSignature, FaultAcceptStale, FaultIgnoreACS, FaultSignSHA1, FaultAcceptReplay,
-	FaultArtifactReuse, FaultArtifactAnySP, FaultArtifactBare, FaultReleaseUnlisted, FaultQueryForeignNameID, FaultMappingPlain}
+	FaultArtifactReuse, FaultArtifactAnySP, FaultArtifactBare, FaultReleaseUnlisted, FaultQueryForeignNameID, FaultMappingPlain,
+	FaultUnsignedLogout, FaultUnsignedTerminate}
 
 // FaultsEnabled reports a deliberately broken build.
 const FaultsEnabled = faults.Enabled

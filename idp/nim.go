@@ -117,14 +117,19 @@ func (s *SSO) ManageNameID(ctx context.Context, in NIMInbound, now time.Time) (*
 	return out, err
 }
 
+// errNotSchemaValid marks a request the schema refused: not even its ID
+// is trusted to be an xs:ID.
+var errNotSchemaValid = errors.New("not schema-valid")
+
 // inResponseTo is the verified request's ID, or the unverified one
-// unless the request was malformed (then not even its ID is trusted to be
-// an xs:ID).
+// unless the request failed the schema. (A signed request that passed the
+// schema but does not decode, such as one with an empty NewID, is
+// answered in response to its ID.)
 func inResponseTo(u *samlp.Unverified, r *nimRequest, err error) string {
 	switch {
 	case r != nil:
 		return r.req.ID
-	case errors.Is(err, ErrInvalidRequest):
+	case errors.Is(err, errNotSchemaValid):
 		return ""
 	}
 	return u.ID
@@ -169,8 +174,8 @@ func responseLocation(ep *md.Endpoint) string {
 // SAML Profiles §4.5.4.2 wants the request authenticated, and this IdP
 // relies on nothing else), the Destination, freshness and replay.
 func (s *SSO) nimAuthenticate(ctx context.Context, in NIMInbound, u *samlp.Unverified, sp *md.SPSSODescriptor, now time.Time) (*nimRequest, error) {
-	if err := s.checkSchema(u.Element); err != nil {
-		return nil, err
+	if err := s.cfg.Schema.ValidateElement(u.Element); err != nil {
+		return nil, Wrap(CodeInvalidRequest, fmt.Errorf("%w: %w", errNotSchemaValid, err), "schema")
 	}
 	if u.Version != saml.Version {
 		return nil, Errorf(CodeVersionMismatch, "version %q", u.Version)
@@ -214,10 +219,18 @@ func (s *SSO) nimVerify(in NIMInbound, u *samlp.Unverified, sp *md.SPSSODescript
 	if !u.Signed {
 		return nil, Errorf(CodeRequestDenied, "unsigned ManageNameIDRequest from %q", u.Issuer.Value)
 	}
-	req, _, err := samlp.VerifyManageNameIDRequest(u.Element, &dsig.Verifier{Trust: sp.TrustSet(), Policy: pol})
+	signed, err := (&dsig.Verifier{Trust: sp.TrustSet(), Policy: pol}).Verify(u.Element)
 	if err != nil {
 		return nil, signatureError(err)
 	}
+	// Decoded apart from the signature check, so that a signed request
+	// that is malformed (an empty NewID) is refused as malformed, not as
+	// a bad signature.
+	req, err := nimDecode(samlp.DecodeManageNameIDRequest(signed))
+	if err != nil {
+		return nil, err
+	}
+	req.Signed = true
 	return req, nil
 }
 

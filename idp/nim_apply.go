@@ -99,8 +99,11 @@ func (s *SSO) nimNewID(r *nimRequest) (string, error) {
 
 // CheckSPProvidedID refuses an SP-provided identifier that is empty, longer
 // than MaxNewID bytes, not UTF-8 in Normalization Form C, or holds control
-// characters (ARCHITECTURE "The relay DB": local identifiers are UTF-8
-// NFC). The institution's own format is not interpreted further.
+// characters (Cc) or format characters (Cf: U+202E RIGHT-TO-LEFT
+// OVERRIDE, zero-width joiners, which make one identifier look like
+// another on the operator's screens) (ARCHITECTURE "The relay DB": local
+// identifiers are UTF-8 NFC). The institution's own format is not
+// interpreted further.
 func CheckSPProvidedID(v string) error {
 	switch {
 	case v == "" || len(v) > MaxNewID:
@@ -113,6 +116,9 @@ func CheckSPProvidedID(v string) error {
 	for _, c := range v {
 		if unicode.IsControl(c) {
 			return Errorf(CodeInvalidRequest, "NewID holds control character %U", c)
+		}
+		if unicode.Is(unicode.Cf, c) {
+			return Errorf(CodeInvalidRequest, "NewID holds format character %U", c)
 		}
 	}
 	return nil

@@ -30,7 +30,7 @@ func (h *HTTP) nimSOAP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
 	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
 	if err != nil {
-		h.soapFault(w, r, err)
+		h.soapFault(w, r, bindingError(err, true))
 		return
 	}
 	out, err := h.SSO.ManageNameID(r.Context(), NIMInbound{Binding: samlp.BindingSOAP, Element: env.Body}, now)

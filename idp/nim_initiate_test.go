@@ -22,6 +22,7 @@ type nimSP struct {
 	t        testing.TB
 	status   atomic.Value // string: the top-level status to answer
 	unsigned atomic.Bool
+	sha1     atomic.Bool  // sign with rsa-sha1, as a legacy SP does
 	got      atomic.Value // *samlp.ManageNameIDRequest
 }
 
@@ -47,7 +48,11 @@ func (s *nimSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Status: samlp.NewStatus(s.status.Load().(string), "")}}
 	el := resp.Element()
 	if !s.unsigned.Load() {
-		el, err = samlp.Sign(resp, spSigner(sp))
+		signer := spSigner(sp)
+		if s.sha1.Load() {
+			signer.SignatureMethod, signer.Policy.AllowSHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1", true
+		}
+		el, err = samlp.Sign(resp, signer)
 		must(s.t, err)
 	}
 	b, err := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
@@ -105,6 +110,42 @@ func TestNIMTerminateFederation(t *testing.T) {
 			if f.Active() {
 				t.Fatal("the IdP's termination must hold whatever the SP answers")
 			}
+		})
+	}
+}
+
+// TestNIMTerminateQuirks: the SP's answer to an IdP-initiated Terminate
+// is verified under that SP's quirks, not the IdP's own entityID: an SP
+// allowed SHA-1 is heard, the same answer from an SP without the quirk is
+// refused.
+func TestNIMTerminateQuirks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		quirk bool
+		want  error
+	}{{"ok/sha1-answer-of-sp-with-quirk", true, nil}, {"fail/sha1-answer-of-sp-without-quirk", false, ErrInternal}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &nimSP{t: t}
+			h.status.Store(samlp.StatusSuccess)
+			h.sha1.Store(true)
+			srv := httptest.NewTLSServer(h)
+			t.Cleanup(srv.Close)
+			e := &ssoEnv{fixture: newFixture(t), sps: testSPs(t), verifier: idpVerifier(t)}
+			e.sps[otherSP].NIM = srv.URL + "/nim"
+			e.serve(t, nil, func(c *SSOConfig) {
+				c.NIM = NIMConfig{URL: e.mainURL + PathNIM, Client: srv.Client()}
+				if tc.quirk {
+					c.Quirks[otherSP] = SPQuirks{AllowSHA1: true}
+				}
+			})
+			h.e = e
+			e.loginAt(t, otherSP, "_itq1")
+			err := e.sso.TerminateFederation(ctx, "p-alice", otherSP, e.now)
+			if tc.want == nil {
+				must(t, err)
+				return
+			}
+			wantErr(t, err, tc.want)
 		})
 	}
 }

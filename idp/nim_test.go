@@ -151,6 +151,8 @@ func TestNIMRefused(t *testing.T) {
 		{"fail/non-nfc-newid", func(r *samlp.ManageNameIDRequest) { r.Terminate, r.NewID = false, nfdOf("café-1") }, false, samlp.StatusRequester, ""},
 		{"fail/oversized-newid", func(r *samlp.ManageNameIDRequest) { r.Terminate, r.NewID = false, strings.Repeat("9", MaxNewID+1) }, false, samlp.StatusRequester, ""},
 		{"fail/control-char-newid", func(r *samlp.ManageNameIDRequest) { r.Terminate, r.NewID = false, "12\x7f34" }, false, samlp.StatusRequester, ""},
+		{"fail/format-char-newid", func(r *samlp.ManageNameIDRequest) { r.Terminate, r.NewID = false, "12\u202e34" }, false, samlp.StatusRequester, ""},
+		{"fail/empty-newid-is-malformed-not-denied", func(r *samlp.ManageNameIDRequest) { r.Terminate, r.NewID = false, "" }, false, samlp.StatusRequester, ""},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

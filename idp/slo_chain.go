@@ -5,8 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -38,6 +39,37 @@ type Chain struct {
 	WaitingID string              `json:"waitingID,omitempty"`
 	// SessionID is the session that was ended.
 	SessionID string `json:"sessionID,omitempty"`
+
+	// failures say which participant failed in this step of the chain,
+	// over which binding and why, for the logs (Failures); they are not
+	// kept between hops.
+	failures []error
+}
+
+// fail marks the chain partial because participant p, reached over the
+// binding named b, failed with err.
+func (c *Chain) fail(p, b string, err error) {
+	c.Partial = true
+	c.failures = append(c.failures, Wrap(CodeOf(err), err, fmt.Sprintf("logout of participant %q over %s failed", p, b)))
+}
+
+// Failures returns why each participant that failed since the last call
+// failed (its status, a SOAP fault, a refused signature, a timeout, no
+// endpoint), and forgets them.
+func (c *Chain) Failures() []error {
+	f := c.failures
+	c.failures = nil
+	return f
+}
+
+// bindingName is the short name of a SAML binding URI for the logs
+// ("SOAP", "HTTP-Redirect"); "" is "no binding".
+func bindingName(uri string) string {
+	if uri == "" {
+		return "no binding"
+	}
+	_, name, _ := strings.Cut(uri, ":bindings:")
+	return name
 }
 
 // Outbound is a logout message ready for its binding: a signed
@@ -74,8 +106,10 @@ func (l *SLO) Start(ctx context.Context, sessionID string, initiator *LogoutRequ
 			soap = append(soap, hop)
 		}
 	}
-	if l.backChannels(ctx, soap, now) {
-		c.Partial = true
+	for i, err := range l.backChannels(ctx, soap, now) {
+		if err != nil {
+			c.fail(soap[i].p.ProviderID, bindingName(samlp.BindingSOAP), err)
+		}
 	}
 	return c, nil
 }
@@ -98,40 +132,42 @@ const maxParallelSOAP = 8
 func (l *SLO) reach(c *Chain, p store.Participant, front bool, now time.Time) (soapHop, bool) {
 	sp, err := l.sso.lookupSP(p.ProviderID, now)
 	if err != nil {
-		c.Partial = true
+		c.fail(p.ProviderID, bindingName(""), err)
 		return soapHop{}, false
 	}
 	if ep, err := sp.SingleLogoutService(samlp.BindingSOAP); err == nil {
 		return soapHop{p: p, sp: sp, loc: ep.Location}, true
 	}
-	if _, err := frontEndpoint(sp); err == nil && front {
+	_, err = frontEndpoint(sp)
+	switch {
+	case err == nil && front:
 		c.Queue = append(c.Queue, p)
-		return soapHop{}, false
+	case err == nil:
+		c.fail(p.ProviderID, bindingName(""), Errorf(CodeUnsupportedBinding, "no SOAP SingleLogoutService, and no browser to take the front channel"))
+	default:
+		c.fail(p.ProviderID, bindingName(""), Wrap(CodeUnsupportedBinding, err, "no SingleLogoutService to reach"))
 	}
-	c.Partial = true
 	return soapHop{}, false
 }
 
 // backChannels sends the hops' LogoutRequests at once, at most
 // maxParallelSOAP in flight, each bounded by the SOAP client's timeout:
 // a logout waits for its slowest participant, not for their sum. It
-// reports whether any failed.
-func (l *SLO) backChannels(ctx context.Context, hops []soapHop, now time.Time) bool {
-	var failed atomic.Bool
+// returns each hop's failure, nil where the participant logged out.
+func (l *SLO) backChannels(ctx context.Context, hops []soapHop, now time.Time) []error {
+	errs := make([]error, len(hops))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, maxParallelSOAP)
-	for _, h := range hops {
+	for i, h := range hops {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			if l.backChannel(ctx, h.p, h.sp, h.loc, now) != nil {
-				failed.Store(true)
-			}
+			errs[i] = l.backChannel(ctx, h.p, h.sp, h.loc, now)
 		}()
 	}
 	wg.Wait()
-	return failed.Load()
+	return errs
 }
 
 // frontEndpoint is where a LogoutRequest goes through the browser:
@@ -156,12 +192,12 @@ func (l *SLO) Next(ctx context.Context, c *Chain, now time.Time) (*Outbound, err
 		c.Queue = c.Queue[1:]
 		sp, err := l.sso.lookupSP(p.ProviderID, now)
 		if err != nil {
-			c.Partial = true
+			c.fail(p.ProviderID, bindingName(""), err)
 			continue
 		}
 		ep, err := frontEndpoint(sp)
 		if err != nil {
-			c.Partial = true
+			c.fail(p.ProviderID, bindingName(""), err)
 			continue
 		}
 		return l.hop(ctx, c, p, ep, now)
@@ -204,6 +240,9 @@ func (l *SLO) logoutRequest(p store.Participant, dest string, now time.Time) (*e
 		Issuer: &saml.Issuer{Value: l.sso.p.cfg.EntityID}}, NotOnOrAfter: now.Add(l.cfg.ChainLifetime),
 		Reason: samlp.LogoutUser, SessionIndexes: []string{p.SessionIndex},
 		NameID: &saml.NameID{Value: p.NameID, Format: p.NameIDFormat, NameQualifier: l.sso.p.cfg.EntityID, SPNameQualifier: p.ProviderID}}
+	if faultOn(FaultUnsignedLogout) {
+		return req.Element(), id, nil
+	}
 	el, err := l.signChecked(req)
 	return el, id, err
 }
@@ -260,14 +299,15 @@ func (l *SLO) resume(ctx context.Context, handle string, now time.Time) (*Chain,
 
 // Returned continues the chain a participant's LogoutResponse names by its
 // RelayState. The chain comes back with the participant marked failed when
-// its response does not verify or is not Success; failure says why (for
-// logs). An unknown, used or expired RelayState is ErrUnknownRequest.
+// its response does not verify or is not Success; failure says why (also
+// among the chain's Failures). An unknown, used or expired RelayState is
+// ErrUnknownRequest.
 func (l *SLO) Returned(ctx context.Context, in Inbound, now time.Time) (c *Chain, failure error, err error) {
 	if c, err = l.resume(ctx, in.RelayState, now); err != nil {
 		return nil, nil, err
 	}
 	if failure = l.checkReturn(c, in, now); failure != nil {
-		c.Partial = true
+		c.fail(c.Waiting, bindingName(in.Binding), failure)
 	}
 	c.Waiting, c.WaitingID = "", ""
 	return c, failure, nil

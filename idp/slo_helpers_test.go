@@ -47,6 +47,8 @@ type soapSP struct {
 	got      []*samlp.LogoutRequest
 	errs     []error
 	Fail     string // a top-level status to answer with instead of Success
+	Dest     string // the Destination of the LogoutResponse; "" for none
+	Fault    string // when set, a SOAP fault (HTTP 500) with this string instead
 	Redirect atomic.Bool
 }
 
@@ -68,11 +70,18 @@ func (s *soapSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.got = append(s.got, req)
+	if s.Fault != "" {
+		b, _ := xmlsec.Serialize((&binding.Fault{Code: binding.FaultServer, String: s.Fault}).Envelope().Element())
+		w.Header().Set("Content-Type", binding.ContentTypeSOAP)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(b)
+		return
+	}
 	status := samlp.NewStatus(samlp.StatusSuccess, "")
 	if s.Fail != "" {
 		status = samlp.NewStatus(s.Fail, "")
 	}
-	el := s.e.logoutResponse(s.sp, req.ID, "", status)
+	el := s.e.logoutResponse(s.sp, req.ID, s.Dest, status)
 	b, _ := xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
 	w.Header().Set("Content-Type", binding.ContentTypeSOAP)
 	_, _ = w.Write(b)
@@ -321,6 +330,49 @@ func (e *sloEnv) soapLogout(req *samlp.LogoutRequest, sign bool) (*etree.Element
 		return nil, err
 	}
 	return e.verifier.Verify(env.Body)
+}
+
+// confirmLogout submits the confirmation form x (GET /slo/init's page)
+// through c, with its own fields changed by edit when not nil, and
+// returns the answer.
+func (e *sloEnv) confirmLogout(c *http.Client, x exchange, edit ...func(url.Values)) exchange {
+	e.t.Helper()
+	action, vals, err := parseForm(x.Body)
+	if err != nil || action != PathSLOInit || x.Status != http.StatusOK {
+		e.t.Fatalf("GET %s: HTTP %d, want the confirmation form: %v", PathSLOInit, x.Status, err)
+	}
+	for _, f := range edit {
+		f(vals)
+	}
+	return e.postLogout(c, vals, nil)
+}
+
+// postLogout POSTs vals to /slo/init through c with the extra headers.
+func (e *sloEnv) postLogout(c *http.Client, vals url.Values, hdr http.Header) exchange {
+	e.t.Helper()
+	r, err := http.NewRequest(http.MethodPost, e.mainURL+PathSLOInit, strings.NewReader(vals.Encode()))
+	must(e.t, err)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range hdr {
+		r.Header[k] = v
+	}
+	return e.do(c, r)
+}
+
+// logged reports whether the IdP logged a line whose error holds every
+// one of parts.
+func (e *ssoEnv) logged(parts ...string) bool {
+	for _, rec := range e.logs.Records("idp") {
+		msg, _ := rec["err"].(string)
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(msg, p)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // sloSecondNode is another IdP node over e's store, with e's public SSO

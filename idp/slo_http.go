@@ -1,6 +1,9 @@
 package idp
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"time"
@@ -18,8 +21,11 @@ const (
 	PathSLOInit = "/slo/init" // IdP-initiated logout of the browser's session
 )
 
-// mountSLO adds GET and POST /slo, POST /slo/soap and GET /slo/init to r
-// when h has an SLO engine.
+// sloTokenField names the confirmation form's token.
+const sloTokenField = "token"
+
+// mountSLO adds GET and POST /slo, POST /slo/soap, and GET and POST
+// /slo/init to r when h has an SLO engine.
 func (h *HTTP) mountSLO(r *mux.Router) {
 	if h.SLO == nil {
 		return
@@ -27,7 +33,8 @@ func (h *HTTP) mountSLO(r *mux.Router) {
 	r.HandleFunc(PathSLO, h.sloRedirect).Methods(http.MethodGet)
 	r.HandleFunc(PathSLO, h.sloPOST).Methods(http.MethodPost)
 	r.HandleFunc(PathSLOSOAP, h.sloSOAP).Methods(http.MethodPost)
-	r.HandleFunc(PathSLOInit, h.sloInit).Methods(http.MethodGet)
+	r.HandleFunc(PathSLOInit, h.sloConfirm).Methods(http.MethodGet)
+	r.HandleFunc(PathSLOInit, h.sloInit).Methods(http.MethodPost)
 }
 
 // sloRedirect receives a LogoutRequest, or a participant's LogoutResponse,
@@ -85,33 +92,55 @@ func (h *HTTP) logoutRequested(w http.ResponseWriter, r *http.Request, in Inboun
 // logoutReturned continues a front-channel chain with a participant's
 // LogoutResponse.
 func (h *HTTP) logoutReturned(w http.ResponseWriter, r *http.Request, in Inbound, now time.Time) {
-	c, failure, err := h.SLO.Returned(r.Context(), in, now)
+	c, _, err := h.SLO.Returned(r.Context(), in, now)
 	if err != nil {
 		h.page(w, r, err)
 		return
 	}
-	if failure != nil {
-		h.log(r, failure)
-	}
 	h.sloNext(w, r, c, now)
 }
 
+// sloConfirm answers GET /slo/init with the confirmation form of
+// IdP-initiated logout: a link, an image or a page of another site, or of
+// the same site, can make the browser GET a URL, so a GET never logs out;
+// the form POSTs back with a token only a page of this origin can read
+// (sloToken).
+func (h *HTTP) sloConfirm(w http.ResponseWriter, r *http.Request) {
+	now := h.SSO.p.Now()
+	sess, token := h.sloSession(r, now)
+	if sess == nil {
+		h.page(w, r, Errorf(CodeNoSession, "IdP-initiated logout without a session"))
+		return
+	}
+	w.Header().Set("Content-Security-Policy", sloConfirmCSP)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = confirmLogout.Execute(w, struct{ Action, Field, Token string }{PathSLOInit, sloTokenField, token})
+}
+
+// sloConfirmCSP lets the confirmation form post to this origin; the
+// logout it starts may redirect the browser to any participant's https
+// SingleLogoutService, which form-action also governs.
+const sloConfirmCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' https:"
+
 // sloInit is IdP-initiated logout of the browser's session (SAML
-// Profiles §4.4.2): GET /slo/init.
-//
-// A navigation another site started (Fetch Metadata: Sec-Fetch-Site
-// cross-site) is refused, so that no page elsewhere can log the citizen
-// out of every service with one link; the IdP's own pages, a bookmark or
-// a typed address send same-origin or none.
+// Profiles §4.4.2): POST /slo/init from the confirmation form, with its
+// token (a cross-site request forgery cannot supply it). A POST that
+// another site started (Fetch Metadata) is refused as well.
 func (h *HTTP) sloInit(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		h.page(w, r, Errorf(CodeRequestDenied, "IdP-initiated logout started by another site"))
 		return
 	}
-	sess := h.session(r, now)
+	sess, token := h.sloSession(r, now)
 	if sess == nil {
 		h.page(w, r, Errorf(CodeNoSession, "IdP-initiated logout without a session"))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	got := r.PostFormValue(sloTokenField)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+		h.page(w, r, Errorf(CodeRequestDenied, "IdP-initiated logout without the confirmation token (%d bytes sent)", len(got)))
 		return
 	}
 	c, err := h.SLO.Start(r.Context(), sess.ID, nil, true, now)
@@ -123,10 +152,39 @@ func (h *HTTP) sloInit(w http.ResponseWriter, r *http.Request) {
 	h.sloNext(w, r, c, now)
 }
 
+// sloSession is the browser's live session and the confirmation token
+// of its logout, or nil and "".
+func (h *HTTP) sloSession(r *http.Request, now time.Time) (*Session, string) {
+	c, err := r.Cookie(h.cookieName())
+	if err != nil {
+		return nil, ""
+	}
+	sess := h.session(r, now)
+	if sess == nil {
+		return nil, ""
+	}
+	return sess, sloToken(c.Value)
+}
+
+// sloToken is the confirmation token of the session whose cookie is
+// cookie: a hash of the cookie, which is a 256-bit secret the browser
+// sends only to this IdP and no script reads (HttpOnly). A page of
+// another site, or of another origin of the same site, cannot read the
+// form that carries it; the hash does not give the cookie away.
+func sloToken(cookie string) string {
+	sum := sha256.Sum256([]byte("renkei slo confirmation\x00" + cookie))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
 // sloNext sends the browser on to the chain's next hop, or shows that
 // the logout is complete.
+//
+// Every participant that failed so far in this step is logged: which,
+// over which binding, and why; the user's page says only that some
+// services could not be reached.
 func (h *HTTP) sloNext(w http.ResponseWriter, r *http.Request, c *Chain, now time.Time) {
 	out, err := h.SLO.Next(r.Context(), c, now)
+	h.logAll(r, c.Failures())
 	switch {
 	case err != nil && c.Initiator != nil:
 		h.sloFail(w, r, c.Initiator, err, now)
@@ -173,10 +231,11 @@ func (h *HTTP) sloSOAP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
 	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody()}).Decode(r.Body)
 	if err != nil {
-		h.soapFault(w, r, err)
+		h.soapFault(w, r, bindingError(err, true))
 		return
 	}
-	el, err := h.SLO.SOAP(r.Context(), env.Body, now)
+	el, failures, err := h.SLO.SOAP(r.Context(), env.Body, now)
+	h.logAll(r, failures)
 	if el == nil {
 		h.soapFault(w, r, err)
 		return
@@ -193,6 +252,13 @@ func (h *HTTP) sloSOAP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
+// logAll logs each of errs.
+func (h *HTTP) logAll(r *http.Request, errs []error) {
+	for _, err := range errs {
+		h.log(r, err)
+	}
+}
+
 // clearCookie removes the session cookie from the browser.
 func (h *HTTP) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: h.cookieName(), Value: "", Path: "/", Domain: h.CookieDomain, MaxAge: -1,
@@ -206,6 +272,18 @@ var loggedOut = template.Must(template.New("slo").Parse(`<!DOCTYPE html>
 {{if .}}<p><strong>Some services could not be reached and may still have you logged in.</strong> Close the browser to end them.</p>
 {{else}}<p>Every service you used in this session has been told to end it.</p>
 {{end}}</main></body></html>
+`))
+
+var confirmLogout = template.Must(template.New("slo-confirm").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Log out</title></head>
+<body><main>
+<h1>Log out of every service?</h1>
+<p>This ends your login here and at every service you used with it.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="{{.Field}}" value="{{.Token}}">
+<button type="submit">Log out</button>
+</form>
+</main></body></html>
 `))
 
 // loggedOutPage ends an IdP-initiated logout.

@@ -77,6 +77,75 @@ func TestSLOBackChannel(t *testing.T) {
 	must(t, e.sessionGone(sloSOAP, got[sloSOAP]))
 }
 
+// TestSLOBackChannelDestination: a SOAP participant's LogoutResponse may
+// carry a Destination; naming the IdP's SOAP SingleLogoutService it
+// counts as Success, naming anything else the logout is partial.
+func TestSLOBackChannelDestination(t *testing.T) {
+	for _, tc := range []struct {
+		name, dest, top, second string
+	}{{"ok/destination-is-idp-soap-endpoint", PathSLOSOAP, samlp.StatusSuccess, ""},
+		{"fail/destination-elsewhere-is-partial", "/elsewhere", samlp.StatusResponder, samlp.StatusPartialLogout}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSLOEnv(t)
+			e.soap.Dest = e.mainURL + tc.dest
+			_, nf, got := e.session(sloA, sloSOAP)
+			x := e.sendRedirect(nf, e.logoutRequestOf(sloA, got[sloA], "_slo-dest-1"), "", redirectSigner(e.sps[sloA]))
+			el, _, err := e.redirected(x, aSLODone)
+			must(t, err)
+			must(t, wantLogoutResponse(el, "_slo-dest-1", aSLODone, tc.top, tc.second))
+		})
+	}
+}
+
+// TestSLOFailureLogged: when a participant fails, the user's page or the
+// initiator's LogoutResponse says only that the logout is partial; the
+// IdP's log says which participant failed, over which binding, and why.
+func TestSLOFailureLogged(t *testing.T) {
+	t.Run("fail/soap-participant-status", func(t *testing.T) {
+		e := newSLOEnv(t)
+		e.soap.Fail = samlp.StatusResponder
+		_, nf, got := e.session(sloA, sloSOAP)
+		e.sendRedirect(nf, e.logoutRequestOf(sloA, got[sloA], "_slo-log-1"), "", redirectSigner(e.sps[sloA]))
+		if !e.logged(sloSOAP, "over SOAP", "status "+samlp.StatusResponder) {
+			t.Fatal("no log line names the SOAP participant, the binding and its status")
+		}
+	})
+	t.Run("fail/soap-participant-fault", func(t *testing.T) {
+		e := newSLOEnv(t)
+		e.soap.Fault = "session store down"
+		_, nf, got := e.session(sloA, sloSOAP)
+		e.sendRedirect(nf, e.logoutRequestOf(sloA, got[sloA], "_slo-log-2"), "", redirectSigner(e.sps[sloA]))
+		if !e.logged(sloSOAP, "over SOAP", "HTTP 500", "SOAP fault Server: session store down") {
+			t.Fatal("no log line names the SOAP participant and its fault")
+		}
+	})
+	t.Run("fail/soap-initiator-front-participant", func(t *testing.T) {
+		e := newSLOEnv(t)
+		_, _, got := e.session(sloSOAP, sloA)
+		_, err := e.soapLogout(e.logoutRequestOf(sloSOAP, got[sloSOAP], "_slo-log-3"), true)
+		must(t, err)
+		if !e.logged(sloA, "no SOAP SingleLogoutService") {
+			t.Fatal("no log line says why the front-channel participant was not reached")
+		}
+	})
+	t.Run("fail/front-participant-unsigned", func(t *testing.T) {
+		e := newSLOEnv(t)
+		_, nf, _ := e.session(sloA, sloB)
+		x := e.confirmLogout(nf, e.get(nf, e.mainURL+PathSLOInit))
+		el, relay, err := e.redirected(x, aSLO)
+		must(t, err)
+		req, err := e.checkLogoutRequest(el, aSLO, true)
+		must(t, err)
+		x = e.sendResponseRedirect(nf, e.logoutResponse(e.sps[sloA], req.ID, e.mainURL+PathSLO, samlp.NewStatus(samlp.StatusSuccess, "")), relay, nil)
+		if _, _, err := e.posted(x, bSLO); err != nil {
+			t.Fatalf("the chain did not go on to B: %v", err)
+		}
+		if !e.logged(sloA, "over HTTP-Redirect", "signature") {
+			t.Fatal("no log line names the front participant and its refused signature")
+		}
+	})
+}
+
 // TestSLOPartial: a participant that answers with a failure, or with an
 // unsigned LogoutResponse, makes the logout partial: Responder/PartialLogout
 // to the initiator, the session ended all the same.
@@ -115,14 +184,22 @@ func TestSLOPartial(t *testing.T) {
 	})
 }
 
-// TestSLOIdPInitiated: GET /slo/init ends the browser's session, logs the
-// SOAP participant out over the back channel, sends the browser through A
-// (HTTP-Redirect) and B (HTTP-POST) in turn, and ends on the logged-out
-// page; the cookie is cleared.
+// TestSLOIdPInitiated: GET /slo/init shows a confirmation form and logs
+// nobody out; its POST, with the form's token, ends the browser's
+// session, logs the SOAP participant out over the back channel, sends the
+// browser through A (HTTP-Redirect) and B (HTTP-POST) in turn, and ends on
+// the logged-out page; the cookie is cleared.
 func TestSLOIdPInitiated(t *testing.T) {
 	e := newSLOEnv(t)
 	_, nf, got := e.session(sloA, sloB, sloSOAP)
-	x := e.get(nf, e.mainURL+PathSLOInit)
+	form := e.get(nf, e.mainURL+PathSLOInit)
+	if cookieCleared(form) || form.Header.Get("Location") != "" {
+		t.Fatalf("GET %s logged out: HTTP %d %v", PathSLOInit, form.Status, form.Header)
+	}
+	if reqs, _ := e.soap.requests(); len(reqs) != 0 {
+		t.Fatalf("GET %s reached the SOAP SP", PathSLOInit)
+	}
+	x := e.confirmLogout(nf, form)
 	if !cookieCleared(x) {
 		t.Fatal("the session cookie was not cleared")
 	}
@@ -150,23 +227,39 @@ func TestSLOIdPInitiated(t *testing.T) {
 	}
 	t.Run("fail/no-session", func(t *testing.T) {
 		noForm(t, e.get(nf, e.mainURL+PathSLOInit), http.StatusForbidden, "No session")
+		noForm(t, e.postLogout(nf, url.Values{sloTokenField: {"x"}}, nil), http.StatusForbidden, "No session")
+	})
+	// refused checks that x logged nobody out: an error page, and the
+	// session still answers.
+	refused := func(t *testing.T, nf *http.Client, x exchange) {
+		t.Helper()
+		if x.Status != http.StatusForbidden || strings.Contains(x.Body, "<form") || x.Header.Get("Location") != "" || cookieCleared(x) {
+			t.Fatalf("refused logout: HTTP %d, Location %q, body %s", x.Status, x.Header.Get("Location"), x.Body)
+		}
+		if _, _, err := e.redirected(e.confirmLogout(nf, e.get(nf, e.mainURL+PathSLOInit)), aSLO); err != nil {
+			t.Fatalf("the session did not survive the refused logout: %v", err)
+		}
+	}
+	t.Run("fail/post-without-token", func(t *testing.T) {
+		_, nf, _ := e.session(sloA)
+		refused(t, nf, e.postLogout(nf, url.Values{}, nil))
+	})
+	t.Run("fail/token-of-another-session", func(t *testing.T) {
+		_, other, _ := e.session(sloA)
+		_, vals, err := parseForm(e.get(other, e.mainURL+PathSLOInit).Body)
+		must(t, err)
+		_, nf, _ := e.session(sloA)
+		refused(t, nf, e.postLogout(nf, vals, nil))
 	})
 	t.Run("fail/started-by-another-site", func(t *testing.T) {
 		_, nf, _ := e.session(sloA)
-		r, err := http.NewRequest(http.MethodGet, e.mainURL+PathSLOInit, nil)
+		_, vals, err := parseForm(e.get(nf, e.mainURL+PathSLOInit).Body)
 		must(t, err)
-		r.Header.Set("Sec-Fetch-Site", "cross-site")
-		x := e.do(nf, r)
-		if x.Status != http.StatusForbidden || strings.Contains(x.Body, "<form") || x.Header.Get("Location") != "" || cookieCleared(x) {
-			t.Fatalf("cross-site logout: HTTP %d, Location %q, body %s", x.Status, x.Header.Get("Location"), x.Body)
-		}
-		if _, _, err := e.redirected(e.get(nf, e.mainURL+PathSLOInit), aSLO); err != nil {
-			t.Fatalf("the session did not survive the refused logout: %v", err)
-		}
+		refused(t, nf, e.postLogout(nf, vals, http.Header{"Sec-Fetch-Site": {"cross-site"}}))
 	})
 	t.Run("fail/wrong-in-response-to-is-partial", func(t *testing.T) {
 		_, nf, _ := e.session(sloA)
-		el, relay, err := e.redirected(e.get(nf, e.mainURL+PathSLOInit), aSLO)
+		el, relay, err := e.redirected(e.confirmLogout(nf, e.get(nf, e.mainURL+PathSLOInit)), aSLO)
 		must(t, err)
 		if _, err := e.checkLogoutRequest(el, aSLO, true); err != nil {
 			t.Fatal(err)

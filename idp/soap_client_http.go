@@ -3,6 +3,7 @@ package idp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,10 +92,22 @@ func (c *soapClient) post(ctx context.Context, loc string, body []byte) (*http.R
 		return res, nil
 	}
 	defer res.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, DefaultMaxBody))
 	if res.StatusCode >= 300 && res.StatusCode < 400 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, DefaultMaxBody))
 		return nil, Errorf(CodeInternal, "SOAP exchange with %s: redirect (HTTP %d to %q) refused: a signed request goes only to the endpoint in metadata",
 			loc, res.StatusCode, res.Header.Get("Location"))
 	}
-	return nil, Errorf(CodeInternal, "SOAP exchange with %s: HTTP %d", loc, res.StatusCode)
+	return nil, Wrap(CodeInternal, peerFault(res.Body), fmt.Sprintf("SOAP exchange with %s: HTTP %d", loc, res.StatusCode))
+}
+
+// peerFault reads the SOAP fault a peer answered with, for the logs: the
+// fault itself (its code and string, the peer's words), or nil when the
+// body holds none.
+func peerFault(body io.Reader) error {
+	_, err := (&binding.SOAPDecoder{MaxBody: DefaultMaxBody, Understood: []string{}}).Decode(body)
+	var f *binding.Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return nil
 }

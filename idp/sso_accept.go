@@ -53,6 +53,9 @@ type Pending struct {
 	Comparison   string   `json:"comparison,omitempty"`
 	ClassRefs    []string `json:"classRefs,omitempty"`
 	ECP          bool     `json:"ecp,omitempty"`
+	// Subject is the NameID of the request's saml:Subject: the assertion
+	// must be about that principal (SAML Core §3.4.1.4; checkSubject).
+	Subject *saml.NameID `json:"subject,omitempty"`
 }
 
 // Accept checks an AuthnRequest (SAML2.md §3.1) and returns what it asks
@@ -459,9 +462,15 @@ func (s *SSO) checkReplay(ctx context.Context, h *samlp.RequestHeader, now time.
 }
 
 // fill copies what the verified request asks for into pend, refusing a
-// NameIDPolicy or an authentication context that cannot be met.
+// NameIDPolicy or an authentication context that cannot be met, and a
+// Subject that cannot be read.
 func (s *SSO) fill(pend *Pending, req *samlp.AuthnRequest) error {
 	pend.ForceAuthn, pend.IsPassive, pend.AllowCreate = req.ForceAuthn, req.IsPassive, true
+	subject, err := s.requestedSubject(req.Subject)
+	if err != nil {
+		return err
+	}
+	pend.Subject = subject
 	if np := req.NameIDPolicy; np != nil {
 		pend.NameIDFormat, pend.AllowCreate = np.Format, np.AllowCreate
 		if np.SPNameQualifier != "" && np.SPNameQualifier != pend.SP {

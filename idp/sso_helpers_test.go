@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/binding"
@@ -130,6 +131,8 @@ type ssoEnv struct {
 	// slo, when set, serves Single Logout with this configuration.
 	slo *SLOConfig
 	h   *HTTP
+	// logs keeps what the HTTP adapter logged, under "idp".
+	logs *logkit.Capture
 }
 
 func newSSOEnv(t testing.TB, tweak func(*SSOConfig)) *ssoEnv {
@@ -174,7 +177,14 @@ func (e *ssoEnv) serve(t testing.TB, core func(*Config), tweak func(*SSOConfig))
 	}
 	e.sso, err = NewSSO(e.idp, cfg)
 	must(t, err)
-	h := &HTTP{SSO: e.sso, Log: func(r *http.Request, err error) { t.Logf("idp %s %s: %v", r.Method, r.URL.Path, err) }}
+	e.logs = logkit.NewCapture(t)
+	logger := e.logs.Logger("idp")
+	h := &HTTP{SSO: e.sso, Log: func(r *http.Request, err error) {
+		logger.Warn("refused", "method", r.Method, "path", r.URL.Path, "err", err.Error())
+	},
+		// The tests' clock stands still, so no bucket would ever refill:
+		// the limits are TestSSOLimits' own business.
+		Limits: AuthnLimits{ClientBurst: 1 << 30, MaxPending: 1 << 30}}
 	if e.slo != nil {
 		h.SLO, err = NewSLO(e.sso, *e.slo)
 		must(t, err)

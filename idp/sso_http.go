@@ -3,7 +3,9 @@ package idp
 import (
 	"errors"
 	"html/template"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -50,8 +52,14 @@ type HTTP struct {
 	MaxBody int
 	// Log, when set, receives the private cause of every refusal.
 	Log func(r *http.Request, err error)
+	// Limits bound the AuthnRequests that arrive without a session, per
+	// client and overall; the zero value takes the defaults. Set it
+	// before the first request.
+	Limits AuthnLimits
 
-	md signedMetadata
+	md      signedMetadata
+	limOnce sync.Once
+	lim     *authnLimiter
 }
 
 // signedMetadata is the served metadata, signed once and served until it
@@ -168,16 +176,24 @@ func bindingError(err error, body bool) error {
 }
 
 // serve runs a received request through the engine: answer from the
-// session, or park it and send the browser to the card login.
+// session, or park it and send the browser to the card login. A request
+// without a session must first be admitted by the limits, before it
+// writes anything.
 func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, in Inbound, now time.Time) {
 	ctx := r.Context()
+	sess := h.session(r, now)
+	if sess == nil && !h.admit(w, r, now) {
+		return
+	}
 	pend, err := h.SSO.Accept(ctx, in, now)
 	if err != nil {
 		h.fail(w, r, pend, err, now)
 		return
 	}
-	sess := h.session(r, now)
 	login, err := h.SSO.NeedsLogin(pend, sess)
+	if err == nil && !login {
+		login, err = h.SSO.otherSubject(r.Context(), pend, sess)
+	}
 	switch {
 	case err != nil:
 		h.fail(w, r, pend, err, now)
@@ -211,7 +227,40 @@ func (h *HTTP) ssoInit(w http.ResponseWriter, r *http.Request) {
 		h.respond(w, r, pend, sess.Authn(), sess, now)
 		return
 	}
-	h.toLogin(w, r, pend, now)
+	if h.admit(w, r, now) {
+		h.toLogin(w, r, pend, now)
+	}
+}
+
+// admit applies the limits to a request without a session; a refused
+// one gets its error page with a Retry-After, and false.
+func (h *HTTP) admit(w http.ResponseWriter, r *http.Request, now time.Time) bool {
+	h.limOnce.Do(func() { h.lim = newAuthnLimiter(h.Limits, h.SSO.cfg.PendingLifetime) })
+	err := h.lim.admit(clientKey(r), now)
+	if err == nil {
+		return true
+	}
+	w.Header().Set("Retry-After", h.lim.retryAfter(err, now))
+	h.page(w, r, err)
+	return false
+}
+
+// clientKey names the client of r for the limits: its IP address, or the
+// /64 an IPv6 address is in (one host usually holds a whole /64).
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if ip = ip.Unmap(); ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // loggedIn finishes a card login: the pending request is taken (once),
@@ -312,6 +361,8 @@ var pageAdvice = map[Code]string{
 	CodeTooLarge:         "The request is larger than this service accepts.",
 	CodeInflateBomb:      "The request is larger than this service accepts once decompressed.",
 	CodeInvalidRequest:   "The login request is malformed. Go back to the site and start again.",
+	CodeTooManyRequests:  "Wait a minute, then go back to the site and start again.",
+	CodeBusy:             "Too many logins are under way. Wait a few minutes, then go back to the site and start again.",
 }
 
 // page renders the error page for err: the public text of the error

@@ -106,6 +106,9 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	if !pend.Meets(a.ClassRef) {
 		return nil, Errorf(CodeNoAuthnContext, "%s does not meet %s %v", a.ClassRef, pend.Comparison, pend.ClassRefs)
 	}
+	if err := s.checkSubject(ctx, pend, a.PrincipalID, sess); err != nil {
+		return nil, err
+	}
 	sp, err := s.lookupSP(pend.SP, now)
 	if err != nil {
 		return nil, err

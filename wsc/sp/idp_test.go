@@ -166,7 +166,15 @@ func TestRenkeiIdP(t *testing.T) {
 	t.Run("ok/idp-initiated-logout-reaches-both", func(t *testing.T) {
 		portalLogin = f.loginAt(t, f.portal, "overview")
 		terminalLogin = f.loginAt(t, f.terminal, "desk")
-		page := f.get(t, f.k.BaseURL+"/slo/init", f.k.BaseURL+"/slo")
+		confirm := f.get(t, f.k.BaseURL+"/slo/init", f.k.BaseURL+"/slo/init")
+		forms, err := browser.ParseForms(confirm.Body, confirm.URL)
+		if err != nil || len(forms) != 1 {
+			t.Fatalf("the IdP's logout confirmation: %d forms, %v\n%s", len(forms), err, confirm.Body)
+		}
+		page, err := f.b.Submit(ctx, forms[0])
+		if err != nil || page.Status != http.StatusOK || endpoint(page) != f.k.BaseURL+"/slo" {
+			t.Fatalf("confirming the logout: %v, ended at %v\n%s", err, page, f.b)
+		}
 		if !strings.Contains(string(page.Body), "You are logged out") || strings.Contains(string(page.Body), "could not be reached") {
 			t.Fatalf("the IdP's last page:\n%s", page.Body)
 		}
