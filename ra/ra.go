@@ -142,12 +142,9 @@ func (a *Authority) newCA(cn, certName, keyName string) (ca, error) {
 // Open loads an RA created by Init.
 func Open(cfg Config) (*Authority, error) {
 	a := &Authority{cfg: cfg}
-	b, err := os.ReadFile(filepath.Join(cfg.Dir, stateFile))
-	if err != nil {
+	var err error
+	if a.st, err = readState(cfg.Dir); err != nil {
 		return nil, err
-	}
-	if err := json.Unmarshal(b, &a.st); err != nil {
-		return nil, fmt.Errorf("ra: %s: %w", stateFile, err)
 	}
 	if a.card, err = a.loadCA(CardCACert, CardCAKey); err != nil {
 		return nil, err

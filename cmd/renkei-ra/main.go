@@ -17,6 +17,10 @@
 //	renkei-ra soft    -dir D -name NAME -password P -out DEMO.p12
 //	                  [-store DSN -principal ID -number LABEL]
 //	renkei-ra list    -dir D
+//	renkei-ra ocsp    -dir D [-listen 127.0.0.1:8089] [-validity 10m]
+//	                  serve OCSP (RFC 6960) for the card certificates: good,
+//	                  revoked or unknown from the RA's registry, signed by the
+//	                  card-issuer CA
 //
 // With -store (sqlite:PATH or postgres://...) a command also records what
 // it does in the relay database, where the IdP looks up the principal of a
@@ -47,11 +51,11 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: renkei-ra init|card|reissue|revoke|crl|server|soft|list -dir DIR [flags]")
+		return fmt.Errorf("usage: renkei-ra init|card|reissue|revoke|crl|server|soft|list|ocsp -dir DIR [flags]")
 	}
 	cmds := map[string]func([]string, io.Writer) error{
 		"init": cmdInit, "card": cmdCard, "reissue": cmdReissue, "revoke": cmdRevoke,
-		"crl": cmdCRL, "server": cmdServer, "soft": cmdSoft, "list": cmdList,
+		"crl": cmdCRL, "server": cmdServer, "soft": cmdSoft, "list": cmdList, "ocsp": cmdOCSP,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
