@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/renkei-idwsf/renkei/card/ocspcheck"
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
@@ -136,12 +137,14 @@ func (s *Server) assemble(ctx context.Context) error {
 
 func (s *Server) idpConfig() idp.Config {
 	c, k := s.File, s.keys
-	roots := x509.NewCertPool()
-	roots.AddCert(k.cardCA)
+	roots := x509.NewCertPool() // empty without cardCA: no certificate passes for a card
+	if k.cardCA != nil {
+		roots.AddCert(k.cardCA)
+	}
 	cardCRLs, softCRLs := k.crls.lists()
 	cfg := idp.Config{EntityID: c.EntityID, SigningKey: k.signing, SigningCerts: k.signingCerts, Meter: s.life.Metrics,
 		Cards: s.Store, Federations: s.Store, Sessions: s.Store,
-		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
+		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs, OCSP: s.ocspChecker()}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
 	if dec, ok := k.encKey.(crypto.Decrypter); ok {
 		cfg.EncryptionKey = dec
 	}
@@ -212,9 +215,11 @@ func (s *Server) Handlers() (main, card http.Handler) {
 // hinting the card-issuer CA and the soft CA.
 func (s *Server) Servers() []httpx.Server {
 	mainH, cardH := s.Handlers()
-	hints := []*x509.Certificate{s.keys.cardCA}
-	if s.keys.softCA != nil {
-		hints = append(hints, s.keys.softCA)
+	var hints []*x509.Certificate
+	for _, ca := range []*x509.Certificate{s.keys.cardCA, s.keys.softCA} {
+		if ca != nil {
+			hints = append(hints, ca)
+		}
 	}
 	return append([]httpx.Server{
 		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: s.life.Observed(Main, mainH),
@@ -245,6 +250,16 @@ func (s *Server) SignedMetadata(now time.Time) ([]byte, error) {
 // every CRLInterval: a newer CRL signed by its CA replaces the one in use;
 // anything else is reported and the CRL in use kept.
 func (s *Server) ReloadCRLs() error { return s.keys.crls.reload() }
+
+// ocspChecker is the OCSP client of File.OCSP, nil when it is unset.
+func (s *Server) ocspChecker() trust.OCSPChecker {
+	o := s.File.OCSP
+	if o == nil {
+		return nil
+	}
+	timeout, _ := ParseDuration(o.Timeout)
+	return &ocspcheck.Client{Responder: o.Responder, Timeout: timeout, Log: s.life.Logger()}
+}
 
 // soapClient is the transport of the IdP's own SOAP calls to SPs,
 // trusting File.TrustedRoots (nil: the system's roots).
