@@ -13,9 +13,11 @@
 //	                  replace card OLD by card NEW of the same principal
 //	renkei-ra revoke  -dir D -number N [-reason 1] [-store DSN]
 //	renkei-ra crl     -dir D       re-sign the card-issuer CRL
-//	renkei-ra server  -dir D -role ROLE [-dns a,b]
+//	renkei-ra server  -dir D -role ROLE [-dns a,b,127.0.0.1]
+//	                  a TLS key for a role; IP addresses become IP SANs
 //	renkei-ra soft    -dir D -name NAME -password P -out DEMO.p12
 //	                  [-store DSN -principal ID -number LABEL]
+//	                  also writes DEMO.crt and DEMO.key (PEM) for non-browser clients
 //	renkei-ra list    -dir D
 //	renkei-ra ocsp    -dir D [-listen 127.0.0.1:8089] [-validity 10m]
 //	                  serve OCSP (RFC 6960) for the card certificates: good,
