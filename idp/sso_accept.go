@@ -68,7 +68,7 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 	if err != nil {
 		return nil, err
 	}
-	acs, err := s.resolveACS(sp, acsAttrs(el), in.Binding)
+	acs, err := s.resolveACS(u.Issuer.Value, sp, acsAttrs(el), in.Binding)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 	if err != nil {
 		return pend, err
 	}
-	if err := s.sameACS(sp, req, in.Binding, pend); err != nil {
+	if err := s.sameACS(u.Issuer.Value, sp, req, in.Binding, pend); err != nil {
 		return nil, err
 	}
 	return pend, s.fill(pend, req)
@@ -92,8 +92,8 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 
 // sameACS resolves the ACS again from the verified request: only what was
 // verified is used, and it must name the endpoint chosen before.
-func (s *SSO) sameACS(sp *md.SPSSODescriptor, req *samlp.AuthnRequest, reqBinding string, pend *Pending) error {
-	ep, err := s.resolveACS(sp, acsRequest{URL: req.AssertionConsumerServiceURL, Binding: req.ProtocolBinding,
+func (s *SSO) sameACS(spID string, sp *md.SPSSODescriptor, req *samlp.AuthnRequest, reqBinding string, pend *Pending) error {
+	ep, err := s.resolveACS(spID, sp, acsRequest{URL: req.AssertionConsumerServiceURL, Binding: req.ProtocolBinding,
 		Index: req.AssertionConsumerServiceIndex}, reqBinding)
 	if err != nil {
 		return err
@@ -190,8 +190,10 @@ func responseBinding(requestBinding string) string {
 
 // resolveACS picks the ACS of SAML2.md §3.1 item 4: the URL must be listed
 // exactly (with the binding), or the index, or the default; an ACS not in
-// metadata or not an https URL is ErrACSNotInMetadata, answered by a page.
-func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string) (*md.IndexedEndpoint, error) {
+// metadata or not an https URL is ErrACSNotInMetadata, and a listed http
+// one ErrACSNotHTTPS unless the SP's quirks allow http; each is answered
+// by a page.
+func (s *SSO) resolveACS(spID string, sp *md.SPSSODescriptor, r acsRequest, reqBinding string) (*md.IndexedEndpoint, error) {
 	want := responseBinding(reqBinding)
 	var ep *md.IndexedEndpoint
 	var err error
@@ -215,7 +217,23 @@ func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string
 	if ep.Binding != want {
 		return nil, Errorf(CodeACSNotInMetadata, "ACS binding %q, want %q", ep.Binding, want)
 	}
-	return ep, safeURL(ep.Location)
+	return ep, s.checkACSURL(spID, ep.Location)
+}
+
+// checkACSURL refuses a listed ACS that is not an absolute https URL: an
+// http one (its metadata lists it, but the IdP sends only to https) unless
+// the SP's AllowHTTPACS quirk lifts that for a test lab, anything else
+// (javascript:, data:, relative) always.
+func (s *SSO) checkACSURL(spID, loc string) error {
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.Opaque != "" {
+		return safeURL(loc)
+	}
+	if s.quirks(spID).AllowHTTPACS {
+		return nil
+	}
+	return Errorf(CodeACSNotHTTPS, "ACS %q of %q is in its metadata but is http, and the IdP sends only to https "+
+		"(the SP's allowHTTPACS quirk allows http, for test labs)", loc, spID)
 }
 
 // defaultACS is the default ACS among those of the binding.
@@ -417,7 +435,7 @@ func (s *SSO) Unsolicited(sp, relayState string, now time.Time) (*Pending, error
 	if err != nil {
 		return nil, err
 	}
-	acs, err := s.resolveACS(d, acsRequest{}, samlp.BindingHTTPPOST)
+	acs, err := s.resolveACS(sp, d, acsRequest{}, samlp.BindingHTTPPOST)
 	if err != nil {
 		return nil, err
 	}

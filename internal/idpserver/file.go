@@ -121,6 +121,9 @@ type Lifetimes struct {
 type SPQuirks struct {
 	AllowSHA1    bool `json:"allowSHA1"`
 	SignResponse bool `json:"signResponse"`
+	// AllowHTTPACS answers an http ACS of the SP, for test labs; the IdP
+	// says so in its log at start.
+	AllowHTTPACS bool `json:"allowHTTPACS,omitempty"`
 }
 
 // Defaults of the file.

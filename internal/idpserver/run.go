@@ -17,6 +17,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Metadata.Refresh(ctx, time.Now()); err != nil {
 		s.life.Logger().Warn("metadata not all loaded, serving what loaded", slog.String("error", err.Error()))
 	}
+	s.announceQuirks()
 	s.life.Start(ctx)
 	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
 	s.life.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.life.Logger()) })

@@ -191,9 +191,20 @@ func (s *Server) checkDiscovery(ctx context.Context) error {
 func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
 	out := map[string]idp.SPQuirks{}
 	for sp, q := range in {
-		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse}
+		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse, AllowHTTPACS: q.AllowHTTPACS}
 	}
 	return out
+}
+
+// announceQuirks logs each quirk that weakens what the IdP sends, so that
+// a test lab's relaxation never goes unnoticed in production.
+func (s *Server) announceQuirks() {
+	for sp, q := range s.File.Quirks {
+		if q.AllowHTTPACS {
+			s.life.Logger().Warn("quirk allowHTTPACS: responses to this SP may go to an http ACS, in clear text (for test labs only)",
+				slog.String("sp", sp))
+		}
+	}
 }
 
 // Handlers returns the routers of the two listeners, each behind
