@@ -42,7 +42,9 @@
 // stop gracefully on SIGINT or SIGTERM; expired sessions, pending requests
 // and replay entries are collected every ten minutes; the CRL files are
 // read again every thirty seconds (a newer CRL signed by its CA replaces
-// the one in use; anything else is logged and the old one kept).
+// the one in use; anything else is logged and the old one kept). SIGHUP
+// reads the metadata sources and the CRL files again at once, and logs
+// which SPs were added, removed or changed.
 package main
 
 import (
@@ -86,7 +88,10 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	if *printMD {
 		return printMetadata(ctx, c, out)
 	}
-	s, err := idpserver.Build(ctx, c, idpserver.Options{Log: lg})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	s, err := idpserver.Build(ctx, c, idpserver.Options{Log: lg, Reload: hup})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -60,6 +61,10 @@ type Options struct {
 	// CollectInterval how often expired rows are removed from the store.
 	// 0 means the defaults.
 	CRLInterval, CollectInterval time.Duration
+	// Reload, when set, has the server read its metadata sources and CRL
+	// files again at each signal received (renkei-idp passes SIGHUP), and
+	// log what changed in the metadata.
+	Reload <-chan os.Signal
 }
 
 // Server is the IdP built from a configuration file: the engine over its
