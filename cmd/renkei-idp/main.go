@@ -5,6 +5,15 @@
 //
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
+//	renkei-idp -config idp.json logout -principal ID
+//	renkei-idp -config idp.json nim -principal ID -sp ENTITYID -terminate|-newid
+//
+// The operator commands work on the store and metadata the configuration
+// names, beside the running IdP: logout ends every session of the
+// principal and sends each participant a LogoutRequest over its SOAP
+// SingleLogoutService (it fails, after ending the sessions, when a
+// participant did not log out); nim sends the SP a ManageNameIDRequest
+// over SOAP that terminates the federation or gives it a new NameID.
 //
 // The configuration file is JSON (idpserver.File; unknown fields are
 // refused, and every problem is reported at once). A minimal one, with
@@ -87,6 +96,9 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	}
 	if *printMD {
 		return printMetadata(ctx, c, out)
+	}
+	if fs.NArg() > 0 {
+		return operate(ctx, c, fs.Args(), out, lg)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
