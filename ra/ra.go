@@ -64,6 +64,9 @@ type state struct {
 	NextSerial int64        `json:"nextSerial"`
 	CRLNumber  int64        `json:"crlNumber"`
 	Cards      []CardRecord `json:"cards"`
+	// OCSPURL is the responder card certificates name in their Authority
+	// Information Access; "" names none.
+	OCSPURL string `json:"ocspURL,omitempty"`
 }
 
 type ca struct {
@@ -160,6 +163,14 @@ func (a *Authority) loadCA(certName, keyName string) (ca, error) {
 	}
 	key, err := keyfile.ReadKey(filepath.Join(a.cfg.Dir, keyName))
 	return ca{cert: cert, key: key}, err
+}
+
+// SetOCSPURL makes the card certificates issued from now on name url as
+// their OCSP responder (RFC 5280 §4.2.2.1, Authority Information Access);
+// "" stops naming one.
+func (a *Authority) SetOCSPURL(url string) error {
+	a.st.OCSPURL = url
+	return a.save()
 }
 
 // CardCA returns the card-issuer CA certificate.

@@ -47,12 +47,18 @@ func (f flags) open(now time.Time) (*ra.Authority, error) {
 
 func cmdInit(args []string, out io.Writer) error {
 	f := newFlags("init")
+	ocspURL := f.String("ocsp-url", "", "OCSP responder URL the card certificates name (where renkei-ra ocsp serves)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	a, err := ra.Init(ra.Config{Dir: *f.dir})
 	if err != nil {
 		return err
+	}
+	if *ocspURL != "" {
+		if err := a.SetOCSPURL(*ocspURL); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "card-issuer CA: %s\nservice CA:     %s\n", a.CardCA().Subject, a.ServiceCA().Subject)
 	return nil

@@ -1,7 +1,8 @@
 // Command renkei-ra is Renkei's registration authority. Every command
 // works on the RA directory given by -dir:
 //
-//	renkei-ra init    -dir D
+//	renkei-ra init    -dir D [-ocsp-url URL]
+//	                  URL: the OCSP responder card certificates name
 //	renkei-ra card    -dir D -number N [-key p256|rsa2048] -out CARD.json
 //	                  [-store DSN -principal ID]
 //	                  issue a card: a new key, its certificate, a virtual card file

@@ -23,8 +23,11 @@ import (
 // good, by POST; it answers GET too, and refuses other media types.
 func TestOCSPServe(t *testing.T) {
 	dir, cards := t.TempDir(), t.TempDir()
-	mustRun(t, "init", "-dir", dir)
+	mustRun(t, "init", "-dir", dir, "-ocsp-url", "http://127.0.0.1:8089/")
 	mustRun(t, "card", "-dir", dir, "-number", "6001", "-out", filepath.Join(cards, "a.json"))
+	if aia := cardCert(t, filepath.Join(cards, "a.json")).OCSPServer; len(aia) != 1 || aia[0] != "http://127.0.0.1:8089/" {
+		t.Errorf("ok/card-names-responder: AIA OCSP %v", aia)
+	}
 	mustRun(t, "card", "-dir", dir, "-number", "6002", "-out", filepath.Join(cards, "b.json"))
 	a, err := ra.Open(ra.Config{Dir: dir})
 	if err != nil {

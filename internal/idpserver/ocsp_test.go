@@ -23,7 +23,7 @@ import (
 
 // TestOCSPLogin: with ocsp configured, a card the RA revoked is refused at
 // login while the CRL the IdP holds still lists it as good, and a good
-// card logs in. A responder that accepts connections and never answers,
+// card logs in, asking the responder the card names. A responder that accepts connections and never answers,
 // or refuses them, leaves the decision to the CRL within ocsp.timeout:
 // the card logs in while the CRL in use says good, and is refused once
 // the IdP reads the CRL that lists it.
@@ -31,13 +31,17 @@ func TestOCSPLogin(t *testing.T) {
 	f, _ := testFile(t)
 	a, err := ra.Open(ra.Config{Dir: filepath.Dir(f.CardCA)})
 	must(t, err)
-	lost, kept := issueCard(t, a, "HIC-0001"), issueCard(t, a, "HIC-0002")
 	responder := httptest.NewServer(raOCSP(a.Responder(0)))
 	defer responder.Close()
+	must(t, a.SetOCSPURL(responder.URL)) // the cards name it: the "ra" IdP configures no responder
+	lost, kept := issueCard(t, a, "HIC-0001"), issueCard(t, a, "HIC-0002")
+	if len(lost.OCSPServer) != 1 || lost.OCSPServer[0] != responder.URL {
+		t.Fatalf("the card names OCSP responders %v", lost.OCSPServer)
+	}
 
 	var log syncBuffer
 	servers := map[string]*Server{
-		"ra":      ocspServer(t, *f, responder.URL, &log, lost, kept),
+		"ra":      ocspServer(t, *f, "", &log, lost, kept),
 		"silent":  ocspServer(t, *f, "http://"+silent(t), &log, lost, kept),
 		"refused": ocspServer(t, *f, "http://"+refusing(t), &log, lost, kept),
 	}
@@ -68,7 +72,8 @@ func TestOCSPLogin(t *testing.T) {
 	}
 }
 
-// ocspServer builds an IdP over f (its own store) asking OCSP at url, with
+// ocspServer builds an IdP over f (its own store) asking OCSP at url ("":
+// the one the card names), with
 // cards registered; it is never started, so it keeps the CRL it read.
 func ocspServer(t *testing.T, f File, url string, log io.Writer, cards ...*x509.Certificate) *Server {
 	t.Helper()
@@ -160,4 +165,26 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestOCSPValidate: a responder that is not an http(s) URL, a timeout that
+// does not parse or would hold a login over a minute, and ocsp without a
+// card CA are each reported.
+func TestOCSPValidate(t *testing.T) {
+	f, _ := testFile(t)
+	f.OCSP = &OCSP{Responder: "ldap://ocsp.example.org", Timeout: "5m"}
+	err := f.Validate()
+	for _, want := range []string{"ocsp.responder", "ocsp.timeout 5m0s"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("fail/%s: Validate = %v", want, err)
+		}
+	}
+	f.OCSP = &OCSP{Timeout: "soon"}
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "ocsp.timeout") {
+		t.Errorf("fail/timeout-garbage: Validate = %v", err)
+	}
+	f.OCSP, f.CardCA, f.CardCRL, f.SoftCA = &OCSP{}, "", "", f.CardCA
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "ocsp without cardCA") {
+		t.Errorf("fail/ocsp-without-card-ca: Validate = %v", err)
+	}
 }
