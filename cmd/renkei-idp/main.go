@@ -30,6 +30,7 @@
 //	  "rolloverCert": "signing-next.crt",
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
 //	  "cardCA": "card-ca.crt", "cardCRL": "card.crl",
+//	  "ocsp": {"responder": "http://ra.example.org:8089/", "timeout": "2s"},
 //	  "softCA": "service-ca.crt",
 //	  "trustedRoots": "sp-roots.pem",
 //	  "metadata": [{"location": "https://operator.example.org/aggregate.xml", "operatorCert": "operator.crt"}],
