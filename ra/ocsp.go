@@ -25,13 +25,69 @@ const DefaultOCSPValidity = 10 * time.Minute
 // the RA issued, from the RA's registry as its files hold it at each
 // request, so a revocation by another renkei-ra process shows at once.
 // Answers are signed by the card-issuer CA itself (RFC 6960 §4.2.2.2, the
-// CA as responder). It takes request bytes and returns response bytes;
+// CA as responder) or by a delegated signer (DelegatedResponder). It takes request bytes and returns response bytes;
 // the HTTP binding (RFC 6960 Appendix A) is the caller's.
 type Responder struct {
 	dir      string
 	card     ca
+	signer   ca // the card CA, or a delegated OCSP signer
 	now      func() time.Time
 	validity time.Duration
+}
+
+// File names of the delegated OCSP signer inside the RA directory.
+const (
+	OCSPSignerCert = "ocsp-signer.crt"
+	OCSPSignerKey  = "ocsp-signer.key"
+)
+
+var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
+
+// IssueOCSPSigner certifies a new P-256 key with the card-issuer CA as a
+// delegated OCSP responder (RFC 6960 §4.2.2.2: extKeyUsage
+// id-kp-OCSPSigning and nothing else), with id-pkix-ocsp-nocheck
+// (§4.2.2.2.1) since clients cannot check its own status; being
+// unrevocable, it should live briefly (validity). It writes
+// OCSPSignerCert and OCSPSignerKey, so that the CA key need not be on the
+// responder's machine.
+func (a *Authority) IssueOCSPSigner(validity time.Duration) (*x509.Certificate, error) {
+	key, err := NewKey("p256", a.cfg.rand())
+	if err != nil {
+		return nil, err
+	}
+	now := a.cfg.now()
+	tmpl := &x509.Certificate{
+		SerialNumber: a.serial(), Subject: pkix.Name{CommonName: "Renkei card OCSP responder", Organization: []string{"Renkei"}},
+		NotBefore: now.Add(-time.Minute), NotAfter: now.Add(validity),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
+		ExtraExtensions: []pkix.Extension{{Id: oidOCSPNoCheck, Value: asn1.NullBytes}},
+	}
+	cert, err := a.sign(tmpl, key.Public(), a.card)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.writePEM(OCSPSignerCert, "CERTIFICATE", cert.Raw); err != nil {
+		return nil, err
+	}
+	if err := a.writeKey(OCSPSignerKey, key); err != nil {
+		return nil, err
+	}
+	return cert, a.save()
+}
+
+// DelegatedResponder is Responder with answers signed by the delegated
+// signer IssueOCSPSigner wrote, its certificate included in each answer.
+func (a *Authority) DelegatedResponder(validity time.Duration) (*Responder, error) {
+	signer, err := a.loadCA(OCSPSignerCert, OCSPSignerKey)
+	if err != nil {
+		return nil, fmt.Errorf("ra: delegated OCSP signer: %w", err)
+	}
+	if err := signer.cert.CheckSignatureFrom(a.card.cert); err != nil {
+		return nil, fmt.Errorf("ra: %s is not issued by the card-issuer CA: %w", OCSPSignerCert, err)
+	}
+	r := a.Responder(validity)
+	r.signer = signer
+	return r, nil
 }
 
 // Responder returns the OCSP responder of the RA; validity 0 means
@@ -40,7 +96,7 @@ func (a *Authority) Responder(validity time.Duration) *Responder {
 	if validity <= 0 {
 		validity = DefaultOCSPValidity
 	}
-	return &Responder{dir: a.cfg.Dir, card: a.card, now: a.cfg.now, validity: validity}
+	return &Responder{dir: a.cfg.Dir, card: a.card, signer: a.card, now: a.cfg.now, validity: validity}
 }
 
 // Respond answers one DER-encoded OCSPRequest. A request that does not
@@ -70,7 +126,10 @@ func (r *Responder) Respond(der []byte) ([]byte, error) {
 			tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, c.RevokedAt, c.Reason
 		}
 	}
-	return ocsp.CreateResponse(r.card.cert, r.card.cert, tmpl, r.card.key)
+	if r.signer.cert != r.card.cert {
+		tmpl.Certificate = r.signer.cert // RFC 6960 §4.2.1: the client needs it to check the signature
+	}
+	return ocsp.CreateResponse(r.card.cert, r.signer.cert, tmpl, r.signer.key)
 }
 
 // issuedBy reports whether the request names the card-issuer CA: the hash

@@ -3,6 +3,8 @@ package ra
 import (
 	"crypto"
 	"crypto/x509"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -105,5 +107,54 @@ func wantError(t *testing.T, r *Responder, req []byte, want ocsp.ResponseStatus)
 	_, err = ocsp.ParseResponse(der, nil)
 	if re, ok := err.(ocsp.ResponseError); !ok || re.Status != want {
 		t.Fatalf("answer %v, want the error status %v", err, want)
+	}
+}
+
+// TestDelegatedResponder: answers signed by the delegated OCSP signer carry
+// its certificate and verify against the card-issuer CA; a signer file
+// from another RA is refused when the responder starts.
+func TestDelegatedResponder(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	a, err := Init(Config{Dir: dir, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := issue(t, a, "2001")
+	if _, err := a.DelegatedResponder(0); err == nil {
+		t.Fatal("fail/no-signer: a delegated responder without its files")
+	}
+	signer, err := a.IssueOCSPSigner(30 * 24 * time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.DelegatedResponder(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := ask(t, r, card, a.CardCA())
+	if resp.Status != ocsp.Good || resp.Certificate == nil || !resp.Certificate.Equal(signer) {
+		t.Fatalf("ok/delegated: status %d, embedded certificate %v", resp.Status, resp.Certificate)
+	}
+
+	otherDir := t.TempDir()
+	other, err := Init(Config{Dir: otherDir, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.IssueOCSPSigner(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{OCSPSignerCert, OCSPSignerKey} {
+		b, err := os.ReadFile(filepath.Join(otherDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.DelegatedResponder(0); err == nil {
+		t.Fatal("fail/foreign-signer: accepted a signer of another CA")
 	}
 }

@@ -20,10 +20,12 @@
 //	                  [-store DSN -principal ID -number LABEL]
 //	                  also writes DEMO.crt and DEMO.key (PEM) for non-browser clients
 //	renkei-ra list    -dir D
-//	renkei-ra ocsp    -dir D [-listen 127.0.0.1:8089] [-validity 10m]
+//	renkei-ra ocsp    -dir D [-listen 127.0.0.1:8089] [-validity 10m] [-delegated]
 //	                  serve OCSP (RFC 6960) for the card certificates: good,
 //	                  revoked or unknown from the RA's registry, signed by the
-//	                  card-issuer CA
+//	                  card-issuer CA or, with -delegated, by the OCSP signer
+//	renkei-ra ocsp-signer -dir D [-validity 720h]
+//	                  issue the delegated OCSP signer (ocsp-signer.crt, .key)
 //
 // With -store (sqlite:PATH or postgres://...) a command also records what
 // it does in the relay database, where the IdP looks up the principal of a
@@ -54,11 +56,12 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: renkei-ra init|card|reissue|revoke|crl|server|soft|list|ocsp -dir DIR [flags]")
+		return fmt.Errorf("usage: renkei-ra init|card|reissue|revoke|crl|server|soft|list|ocsp|ocsp-signer -dir DIR [flags]")
 	}
 	cmds := map[string]func([]string, io.Writer) error{
 		"init": cmdInit, "card": cmdCard, "reissue": cmdReissue, "revoke": cmdRevoke,
 		"crl": cmdCRL, "server": cmdServer, "soft": cmdSoft, "list": cmdList, "ocsp": cmdOCSP,
+		"ocsp-signer": cmdOCSPSigner,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -31,6 +31,7 @@ func cmdOCSP(args []string, out io.Writer) error {
 	f := newFlags("ocsp")
 	listen := f.String("listen", "127.0.0.1:8089", "host:port to serve OCSP on")
 	validity := f.Duration("validity", ra.DefaultOCSPValidity, "how long an answer stays valid (its nextUpdate): clients cache it that long")
+	delegated := f.Bool("delegated", false, "sign with the delegated signer of renkei-ra ocsp-signer, not the card CA")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -38,12 +39,18 @@ func cmdOCSP(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	r := a.Responder(*validity)
+	if *delegated {
+		if r, err = a.DelegatedResponder(*validity); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "OCSP responder of %s on http://%s/\n", a.CardCA().Subject, ln.Addr())
-	srv := &http.Server{Handler: ocspHandler(a.Responder(*validity), slog.Default()), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: ocspHandler(r, slog.Default()), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -55,6 +62,28 @@ func cmdOCSP(args []string, out io.Writer) error {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// cmdOCSPSigner issues the delegated OCSP signer: a short-lived
+// certificate of the card CA for signing OCSP answers only, so that the
+// responder's machine need not hold the CA key.
+func cmdOCSPSigner(args []string, out io.Writer) error {
+	f := newFlags("ocsp-signer")
+	validity := f.Duration("validity", 30*24*time.Hour, "lifetime of the signer's certificate (it cannot be revoked: keep it short)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	a, err := f.open(time.Now())
+	if err != nil {
+		return err
+	}
+	cert, err := a.IssueOCSPSigner(*validity)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s and %s: OCSP signer serial %s until %s\n", ra.OCSPSignerCert, ra.OCSPSignerKey, cert.SerialNumber,
+		cert.NotAfter.UTC().Format(time.RFC3339))
 	return nil
 }
 

@@ -61,6 +61,21 @@ func TestOCSPServe(t *testing.T) {
 	if r, err := ocsp.ParseResponseForCert(der, cardCert(t, filepath.Join(cards, "b.json")), a.CardCA()); err != nil || r.Status != ocsp.Revoked {
 		t.Errorf("ok/get: %v", err)
 	}
+	mustRun(t, "ocsp-signer", "-dir", dir, "-validity", "24h")
+	a, err = ra.Open(ra.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, err := a.DelegatedResponder(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delegated := httptest.NewServer(ocspHandler(dr, slog.New(slog.DiscardHandler)))
+	defer delegated.Close()
+	dc := &ocspcheck.Client{Responder: delegated.URL, Log: slog.New(slog.DiscardHandler)}
+	if st, err := dc.CheckOCSP(context.Background(), cardCert(t, filepath.Join(cards, "b.json")), a.CardCA(), time.Now()); err != nil || st != trust.OCSPRevoked {
+		t.Errorf("ok/delegated-signer: status %d, %v", st, err)
+	}
 	resp, err = http.Post(srv.URL, "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
