@@ -18,7 +18,7 @@ import (
 )
 
 // TestSoftOnly: a deployment with soft certificates only (softCA, no
-// cardCA or cardCRL) validates, builds, and logs a soft certificate in
+// cardCA or cardCRL) validates, starts, and logs a soft certificate in
 // with AuthnContext X509, while a card certificate is refused as foreign;
 // a cardCA without its CRL is still refused.
 func TestSoftOnly(t *testing.T) {
@@ -34,9 +34,10 @@ func TestSoftOnly(t *testing.T) {
 	must(t, err)
 	card := issueCard(t, a, "HIC-0009")
 
-	s, err := Build(context.Background(), f, Options{})
+	s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t)})
 	must(t, err)
 	defer s.Shutdown()
+	must(t, s.Start(context.Background()))
 	ctx := context.Background()
 	must(t, s.Store.CreatePrincipal(ctx, store.Principal{ID: "p-1", Created: time.Now()}))
 	must(t, s.Store.IssueCard(ctx, store.Card{Number: "SOFT-1", PrincipalID: "p-1", CertIssuer: soft.Issuer.String(),
