@@ -35,9 +35,11 @@ type Verifier struct {
 	// certificate's issuer unless AllowMissingCRL is set.
 	CRLs            []*x509.RevocationList
 	AllowMissingCRL bool
-	// OCSP, when set, is asked before the CRL (RFC 6960): its "good" or
-	// "revoked" decides; "unknown" or a failure (an unreachable or silent
-	// responder, a bad answer) falls back to the CRL.
+	// OCSP, when set, is asked before the CRL (RFC 6960): "revoked"
+	// refuses; "good" stands in for a CRL that is missing or stale, but a
+	// current CRL that lists the certificate still refuses it; "unknown" or
+	// a failure (an unreachable or silent responder, a bad answer) leaves
+	// the decision to the CRL.
 	OCSP OCSPChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -111,19 +113,21 @@ func (v *Verifier) chain(cert *x509.Certificate, now time.Time) ([]*x509.Certifi
 
 // checkRevocation asks OCSP first when configured, then looks cert up in
 // the CRL of its issuer (RFC 5280 §6.3.3: the CRL must be signed by the
-// issuer and current).
+// issuer and current); either one saying revoked refuses the certificate.
 func (v *Verifier) checkRevocation(ctx context.Context, cert, issuer *x509.Certificate, now time.Time) error {
+	ocspGood := false
 	if v.OCSP != nil {
 		st, err := v.OCSP.CheckOCSP(ctx, cert, issuer, now)
-		switch {
-		case err == nil && st == OCSPRevoked:
+		if err == nil && st == OCSPRevoked {
 			return fmt.Errorf("%w: serial %s, by the issuer's OCSP responder", ErrRevoked, cert.SerialNumber)
-		case err == nil && st == OCSPGood:
-			return nil
 		}
+		ocspGood = err == nil && st == OCSPGood
 	}
 	crl, err := v.crlFor(issuer, now)
-	if err != nil || crl == nil {
+	switch {
+	case err != nil && ocspGood:
+		return nil
+	case err != nil || crl == nil:
 		return err
 	}
 	for _, e := range crl.RevokedCertificateEntries {
