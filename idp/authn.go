@@ -37,7 +37,7 @@ func (p *IdP) AuthenticateCertificate(ctx context.Context, peer []*x509.Certific
 		return Authn{}, Errorf(CodeNoCertificate, "the TLS handshake carried no client certificate")
 	}
 	leaf := peer[0]
-	class, err := p.classify(leaf, now)
+	class, err := p.classify(ctx, leaf, now)
 	if err != nil {
 		return Authn{}, err
 	}
@@ -51,14 +51,14 @@ func (p *IdP) AuthenticateCertificate(ctx context.Context, peer []*x509.Certific
 // classify verifies leaf against the card-issuer CA, then, for a foreign
 // issuer, against the soft CAs, and returns the authentication class its
 // issuer earns.
-func (p *IdP) classify(leaf *x509.Certificate, now time.Time) (string, error) {
+func (p *IdP) classify(ctx context.Context, leaf *x509.Certificate, now time.Time) (string, error) {
 	card := *p.cfg.CardTrust
 	card.Now = func() time.Time { return now }
 	softCRLs := p.cfg.SoftCRLs
 	if p.cfg.RevocationLists != nil {
 		card.CRLs, softCRLs = p.cfg.RevocationLists()
 	}
-	_, err := card.Verify(leaf)
+	_, err := card.VerifyContext(ctx, leaf)
 	if err == nil {
 		return saml.ACSmartcardPKI, nil
 	}

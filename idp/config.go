@@ -54,7 +54,8 @@ type Config struct {
 	Sessions    store.SessionStore
 
 	// CardTrust checks card certificates: chain to the card-issuer CA,
-	// validity, CRL (card/trust). Its Now is replaced by the request's now.
+	// validity, OCSP when its OCSP is set, CRL (card/trust). Its Now is
+	// replaced by the request's now; the request's context bounds OCSP.
 	CardTrust *trust.Verifier
 	// SoftCAs issue the soft (demo PKCS#12) client certificates, which
 	// authenticate with AuthnContext X509, never SmartcardPKI; SoftCRLs are

@@ -64,7 +64,7 @@ func TestErrorTable(t *testing.T) {
 		t.Fatalf("untyped error status %+v", st)
 	}
 	for c, e := range entries {
-		pageOnly := c == CodeUnknownSP || c == CodeACSNotInMetadata || c == CodeUnknownRequest || c == CodeTooLarge || c == CodeInflateBomb ||
+		pageOnly := c == CodeUnknownSP || c == CodeACSNotInMetadata || c == CodeACSNotHTTPS || c == CodeUnknownRequest || c == CodeTooLarge || c == CodeInflateBomb ||
 			c == CodeMediaType || c == CodeTooManyRequests || c == CodeBusy
 		if e.nothing != pageOnly {
 			t.Errorf("code %d send-nothing = %v", c, e.nothing)

@@ -42,6 +42,7 @@ const (
 	// in the metadata, or the ACS URL is not one of its endpoints.
 	CodeUnknownSP
 	CodeACSNotInMetadata
+	CodeACSNotHTTPS // listed, but http: the IdP sends only to https
 
 	// The bootstrap cannot be issued (ARCHITECTURE "Tokens from the DS").
 	CodeNoDiscovery
@@ -97,6 +98,7 @@ var (
 	ErrInvalidAttribute      = &Error{Kind: CodeInvalidAttribute}
 	ErrUnknownSP             = &Error{Kind: CodeUnknownSP}
 	ErrACSNotInMetadata      = &Error{Kind: CodeACSNotInMetadata}
+	ErrACSNotHTTPS           = &Error{Kind: CodeACSNotHTTPS}
 	ErrNoDiscovery           = &Error{Kind: CodeNoDiscovery}
 	ErrBootstrapUnencrypted  = &Error{Kind: CodeBootstrapUnencrypted}
 	ErrNoSession             = &Error{Kind: CodeNoSession}
@@ -179,6 +181,7 @@ var entries = map[Code]entry{
 	CodeInvalidAttribute:        {samlp.StatusRequester, samlp.StatusInvalidAttrNameOrValue, "invalid attribute name or value", pageBadRequest, false},
 	CodeUnknownSP:               {samlp.StatusRequester, "", "the service provider is not known", pageBadRequest, true},
 	CodeACSNotInMetadata:        {samlp.StatusRequester, "", "the response location is not registered for the service provider", pageBadRequest, true},
+	CodeACSNotHTTPS:             {samlp.StatusRequester, "", "the response location is registered but is not an https address", pageBadRequest, true},
 	CodeNoDiscovery:             {samlp.StatusResponder, "", "the discovery service cannot receive a token", pageInternal, false},
 	CodeBootstrapUnencrypted:    {samlp.StatusResponder, "", "the discovery bootstrap needs an encrypted assertion", pageInternal, false},
 	CodeNoSession:               {samlp.StatusResponder, "", "no session", pageForbidden, false},

@@ -45,6 +45,9 @@ type SPQuirks struct {
 	// signature (Lasso's verify hint "force"); SAML Profiles §4.1.3.5 lets
 	// either signature do, and it costs one more signature per SSO.
 	SignResponse bool
+	// AllowHTTPACS lets the Response go to an http ACS its metadata lists,
+	// for test labs; by default only https ACS URLs are answered.
+	AllowHTTPACS bool
 }
 
 // SSOConfig is what the Web SSO profile runs on, besides the IdP core.

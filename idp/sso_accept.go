@@ -72,7 +72,7 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 	if err != nil {
 		return nil, err
 	}
-	acs, err := s.resolveACS(sp, acsAttrs(el), in.Binding)
+	acs, err := s.resolveACS(u.Issuer.Value, sp, acsAttrs(el), in.Binding)
 	if errors.Is(err, ErrUnsupportedBinding) {
 		return s.refuseBinding(ctx, in, sp, u, err, now)
 	}
@@ -91,7 +91,7 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 	if err != nil {
 		return pend, err
 	}
-	if err := s.sameACS(sp, req, in.Binding, pend); err != nil {
+	if err := s.sameACS(u.Issuer.Value, sp, req, in.Binding, pend); err != nil {
 		return nil, err
 	}
 	return pend, s.fill(pend, req)
@@ -99,8 +99,8 @@ func (s *SSO) Accept(ctx context.Context, in Inbound, now time.Time) (*Pending, 
 
 // sameACS resolves the ACS again from the verified request: only what was
 // verified is used, and it must name the endpoint chosen before.
-func (s *SSO) sameACS(sp *md.SPSSODescriptor, req *samlp.AuthnRequest, reqBinding string, pend *Pending) error {
-	ep, err := s.resolveACS(sp, acsRequest{URL: req.AssertionConsumerServiceURL, Binding: req.ProtocolBinding,
+func (s *SSO) sameACS(spID string, sp *md.SPSSODescriptor, req *samlp.AuthnRequest, reqBinding string, pend *Pending) error {
+	ep, err := s.resolveACS(spID, sp, acsRequest{URL: req.AssertionConsumerServiceURL, Binding: req.ProtocolBinding,
 		Index: req.AssertionConsumerServiceIndex}, reqBinding)
 	if err != nil {
 		return err
@@ -201,12 +201,13 @@ func (s *SSO) offeredBindings(requestBinding string) []string {
 
 // resolveACS picks the ACS of SAML2.md §3.1 item 4: the URL must be listed
 // exactly (with the binding), or the index, or the default; an ACS not in
-// metadata or not an https URL is ErrACSNotInMetadata, answered by a page.
-// A binding the IdP does not offer, named by ProtocolBinding or by the
-// indexed ACS, is ErrUnsupportedBinding (SAML Core §3.4.1): the response
-// never goes by another binding than the one asked for (see
+// metadata or not an https URL is ErrACSNotInMetadata, and a listed http
+// one ErrACSNotHTTPS unless the SP's quirks allow http; each is answered
+// by a page. A binding the IdP does not offer, named by ProtocolBinding or
+// by the indexed ACS, is ErrUnsupportedBinding (SAML Core §3.4.1): the
+// response never goes by another binding than the one asked for (see
 // unsupportedBinding for where that refusal goes).
-func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string) (*md.IndexedEndpoint, error) {
+func (s *SSO) resolveACS(spID string, sp *md.SPSSODescriptor, r acsRequest, reqBinding string) (*md.IndexedEndpoint, error) {
 	offered := s.offeredBindings(reqBinding)
 	if r.Binding != "" && !slices.Contains(offered, r.Binding) {
 		return nil, Errorf(CodeUnsupportedBinding, "ProtocolBinding %q, this IdP answers by %v", r.Binding, offered)
@@ -230,7 +231,23 @@ func (s *SSO) resolveACS(sp *md.SPSSODescriptor, r acsRequest, reqBinding string
 	if !slices.Contains(offered, ep.Binding) || r.Binding != "" && ep.Binding != r.Binding {
 		return nil, Errorf(CodeUnsupportedBinding, "ACS binding %q, ProtocolBinding %q, this IdP answers by %v", ep.Binding, r.Binding, offered)
 	}
-	return ep, safeURL(ep.Location)
+	return ep, s.checkACSURL(spID, ep.Location)
+}
+
+// checkACSURL refuses a listed ACS that is not an absolute https URL: an
+// http one (its metadata lists it, but the IdP sends only to https) unless
+// the SP's AllowHTTPACS quirk lifts that for a test lab, anything else
+// (javascript:, data:, relative) always.
+func (s *SSO) checkACSURL(spID, loc string) error {
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.Opaque != "" {
+		return safeURL(loc)
+	}
+	if s.quirks(spID).AllowHTTPACS {
+		return nil
+	}
+	return Errorf(CodeACSNotHTTPS, "ACS %q of %q is in its metadata but is http, and the IdP sends only to https "+
+		"(the SP's allowHTTPACS quirk allows http, for test labs)", loc, spID)
 }
 
 // bindingsOr is the one binding asked for, or every binding offered.
@@ -508,7 +525,7 @@ func (s *SSO) Unsolicited(sp, relayState string, now time.Time) (*Pending, error
 	if err != nil {
 		return nil, err
 	}
-	acs, err := s.resolveACS(d, acsRequest{}, samlp.BindingHTTPPOST)
+	acs, err := s.resolveACS(sp, d, acsRequest{}, samlp.BindingHTTPPOST)
 	if err != nil {
 		return nil, err
 	}

@@ -357,6 +357,7 @@ var errorPage = template.Must(template.New("sso").Parse(`<!DOCTYPE html>
 var pageAdvice = map[Code]string{
 	CodeUnknownSP:        "The site that sent you here is not known to this login service. Go back to the site and contact its operator.",
 	CodeACSNotInMetadata: "The site that sent you here asked for the answer to go to an address it has not registered. Nothing was sent. Contact the site's operator.",
+	CodeACSNotHTTPS:      "The site that sent you here registered an http address for the answer; this login service sends answers only to https addresses, so nothing was sent. Contact the site's operator.",
 	CodeUnknownRequest:   "This login request is unknown, was already used or has expired. Go back to the site and start again.",
 	CodeTooLarge:         "The request is larger than this service accepts.",
 	CodeInflateBomb:      "The request is larger than this service accepts once decompressed.",

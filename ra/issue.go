@@ -82,6 +82,9 @@ func (a *Authority) IssueCardFor(cardNumber string, pub crypto.PublicKey, h Hold
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
+	if a.st.OCSPURL != "" {
+		tmpl.OCSPServer = []string{a.st.OCSPURL}
+	}
 	if err := h.apply(tmpl); err != nil {
 		return nil, err
 	}

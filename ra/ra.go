@@ -64,6 +64,9 @@ type state struct {
 	NextSerial int64        `json:"nextSerial"`
 	CRLNumber  int64        `json:"crlNumber"`
 	Cards      []CardRecord `json:"cards"`
+	// OCSPURL is the responder card certificates name in their Authority
+	// Information Access; "" names none.
+	OCSPURL string `json:"ocspURL,omitempty"`
 }
 
 type ca struct {
@@ -142,12 +145,9 @@ func (a *Authority) newCA(cn, certName, keyName string) (ca, error) {
 // Open loads an RA created by Init.
 func Open(cfg Config) (*Authority, error) {
 	a := &Authority{cfg: cfg}
-	b, err := os.ReadFile(filepath.Join(cfg.Dir, stateFile))
-	if err != nil {
+	var err error
+	if a.st, err = readState(cfg.Dir); err != nil {
 		return nil, err
-	}
-	if err := json.Unmarshal(b, &a.st); err != nil {
-		return nil, fmt.Errorf("ra: %s: %w", stateFile, err)
 	}
 	if a.card, err = a.loadCA(CardCACert, CardCAKey); err != nil {
 		return nil, err
@@ -163,6 +163,14 @@ func (a *Authority) loadCA(certName, keyName string) (ca, error) {
 	}
 	key, err := keyfile.ReadKey(filepath.Join(a.cfg.Dir, keyName))
 	return ca{cert: cert, key: key}, err
+}
+
+// SetOCSPURL makes the card certificates issued from now on name url as
+// their OCSP responder (RFC 5280 §4.2.2.1, Authority Information Access);
+// "" stops naming one.
+func (a *Authority) SetOCSPURL(url string) error {
+	a.st.OCSPURL = url
+	return a.save()
 }
 
 // CardCA returns the card-issuer CA certificate.

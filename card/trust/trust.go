@@ -7,6 +7,7 @@
 package trust
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -34,12 +35,40 @@ type Verifier struct {
 	// certificate's issuer unless AllowMissingCRL is set.
 	CRLs            []*x509.RevocationList
 	AllowMissingCRL bool
+	// OCSP, when set, is asked before the CRL (RFC 6960): "revoked"
+	// refuses; "good" stands in for a CRL that is missing or stale, but a
+	// current CRL that lists the certificate still refuses it; "unknown" or
+	// a failure (an unreachable or silent responder, a bad answer) leaves
+	// the decision to the CRL.
+	OCSP OCSPChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
+// OCSPStatus is a certificate's status in an OCSP answer.
+type OCSPStatus int
+
+// The OCSP statuses (RFC 6960 §2.2).
+const (
+	OCSPUnknown OCSPStatus = iota
+	OCSPGood
+	OCSPRevoked
+)
+
+// OCSPChecker asks the issuer's OCSP responder about cert; the context
+// bounds the wait. A nil error comes with a status read from an answer
+// signed for the issuer and current at now.
+type OCSPChecker interface {
+	CheckOCSP(ctx context.Context, cert, issuer *x509.Certificate, now time.Time) (OCSPStatus, error)
+}
+
 // Verify validates cert and returns its chain, leaf first.
 func (v *Verifier) Verify(cert *x509.Certificate) ([]*x509.Certificate, error) {
+	return v.VerifyContext(context.Background(), cert)
+}
+
+// VerifyContext is Verify with a context bounding the OCSP request.
+func (v *Verifier) VerifyContext(ctx context.Context, cert *x509.Certificate) ([]*x509.Certificate, error) {
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
@@ -51,7 +80,7 @@ func (v *Verifier) Verify(cert *x509.Certificate) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chain, v.checkRevocation(cert, chain[1], now)
+	return chain, v.checkRevocation(ctx, cert, chain[1], now)
 }
 
 func checkValidity(cert *x509.Certificate, now time.Time) error {
@@ -82,11 +111,23 @@ func (v *Verifier) chain(cert *x509.Certificate, now time.Time) ([]*x509.Certifi
 	return nil, fmt.Errorf("%w: %v", ErrForeignIssuer, err)
 }
 
-// checkRevocation looks cert up in the CRL of its issuer (RFC 5280 §6.3.3:
-// the CRL must be signed by the issuer and current).
-func (v *Verifier) checkRevocation(cert, issuer *x509.Certificate, now time.Time) error {
+// checkRevocation asks OCSP first when configured, then looks cert up in
+// the CRL of its issuer (RFC 5280 §6.3.3: the CRL must be signed by the
+// issuer and current); either one saying revoked refuses the certificate.
+func (v *Verifier) checkRevocation(ctx context.Context, cert, issuer *x509.Certificate, now time.Time) error {
+	ocspGood := false
+	if v.OCSP != nil {
+		st, err := v.OCSP.CheckOCSP(ctx, cert, issuer, now)
+		if err == nil && st == OCSPRevoked {
+			return fmt.Errorf("%w: serial %s, by the issuer's OCSP responder", ErrRevoked, cert.SerialNumber)
+		}
+		ocspGood = err == nil && st == OCSPGood
+	}
 	crl, err := v.crlFor(issuer, now)
-	if err != nil || crl == nil {
+	switch {
+	case err != nil && ocspGood:
+		return nil
+	case err != nil || crl == nil:
 		return err
 	}
 	for _, e := range crl.RevokedCertificateEntries {

@@ -5,6 +5,15 @@
 //
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
+//	renkei-idp -config idp.json logout -principal ID
+//	renkei-idp -config idp.json nim -principal ID -sp ENTITYID -terminate|-newid
+//
+// The operator commands work on the store and metadata the configuration
+// names, beside the running IdP: logout ends every session of the
+// principal and sends each participant a LogoutRequest over its SOAP
+// SingleLogoutService (it fails, after ending the sessions, when a
+// participant did not log out); nim sends the SP a ManageNameIDRequest
+// over SOAP that terminates the federation or gives it a new NameID.
 //
 // The configuration file is JSON (idpserver.File; unknown fields are
 // refused, and every problem is reported at once). A minimal one, with
@@ -21,6 +30,7 @@
 //	  "rolloverCert": "signing-next.crt",
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
 //	  "cardCA": "card-ca.crt", "cardCRL": "card.crl",
+//	  "ocsp": {"responder": "http://ra.example.org:8089/", "timeout": "2s"},
 //	  "softCA": "service-ca.crt",
 //	  "trustedRoots": "sp-roots.pem",
 //	  "metadata": [{"location": "https://operator.example.org/aggregate.xml", "operatorCert": "operator.crt"}],
@@ -57,7 +67,9 @@
 // stop gracefully on SIGINT or SIGTERM; expired sessions, pending requests
 // and replay entries are collected every ten minutes; the CRL files are
 // read again every thirty seconds (a newer CRL signed by its CA replaces
-// the one in use; anything else is logged and the old one kept).
+// the one in use; anything else is logged and the old one kept). SIGHUP
+// reads the metadata sources and the CRL files again at once, and logs
+// which SPs were added, removed or changed.
 package main
 
 import (
@@ -101,7 +113,13 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	if *printMD {
 		return printMetadata(ctx, c, out)
 	}
-	s, err := idpserver.Build(ctx, c, idpserver.Options{Log: lg})
+	if fs.NArg() > 0 {
+		return operate(ctx, c, fs.Args(), out, lg)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	s, err := idpserver.Build(ctx, c, idpserver.Options{Log: lg, Reload: hup})
 	if err != nil {
 		return err
 	}

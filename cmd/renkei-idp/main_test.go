@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,4 +115,59 @@ func TestServeStops(t *testing.T) {
 	if !strings.Contains(logs.String(), "serving") || !strings.Contains(logs.String(), "stopped") {
 		t.Fatalf("logs: %s", logs.String())
 	}
+}
+
+// TestServeReloadsOnHUP: SIGHUP to a serving renkei-idp reloads its
+// metadata and logs it.
+func TestServeReloadsOnHUP(t *testing.T) {
+	guard := make(chan os.Signal, 1) // a SIGHUP before run listens must not end the test binary
+	signal.Notify(guard, syscall.SIGHUP)
+	defer signal.Stop(guard)
+	path, _ := writeConfig(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-config", path}, &bytes.Buffer{}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	}()
+	waitLog(t, &logs, "serving", done)
+	must(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	waitLog(t, &logs, "metadata reloaded", done)
+	cancel()
+	must(t, <-done)
+}
+
+// waitLog waits, at most 30 s, for text in the log of a run that has not
+// ended.
+func waitLog(t *testing.T, logs *syncBuffer, text string, done chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), text) {
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before %q: %v\n%s", text, err, logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log:\n%s", text, logs.String())
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,12 +47,18 @@ func (f flags) open(now time.Time) (*ra.Authority, error) {
 
 func cmdInit(args []string, out io.Writer) error {
 	f := newFlags("init")
+	ocspURL := f.String("ocsp-url", "", "OCSP responder URL the card certificates name (where renkei-ra ocsp serves)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	a, err := ra.Init(ra.Config{Dir: *f.dir})
 	if err != nil {
 		return err
+	}
+	if *ocspURL != "" {
+		if err := a.SetOCSPURL(*ocspURL); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "card-issuer CA: %s\nservice CA:     %s\n", a.CardCA().Subject, a.ServiceCA().Subject)
 	return nil
@@ -244,7 +251,7 @@ func cmdCRL(args []string, out io.Writer) error {
 func cmdServer(args []string, out io.Writer) error {
 	f := newFlags("server")
 	role := f.String("role", "", "role name, e.g. idp, discovery, portal, wsp-hospital-a")
-	dns := f.String("dns", "localhost", "comma-separated DNS names")
+	dns := f.String("dns", "localhost", "comma-separated DNS names and IP addresses (an IP address becomes an IP SAN)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -259,7 +266,7 @@ func cmdServer(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s.crt and %s.key for %v\n", *role, *role, cert.DNSNames)
+	fmt.Fprintf(out, "%s.crt and %s.key for DNS names %v, IP addresses %v\n", *role, *role, cert.DNSNames, cert.IPAddresses)
 	return nil
 }
 
@@ -302,22 +309,42 @@ func cmdSoft(args []string, out io.Writer) error {
 			return err
 		}
 	}
-	p12, err := a.IssueSoft(*name, *password)
-	if err != nil {
+	cert, err := writeSoft(a, *name, *password, *file, out)
+	if err != nil || r == nil {
 		return err
-	}
-	if err := os.WriteFile(*file, p12, 0o600); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "soft demo certificate written to %s\n", *file)
-	if r == nil {
-		return nil
-	}
-	_, cert, _, err := pkcs12.DecodeChain(p12, *password)
-	if err != nil {
-		return fmt.Errorf("soft certificate written but not registered: %w", err)
 	}
 	return r.register(ctx, *label, cert, out)
+}
+
+// writeSoft issues the soft certificate and writes it as PKCS#12 to file,
+// for browsers, and as PEM beside it (file without .p12, plus .crt and
+// .key, the key PKCS#8), for non-browser clients such as curl.
+func writeSoft(a *ra.Authority, name, password, file string, out io.Writer) (*x509.Certificate, error) {
+	p12, err := a.IssueSoft(name, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(file, p12, 0o600); err != nil {
+		return nil, err
+	}
+	key, cert, _, err := pkcs12.DecodeChain(p12, password)
+	if err != nil {
+		return nil, fmt.Errorf("%s written, but not the PEM files: %w", file, err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s written, but not the PEM files: %w", file, err)
+	}
+	base := strings.TrimSuffix(file, ".p12")
+	crtFile, keyFile := base+".crt", base+".key"
+	if err := os.WriteFile(crtFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "soft demo certificate written to %s (PKCS#12), %s and %s (PEM)\n", file, crtFile, keyFile)
+	return cert, nil
 }
 
 // cmdList lists the card certificates the RA issued; with -store, each

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -88,12 +89,25 @@ func TestServerAndSoftCertificates(t *testing.T) {
 	if err != nil || srv.VerifyHostname("idp.renkei.test") != nil {
 		t.Fatalf("ok/server-cert: %v", err)
 	}
+	out := mustRun(t, "server", "-dir", dir, "-role", "lab", "-dns", "127.0.0.1,::1,localhost")
+	lab, err := keyfile.ReadCert(filepath.Join(dir, "lab.crt"))
+	if err != nil || lab.VerifyHostname("127.0.0.1") != nil || lab.VerifyHostname("::1") != nil || len(lab.DNSNames) != 1 {
+		t.Fatalf("ok/ip-sans: DNS %v, IP %v, %v", lab.DNSNames, lab.IPAddresses, err)
+	}
+	if !strings.Contains(out, "IP addresses [127.0.0.1 ::1]") {
+		t.Errorf("ok/ip-sans-reported: %q", out)
+	}
 	p12 := filepath.Join(t.TempDir(), "demo.p12")
 	mustRun(t, "soft", "-dir", dir, "-password", "pw", "-out", p12)
-	if _, cert, _, err := pkcs12.DecodeChain(readFile(t, p12), "pw"); err != nil {
+	_, cert, _, err := pkcs12.DecodeChain(readFile(t, p12), "pw")
+	if err != nil {
 		t.Fatal(err)
 	} else if _, err := verifier(t, dir).Verify(cert); !errors.Is(err, trust.ErrForeignIssuer) {
 		t.Fatalf("fail/soft-is-not-a-card: Verify = %v", err)
+	}
+	pair, err := tls.LoadX509KeyPair(strings.TrimSuffix(p12, ".p12")+".crt", strings.TrimSuffix(p12, ".p12")+".key")
+	if err != nil || !bytes.Equal(pair.Certificate[0], cert.Raw) {
+		t.Fatalf("ok/soft-pem: the PEM pair is not the PKCS#12's certificate and key: %v", err)
 	}
 	if err := run([]string{"server", "-dir", dir, "-role", "../x"}, &bytes.Buffer{}); err == nil {
 		t.Fatal("fail/role-with-path: accepted")

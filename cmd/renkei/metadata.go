@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -111,11 +112,42 @@ func cmdAggregate(args []string, out io.Writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(f.out, b, 0o644); err != nil {
+	if err := writeAtomic(f.out, b); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %s: %d entities, valid until %s, signed by %s\n", f.out, countEntities(g), g.ValidUntil.Format(time.RFC3339), cert.Subject)
 	return nil
+}
+
+// writeAtomic writes b to a temporary file in path's directory and renames
+// it to path, so that a role reading the aggregate while it is written
+// sees the old file or the new one, never half of one.
+func writeAtomic(path string, b []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // checkAggregate serializes the signed aggregate, validates it against the

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,12 +78,15 @@ func TestMetadataAggregate(t *testing.T) {
 	ctx := context.Background()
 	for _, k := range keys {
 		t.Run(k.name, func(t *testing.T) {
-			outPath := filepath.Join(t.TempDir(), "agg.xml")
+			outDir := t.TempDir()
+			outPath := filepath.Join(outDir, "agg.xml")
+			reader := openedOld(t, outPath)
 			var out bytes.Buffer
 			err := run(ctx, []string{"metadata", "aggregate", "-key", k.key, "-cert", k.cert, "-name", "urn:renkei:test", "-valid-for", "48h", "-cache", "30m", "-o", outPath, in1, in2}, &out)
 			if err != nil || !strings.Contains(out.String(), "2 entities") {
 				t.Fatalf("aggregate: %v %s", err, out.String())
 			}
+			checkReplaced(t, reader, outDir)
 			x := xmlsec1.New(t)
 			b, _ := os.ReadFile(outPath)
 			if o, err := x.Run("--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntitiesDescriptor", "--trusted-pem", x.File("ca.pem", p.CA.CertPEM()), x.File("agg.xml", b)); err != nil {
@@ -136,4 +140,31 @@ func mustPKCS8(t *testing.T, k any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// openedOld writes an old aggregate to path and opens it, as a role
+// reading it at the moment the operator writes the new one.
+func openedOld(t *testing.T, path string) *os.File {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("<old aggregate/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// checkReplaced: the new aggregate replaced the file by a rename (the
+// reader of the old one still reads it whole) and left no temporary file.
+func checkReplaced(t *testing.T, reader *os.File, dir string) {
+	t.Helper()
+	if b, err := io.ReadAll(reader); err != nil || string(b) != "<old aggregate/>" {
+		t.Errorf("ok/atomic-write: the reader of the old aggregate read %d other bytes, %v: the file was written in place", len(b), err)
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 1 {
+		t.Errorf("ok/no-temporary-left: %d files in the output directory", len(names))
+	}
 }

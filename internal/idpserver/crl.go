@@ -18,7 +18,7 @@ import (
 // would refuse every card login from then on, and would not see a
 // revocation until restarted.
 type crlFiles struct {
-	cardPath, softPath string // softPath "" when there is no soft CRL
+	cardPath, softPath string // "" when there is no such CRL
 	cardCA, softCA     *x509.Certificate
 	cur                atomic.Pointer[crlSet]
 }
@@ -53,8 +53,10 @@ func (f *crlFiles) reload() error {
 	next := *old
 	var errs []error
 	var err error
-	if next.card, err = newer(f.cardPath, f.cardCA, old.card); err != nil {
-		errs = append(errs, fmt.Errorf("cardCRL: %w", err))
+	if f.cardPath != "" {
+		if next.card, err = newer(f.cardPath, f.cardCA, old.card); err != nil {
+			errs = append(errs, fmt.Errorf("cardCRL: %w", err))
+		}
 	}
 	if f.softPath != "" {
 		if next.soft, err = newer(f.softPath, f.softCA, old.soft); err != nil {

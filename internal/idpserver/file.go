@@ -35,10 +35,15 @@ type File struct {
 	RolloverCert string  `json:"rolloverCert,omitempty"`
 	Encryption   KeyPair `json:"encryption"`
 
-	CardCA  string `json:"cardCA"`
-	CardCRL string `json:"cardCRL"`
+	// CardCA and CardCRL are the card-issuer CA and its CRL; both may be
+	// left out where only soft certificates (SoftCA) log in.
+	CardCA  string `json:"cardCA,omitempty"`
+	CardCRL string `json:"cardCRL,omitempty"`
 	SoftCA  string `json:"softCA,omitempty"`
 	SoftCRL string `json:"softCRL,omitempty"`
+	// OCSP, when set, has card certificates checked with the card
+	// issuer's OCSP responder before the CRL, which is still the fallback.
+	OCSP *OCSP `json:"ocsp,omitempty"`
 	// TrustedRoots is a PEM file of the CAs the SPs' TLS certificates are
 	// checked against when the IdP calls them over SOAP (back-channel
 	// logout, ManageNameID); "" means the system's roots.
@@ -67,6 +72,34 @@ type File struct {
 	// NameID for the principal it may obtain, encrypted for them; with any
 	// entry the NameIDMappingService is served.
 	NameIDMapping map[string][]string `json:"nameIDMapping,omitempty"`
+}
+
+// OCSP is where and how long the IdP asks about card certificates.
+type OCSP struct {
+	// Responder is the responder's http URL; "" takes the OCSP URL of the
+	// card certificate's Authority Information Access.
+	Responder string `json:"responder,omitempty"`
+	// Timeout bounds each request (a Go duration); "" is 2s. A responder
+	// that does not answer in time leaves the decision to the CRL.
+	Timeout string `json:"timeout,omitempty"`
+}
+
+func (o *OCSP) validate() []error {
+	if o == nil {
+		return nil
+	}
+	var errs []error
+	if o.Responder != "" {
+		if u, err := url.Parse(o.Responder); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("ocsp.responder %q is not an http or https URL", o.Responder))
+		}
+	}
+	if d, err := ParseDuration(o.Timeout); err != nil {
+		errs = append(errs, fmt.Errorf("ocsp.timeout: %w", err))
+	} else if d > time.Minute {
+		errs = append(errs, fmt.Errorf("ocsp.timeout %s: a login waits that long; at most 1m", d))
+	}
+	return errs
 }
 
 // KeyPair names a PEM certificate and its PKCS#8 PEM key.
@@ -105,6 +138,9 @@ type Lifetimes struct {
 type SPQuirks struct {
 	AllowSHA1    bool `json:"allowSHA1"`
 	SignResponse bool `json:"signResponse"`
+	// AllowHTTPACS answers an http ACS of the SP, for test labs; the IdP
+	// says so in its log at start.
+	AllowHTTPACS bool `json:"allowHTTPACS,omitempty"`
 }
 
 // Defaults of the file.
@@ -165,12 +201,19 @@ func (c *File) Validate() error {
 	if (c.Encryption.Cert == "") != (c.Encryption.Key == "") {
 		add("encryption needs both cert and key, or neither")
 	}
-	if c.CardCA == "" || c.CardCRL == "" {
-		add("cardCA and cardCRL are required: a card cannot be checked without its revocation list")
+	switch {
+	case c.CardCA == "" && c.CardCRL == "" && c.SoftCA == "":
+		add("no cardCA and cardCRL, and no softCA: no certificate could log in")
+	case (c.CardCA == "") != (c.CardCRL == ""):
+		add("cardCA and cardCRL go together: a card cannot be checked without its revocation list")
+	}
+	if c.OCSP != nil && c.CardCA == "" {
+		add("ocsp without cardCA: OCSP checks card certificates")
 	}
 	if c.SoftCRL != "" && c.SoftCA == "" {
 		add("softCRL without softCA")
 	}
+	errs = append(errs, c.OCSP.validate()...)
 	errs = append(errs, c.validateMetadata()...)
 	errs = append(errs, c.Lifetimes.validate()...)
 	errs = append(errs, c.validateRelease()...)

@@ -27,8 +27,10 @@ type keys struct {
 func loadKeys(c *File) (*keys, error) {
 	l := &keyfile.Loader{}
 	k := &keys{tls: l.Pair("tls", c.TLS.Cert, c.TLS.Key), cardTLS: l.Pair("cardTLS", c.CardTLS.Cert, c.CardTLS.Key),
-		signing: l.Key("signing.key", c.Signing.Key), signingCerts: []*x509.Certificate{l.Cert("signing.cert", c.Signing.Cert)},
-		cardCA: l.Cert("cardCA", c.CardCA)}
+		signing: l.Key("signing.key", c.Signing.Key), signingCerts: []*x509.Certificate{l.Cert("signing.cert", c.Signing.Cert)}}
+	if c.CardCA != "" {
+		k.cardCA = l.Cert("cardCA", c.CardCA)
+	}
 	if c.RolloverCert != "" {
 		k.signingCerts = append(k.signingCerts, l.Cert("rolloverCert", c.RolloverCert))
 	}

@@ -17,10 +17,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Metadata.Refresh(ctx, time.Now()); err != nil {
 		s.life.Logger().Warn("metadata not all loaded, serving what loaded", slog.String("error", err.Error()))
 	}
+	s.announceQuirks()
 	s.life.Start(ctx)
 	s.life.Go(func(ctx context.Context) { _ = s.Metadata.Run(ctx) })
 	s.life.Every(rolekit.Or(s.opts.CRLInterval, DefaultCRLInterval), func(context.Context) { s.keys.crls.reloadLogged(s.life.Logger()) })
 	s.life.Every(rolekit.Or(s.opts.CollectInterval, DefaultCollectInterval), s.life.Collect(s.Store))
+	if s.opts.Reload != nil {
+		s.life.Go(s.reloadOn(s.opts.Reload))
+	}
 	return s.life.Serve(s.Servers()...)
 }
 

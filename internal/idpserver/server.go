@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/renkei-idwsf/renkei/card/ocspcheck"
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/idp"
 	"github.com/renkei-idwsf/renkei/internal/httpx"
@@ -59,6 +61,10 @@ type Options struct {
 	// CollectInterval how often expired rows are removed from the store.
 	// 0 means the defaults.
 	CRLInterval, CollectInterval time.Duration
+	// Reload, when set, has the server read its metadata sources and CRL
+	// files again at each signal received (renkei-idp passes SIGHUP), and
+	// log what changed in the metadata.
+	Reload <-chan os.Signal
 }
 
 // Server is the IdP built from a configuration file: the engine over its
@@ -145,12 +151,14 @@ func (s *Server) assemble(ctx context.Context) error {
 
 func (s *Server) idpConfig() idp.Config {
 	c, k := s.File, s.keys
-	roots := x509.NewCertPool()
-	roots.AddCert(k.cardCA)
+	roots := x509.NewCertPool() // empty without cardCA: no certificate passes for a card
+	if k.cardCA != nil {
+		roots.AddCert(k.cardCA)
+	}
 	cardCRLs, softCRLs := k.crls.lists()
 	cfg := idp.Config{EntityID: c.EntityID, SigningKey: k.signing, SigningCerts: k.signingCerts, Meter: s.life.Metrics,
 		Cards: s.Store, Federations: s.Store, Sessions: s.Store,
-		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
+		CardTrust: &trust.Verifier{Roots: roots, CRLs: cardCRLs, OCSP: s.ocspChecker()}, SoftCRLs: softCRLs, RevocationLists: k.crls.lists}
 	if dec, ok := k.encKey.(crypto.Decrypter); ok {
 		cfg.EncryptionKey = dec
 	}
@@ -218,9 +226,20 @@ func (s *Server) serviceURL(on bool, path string) string {
 func quirks(in map[string]SPQuirks) map[string]idp.SPQuirks {
 	out := map[string]idp.SPQuirks{}
 	for sp, q := range in {
-		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse}
+		out[sp] = idp.SPQuirks{AllowSHA1: q.AllowSHA1, SignResponse: q.SignResponse, AllowHTTPACS: q.AllowHTTPACS}
 	}
 	return out
+}
+
+// announceQuirks logs each quirk that weakens what the IdP sends, so that
+// a test lab's relaxation never goes unnoticed in production.
+func (s *Server) announceQuirks() {
+	for sp, q := range s.File.Quirks {
+		if q.AllowHTTPACS {
+			s.life.Logger().Warn("quirk allowHTTPACS: responses to this SP may go to an http ACS, in clear text (for test labs only)",
+				slog.String("sp", sp))
+		}
+	}
 }
 
 // Handlers returns the routers of the two listeners, each behind
@@ -242,9 +261,11 @@ func (s *Server) Handlers() (main, card http.Handler) {
 // hinting the card-issuer CA and the soft CA.
 func (s *Server) Servers() []httpx.Server {
 	mainH, cardH := s.Handlers()
-	hints := []*x509.Certificate{s.keys.cardCA}
-	if s.keys.softCA != nil {
-		hints = append(hints, s.keys.softCA)
+	var hints []*x509.Certificate
+	for _, ca := range []*x509.Certificate{s.keys.cardCA, s.keys.softCA} {
+		if ca != nil {
+			hints = append(hints, ca)
+		}
 	}
 	return append([]httpx.Server{
 		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: s.life.Observed(Main, mainH),
@@ -275,6 +296,16 @@ func (s *Server) SignedMetadata(now time.Time) ([]byte, error) {
 // every CRLInterval: a newer CRL signed by its CA replaces the one in use;
 // anything else is reported and the CRL in use kept.
 func (s *Server) ReloadCRLs() error { return s.keys.crls.reload() }
+
+// ocspChecker is the OCSP client of File.OCSP, nil when it is unset.
+func (s *Server) ocspChecker() trust.OCSPChecker {
+	o := s.File.OCSP
+	if o == nil {
+		return nil
+	}
+	timeout, _ := ParseDuration(o.Timeout)
+	return &ocspcheck.Client{Responder: o.Responder, Timeout: timeout, Log: s.life.Logger()}
+}
 
 // soapClient is the transport of the IdP's own SOAP calls to SPs,
 // trusting File.TrustedRoots (nil: the system's roots).
