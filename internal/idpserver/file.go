@@ -60,6 +60,11 @@ type File struct {
 	CookieDomain            string              `json:"cookieDomain,omitempty"`
 	Quirks                  map[string]SPQuirks `json:"quirks,omitempty"`
 	IdPInitiated            []string            `json:"idpInitiated,omitempty"`
+	// AuthnLimits bound the AuthnRequests that arrive without a session,
+	// per client address and overall (idp.AuthnLimits); zero fields take
+	// the defaults. A deployment behind a TCP balancer or NAT that hides
+	// the clients' addresses raises clientBurst and clientRate.
+	AuthnLimits AuthnLimits `json:"authnLimits,omitempty"`
 
 	// Attributes is the operator's JSON file of the principals' attributes
 	// (idp.ReadAttributeFile), kept apart from the store; Release lists,
@@ -177,6 +182,9 @@ func (c *File) Defaults() {
 func (c *File) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if l := c.AuthnLimits; l.ClientBurst < 0 || l.ClientRate < 0 || l.MaxPending < 0 {
+		add("authnLimits: negative values (%d, %g, %d); zero takes the default", l.ClientBurst, l.ClientRate, l.MaxPending)
+	}
 	if c.EntityID == "" {
 		add("entityID is empty")
 	}
@@ -264,3 +272,10 @@ func (l Lifetimes) validate() []error {
 
 // ParseDuration reads a lifetime; "" is zero (the default).
 func ParseDuration(s string) (time.Duration, error) { return rolekit.ParseDuration(s) }
+
+// AuthnLimits is idp.AuthnLimits in the file.
+type AuthnLimits struct {
+	ClientBurst int     `json:"clientBurst,omitempty"`
+	ClientRate  float64 `json:"clientRate,omitempty"`
+	MaxPending  int     `json:"maxPending,omitempty"`
+}

@@ -247,13 +247,20 @@ func (s *Server) announceQuirks() {
 // Logout (HTTP-Redirect, HTTP-POST, SOAP, IdP-initiated) and ManageNameID;
 // card serves card login, ECP and the ArtifactResolutionService.
 func (s *Server) Handlers() (main, card http.Handler) {
-	h := &idp.HTTP{SSO: s.SSO, SLO: s.SLO, CookieDomain: s.File.CookieDomain, Log: s.refused}
+	h := s.httpAdapter()
 	mainR, cardR := mux.NewRouter(), mux.NewRouter()
 	mainR.Use(httpx.MarkRoute)
 	cardR.Use(httpx.MarkRoute)
 	h.MountMain(mainR)
 	h.MountCard(cardR)
 	return httpx.Secure(mainR), httpx.Secure(cardR)
+}
+
+// httpAdapter is the IdP's HTTP adapter as the file configures it.
+func (s *Server) httpAdapter() *idp.HTTP {
+	l := s.File.AuthnLimits
+	return &idp.HTTP{SSO: s.SSO, SLO: s.SLO, CookieDomain: s.File.CookieDomain, Log: s.refused,
+		Limits: idp.AuthnLimits{ClientBurst: l.ClientBurst, ClientRate: l.ClientRate, MaxPending: l.MaxPending}}
 }
 
 // Servers are the two listeners: the main one asks for no client

@@ -231,3 +231,22 @@ func TestFileDiscoveryOldFields(t *testing.T) {
 		t.Fatalf("old discovery field: %v", err)
 	}
 }
+
+// TestAuthnLimitsFromFile: the file's authnLimits reach the IdP's HTTP
+// adapter (a deployment behind a TCP balancer raises them), and negative
+// values are refused by Validate.
+func TestAuthnLimitsFromFile(t *testing.T) {
+	f, _ := testFile(t)
+	f.AuthnLimits = AuthnLimits{ClientBurst: 5000, ClientRate: 250, MaxPending: 70000}
+	must(t, f.Validate())
+	s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t), Log: logkit.New(t, "idp")})
+	must(t, err)
+	t.Cleanup(func() { _ = s.Shutdown() })
+	if got, want := s.httpAdapter().Limits, (idp.AuthnLimits{ClientBurst: 5000, ClientRate: 250, MaxPending: 70000}); got != want {
+		t.Errorf("ok/limits-wired: %+v, want %+v", got, want)
+	}
+	f.AuthnLimits.ClientRate = -1
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "authnLimits") {
+		t.Errorf("fail/negative-rate: %v", err)
+	}
+}
