@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
+	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	"github.com/renkei-idwsf/renkei/saml"
+	"github.com/renkei-idwsf/renkei/saml/binding"
+	"github.com/renkei-idwsf/renkei/saml/md"
+	"github.com/renkei-idwsf/renkei/store/sqlstore"
+	"github.com/renkei-idwsf/renkei/wsc/sp"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
+	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
+)
+
+// Bounds of one benchmark run: no run may take longer, whatever b.N is.
+const (
+	loadTimeout = 3 * time.Minute
+	callTimeout = 20 * time.Second
+)
+
+// BenchmarkLogin drives the real renkei-idp binary (a child process, with
+// its SQLite store on disk, as an operator runs it) from this process, the
+// client: SP-initiated Web SSO of a portal that signs its AuthnRequests
+// and asks for the discovery bootstrap, each Response checked as the
+// portal checks it (wsc/sp: signature, audience, conditions, decryption).
+//
+// "full" is a new browser each time: fresh TLS handshakes at the main and
+// at the card listener, the card's certificate authenticating the second,
+// and a new IdP session. "session" is a browser that already holds an IdP
+// session and its connection to the main listener. Each runs with 1 and 4
+// browsers at once, with the IdP's TLS and SAML signing keys both RSA-2048
+// or both P-256.
+//
+// The IdP's cost is its own CPU time (utime+stime of /proc/PID/stat, read
+// before and after the bounded loop), not the wall clock, reported as
+// idp-cpu-ms/login beside logins/s. The floor is the signatures the IdP
+// must make for one login (a TLS server signature per full handshake, the
+// assertion's and the bootstrap token's), made with the same keys in this
+// process, interleaved with the logins, and timed as this thread's CPU
+// (floor-ms/login); x-floor is the first over the second.
+func BenchmarkLogin(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("the IdP's CPU time is read from /proc")
+	}
+	for _, kt := range []pki.KeyType{pki.RSA2048, pki.P256} {
+		l := newLoad(b, kt)
+		for _, flow := range []string{"full", "session"} {
+			for _, n := range []int{1, 4} {
+				b.Run(fmt.Sprintf("%s/%s/c%d", kt, flow, n), func(b *testing.B) { l.run(b, flow, n) })
+			}
+		}
+	}
+}
+
+// load is one IdP process and the portal that logs in there.
+type load struct {
+	k       *idpkit.IdP
+	portal  *sp.SP
+	card    tls.Certificate
+	tlsKey  *benchkit.Signature // the IdP's TLS server key
+	samlKey *benchkit.Signature // the IdP's SAML signing key
+}
+
+func newLoad(b *testing.B, kt pki.KeyType) *load {
+	p := pki.MustGet()
+	dir := b.TempDir()
+	server := map[pki.KeyType]*pki.Identity{pki.RSA2048: p.RSA, pki.P256: p.P256}[kt]
+	signing, err := p.CA.Issue("idp-signing-"+string(kt), kt)
+	must(b, err)
+	var srv, sig idpkit.KeyPair
+	srv.Cert, srv.Key, err = server.WriteFiles(dir)
+	must(b, err)
+	sig.Cert, sig.Key, err = signing.WriteFiles(dir)
+	must(b, err)
+	cfg, spMD := portalConfig(b, dir)
+	k := idpkit.New(b, idpkit.Options{SPMetadata: [][]byte{spMD}, Discovery: true, WantAuthnRequestsSigned: true,
+		Tweak: func(c *idpkit.Config) { c.TLS, c.CardTLS, c.Signing = srv, srv, sig }})
+	card := k.IssueCard("p-bench", "HIC-BENCH-"+string(kt), kt)
+	k.Start()
+	must(b, os.WriteFile(filepath.Join(dir, "idp.xml"), k.Metadata, 0o600))
+	must(b, cfg.Metadata.(*md.Set).Refresh(context.Background(), time.Now()))
+	portal, err := sp.New(cfg)
+	must(b, err)
+	return &load{k: k, portal: portal, tlsKey: benchkit.NewSignature(b, server.Key), samlKey: benchkit.NewSignature(b, signing.Key),
+		card: tls.Certificate{Certificate: [][]byte{card.Cert.Raw}, PrivateKey: card.Key, Leaf: card.Cert}}
+}
+
+// portalConfig is the portal's SP (RSA-2048 keys, a store in memory)
+// trusting the IdP metadata file idp.xml in dir, and its metadata.
+func portalConfig(b *testing.B, dir string) (sp.Config, []byte) {
+	ca := pki.MustGet().CA
+	sign, err := ca.Issue("portal-signing", pki.RSA2048)
+	must(b, err)
+	enc, err := ca.Issue("portal-encryption", pki.RSA2048)
+	must(b, err)
+	schema, err := xsd.Default()
+	must(b, err)
+	set, err := md.New(md.Config{Sources: []md.Source{{Location: filepath.Join(dir, "idp.xml"), Unsigned: true}}, Schema: schema})
+	must(b, err)
+	db, err := sqlstore.Open(context.Background(), "sqlite::memory:")
+	must(b, err)
+	b.Cleanup(func() { db.Close() })
+	const base = "https://127.0.0.1:1"
+	cfg := sp.Config{EntityID: base + "/metadata", ACSURL: base + "/acs", SLOURL: base + "/slo", IdP: "https://idp.renkei.test/saml",
+		Metadata: set, Key: sign.Key, Certificate: sign.Cert, Decrypter: &xmlenc.Decrypter{Key: enc.Key.(crypto.Decrypter)},
+		EncryptionCertificate: enc.Cert, Store: db, Schema: schema}
+	spMD, err := xmlsec.Serialize(sp.Descriptor(cfg).Element())
+	must(b, err)
+	return cfg, spMD
+}
+
+// run measures b.N logins of flow by n browsers at once.
+func (l *load) run(b *testing.B, flow string, n int) {
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
+	browsers := make([]*http.Client, n)
+	for i := range browsers {
+		browsers[i] = l.browser()
+		if err := l.login(ctx, browsers[i]); err != nil { // warm: a session, the code paths
+			b.Fatalf("warm-up login: %v\nrenkei-idp:\n%s", err, l.k.Stderr())
+		}
+	}
+	signs := l.signatures(flow)
+	var next atomic.Int64
+	var floor atomic.Int64 // ns of this process's CPU
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	cpu0 := cpuTicks(b, l.k.PID())
+	t0 := time.Now()
+	for _, c := range browsers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- l.worker(ctx, b.N, &next, &floor, flow, c, signs)
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(t0)
+	cpu := cpuTicks(b, l.k.PID()) - cpu0
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			b.Fatalf("%v\nrenkei-idp:\n%s", err, l.k.Stderr())
+		}
+	}
+	logins := float64(b.N)
+	idp := float64(cpu) * 1e3 / clockTicks / logins
+	fl := float64(floor.Load()) / 1e6 / logins
+	b.ReportMetric(logins/wall.Seconds(), "logins/s")
+	b.ReportMetric(idp, "idp-cpu-ms/login")
+	b.ReportMetric(fl, "floor-ms/login")
+	b.ReportMetric(idp/fl, "x-floor")
+}
+
+// worker logs in until next reaches total, after each login making the
+// floor's signatures on a locked thread and adding that thread's CPU time
+// to floor.
+func (l *load) worker(ctx context.Context, total int, next, floor *atomic.Int64, flow string, c *http.Client, signs []*benchkit.Signature) error {
+	for next.Add(1) <= int64(total) {
+		if ctx.Err() != nil {
+			return fmt.Errorf("the load did not finish within %s", loadTimeout)
+		}
+		if flow == "full" {
+			c = l.browser()
+		}
+		err := l.login(ctx, c)
+		if flow == "full" {
+			c.CloseIdleConnections()
+		}
+		if err != nil {
+			return err
+		}
+		d, err := threadCPU(func() error {
+			var errs []error
+			for _, s := range signs {
+				errs = append(errs, s.Sign())
+			}
+			return errors.Join(errs...)
+		})
+		if err != nil {
+			return err
+		}
+		floor.Add(int64(d))
+	}
+	return nil
+}
+
+// signatures are the signatures the IdP makes for one login of flow: the
+// assertion's and the bootstrap token's, and for a new browser a TLS
+// server signature at each of the two listeners.
+func (l *load) signatures(flow string) []*benchkit.Signature {
+	s := []*benchkit.Signature{l.samlKey, l.samlKey}
+	if flow == "full" {
+		s = append(s, l.tlsKey, l.tlsKey)
+	}
+	return s
+}
+
+// browser is a new browser holding the card: no cookie, no connection, no
+// TLS session to resume.
+func (l *load) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: l.k.RootCAs, ServerName: idpkit.ServerName,
+		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{l.card}}}
+	return &http.Client{Transport: tr, Jar: jar, Timeout: callTimeout}
+}
+
+// samlResponse finds the SAMLResponse of the IdP's HTTP-POST form.
+var samlResponse = regexp.MustCompile(`name="SAMLResponse" value="([^"]*)"`)
+
+// login is one SP-initiated login of c at the portal, the Response
+// checked by the portal's engine.
+func (l *load) login(ctx context.Context, c *http.Client) error {
+	lr, err := l.portal.StartLogin(ctx, "")
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, lr.URL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	m := samlResponse.FindSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return fmt.Errorf("HTTP %d at %s, no SAMLResponse form:\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	form := url.Values{"SAMLResponse": {html.UnescapeString(string(m[1]))}}
+	msg, err := (&binding.POSTDecoder{}).Decode(strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	got, err := l.portal.Consume(ctx, msg, lr.ID)
+	if err != nil {
+		return err
+	}
+	if got.AuthnContext != saml.ACSmartcardPKI || got.Bootstrap == nil {
+		return fmt.Errorf("login with AuthnContext %s, bootstrap %v: want the card's, with the DS's", got.AuthnContext, got.Bootstrap)
+	}
+	return nil
+}
+
+// clockTicks is the unit of /proc/PID/stat's times (USER_HZ, 100 on every
+// Linux architecture Go supports).
+const clockTicks = 100
+
+// cpuTicks is the process's user and system time so far, in clock ticks
+// (proc(5): fields 14 and 15 of /proc/PID/stat).
+func cpuTicks(b *testing.B, pid int) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	must(b, err)
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	must(b, errors.Join(err1, err2))
+	return utime + stime
+}
+
+// threadCPU runs op on one locked OS thread and returns that thread's CPU
+// time for it, which a busy machine does not stretch as it stretches the
+// wall clock.
+func threadCPU(op func() error) (time.Duration, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var r0, r1 syscall.Rusage
+	const rusageThread = 1 // RUSAGE_THREAD
+	if err := syscall.Getrusage(rusageThread, &r0); err != nil {
+		return 0, err
+	}
+	err := op()
+	if err := errors.Join(err, syscall.Getrusage(rusageThread, &r1)); err != nil {
+		return 0, err
+	}
+	return time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano()), nil
+}
