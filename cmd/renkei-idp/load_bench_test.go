@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +43,11 @@ const (
 	loadTimeout = 3 * time.Minute
 	callTimeout = 20 * time.Second
 )
+
+// idpProfile, when set, is a directory where each IdP process of
+// BenchmarkLogin writes its CPU profile (renkei-idp-KEYTYPE.pprof) when it
+// stops: go test -run '^$' -bench Login ./cmd/renkei-idp -idp-cpuprofile DIR.
+var idpProfile = flag.String("idp-cpuprofile", "", "directory for the CPU profiles of the IdP processes of BenchmarkLogin")
 
 // BenchmarkLogin drives the real renkei-idp binary (a child process, with
 // its SQLite store on disk, as an operator runs it) from this process, the
@@ -97,8 +104,12 @@ func newLoad(b *testing.B, kt pki.KeyType) *load {
 	sig.Cert, sig.Key, err = signing.WriteFiles(dir)
 	must(b, err)
 	cfg, spMD := portalConfig(b, dir)
-	k := idpkit.New(b, idpkit.Options{SPMetadata: [][]byte{spMD}, Discovery: true, WantAuthnRequestsSigned: true,
-		Tweak: func(c *idpkit.Config) { c.TLS, c.CardTLS, c.Signing = srv, srv, sig }})
+	opts := idpkit.Options{SPMetadata: [][]byte{spMD}, Discovery: true, WantAuthnRequestsSigned: true,
+		Tweak: func(c *idpkit.Config) { c.TLS, c.CardTLS, c.Signing = srv, srv, sig }}
+	if *idpProfile != "" {
+		opts.Args = []string{"-cpuprofile", filepath.Join(*idpProfile, "renkei-idp-"+string(kt)+".pprof")}
+	}
+	k := idpkit.New(b, opts)
 	card := k.IssueCard("p-bench", "HIC-BENCH-"+string(kt), kt)
 	k.Start()
 	must(b, os.WriteFile(filepath.Join(dir, "idp.xml"), k.Metadata, 0o600))
@@ -150,6 +161,7 @@ func (l *load) run(b *testing.B, flow string, n int) {
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	ops0 := l.storeOps(b)
 	cpu0 := cpuTicks(b, l.k.PID())
 	t0 := time.Now()
 	for _, c := range browsers {
@@ -176,6 +188,7 @@ func (l *load) run(b *testing.B, flow string, n int) {
 	b.ReportMetric(idp, "idp-cpu-ms/login")
 	b.ReportMetric(fl, "floor-ms/login")
 	b.ReportMetric(idp/fl, "x-floor")
+	l.reportStore(b, ops0, l.storeOps(b))
 }
 
 // worker logs in until next reaches total, after each login making the
@@ -271,6 +284,43 @@ func (l *load) login(ctx context.Context, c *http.Client) error {
 		return fmt.Errorf("login with AuthnContext %s, bootstrap %v: want the card's, with the DS's", got.AuthnContext, got.Bootstrap)
 	}
 	return nil
+}
+
+// storeCount matches a count of the IdP's store operations on /metrics.
+var storeCount = regexp.MustCompile(`(?m)^renkei_store_operation_duration_seconds_count\{op="(\w+)",result="(\w+)"[^}]*\} (\d+)$`)
+
+// storeOps are the IdP's store operations so far, by operation and
+// result, from its admin listener's /metrics.
+func (l *load) storeOps(b *testing.B) map[string]int {
+	resp, err := http.Get(l.k.AdminURL + "/metrics")
+	must(b, err)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	resp.Body.Close()
+	must(b, err)
+	ops := map[string]int{}
+	for _, m := range storeCount.FindAllStringSubmatch(string(body), -1) {
+		n, _ := strconv.Atoi(m[3])
+		ops[m[1]+"/"+m[2]] += n
+	}
+	return ops
+}
+
+// reportStore reports the database calls of the store per login
+// (store-calls/login, as its Observer counts them: a read-modify-write is
+// two)
+// and logs them by operation.
+func (l *load) reportStore(b *testing.B, before, after map[string]int) {
+	var total int
+	var each []string
+	for op, n := range after {
+		if d := n - before[op]; d > 0 {
+			total += d
+			each = append(each, fmt.Sprintf("%s %.2f", op, float64(d)/float64(b.N)))
+		}
+	}
+	slices.Sort(each)
+	b.ReportMetric(float64(total)/float64(b.N), "store-calls/login")
+	b.Logf("database calls per login, by store method: %s", strings.Join(each, ", "))
 }
 
 // clockTicks is the unit of /proc/PID/stat's times (USER_HZ, 100 on every

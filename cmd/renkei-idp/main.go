@@ -5,6 +5,7 @@
 //
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
+//	renkei-idp -config idp.json -cpuprofile idp.pprof
 //
 // The configuration file is JSON (idpserver.File; unknown fields are
 // refused, and every problem is reported at once). A minimal one, with
@@ -54,6 +55,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -73,6 +75,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	fs := flag.NewFlagSet("renkei-idp", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	printMD := fs.Bool("print-metadata", false, "print the IdP's signed metadata and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,7 +93,25 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		return profiled(*cpuProfile, func() error { return s.Run(ctx) })
+	}
 	return s.Run(ctx)
+}
+
+// profiled runs serve under the CPU profiler, writing the profile to path
+// once serve returns (after a graceful stop).
+func profiled(path string, serve func() error) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, f.Close()) }()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return serve()
 }
 
 // printMetadata writes the signed metadata; it opens a private in-memory

@@ -78,6 +78,9 @@ type Options struct {
 	Tags []string
 	// Tweak changes the configuration before it is written.
 	Tweak func(*Config)
+	// Args are more command-line arguments for every process of the IdP
+	// (such as -cpuprofile FILE).
+	Args []string
 }
 
 // The Discovery Service named when Options.Discovery is set.
