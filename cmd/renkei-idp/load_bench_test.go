@@ -104,7 +104,7 @@ func newLoad(b *testing.B, kt pki.KeyType) *load {
 	sig.Cert, sig.Key, err = signing.WriteFiles(dir)
 	must(b, err)
 	cfg, spMD := portalConfig(b, dir)
-	opts := idpkit.Options{SPMetadata: [][]byte{spMD}, Discovery: true, WantAuthnRequestsSigned: true,
+	opts := idpkit.Options{SPMetadata: [][]byte{spMD}, Discovery: true, WantAuthnRequestsSigned: true, AsDeployed: true,
 		Tweak: func(c *idpkit.Config) { c.TLS, c.CardTLS, c.Signing = srv, srv, sig }}
 	if *idpProfile != "" {
 		opts.Args = []string{"-cpuprofile", filepath.Join(*idpProfile, "renkei-idp-"+string(kt)+".pprof")}

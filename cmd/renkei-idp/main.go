@@ -8,7 +8,10 @@
 //	renkei-idp -config idp.json -cpuprofile idp.pprof
 //
 // The configuration file is JSON (idpserver.File; unknown fields are
-// refused, and every problem is reported at once). A minimal one, with
+// refused, and every problem is reported at once). "checkOutgoing": true
+// schema-checks every assertion and SSO Response before it leaves (off by
+// default: the IdP builds them from typed values, and its tests check
+// every shape it sends). A minimal one, with
 // the loopback listen addresses and the SQLite store left to defaults:
 //
 //	{
@@ -29,7 +32,8 @@
 //	  "discovery": {"entityID": "https://ds.example.org"},
 //	  "lifetimes": {"assertion": "5m", "session": "8h", "bootstrap": "2h", "ecp": "120s"},
 //	  "quirks": {"https://legacy.example.org/sp": {"allowSHA1": true, "signResponse": true}},
-//	  "idpInitiated": ["https://portal.example.org/sp"]
+//	  "idpInitiated": ["https://portal.example.org/sp"],
+//	  "checkOutgoing": false
 //	}
 //
 // The Discovery Service is named by its entityID alone: its SOAP endpoint

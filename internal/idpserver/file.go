@@ -53,6 +53,11 @@ type File struct {
 	CookieDomain            string              `json:"cookieDomain,omitempty"`
 	Quirks                  map[string]SPQuirks `json:"quirks,omitempty"`
 	IdPInitiated            []string            `json:"idpInitiated,omitempty"`
+	// CheckOutgoing schema-checks each assertion and SSO Response before
+	// it leaves (idp.SSOConfig.CheckOutgoing, idp.Config.Schema). Off by
+	// default: the IdP builds them from typed values and the tests check
+	// every shape it sends; on, a login costs about a tenth more CPU.
+	CheckOutgoing bool `json:"checkOutgoing,omitempty"`
 }
 
 // KeyPair names a PEM certificate and its PKCS#8 PEM key.

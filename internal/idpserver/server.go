@@ -114,7 +114,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	cfg := s.idpConfig()
-	cfg.Schema = schema
+	if c.CheckOutgoing {
+		cfg.Schema = schema
+	}
 	core, err := idp.New(cfg)
 	if err != nil {
 		return err
@@ -122,7 +124,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	base, card := strings.TrimSuffix(c.BaseURL, "/"), strings.TrimSuffix(c.CardBaseURL, "/")
 	ecp, _ := ParseDuration(c.Lifetimes.ECP)
 	enrol, _ := ParseDuration(c.Lifetimes.Enrol)
-	s.SSO, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.Metadata, Replay: s.Store, Pending: s.Store, Schema: schema,
+	s.SSO, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.Metadata, Replay: s.Store, Pending: s.Store, Schema: schema, CheckOutgoing: c.CheckOutgoing,
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,

@@ -78,6 +78,11 @@ type Options struct {
 	Tags []string
 	// Tweak changes the configuration before it is written.
 	Tweak func(*Config)
+	// AsDeployed runs the IdP as renkei-idp runs by default (benchmarks):
+	// without idpserver.File.CheckOutgoing, which the kit otherwise sets
+	// so that every assertion and Response the IdP sends in a test is
+	// checked against the schemas.
+	AsDeployed bool
 	// Args are more command-line arguments for every process of the IdP
 	// (such as -cpuprofile FILE).
 	Args []string
@@ -202,6 +207,7 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 	}
 	c.Store = k.dsn()
 	c.WantAuthnRequestsSigned = k.opts.WantAuthnRequestsSigned
+	c.CheckOutgoing = !k.opts.AsDeployed
 	return nil
 }
 
