@@ -248,3 +248,40 @@ func TestBatchWholeRollback(t *testing.T) {
 		t.Errorf("rows %v: work of an aborted batch kept", got)
 	}
 }
+
+// TestBatchArtifactsLazy: putting and taking an artifact (a pending
+// AuthnRequest) commit without an fsync of their own, still one-use, and
+// the session write that follows in a login is synced, making them
+// durable with it.
+func TestBatchArtifactsLazy(t *testing.T) {
+	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "artifacts.db"))
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	commits, synced := db.b.commits.Load(), db.b.synced.Load()
+	a := store.Artifact{Handle: "pending-1", Issuer: "https://idp.example", Recipient: "https://sp.example",
+		Message: []byte("<AuthnRequest/>"), Created: now, Expires: now.Add(time.Minute)}
+	if err := db.PutArtifact(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TakeArtifact(ctx, a.Handle, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TakeArtifact(ctx, a.Handle, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("fail/taken-twice: %v", err)
+	}
+	if c, s := db.b.commits.Load()-commits, db.b.synced.Load()-synced; c < 2 || s != 0 {
+		t.Fatalf("put and take made %d COMMITs, %d of them synced; want lazy ones only", c, s)
+	}
+	if err := db.CreatePrincipal(ctx, store.Principal{ID: "p-1", Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	synced = db.b.synced.Load()
+	err := db.CreateSession(ctx, store.Session{ID: "s-1", PrincipalID: "p-1", AuthnInstant: now, AuthnContext: "x",
+		Created: now, Expires: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := db.b.synced.Load() - synced; s != 1 {
+		t.Fatalf("the session write made %d synced COMMITs, want 1", s)
+	}
+}
