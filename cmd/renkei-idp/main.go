@@ -21,6 +21,7 @@
 //	  "cardBaseURL": "https://login.idp.example.org",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "cardTLS": {"cert": "login.crt", "key": "login.key"},
+//	  "tlsTicketKeys": "tls-tickets.key",
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "rolloverCert": "signing-next.crt",
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
@@ -35,6 +36,13 @@
 //	  "idpInitiated": ["https://portal.example.org/sp"],
 //	  "checkOutgoing": false
 //	}
+//
+// tlsTicketKeys is a file of TLS session ticket keys that every node of
+// the IdP shares (one per line, 64 hex digits such as `openssl rand -hex
+// 32` prints; the first encrypts, the others are still accepted), so that
+// a returning browser resumes its TLS session at any node of the main
+// listener. The card-login listener never resumes: each card login is a
+// new signature by the card.
 //
 // The Discovery Service is named by its entityID alone: its SOAP endpoint
 // and encryption key are read from the metadata (its

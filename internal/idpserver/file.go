@@ -27,6 +27,11 @@ type File struct {
 
 	TLS     KeyPair `json:"tls"`
 	CardTLS KeyPair `json:"cardTLS"`
+	// TLSTicketKeys is a file of TLS session ticket keys (tickets.go) that
+	// every node of the IdP shares, so that a browser resumes its TLS
+	// session at whichever node it reaches; "" keeps Go's keys, which are
+	// this process's own.
+	TLSTicketKeys string `json:"tlsTicketKeys,omitempty"`
 	// Signing signs assertions and metadata; RolloverCert is the next
 	// signing certificate, published but not yet used.
 	Signing      KeyPair `json:"signing"`

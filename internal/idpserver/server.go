@@ -210,7 +210,8 @@ func (s *Server) Handlers() (main, card http.Handler) {
 }
 
 // Servers are the two listeners: the main one asks for no client
-// certificate, the card-login one requests it (idp.CardLoginTLSConfig),
+// certificate and resumes TLS sessions with the shared ticket keys
+// (tickets.go), the card-login one requests it (idp.CardLoginTLSConfig),
 // hinting the card-issuer CA and the soft CA.
 func (s *Server) Servers() []httpx.Server {
 	mainH, cardH := s.Handlers()
@@ -220,7 +221,7 @@ func (s *Server) Servers() []httpx.Server {
 	}
 	return append([]httpx.Server{
 		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: s.life.Observed(Main, mainH),
-			TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, MinVersion: tls.VersionTLS12}},
+			TLS: s.mainTLS()},
 		{Name: Card, Addr: s.File.CardListen, Listener: s.opts.CardListener, Handler: s.life.Observed(Card, cardH),
 			TLS: idp.CardLoginTLSConfig(s.keys.cardTLS, hints...)},
 	}, s.life.Admin(s.File.Admin, s.Readiness()...)...)

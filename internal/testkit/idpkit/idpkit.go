@@ -23,8 +23,10 @@ package idpkit
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -174,6 +176,13 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 		return err
 	}
 	c.CardTLS = c.TLS
+	// One ticket key for every node (StartNode), as an operator shares it.
+	var tk [32]byte
+	rand.Read(tk[:])
+	c.TLSTicketKeys = filepath.Join(k.Dir, "tls-tickets.key")
+	if err := os.WriteFile(c.TLSTicketKeys, []byte(hex.EncodeToString(tk[:])+"\n"), 0o600); err != nil {
+		return err
+	}
 	for _, x := range []struct {
 		name string
 		id   **pki.Identity
