@@ -58,8 +58,9 @@ var idpProfile = flag.String("idp-cpuprofile", "", "directory for the CPU profil
 // "full" is a new browser each time: fresh TLS handshakes at the main and
 // at the card listener, the card's certificate authenticating the second,
 // and a new IdP session. "session" is a browser that already holds an IdP
-// session and its connection to the main listener. Each runs with 1 and 4
-// browsers at once, with the IdP's TLS and SAML signing keys both RSA-2048
+// session and its connection to the main listener; "return" one that
+// holds the session and comes back on a new connection, resuming its TLS
+// session with a ticket. Each runs with 1 and 4 browsers at once, with the IdP's TLS and SAML signing keys both RSA-2048
 // or both P-256.
 //
 // The IdP's cost is its own CPU time (utime+stime of /proc/PID/stat, read
@@ -75,7 +76,7 @@ func BenchmarkLogin(b *testing.B) {
 	}
 	for _, kt := range []pki.KeyType{pki.RSA2048, pki.P256} {
 		l := newLoad(b, kt)
-		for _, flow := range []string{"full", "session"} {
+		for _, flow := range []string{"full", "session", "return"} {
 			for _, n := range []int{1, 4} {
 				b.Run(fmt.Sprintf("%s/%s/c%d", kt, flow, n), func(b *testing.B) { l.run(b, flow, n) })
 			}
@@ -150,8 +151,8 @@ func (l *load) run(b *testing.B, flow string, n int) {
 	defer cancel()
 	browsers := make([]*http.Client, n)
 	for i := range browsers {
-		browsers[i] = l.browser()
-		if err := l.login(ctx, browsers[i]); err != nil { // warm: a session, the code paths
+		browsers[i] = l.browser(flow == "return")
+		if _, err := l.login(ctx, browsers[i]); err != nil { // warm: a session, the code paths
 			b.Fatalf("warm-up login: %v\nrenkei-idp:\n%s", err, l.k.Stderr())
 		}
 	}
@@ -200,14 +201,17 @@ func (l *load) worker(ctx context.Context, total int, next, floor *atomic.Int64,
 			return fmt.Errorf("the load did not finish within %s", loadTimeout)
 		}
 		if flow == "full" {
-			c = l.browser()
+			c = l.browser(false)
 		}
-		err := l.login(ctx, c)
+		resumed, err := l.login(ctx, c)
 		if flow == "full" {
 			c.CloseIdleConnections()
 		}
 		if err != nil {
 			return err
+		}
+		if flow == "return" && !resumed {
+			return errors.New("a returning browser did not resume its TLS session")
 		}
 		d, err := threadCPU(func() error {
 			var errs []error
@@ -226,7 +230,8 @@ func (l *load) worker(ctx context.Context, total int, next, floor *atomic.Int64,
 
 // signatures are the signatures the IdP makes for one login of flow: the
 // assertion's and the bootstrap token's, and for a new browser a TLS
-// server signature at each of the two listeners.
+// server signature at each of the two listeners (a resumed TLS session
+// needs none).
 func (l *load) signatures(flow string) []*benchkit.Signature {
 	s := []*benchkit.Signature{l.samlKey, l.samlKey}
 	if flow == "full" {
@@ -236,11 +241,16 @@ func (l *load) signatures(flow string) []*benchkit.Signature {
 }
 
 // browser is a new browser holding the card: no cookie, no connection, no
-// TLS session to resume.
-func (l *load) browser() *http.Client {
+// TLS session to resume. A returning one keeps no connection open but
+// keeps its TLS sessions, to resume them.
+func (l *load) browser(returning bool) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: l.k.RootCAs, ServerName: idpkit.ServerName,
 		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{l.card}}}
+	if returning {
+		tr.DisableKeepAlives = true
+		tr.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	}
 	return &http.Client{Transport: tr, Jar: jar, Timeout: callTimeout}
 }
 
@@ -248,42 +258,43 @@ func (l *load) browser() *http.Client {
 var samlResponse = regexp.MustCompile(`name="SAMLResponse" value="([^"]*)"`)
 
 // login is one SP-initiated login of c at the portal, the Response
-// checked by the portal's engine.
-func (l *load) login(ctx context.Context, c *http.Client) error {
+// checked by the portal's engine; resumed is whether the connection that
+// brought the Response resumed a TLS session.
+func (l *load) login(ctx context.Context, c *http.Client) (resumed bool, err error) {
 	lr, err := l.portal.StartLogin(ctx, "")
 	if err != nil {
-		return err
+		return false, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, lr.URL, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return false, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if err != nil {
-		return err
+		return false, err
 	}
 	m := samlResponse.FindSubmatch(body)
 	if resp.StatusCode != http.StatusOK || m == nil {
-		return fmt.Errorf("HTTP %d at %s, no SAMLResponse form:\n%s", resp.StatusCode, resp.Request.URL, body)
+		return false, fmt.Errorf("HTTP %d at %s, no SAMLResponse form:\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
 	form := url.Values{"SAMLResponse": {html.UnescapeString(string(m[1]))}}
 	msg, err := (&binding.POSTDecoder{}).Decode(strings.NewReader(form.Encode()))
 	if err != nil {
-		return err
+		return false, err
 	}
 	got, err := l.portal.Consume(ctx, msg, lr.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if got.AuthnContext != saml.ACSmartcardPKI || got.Bootstrap == nil {
-		return fmt.Errorf("login with AuthnContext %s, bootstrap %v: want the card's, with the DS's", got.AuthnContext, got.Bootstrap)
+		return false, fmt.Errorf("login with AuthnContext %s, bootstrap %v: want the card's, with the DS's", got.AuthnContext, got.Bootstrap)
 	}
-	return nil
+	return resp.TLS != nil && resp.TLS.DidResume, nil
 }
 
 // storeCount matches a count of the IdP's store operations on /metrics.
