@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,8 +62,8 @@ var idpProfile = flag.String("idp-cpuprofile", "", "directory for the CPU profil
 // session with a ticket. Each runs with 1 and 4 browsers at once, with the IdP's TLS and SAML signing keys both RSA-2048
 // or both P-256.
 //
-// The IdP's cost is its own CPU time (utime+stime of /proc/PID/stat, read
-// before and after the bounded loop), not the wall clock, reported as
+// The IdP's cost is its own CPU time (utime+stime of /proc/PID/stat,
+// benchkit.ProcessCPU, read before and after the bounded loop), not the wall clock, reported as
 // idp-cpu-ms/login beside logins/s. The floor is the signatures the IdP
 // must make for one login (a TLS server signature per full handshake, the
 // assertion's and the bootstrap token's), made with the same keys in this
@@ -163,7 +162,8 @@ func (l *load) run(b *testing.B, flow string, n int) {
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	ops0 := l.storeOps(b)
-	cpu0 := cpuTicks(b, l.k.PID())
+	cpu0, err := benchkit.ProcessCPU(l.k.PID())
+	must(b, err)
 	t0 := time.Now()
 	for _, c := range browsers {
 		wg.Add(1)
@@ -174,7 +174,8 @@ func (l *load) run(b *testing.B, flow string, n int) {
 	}
 	wg.Wait()
 	wall := time.Since(t0)
-	cpu := cpuTicks(b, l.k.PID()) - cpu0
+	cpu1, err := benchkit.ProcessCPU(l.k.PID())
+	must(b, err)
 	b.StopTimer()
 	close(errs)
 	for err := range errs {
@@ -183,7 +184,7 @@ func (l *load) run(b *testing.B, flow string, n int) {
 		}
 	}
 	logins := float64(b.N)
-	idp := float64(cpu) * 1e3 / clockTicks / logins
+	idp := float64(cpu1-cpu0) / 1e6 / logins
 	fl := float64(floor.Load()) / 1e6 / logins
 	b.ReportMetric(logins/wall.Seconds(), "logins/s")
 	b.ReportMetric(idp, "idp-cpu-ms/login")
@@ -213,7 +214,7 @@ func (l *load) worker(ctx context.Context, total int, next, floor *atomic.Int64,
 		if flow == "return" && !resumed {
 			return errors.New("a returning browser did not resume its TLS session")
 		}
-		d, err := threadCPU(func() error {
+		d, err := benchkit.ThreadCPU(func() error {
 			var errs []error
 			for _, s := range signs {
 				errs = append(errs, s.Sign())
@@ -316,10 +317,9 @@ func (l *load) storeOps(b *testing.B) map[string]int {
 	return ops
 }
 
-// reportStore reports the database calls of the store per login
-// (store-calls/login, as its Observer counts them: a read-modify-write is
-// two)
-// and logs them by operation.
+// reportStore reports the store's database calls per login, as its
+// Observer counts them (store-calls/login: a read-modify-write is two),
+// and logs them by store method.
 func (l *load) reportStore(b *testing.B, before, after map[string]int) {
 	var total int
 	var each []string
@@ -332,42 +332,4 @@ func (l *load) reportStore(b *testing.B, before, after map[string]int) {
 	slices.Sort(each)
 	b.ReportMetric(float64(total)/float64(b.N), "store-calls/login")
 	b.Logf("database calls per login, by store method: %s", strings.Join(each, ", "))
-}
-
-// clockTicks is the unit of /proc/PID/stat's times (USER_HZ, 100 on every
-// Linux architecture Go supports).
-const clockTicks = 100
-
-// cpuTicks is the process's user and system time so far, in clock ticks
-// (proc(5): fields 14 and 15 of /proc/PID/stat).
-func cpuTicks(b *testing.B, pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	must(b, err)
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		b.Fatalf("/proc/%d/stat: %q", pid, s)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	must(b, errors.Join(err1, err2))
-	return utime + stime
-}
-
-// threadCPU runs op on one locked OS thread and returns that thread's CPU
-// time for it, which a busy machine does not stretch as it stretches the
-// wall clock.
-func threadCPU(op func() error) (time.Duration, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var r0, r1 syscall.Rusage
-	const rusageThread = 1 // RUSAGE_THREAD
-	if err := syscall.Getrusage(rusageThread, &r0); err != nil {
-		return 0, err
-	}
-	err := op()
-	if err := errors.Join(err, syscall.Getrusage(rusageThread, &r1)); err != nil {
-		return 0, err
-	}
-	return time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano()), nil
 }
