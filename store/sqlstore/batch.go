@@ -62,8 +62,13 @@ type batcher struct {
 	quit   chan struct{}
 	done   chan struct{}
 	// commits counts the COMMITs made, synced those made with
-	// synchronous=FULL (tests).
-	commits, synced atomic.Int64
+	// synchronous=FULL, switches the changes of the synchronous pragma
+	// (tests).
+	commits, synced, switches atomic.Int64
+	// normal: the writer connection was left at synchronous=NORMAL by a
+	// lazy batch. A connection the pool opens anew has the DSN's FULL, so
+	// the belief errs only towards an fsync too many.
+	normal bool
 	// unprepared are statement texts the last batch ran without a prepared
 	// statement; the batcher prepares them on the pool between batches,
 	// when it does not hold the pool's one connection.
@@ -176,20 +181,9 @@ func (b *batcher) run(batch []*batchReq) {
 			r.res <- res[i]
 		}
 	}()
-	if lazyBatch(batch) {
-		if err := b.synchronous("NORMAL"); err != nil {
-			fill(res, err)
-			return
-		}
-		defer func() {
-			if err := b.synchronous("FULL"); err != nil {
-				// The connection would go on committing without fsync:
-				// close the pool's connection so the next one is opened
-				// with the DSN's FULL.
-				b.db.w.SetMaxIdleConns(0)
-				b.db.w.SetMaxIdleConns(1)
-			}
-		}()
+	if err := b.mode(lazyBatch(batch)); err != nil {
+		fill(res, err)
+		return
 	}
 	t, err := b.db.w.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -300,6 +294,32 @@ func lazyBatch(batch []*batchReq) bool {
 		}
 	}
 	return true
+}
+
+// mode puts the writer connection at synchronous=NORMAL for a lazy batch
+// and FULL for any other, switching only when the last batch left it at
+// the other: a run of lazy batches pays for the pragma once, not twice per
+// batch. When FULL cannot be set, the pool's connection is closed so that
+// the next one opens with the DSN's FULL: no write that must be synced
+// ever commits at NORMAL.
+func (b *batcher) mode(lazy bool) error {
+	if lazy == b.normal {
+		return nil
+	}
+	b.switches.Add(1)
+	if lazy {
+		if err := b.synchronous("NORMAL"); err != nil {
+			return err
+		}
+		b.normal = true
+		return nil
+	}
+	if err := b.synchronous("FULL"); err != nil {
+		b.db.w.SetMaxIdleConns(0)
+		b.db.w.SetMaxIdleConns(1)
+	}
+	b.normal = false
+	return nil
 }
 
 // synchronous sets the writer connection's synchronous pragma. The batcher

@@ -187,10 +187,14 @@ func TestBatchQueuedCancelled(t *testing.T) {
 // commits with FULL, which also makes the lazy ones before it durable.
 func TestBatchLazy(t *testing.T) {
 	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "lazy.db"))
+	// SQLite reads the pragma when it prepares the query: each read is a
+	// new text, never a cached statement.
+	reads := 0
 	mode := func(lazy bool) int {
 		var m int
+		reads++
 		err := db.b.do(context.Background(), lazy, func(t tx) error {
-			return t.queryRow(context.Background(), `PRAGMA synchronous`).Scan(&m)
+			return t.queryRow(context.Background(), fmt.Sprintf(`PRAGMA synchronous /* %d */`, reads)).Scan(&m)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -283,5 +287,36 @@ func TestBatchArtifactsLazy(t *testing.T) {
 	}
 	if s := db.b.synced.Load() - synced; s != 1 {
 		t.Fatalf("the session write made %d synced COMMITs, want 1", s)
+	}
+}
+
+// TestBatchModeSwitches: a run of lazy batches switches the connection to
+// synchronous=NORMAL once, and the next batch that must be synced switches
+// it back to FULL before it commits.
+func TestBatchModeSwitches(t *testing.T) {
+	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "switches.db"))
+	ctx := context.Background()
+	reads := 0 // a new text each time, as in TestBatchLazy
+	mode := func(lazy bool) int {
+		var m int
+		reads++
+		q := fmt.Sprintf(`PRAGMA synchronous /* %d */`, reads)
+		if err := db.b.do(ctx, lazy, func(t tx) error { return t.queryRow(ctx, q).Scan(&m) }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	mode(false)
+	before := db.b.switches.Load()
+	for range 3 {
+		if m := mode(true); m != 1 {
+			t.Fatalf("lazy batch at synchronous %d, want NORMAL", m)
+		}
+	}
+	if m := mode(false); m != 2 {
+		t.Fatalf("fail/synced-at-normal: a batch that must be synced ran at synchronous %d", m)
+	}
+	if n := db.b.switches.Load() - before; n != 2 {
+		t.Fatalf("three lazy batches and a synced one switched the pragma %d times, want 2", n)
 	}
 }
