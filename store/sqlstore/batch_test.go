@@ -30,8 +30,8 @@ func heldBatcher(t *testing.T) (*DB, chan struct{}) {
 	return db, release
 }
 
-// submit runs fns through the batcher at once, waits until all are queued
-// behind the held member, releases it and returns each outcome; the held
+// submit runs fns through the batcher, each queued behind the held member
+// in the order given, releases it and returns each outcome; the held
 // member and the batch of fns make commits COMMITs.
 func submit(t *testing.T, db *DB, release chan struct{}, commits int64, fns ...func(tx) error) []error {
 	t.Helper()
@@ -48,9 +48,9 @@ func submit(t *testing.T, db *DB, release chan struct{}, commits int64, fns ...f
 			}()
 			out[i] = db.b.do(context.Background(), false, fn)
 		}()
-	}
-	for len(db.b.reqs) < len(fns) {
-		time.Sleep(time.Millisecond) // until every one is queued behind the held member
+		for len(db.b.reqs) < i+1 {
+			time.Sleep(time.Millisecond) // until it is queued behind the held member, in order
+		}
 	}
 	before := db.b.commits.Load()
 	close(release)
