@@ -24,6 +24,10 @@ func CardLoginTLSConfig(server tls.Certificate, hints ...*x509.Certificate) *tls
 		Certificates: []tls.Certificate{server},
 		ClientAuth:   tls.RequestClientCert,
 		MinVersion:   tls.VersionTLS12,
+		// A resumed session would carry the certificate of an earlier
+		// handshake without a new signature by the card: every card
+		// login must prove the card is there now.
+		SessionTicketsDisabled: true,
 	}
 	if len(hints) > 0 {
 		cfg.ClientCAs = x509.NewCertPool()

@@ -80,9 +80,10 @@ type Config struct {
 	// the DS token nested in its bootstrap, before encryption, so that
 	// nothing schema-invalid leaves inside ciphertext the IdP's own
 	// Response check cannot see (a plain assertion is checked as part of
-	// that Response). renkei-idp sets
-	// it: the check costs about a tenth of signing the same assertion
-	// (BenchmarkIssueSchema, validate-x-sign 0.11 with RSA-2048).
+	// that Response). renkei-idp sets it with its
+	// checkOutgoing option, as the tests do: the check costs about a tenth
+	// of signing the same assertion with RSA-2048 (BenchmarkIssueSchema,
+	// validate-x-sign 0.11), more than the signature itself with P-256.
 	Schema Validator
 
 	// Meter, when set, counts the assertions and responses signed and the

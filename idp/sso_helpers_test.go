@@ -167,7 +167,7 @@ func (e *ssoEnv) serve(t testing.TB, core func(*Config), tweak func(*SSOConfig))
 		httpx.Server{Name: "card", Addr: "127.0.0.1:0", TLS: CardLoginTLSConfig(e.server, e.ra.CardCA(), e.ra.ServiceCA()), Handler: httpx.Secure(cardR)}))
 	t.Cleanup(func() { _ = g.Shutdown() })
 	e.mainURL, e.cardURL = "https://"+g.Addr("main").String(), "https://"+g.Addr("card").String()
-	cfg := SSOConfig{Metadata: set, Replay: e.db, Pending: e.db, Schema: schema,
+	cfg := SSOConfig{Metadata: set, Replay: e.db, Pending: e.db, Schema: schema, CheckOutgoing: true,
 		SSOURL: e.mainURL + PathSSO, ECPURL: e.cardURL + PathECP, LoginURL: e.cardURL + PathLogin,
 		SLOURL: e.sloURL(PathSLO), SLOSOAPURL: e.sloURL(PathSLOSOAP),
 		Quirks: map[string]SPQuirks{legacyID: {AllowSHA1: true}}, IdPInitiated: []string{otherSP},

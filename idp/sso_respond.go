@@ -211,8 +211,8 @@ func (s *SSO) response(pend *Pending, status samlp.Status, assertion *etree.Elem
 			return nil, Wrap(CodeInternal, err, "sign response")
 		}
 	}
-	if err := s.cfg.Schema.ValidateElement(el); err != nil {
-		return nil, Wrap(CodeInternal, err, "outgoing response is not schema-valid")
+	if err := s.checkResponse(el); err != nil {
+		return nil, err
 	}
 	return el, nil
 }

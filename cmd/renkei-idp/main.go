@@ -5,6 +5,7 @@
 //
 //	renkei-idp -config idp.json
 //	renkei-idp -config idp.json -print-metadata
+//	renkei-idp -config idp.json -cpuprofile idp.pprof
 //	renkei-idp -config idp.json logout -principal ID
 //	renkei-idp -config idp.json nim -principal ID -sp ENTITYID -terminate|-newid
 //
@@ -16,7 +17,10 @@
 // over SOAP that terminates the federation or gives it a new NameID.
 //
 // The configuration file is JSON (idpserver.File; unknown fields are
-// refused, and every problem is reported at once). A minimal one, with
+// refused, and every problem is reported at once). "checkOutgoing": true
+// schema-checks every assertion and SSO Response before it leaves (off by
+// default: the IdP builds them from typed values, and its tests check
+// every shape it sends). A minimal one, with
 // the loopback listen addresses and the SQLite store left to defaults:
 //
 //	{
@@ -26,6 +30,7 @@
 //	  "cardBaseURL": "https://login.idp.example.org",
 //	  "tls": {"cert": "tls.crt", "key": "tls.key"},
 //	  "cardTLS": {"cert": "login.crt", "key": "login.key"},
+//	  "tlsTicketKeys": "tls-tickets.key",
 //	  "signing": {"cert": "signing.crt", "key": "signing.key"},
 //	  "rolloverCert": "signing-next.crt",
 //	  "encryption": {"cert": "enc.crt", "key": "enc.key"},
@@ -41,7 +46,8 @@
 //	  "idpInitiated": ["https://portal.example.org/sp"],
 //	  "attributes": "attributes.json",
 //	  "release": {"https://portal.example.org/sp": ["displayName", "mail"]},
-//	  "nameIDMapping": {"https://portal.example.org/sp": ["https://hospital-a.example.org/metadata"]}
+//	  "nameIDMapping": {"https://portal.example.org/sp": ["https://hospital-a.example.org/metadata"]},
+//	  "checkOutgoing": false
 //	}
 //
 // Attributes come from the operator's file (keyed by principal; the names
@@ -50,6 +56,13 @@
 // assertions and to its AttributeQuery at /aq; nameIDMapping allows each
 // requester to obtain, at /nimap, the principal's NameID at the listed
 // providers, encrypted for them.
+//
+// tlsTicketKeys is a file of TLS session ticket keys that every node of
+// the IdP shares (one per line, 64 hex digits such as `openssl rand -hex
+// 32` prints; the first encrypts, the others are still accepted), so that
+// a returning browser resumes its TLS session at any node of the main
+// listener. The card-login listener never resumes: each card login is a
+// new signature by the card.
 //
 // The Discovery Service is named by its entityID alone: its SOAP endpoint
 // and encryption key are read from the metadata (its
@@ -81,6 +94,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -100,6 +114,7 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	fs := flag.NewFlagSet("renkei-idp", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (JSON)")
 	printMD := fs.Bool("print-metadata", false, "print the IdP's signed metadata and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -123,7 +138,25 @@ func run(ctx context.Context, args []string, out io.Writer, lg *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		return profiled(*cpuProfile, func() error { return s.Run(ctx) })
+	}
 	return s.Run(ctx)
+}
+
+// profiled runs serve under the CPU profiler, writing the profile to path
+// once serve returns (after a graceful stop).
+func profiled(path string, serve func() error) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, f.Close()) }()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return serve()
 }
 
 // printMetadata writes the signed metadata; it opens a private in-memory

@@ -29,6 +29,11 @@ type File struct {
 
 	TLS     KeyPair `json:"tls"`
 	CardTLS KeyPair `json:"cardTLS"`
+	// TLSTicketKeys is a file of TLS session ticket keys (tickets.go) that
+	// every node of the IdP shares, so that a browser resumes its TLS
+	// session at whichever node it reaches; "" keeps Go's keys, which are
+	// this process's own.
+	TLSTicketKeys string `json:"tlsTicketKeys,omitempty"`
 	// Signing signs assertions and metadata; RolloverCert is the next
 	// signing certificate, published but not yet used.
 	Signing      KeyPair `json:"signing"`
@@ -77,6 +82,11 @@ type File struct {
 	// NameID for the principal it may obtain, encrypted for them; with any
 	// entry the NameIDMappingService is served.
 	NameIDMapping map[string][]string `json:"nameIDMapping,omitempty"`
+	// CheckOutgoing schema-checks each assertion and SSO Response before
+	// it leaves (idp.SSOConfig.CheckOutgoing, idp.Config.Schema). Off by
+	// default: the IdP builds them from typed values and the tests check
+	// every shape it sends; on, a login costs about a tenth more CPU.
+	CheckOutgoing bool `json:"checkOutgoing,omitempty"`
 }
 
 // OCSP is where and how long the IdP asks about card certificates.

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
 	"github.com/renkei-idwsf/renkei/internal/rolekit"
@@ -21,6 +22,7 @@ type keys struct {
 	crls            *crlFiles
 	metadataSources []md.Source
 	roots           *x509.CertPool // nil: the system's
+	tickets         [][32]byte     // nil: Go's keys of this process
 }
 
 // loadKeys reads every file c names; every failure is reported at once.
@@ -44,6 +46,11 @@ func loadKeys(c *File) (*keys, error) {
 	var err error
 	if k.crls, err = newCRLFiles(c.CardCRL, k.cardCA, c.SoftCRL, k.softCA); err != nil {
 		l.Add(err)
+	}
+	if c.TLSTicketKeys != "" {
+		if k.tickets, err = readTicketKeys(c.TLSTicketKeys); err != nil {
+			l.Add(fmt.Errorf("tlsTicketKeys %s: %w", c.TLSTicketKeys, err))
+		}
 	}
 	k.metadataSources = rolekit.Sources(l, c.Metadata)
 	k.roots = rolekit.Roots(l, c.TrustedRoots)

@@ -120,7 +120,9 @@ func (s *Server) assemble(ctx context.Context) error {
 		return err
 	}
 	cfg := s.idpConfig()
-	cfg.Schema = schema
+	if c.CheckOutgoing {
+		cfg.Schema = schema
+	}
 	if cfg.Attributes, err = s.attributes(); err != nil {
 		return err
 	}
@@ -132,7 +134,7 @@ func (s *Server) assemble(ctx context.Context) error {
 	ecp, _ := ParseDuration(c.Lifetimes.ECP)
 	enrol, _ := ParseDuration(c.Lifetimes.Enrol)
 	artifact, _ := ParseDuration(c.Lifetimes.Artifact)
-	s.SSO, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.Metadata, Replay: s.Store, Pending: s.Store, Schema: schema,
+	s.SSO, err = idp.NewSSO(core, idp.SSOConfig{Metadata: s.Metadata, Replay: s.Store, Pending: s.Store, Schema: schema, CheckOutgoing: c.CheckOutgoing,
 		SSOURL: base + idp.PathSSO, ECPURL: card + idp.PathECP, LoginURL: card + idp.PathLogin,
 		SLOURL: base + idp.PathSLO, SLOSOAPURL: base + idp.PathSLOSOAP,
 		WantAuthnRequestsSigned: c.WantAuthnRequestsSigned, Quirks: quirks(c.Quirks), IdPInitiated: c.IdPInitiated,
@@ -264,7 +266,8 @@ func (s *Server) httpAdapter() *idp.HTTP {
 }
 
 // Servers are the two listeners: the main one asks for no client
-// certificate, the card-login one requests it (idp.CardLoginTLSConfig),
+// certificate and resumes TLS sessions with the shared ticket keys
+// (tickets.go), the card-login one requests it (idp.CardLoginTLSConfig),
 // hinting the card-issuer CA and the soft CA.
 func (s *Server) Servers() []httpx.Server {
 	mainH, cardH := s.Handlers()
@@ -276,7 +279,7 @@ func (s *Server) Servers() []httpx.Server {
 	}
 	return append([]httpx.Server{
 		{Name: Main, Addr: s.File.Listen, Listener: s.opts.MainListener, Handler: s.life.Observed(Main, mainH),
-			TLS: &tls.Config{Certificates: []tls.Certificate{s.keys.tls}, MinVersion: tls.VersionTLS12}},
+			TLS: s.mainTLS()},
 		{Name: Card, Addr: s.File.CardListen, Listener: s.opts.CardListener, Handler: s.life.Observed(Card, cardH),
 			TLS: idp.CardLoginTLSConfig(s.keys.cardTLS, hints...)},
 	}, s.life.Admin(s.File.Admin, s.Readiness()...)...)

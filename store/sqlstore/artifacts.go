@@ -13,21 +13,21 @@ func (db *DB) PutArtifact(ctx context.Context, a store.Artifact) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	_, err := db.exec(ctx, `INSERT INTO artifacts (handle, issuer, recipient, message, created, expires)
+	_, err := db.execLazy(ctx, `INSERT INTO artifacts (handle, issuer, recipient, message, created, expires)
 		VALUES (?, ?, ?, ?, ?, ?)`, a.Handle, a.Issuer, a.Recipient, blob(a.Message), ts(a.Created), ts(a.Expires))
 	return err
 }
 
 // TakeArtifact implements store.ArtifactStore with one DELETE ... RETURNING:
 // both SQLite and PostgreSQL let only one statement delete the row, so only
-// one caller receives it.
+// one caller receives it. Like PutArtifact, it is a lazy write (batch.go).
 func (db *DB) TakeArtifact(ctx context.Context, handle string, now time.Time) (store.Artifact, error) {
 	if err := store.ValidateNow(now); err != nil {
 		return store.Artifact{}, err
 	}
 	a := store.Artifact{Handle: handle}
 	var created, expires int64
-	err := db.writeRow(ctx, []any{&a.Issuer, &a.Recipient, &a.Message, &created, &expires},
+	err := db.writeRowLazy(ctx, true, []any{&a.Issuer, &a.Recipient, &a.Message, &created, &expires},
 		`DELETE FROM artifacts WHERE handle = ? RETURNING issuer, recipient, message, created, expires`, handle)
 	if err != nil {
 		return store.Artifact{}, notFound(db.d.wrap(err), "artifact")

@@ -26,7 +26,9 @@ import (
 // on an fsync per request. PostgreSQL groups commits itself
 // (commit_delay) and an in-memory database has no disk: neither batches.
 //
-// A replay claim (CheckAndInsert, through execLazy) is lazy: a batch of
+// A replay claim (CheckAndInsert, through execLazy) is lazy, and so are the
+// put and the take of an artifact (a pending AuthnRequest, an enrolment
+// note, a SAML artifact: each lives minutes and is taken once): a batch of
 // lazy writes alone commits with synchronous=NORMAL, atomic and safe from
 // a crash of the process, without an fsync of its own. The WAL is synced
 // in order, so the next synced COMMIT (the audit row every answered
@@ -34,8 +36,15 @@ import (
 // durable too; only an operating-system crash or power cut in between can
 // forget a claim, when the message's own validity window (its timestamp,
 // minutes) still bounds any replay. The one-use guarantee across nodes
-// rests on the atomic insert, which this keeps. Artifacts, sessions and
-// audit rows stay synced at their COMMIT.
+// rests on the atomic insert, or the atomic DELETE ... RETURNING of a
+// take, which this keeps. An artifact forgotten that way was put and not
+// yet used (the browser or SP tries again), or taken and not yet answered
+// for: an IdP's login answers only after its session write, which is
+// synced and so makes the claim and the takes before it durable. Sessions,
+// federations and audit rows stay synced at their COMMIT. Per card login
+// the IdP thus waits for two fsyncs (the session, its join by the SP), per
+// SSO in a session for one (the join), where it waited for six and
+// three when every artifact write was synced.
 
 // maxBatch bounds the transactions of one COMMIT.
 const maxBatch = 64
@@ -52,8 +61,14 @@ type batcher struct {
 	closed bool
 	quit   chan struct{}
 	done   chan struct{}
-	// commits counts the COMMITs made (tests).
-	commits atomic.Int64
+	// commits counts the COMMITs made, synced those made with
+	// synchronous=FULL, switches the changes of the synchronous pragma
+	// (tests).
+	commits, synced, switches atomic.Int64
+	// normal: the writer connection was left at synchronous=NORMAL by a
+	// lazy batch. A connection the pool opens anew has the DSN's FULL, so
+	// the belief errs only towards an fsync too many.
+	normal bool
 	// unprepared are statement texts the last batch ran without a prepared
 	// statement; the batcher prepares them on the pool between batches,
 	// when it does not hold the pool's one connection.
@@ -166,20 +181,9 @@ func (b *batcher) run(batch []*batchReq) {
 			r.res <- res[i]
 		}
 	}()
-	if lazyBatch(batch) {
-		if err := b.synchronous("NORMAL"); err != nil {
-			fill(res, err)
-			return
-		}
-		defer func() {
-			if err := b.synchronous("FULL"); err != nil {
-				// The connection would go on committing without fsync:
-				// close the pool's connection so the next one is opened
-				// with the DSN's FULL.
-				b.db.w.SetMaxIdleConns(0)
-				b.db.w.SetMaxIdleConns(1)
-			}
-		}()
+	if err := b.mode(lazyBatch(batch)); err != nil {
+		fill(res, err)
+		return
 	}
 	t, err := b.db.w.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -218,6 +222,9 @@ func (b *batcher) run(batch []*batchReq) {
 	}
 	cerr := b.db.d.wrap(t.Commit())
 	b.commits.Add(1)
+	if !lazyBatch(batch) {
+		b.synced.Add(1)
+	}
 	for i := range batch {
 		if ok[i] {
 			res[i] = cerr
@@ -287,6 +294,32 @@ func lazyBatch(batch []*batchReq) bool {
 		}
 	}
 	return true
+}
+
+// mode puts the writer connection at synchronous=NORMAL for a lazy batch
+// and FULL for any other, switching only when the last batch left it at
+// the other: a run of lazy batches pays for the pragma once, not twice per
+// batch. When FULL cannot be set, the pool's connection is closed so that
+// the next one opens with the DSN's FULL: no write that must be synced
+// ever commits at NORMAL.
+func (b *batcher) mode(lazy bool) error {
+	if lazy == b.normal {
+		return nil
+	}
+	b.switches.Add(1)
+	if lazy {
+		if err := b.synchronous("NORMAL"); err != nil {
+			return err
+		}
+		b.normal = true
+		return nil
+	}
+	if err := b.synchronous("FULL"); err != nil {
+		b.db.w.SetMaxIdleConns(0)
+		b.db.w.SetMaxIdleConns(1)
+	}
+	b.normal = false
+	return nil
 }
 
 // synchronous sets the writer connection's synchronous pragma. The batcher

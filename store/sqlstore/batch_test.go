@@ -30,8 +30,8 @@ func heldBatcher(t *testing.T) (*DB, chan struct{}) {
 	return db, release
 }
 
-// submit runs fns through the batcher at once, waits until all are queued
-// behind the held member, releases it and returns each outcome; the held
+// submit runs fns through the batcher, each queued behind the held member
+// in the order given, releases it and returns each outcome; the held
 // member and the batch of fns make commits COMMITs.
 func submit(t *testing.T, db *DB, release chan struct{}, commits int64, fns ...func(tx) error) []error {
 	t.Helper()
@@ -48,9 +48,9 @@ func submit(t *testing.T, db *DB, release chan struct{}, commits int64, fns ...f
 			}()
 			out[i] = db.b.do(context.Background(), false, fn)
 		}()
-	}
-	for len(db.b.reqs) < len(fns) {
-		time.Sleep(time.Millisecond) // until every one is queued behind the held member
+		for len(db.b.reqs) < i+1 {
+			time.Sleep(time.Millisecond) // until it is queued behind the held member, in order
+		}
 	}
 	before := db.b.commits.Load()
 	close(release)
@@ -187,10 +187,14 @@ func TestBatchQueuedCancelled(t *testing.T) {
 // commits with FULL, which also makes the lazy ones before it durable.
 func TestBatchLazy(t *testing.T) {
 	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "lazy.db"))
+	// SQLite reads the pragma when it prepares the query: each read is a
+	// new text, never a cached statement.
+	reads := 0
 	mode := func(lazy bool) int {
 		var m int
+		reads++
 		err := db.b.do(context.Background(), lazy, func(t tx) error {
-			return t.queryRow(context.Background(), `PRAGMA synchronous`).Scan(&m)
+			return t.queryRow(context.Background(), fmt.Sprintf(`PRAGMA synchronous /* %d */`, reads)).Scan(&m)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -246,5 +250,73 @@ func TestBatchWholeRollback(t *testing.T) {
 	}
 	if got := keys(t, db); got["m1"] || got["m3"] {
 		t.Errorf("rows %v: work of an aborted batch kept", got)
+	}
+}
+
+// TestBatchArtifactsLazy: putting and taking an artifact (a pending
+// AuthnRequest) commit without an fsync of their own, still one-use, and
+// the session write that follows in a login is synced, making them
+// durable with it.
+func TestBatchArtifactsLazy(t *testing.T) {
+	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "artifacts.db"))
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	commits, synced := db.b.commits.Load(), db.b.synced.Load()
+	a := store.Artifact{Handle: "pending-1", Issuer: "https://idp.example", Recipient: "https://sp.example",
+		Message: []byte("<AuthnRequest/>"), Created: now, Expires: now.Add(time.Minute)}
+	if err := db.PutArtifact(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TakeArtifact(ctx, a.Handle, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TakeArtifact(ctx, a.Handle, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("fail/taken-twice: %v", err)
+	}
+	if c, s := db.b.commits.Load()-commits, db.b.synced.Load()-synced; c < 2 || s != 0 {
+		t.Fatalf("put and take made %d COMMITs, %d of them synced; want lazy ones only", c, s)
+	}
+	if err := db.CreatePrincipal(ctx, store.Principal{ID: "p-1", Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	synced = db.b.synced.Load()
+	err := db.CreateSession(ctx, store.Session{ID: "s-1", PrincipalID: "p-1", AuthnInstant: now, AuthnContext: "x",
+		Created: now, Expires: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := db.b.synced.Load() - synced; s != 1 {
+		t.Fatalf("the session write made %d synced COMMITs, want 1", s)
+	}
+}
+
+// TestBatchModeSwitches: a run of lazy batches switches the connection to
+// synchronous=NORMAL once, and the next batch that must be synced switches
+// it back to FULL before it commits.
+func TestBatchModeSwitches(t *testing.T) {
+	db := openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "switches.db"))
+	ctx := context.Background()
+	reads := 0 // a new text each time, as in TestBatchLazy
+	mode := func(lazy bool) int {
+		var m int
+		reads++
+		q := fmt.Sprintf(`PRAGMA synchronous /* %d */`, reads)
+		if err := db.b.do(ctx, lazy, func(t tx) error { return t.queryRow(ctx, q).Scan(&m) }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	mode(false)
+	before := db.b.switches.Load()
+	for range 3 {
+		if m := mode(true); m != 1 {
+			t.Fatalf("lazy batch at synchronous %d, want NORMAL", m)
+		}
+	}
+	if m := mode(false); m != 2 {
+		t.Fatalf("fail/synced-at-normal: a batch that must be synced ran at synchronous %d", m)
+	}
+	if n := db.b.switches.Load() - before; n != 2 {
+		t.Fatalf("three lazy batches and a synced one switched the pragma %d times, want 2", n)
 	}
 }

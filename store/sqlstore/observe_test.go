@@ -63,3 +63,28 @@ func TestObserve(t *testing.T) {
 		t.Error("ok/removed: still observed")
 	}
 }
+
+// TestObserveCached: calls from one place name their operation from the
+// cache, the same each time, and calls of another method through the
+// same helper are not confused with them.
+func TestObserveCached(t *testing.T) {
+	db := openDSN(t, "sqlite::memory:")
+	ctx := context.Background()
+	var mu sync.Mutex
+	var got []string
+	db.Observe(func(op string, _ time.Duration, _ error) { mu.Lock(); got = append(got, op); mu.Unlock() })
+	for range 3 {
+		db.Principal(ctx, "p-none")
+		db.Card(ctx, "c-none")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 6 {
+		t.Fatalf("%d calls reported, want 6: %v", len(got), got)
+	}
+	for i, op := range got {
+		if want := []string{"Principal", "Card"}[i%2]; op != want {
+			t.Fatalf("call %d reported as %s, want %s: %v", i, op, want, got)
+		}
+	}
+}

@@ -275,6 +275,9 @@ func (db *DB) execLazy(ctx context.Context, query string, args ...any) (_ int64,
 	}
 	start := time.Now()
 	defer func() { db.observed(start, err) }()
+	if err := checkArgs(args); err != nil {
+		return 0, err
+	}
 	var n int64
 	err = db.b.do(ctx, true, func(t tx) (err error) {
 		n, err = t.exec(ctx, query, args...)
@@ -287,11 +290,16 @@ func (db *DB) execLazy(ctx context.Context, query string, args ...any) (_ int64,
 // scans it into dest: on a SQLite file through the batcher, which is the
 // only user of the writer's connection there.
 func (db *DB) writeRow(ctx context.Context, dest []any, query string, args ...any) error {
+	return db.writeRowLazy(ctx, false, dest, query, args...)
+}
+
+// writeRowLazy is writeRow, lazy as execLazy when lazy is set.
+func (db *DB) writeRowLazy(ctx context.Context, lazy bool, dest []any, query string, args ...any) error {
 	if db.b == nil {
 		return db.queryRowOn(ctx, db.w, query, args...).Scan(dest...)
 	}
 	start := time.Now()
-	err := db.b.do(ctx, false, func(t tx) error { return t.queryRow(ctx, query, args...).Scan(dest...) })
+	err := db.b.do(ctx, lazy, func(t tx) error { return t.queryRow(ctx, query, args...).Scan(dest...) })
 	db.observed(start, err)
 	return err
 }

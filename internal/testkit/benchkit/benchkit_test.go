@@ -1,6 +1,9 @@
 package benchkit
 
 import (
+	"errors"
+	"os"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,5 +50,47 @@ func TestInterleaveParallel(t *testing.T) {
 	}
 	if ts < 2*time.Millisecond*time.Duration(n) || tf < time.Millisecond*time.Duration(n) {
 		t.Fatalf("N=%d: subject %v, floor %v: less than they slept", n, ts, tf)
+	}
+}
+
+// TestCPU: work done on a thread shows in ThreadCPU, and this process's
+// CPU time (ProcessCPU) does not go down while it works; both within a
+// bounded number of rounds, none timed.
+func TestCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	before, err := ProcessCPU(os.Getpid())
+	if err != nil || before <= 0 {
+		t.Fatalf("ProcessCPU of this process: %v, %v", before, err)
+	}
+	var spent time.Duration
+	for round := 0; spent == 0 && round < 1000; round++ {
+		spent, err = ThreadCPU(func() error {
+			x := 0
+			for i := range 1_000_000 {
+				x += i
+			}
+			if x < 0 {
+				return errors.New("overflow")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if spent <= 0 {
+		t.Fatal("ThreadCPU never saw the work")
+	}
+	after, err := ProcessCPU(os.Getpid())
+	if err != nil || after < before {
+		t.Fatalf("ProcessCPU went from %v to %v (%v)", before, after, err)
+	}
+	if _, err := ProcessCPU(-1); err == nil {
+		t.Error("fail/no-such-process: ProcessCPU(-1) answered")
+	}
+	if _, err := ThreadCPU(func() error { return errors.New("op failed") }); err == nil {
+		t.Error("fail/op-error: ThreadCPU dropped the op's error")
 	}
 }

@@ -23,8 +23,10 @@ package idpkit
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +80,14 @@ type Options struct {
 	Tags []string
 	// Tweak changes the configuration before it is written.
 	Tweak func(*Config)
+	// AsDeployed runs the IdP as renkei-idp runs by default (benchmarks):
+	// without idpserver.File.CheckOutgoing, which the kit otherwise sets
+	// so that every assertion and Response the IdP sends in a test is
+	// checked against the schemas.
+	AsDeployed bool
+	// Args are more command-line arguments for every process of the IdP
+	// (such as -cpuprofile FILE).
+	Args []string
 }
 
 // The Discovery Service named when Options.Discovery is set.
@@ -166,6 +176,13 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 		return err
 	}
 	c.CardTLS = c.TLS
+	// One ticket key for every node (StartNode), as an operator shares it.
+	var tk [32]byte
+	rand.Read(tk[:])
+	c.TLSTicketKeys = filepath.Join(k.Dir, "tls-tickets.key")
+	if err := os.WriteFile(c.TLSTicketKeys, []byte(hex.EncodeToString(tk[:])+"\n"), 0o600); err != nil {
+		return err
+	}
 	for _, x := range []struct {
 		name string
 		id   **pki.Identity
@@ -199,6 +216,7 @@ func (k *IdP) writeKeys(p *pki.Shared) error {
 	}
 	c.Store = k.dsn()
 	c.WantAuthnRequestsSigned = k.opts.WantAuthnRequestsSigned
+	c.CheckOutgoing = !k.opts.AsDeployed
 	return nil
 }
 

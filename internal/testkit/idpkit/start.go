@@ -83,7 +83,7 @@ func (k *IdP) startOnce(bin string) error {
 // metadataURL answers, returning the served metadata; the process is
 // stopped at Cleanup.
 func (k *IdP) run(bin, path, metadataURL string) (*proc, []byte, error) {
-	cmd := exec.Command(bin, "-config", path)
+	cmd := exec.Command(bin, append([]string{"-config", path}, k.opts.Args...)...)
 	cmd.Dir = k.Dir
 	kitproc.DieWithParent(cmd, kitproc.Kill)
 	p := &proc{cmd: cmd, done: make(chan struct{})}
