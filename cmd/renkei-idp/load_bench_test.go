@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/idpserver"
 	"github.com/renkei-idwsf/renkei/internal/testkit/benchkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
@@ -105,7 +106,11 @@ func newLoad(b *testing.B, kt pki.KeyType) *load {
 	must(b, err)
 	cfg, spMD := portalConfig(b, dir)
 	opts := idpkit.Options{SPMetadata: [][]byte{spMD}, Discovery: true, WantAuthnRequestsSigned: true, AsDeployed: true,
-		Tweak: func(c *idpkit.Config) { c.TLS, c.CardTLS, c.Signing = srv, srv, sig }}
+		Tweak: func(c *idpkit.Config) {
+			c.TLS, c.CardTLS, c.Signing = srv, srv, sig
+			// Every login of the load comes from one loopback address.
+			c.AuthnLimits = idpserver.AuthnLimits{ClientBurst: 1 << 20, ClientRate: 1 << 20}
+		}}
 	if *idpProfile != "" {
 		opts.Args = []string{"-cpuprofile", filepath.Join(*idpProfile, "renkei-idp-"+string(kt)+".pprof")}
 	}
