@@ -110,7 +110,8 @@ func startBackChannelSP(t *testing.T) *conformance.BackChannelSP {
 	srv := httptest.NewUnstartedServer(back)
 	srv.Listener.Close()
 	srv.Listener = ln
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key, Leaf: id.Cert}}, MinVersion: tls.VersionTLS12}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key, Leaf: id.Cert}}, MinVersion: tls.VersionTLS12,
+		ClientAuth: tls.RequestClientCert} // an IdP may authenticate by its TLS client key instead of a signature
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return back

@@ -45,15 +45,15 @@ func runNIMIdPInitiated(ctx context.Context, e *Env, trigger NIMTrigger, back *B
 	}
 	terr := trigger(ctx, back.SP.EntityID, nid.Value)
 	got := back.take()
-	for _, el := range got {
-		if b, err := xmlsec.Serialize(el); err == nil {
+	for _, r := range got {
+		if b, err := xmlsec.Serialize(r.el); err == nil {
 			sub.Record(Message{Direction: "received", Label: "ManageNameIDRequest (SOAP)", URL: back.SP.SOAPNIM, Body: string(b)})
 		}
 	}
 	if len(got) != 1 {
 		return failed("our SOAP ManageNameIDService received %d requests, want 1 (the trigger said: %v)", len(got), terr)
 	}
-	if err := sub.judgeIdPTerminate(ctx, got[0], nid, back.SP.SOAPNIM); err != nil {
+	if err := sub.judgeIdPTerminate(ctx, got[0].el, nid, back.SP.SOAPNIM, sub.tlsAuthenticated(got[0])); err != nil {
 		return outcomeOf(err)
 	}
 	if terr != nil {
@@ -74,7 +74,7 @@ func runNIMIdPInitiated(ctx context.Context, e *Env, trigger NIMTrigger, back *B
 // judgeIdPTerminate checks the IdP's ManageNameIDRequest el (SAML Core
 // §3.6.1; SAML Profiles §4.5.4.1): schema-valid, signed by a metadata key
 // (our verifier and xmlsec1), Destination dest, a Terminate about nid.
-func (e *Env) judgeIdPTerminate(ctx context.Context, el *etree.Element, nid *saml.NameID, dest string) error {
+func (e *Env) judgeIdPTerminate(ctx context.Context, el *etree.Element, nid *saml.NameID, dest string, tlsAuth bool) error {
 	sch, err := xsd.Default()
 	if err != nil {
 		return err
@@ -82,12 +82,19 @@ func (e *Env) judgeIdPTerminate(ctx context.Context, el *etree.Element, nid *sam
 	if err := sch.ValidateElement(el); err != nil {
 		return errTarget("the ManageNameIDRequest is not schema-valid: %v", err)
 	}
-	req, _, err := samlp.VerifyManageNameIDRequest(el, e.idpVerifier())
-	if err != nil {
-		return errTarget("the ManageNameIDRequest is not signed by a metadata key of the IdP: %v", err)
-	}
-	if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "ManageNameIDRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
-		return errTarget("xmlsec1 does not verify the ManageNameIDRequest signature: %v %s", err, out)
+	var req *samlp.ManageNameIDRequest
+	if tlsAuth {
+		// Unsigned, from a TLS client key of the IdP's metadata.
+		if req, err = samlp.DecodeManageNameIDRequest(el); err != nil {
+			return errTarget("the ManageNameIDRequest does not decode: %v", err)
+		}
+	} else {
+		if req, _, err = samlp.VerifyManageNameIDRequest(el, e.idpVerifier()); err != nil {
+			return errTarget("the ManageNameIDRequest is neither signed by a metadata key of the IdP nor sent with a TLS client key of its metadata: %v", err)
+		}
+		if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "ManageNameIDRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
+			return errTarget("xmlsec1 does not verify the ManageNameIDRequest signature: %v %s", err, out)
+		}
 	}
 	switch {
 	case req.Destination != dest:

@@ -121,14 +121,16 @@ func (e *Env) judgeIdPLogoutRequest(ctx context.Context, b64 string, s *sloSessi
 	if err != nil {
 		return nil, err
 	}
-	return e.judgeIdPLogout(ctx, el, s, e.SP.SLO())
+	return e.judgeIdPLogout(ctx, el, s, e.SP.SLO(), false)
 }
 
 // judgeIdPLogout checks the IdP's LogoutRequest el (SAML Profiles
 // §4.4.4.1): schema-valid, signed by a metadata key (our verifier and
 // xmlsec1), Destination dest (our SingleLogoutService), and the NameID and
-// SessionIndex our assertion carried.
-func (e *Env) judgeIdPLogout(ctx context.Context, el *etree.Element, s *sloSession, dest string) (*samlp.LogoutRequest, error) {
+// SessionIndex our assertion carried. tlsAuth, for the SOAP back channel
+// only, takes an unsigned request whose sender's TLS client key is in the
+// IdP's metadata (Env.tlsAuthenticated) in place of the signature.
+func (e *Env) judgeIdPLogout(ctx context.Context, el *etree.Element, s *sloSession, dest string, tlsAuth bool) (*samlp.LogoutRequest, error) {
 	sch, err := xsd.Default()
 	if err != nil {
 		return nil, err
@@ -136,12 +138,9 @@ func (e *Env) judgeIdPLogout(ctx context.Context, el *etree.Element, s *sloSessi
 	if err := sch.ValidateElement(el); err != nil {
 		return nil, errTarget("the LogoutRequest is not schema-valid: %v", err)
 	}
-	req, _, err := samlp.VerifyLogoutRequest(el, e.idpVerifier())
+	req, err := e.authenticLogout(ctx, el, tlsAuth)
 	if err != nil {
-		return nil, errTarget("the LogoutRequest is not signed by a metadata key of the IdP: %v", err)
-	}
-	if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "LogoutRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
-		return nil, errTarget("xmlsec1 does not verify the LogoutRequest signature: %v %s", err, out)
+		return nil, err
 	}
 	a := s.a
 	switch {
@@ -151,6 +150,27 @@ func (e *Env) judgeIdPLogout(ctx context.Context, el *etree.Element, s *sloSessi
 		return nil, errTarget("the LogoutRequest does not name the NameID of our assertion (SAML Profiles §4.4.4.1)")
 	case len(a.AuthnStatements) > 0 && a.AuthnStatements[0].SessionIndex != "" && !slices.Contains(req.SessionIndexes, a.AuthnStatements[0].SessionIndex):
 		return nil, errTarget("SessionIndex %v does not include ours %q", req.SessionIndexes, a.AuthnStatements[0].SessionIndex)
+	}
+	return req, nil
+}
+
+// authenticLogout decodes the IdP's LogoutRequest el once it is
+// authenticated: signed by a metadata key of the IdP (our verifier and
+// xmlsec1 agree), or, with tlsAuth, sent unsigned from its TLS client key.
+func (e *Env) authenticLogout(ctx context.Context, el *etree.Element, tlsAuth bool) (*samlp.LogoutRequest, error) {
+	if tlsAuth {
+		req, err := samlp.DecodeLogoutRequest(el)
+		if err != nil {
+			return nil, errTarget("the LogoutRequest does not decode: %v", err)
+		}
+		return req, nil
+	}
+	req, _, err := samlp.VerifyLogoutRequest(el, e.idpVerifier())
+	if err != nil {
+		return nil, errTarget("the LogoutRequest is neither signed by a metadata key of the IdP nor sent with a TLS client key of its metadata: %v", err)
+	}
+	if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "LogoutRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
+		return nil, errTarget("xmlsec1 does not verify the LogoutRequest signature: %v %s", err, out)
 	}
 	return req, nil
 }

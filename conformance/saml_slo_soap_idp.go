@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"io"
 	"net/http"
@@ -31,7 +32,14 @@ type BackChannelSP struct {
 	SP *SP
 
 	mu  sync.Mutex
-	got []*etree.Element
+	got []backRequest
+}
+
+// backRequest is one request at a back-channel endpoint, with the TLS
+// client certificates its sender presented, if the server asked.
+type backRequest struct {
+	el    *etree.Element
+	peers []*x509.Certificate
 }
 
 // NewBackChannelSP returns a back-channel SP whose SOAP endpoints are
@@ -58,8 +66,12 @@ func (b *BackChannelSP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "neither a LogoutRequest nor a ManageNameIDRequest", http.StatusBadRequest)
 		return
 	}
+	var peers []*x509.Certificate
+	if r.TLS != nil {
+		peers = r.TLS.PeerCertificates
+	}
 	b.mu.Lock()
-	b.got = append(b.got, xmlsec.DetachCopy(env.Body))
+	b.got = append(b.got, backRequest{xmlsec.DetachCopy(env.Body), peers})
 	b.mu.Unlock()
 	out, err := b.answer(u)
 	if err != nil {
@@ -89,8 +101,31 @@ func (b *BackChannelSP) answer(u *samlp.Unverified) ([]byte, error) {
 	return xmlsec.Serialize((&binding.Envelope{Body: el}).Element())
 }
 
-// take returns the LogoutRequests received since the last call.
-func (b *BackChannelSP) take() []*etree.Element {
+// tlsAuthenticated reports whether r came without an XML signature over a
+// TLS connection on which the sender presented a client certificate with
+// a key the IdP's metadata lists: over SOAP, the binding's own
+// authentication may stand for the signature (SAML Profiles §4.4.3.3,
+// §4.5.3.3; SAML Bindings §3.2.3), and such an IdP is not blamed for an
+// unsigned request. The suite's back-channel endpoints must then ask for
+// client certificates (tls.RequestClientCert).
+func (e *Env) tlsAuthenticated(r backRequest) bool {
+	if r.el.FindElement("./Signature") != nil || len(r.peers) == 0 {
+		return false
+	}
+	pub, ok := r.peers[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok {
+		return false
+	}
+	for _, c := range e.Target.IDP.SigningCertificates() {
+		if pub.Equal(c.PublicKey) {
+			return true
+		}
+	}
+	return false
+}
+
+// take returns the requests received since the last call.
+func (b *BackChannelSP) take() []backRequest {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	got := b.got
@@ -130,8 +165,8 @@ func runSLOIdPInitiatedSOAP(ctx context.Context, e *Env, hookURL string, back *B
 		return broken("visiting the hook: %v", err)
 	}
 	got := back.take()
-	for _, el := range got {
-		if b, err := xmlsec.Serialize(el); err == nil {
+	for _, r := range got {
+		if b, err := xmlsec.Serialize(r.el); err == nil {
 			sub.Record(Message{Direction: "received", Label: "LogoutRequest (SOAP)", URL: back.SP.SOAPSLO, Body: string(b)})
 		}
 	}
@@ -141,7 +176,7 @@ func runSLOIdPInitiatedSOAP(ctx context.Context, e *Env, hookURL string, back *B
 	case len(got) != 1:
 		return failed("our SOAP SingleLogoutService received %d LogoutRequests, want 1 (the hook ended at %s, HTTP %d)", len(got), land.URL, land.Status)
 	}
-	if _, err := sub.judgeIdPLogout(ctx, got[0], s, back.SP.SOAPSLO); err != nil {
+	if _, err := sub.judgeIdPLogout(ctx, got[0].el, s, back.SP.SOAPSLO, sub.tlsAuthenticated(got[0])); err != nil {
 		return outcomeOf(err)
 	}
 	alive, err := sub.alive(ctx, s)
