@@ -213,7 +213,7 @@ func decodeResolve(req *samlp.ArtifactResolve, err error) (*samlp.ArtifactResolv
 // concurrent resolutions on any node one gets it) and returns its message
 // when requester is its recipient.
 func (s *SSO) takeArtifact(ctx context.Context, art *binding.Artifact, requester string, now time.Time) (*etree.Element, error) {
-	a, err := s.cfg.Pending.TakeArtifact(ctx, artifactPrefix+art.Handle(), now)
+	a, err := s.takeDurably(ctx, artifactPrefix+art.Handle(), now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, nil
@@ -255,4 +255,14 @@ func (s *SSO) artifactResponse(inResponseTo string, st samlp.Status, msg *etree.
 		return nil, Wrap(CodeInternal, err, "outgoing artifact response is not schema-valid")
 	}
 	return el, nil
+}
+
+// takeDurably takes a SAML artifact durably where the store's plain take
+// is lazy (store.DurableTaker): nothing synced follows a resolution, and a
+// take lost to a power cut would let the artifact resolve twice.
+func (s *SSO) takeDurably(ctx context.Context, handle string, now time.Time) (store.Artifact, error) {
+	if d, ok := s.cfg.Pending.(store.DurableTaker); ok {
+		return d.TakeArtifactDurable(ctx, handle, now)
+	}
+	return s.cfg.Pending.TakeArtifact(ctx, handle, now)
 }

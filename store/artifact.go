@@ -34,3 +34,12 @@ type ArtifactStore interface {
 	// requester.
 	TakeArtifact(ctx context.Context, handle string, now time.Time) (Artifact, error)
 }
+
+// DurableTaker is an ArtifactStore whose TakeArtifact may return before
+// the take is durable (a lazy commit: an operating-system crash or power
+// cut could bring the row back) and which offers a take that is durable
+// when it returns. A SAML artifact's resolution, whose answer nothing
+// synced follows, takes through it (Bindings §3.6.4: one resolution).
+type DurableTaker interface {
+	TakeArtifactDurable(ctx context.Context, handle string, now time.Time) (Artifact, error)
+}

@@ -22,12 +22,24 @@ func (db *DB) PutArtifact(ctx context.Context, a store.Artifact) error {
 // both SQLite and PostgreSQL let only one statement delete the row, so only
 // one caller receives it. Like PutArtifact, it is a lazy write (batch.go).
 func (db *DB) TakeArtifact(ctx context.Context, handle string, now time.Time) (store.Artifact, error) {
+	return db.takeArtifact(ctx, true, handle, now)
+}
+
+// TakeArtifactDurable implements store.DurableTaker: TakeArtifact with a
+// synced commit, for a take that no synced write follows.
+func (db *DB) TakeArtifactDurable(ctx context.Context, handle string, now time.Time) (store.Artifact, error) {
+	return db.takeArtifact(ctx, false, handle, now)
+}
+
+var _ store.DurableTaker = (*DB)(nil)
+
+func (db *DB) takeArtifact(ctx context.Context, lazy bool, handle string, now time.Time) (store.Artifact, error) {
 	if err := store.ValidateNow(now); err != nil {
 		return store.Artifact{}, err
 	}
 	a := store.Artifact{Handle: handle}
 	var created, expires int64
-	err := db.writeRowLazy(ctx, true, []any{&a.Issuer, &a.Recipient, &a.Message, &created, &expires},
+	err := db.writeRowLazy(ctx, lazy, []any{&a.Issuer, &a.Recipient, &a.Message, &created, &expires},
 		`DELETE FROM artifacts WHERE handle = ? RETURNING issuer, recipient, message, created, expires`, handle)
 	if err != nil {
 		return store.Artifact{}, notFound(db.d.wrap(err), "artifact")

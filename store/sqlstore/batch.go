@@ -40,7 +40,9 @@ import (
 // take, which this keeps. An artifact forgotten that way was put and not
 // yet used (the browser or SP tries again), or taken and not yet answered
 // for: an IdP's login answers only after its session write, which is
-// synced and so makes the claim and the takes before it durable. Sessions,
+// synced and so makes the claim and the takes before it durable. A SAML
+// artifact's resolution, which no synced write follows, takes durably
+// (TakeArtifactDurable). Sessions,
 // federations and audit rows stay synced at their COMMIT. Per card login
 // the IdP thus waits for two fsyncs (the session, its join by the SP), per
 // SSO in a session for one (the join), where it waited for six and
