@@ -67,9 +67,10 @@ var _ trust.OCSPChecker = (*Client)(nil)
 
 // CheckOCSP returns the status of cert from a cached answer current at
 // now, or from a new answer of the responder, verified as signed by
-// issuer or by a responder certificate issuer delegated (x/crypto/ocsp),
-// naming cert's serial, with thisUpdate not after now and nextUpdate, if
-// any, not before now (RFC 6960 §3.2).
+// issuer or by a responder certificate issuer delegated, which must carry
+// id-kp-OCSPSigning and be valid at now (RFC 6960 §4.2.2.2), naming cert's
+// serial, with thisUpdate not after now and nextUpdate, if any, not before
+// now (RFC 6960 §3.2).
 func (c *Client) CheckOCSP(ctx context.Context, cert, issuer *x509.Certificate, now time.Time) (trust.OCSPStatus, error) {
 	key := string(issuer.RawSubjectPublicKeyInfo) + "\x00" + cert.SerialNumber.String()
 	if st, ok := c.lookup(key, now); ok {
@@ -138,6 +139,9 @@ func check(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Res
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadAnswer, err)
 	}
+	if err := checkResponder(resp.Certificate, issuer, now); err != nil {
+		return nil, err
+	}
 	switch {
 	case resp.SerialNumber == nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0:
 		return nil, fmt.Errorf("%w: it is about serial %v, not %s", ErrBadAnswer, resp.SerialNumber, cert.SerialNumber)
@@ -147,6 +151,35 @@ func check(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Res
 		return nil, fmt.Errorf("%w: nextUpdate %s has passed", ErrBadAnswer, resp.NextUpdate.UTC().Format(time.RFC3339))
 	}
 	return resp, nil
+}
+
+// checkResponder checks the certificate an answer was signed with, when
+// it is not the issuer itself. x/crypto/ocsp only checks that the issuer
+// signed it, which every card certificate satisfies; RFC 6960 §4.2.2.2
+// requires a delegated responder's certificate to carry id-kp-OCSPSigning
+// in its extKeyUsage, and RFC 6960 §4.2.2.2 with RFC 5280 §4.1.2.5 that it
+// be within its validity period at now. Its own revocation status is not
+// checked: RFC 6960 §4.2.2.2.1 lets the CA mark it id-pkix-ocsp-nocheck.
+func checkResponder(signer, issuer *x509.Certificate, now time.Time) error {
+	if signer == nil || bytes.Equal(signer.Raw, issuer.Raw) {
+		return nil // signed by the issuer (RFC 6960 §4.2.2.2, the CA as responder)
+	}
+	ocspSigning := false
+	for _, u := range signer.ExtKeyUsage {
+		ocspSigning = ocspSigning || u == x509.ExtKeyUsageOCSPSigning
+	}
+	switch {
+	case !ocspSigning:
+		return fmt.Errorf("%w: responder certificate %q (serial %s) lacks id-kp-OCSPSigning (RFC 6960 §4.2.2.2)",
+			ErrBadAnswer, signer.Subject, signer.SerialNumber)
+	case now.Before(signer.NotBefore):
+		return fmt.Errorf("%w: responder certificate %q not valid before %s", ErrBadAnswer, signer.Subject,
+			signer.NotBefore.UTC().Format(time.RFC3339))
+	case now.After(signer.NotAfter):
+		return fmt.Errorf("%w: responder certificate %q expired %s", ErrBadAnswer, signer.Subject,
+			signer.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 func status(s int) trust.OCSPStatus {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/renkei-idwsf/renkei/card/trust"
 	"github.com/renkei-idwsf/renkei/ra"
 )
@@ -62,5 +64,86 @@ func TestCache(t *testing.T) {
 	}
 	if _, err := (&Client{Log: slog.New(slog.DiscardHandler)}).CheckOCSP(ctx, cert, a.CardCA(), now); !errors.Is(err, ErrNoResponder) {
 		t.Errorf("fail/no-responder: %v, want ErrNoResponder", err)
+	}
+}
+
+// serve answers OCSP requests with *answer, which the test may change.
+func serve(t *testing.T, answer *func(req []byte) []byte) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		der, _ := io.ReadAll(r.Body)
+		w.Write((*answer)(der))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestResponderCertificate: an answer signed by a delegated responder
+// certificate is accepted only if the certificate carries id-kp-OCSPSigning
+// and is valid at the check's time (RFC 6960 §4.2.2.2); an answer signed by
+// another card of the same CA, which x/crypto/ocsp alone accepts, is
+// refused.
+func TestResponderCertificate(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	clock := now
+	a, err := ra.Init(ra.Config{Dir: t.TempDir(), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ra.NewKey("p256", nil)
+	cert, err := a.IssueCard("HIC-1", key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _ := ra.NewKey("p256", nil)
+	otherCard, err := a.IssueCard("HIC-2", otherKey.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.IssueOCSPSigner(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	delegated, err := a.DelegatedResponder(10 * time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer func([]byte) []byte
+	url := serve(t, &answer)
+	ctx := context.Background()
+	check := func(at time.Time) (trust.OCSPStatus, error) {
+		clock = at
+		return (&Client{Responder: url, Log: slog.New(slog.DiscardHandler)}).CheckOCSP(ctx, cert, a.CardCA(), at)
+	}
+
+	answer = func([]byte) []byte {
+		der, err := ocsp.CreateResponse(a.CardCA(), otherCard, ocsp.Response{SerialNumber: cert.SerialNumber, Status: ocsp.Good,
+			ThisUpdate: clock, NextUpdate: clock.Add(10 * time.Minute), Certificate: otherCard}, otherKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ocsp.ParseResponseForCert(der, cert, a.CardCA()); err != nil {
+			t.Fatalf("x/crypto/ocsp refuses the card-signed answer itself: %v", err)
+		}
+		return der
+	}
+	if st, err := check(now); !errors.Is(err, ErrBadAnswer) {
+		t.Errorf("fail/signed-by-a-card: status %d, %v, want ErrBadAnswer", st, err)
+	}
+
+	answer = func(req []byte) []byte {
+		der, err := delegated.Respond(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	if st, err := check(now.Add(30 * time.Minute)); err != nil || st != trust.OCSPGood {
+		t.Errorf("ok/delegated-signer: status %d, %v", st, err)
+	}
+	if st, err := check(now.Add(2 * time.Hour)); !errors.Is(err, ErrBadAnswer) {
+		t.Errorf("fail/delegated-signer-expired: status %d, %v, want ErrBadAnswer", st, err)
+	}
+	if st, err := check(now.Add(-time.Hour)); !errors.Is(err, ErrBadAnswer) {
+		t.Errorf("fail/delegated-signer-not-yet-valid: status %d, %v, want ErrBadAnswer", st, err)
 	}
 }
