@@ -1,8 +1,9 @@
 // Package ocspcheck asks a card issuer's OCSP responder (RFC 6960) whether
 // a card certificate is revoked, for card/trust. Each request is bounded
-// in time, and each verified answer is kept until its nextUpdate, so a
-// login costs a round trip only when no current answer is at hand. The
-// caller falls back to the CRL on any error this package returns.
+// in time, and each verified answer is kept until its nextUpdate, at most
+// MaxAge after its thisUpdate, so a login costs a round trip only when no
+// current answer is at hand. The caller falls back to the CRL on any error
+// this package returns.
 package ocspcheck
 
 import (
@@ -24,6 +25,10 @@ import (
 
 // DefaultTimeout bounds one OCSP request when Client.Timeout is zero.
 const DefaultTimeout = 2 * time.Second
+
+// DefaultMaxAge is the oldest thisUpdate accepted, and the longest an
+// answer is cached, when Client.MaxAge is zero.
+const DefaultMaxAge = time.Hour
 
 // maxResponse bounds the answer read from a responder.
 const maxResponse = 64 << 10
@@ -48,6 +53,11 @@ type Client struct {
 	Responder string
 	// Timeout bounds each request; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// MaxAge bounds how old an answer may be: one whose thisUpdate is
+	// older is refused, and none is cached past thisUpdate+MaxAge, however
+	// late its nextUpdate (RFC 6960 §4.2.2.1, §3.2 item 5: the client
+	// decides what is recent enough); 0 means DefaultMaxAge.
+	MaxAge time.Duration
 	// HTTP is the transport; nil means a plain http.Client.
 	HTTP *http.Client
 	// Log receives a line for every check that falls back to the CRL;
@@ -59,8 +69,8 @@ type Client struct {
 }
 
 type cached struct {
-	status     trust.OCSPStatus
-	nextUpdate time.Time
+	status trust.OCSPStatus
+	expiry time.Time
 }
 
 var _ trust.OCSPChecker = (*Client)(nil)
@@ -69,8 +79,8 @@ var _ trust.OCSPChecker = (*Client)(nil)
 // now, or from a new answer of the responder, verified as signed by
 // issuer or by a responder certificate issuer delegated, which must carry
 // id-kp-OCSPSigning and be valid at now (RFC 6960 §4.2.2.2), naming cert's
-// serial, with thisUpdate not after now and nextUpdate, if any, not before
-// now (RFC 6960 §3.2).
+// serial, with thisUpdate not after now nor more than MaxAge before it,
+// and nextUpdate, if any, not before now (RFC 6960 §3.2).
 func (c *Client) CheckOCSP(ctx context.Context, cert, issuer *x509.Certificate, now time.Time) (trust.OCSPStatus, error) {
 	key := string(issuer.RawSubjectPublicKeyInfo) + "\x00" + cert.SerialNumber.String()
 	if st, ok := c.lookup(key, now); ok {
@@ -83,7 +93,7 @@ func (c *Client) CheckOCSP(ctx context.Context, cert, issuer *x509.Certificate, 
 		return trust.OCSPUnknown, err
 	}
 	st := status(resp.Status)
-	c.store(key, st, resp.NextUpdate, now)
+	c.store(key, st, c.expiry(resp), now)
 	return st, nil
 }
 
@@ -103,7 +113,7 @@ func (c *Client) ask(ctx context.Context, cert, issuer *x509.Certificate, now ti
 	if err != nil {
 		return nil, err
 	}
-	return check(der, cert, issuer, now)
+	return check(der, cert, issuer, now, c.maxAge())
 }
 
 // post sends the request and reads the answer, both within Timeout.
@@ -133,8 +143,9 @@ func (c *Client) post(ctx context.Context, url string, req []byte) ([]byte, erro
 	return der, nil
 }
 
-// check parses and verifies an answer about cert.
-func check(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Response, error) {
+// check parses and verifies an answer about cert, refusing one whose
+// thisUpdate is more than maxAge before now (RFC 6960 §3.2 item 5).
+func check(der []byte, cert, issuer *x509.Certificate, now time.Time, maxAge time.Duration) (*ocsp.Response, error) {
 	resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadAnswer, err)
@@ -149,6 +160,8 @@ func check(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Res
 		return nil, fmt.Errorf("%w: thisUpdate %s is in the future", ErrBadAnswer, resp.ThisUpdate.UTC().Format(time.RFC3339))
 	case !resp.NextUpdate.IsZero() && now.After(resp.NextUpdate):
 		return nil, fmt.Errorf("%w: nextUpdate %s has passed", ErrBadAnswer, resp.NextUpdate.UTC().Format(time.RFC3339))
+	case now.Sub(resp.ThisUpdate) > maxAge:
+		return nil, fmt.Errorf("%w: thisUpdate %s is older than %s", ErrBadAnswer, resp.ThisUpdate.UTC().Format(time.RFC3339), maxAge)
 	}
 	return resp, nil
 }
@@ -197,16 +210,29 @@ func (c *Client) lookup(key string, now time.Time) (trust.OCSPStatus, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.cache[key]
-	if !ok || !now.Before(e.nextUpdate) {
+	if !ok || !now.Before(e.expiry) {
 		return trust.OCSPUnknown, false
 	}
 	return e.status, true
 }
 
-// store keeps an answer until its nextUpdate; one without nextUpdate is
-// not kept (RFC 6960 §4.2.2.1: newer information is always available).
-func (c *Client) store(key string, st trust.OCSPStatus, nextUpdate, now time.Time) {
-	if nextUpdate.IsZero() || !now.Before(nextUpdate) {
+// expiry is when a cached answer stops being used: its nextUpdate, but
+// no later than thisUpdate+MaxAge; zero for an answer without nextUpdate,
+// which is not kept (RFC 6960 §4.2.2.1: newer information is always
+// available).
+func (c *Client) expiry(resp *ocsp.Response) time.Time {
+	if resp.NextUpdate.IsZero() {
+		return time.Time{}
+	}
+	if limit := resp.ThisUpdate.Add(c.maxAge()); limit.Before(resp.NextUpdate) {
+		return limit
+	}
+	return resp.NextUpdate
+}
+
+// store keeps an answer until its expiry; a zero expiry is not kept.
+func (c *Client) store(key string, st trust.OCSPStatus, expiry, now time.Time) {
+	if expiry.IsZero() || !now.Before(expiry) {
 		return
 	}
 	c.mu.Lock()
@@ -214,7 +240,7 @@ func (c *Client) store(key string, st trust.OCSPStatus, nextUpdate, now time.Tim
 	if c.cache == nil || len(c.cache) >= maxCached {
 		c.cache = map[string]cached{}
 	}
-	c.cache[key] = cached{status: st, nextUpdate: nextUpdate}
+	c.cache[key] = cached{status: st, expiry: expiry}
 }
 
 func (c *Client) timeout() time.Duration {
@@ -222,6 +248,13 @@ func (c *Client) timeout() time.Duration {
 		return c.Timeout
 	}
 	return DefaultTimeout
+}
+
+func (c *Client) maxAge() time.Duration {
+	if c.MaxAge > 0 {
+		return c.MaxAge
+	}
+	return DefaultMaxAge
 }
 
 func (c *Client) client() *http.Client {
