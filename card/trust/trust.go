@@ -37,9 +37,10 @@ type Verifier struct {
 	AllowMissingCRL bool
 	// OCSP, when set, is asked before the CRL (RFC 6960): "revoked"
 	// refuses; "good" stands in for a CRL that is missing or stale, but a
-	// current CRL that lists the certificate still refuses it; "unknown" or
-	// a failure (an unreachable or silent responder, a bad answer) leaves
-	// the decision to the CRL.
+	// CRL signed by the issuer that lists the certificate, even a stale
+	// one, still refuses it, and a CRL whose signature fails is still an
+	// error; "unknown" or a failure (an unreachable or silent responder, a
+	// bad answer) leaves the decision to the CRL.
 	OCSP OCSPChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -114,6 +115,10 @@ func (v *Verifier) chain(cert *x509.Certificate, now time.Time) ([]*x509.Certifi
 // checkRevocation asks OCSP first when configured, then looks cert up in
 // the CRL of its issuer (RFC 5280 §6.3.3: the CRL must be signed by the
 // issuer and current); either one saying revoked refuses the certificate.
+// OCSP "good" stands in for a missing or stale CRL, but not for one whose
+// signature fails, and never clears a certificate that a CRL signed by the
+// issuer lists, stale or not: revocation is permanent (RFC 5280 §3.3), so
+// an older list naming it outweighs a newer OCSP "good" (RFC 6960 §2.2).
 func (v *Verifier) checkRevocation(ctx context.Context, cert, issuer *x509.Certificate, now time.Time) error {
 	ocspGood := false
 	if v.OCSP != nil {
@@ -124,20 +129,26 @@ func (v *Verifier) checkRevocation(ctx context.Context, cert, issuer *x509.Certi
 		ocspGood = err == nil && st == OCSPGood
 	}
 	crl, err := v.crlFor(issuer, now)
-	switch {
-	case err != nil && ocspGood:
-		return nil
-	case err != nil || crl == nil:
-		return err
-	}
-	for _, e := range crl.RevokedCertificateEntries {
-		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-			return fmt.Errorf("%w: serial %s on %s", ErrRevoked, cert.SerialNumber, e.RevocationTime.UTC().Format(time.RFC3339))
+	if crl != nil { // signed by the issuer, current or stale
+		for _, e := range crl.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return fmt.Errorf("%w: serial %s on %s", ErrRevoked, cert.SerialNumber, e.RevocationTime.UTC().Format(time.RFC3339))
+			}
 		}
 	}
-	return nil
+	switch {
+	case errors.Is(err, ErrBadCRL):
+		return err
+	case err != nil && ocspGood:
+		return nil
+	}
+	return err
 }
 
+// crlFor returns the CRL of issuer: a current one with a nil error; a
+// stale one, its signature verified, with ErrNoCRL; nil with ErrBadCRL
+// when its signature fails, or with ErrNoCRL (nil if AllowMissingCRL) when
+// there is none.
 func (v *Verifier) crlFor(issuer *x509.Certificate, now time.Time) (*x509.RevocationList, error) {
 	for _, crl := range v.CRLs {
 		if string(crl.RawIssuer) != string(issuer.RawSubject) {
@@ -147,7 +158,7 @@ func (v *Verifier) crlFor(issuer *x509.Certificate, now time.Time) (*x509.Revoca
 			return nil, fmt.Errorf("%w: %v", ErrBadCRL, err)
 		}
 		if !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate) {
-			return nil, fmt.Errorf("%w: next update was %s", ErrNoCRL, crl.NextUpdate.UTC().Format(time.RFC3339))
+			return crl, fmt.Errorf("%w: next update was %s", ErrNoCRL, crl.NextUpdate.UTC().Format(time.RFC3339))
 		}
 		return crl, nil
 	}
