@@ -479,8 +479,9 @@ func (s *SSO) checkReplay(ctx context.Context, h *samlp.RequestHeader, now time.
 }
 
 // fill copies what the verified request asks for into pend, refusing a
-// NameIDPolicy or an authentication context that cannot be met, and a
-// Subject that cannot be read.
+// NameIDPolicy or an authentication context that cannot be met, a
+// Subject that cannot be read, and a NameIDPolicy whose format is not the
+// Subject's (SAML Core §3.4.1.4: the Subject's NameID is the one issued).
 func (s *SSO) fill(pend *Pending, req *samlp.AuthnRequest) error {
 	pend.ForceAuthn, pend.IsPassive, pend.AllowCreate = req.ForceAuthn, req.IsPassive, true
 	subject, err := s.requestedSubject(req.Subject)
@@ -498,6 +499,9 @@ func (s *SSO) fill(pend *Pending, req *samlp.AuthnRequest) error {
 	case "", saml.NameIDUnspecified, saml.NameIDPersistent, saml.NameIDTransient:
 	default:
 		return Errorf(CodeUnsupportedNameIDFormat, "format %q", pend.NameIDFormat)
+	}
+	if policyConflicts(pend) {
+		return Errorf(CodeInvalidNameIDPolicy, "NameIDPolicy format %q, Subject of format %q", pend.NameIDFormat, pend.Subject.Format)
 	}
 	if rac := req.RequestedAuthnContext; rac != nil {
 		if len(rac.DeclRefs) > 0 {
