@@ -2,6 +2,7 @@ package idp
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,7 +32,18 @@ const (
 // whole; MaxPending caps the requests admitted within one
 // PendingLifetime, all clients together, so that the store stays bounded
 // whatever the number of clients. A request with a live session is not
-// counted. Zero fields take the defaults.
+// counted, nor one refused before it writes anything: a request takes its
+// slot only once verified (known SP, schema, signature, Destination,
+// freshness: SAML2.md §3.1), just before its ID enters the replay cache,
+// and gives it back when that ID is a replay, so that junk cannot use up
+// MaxPending or a client's bucket. Zero fields
+// take the defaults.
+//
+// The client is the address the connection comes from: behind a TCP
+// load balancer or a NAT that does not preserve it, every user shares one
+// bucket, which must then be raised (the configuration file's
+// authnLimits) or the logins of all but the first ClientBurst are
+// refused.
 type AuthnLimits struct {
 	ClientBurst int
 	ClientRate  float64
@@ -92,6 +104,23 @@ func (l *authnLimiter) admit(client string, now time.Time) error {
 	b.tokens--
 	l.live = append(l.live, now.Add(l.life))
 	return nil
+}
+
+// release gives back what admit took for client at now, for a request
+// refused before it wrote anything (a replayed ID).
+func (l *authnLimiter) release(client string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.clients[client]; ok {
+		b.tokens = min(float64(l.cfg.ClientBurst), b.tokens+1)
+	}
+	exp := now.Add(l.life)
+	for i := len(l.live) - 1; i >= 0; i-- {
+		if l.live[i].Equal(exp) {
+			l.live = slices.Delete(l.live, i, i+1)
+			return
+		}
+	}
 }
 
 // expire forgets the admitted requests whose pending entry has expired.

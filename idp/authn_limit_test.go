@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/renkei-idwsf/renkei/saml/samlp"
 )
 
 // TestSSOLimits: AuthnRequests without a session are bounded per client
@@ -85,6 +87,73 @@ func TestSSOLimits(t *testing.T) {
 			t.Fatalf("the ID of a refused request was taken: HTTP %d %s", x.Status, x.Body)
 		}
 	})
+}
+
+// TestSSOLimitsJunk: a request takes its slot of the limits only once it
+// is verified (AuthnLimits): AuthnRequests of an unknown issuer, with a
+// bad signature or replaying an admitted one's ID, however many from one
+// loopback address, take nothing from its bucket nor from MaxPending, and
+// are refused for what they are; the valid requests of that client still
+// get its whole burst, and the overall cap still counts them.
+func TestSSOLimitsJunk(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	e.h.Limits = AuthnLimits{ClientBurst: 3, ClientRate: 0.001, MaxPending: 4}
+	sp, portal, legacy := e.sps[otherSP], e.sps[portalID], e.sps[legacyID]
+	flood, other := e.clientFrom(t, "127.0.0.1"), e.clientFrom(t, "127.0.0.2")
+	toLogin := func(x exchange) bool {
+		return x.Status == http.StatusSeeOther && strings.HasPrefix(x.Header.Get("Location"), e.cardURL+PathLogin+"?")
+	}
+	if x := e.redirect(flood, e.newRequest(sp, "_valid-0"), "", nil); !toLogin(x) {
+		t.Fatalf("first valid request: HTTP %d %s", x.Status, x.Body)
+	}
+	for i := range 10 { // bounded: ten of each kind, more than the burst and the cap
+		unknown := e.newRequest(sp, fmt.Sprintf("_junk-u%d", i))
+		unknown.Issuer.Value = "https://unknown.example.org/sp"
+		x := e.redirect(flood, unknown, "", nil)
+		if x.Status != http.StatusBadRequest || !strings.Contains(x.Body, "not known") {
+			t.Fatalf("unknown issuer %d: HTTP %d %s, want its error page", i, x.Status, x.Body)
+		}
+		id := fmt.Sprintf("_junk-s%d", i)
+		got, err := e.consume(portal, e.redirect(flood, e.newRequest(portal, id), "", redirectSigner(legacy)), id)
+		if err != nil {
+			t.Fatalf("bad signature %d: %v", i, err)
+		}
+		wantStatus(t, got, samlp.StatusRequester, samlp.StatusRequestDenied)
+		got, err = e.consume(sp, e.redirect(flood, e.newRequest(sp, "_valid-0"), "", nil), "_valid-0")
+		if err != nil {
+			t.Fatalf("replay %d: %v", i, err)
+		}
+		wantStatus(t, got, samlp.StatusRequester, samlp.StatusRequestDenied)
+	}
+	if n := e.pendingSlots(); n != 1 {
+		t.Fatalf("%d slots of MaxPending taken, want the first valid request's alone", n)
+	}
+	for i := 1; i <= 3; i++ { // the rest of the burst, then 429
+		x := e.redirect(flood, e.newRequest(sp, fmt.Sprintf("_valid-%d", i)), "", nil)
+		if ok := toLogin(x); ok != (i < 3) {
+			t.Fatalf("valid request %d after the junk: HTTP %d %s; want the burst of 3 admitted, then 429", i, x.Status, x.Body)
+		}
+		if i == 3 && x.Status != http.StatusTooManyRequests {
+			t.Fatalf("valid request %d: HTTP %d, want 429", i, x.Status)
+		}
+	}
+	if x := e.redirect(other, e.newRequest(sp, "_valid-other-0"), "", nil); !toLogin(x) {
+		t.Fatalf("the other client's request: HTTP %d %s", x.Status, x.Body)
+	}
+	if x := e.redirect(other, e.newRequest(sp, "_valid-other-1"), "", nil); x.Status != http.StatusServiceUnavailable {
+		t.Fatalf("HTTP %d %s, want 503 once 4 valid requests are pending", x.Status, x.Body)
+	}
+	if n := e.pendingSlots(); n != 4 {
+		t.Fatalf("%d slots of MaxPending taken, want the 4 valid requests'", n)
+	}
+}
+
+// pendingSlots is how many slots of MaxPending the IdP's limiter holds.
+func (e *ssoEnv) pendingSlots() int {
+	l := e.h.limiter()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.live)
 }
 
 // clientFrom is a client without a card that connects from the loopback

@@ -28,6 +28,15 @@ type Inbound struct {
 	// Element is the message of the POST and SOAP bindings.
 	Element    *etree.Element
 	RelayState string
+
+	// admit, when set, is called once the request is verified (known SP,
+	// schema, version, signature, Destination, freshness: SAML2.md §3.1)
+	// and before its ID is written to the replay cache; an error refuses
+	// the request, which then wrote nothing, and undo is called when the
+	// replay check refuses it (nothing written either). The HTTP adapter
+	// takes the request's slot of its AuthnLimits here, so that a request
+	// refused by those checks holds none.
+	admit func() (undo func(), err error)
 }
 
 func (in Inbound) unverified() *etree.Element {
@@ -112,7 +121,8 @@ func (s *SSO) sameACS(spID string, sp *md.SPSSODescriptor, req *samlp.AuthnReque
 }
 
 // checkRequest runs the steps between the key lookup and the use of the
-// request: schema, version, signature, Destination, freshness and replay.
+// request: schema, version, signature, Destination, freshness, then
+// in.admit and replay.
 func (s *SSO) checkRequest(ctx context.Context, in Inbound, sp *md.SPSSODescriptor, u *samlp.Unverified, now time.Time) (*samlp.AuthnRequest, error) {
 	if err := s.checkSchema(u.Element); err != nil {
 		return nil, err
@@ -130,7 +140,17 @@ func (s *SSO) checkRequest(ctx context.Context, in Inbound, sp *md.SPSSODescript
 	if err := s.checkFresh(&req.RequestHeader, now); err != nil {
 		return nil, err
 	}
-	return req, s.checkReplay(ctx, &req.RequestHeader, now)
+	undo := func() {}
+	if in.admit != nil {
+		if undo, err = in.admit(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkReplay(ctx, &req.RequestHeader, now); err != nil {
+		undo()
+		return nil, err
+	}
+	return req, nil
 }
 
 // peekIssuer reads the unverified header for the key lookup: an
@@ -479,8 +499,9 @@ func (s *SSO) checkReplay(ctx context.Context, h *samlp.RequestHeader, now time.
 }
 
 // fill copies what the verified request asks for into pend, refusing a
-// NameIDPolicy or an authentication context that cannot be met, and a
-// Subject that cannot be read.
+// NameIDPolicy or an authentication context that cannot be met, a
+// Subject that cannot be read, and a NameIDPolicy whose format is not the
+// Subject's (SAML Core §3.4.1.4: the Subject's NameID is the one issued).
 func (s *SSO) fill(pend *Pending, req *samlp.AuthnRequest) error {
 	pend.ForceAuthn, pend.IsPassive, pend.AllowCreate = req.ForceAuthn, req.IsPassive, true
 	subject, err := s.requestedSubject(req.Subject)
@@ -498,6 +519,9 @@ func (s *SSO) fill(pend *Pending, req *samlp.AuthnRequest) error {
 	case "", saml.NameIDUnspecified, saml.NameIDPersistent, saml.NameIDTransient:
 	default:
 		return Errorf(CodeUnsupportedNameIDFormat, "format %q", pend.NameIDFormat)
+	}
+	if policyConflicts(pend) {
+		return Errorf(CodeInvalidNameIDPolicy, "NameIDPolicy format %q, Subject of format %q", pend.NameIDFormat, pend.Subject.Format)
 	}
 	if rac := req.RequestedAuthnContext; rac != nil {
 		if len(rac.DeclRefs) > 0 {

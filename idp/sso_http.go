@@ -177,15 +177,28 @@ func bindingError(err error, body bool) error {
 
 // serve runs a received request through the engine: answer from the
 // session, or park it and send the browser to the card login. A request
-// without a session must first be admitted by the limits, before it
-// writes anything.
+// without a session must be admitted by the limits once Accept has
+// verified it and before it writes anything (Inbound.admit): one that
+// fails those checks (an unknown SP, a bad signature, a replayed ID)
+// holds no slot of the client's bucket nor of MaxPending.
 func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, in Inbound, now time.Time) {
 	ctx := r.Context()
 	sess := h.session(r, now)
-	if sess == nil && !h.admit(w, r, now) {
-		return
+	var refused error
+	if sess == nil {
+		client := clientKey(r)
+		in.admit = func() (func(), error) {
+			if refused = h.limiter().admit(client, now); refused != nil {
+				return nil, refused
+			}
+			return func() { h.limiter().release(client, now) }, nil
+		}
 	}
 	pend, err := h.SSO.Accept(ctx, in, now)
+	if refused != nil {
+		h.refuse(w, r, refused, now)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, pend, err, now)
 		return
@@ -235,14 +248,24 @@ func (h *HTTP) ssoInit(w http.ResponseWriter, r *http.Request) {
 // admit applies the limits to a request without a session; a refused
 // one gets its error page with a Retry-After, and false.
 func (h *HTTP) admit(w http.ResponseWriter, r *http.Request, now time.Time) bool {
-	h.limOnce.Do(func() { h.lim = newAuthnLimiter(h.Limits, h.SSO.cfg.PendingLifetime) })
-	err := h.lim.admit(clientKey(r), now)
+	err := h.limiter().admit(clientKey(r), now)
 	if err == nil {
 		return true
 	}
-	w.Header().Set("Retry-After", h.lim.retryAfter(err, now))
-	h.page(w, r, err)
+	h.refuse(w, r, err, now)
 	return false
+}
+
+// refuse answers a request the limits refused: its error page, with a
+// Retry-After.
+func (h *HTTP) refuse(w http.ResponseWriter, r *http.Request, err error, now time.Time) {
+	w.Header().Set("Retry-After", h.limiter().retryAfter(err, now))
+	h.page(w, r, err)
+}
+
+func (h *HTTP) limiter() *authnLimiter {
+	h.limOnce.Do(func() { h.lim = newAuthnLimiter(h.Limits, h.SSO.cfg.PendingLifetime) })
+	return h.lim
 }
 
 // clientKey names the client of r for the limits: its IP address, or the

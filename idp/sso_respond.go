@@ -97,7 +97,8 @@ type Outcome struct {
 // browser's session, or nil for ECP, for which a session without a cookie
 // starts here, lasting ECPLifetime, so that the reception terminal's SOAP
 // LogoutRequest can end it and reach its other participants (the DS and
-// the WSPs its tokens were for). The answer carries the NameID of the request's policy, the
+// the WSPs its tokens were for). The answer carries the NameID the request's
+// Subject names, else the one of its policy (issueRequest), the
 // assertion always signed, encrypted when the SP's metadata has an
 // encryption key, carrying the discovery bootstrap when the SP asks for it
 // (then always encrypted), in a Response signed too when the assertion is
@@ -106,7 +107,8 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	if !pend.Meets(a.ClassRef) {
 		return nil, Errorf(CodeNoAuthnContext, "%s does not meet %s %v", a.ClassRef, pend.Comparison, pend.ClassRefs)
 	}
-	if err := s.checkSubject(ctx, pend, a.PrincipalID, sess); err != nil {
+	subject, err := s.checkSubject(ctx, pend, a.PrincipalID, sess)
+	if err != nil {
 		return nil, err
 	}
 	sp, err := s.lookupSP(pend.SP, now)
@@ -118,7 +120,7 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 			return nil, err
 		}
 	}
-	req, err := s.issueRequest(ctx, pend, sp, a, sess, now)
+	req, err := s.issueRequest(ctx, pend, sp, a, subject, sess, now)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +138,17 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	return &Outcome{SP: pend.SP, ACS: pend.ACS, Binding: pend.ACSBinding, RelayState: pend.RelayState, Response: resp}, nil
 }
 
-// issueRequest assembles what Issue needs for pend.
-func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescriptor, a Authn, sess *Session, now time.Time) (*IssueRequest, error) {
-	nid, err := s.p.NameID(ctx, a.PrincipalID, pend.SP, NameIDPolicy{Format: pend.NameIDFormat, AllowCreate: pend.AllowCreate}, now)
-	if err != nil {
-		return nil, err
+// issueRequest assembles what Issue needs for pend. The NameID is
+// subject, the one the request's Subject matched (SAML Core §3.4.1.4 and
+// §3.3.4: the assertion's Subject strongly matches the request's), or,
+// when the request named none, the one its NameIDPolicy asks for.
+func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescriptor, a Authn, subject *saml.NameID, sess *Session, now time.Time) (*IssueRequest, error) {
+	nid, err := subject, error(nil)
+	if nid == nil {
+		nid, err = s.p.NameID(ctx, a.PrincipalID, pend.SP, NameIDPolicy{Format: pend.NameIDFormat, AllowCreate: pend.AllowCreate}, now)
+		if err != nil {
+			return nil, err
+		}
 	}
 	req := &IssueRequest{SP: pend.SP, ACS: pend.ACS, InResponseTo: pend.RequestID, NameID: nid, Authn: a}
 	if req.Attributes, err = s.p.Release(ctx, a.PrincipalID, pend.SP, nil); err != nil {
@@ -151,8 +159,10 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 			return nil, err
 		}
 		req.SessionID, req.SessionNotOnOrAfter = sess.ID, sess.Expires
-		if err := s.noteTransient(ctx, nid, sess, now); err != nil {
-			return nil, err
+		if subject == nil { // a requested transient NameID was noted when first issued
+			if err := s.noteTransient(ctx, nid, sess, now); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if pend.ECP {
