@@ -38,10 +38,8 @@ func (h *HTTP) artifactSOAP(w http.ResponseWriter, r *http.Request) {
 		h.soapFault(w, r, Errorf(CodeInvalidRequest, "media type %q, want text/xml", r.Header.Get("Content-Type")))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
-	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
-	if err != nil {
-		h.soapFault(w, r, bindingError(err, true)) // the sender's fault: a Client fault
+	env := h.soapRequest(w, r)
+	if env == nil {
 		return
 	}
 	in := ArtifactInbound{Element: env.Body}
@@ -49,21 +47,7 @@ func (h *HTTP) artifactSOAP(w http.ResponseWriter, r *http.Request) {
 		in.ClientCerts = r.TLS.PeerCertificates
 	}
 	out, err := h.SSO.ResolveArtifact(r.Context(), in, now)
-	if out == nil {
-		h.soapFault(w, r, err)
-		return
-	}
-	if err != nil {
-		h.log(r, err)
-	}
-	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: out})
-	if err != nil {
-		h.soapFault(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b)
+	h.soapAnswer(w, r, out, err)
 }
 
 // deliver sends out by its binding: HTTP-Artifact by a redirect carrying

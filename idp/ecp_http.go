@@ -122,3 +122,37 @@ func (h *HTTP) soapFault(w http.ResponseWriter, r *http.Request, err error) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// soapRequest reads the SOAP envelope of a back-channel request (SAML
+// Bindings §3.2) within the IdP's bound on a body; a body that is not one
+// gets the sender's fault, S:Client, and nil.
+func (h *HTTP) soapRequest(w http.ResponseWriter, r *http.Request) *binding.Envelope {
+	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
+	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
+	if err != nil {
+		h.soapFault(w, r, bindingError(err, true))
+		return nil
+	}
+	return env
+}
+
+// soapAnswer writes the engine's signed answer in an envelope, HTTP 200
+// whatever its status (SAML Bindings §3.2.3.3), logging err beside it; with
+// no answer, the fault of err.
+func (h *HTTP) soapAnswer(w http.ResponseWriter, r *http.Request, answer *etree.Element, err error) {
+	if answer == nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	if err != nil {
+		h.log(r, err)
+	}
+	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: answer})
+	if err != nil {
+		h.soapFault(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}

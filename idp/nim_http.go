@@ -27,28 +27,16 @@ func (h *HTTP) MountNIM(r *mux.Router) {
 // status; a request that may not be answered gets a SOAP fault.
 func (h *HTTP) nimSOAP(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
-	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
-	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
-	if err != nil {
-		h.soapFault(w, r, bindingError(err, true))
+	env := h.soapRequest(w, r)
+	if env == nil {
 		return
 	}
 	out, err := h.SSO.ManageNameID(r.Context(), NIMInbound{Binding: samlp.BindingSOAP, Element: env.Body}, now)
 	if out == nil {
-		h.soapFault(w, r, err)
+		h.soapAnswer(w, r, nil, err)
 		return
 	}
-	if err != nil {
-		h.log(r, err)
-	}
-	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: out.Response})
-	if err != nil {
-		h.soapFault(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b)
+	h.soapAnswer(w, r, out.Response, err)
 }
 
 // nimRedirect is the HTTP-Redirect binding (SAML Bindings §3.4): the

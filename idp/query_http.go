@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-
-	"github.com/renkei-idwsf/renkei/saml/binding"
 )
 
 // Paths of the SOAP query services on the main listener.
@@ -38,10 +36,8 @@ func (h *HTTP) MountQueries(r *mux.Router) {
 func (h *HTTP) querySOAP(w http.ResponseWriter, r *http.Request,
 	answer func(context.Context, QueryInbound, time.Time) (*QueryOutcome, error)) {
 	now := h.SSO.p.Now()
-	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
-	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody(), Understood: []string{}}).Decode(r.Body)
-	if err != nil {
-		h.soapFault(w, r, err)
+	env := h.soapRequest(w, r)
+	if env == nil {
 		return
 	}
 	var certs []*x509.Certificate
@@ -50,18 +46,8 @@ func (h *HTTP) querySOAP(w http.ResponseWriter, r *http.Request,
 	}
 	out, err := answer(r.Context(), QueryInbound{Element: env.Body, ClientCerts: certs}, now)
 	if out == nil {
-		h.soapFault(w, r, err)
+		h.soapAnswer(w, r, nil, err)
 		return
 	}
-	if err != nil {
-		h.log(r, err)
-	}
-	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: out.Response})
-	if err != nil {
-		h.soapFault(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b)
+	h.soapAnswer(w, r, out.Response, err)
 }

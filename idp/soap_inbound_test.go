@@ -13,7 +13,7 @@ import (
 // sender's fault: an S:Client fault with HTTP 500 (SOAP 1.1 §4.4.1, §6.2;
 // SAML Bindings §3.2.3.3), never S:Server.
 func TestSOAPEndpointsBlameTheSender(t *testing.T) {
-	slo, nim := newSLOEnv(t), newNIMEnv(t, "", nil)
+	slo, nim, aq, art := newSLOEnv(t), newNIMEnv(t, "", nil), newAttrEnv(t), newArtifactEnv(t)
 	bodies := map[string]string{
 		"malformed": `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body>`,
 		"doctype":   `<!DOCTYPE x [<!ENTITY a "b">]><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body/></S:Envelope>`,
@@ -23,7 +23,8 @@ func TestSOAPEndpointsBlameTheSender(t *testing.T) {
 		name string
 		e    *ssoEnv
 		url  string
-	}{{"slo-soap", slo.ssoEnv, slo.mainURL + PathSLOSOAP}, {"nim", nim, nim.mainURL + PathNIM}, {"ecp", nim, nim.cardURL + PathECP}} {
+	}{{"slo-soap", slo.ssoEnv, slo.mainURL + PathSLOSOAP}, {"nim", nim, nim.mainURL + PathNIM}, {"ecp", nim, nim.cardURL + PathECP},
+		{"aq", aq, aq.mainURL + PathAttributeQuery}, {"nimap", aq, aq.mainURL + PathNameIDMapping}, {"artifact", art, art.cardURL + PathArtifact}} {
 		for name, body := range bodies {
 			t.Run("fail/"+ep.name+"-"+name, func(t *testing.T) {
 				x := ep.e.postXML(ep.url, "text/xml; charset=utf-8", body)
