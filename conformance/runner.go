@@ -77,7 +77,8 @@ type Env struct {
 
 	messages []Message
 	run      *runState
-	weak     string // a practice the case's exchange broke on the way (a SHA-1 signature), "" when none
+	weak     string // a SHOULD or practice the case's exchange broke on the way (a SHA-1 signature), "" when none
+	weakLvl  Level  // the strongest level of weak: practice or SHOULD
 }
 
 // Record appends m to the case's message log, truncating its body.
@@ -230,7 +231,11 @@ func (r *Runner) runOne(ctx context.Context, c Case, base *Env) (res Result) {
 		res.Outcome = broken("case returned no verdict")
 	}
 	if env.weak != "" && res.Outcome.Verdict == Pass {
-		res.Outcome = Outcome{Verdict: Fail, Side: SideTarget, Level: LevelPractice, Reason: env.weak + "; otherwise: " + res.Outcome.Reason}
+		l := env.weakLvl
+		if l == "" {
+			l = LevelPractice
+		}
+		res.Outcome = Outcome{Verdict: Fail, Side: SideTarget, Level: l, Reason: env.weak + "; otherwise: " + res.Outcome.Reason}
 	}
 	if why := base.run.reason(); why != "" && res.Outcome.Verdict != Error {
 		res.Outcome = broken("the run stopped during this case: %s", why)

@@ -135,7 +135,11 @@ func isArtifactResponse(el *etree.Element) bool {
 // the signature judge it themselves).
 func (e *Env) artifactResponse(el *etree.Element) (*samlp.ArtifactResponse, error) {
 	if len(el.SelectElements("Signature")) > 0 {
-		r, _, err := samlp.VerifyArtifactResponse(el, e.idpVerifier())
+		var r *samlp.ArtifactResponse
+		err := e.verifyIdP(func(v *dsig.Verifier) (err error) {
+			r, _, err = samlp.VerifyArtifactResponse(el, v)
+			return err
+		})
 		if err != nil {
 			return nil, errTarget("the ArtifactResponse signature does not verify with the IdP's metadata keys: %v", err)
 		}

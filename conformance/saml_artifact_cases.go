@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"strings"
 
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -16,10 +17,10 @@ func artifactCases() []Case {
 		{ID: "SAML2-Bind-3.6/artifact-response", Clause: "SAML Bindings §3.6.3, §3.6.4; SAML Profiles §4.1.3.5", Row: rowArtifact, Positive: true,
 			Summary: "Asked for HTTP-Artifact, the IdP redirects to our artifact ACS with a type 0x0004 artifact (its SourceID, an ArtifactResolutionService index) and the RelayState; resolved, it gives our Response with a signed assertion.",
 			Run:     runArtifactResponse},
-		{ID: "SAML2-Bind-3.6.5/artifact-response-signed", Clause: "SAML Bindings §3.6.5; SAML Core §5.4", Row: rowResolution, Positive: true,
-			Summary: "The ArtifactResponse is signed with a metadata key of the IdP: the suite resolves without a TLS client certificate, so the signature is what binds the status and the message to the IdP.",
+		{ID: "SAML2-Bind-3.6.5/artifact-response-signed", Clause: "SAML Bindings §3.6.5, §3.2.2; SAML Core §5.4", Row: rowResolution, Positive: true,
+			Summary: "The ArtifactResponse is signed with a metadata key of the IdP. SAML Bindings §3.2.2 lets TLS authenticate the responder instead: unsigned over https is a SHOULD failure, unsigned over plain http a MUST failure (nothing authenticates it).",
 			Run:     runArtifactSigned},
-		{ID: "SAML2-Bind-3.6.4/artifact-one-time", Clause: "SAML Bindings §3.6.4, §3.6.5", Row: rowResolution,
+		{ID: "SAML2-Bind-3.6.4/artifact-one-time", Clause: "SAML Bindings §3.6.4, §3.6.5; SAML Core §3.5.3 (an artifact is resolved at most once)", Row: rowResolution,
 			Summary: "An artifact resolves once: a second ArtifactResolve of the same artifact gets no message.",
 			Run:     runArtifactOneTime},
 		{ID: "SAML2-Bind-3.6.5/artifact-other-requester", Clause: "SAML Bindings §3.6.5; SAML Core §3.5.1", Row: rowResolution,
@@ -28,8 +29,8 @@ func artifactCases() []Case {
 		{ID: "SAML2-Bind-3.6.5/artifact-unauthenticated", Clause: "SAML Bindings §3.6.5", Row: rowResolution,
 			Summary: "An ArtifactResolve neither signed nor sent with a client certificate gets no message.",
 			Run:     runArtifactUnauthenticated},
-		{ID: "SAML2-Core-3.4.1/unsupported-binding", Clause: "SAML Core §3.4.1, §3.2.2.2; SAML Profiles §4.1.2", Row: rowArtifact,
-			Summary: "Asked to answer by HTTP-Redirect, which the Web SSO profile does not allow for a Response, the IdP answers Requester/UnsupportedBinding and never switches binding silently.",
+		{ID: "SAML2-Core-3.4.1/unsupported-binding", Clause: "SAML Core §3.4.1, §3.2.2.2; SAML Profiles §4.1.2, §4.1.3.5", Row: rowArtifact,
+			Summary: "Asked to answer by HTTP-Redirect, which the Web SSO profile does not allow for a Response, the IdP never answers Success by another binding (MUST); a Requester/UnsupportedBinding Response is a SHOULD, an error page a conformant refusal.",
 			Run:     runUnsupportedBinding},
 	}
 }
@@ -60,12 +61,15 @@ func runArtifactResponse(ctx context.Context, e *Env) Outcome {
 }
 
 func runArtifactSigned(ctx context.Context, e *Env) Outcome {
-	_, el, ar, o := e.artifactResolved(ctx)
+	ax, el, ar, o := e.artifactResolved(ctx)
 	if o != nil {
 		return *o
 	}
 	if len(el.SelectElements("Signature")) == 0 || !ar.Signed {
-		return failed("the ArtifactResponse is not signed: over a channel without client authentication nothing binds it to the IdP")
+		if strings.HasPrefix(strings.ToLower(ax.Resolver), "https://") {
+			return failedAt(LevelShould, "the ArtifactResponse is not signed: only TLS authenticates the IdP at %s (SAML Bindings §3.2.2 allows it; a signature is recommended)", ax.Resolver)
+		}
+		return failed("the ArtifactResponse is not signed and came over plain http from %s: nothing binds it to the IdP (SAML Bindings §3.2.2)", ax.Resolver)
 	}
 	return passed("the ArtifactResponse is signed by a metadata key of the IdP")
 }
@@ -139,7 +143,8 @@ func runUnsupportedBinding(ctx context.Context, e *Env) Outcome {
 		return outcomeOf(err)
 	}
 	if x.Response == nil {
-		return failed("no error Response came back but %s (SAML Core §3.4.1: Requester/UnsupportedBinding)", x.describe())
+		// An error page is a refusal; the error Response is a SHOULD.
+		return failedAt(LevelShould, "refused without an error Response: %s (SAML Core §3.4.1: Requester/UnsupportedBinding is expected)", x.describe())
 	}
 	top, second, err := x.status()
 	switch {
@@ -148,7 +153,7 @@ func runUnsupportedBinding(ctx context.Context, e *Env) Outcome {
 	case top == samlp.StatusSuccess:
 		return failed("asked for HTTP-Redirect, the IdP sent a Success Response by another binding instead of refusing")
 	case second != samlp.StatusUnsupportedBinding:
-		return failed("status %s %s, want %s", top, second, samlp.StatusUnsupportedBinding)
+		return failedAt(LevelShould, "refused with status %s %s, want second-level %s", top, second, samlp.StatusUnsupportedBinding)
 	}
 	return passed("refused with %s %s", top, second)
 }

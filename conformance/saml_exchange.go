@@ -174,7 +174,10 @@ func readExchange(req *samlp.AuthnRequest, land *Landing) (*exchange, error) {
 
 // targetError is a deviation of the target found while reading an
 // exchange: a case turns it into a failure, not an error of the suite.
-type targetError struct{ msg string }
+type targetError struct {
+	msg   string
+	level Level // "" is the case's own level; weaker for a SHOULD or a practice
+}
 
 func (t *targetError) Error() string { return t.msg }
 
@@ -199,6 +202,9 @@ func isRunError(err error) bool {
 func outcomeOf(err error) Outcome {
 	var te *targetError
 	if errors.As(err, &te) && !isRunError(err) {
+		if te.level != "" {
+			return failedAt(te.level, "%s", te.msg)
+		}
 		return failed("%s", te.msg)
 	}
 	return broken("%v", err)
@@ -215,8 +221,48 @@ func (e *Env) verifyWeak(verify func(v *dsig.Verifier) error) error {
 	if err := verify(v); err != nil {
 		return err
 	}
-	e.weak = "the IdP signs with SHA-1 (rsa-sha1 or a sha1 digest): SAML 2.0 allows it, NIST SP 800-131A disallows SHA-1 signatures"
+	e.warn(LevelPractice, "the IdP signs with SHA-1 (rsa-sha1 or a sha1 digest): SAML 2.0 allows it, NIST SP 800-131A disallows SHA-1 signatures")
 	return nil
+}
+
+// warn records a SHOULD or a practice (l) the case's exchange broke on
+// the way; the case's pass becomes a warning at the strongest level
+// recorded (Runner.runOne reads e.weak).
+func (e *Env) warn(l Level, msg string) {
+	if l.rank() >= LevelMust.rank() {
+		l = LevelShould
+	}
+	switch {
+	case e.weak == "":
+		e.weak, e.weakLvl = msg, l
+		return
+	case strings.Contains(e.weak, msg):
+	default:
+		e.weak += "; " + msg
+	}
+	if e.weakLvl == "" || l.rank() > e.weakLvl.rank() {
+		e.weakLvl = l
+	}
+}
+
+// adoptWarnings takes the warnings of sub, an Env copied from e to play
+// another SP of the same case.
+func (e *Env) adoptWarnings(sub *Env) {
+	if sub.weak != "" {
+		e.warn(sub.weakLvl, sub.weak)
+	}
+}
+
+// verifyIdP runs verify with the strict verifier of the IdP's metadata
+// keys and, when the policy refuses an algorithm (SHA-1), again through
+// verifyWeak: every signature of the IdP, front or back channel, is held
+// to the same levels.
+func (e *Env) verifyIdP(verify func(v *dsig.Verifier) error) error {
+	err := verify(e.idpVerifier())
+	if errors.Is(err, xmlsec.ErrAlgorithm) {
+		err = e.verifyWeak(verify)
+	}
+	return err
 }
 
 // idpVerifier returns a verifier for the IdP's metadata signing keys with
@@ -241,13 +287,38 @@ func (e *Env) decryptAssertion(r *samlp.Response) error {
 	}
 	plain, err := d.Decrypt(el)
 	if err != nil {
-		return errTarget("the EncryptedAssertion does not decrypt with the key our SP metadata lists for encryption (SAML Core §2.3.4): %v", err)
+		return decryptFailure(el, "the key our SP metadata lists for encryption", err)
 	}
 	r.Assertions[0] = plain
 	if s, err := xmlsec.Serialize(plain); err == nil {
 		e.Record(Message{Direction: "received", Label: "EncryptedAssertion, decrypted (" + dataAlgorithm(el) + ")", Body: string(s)})
 	}
 	return nil
+}
+
+// decryptFailure judges an EncryptedAssertion el that does not decrypt
+// with key. An algorithm the suite does not take (RSA-1_5 key transport,
+// 3DES: XML Encryption and the SAML conformance document list them) or a
+// ciphertext over the suite's size bound is no deviation from a SAML MUST
+// but a practice, named; anything else (a key mismatch) is the target's
+// failure.
+func decryptFailure(el *etree.Element, key string, err error) error {
+	if errors.Is(err, xmlsec.ErrAlgorithm) || errors.Is(err, xmlsec.ErrTooLarge) {
+		return &targetError{level: LevelPractice, msg: fmt.Sprintf("the EncryptedAssertion uses key transport %s and data encryption %s, "+
+			"which the suite does not take (XML Encryption lists them; RSA-1_5 and 3DES are refused as a practice, and ciphertexts are bounded): %v",
+			keyTransport(el), dataAlgorithm(el), err)}
+	}
+	return errTarget("the EncryptedAssertion does not decrypt with %s (SAML Core §2.3.4): %v; "+
+		"if the IdP holds an older registration of the suite's SP, re-register its metadata", key, err)
+}
+
+// keyTransport names the key transport algorithm of an EncryptedAssertion,
+// for a message.
+func keyTransport(el *etree.Element) string {
+	if m := el.FindElement(".//EncryptedKey/EncryptionMethod"); m != nil {
+		return m.SelectAttrValue("Algorithm", "")
+	}
+	return "unknown algorithm"
 }
 
 // dataAlgorithm names the block cipher of an EncryptedAssertion, for the
@@ -330,7 +401,7 @@ func (s *SP) open(el *etree.Element) (*etree.Element, error) {
 	}
 	out, err := d.Decrypt(el)
 	if err != nil {
-		return nil, errTarget("the EncryptedAssertion does not decrypt with %s's key: %v", s.EntityID, err)
+		return nil, decryptFailure(el, s.EntityID+"'s key", err)
 	}
 	return out, nil
 }

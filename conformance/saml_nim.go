@@ -164,7 +164,11 @@ func (e *Env) nimAnswer(el *etree.Element, reqID string) (*samlp.ManageNameIDRes
 	if !u.Signed {
 		return nil, errTarget("the ManageNameIDResponse is unsigned (SAML Profiles §4.5.4.2: the responder authenticates itself, and this SOAP channel has no other means)")
 	}
-	r, _, err := samlp.VerifyManageNameIDResponse(el, e.idpVerifier())
+	var r *samlp.ManageNameIDResponse
+	err = e.verifyIdP(func(v *dsig.Verifier) (err error) {
+		r, _, err = samlp.VerifyManageNameIDResponse(el, v)
+		return err
+	})
 	if err != nil {
 		return nil, errTarget("the ManageNameIDResponse does not verify with the IdP's metadata keys: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -37,7 +38,7 @@ func SAMLIdPInitiatedNIMCases(trigger NIMTrigger, back *BackChannelSP) []Case {
 func runNIMIdPInitiated(ctx context.Context, e *Env, trigger NIMTrigger, back *BackChannelSP) Outcome {
 	sub := *e // the same target, as back's SP; its messages go to e's log
 	sub.SP, sub.messages = back.SP, nil
-	defer func() { e.messages = append(e.messages, sub.messages...) }()
+	defer func() { e.messages = append(e.messages, sub.messages...); e.adoptWarnings(&sub) }()
 	back.take()
 	nid, err := sub.persistentNameID(ctx)
 	if err != nil {
@@ -89,7 +90,10 @@ func (e *Env) judgeIdPTerminate(ctx context.Context, el *etree.Element, nid *sam
 			return errTarget("the ManageNameIDRequest does not decode: %v", err)
 		}
 	} else {
-		if req, _, err = samlp.VerifyManageNameIDRequest(el, e.idpVerifier()); err != nil {
+		if err = e.verifyIdP(func(v *dsig.Verifier) (err error) {
+			req, _, err = samlp.VerifyManageNameIDRequest(el, v)
+			return err
+		}); err != nil {
 			return errTarget("the ManageNameIDRequest is neither signed by a metadata key of the IdP nor sent with a TLS client key of its metadata: %v", err)
 		}
 		if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "ManageNameIDRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {

@@ -75,7 +75,7 @@ func runNIMapEncrypted(ctx context.Context, e *Env) Outcome {
 	if body == nil {
 		return failed("a conforming NameIDMappingRequest was answered with HTTP %d, not a response (SAML Bindings §3.2.3.3)", status)
 	}
-	r, err := e.mappingResponse(body, req.ID)
+	r, err := e.mappingResponse(body, req.ID, dest)
 	if err != nil {
 		return outcomeOf(err)
 	}
@@ -93,12 +93,18 @@ func runNIMapEncrypted(ctx context.Context, e *Env) Outcome {
 	return passed("Success, an EncryptedID only the other SP reads, its login NameID")
 }
 
-// mappingResponse judges a NameIDMappingResponse: signed by the IdP, in
-// response to reqID, Success.
-func (e *Env) mappingResponse(body *etree.Element, reqID string) (*samlp.NameIDMappingResponse, error) {
-	signed, err := e.signedAnswer(body, "NameIDMappingResponse")
+// mappingResponse judges a NameIDMappingResponse from dest: signed by the
+// IdP (or unsigned over TLS, a SHOULD warning), in response to reqID,
+// Success.
+func (e *Env) mappingResponse(body *etree.Element, reqID, dest string) (*samlp.NameIDMappingResponse, error) {
+	signed, ok, err := e.signedAnswer(body, "NameIDMappingResponse")
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		if err := e.authenticAnswer("NameIDMappingResponse", dest); err != nil {
+			return nil, err
+		}
 	}
 	r, err := samlp.DecodeNameIDMappingResponse(signed)
 	if err != nil {
@@ -121,7 +127,9 @@ func (e *Env) mappedNameID(r *samlp.NameIDMappingResponse) (*saml.NameID, *Outco
 		return nil, &o
 	}
 	if r.EncryptedID == nil {
-		return fail("the mapped NameID came back in clear, readable by the requester (SAML Core §3.8.2: encrypted for %s)", e.Other.EntityID)
+		// SAML Core §3.8.2: the identifier is "usually" encrypted, not a MUST.
+		o := failedAt(LevelShould, "the mapped NameID came back in clear, readable by the requester (SAML Core §3.8.2: usually encrypted for %s)", e.Other.EntityID)
+		return nil, &o
 	}
 	if ours, ok := e.SP.Key.(crypto.Decrypter); ok {
 		if _, err := r.EncryptedID.Decrypt(&xmlenc.Decrypter{Key: ours, EntityID: e.SP.EntityID}); err == nil {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -10,6 +11,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -27,12 +29,12 @@ const (
 func queryCases() []Case {
 	return []Case{
 		{ID: "SAML2-Core-3.3.2.3/aq-released", Clause: "SAML Core §3.3.2.3, §3.3.3; SAML Profiles §6.3; SAML Bindings §3.2", Row: rowAttributeQuery, Positive: true,
-			Summary: "A signed AttributeQuery about our NameID gets a signed Success Response whose signed assertion names that subject, for us, with urn:oid: attributes of NameFormat uri.",
+			Summary: "A signed AttributeQuery about our NameID gets a signed Success Response whose signed assertion names that subject, for us, with its attributes (urn:oid: names of NameFormat uri are checked as a practice).",
 			Run:     runAQReleased},
 		{ID: "SAML2-Core-3.3.2.3/aq-requested-only", Clause: "SAML Core §3.3.2.3 (Attribute elements of the query)", Row: rowAttributeQuery, Positive: true,
 			Summary: "A query naming one released attribute gets that attribute alone.",
 			Run:     runAQRequestedOnly},
-		{ID: "SAML2-Bind-3.2/aq-unsigned", Clause: "SAML Profiles §6.3.2; SAML Bindings §3.2.2.2 (the requester is authenticated)", Row: rowAttributeQuery,
+		{ID: "SAML2-Bind-3.2/aq-unsigned", Clause: "SAML Profiles §6.3.2; SAML Bindings §3.2.2.2; SAML Security Considerations (an attribute authority authenticates its requesters: no MUST, a practice)", Level: LevelPractice, Row: rowAttributeQuery,
 			Summary: "An unsigned AttributeQuery over a channel that does not authenticate us is not answered with Success.",
 			Run:     func(ctx context.Context, e *Env) Outcome { return runAQRefused(ctx, e, aqUnsigned) }},
 		{ID: "SAML2-Core-3.3.2.3/aq-unknown-nameid", Clause: "SAML Core §3.3.2.3, §3.2.2.2 (UnknownPrincipal)", Row: rowAttributeQuery,
@@ -108,36 +110,61 @@ func (e *Env) soapQuery(ctx context.Context, dest, label string, m samlp.Message
 	return env.Body, status, err
 }
 
-// signedAnswer checks that el is a schema-valid samlp message named name,
-// signed by a metadata key of the IdP, and returns what was signed.
-func (e *Env) signedAnswer(el *etree.Element, name string) (*etree.Element, error) {
+// signedAnswer checks that el is a schema-valid samlp message named name
+// and, when it is signed, that a metadata key of the IdP signed it; it
+// returns what was signed (el itself when unsigned) and whether it was.
+// An unsigned answer is for the caller to judge: see authenticAnswer.
+func (e *Env) signedAnswer(el *etree.Element, name string) (*etree.Element, bool, error) {
 	s, err := xsd.Default()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := s.ValidateElement(el); err != nil {
-		return nil, errTarget("the %s is not schema-valid: %v", name, err)
+		return nil, false, errTarget("the %s is not schema-valid: %v", name, err)
 	}
 	u, err := samlp.Peek(el)
 	if err != nil || u.Name != name {
-		return nil, errTarget("the SOAP Body is not a samlp:%s", name)
+		return nil, false, errTarget("the SOAP Body is not a samlp:%s", name)
 	}
 	if !u.Signed {
-		return nil, errTarget("the %s is unsigned; the suite relies on nothing else to authenticate it", name)
+		return el, false, nil
 	}
-	signed, err := e.idpVerifier().Verify(el)
+	var signed *etree.Element
+	err = e.verifyIdP(func(v *dsig.Verifier) (err error) {
+		signed, err = v.Verify(el)
+		return err
+	})
 	if err != nil {
-		return nil, errTarget("the %s does not verify with the IdP's metadata keys: %v", name, err)
+		return nil, true, errTarget("the %s does not verify with the IdP's metadata keys: %v", name, err)
 	}
-	return signed, nil
+	return signed, true, nil
 }
 
-// queryResponse judges the answer to an AttributeQuery: a signed
-// samlp:Response from the IdP in response to reqID ("": any).
-func (e *Env) queryResponse(el *etree.Element, reqID string) (*samlp.Response, error) {
-	signed, err := e.signedAnswer(el, "Response")
+// authenticAnswer judges an unsigned SOAP answer named name from dest:
+// SAML Bindings §3.2.2 lets the channel (TLS) authenticate the responder
+// instead of a signature, so over https an unsigned answer is a SHOULD
+// warning (the suite recommends the signature, SAML Profiles §6.3.2);
+// over plain http nothing authenticates it, a failure.
+func (e *Env) authenticAnswer(name, dest string) error {
+	if strings.HasPrefix(strings.ToLower(dest), "https://") {
+		e.warn(LevelShould, "the "+name+" is unsigned; only TLS authenticates the IdP (SAML Bindings §3.2.2 allows it; a signature SHOULD be used, SAML Profiles §6.3.2)")
+		return nil
+	}
+	return errTarget("the %s is unsigned and came over plain http: nothing authenticates the IdP (SAML Bindings §3.2.2)", name)
+}
+
+// queryResponse judges the answer to an AttributeQuery sent to dest: a
+// samlp:Response from the IdP in response to reqID ("": any), signed or
+// over TLS.
+func (e *Env) queryResponse(el *etree.Element, reqID, dest string) (*samlp.Response, error) {
+	signed, ok, err := e.signedAnswer(el, "Response")
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		if err := e.authenticAnswer("Response", dest); err != nil {
+			return nil, err
+		}
 	}
 	r, err := samlp.DecodeResponse(signed)
 	if err != nil {
@@ -184,7 +211,7 @@ func (e *Env) aqExchange(ctx context.Context, dest string, q *samlp.AttributeQue
 	if body == nil {
 		return nil, errTarget("a conforming AttributeQuery was answered with HTTP %d, not a Response (SAML Bindings §3.2.3.3)", status)
 	}
-	r, err := e.queryResponse(body, q.ID)
+	r, err := e.queryResponse(body, q.ID, dest)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +225,11 @@ func (e *Env) aqExchange(ctx context.Context, dest string, q *samlp.AttributeQue
 	if err != nil {
 		return nil, err
 	}
-	a, _, err := saml.VerifyAssertion(el, e.idpVerifier())
+	var a *saml.Assertion
+	err = e.verifyIdP(func(v *dsig.Verifier) (err error) {
+		a, _, err = saml.VerifyAssertion(el, v)
+		return err
+	})
 	if err != nil {
 		return nil, errTarget("the assertion does not verify with the IdP's metadata keys: %v", err)
 	}
@@ -211,20 +242,22 @@ func (e *Env) aqExchange(ctx context.Context, dest string, q *samlp.AttributeQue
 	return a, nil
 }
 
-// attributesOf lists an assertion's attributes, refusing any whose name is
-// not a urn:oid: name of NameFormat uri (SAML2.md §8, the federation's
-// attribute profile).
-func attributesOf(a *saml.Assertion) ([]saml.Attribute, error) {
+// attributesOf lists an assertion's attributes. A name that is not a
+// urn:oid: name of NameFormat uri is a practice warning, not a failure:
+// SAML Core §2.7.3.1 leaves the name and NameFormat free, and urn:oid:
+// names are what the SAML V2.0 X.500/LDAP attribute profile (SAML
+// Profiles §8.2) and federations (eduPerson) use.
+func (e *Env) attributesOf(a *saml.Assertion) []saml.Attribute {
 	var out []saml.Attribute
 	for _, st := range a.AttributeStatements {
 		for _, at := range st.Attributes {
 			if at.NameFormat != saml.AttrNameFormatURI || !strings.HasPrefix(at.Name, "urn:oid:") {
-				return nil, errTarget("attribute %q of NameFormat %q, want a urn:oid: name of NameFormat uri", at.Name, at.NameFormat)
+				e.warn(LevelPractice, fmt.Sprintf("attribute %q of NameFormat %q, not a urn:oid: name of NameFormat uri (SAML Profiles §8.2, the X.500/LDAP attribute profile federations use)", at.Name, at.NameFormat))
 			}
 			out = append(out, at)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func runAQReleased(ctx context.Context, e *Env) Outcome {
@@ -232,11 +265,8 @@ func runAQReleased(ctx context.Context, e *Env) Outcome {
 	if o != nil {
 		return *o
 	}
-	attrs, err := attributesOf(a)
-	if err != nil {
-		return outcomeOf(err)
-	}
-	return passed("Success, signed, about our NameID, %d attributes of NameFormat uri", len(attrs))
+	attrs := e.attributesOf(a)
+	return passed("Success, about our NameID, %d attributes", len(attrs))
 }
 
 func runAQRequestedOnly(ctx context.Context, e *Env) Outcome {
@@ -244,22 +274,16 @@ func runAQRequestedOnly(ctx context.Context, e *Env) Outcome {
 	if o != nil {
 		return *o
 	}
-	attrs, err := attributesOf(all)
-	if err != nil {
-		return outcomeOf(err)
-	}
+	attrs := e.attributesOf(all)
 	if len(attrs) == 0 {
 		return notApplicable("the IdP releases no attribute to us")
 	}
 	want := attrs[0].Name
-	one, o := e.askAttributes(ctx, saml.Attribute{Name: want, NameFormat: saml.AttrNameFormatURI})
+	one, o := e.askAttributes(ctx, saml.Attribute{Name: want, NameFormat: attrs[0].NameFormat})
 	if o != nil {
 		return *o
 	}
-	got, err := attributesOf(one)
-	if err != nil {
-		return outcomeOf(err)
-	}
+	got := e.attributesOf(one)
 	if len(got) != 1 || got[0].Name != want {
 		return failed("asked for %s alone, got %d attributes", want, len(got))
 	}
@@ -304,25 +328,31 @@ func runAQRefused(ctx context.Context, e *Env, how aqRefusal) Outcome {
 	return e.judgeRefusal(body, status, "Response", second)
 }
 
-// judgeRefusal passes an HTTP error, or a signed answer named name whose
-// status is not Success (and has the second-level code second, when set).
+// judgeRefusal passes an HTTP error, or an answer named name whose status
+// is not Success (and has the second-level code second, when set), signed
+// or not: a refusal gives nothing away, so it needs no authentication. A
+// Success with no assertion passes too (SAML Core §3.3.4: an authority
+// that cannot provide any statement answers Success without assertion).
 func (e *Env) judgeRefusal(body *etree.Element, status int, name, second string) Outcome {
 	if body == nil {
 		return passed("refused with HTTP %d", status)
 	}
-	signed, err := e.signedAnswer(body, name)
+	signed, _, err := e.signedAnswer(body, name)
 	if err != nil {
 		return outcomeOf(err)
 	}
 	var h samlp.StatusResponseHeader
+	empty := false
 	if r, err := samlp.DecodeResponse(signed); err == nil {
-		h = r.StatusResponseHeader
+		h, empty = r.StatusResponseHeader, len(r.Assertions) == 0
 	} else if m, err := samlp.DecodeNameIDMappingResponse(signed); err == nil {
 		h = m.StatusResponseHeader
 	} else {
 		return failed("the %s does not decode: %v", name, err)
 	}
 	switch {
+	case h.Status.Success() && empty:
+		return passed("Success without assertion: no statement provided (SAML Core §3.3.4)")
 	case h.Status.Success():
 		return failed("answered Success to a request that must be refused; %s", e.successDetail(signed))
 	case second != "" && h.Status.Second() != second:

@@ -12,6 +12,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -188,7 +189,11 @@ func (e *Env) judgeLogoutResponse(ctx context.Context, el *etree.Element, reqID,
 	if err := s.ValidateElement(el); err != nil {
 		return "", "", errTarget("the LogoutResponse is not schema-valid: %v", err)
 	}
-	r, _, err := samlp.VerifyLogoutResponse(el, e.idpVerifier())
+	var r *samlp.LogoutResponse
+	err = e.verifyIdP(func(v *dsig.Verifier) (err error) {
+		r, _, err = samlp.VerifyLogoutResponse(el, v)
+		return err
+	})
 	if err != nil {
 		return "", "", errTarget("the LogoutResponse is not signed by a metadata key of the IdP: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xsd"
 )
 
@@ -165,7 +166,11 @@ func (e *Env) authenticLogout(ctx context.Context, el *etree.Element, tlsAuth bo
 		}
 		return req, nil
 	}
-	req, _, err := samlp.VerifyLogoutRequest(el, e.idpVerifier())
+	var req *samlp.LogoutRequest
+	err := e.verifyIdP(func(v *dsig.Verifier) (err error) {
+		req, _, err = samlp.VerifyLogoutRequest(el, v)
+		return err
+	})
 	if err != nil {
 		return nil, errTarget("the LogoutRequest is neither signed by a metadata key of the IdP nor sent with a TLS client key of its metadata: %v", err)
 	}

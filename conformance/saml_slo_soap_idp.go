@@ -151,7 +151,7 @@ func runSLOIdPInitiatedSOAP(ctx context.Context, e *Env, hookURL string, back *B
 	}
 	sub := *e // the same target, as back's SP; its messages go to e's log
 	sub.SP, sub.messages = back.SP, nil
-	defer func() { e.messages = append(e.messages, sub.messages...) }()
+	defer func() { e.messages = append(e.messages, sub.messages...); e.adoptWarnings(&sub) }()
 	back.take()
 	s, o := sub.sloLogin(ctx)
 	if o != nil {
