@@ -187,6 +187,15 @@ type Result struct {
 	Duration time.Duration
 }
 
+// Level is the level of the result: the outcome's when set (a MUST case
+// whose failure was a SHOULD or a practice), the case's otherwise.
+func (r Result) Level() Level {
+	if r.Outcome.Level != "" {
+		return r.Outcome.Level
+	}
+	return r.Case.level()
+}
+
 // Finding is a failed case of an interop run, attributed to a side.
 type Finding struct {
 	Case   string

@@ -67,9 +67,12 @@ func samlRow(id, feature, group string, idp, lite, sp Requirement, unconfirmed .
 
 // queryRow is a SOAP query profile that Table 2 of the conformance
 // document leaves to the query modes: optional for every SAML mode here.
+// Its cells were not checked against the conformance document either, so
+// every one is reported unconfirmed, as samlRow's unconfirmed modes are.
 func queryRow(id, feature, group, source string) Row {
 	return Row{ID: id, Source: source, Feature: feature, Group: group,
-		Req: map[Mode]Requirement{ModeIdP: Optional, ModeIdPLite: Optional, ModeSP: Optional}}
+		Req:         map[Mode]Requirement{ModeIdP: Optional, ModeIdPLite: Optional, ModeSP: Optional},
+		Unconfirmed: []Mode{ModeIdP, ModeIdPLite, ModeSP}}
 }
 
 func wsfRow(id, feature string) Row {
@@ -103,8 +106,9 @@ func wscRow(id, feature string, req Requirement) Row {
 // WSP F12, F14 and F19 of the ID-WSF 2.0 baseline. The SAML cells were not
 // all checked against the conformance document itself (it was not at hand
 // when the matrix was written): ECP and IdP discovery for IdP Lite, and
-// every cell of the metadata row, are taken at the value the project's
-// reading gives them and reported as unconfirmed; the rest follow the
+// every cell of the metadata, AttributeQuery and Name Identifier Mapping
+// rows, are taken at the value the project's reading gives them and
+// reported as unconfirmed; the rest follow the
 // document's principle that the Lite modes drop the SOAP variants of NIM
 // and SLO.
 func Matrix() []Row {

@@ -5,8 +5,10 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Report is the outcome of a run: every case result with its messages, and
@@ -93,6 +95,25 @@ func (r *Report) Result(id string) (Result, bool) {
 	return Result{}, false
 }
 
+// printable returns s with its control characters (terminal escapes,
+// carriage returns, newlines: a target controls the reasons) written as
+// Go escapes, for a terminal.
+func printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, c := range s {
+		if unicode.IsControl(c) {
+			q := strconv.QuoteRune(c)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // WriteText writes the report for a terminal: one line per case and row,
 // the reason of every verdict that is not a pass, then the summary.
 func (r *Report) WriteText(w io.Writer) error {
@@ -110,9 +131,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\nCases\n")
 	for _, res := range r.Results {
-		fmt.Fprintf(&b, "  %-22s %-8s %-58s %s\n", res.Outcome.Verdict, res.Case.level(), res.Case.ID, res.Case.Clause)
+		fmt.Fprintf(&b, "  %-22s %-8s %-58s %s\n", res.Outcome.Verdict, res.Level(), res.Case.ID, res.Case.Clause)
 		if res.Outcome.Verdict != Pass {
-			fmt.Fprintf(&b, "      %s%s\n", outcomePrefix(res.Outcome), res.Outcome.Reason)
+			fmt.Fprintf(&b, "      %s%s\n", outcomePrefix(res.Outcome), printable(res.Outcome.Reason))
 			for _, l := range ClauseLinks(res.Case.Clause) {
 				fmt.Fprintf(&b, "      see %s\n", l)
 			}
@@ -120,9 +141,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\nCoverage\n")
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "  %-22s %-34s %-8s %s: %s\n", row.Verdict, row.Row.ID, row.Req, row.Row.Feature, row.Reason)
+		fmt.Fprintf(&b, "  %-22s %-34s %-8s %s: %s\n", row.Verdict, row.Row.ID, row.Req, row.Row.Feature, printable(row.Reason))
 		if row.Unconfirmed {
-			fmt.Fprintf(&b, "      the %s cell of this row is not confirmed against %s (saml-conformance-2.0-os)\n", r.Mode, row.Row.Source)
+			fmt.Fprintf(&b, "      the %s cell of this row is not confirmed against the SAML conformance document (saml-conformance-2.0-os)\n", r.Mode)
 		}
 	}
 	n := r.Counts()
@@ -200,6 +221,7 @@ type jsonCase struct {
 	Clause     string    `json:"clause"`
 	Links      []string  `json:"links,omitempty"`
 	Level      Level     `json:"level"`
+	Result     Level     `json:"result_level"` // the level of this result: Level, or weaker (a SHOULD or practice part of the case)
 	Row        string    `json:"row"`
 	Positive   bool      `json:"positive"`
 	Summary    string    `json:"summary"`
@@ -228,7 +250,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Started: r.Started, Finished: r.Finished, Failed: r.Failed(), Findings: r.Findings(), Warnings: r.Warnings(), Counts: r.Counts()}
 	for _, res := range r.Results {
 		c := res.Case
-		j.Cases = append(j.Cases, jsonCase{ID: c.ID, Clause: c.Clause, Links: ClauseLinks(c.Clause), Level: c.level(), Row: c.Row, Positive: c.Positive, Summary: c.Summary,
+		j.Cases = append(j.Cases, jsonCase{ID: c.ID, Clause: c.Clause, Links: ClauseLinks(c.Clause), Level: c.level(), Result: res.Level(), Row: c.Row, Positive: c.Positive, Summary: c.Summary,
 			Verdict: res.Outcome.Verdict, Reason: res.Outcome.Reason, Side: res.Outcome.Side,
 			DurationMS: res.Duration.Milliseconds(), Messages: res.Messages})
 	}

@@ -55,7 +55,7 @@ type htmlCase struct {
 func (r *Report) WriteHTML(w io.Writer) error {
 	var cs []htmlCase
 	for _, res := range r.Results {
-		cs = append(cs, htmlCase{R: res, Level: res.Case.level(), Links: ClauseLinks(res.Case.Clause), Prefix: outcomePrefix(res.Outcome)})
+		cs = append(cs, htmlCase{R: res, Level: res.Level(), Links: ClauseLinks(res.Case.Clause), Prefix: outcomePrefix(res.Outcome)})
 	}
 	counts := map[string]int{}
 	for v, n := range r.Counts() {
