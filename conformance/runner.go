@@ -27,6 +27,33 @@ type Options struct {
 type runState struct {
 	mu     sync.Mutex
 	halted string
+	// loggedIn says a login (or a conforming SSO) succeeded in this run:
+	// before it, a login form answered with a page carrying no SAML
+	// message is a refused login, and the run stops.
+	loggedIn bool
+	// control is the outcome of the conforming login the negative cases
+	// need first ("" untried, "ok", else why it failed).
+	control string
+}
+
+// markLoggedIn records that a login succeeded in this run.
+func (s *runState) markLoggedIn() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loggedIn = true
+}
+
+// hasLoggedIn reports whether a login succeeded in this run.
+func (s *runState) hasLoggedIn() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loggedIn
 }
 
 // halt stops the run with the reason why.

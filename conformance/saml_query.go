@@ -304,10 +304,21 @@ func runAQRefused(ctx context.Context, e *Env, how aqRefusal) Outcome {
 	return e.judgeRefusal(body, status, "Response", second)
 }
 
+// serverTrouble reports whether an HTTP status says the request never
+// reached the service's judgement: a server error (5xx) or no such
+// endpoint (404). A back-channel refusal is a SOAP fault or an error
+// status, not these.
+func serverTrouble(status int) bool {
+	return status >= 500 || status == 404
+}
+
 // judgeRefusal passes an HTTP error, or a signed answer named name whose
 // status is not Success (and has the second-level code second, when set).
 func (e *Env) judgeRefusal(body *etree.Element, status int, name, second string) Outcome {
 	if body == nil {
+		if serverTrouble(status) {
+			return broken("answered HTTP %d, a server error or a missing endpoint and not a refusal: the case cannot judge the request", status)
+		}
 		return passed("refused with HTTP %d", status)
 	}
 	signed, err := e.signedAnswer(body, name)
