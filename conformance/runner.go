@@ -171,6 +171,17 @@ func (r *Runner) Check() error {
 			return fmt.Errorf("conformance: -skip %q names no case of role %s", s, r.Role)
 		}
 	}
+	if len(r.Skip) > 0 {
+		left := 0
+		for _, c := range r.selected(r.groupOf()) {
+			if !slices.Contains(r.Skip, c.ID) {
+				left++
+			}
+		}
+		if left == 0 {
+			return fmt.Errorf("conformance: -skip excludes every case in scope: nothing left to run")
+		}
+	}
 	return nil
 }
 
@@ -275,7 +286,7 @@ func (r *Runner) preempt(c Case, base *Env) (Outcome, bool) {
 	case base.run.reason() != "":
 		return broken("not run: %s", base.run.reason()), true
 	case base.Options.ThrowawaySP && c.Role == RoleIdP && !c.Standalone:
-		return broken("not run: the suite's SP key is throwaway (no -sp-key), so the target cannot know this SP; " +
+		return broken("not run: the suite's SP key is throwaway (no -sp-key, or a -sp-key file this run created), so the target cannot know this SP; " +
 			"register the metadata of -print-sp-metadata -sp-key FILE at the target and give the same -sp-key"), true
 	}
 	return Outcome{}, false
