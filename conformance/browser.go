@@ -51,6 +51,10 @@ type Browser struct {
 	client *http.Client
 	sent   map[string]bool // "user", "password": what a login form of this visit was given
 	login  bool            // the request in flight submits a login form
+	// submitted says this visit submitted a login form: ending at a SAML
+	// message shows the login worked, ending at a page without one
+	// before any login of the run worked shows it was refused.
+	submitted bool
 }
 
 // Browser returns a fresh browser (no cookies, so no IdP session) for the
@@ -133,7 +137,7 @@ func (b *Browser) Post(ctx context.Context, u string, fields url.Values, label, 
 }
 
 func (b *Browser) follow(ctx context.Context, req *http.Request) (*Landing, error) {
-	b.sent = nil
+	b.sent, b.submitted = nil, false
 	var visited []string
 	for step := 0; step < maxSteps; step++ {
 		visited = append(visited, req.URL.String())
@@ -172,6 +176,7 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 		}
 		if u.Query().Has("SAMLart") {
 			land.ArtifactTo = u
+			b.loginWorked()
 			return nil, nil
 		}
 		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -188,11 +193,13 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 			u.RawQuery = q.Encode()
 			land.ArtifactTo = u
 			b.env.Record(Message{Direction: "received", Label: "HTTP-Artifact form to " + f.Action, URL: land.URL, Status: land.Status, Body: decodeFormForLog(f)})
+			b.loginWorked()
 			return nil, nil
 		}
 		if f.Fields.Has("SAMLResponse") || f.Fields.Has("SAMLRequest") {
 			land.Form = f
 			b.env.Record(Message{Direction: "received", Label: "HTTP-POST form to " + f.Action, URL: land.URL, Status: land.Status, Body: decodeFormForLog(f)})
+			b.loginWorked()
 			return nil, nil
 		}
 	}
@@ -209,7 +216,7 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 				return nil, err
 			}
 			b.env.Record(Message{Direction: "sent", Label: "login form", URL: f.Action, Body: "(credentials not logged)"})
-			b.login = true
+			b.login, b.submitted = true, true
 			r, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Action, strings.NewReader(f.Fields.Encode()))
 			if err == nil {
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -222,7 +229,22 @@ func (b *Browser) next(ctx context.Context, base *url.URL, resp *http.Response, 
 			return nil, b.unfilled()
 		}
 	}
+	if b.submitted && b.env.run != nil && !b.env.run.hasLoggedIn() {
+		msg := fmt.Sprintf("login failed: the IdP answered the login form with a page carrying no SAML message (HTTP %d at %s) "+
+			"and no login of this run has worked; check -form-user and -form-password "+
+			"(the run stops here and does not retry, so that no account is locked)", land.Status, land.URL)
+		b.env.run.halt(msg)
+		return nil, &runError{msg: msg}
+	}
 	return nil, nil
+}
+
+// loginWorked records, when this visit submitted a login form, that the
+// visit reached a SAML message: a login of the run has worked.
+func (b *Browser) loginWorked() {
+	if b.submitted {
+		b.env.run.markLoggedIn()
+	}
 }
 
 // loginStep records what a filled login form sends and refuses to send

@@ -17,6 +17,9 @@ import (
 type passwordGate struct {
 	next    http.Handler
 	twoPage bool
+	// failPage answers a wrong password with a page without the form
+	// (HTTP 200), as many IdPs do, instead of the login form again.
+	failPage bool
 
 	mu       sync.Mutex
 	attempts int // password submissions
@@ -43,6 +46,11 @@ func (g *passwordGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.attempts++
 	g.mu.Unlock()
 	if user != gateUser || r.PostForm.Get("password") != gatePass {
+		if g.failPage {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte(`<html><body><p>Login failed.</p><a href="/">try again</a></body></html>`))
+			return
+		}
 		g.page(w, back, "", false)
 		return
 	}
@@ -76,12 +84,18 @@ func (g *passwordGate) page(w http.ResponseWriter, back, user string, askPasswor
 // post one are excluded by name (-skip).
 func runPasswordIdP(t *testing.T, twoPage bool, login Authenticator) (*Report, *passwordGate) {
 	t.Helper()
+	return runGatedIdP(t, &passwordGate{twoPage: twoPage}, login)
+}
+
+// runGatedIdP is runPasswordIdP behind the given gate.
+func runGatedIdP(t *testing.T, gate *passwordGate, login Authenticator) (*Report, *passwordGate) {
+	t.Helper()
 	sp, err := NewSP("https://127.0.0.1/conformance-sp", "https://127.0.0.1/conformance-sp/acs", time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	idp := &fakeIdP{t: t, seen: map[string]bool{}, spID: sp.EntityID, sp: sp.Descriptor().SPSSO[0]}
-	gate := &passwordGate{next: idp.mux(), twoPage: twoPage}
+	gate.next = idp.mux()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metadata", idp.mux())
 	mux.Handle("/", gate)
@@ -108,22 +122,25 @@ func runPasswordIdP(t *testing.T, twoPage bool, login Authenticator) (*Report, *
 // blames the target, and a wrong password is sent once.
 func TestPasswordLogin(t *testing.T) {
 	tests := []struct {
-		name    string
-		twoPage bool
-		login   Authenticator
-		want    string // "" for a passing run, else the run error
+		name     string
+		twoPage  bool
+		failPage bool
+		login    Authenticator
+		want     string // "" for a passing run, else the run error
 	}{
-		{"ok/one-page", false, FormLogin{Username: gateUser, Password: gatePass}, ""},
-		{"ok/two-pages", true, FormLogin{Username: gateUser, Password: gatePass}, ""},
-		{"ok/named-fields", false, FormLogin{Username: gateUser, Password: gatePass, UserField: "username", PassField: "password"}, ""},
-		{"fail/no-login-flags", false, NoLogin{}, "the IdP asks for a password: give -form-user and -form-password"},
-		{"fail/wrong-password", false, FormLogin{Username: gateUser, Password: "wrong"}, "login failed"},
-		{"fail/wrong-password-two-pages", true, FormLogin{Username: gateUser, Password: "wrong"}, "login failed"},
-		{"fail/wrong-field-name", false, FormLogin{Username: gateUser, Password: gatePass, UserField: "login"}, "-form-user-field"},
+		{"ok/one-page", false, false, FormLogin{Username: gateUser, Password: gatePass}, ""},
+		{"ok/two-pages", true, false, FormLogin{Username: gateUser, Password: gatePass}, ""},
+		{"ok/named-fields", false, false, FormLogin{Username: gateUser, Password: gatePass, UserField: "username", PassField: "password"}, ""},
+		{"fail/no-login-flags", false, false, NoLogin{}, "the IdP asks for a password: give -form-user and -form-password"},
+		{"fail/wrong-password", false, false, FormLogin{Username: gateUser, Password: "wrong"}, "login failed"},
+		{"fail/wrong-password-two-pages", true, false, FormLogin{Username: gateUser, Password: "wrong"}, "login failed"},
+		{"fail/wrong-password-failure-page", false, true, FormLogin{Username: gateUser, Password: "wrong"}, "login failed"},
+		{"fail/wrong-password-failure-page-two-pages", true, true, FormLogin{Username: gateUser, Password: "wrong"}, "login failed"},
+		{"fail/wrong-field-name", false, false, FormLogin{Username: gateUser, Password: gatePass, UserField: "login"}, "-form-user-field"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, gate := runPasswordIdP(t, tc.twoPage, tc.login)
+			rep, gate := runGatedIdP(t, &passwordGate{twoPage: tc.twoPage, failPage: tc.failPage}, tc.login)
 			var txt strings.Builder
 			rep.WriteText(&txt)
 			if tc.want == "" {

@@ -27,6 +27,33 @@ type Options struct {
 type runState struct {
 	mu     sync.Mutex
 	halted string
+	// loggedIn says a login (or a conforming SSO) succeeded in this run:
+	// before it, a login form answered with a page carrying no SAML
+	// message is a refused login, and the run stops.
+	loggedIn bool
+	// control is the outcome of the conforming login the negative cases
+	// need first ("" untried, "ok", else why it failed).
+	control string
+}
+
+// markLoggedIn records that a login succeeded in this run.
+func (s *runState) markLoggedIn() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loggedIn = true
+}
+
+// hasLoggedIn reports whether a login succeeded in this run.
+func (s *runState) hasLoggedIn() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loggedIn
 }
 
 // halt stops the run with the reason why.
@@ -145,6 +172,17 @@ func (r *Runner) Check() error {
 			return fmt.Errorf("conformance: -skip %q names no case of role %s", s, r.Role)
 		}
 	}
+	if len(r.Skip) > 0 {
+		left := 0
+		for _, c := range r.selected(r.groupOf()) {
+			if !slices.Contains(r.Skip, c.ID) {
+				left++
+			}
+		}
+		if left == 0 {
+			return fmt.Errorf("conformance: -skip excludes every case in scope: nothing left to run")
+		}
+	}
 	return nil
 }
 
@@ -253,7 +291,7 @@ func (r *Runner) preempt(c Case, base *Env) (Outcome, bool) {
 	case base.run.reason() != "":
 		return broken("not run: %s", base.run.reason()), true
 	case base.Options.ThrowawaySP && c.Role == RoleIdP && !c.Standalone:
-		return broken("not run: the suite's SP key is throwaway (no -sp-key), so the target cannot know this SP; " +
+		return broken("not run: the suite's SP key is throwaway (no -sp-key, or a -sp-key file this run created), so the target cannot know this SP; " +
 			"register the metadata of -print-sp-metadata -sp-key FILE at the target and give the same -sp-key"), true
 	}
 	return Outcome{}, false

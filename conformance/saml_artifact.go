@@ -32,6 +32,8 @@ type artifactExchange struct {
 	Text     string
 	Artifact *binding.Artifact
 	Resolver string
+	// Status is the HTTP status of the last resolution's answer.
+	Status int
 }
 
 // artifactLogin sends a signed AuthnRequest over HTTP-Redirect asking for
@@ -115,6 +117,7 @@ func (e *Env) resolve(ctx context.Context, ax *artifactExchange, o resolveOpts) 
 		return fail(broken("%v", err))
 	}
 	env, status, err := e.soapCall(ctx, b, ax.Resolver, "ArtifactResolve", el, &binding.SOAPDecoder{}, nil)
+	ax.Status = status
 	switch {
 	case err != nil:
 		return fail(outcomeOf(err))

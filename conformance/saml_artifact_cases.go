@@ -119,6 +119,9 @@ func runArtifactUnauthenticated(ctx context.Context, e *Env) Outcome {
 	}
 	el, o := e.resolve(ctx, ax, resolveOpts{unsigned: true})
 	if o != nil {
+		if o.Verdict == Fail && o.Side == SideTarget && serverTrouble(ax.Status) {
+			return broken("the ArtifactResolutionService answered HTTP %d, a server error or a missing endpoint and not a refusal: the case cannot judge the resolution", ax.Status)
+		}
 		if o.Verdict == Fail && o.Side == SideTarget {
 			return passed("refused without an ArtifactResponse: %s", o.Reason)
 		}

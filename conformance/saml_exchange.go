@@ -198,6 +198,12 @@ func isRunError(err error) bool {
 	return errors.As(err, &re)
 }
 
+// oracleError is the run error of an oracle (xmlsec1) that could not
+// judge a signature: missing or failing to run, it blames no target.
+func oracleError(err error) error {
+	return &runError{msg: "xmlsec1 could not check the signature: " + err.Error()}
+}
+
 // outcomeOf turns an exchange error into the right verdict.
 func outcomeOf(err error) Outcome {
 	var te *targetError

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -91,10 +92,91 @@ func send(ctx context.Context, e *Env, o redirectOpts, mutate func(*samlp.AuthnR
 	return e.sendRedirect(ctx, req, o)
 }
 
+// idpControl gives a negative case the evidence it needs before a page
+// without a SAML message can count as a refusal: a conforming request of
+// our SP got a Success Response in this run. Without it such a page says
+// nothing (the IdP may not know our SP, the login may not complete, the
+// endpoint may be down), and the case is an error of the run. The first
+// negative case of a run tries it once; the others reuse its result.
+func (e *Env) idpControl(ctx context.Context) *Outcome {
+	s := e.run
+	if s != nil {
+		s.mu.Lock()
+		c := s.control
+		s.mu.Unlock()
+		if c == "ok" {
+			return nil
+		}
+		if c != "" {
+			o := broken("%s", c)
+			return &o
+		}
+	}
+	why := e.tryControl(ctx)
+	if s != nil {
+		s.mu.Lock()
+		s.control = why
+		s.mu.Unlock()
+	}
+	if why == "ok" {
+		return nil
+	}
+	o := broken("%s", why)
+	return &o
+}
+
+// tryControl sends a conforming AuthnRequest and returns "ok" when a
+// Success Response came back, else why the refusal cases cannot be judged.
+func (e *Env) tryControl(ctx context.Context) string {
+	const pre = "a conforming AuthnRequest of the suite's SP got no Success Response, so a refusal cannot be told from an IdP that cannot answer this SP at all"
+	x, err := send(ctx, e, redirectOpts{}, nil)
+	if err != nil {
+		return fmt.Sprintf("%s: %v", pre, err)
+	}
+	if x.Response == nil {
+		return fmt.Sprintf("%s: HTTP %d at %s; does the target know the suite's SP (-print-sp-metadata), and did the login complete?", pre, x.Landing.Status, x.Landing.URL)
+	}
+	top, second, err := x.status()
+	if err != nil {
+		return fmt.Sprintf("%s: %v", pre, err)
+	}
+	if top != samlp.StatusSuccess {
+		return fmt.Sprintf("%s: status %s %s", pre, top, second)
+	}
+	e.run.markLoggedIn()
+	return "ok"
+}
+
+// unreached returns the run error of a landing without a SAML message
+// that is no refusal: a server error (HTTP 5xx), or a page that still
+// asks for a login, where the request never reached the IdP's judgement.
+func unreached(land *Landing) *Outcome {
+	if land.Status >= 500 {
+		o := broken("the IdP answered HTTP %d, a server error and not a refusal: the case cannot judge the request", land.Status)
+		return &o
+	}
+	base, err := url.Parse(land.URL)
+	if err != nil {
+		base = &url.URL{}
+	}
+	for _, f := range parseForms(base, land.Body) {
+		if hasPassword(f) {
+			o := broken("the visit stopped at a login form (%s): the login did not complete, so the request never reached the IdP's judgement", f.Action)
+			return &o
+		}
+	}
+	return nil
+}
+
 // refusal judges a negative exchange: no Success response may come back.
-// An error page and a Response with an error status are both refusals.
+// An error page and a Response with an error status are both refusals;
+// a server error or a page still asking for a login is an error of the
+// run.
 func refusal(x *exchange) Outcome {
 	if x.Response == nil {
+		if o := unreached(x.Landing); o != nil {
+			return *o
+		}
 		if x.Landing.Form != nil {
 			return failed("the IdP answered with a form posting %v to %s", formKeys(x.Landing.Form), x.Landing.Form.Action)
 		}
@@ -121,6 +203,9 @@ func formKeys(f *Form) []string {
 func refuseRedirect(ctx context.Context, e *Env, o redirectOpts, mutate func(*samlp.AuthnRequest)) Outcome {
 	if o.unsigned && !e.Target.IDP.WantAuthnRequestsSigned && !e.SP.Descriptor().SPSSO[0].AuthnRequestsSigned {
 		return notApplicable("neither the IdP nor our SP metadata requires signed requests")
+	}
+	if c := e.idpControl(ctx); c != nil {
+		return *c
 	}
 	x, err := send(ctx, e, o, mutate)
 	if err != nil {
@@ -182,6 +267,9 @@ func runReplay(ctx context.Context, e *Env) Outcome {
 // runBadACS asks for the response at acs, which is not in our metadata:
 // whatever the IdP answers, nothing may go to acs (SAML Profiles §4.1.4.1).
 func runBadACS(ctx context.Context, e *Env, acs string) Outcome {
+	if c := e.idpControl(ctx); c != nil {
+		return *c
+	}
 	x, err := send(ctx, e, redirectOpts{}, func(r *samlp.AuthnRequest) { r.AssertionConsumerServiceURL = acs })
 	if err != nil {
 		return outcomeOf(err)
@@ -196,6 +284,11 @@ func runBadACS(ctx context.Context, e *Env, acs string) Outcome {
 	}
 	if x.Response != nil && x.Landing.Form != nil && x.Landing.Form.Action != e.SP.ACS {
 		return failed("the IdP posted a Response to %s, neither the requested nor our registered ACS", x.Landing.Form.Action)
+	}
+	if x.Response == nil {
+		if o := unreached(x.Landing); o != nil {
+			return *o
+		}
 	}
 	return passed("nothing sent to %s; the IdP answered with %s (a refusal, or a Response to our registered ACS)", acs, x.describe())
 }
@@ -217,6 +310,9 @@ func runBomb(ctx context.Context, e *Env) Outcome {
 	}
 	w.Close()
 	q := "SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(buf.Bytes()))
+	if c := e.idpControl(ctx); c != nil {
+		return *c
+	}
 	start := time.Now()
 	x, err := send(ctx, e, redirectOpts{rawQuery: q}, nil)
 	if err != nil {
@@ -243,6 +339,9 @@ func runOversizedPOST(ctx context.Context, e *Env) Outcome {
 	if err != nil {
 		return notApplicable("the IdP offers no HTTP-POST SingleSignOnService")
 	}
+	if c := e.idpControl(ctx); c != nil {
+		return *c
+	}
 	b, err := e.Browser()
 	if err != nil {
 		return broken("%v", err)
@@ -268,6 +367,9 @@ func runOversizedPOST(ctx context.Context, e *Env) Outcome {
 // read the request as SAML 2.0 can show (HTTP 200 or not; SAML Bindings
 // §3.4.6). Success is the MUST failure (SAML Core §4.1.2).
 func runVersion(ctx context.Context, e *Env) Outcome {
+	if c := e.idpControl(ctx); c != nil {
+		return *c
+	}
 	x, err := send(ctx, e, redirectOpts{version: "1.1"}, nil)
 	if err != nil {
 		return outcomeOf(err)
@@ -286,11 +388,17 @@ func runVersion(ctx context.Context, e *Env) Outcome {
 // the second-level status want: Success is a MUST failure, a page with no
 // Response a failure at pageLevel, another second-level code a SHOULD.
 func statusRedirect(ctx context.Context, e *Env, want string, pageLevel Level, mutate func(*samlp.AuthnRequest)) Outcome {
+	if c := e.idpControl(ctx); c != nil {
+		return *c
+	}
 	x, err := send(ctx, e, redirectOpts{}, mutate)
 	if err != nil {
 		return outcomeOf(err)
 	}
 	if x.Response == nil {
+		if o := unreached(x.Landing); o != nil {
+			return *o
+		}
 		if x.Landing.Form != nil {
 			return failed("the IdP answered with a form posting %v to %s", formKeys(x.Landing.Form), x.Landing.Form.Action)
 		}

@@ -51,6 +51,10 @@ func runNIMIdPInitiated(ctx context.Context, e *Env, trigger NIMTrigger, back *B
 			sub.Record(Message{Direction: "received", Label: "ManageNameIDRequest (SOAP)", URL: back.SP.SOAPNIM, Body: string(b)})
 		}
 	}
+	if len(got) == 0 && terr != nil {
+		// The trigger failed: the IdP may never have been told to act.
+		return broken("the trigger failed and our SOAP ManageNameIDService received nothing, so the case cannot judge the IdP: %v", terr)
+	}
 	if len(got) != 1 {
 		return failed("our SOAP ManageNameIDService received %d requests, want 1 (the trigger said: %v)", len(got), terr)
 	}
@@ -96,8 +100,12 @@ func (e *Env) judgeIdPTerminate(ctx context.Context, el *etree.Element, nid *sam
 		}); err != nil {
 			return errTarget("the ManageNameIDRequest is neither signed by a metadata key of the IdP nor sent with a TLS client key of its metadata: %v", err)
 		}
-		if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "ManageNameIDRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
-			return errTarget("xmlsec1 does not verify the ManageNameIDRequest signature: %v %s", err, out)
+		ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "ManageNameIDRequest", e.Target.IDP.SigningCertificates())
+		if err != nil {
+			return oracleError(err)
+		}
+		if !ok {
+			return errTarget("xmlsec1 does not verify the ManageNameIDRequest signature: %s", out)
 		}
 	}
 	switch {

@@ -138,7 +138,9 @@ func (e *Env) mappedNameID(r *samlp.NameIDMappingResponse) (*saml.NameID, *Outco
 	}
 	d := e.Other.Decrypter()
 	if d == nil {
-		return fail("the other SP lists no encryption key, yet the IdP encrypted for it")
+		// The suite's own setup: the second SP has no key to decrypt with.
+		o := broken("the suite's other SP (%s) has no encryption key, so the mapped NameID cannot be read; give it one", e.Other.EntityID)
+		return nil, &o
 	}
 	nid, err := r.EncryptedID.Decrypt(d)
 	if err != nil {

@@ -88,6 +88,9 @@ func runXSW(ctx context.Context, e *Env, moved bool) Outcome {
 	if err != nil {
 		return notApplicable("the IdP offers no HTTP-POST SingleSignOnService")
 	}
+	if c := e.idpControl(ctx); c != nil {
+		return *c
+	}
 	_, signed, err := e.signedRequest(dest)
 	if err != nil {
 		return broken("%v", err)

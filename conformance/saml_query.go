@@ -328,6 +328,15 @@ func runAQRefused(ctx context.Context, e *Env, how aqRefusal) Outcome {
 	return e.judgeRefusal(body, status, "Response", second)
 }
 
+// serverTrouble reports whether an HTTP status says the request never
+// reached the service's judgement: no such endpoint (404, 501) or a
+// gateway or an unavailable server (502 and above). HTTP 500 is not: it
+// is the status of a SOAP 1.1 fault (SAML Bindings §3.2.3.3), the
+// back channel's refusal.
+func serverTrouble(status int) bool {
+	return status == 404 || status == 501 || status >= 502
+}
+
 // judgeRefusal passes an HTTP error, or an answer named name whose status
 // is not Success (and has the second-level code second, when set), signed
 // or not: a refusal gives nothing away, so it needs no authentication. A
@@ -335,6 +344,9 @@ func runAQRefused(ctx context.Context, e *Env, how aqRefusal) Outcome {
 // that cannot provide any statement answers Success without assertion).
 func (e *Env) judgeRefusal(body *etree.Element, status int, name, second string) Outcome {
 	if body == nil {
+		if serverTrouble(status) {
+			return broken("answered HTTP %d, a server error or a missing endpoint and not a refusal: the case cannot judge the request", status)
+		}
 		return passed("refused with HTTP %d", status)
 	}
 	signed, _, err := e.signedAnswer(body, name)

@@ -200,7 +200,7 @@ func (e *Env) judgeLogoutResponse(ctx context.Context, el *etree.Element, reqID,
 	ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "LogoutResponse", e.Target.IDP.SigningCertificates())
 	switch {
 	case err != nil:
-		return "", "", err
+		return "", "", oracleError(err)
 	case !ok:
 		return "", "", errTarget("xmlsec1 does not verify the LogoutResponse signature: %s", out)
 	case r.Issuer == nil || r.Issuer.Value != e.Target.Entity.EntityID:

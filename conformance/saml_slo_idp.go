@@ -174,8 +174,12 @@ func (e *Env) authenticLogout(ctx context.Context, el *etree.Element, tlsAuth bo
 	if err != nil {
 		return nil, errTarget("the LogoutRequest is neither signed by a metadata key of the IdP nor sent with a TLS client key of its metadata: %v", err)
 	}
-	if ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "LogoutRequest", e.Target.IDP.SigningCertificates()); err != nil || !ok {
-		return nil, errTarget("xmlsec1 does not verify the LogoutRequest signature: %v %s", err, out)
+	ok, out, err := e.Oracle.VerifyEnveloped(ctx, el, samlp.NS, "LogoutRequest", e.Target.IDP.SigningCertificates())
+	if err != nil {
+		return nil, oracleError(err)
+	}
+	if !ok {
+		return nil, errTarget("xmlsec1 does not verify the LogoutRequest signature: %s", out)
 	}
 	return req, nil
 }

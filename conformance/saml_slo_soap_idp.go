@@ -173,6 +173,9 @@ func runSLOIdPInitiatedSOAP(ctx context.Context, e *Env, hookURL string, back *B
 	switch {
 	case land.Form != nil:
 		return failed("the IdP sent the browser a form to %s although our only SingleLogoutService is SOAP", land.Form.Action)
+	case len(got) == 0 && land.Status >= 400:
+		// The hook failed: the IdP may never have been told to log out.
+		return broken("the logout hook answered HTTP %d at %s and our SOAP SingleLogoutService received nothing, so the case cannot judge the IdP", land.Status, land.URL)
 	case len(got) != 1:
 		return failed("our SOAP SingleLogoutService received %d LogoutRequests, want 1 (the hook ended at %s, HTTP %d)", len(got), land.URL, land.Status)
 	}

@@ -32,6 +32,7 @@ type conformanceFlags struct {
 	p12, p12Pass, certFile, keyFile            string
 	formUser, formPass, caFile, serverName     string
 	allowSHA1                                  bool
+	spKeyCreated                               bool // -sp-key named no file: this run created the key
 	jsonOut, junitOut, htmlOut, textOut        string
 	serveSP                                    string
 	endpoint, action, payload                  string
@@ -194,12 +195,16 @@ func runConformance(ctx context.Context, f *conformanceFlags, role conformance.R
 		}
 		defer stop()
 	}
-	if f.spKey == "" {
+	switch {
+	case f.spKey == "":
 		fmt.Fprintln(os.Stderr, "renkei conformance: warning: no -sp-key, so the suite's SP key is throwaway and the target cannot know this SP: "+
 			"only the metadata cases run; write a key and the metadata to register with -sp-key FILE -print-sp-metadata")
+	case f.spKeyCreated:
+		fmt.Fprintf(os.Stderr, "renkei conformance: warning: -sp-key %s did not exist, so this run created the SP key there and the target cannot know this SP yet: "+
+			"only the metadata cases run; register the metadata of -print-sp-metadata -sp-key %s at the target and run again\n", f.spKey, f.spKey)
 	}
 	return runCases(ctx, f, role, mode, cases, &conformance.Env{Target: target, SP: sp, Login: login, Transport: tr,
-		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1, ThrowawaySP: f.spKey == ""}}, out)
+		Options: conformance.Options{TargetAllowsSHA1: f.allowSHA1, ThrowawaySP: f.spKey == "" || f.spKeyCreated}}, out)
 }
 
 // runCases runs the cases of role against env, writes the reports, and
@@ -242,10 +247,11 @@ func checkScope(f *conformanceFlags, role conformance.Role, mode conformance.Mod
 // failLevel is the weakest level that fails the run: -strict is -level
 // practice.
 func failLevel(f *conformanceFlags) (conformance.Level, error) {
-	if f.strict {
-		return conformance.LevelPractice, nil
+	l, err := conformance.ParseLevel(f.level)
+	if err != nil || !f.strict {
+		return l, err
 	}
-	return conformance.ParseLevel(f.level)
+	return conformance.LevelPractice, nil
 }
 
 func modeFor(f *conformanceFlags, role conformance.Role) (conformance.Mode, error) {
@@ -444,6 +450,7 @@ func loadOrCreateSP(f *conformanceFlags, now time.Time) (*conformance.SP, error)
 		sp, err = conformance.NewSP(f.spEntity, f.spACS, now, nil)
 		if err == nil && f.spKey != "" {
 			err = saveSPKey(sp, f.spKey)
+			f.spKeyCreated = err == nil
 		}
 	}
 	if err != nil {

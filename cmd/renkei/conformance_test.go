@@ -113,11 +113,23 @@ func TestConformanceNoFalsePass(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	meta := writeIdPMetadata(t, dir)
+	groups := map[string]string{}
+	for _, row := range conformance.Matrix() {
+		groups[row.ID] = row.Group
+	}
+	var metadataCases []string
+	for _, c := range conformance.SAMLIdPCases() {
+		if c.Role == conformance.RoleIdP && groups[c.Row] == "metadata" {
+			metadataCases = append(metadataCases, c.ID)
+		}
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"fail/strict-unknown-level", []string{"-metadata", meta, "-strict", "-level", "may"}, "unknown level"},
+		{"fail/skip-every-case-in-scope", []string{"-metadata", meta, "-only", "metadata", "-skip", strings.Join(metadataCases, ",")}, "nothing left to run"},
 		{"fail/mistyped-only", []string{"-metadata", meta, "-only", "web-ssso"}, `-only "web-ssso" names no row group`},
 		{"fail/mistyped-skip", []string{"-metadata", meta, "-skip", "SAML2-Bind-3.4/redirect-authnrequst"}, "names no case"},
 		{"fail/unknown-level", []string{"-metadata", meta, "-level", "may"}, "unknown level"},
@@ -139,11 +151,26 @@ func TestConformanceNoFalsePass(t *testing.T) {
 			t.Fatalf("err = %v, want a failed run:\n%s", err, out.String())
 		}
 		txt := out.String()
-		if !strings.Contains(txt, "[run error] not run: the suite's SP key is throwaway (no -sp-key)") || strings.Contains(txt, "deviates: target") {
+		if !strings.Contains(txt, "[run error] not run: the suite's SP key is throwaway (no -sp-key") || strings.Contains(txt, "deviates: target") {
 			t.Fatalf("report without the -sp-key run error, or blaming the target:\n%s", txt)
 		}
 		if !strings.Contains(txt, "pass                   MUST     SAML2-Meta-2.4.3/idp-metadata-schema-valid") {
 			t.Fatalf("the metadata cases, which need no registered SP, did not run:\n%s", txt)
+		}
+	})
+	t.Run("fail/created-sp-key", func(t *testing.T) {
+		var out strings.Builder
+		key := filepath.Join(t.TempDir(), "new-sp.pem")
+		err := run(ctx, []string{"conformance", "-metadata", meta, "-sp-key", key, "-only", "web-sso,metadata", "-case-timeout", "5s"}, &out)
+		if !errors.Is(err, errConformanceFailed) {
+			t.Fatalf("err = %v, want a failed run:\n%s", err, out.String())
+		}
+		txt := out.String()
+		if !strings.Contains(txt, "[run error] not run: the suite's SP key is throwaway") || strings.Contains(txt, "deviates: target") {
+			t.Fatalf("a key this run created is not treated as throwaway:\n%s", txt)
+		}
+		if _, err := os.Stat(key); err != nil {
+			t.Fatalf("the created key was not saved: %v", err)
 		}
 	})
 	t.Run("ok/help", func(t *testing.T) {
