@@ -29,29 +29,17 @@ import (
 func TestCache(t *testing.T) {
 	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	clock := now // the RA's
-	a, err := ra.Init(ra.Config{Dir: t.TempDir(), Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := ra.Init(ra.Config{Dir: t.TempDir(), Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := ra.NewKey("p256", nil)
-	cert, err := a.IssueCard("HIC-1", key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, cert := cardRA(t, &clock)
+	other, _ := cardRA(t, &now)
 	var asked atomic.Int32
 	responder := a.Responder(time.Hour)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	answer := func(der []byte) []byte {
 		asked.Add(1)
-		der, _ := io.ReadAll(r.Body)
 		resp, _ := responder.Respond(der)
-		w.Write(resp)
-	}))
-	defer srv.Close()
-	c := &Client{Responder: srv.URL, Log: slog.New(slog.DiscardHandler)}
+		return resp
+	}
+	url := serve(t, &answer)
+	c := &Client{Responder: url, Log: slog.New(slog.DiscardHandler)}
 	ctx := context.Background()
 	for i, at := range []time.Time{now, now.Add(59 * time.Minute), now.Add(61 * time.Minute)} {
 		clock = at
@@ -64,13 +52,28 @@ func TestCache(t *testing.T) {
 	}
 
 	responder = other.Responder(time.Hour)
-	fresh := &Client{Responder: srv.URL, Log: slog.New(slog.DiscardHandler)}
+	fresh := &Client{Responder: url, Log: slog.New(slog.DiscardHandler)}
 	if _, err := fresh.CheckOCSP(ctx, cert, a.CardCA(), now); !errors.Is(err, ErrBadAnswer) {
 		t.Errorf("fail/answer-of-another-ca: %v, want ErrBadAnswer", err)
 	}
 	if _, err := (&Client{Log: slog.New(slog.DiscardHandler)}).CheckOCSP(ctx, cert, a.CardCA(), now); !errors.Is(err, ErrNoResponder) {
 		t.Errorf("fail/no-responder: %v, want ErrNoResponder", err)
 	}
+}
+
+// cardRA is an RA whose clock reads *clock, and the card HIC-1 it issued.
+func cardRA(t *testing.T, clock *time.Time) (*ra.Authority, *x509.Certificate) {
+	t.Helper()
+	a, err := ra.Init(ra.Config{Dir: t.TempDir(), Now: func() time.Time { return *clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ra.NewKey("p256", nil)
+	cert, err := a.IssueCard("HIC-1", key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, cert
 }
 
 // serve answers OCSP requests with *answer, which the test may change.
@@ -92,15 +95,7 @@ func serve(t *testing.T, answer *func(req []byte) []byte) string {
 func TestResponderCertificate(t *testing.T) {
 	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	clock := now
-	a, err := ra.Init(ra.Config{Dir: t.TempDir(), Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := ra.NewKey("p256", nil)
-	cert, err := a.IssueCard("HIC-1", key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, cert := cardRA(t, &clock)
 	otherKey, _ := ra.NewKey("p256", nil)
 	otherCard, err := a.IssueCard("HIC-2", otherKey.Public())
 	if err != nil {
@@ -161,15 +156,7 @@ func TestResponderCertificate(t *testing.T) {
 func TestMaxAge(t *testing.T) {
 	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	clock := now
-	a, err := ra.Init(ra.Config{Dir: t.TempDir(), Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := ra.NewKey("p256", nil)
-	cert, err := a.IssueCard("HIC-1", key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, cert := cardRA(t, &clock)
 	var asked atomic.Int32
 	responder := a.Responder(30 * 24 * time.Hour) // nextUpdate a month on
 	answer := func(req []byte) []byte {
@@ -222,7 +209,7 @@ func TestMaxAge(t *testing.T) {
 	}
 	ca, _ := x509.ParseCertificate(caDER)
 	cardDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "card"},
-		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0)}, ca, key.Public(), caKey)
+		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0)}, ca, cert.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
