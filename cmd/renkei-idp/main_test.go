@@ -10,12 +10,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/idpserver"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
@@ -126,7 +126,7 @@ func TestServeReloadsOnHUP(t *testing.T) {
 	path, _ := writeConfig(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs logkit.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-config", path}, &bytes.Buffer{}, slog.New(slog.NewJSONHandler(&logs, nil)))
@@ -140,7 +140,7 @@ func TestServeReloadsOnHUP(t *testing.T) {
 
 // waitLog waits, at most 30 s, for text in the log of a run that has not
 // ended.
-func waitLog(t *testing.T, logs *syncBuffer, text string, done chan error) {
+func waitLog(t *testing.T, logs *logkit.Buffer, text string, done chan error) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), text) {
@@ -153,21 +153,4 @@ func waitLog(t *testing.T, logs *syncBuffer, text string, done chan error) {
 			t.Fatalf("no %q in the log:\n%s", text, logs.String())
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

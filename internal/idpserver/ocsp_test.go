@@ -1,7 +1,6 @@
 package idpserver
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/idp"
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/store"
 )
@@ -39,7 +39,7 @@ func TestOCSPLogin(t *testing.T) {
 		t.Fatalf("the card names OCSP responders %v", lost.OCSPServer)
 	}
 
-	var log syncBuffer
+	var log logkit.Buffer
 	servers := map[string]*Server{
 		"ra":      ocspServer(t, *f, "", &log, lost, kept),
 		"silent":  ocspServer(t, *f, "http://"+silent(t), &log, lost, kept),
@@ -148,23 +148,6 @@ func refusing(t *testing.T) string {
 	addr := ln.Addr().String()
 	must(t, ln.Close())
 	return addr
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestOCSPValidate: a responder that is not an http(s) URL, a timeout that

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 )
 
 // TestQuirkAnnounced: an SP allowed an http ACS is named in the log when
@@ -13,7 +15,7 @@ func TestQuirkAnnounced(t *testing.T) {
 	f, _ := testFile(t)
 	f.Quirks = map[string]SPQuirks{"https://lab.example.org/sp": {AllowHTTPACS: true}, "https://sha1.example.org/sp": {AllowSHA1: true}}
 	must(t, f.Validate())
-	var log syncBuffer
+	var log logkit.Buffer
 	s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t),
 		Log: slog.New(slog.NewTextHandler(&log, nil))})
 	must(t, err)
