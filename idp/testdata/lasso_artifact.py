@@ -18,18 +18,14 @@ DIR holds idp.xml (the metadata the IdP served), sp.xml, sp.key and sp.crt.
 """
 import base64
 import json
-import os
 import sys
 
 import lasso
+from lasso_common import sp_for
 
 mode, d = sys.argv[1], sys.argv[2]
-p = lambda n: os.path.join(d, n)
 
-sp = lasso.Server(p("sp.xml"), p("sp.key"), None, p("sp.crt"))
-sp.signatureMethod = lasso.SIGNATURE_METHOD_RSA_SHA256
-sp.addProvider(lasso.PROVIDER_ROLE_IDP, p("idp.xml"))
-idp_id = list(sp.providers.keys())[0]
+sp, idp_id = sp_for(d)
 
 if mode == "request":
     login = lasso.Login(sp)

@@ -13,19 +13,14 @@ the last JSON line says which.
 """
 import base64
 import json
-import os
 import sys
 
 import lasso
+from lasso_common import sp_for
 
 d = sys.argv[1]
-p = lambda n: os.path.join(d, n)
 
-sp = lasso.Server(p("sp.xml"), p("sp.key"), None, p("sp.crt"))
-sp.signatureMethod = lasso.SIGNATURE_METHOD_RSA_SHA256
-sp.setEncryptionPrivateKey(p("sp.key"))
-sp.addProvider(lasso.PROVIDER_ROLE_IDP, p("idp.xml"))
-idp_id = list(sp.providers.keys())[0]
+sp, idp_id = sp_for(d, decrypts=True)
 
 login = lasso.Login(sp)
 login.initAuthnRequest(idp_id, lasso.HTTP_METHOD_PAOS)
