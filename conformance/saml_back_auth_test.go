@@ -3,12 +3,10 @@ package conformance
 import (
 	"crypto/x509"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
@@ -19,17 +17,7 @@ import (
 // is judged by its signature, and an unsigned one without such a key is
 // not authenticated (the IdP is then blamed, as before).
 func TestBackChannelTLSAuthentication(t *testing.T) {
-	now := time.Now().UTC()
-	idp, err := NewSP("https://127.0.0.1/idp", "", now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := NewSP("https://127.0.0.1/other", "", now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &Env{Target: &Target{Entity: &md.EntityDescriptor{EntityID: idp.EntityID},
-		IDP: &md.IDPSSODescriptor{SSO: md.SSO{Role: md.Role{Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{idp.Cert}}}}}}}}
+	e, idp, other, now := judgeEnv(t)
 	req := &samlp.LogoutRequest{RequestHeader: samlp.RequestHeader{ID: "_l1", IssueInstant: now, Issuer: &saml.Issuer{Value: idp.EntityID}},
 		NameID: &saml.NameID{Value: "n1"}}
 	signed, err := samlp.Sign(req, &dsig.Signer{Key: idp.Key, Certificates: []*x509.Certificate{idp.Cert}})

@@ -17,17 +17,7 @@ import (
 // schema-valid response signed by the IdP's metadata key, from the IdP, in
 // response to our request.
 func TestNIMAnswer(t *testing.T) {
-	now := time.Now().UTC()
-	idp, err := NewSP("https://127.0.0.1/idp", "", now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := NewSP("https://127.0.0.1/other", "", now, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &Env{Target: &Target{Entity: &md.EntityDescriptor{EntityID: idp.EntityID},
-		IDP: &md.IDPSSODescriptor{SSO: md.SSO{Role: md.Role{Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{idp.Cert}}}}}}}}
+	e, idp, other, now := judgeEnv(t)
 	resp := func(issuer, inResponseTo string) *samlp.ManageNameIDResponse {
 		return &samlp.ManageNameIDResponse{StatusResponseHeader: samlp.StatusResponseHeader{ID: "_r1", InResponseTo: inResponseTo,
 			IssueInstant: now, Issuer: &saml.Issuer{Value: issuer}, Status: samlp.NewStatus(samlp.StatusSuccess, "")}}
@@ -63,4 +53,22 @@ func TestNIMAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// judgeEnv is an Env whose target IdP is idp, a party with a key of its
+// own (an SP's, for the test), and other, a party with another key, both
+// made at now.
+func judgeEnv(t *testing.T) (e *Env, idp, other *SP, now time.Time) {
+	t.Helper()
+	now = time.Now().UTC()
+	idp, err := NewSP("https://127.0.0.1/idp", "", now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, err = NewSP("https://127.0.0.1/other", "", now, nil); err != nil {
+		t.Fatal(err)
+	}
+	e = &Env{Target: &Target{Entity: &md.EntityDescriptor{EntityID: idp.EntityID},
+		IDP: &md.IDPSSODescriptor{SSO: md.SSO{Role: md.Role{Keys: []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{idp.Cert}}}}}}}}
+	return e, idp, other, now
 }
