@@ -10,7 +10,6 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
-	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
@@ -134,15 +133,7 @@ func (e *Env) spSigner() *dsig.Signer {
 // answer; nil with the HTTP status when the IdP answered with an HTTP
 // error or a SOAP fault.
 func (e *Env) nimSOAP(ctx context.Context, dest string, el *etree.Element) (*etree.Element, int, error) {
-	b, err := e.Browser()
-	if err != nil {
-		return nil, 0, err
-	}
-	env, status, err := e.soapCall(ctx, b, dest, "ManageNameIDRequest", el, &binding.SOAPDecoder{Understood: []string{}}, nil)
-	if env == nil {
-		return nil, status, err
-	}
-	return env.Body, status, err
+	return e.soapBody(ctx, dest, "ManageNameIDRequest", el)
 }
 
 // nimAnswer judges a ManageNameIDResponse received over SOAP: schema-valid,

@@ -2,14 +2,12 @@ package conformance
 
 import (
 	"context"
-	"crypto"
 
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
-	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // nimapCases are the Name Identifier Mapping cases (SAML Core §3.8): our
@@ -131,8 +129,11 @@ func (e *Env) mappedNameID(r *samlp.NameIDMappingResponse) (*saml.NameID, *Outco
 		o := failedAt(LevelShould, "the mapped NameID came back in clear, readable by the requester (SAML Core §3.8.2: usually encrypted for %s)", e.Other.EntityID)
 		return nil, &o
 	}
-	if ours, ok := e.SP.Key.(crypto.Decrypter); ok {
-		if _, err := r.EncryptedID.Decrypt(&xmlenc.Decrypter{Key: ours, EntityID: e.SP.EntityID}); err == nil {
+	// Our own key, with every algorithm our metadata allows and whatever
+	// Recipient the IdP named: no way of ours may open it.
+	if ours := e.SP.Decrypter(); ours != nil {
+		ours.EntityID = ""
+		if _, err := r.EncryptedID.Decrypt(ours); err == nil {
 			return fail("the requester can decrypt the NameID meant for %s", e.Other.EntityID)
 		}
 	}

@@ -99,7 +99,16 @@ func (e *Env) soapQuery(ctx context.Context, dest, label string, m samlp.Message
 			return nil, 0, err
 		}
 	}
-	b, err := e.Browser()
+	return e.soapBody(ctx, dest, label, el)
+}
+
+// soapBody sends el over SOAP to dest from a client of its own, not the
+// user's browser: no TLS client certificate of the user's login goes with
+// it, so only the message's signature authenticates the suite's SP (an
+// unsigned request stays unauthenticated). It returns the answer's Body
+// and the HTTP status.
+func (e *Env) soapBody(ctx context.Context, dest, label string, el *etree.Element) (*etree.Element, int, error) {
+	b, err := e.backChannel()
 	if err != nil {
 		return nil, 0, err
 	}
