@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/idpserver"
-	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/pki"
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
@@ -126,7 +126,7 @@ func TestServeReloadsOnHUP(t *testing.T) {
 	path, _ := writeConfig(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs logkit.Buffer
+	var logs kitproc.Output
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-config", path}, &bytes.Buffer{}, slog.New(slog.NewJSONHandler(&logs, nil)))
@@ -140,7 +140,7 @@ func TestServeReloadsOnHUP(t *testing.T) {
 
 // waitLog waits, at most 30 s, for text in the log of a run that has not
 // ended.
-func waitLog(t *testing.T, logs *logkit.Buffer, text string, done chan error) {
+func waitLog(t *testing.T, logs *kitproc.Output, text string, done chan error) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), text) {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/idp"
-	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
 	"github.com/renkei-idwsf/renkei/ra"
 	"github.com/renkei-idwsf/renkei/store"
 )
@@ -39,7 +39,7 @@ func TestOCSPLogin(t *testing.T) {
 		t.Fatalf("the card names OCSP responders %v", lost.OCSPServer)
 	}
 
-	var log logkit.Buffer
+	var log kitproc.Output
 	servers := map[string]*Server{
 		"ra":      ocspServer(t, *f, "", &log, lost, kept),
 		"silent":  ocspServer(t, *f, "http://"+silent(t), &log, lost, kept),

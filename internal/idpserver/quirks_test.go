@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
 )
 
 // TestQuirkAnnounced: an SP allowed an http ACS is named in the log when
@@ -15,7 +15,7 @@ func TestQuirkAnnounced(t *testing.T) {
 	f, _ := testFile(t)
 	f.Quirks = map[string]SPQuirks{"https://lab.example.org/sp": {AllowHTTPACS: true}, "https://sha1.example.org/sp": {AllowSHA1: true}}
 	must(t, f.Validate())
-	var log logkit.Buffer
+	var log kitproc.Output
 	s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t),
 		Log: slog.New(slog.NewTextHandler(&log, nil))})
 	must(t, err)

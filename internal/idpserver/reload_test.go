@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/renkei-idwsf/renkei/internal/testkit/logkit"
+	kitproc "github.com/renkei-idwsf/renkei/internal/testkit/proc"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -23,7 +23,7 @@ func TestMetadataReload(t *testing.T) {
 	f, _ := testFile(t)
 	path := f.Metadata[0].Location
 	writeSPs(t, path, map[string]string{"https://a.example.org": "https://a.example.org/acs", "https://b.example.org": "https://b.example.org/acs"})
-	var log logkit.Buffer
+	var log kitproc.Output
 	hup := make(chan os.Signal, 1)
 	s, err := Build(context.Background(), f, Options{MainListener: loopback(t), CardListener: loopback(t), Reload: hup,
 		Log: slog.New(slog.NewTextHandler(&log, nil))})

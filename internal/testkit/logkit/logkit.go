@@ -84,24 +84,3 @@ func Decode(text string) []map[string]any {
 	}
 	return out
 }
-
-// Buffer is a bytes.Buffer safe for concurrent use, for a logger whose
-// text a test reads while the server writes it.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns what was written so far.
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
