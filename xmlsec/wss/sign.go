@@ -58,24 +58,11 @@ type Signer struct {
 // ErrReference; an envelope that already carries a ds:Signature in
 // wsse:Security, ErrMalformed; an ID that occurs twice, ErrDuplicateID.
 func (s *Signer) Sign(env *etree.Element, parts ...*etree.Element) (*etree.Element, error) {
-	si, err := s.signedInfo()
-	if err != nil {
-		return nil, err
-	}
 	out, targets, err := copyParts(env, parts)
 	if err != nil {
 		return nil, err
 	}
-	e, err := parseEnvelope(out)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := s.signCopy(&e, targets, si)
-	if err != nil {
-		return nil, err
-	}
-	e.security.AddChild(sig)
-	return out, nil
+	return out, s.signTargets(out, targets)
 }
 
 // SignInPlace signs env itself, as Sign signs its copy, for a caller that
@@ -85,10 +72,6 @@ func (s *Signer) Sign(env *etree.Element, parts ...*etree.Element) (*etree.Eleme
 // env may be left half changed (IDs, a Security header): the caller
 // discards it.
 func (s *Signer) SignInPlace(env *etree.Element, parts ...*etree.Element) error {
-	si, err := s.signedInfo()
-	if err != nil {
-		return err
-	}
 	if env == nil || env.Parent() != nil && (env.Parent().Tag != "" || env.Parent().Parent() != nil) {
 		return xmlsec.Errorf(xmlsec.KindMalformed, "SignInPlace needs the root of a document")
 	}
@@ -98,6 +81,16 @@ func (s *Signer) SignInPlace(env *etree.Element, parts ...*etree.Element) error 
 			return xmlsec.Errorf(xmlsec.KindReference, "part <%s> is not inside the envelope", partTag(p))
 		}
 		targets = appendNew(targets, p)
+	}
+	return s.signTargets(env, targets)
+}
+
+// signTargets signs env, the root of its own tree, over targets (nil: the
+// required parts), adding the Signature to its wsse:Security.
+func (s *Signer) signTargets(env *etree.Element, targets []*etree.Element) error {
+	si, err := s.signedInfo()
+	if err != nil {
+		return err
 	}
 	e, err := parseEnvelope(env)
 	if err != nil {
