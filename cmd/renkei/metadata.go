@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/internal/keyfile"
+	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
@@ -95,7 +95,11 @@ func cmdAggregate(args []string, out io.Writer, now time.Time) error {
 		return err
 	}
 	defer schema.Close()
-	g := &md.EntitiesDescriptor{ID: "_" + randomID(), Name: f.name, ValidUntil: now.Add(f.validFor), CacheDuration: f.cache}
+	id, err := saml.NewID(nil)
+	if err != nil {
+		return err
+	}
+	g := &md.EntitiesDescriptor{ID: id, Name: f.name, ValidUntil: now.Add(f.validFor), CacheDuration: f.cache}
 	for _, in := range f.inputs {
 		if err := addInput(g, schema, in, now); err != nil {
 			return fmt.Errorf("%s: %w", in, err)
@@ -310,13 +314,4 @@ func roleNames(e *md.EntityDescriptor) []string {
 		out = append(out, name)
 	}
 	return out
-}
-
-// randomID returns 128 random bits in hex, for an xsd:ID.
-func randomID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on Linux
-	}
-	return fmt.Sprintf("%x", b)
 }

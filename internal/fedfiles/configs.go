@@ -2,9 +2,7 @@ package fedfiles
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,11 +77,11 @@ func (w *writer) metadata(ctx context.Context) error {
 
 // sign signs g as the operator and writes it as the aggregate.
 func (w *writer) sign(g *md.EntitiesDescriptor) error {
-	id := make([]byte, 16)
-	if _, err := rand.Read(id); err != nil {
+	id, err := saml.NewID(nil)
+	if err != nil {
 		return err
 	}
-	g.ID, g.ValidUntil, g.CacheDuration = "_"+hex.EncodeToString(id), w.now.Add(aggregateValid), aggregateCache
+	g.ID, g.ValidUntil, g.CacheDuration = id, w.now.Add(aggregateValid), aggregateCache
 	el, err := md.Sign(g, &dsig.Signer{Key: w.opKey, Certificates: []*x509.Certificate{w.opCert}})
 	if err != nil {
 		return err
