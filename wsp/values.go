@@ -155,14 +155,15 @@ func lexical(t dst.FieldType, v any) (string, error) {
 }
 
 // xmlText refuses a string XML 1.0 cannot carry (§2.2 Char: no C0
-// control but tab, LF and CR, no surrogate, no U+FFFE or U+FFFF), or that
-// is not UTF-8: written out, it would make the whole answer malformed.
+// control but tab, LF and CR, no U+FFFE or U+FFFF), or that is not UTF-8
+// (which is also how a surrogate, never valid UTF-8, shows): written out,
+// it would make the whole answer malformed.
 func xmlText(s string) error {
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
 			return fmt.Errorf("byte %d is not UTF-8", i)
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0xFFFE, r == 0xFFFF:
 			return fmt.Errorf("character U+%04X at byte %d is not an XML character", r, i)
 		}
 	}
@@ -218,11 +219,8 @@ func digits(s string) int {
 // year zero (XSD 1.0 has none).
 func lexicalYear(y string) bool {
 	y = strings.TrimPrefix(y, "-")
-	switch {
-	case len(y) < 4:
-		return false
-	case len(y) > 4 && y[0] == '0':
-		return false
+	if len(y) > 4 && y[0] == '0' {
+		return false // the callers' patterns have matched at least four digits
 	}
 	return strings.Trim(y, "0") != ""
 }

@@ -108,19 +108,6 @@ type Node struct {
 	p                  *proc
 }
 
-// PID is the node's process ID.
-func (n *Node) PID() int { return n.p.cmd.Process.Pid }
-
-// Stderr is what the node logged so far.
-func (n *Node) Stderr() string { return n.p.stderr.String() }
-
-// Kill ends the node at once with SIGKILL, as a crashed machine ends,
-// and waits until the process is gone.
-func (n *Node) Kill() {
-	_ = n.p.cmd.Process.Kill()
-	<-n.p.done
-}
-
 // StartNode runs one more renkei-idp process of the running IdP's
 // configuration (its keys, store, CRL, metadata and Options.Tweak) on two
 // fresh loopback ports, for tests of several nodes behind a balancer:
@@ -173,8 +160,13 @@ func (k *IdP) Kill() {
 	if k.p == nil {
 		return
 	}
-	_ = k.p.cmd.Process.Kill()
-	<-k.p.done
+	k.p.kill()
+}
+
+// kill ends p at once with SIGKILL and waits until it is gone.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
 }
 
 func (k *IdP) setAddrs(main, card, admin int) {
