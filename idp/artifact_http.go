@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"mime"
 	"net/http"
 	"time"
 
@@ -32,10 +31,10 @@ func (h *HTTP) mountArtifact(r *mux.Router) {
 // fault.
 func (h *HTTP) artifactSOAP(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/xml" {
+	if err := soapMediaType(r); err != nil {
 		// SOAP 1.1 only (SAML Bindings §3.2.2); a cross-site form cannot
 		// send it without a preflight.
-		h.soapFault(w, r, Errorf(CodeInvalidRequest, "media type %q, want text/xml", r.Header.Get("Content-Type")))
+		h.soapFault(w, r, err)
 		return
 	}
 	env := h.soapRequest(w, r)

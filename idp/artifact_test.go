@@ -263,8 +263,8 @@ func TestArtifactResolveHostile(t *testing.T) {
 		must(t, err)
 		r.Header.Set("Content-Type", "text/plain")
 		x := e.do(e.browser(nil), r)
-		if x.Status != http.StatusInternalServerError || !strings.Contains(x.Body, "Client") || strings.Contains(x.Body, "ArtifactResponse") {
-			t.Fatalf("HTTP %d %s, want a Client fault", x.Status, x.Body)
+		if x.Status != http.StatusUnsupportedMediaType || !strings.Contains(x.Body, "Client") || strings.Contains(x.Body, "ArtifactResponse") {
+			t.Fatalf("HTTP %d %s, want 415 and a Client fault, as /ecp answers", x.Status, x.Body)
 		}
 		if r := e.resolve(t, otherSP, art.String(), sp, nil); r.Message == nil {
 			t.Fatal("the refused text/plain request consumed the artifact")

@@ -228,28 +228,13 @@ func (h *HTTP) sendLogout(w http.ResponseWriter, r *http.Request, out *Outbound)
 // is a LogoutResponse with its status, HTTP 200 (SAML Bindings §3.2.3.3).
 func (h *HTTP) sloSOAP(w http.ResponseWriter, r *http.Request) {
 	now := h.SSO.p.Now()
-	r.Body = http.MaxBytesReader(w, r.Body, int64(h.maxBody())+1)
-	env, err := (&binding.SOAPDecoder{MaxBody: h.maxBody()}).Decode(r.Body)
-	if err != nil {
-		h.soapFault(w, r, bindingError(err, true))
+	env := h.soapRequest(w, r)
+	if env == nil {
 		return
 	}
 	el, failures, err := h.SLO.SOAP(r.Context(), env.Body, now)
 	h.logAll(r, failures)
-	if el == nil {
-		h.soapFault(w, r, err)
-		return
-	}
-	if err != nil {
-		h.log(r, err)
-	}
-	b, err := h.SSO.envelopeBytes(&binding.Envelope{Body: el})
-	if err != nil {
-		h.soapFault(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", binding.ContentTypeSOAP)
-	_, _ = w.Write(b)
+	h.soapAnswer(w, r, el, err)
 }
 
 // logAll logs each of errs.

@@ -184,19 +184,18 @@ func bindingError(err error, body bool) error {
 func (h *HTTP) serve(w http.ResponseWriter, r *http.Request, in Inbound, now time.Time) {
 	ctx := r.Context()
 	sess := h.session(r, now)
-	var refused error
 	if sess == nil {
 		client := clientKey(r)
 		in.admit = func() (func(), error) {
-			if refused = h.limiter().admit(client, now); refused != nil {
-				return nil, refused
+			if err := h.limiter().admit(client, now); err != nil {
+				return nil, err
 			}
 			return func() { h.limiter().release(client, now) }, nil
 		}
 	}
 	pend, err := h.SSO.Accept(ctx, in, now)
-	if refused != nil {
-		h.refuse(w, r, refused, now)
+	if c := CodeOf(err); c == CodeTooManyRequests || c == CodeBusy {
+		h.refuse(w, r, err, now)
 		return
 	}
 	if err != nil {
