@@ -1,6 +1,9 @@
 package conformance
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // specDocs maps the name a clause cites a document by to where a tester
 // can open it: the OASIS SAML 2.0 standard's own documents (errata
@@ -35,11 +38,7 @@ func ClauseLinks(clause string) []string {
 			hits = append(hits, hit{i, d.url})
 		}
 	}
-	for i := 1; i < len(hits); i++ {
-		for j := i; j > 0 && hits[j].at < hits[j-1].at; j-- {
-			hits[j], hits[j-1] = hits[j-1], hits[j]
-		}
-	}
+	slices.SortFunc(hits, func(a, b hit) int { return a.at - b.at })
 	out := make([]string, 0, len(hits))
 	for _, h := range hits {
 		out = append(out, h.url)

@@ -63,22 +63,20 @@ func (r *Report) Counts() map[Verdict]int {
 // Findings returns the failed and erred cases, each attributed to the side
 // that deviates from the case's clause.
 func (r *Report) Findings() []Finding {
-	var out []Finding
-	for _, res := range r.Results {
-		if res.Outcome.Verdict != Fail && res.Outcome.Verdict != Error {
-			continue
-		}
-		out = append(out, Finding{Case: res.Case.ID, Clause: res.Case.Clause, Level: res.Outcome.Level, Side: res.Outcome.Side, Detail: res.Outcome.Reason})
-	}
-	return out
+	return r.findings(func(v Verdict) bool { return v == Fail || v == Error })
 }
 
 // Warnings returns the cases whose SHOULD or practice the target does not
 // follow and the run did not hold it to.
 func (r *Report) Warnings() []Finding {
+	return r.findings(func(v Verdict) bool { return v == Advisory })
+}
+
+// findings returns the results whose verdict is, as findings.
+func (r *Report) findings(is func(Verdict) bool) []Finding {
 	var out []Finding
 	for _, res := range r.Results {
-		if res.Outcome.Verdict == Advisory {
+		if is(res.Outcome.Verdict) {
 			out = append(out, Finding{Case: res.Case.ID, Clause: res.Case.Clause, Level: res.Outcome.Level, Side: res.Outcome.Side, Detail: res.Outcome.Reason})
 		}
 	}

@@ -61,11 +61,11 @@ func runArtifactResponse(ctx context.Context, e *Env) Outcome {
 }
 
 func runArtifactSigned(ctx context.Context, e *Env) Outcome {
-	ax, el, ar, o := e.artifactResolved(ctx)
+	ax, _, ar, o := e.artifactResolved(ctx)
 	if o != nil {
 		return *o
 	}
-	if len(el.SelectElements("Signature")) == 0 || !ar.Signed {
+	if !ar.Signed {
 		if strings.HasPrefix(strings.ToLower(ax.Resolver), "https://") {
 			return failedAt(LevelShould, "the ArtifactResponse is not signed: only TLS authenticates the IdP at %s (SAML Bindings §3.2.2 allows it; a signature is recommended)", ax.Resolver)
 		}

@@ -95,7 +95,7 @@ func judgeNIMRefusal(ctx context.Context, e *Env, dest string, el *etree.Element
 		return outcomeOf(err)
 	}
 	if body == nil {
-		return passed("refused with HTTP %d", status)
+		return httpRefusal(status)
 	}
 	r, err := e.nimAnswer(body, "")
 	if err != nil {

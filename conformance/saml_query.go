@@ -346,6 +346,16 @@ func serverTrouble(status int) bool {
 	return status == 404 || status == 501 || status >= 502
 }
 
+// httpRefusal judges a back-channel request answered with an HTTP error
+// and no SOAP body: a refusal, unless serverTrouble says the request never
+// reached the service.
+func httpRefusal(status int) Outcome {
+	if serverTrouble(status) {
+		return broken("answered HTTP %d, a server error or a missing endpoint and not a refusal: the case cannot judge the request", status)
+	}
+	return passed("refused with HTTP %d", status)
+}
+
 // judgeRefusal passes an HTTP error, or an answer named name whose status
 // is not Success (and has the second-level code second, when set), signed
 // or not: a refusal gives nothing away, so it needs no authentication. A
@@ -353,10 +363,7 @@ func serverTrouble(status int) bool {
 // that cannot provide any statement answers Success without assertion).
 func (e *Env) judgeRefusal(body *etree.Element, status int, name, second string) Outcome {
 	if body == nil {
-		if serverTrouble(status) {
-			return broken("answered HTTP %d, a server error or a missing endpoint and not a refusal: the case cannot judge the request", status)
-		}
-		return passed("refused with HTTP %d", status)
+		return httpRefusal(status)
 	}
 	signed, _, err := e.signedAnswer(body, name)
 	if err != nil {

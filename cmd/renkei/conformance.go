@@ -224,9 +224,8 @@ func runCases(ctx context.Context, f *conformanceFlags, role conformance.Role, m
 	return nil
 }
 
-// newRunner builds the run the flags ask for and refuses one that would
-// judge nothing it was asked to (an -only group or a -skip name that
-// matches nothing).
+// newRunner builds the run the flags ask for; Runner.Run refuses one that
+// would judge nothing it was asked to (see checkScope).
 func newRunner(f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case) (*conformance.Runner, error) {
 	failOn, err := failLevel(f)
 	if err != nil {
@@ -234,14 +233,17 @@ func newRunner(f *conformanceFlags, role conformance.Role, mode conformance.Mode
 	}
 	r := &conformance.Runner{Role: role, Mode: mode, Cases: cases, Rows: conformance.Matrix(), Only: splitOnly(f.only),
 		Skip: splitOnly(f.skip), Progress: os.Stderr, CaseTimeout: f.timeout, FailOn: failOn}
-	return r, r.Check()
+	return r, nil
 }
 
 // checkScope refuses a mistyped -only, -skip or -level before the target
 // is reached.
 func checkScope(f *conformanceFlags, role conformance.Role, mode conformance.Mode, cases []conformance.Case) error {
-	_, err := newRunner(f, role, mode, cases)
-	return err
+	r, err := newRunner(f, role, mode, cases)
+	if err != nil {
+		return err
+	}
+	return r.Check()
 }
 
 // failLevel is the weakest level that fails the run: -strict is -level
