@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/httpx"
@@ -44,7 +43,7 @@ func Serve(m *Metrics, log *slog.Logger, listener string, next http.Handler) htt
 			status = http.StatusOK
 		}
 		if m != nil {
-			m.request(listener, route, methodLabel(r.Method), strconv.Itoa(status), status, d)
+			m.request(listener, route, methodLabel(r.Method), status, d)
 		}
 		level := slog.LevelInfo
 		if status >= 500 {

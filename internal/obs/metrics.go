@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,7 +91,8 @@ func (m *Metrics) ObserveStore(op string, d time.Duration, err error) {
 }
 
 // request records one HTTP request served.
-func (m *Metrics) request(listener, route, method, code string, status int, d time.Duration) {
+func (m *Metrics) request(listener, route, method string, status int, d time.Duration) {
+	code := strconv.Itoa(status)
 	m.requests.WithLabelValues(listener, route, method, code).Inc()
 	m.duration.WithLabelValues(listener, route, method).Observe(d.Seconds())
 	if status >= 400 {

@@ -40,12 +40,12 @@ func CheckAdmin(addr string) error {
 	return nil
 }
 
-// Observe gives the server the metrics of role and has db report its
-// calls to them; it returns them for the engines' meters.
-func (l *Lifecycle) Observe(role string, db *sqlstore.DB) *obs.Metrics {
+// Observe gives the server the metrics of role (Lifecycle.Metrics, the
+// engines' meter) and has db report its calls to them. Every role calls it
+// before Admin.
+func (l *Lifecycle) Observe(role string, db *sqlstore.DB) {
 	l.Metrics = obs.NewMetrics(role)
 	db.Observe(l.Metrics.ObserveStore)
-	return l.Metrics
 }
 
 // Admin returns the admin listener on addr with the readiness checks,
@@ -54,11 +54,7 @@ func (l *Lifecycle) Admin(addr string, checks ...obs.Check) []httpx.Server {
 	if addr == "" {
 		return nil
 	}
-	m := l.Metrics
-	if m == nil {
-		m = obs.NewMetrics("unknown")
-	}
-	return []httpx.Server{{Name: AdminListener, Addr: addr, Handler: obs.Admin(m, l.Logger(), checks...)}}
+	return []httpx.Server{{Name: AdminListener, Addr: addr, Handler: obs.Admin(l.Metrics, l.Logger(), checks...)}}
 }
 
 // Ready are the checks of a role's /readyz: its store answers, the

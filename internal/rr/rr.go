@@ -15,7 +15,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -38,7 +37,7 @@ type Balancer struct {
 	next     int
 	conns    map[net.Conn]struct{}
 	closed   bool
-	counts   map[string]*atomic.Int64
+	counts   map[string]int64
 
 	wg sync.WaitGroup
 }
@@ -52,7 +51,7 @@ func Listen() (*Balancer, error) {
 		return nil, err
 	}
 	b := &Balancer{ln: ln, slots: make(chan struct{}, MaxConns), conns: map[net.Conn]struct{}{},
-		counts: map[string]*atomic.Int64{}}
+		counts: map[string]int64{}}
 	b.wg.Add(1)
 	go b.serve()
 	return b, nil
@@ -71,21 +70,13 @@ func (b *Balancer) SetBackends(addrs ...string) {
 	defer b.mu.Unlock()
 	b.backends = append([]string(nil), addrs...)
 	b.next = 0
-	for _, a := range addrs {
-		if b.counts[a] == nil {
-			b.counts[a] = new(atomic.Int64)
-		}
-	}
 }
 
 // Connections is how many connections backend addr has been handed.
 func (b *Balancer) Connections(addr string) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c := b.counts[addr]; c != nil {
-		return c.Load()
-	}
-	return 0
+	return b.counts[addr]
 }
 
 // Close stops accepting, closes every open connection and waits until
@@ -204,7 +195,7 @@ func (b *Balancer) dial() (net.Conn, error) {
 		c, err := net.DialTimeout("tcp", a, DialTimeout)
 		if err == nil {
 			b.mu.Lock()
-			b.counts[a].Add(1)
+			b.counts[a]++
 			b.mu.Unlock()
 			return c, nil
 		}
