@@ -17,6 +17,7 @@ import (
 	"github.com/renkei-idwsf/renkei/card/piv"
 	"github.com/renkei-idwsf/renkei/card/virtual"
 	"github.com/renkei-idwsf/renkei/internal/vpcd"
+	"github.com/renkei-idwsf/renkei/wsc/terminal"
 )
 
 // The readers of the demo's vpcd entry: the reception terminal's, and the
@@ -142,38 +143,25 @@ func (r *reader) command(cmd string) string {
 	return "ok " + r.status()
 }
 
-// cardSigner opens the card in the reader through pcscd: selects PIV,
-// reads the authentication certificate, verifies the PIN and returns the
-// card's signer, which signs every TLS handshake that asks for a client
-// certificate; close releases the connection.
+// cardSigner opens the card in the reader through pcscd as the reception
+// terminal does (terminal.PCSC: PIV selected, the PIN verified, the
+// authentication certificate read), once the card is there. The card's
+// signer signs every TLS handshake that asks for a client certificate;
+// close releases the connection.
 func (r *reader) cardSigner(ctx context.Context) (s crypto.Signer, cert *x509.Certificate, close func(), err error) {
-	pc, err := card.Establish()
+	pc, err := terminal.OpenPCSC(r.name())
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	defer pc.Close()
 	wait, cancel := context.WithTimeout(ctx, cardWait)
 	defer cancel()
-	if err := pc.WaitForCard(wait, r.name()); err != nil {
-		pc.Release()
+	if err := pc.WaitForCard(wait); err != nil {
 		return nil, nil, nil, err
 	}
-	conn, err := pc.Connect(r.name())
+	c, conn, err := pc.Open(virtual.DefaultPIN)
 	if err != nil {
-		pc.Release()
 		return nil, nil, nil, err
 	}
-	close = func() { conn.Close(); pc.Release() }
-	client := piv.NewClient(conn)
-	if _, err = client.Select(); err == nil {
-		if cert, err = client.Certificate(); err == nil {
-			if err = client.VerifyPIN(virtual.DefaultPIN); err == nil {
-				s, err = piv.NewSigner(client)
-			}
-		}
-	}
-	if err != nil {
-		close()
-		return nil, nil, nil, err
-	}
-	return s, cert, close, nil
+	return c.Key, c.Certificate, func() { _ = conn.Close() }, nil
 }
