@@ -20,6 +20,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/renkei-idwsf/renkei/internal/dsserver"
+	"github.com/renkei-idwsf/renkei/internal/fedfiles"
 	"github.com/renkei-idwsf/renkei/internal/rr"
 	"github.com/renkei-idwsf/renkei/internal/testkit/dskit"
 	"github.com/renkei-idwsf/renkei/internal/testkit/idpkit"
@@ -30,12 +31,9 @@ import (
 	"github.com/renkei-idwsf/renkei/internal/wspserver"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/store/sqlstore"
-	"github.com/renkei-idwsf/renkei/wsf/audit"
 	"github.com/renkei-idwsf/renkei/wsf/dst"
-	"github.com/renkei-idwsf/renkei/wsf/metadir"
 	"github.com/renkei-idwsf/renkei/wsp/sample"
 	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // Bounds of starting and stopping a node.
@@ -206,14 +204,8 @@ func (c *cluster) db(dsn string) *sql.DB {
 // balancer, its desk's SP role) and the portal's (an SP role with a PAOS
 // consumer and the request for the discovery bootstrap).
 func (c *cluster) entities() (hospXML, portalXML []byte) {
-	in := c.manifest.Institution(sample.HospitalA)
-	keys := []md.KeyDescriptor{{Use: md.UseSigning, Certificates: []*x509.Certificate{c.hospital.Cert}},
-		{Use: md.UseEncryption, Certificates: []*x509.Certificate{c.hospital.Cert}, EncryptionMethods: []string{xmlenc.RSAOAEP}}}
-	ws := (&metadir.WebService{ServiceTypes: append(slices.Clone(in.Services), audit.NS),
-		Endpoints: []string{c.wsp.URL() + wspserver.PathSOAP}, Keys: keys}).Role()
 	c.hospACS = wspserver.DefaultDeskACS(c.wsp.URL())
-	hosp := &md.EntityDescriptor{EntityID: hospitalID, Roles: []*md.RoleDescriptor{ws},
-		SPSSO: []*md.SPSSODescriptor{wspserver.DeskRole(c.hospital.Cert, c.hospital.Cert, c.hospACS, c.wsp.URL()+wspserver.PathSLO)}}
+	hosp := fedfiles.InstitutionEntity(c.manifest.Institution(sample.HospitalA), hospitalID, c.wsp.URL(), c.hospACS, c.hospital.Cert)
 	// The portal's consumer and logout endpoints are never called: an
 	// ECP SP receives the assertion in the SOAP answer, and nothing here
 	// logs out.
