@@ -2,7 +2,6 @@ package idp
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -14,9 +13,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store"
-	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
-	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 )
 
 // DefaultArtifactLifetime is how long an artifact waits for its
@@ -73,66 +70,38 @@ func (s *SSO) IssueArtifact(ctx context.Context, out *Outcome, now time.Time) (*
 	return art, nil
 }
 
-// ArtifactInbound is an ArtifactResolve as the SOAP binding delivered
-// it, not yet trusted, with the TLS client certificates of the
-// connection (none when the client sent none).
-type ArtifactInbound struct {
-	Element     *etree.Element
-	ClientCerts []*x509.Certificate
-}
-
 // ResolveArtifact answers an ArtifactResolve (SAML Core §3.5; SAML
-// Bindings §3.6.5) with a signed ArtifactResponse. The requester must be
-// an SP of the metadata, authenticated by its signature on the request or
-// by its TLS client certificate, either against its metadata keys; the
-// request is schema-valid, fresh, not replayed and, when it names one, for
-// this endpoint. The artifact is taken from the store once: an unknown,
-// used or expired one gets Success with no message; one issued to another
-// SP gets Requester/RequestDenied and is burnt, since it has leaked. The
+// Bindings §3.6.5) with a signed ArtifactResponse, through the pipeline
+// of the SOAP queries (query.go). The requester must be an SP of the
+// metadata, authenticated by its signature on the request or by its TLS
+// client certificate, either against its metadata keys; the request is
+// schema-valid, fresh, not replayed and, when it names one, for this
+// endpoint. The artifact is taken from the store once: an unknown, used
+// or expired one gets Success with no message; one issued to another SP
+// gets Requester/RequestDenied and is burnt, since it has leaked. The
 // error is the private cause of any refusal; with a nil element nothing
 // may be answered but a SOAP fault.
-func (s *SSO) ResolveArtifact(ctx context.Context, in ArtifactInbound, now time.Time) (*etree.Element, error) {
-	u, sp, err := s.artifactPeek(in, now)
+func (s *SSO) ResolveArtifact(ctx context.Context, in QueryInbound, now time.Time) (*etree.Element, error) {
+	u, sp, err := s.queryPeek(in, "ArtifactResolve", now)
 	if err != nil {
 		return nil, err
 	}
 	msg, id, err := s.artifactMessage(ctx, in, u, sp, now)
-	st := samlp.NewStatus(samlp.StatusSuccess, "")
-	if err != nil {
-		e := StatusFor(err)
-		st = samlp.NewStatus(e.Top, e.Second)
-		st.Message = e.Message
-	}
-	resp, err2 := s.artifactResponse(id, st, msg, now)
+	resp, err2 := s.artifactResponse(answerTo(u, id, err), statusOf(err), msg, now)
 	if err2 != nil {
 		return nil, err2
 	}
 	return resp, err
 }
 
-// artifactPeek finds the requesting SP before any check of the message.
-func (s *SSO) artifactPeek(in ArtifactInbound, now time.Time) (*samlp.Unverified, *md.SPSSODescriptor, error) {
-	u, err := samlp.Peek(in.Element)
-	if err != nil {
-		return nil, nil, Wrap(CodeInvalidRequest, err, "peek")
-	}
-	if u.Name != "ArtifactResolve" {
-		return nil, nil, Errorf(CodeInvalidRequest, "a %s at the ArtifactResolutionService", u.Name)
-	}
-	if u.Issuer == nil || u.Issuer.Value == "" || u.Issuer.Format != "" && u.Issuer.Format != saml.NameIDEntity {
-		return nil, nil, Errorf(CodeUnknownSP, "no entity Issuer")
-	}
-	sp, err := s.lookupSP(u.Issuer.Value, now)
-	return u, sp, err
-}
-
 // artifactMessage authenticates the request and takes its artifact's
 // message: nil with a nil error for an artifact that is not (or no
-// longer) there. id is what the answer is InResponseTo.
-func (s *SSO) artifactMessage(ctx context.Context, in ArtifactInbound, u *samlp.Unverified, sp *md.SPSSODescriptor, now time.Time) (*etree.Element, string, error) {
+// longer) there. id is the authenticated request's ID ("" when it was
+// not authenticated).
+func (s *SSO) artifactMessage(ctx context.Context, in QueryInbound, u *samlp.Unverified, sp *md.SPSSODescriptor, now time.Time) (*etree.Element, string, error) {
 	req, err := s.artifactAuthenticate(ctx, in, u, sp, now)
 	if err != nil {
-		return nil, inResponseToUnverified(u, err), err
+		return nil, "", err
 	}
 	art, err := binding.ParseArtifact(req.Artifact)
 	if err != nil {
@@ -145,68 +114,20 @@ func (s *SSO) artifactMessage(ctx context.Context, in ArtifactInbound, u *samlp.
 	return msg, req.ID, err
 }
 
-// inResponseToUnverified is the unverified request ID, unless the
-// request was malformed (then not even its ID is trusted to be an xs:ID).
-func inResponseToUnverified(u *samlp.Unverified, err error) string {
-	if errors.Is(err, ErrInvalidRequest) {
-		return ""
-	}
-	return u.ID
-}
-
-// artifactAuthenticate runs the checks of the request before its
-// artifact is looked at: schema, version, the requester's signature or
-// TLS client certificate, Destination, freshness and replay.
-func (s *SSO) artifactAuthenticate(ctx context.Context, in ArtifactInbound, u *samlp.Unverified, sp *md.SPSSODescriptor, now time.Time) (*samlp.ArtifactResolve, error) {
-	if err := s.checkSchema(u.Element); err != nil {
-		return nil, err
-	}
-	if u.Version != saml.Version {
-		return nil, Errorf(CodeVersionMismatch, "version %q", u.Version)
-	}
-	req, err := s.artifactVerify(in, u, sp)
+// artifactAuthenticate authenticates the requester (SAML Bindings §3.6.5:
+// "the requester MUST be authenticated"; queryAuthentic) and checks the
+// request before its artifact is looked at: Issuer, Destination,
+// freshness and replay (checkQueryHeader).
+func (s *SSO) artifactAuthenticate(ctx context.Context, in QueryInbound, u *samlp.Unverified, sp *md.SPSSODescriptor, now time.Time) (*samlp.ArtifactResolve, error) {
+	el, err := s.queryAuthentic(in, u, sp)
 	if err != nil {
 		return nil, err
 	}
-	if req.Issuer == nil || req.Issuer.Value != u.Issuer.Value {
-		return nil, Errorf(CodeRequestDenied, "verified Issuer differs from %q", u.Issuer.Value)
-	}
-	if req.Destination != "" && req.Destination != s.cfg.Artifact.URL {
-		return nil, Errorf(CodeRequestDenied, "Destination %q, this endpoint is %q", req.Destination, s.cfg.Artifact.URL)
-	}
-	if err := s.checkFresh(&req.RequestHeader, now); err != nil {
-		return nil, err
-	}
-	return req, s.checkReplay(ctx, &req.RequestHeader, now)
-}
-
-// artifactVerify authenticates the requester (SAML Bindings §3.6.5: "the
-// requester MUST be authenticated"): a signature on the request must
-// verify with the SP's metadata keys; an unsigned request is taken only
-// over a TLS connection whose client certificate is one of those keys.
-func (s *SSO) artifactVerify(in ArtifactInbound, u *samlp.Unverified, sp *md.SPSSODescriptor) (*samlp.ArtifactResolve, error) {
-	if u.Signed {
-		pol := xmlsec.Policy{AllowSHA1: s.quirks(u.Issuer.Value).AllowSHA1}
-		req, _, err := samlp.VerifyArtifactResolve(u.Element, &dsig.Verifier{Trust: sp.TrustSet(), Policy: pol})
-		if err != nil {
-			return nil, signatureError(err)
-		}
-		return req, nil
-	}
-	if len(in.ClientCerts) == 0 {
-		return nil, Errorf(CodeRequestDenied, "unsigned ArtifactResolve from %q without a TLS client certificate", u.Issuer.Value)
-	}
-	if _, err := sp.TrustSet().ByCertificate(in.ClientCerts[0].Raw); err != nil {
-		return nil, Wrap(CodeRequestDenied, err, "TLS client certificate is not a metadata key of "+u.Issuer.Value)
-	}
-	return decodeResolve(samlp.DecodeArtifactResolve(u.Element))
-}
-
-func decodeResolve(req *samlp.ArtifactResolve, err error) (*samlp.ArtifactResolve, error) {
+	req, err := samlp.DecodeArtifactResolve(el)
 	if err != nil {
-		return nil, Wrap(CodeInvalidRequest, err, "decode")
+		return nil, decodeError(err)
 	}
-	return req, nil
+	return req, s.checkQueryHeader(ctx, &req.RequestHeader, u, s.cfg.Artifact.URL, now)
 }
 
 // takeArtifact removes the artifact from the store (atomically: of
@@ -234,8 +155,8 @@ func (s *SSO) takeArtifact(ctx context.Context, art *binding.Artifact, requester
 }
 
 // artifactResponse builds the ArtifactResponse, signed (SAML Bindings
-// §3.6.5 leaves it to channel security, SAML2.md §4.4 says "responder
-// should sign responses": Renkei signs), and checks it against the schema.
+// §3.6.5 leaves it to channel security; Renkei signs every answer) and
+// checked against the schema.
 func (s *SSO) artifactResponse(inResponseTo string, st samlp.Status, msg *etree.Element, now time.Time) (*etree.Element, error) {
 	id, err := s.p.newID()
 	if err != nil {
@@ -243,18 +164,10 @@ func (s *SSO) artifactResponse(inResponseTo string, st samlp.Status, msg *etree.
 	}
 	r := &samlp.ArtifactResponse{StatusResponseHeader: samlp.StatusResponseHeader{ID: id, InResponseTo: inResponseTo,
 		IssueInstant: now, Issuer: &saml.Issuer{Value: s.p.cfg.EntityID}, Status: st}, Message: msg}
-	el := r.Element()
-	if !faultOn(FaultArtifactBare) {
-		el, err = samlp.Sign(r, s.signer())
-		wsf.CountSignature(s.p.cfg.Meter, wsf.SigSign, err)
-		if err != nil {
-			return nil, Wrap(CodeInternal, err, "sign artifact response")
-		}
+	if faultOn(FaultArtifactBare) {
+		return r.Element(), nil
 	}
-	if err := s.cfg.Schema.ValidateElement(el); err != nil {
-		return nil, Wrap(CodeInternal, err, "outgoing artifact response is not schema-valid")
-	}
-	return el, nil
+	return s.signChecked(r, "artifact response")
 }
 
 // takeDurably takes a SAML artifact durably where the store's plain take

@@ -28,7 +28,7 @@ func FuzzResolveArtifact(f *testing.F) {
 		if err != nil {
 			return
 		}
-		out, err := e.sso.ResolveArtifact(ctx, ArtifactInbound{Element: el, ClientCerts: certs}, seedNow)
+		out, err := e.sso.ResolveArtifact(ctx, QueryInbound{Element: el, ClientCerts: certs}, seedNow)
 		if out == nil {
 			if err == nil || CodeOf(err) == CodeInternal {
 				t.Fatalf("no answer, and an untyped refusal: %v", err)

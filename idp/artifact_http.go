@@ -41,7 +41,7 @@ func (h *HTTP) artifactSOAP(w http.ResponseWriter, r *http.Request) {
 	if env == nil {
 		return
 	}
-	in := ArtifactInbound{Element: env.Body}
+	in := QueryInbound{Element: env.Body}
 	if r.TLS != nil {
 		in.ClientCerts = r.TLS.PeerCertificates
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
 	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/xmlsec"
 	"github.com/renkei-idwsf/renkei/xmlsec/dsig"
 	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
@@ -251,9 +252,11 @@ func (s *SSO) queryResponse(inResponseTo string, st samlp.Status, assertion *etr
 	return s.signChecked(r, "Response")
 }
 
-// signChecked signs m and checks the result against the schema.
+// signChecked signs m, counting the signature, and checks the result
+// against the schema.
 func (s *SSO) signChecked(m samlp.Message, what string) (*etree.Element, error) {
 	el, err := samlp.Sign(m, s.signer())
+	wsf.CountSignature(s.p.cfg.Meter, wsf.SigSign, err)
 	if err != nil {
 		return nil, Wrap(CodeInternal, err, "sign "+what)
 	}
