@@ -148,18 +148,13 @@ func (db *DB) read(ctx context.Context, fn func(tx) error) (err error) {
 // exec runs one statement outside a transaction on the writer pool and
 // returns the number of rows it changed.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (_ int64, err error) {
+	if db.b != nil {
+		return db.execBatched(ctx, false, query, args...)
+	}
 	start := time.Now()
 	defer func() { db.observed(start, err) }()
 	if err := checkArgs(args); err != nil {
 		return 0, err
-	}
-	if db.b != nil {
-		var n int64
-		err := db.b.do(ctx, false, func(t tx) (err error) {
-			n, err = t.exec(ctx, query, args...)
-			return err
-		})
-		return n, err
 	}
 	res, err := db.execOn(ctx, db.w, db.q(query), args...)
 	if err != nil {
@@ -273,13 +268,15 @@ func (db *DB) execLazy(ctx context.Context, query string, args ...any) (_ int64,
 	if db.b == nil {
 		return db.exec(ctx, query, args...)
 	}
+	return db.execBatched(ctx, true, query, args...)
+}
+
+// execBatched runs one statement through the batcher (a SQLite file),
+// lazy or synced; the member's tx checks the arguments.
+func (db *DB) execBatched(ctx context.Context, lazy bool, query string, args ...any) (n int64, err error) {
 	start := time.Now()
 	defer func() { db.observed(start, err) }()
-	if err := checkArgs(args); err != nil {
-		return 0, err
-	}
-	var n int64
-	err = db.b.do(ctx, true, func(t tx) (err error) {
+	err = db.b.do(ctx, lazy, func(t tx) (err error) {
 		n, err = t.exec(ctx, query, args...)
 		return err
 	})
