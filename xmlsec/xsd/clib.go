@@ -129,6 +129,61 @@ static int renkei_check_doc(uintptr_t doc) {
 	}
 	return 0;
 }
+
+// renkei_parser returns a new parser context, 0 when libxml2 cannot make
+// one. One context parses one document at a time; reused, it keeps its
+// dictionary of the names already seen and its buffers.
+static uintptr_t renkei_parser(void) { return (uintptr_t)xmlNewParserCtxt(); }
+
+static void renkei_free_parser(uintptr_t p) { xmlFreeParserCtxt((xmlParserCtxtPtr)p); }
+
+// renkei_parser_names is the number of strings the context's dictionary
+// holds, for the caller to retire a context whose dictionary has grown.
+static size_t renkei_parser_names(uintptr_t pp) {
+	xmlParserCtxtPtr p = (xmlParserCtxtPtr)pp;
+	return p->dict != NULL ? xmlDictSize(p->dict) : 0;
+}
+
+// The stages at which renkei_parse_validate stops.
+#define RENKEI_VALIDATED 0
+#define RENKEI_PARSE_FAILED 1
+#define RENKEI_DTD 2
+#define RENKEI_UNBOUND 3
+
+// renkei_parse_validate parses the len bytes at buf with the parser
+// context pp (without network access, entity substitution or DTD loading,
+// and without messages on stderr), refuses a DTD or an undeclared prefix
+// (renkei_check_doc), validates the document with vp and frees it: one
+// call into C for the whole check. libxml2 copies buf into its own input
+// buffer and keeps no reference to it. *stage says where it stopped; on a
+// parse failure the parser's message is copied to perr.
+static int renkei_parse_validate(uintptr_t pp, uintptr_t vp, const char *buf, int len,
+		renkei_errs *acc, int *stage, char *perr, int perrlen) {
+	xmlParserCtxtPtr p = (xmlParserCtxtPtr)pp;
+	xmlDocPtr d = xmlCtxtReadMemory(p, buf, len, NULL, NULL,
+		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (d == NULL) {
+		*stage = RENKEI_PARSE_FAILED;
+		const char *m = p->lastError.message != NULL ? p->lastError.message : "no document";
+		strncpy(perr, m, perrlen - 1);
+		perr[perrlen - 1] = 0;
+		return -1;
+	}
+	switch (renkei_check_doc((uintptr_t)d)) {
+	case 1:
+		xmlFreeDoc(d);
+		*stage = RENKEI_DTD;
+		return -1;
+	case 2:
+		xmlFreeDoc(d);
+		*stage = RENKEI_UNBOUND;
+		return -1;
+	}
+	*stage = RENKEI_VALIDATED;
+	int rc = renkei_validate(vp, (uintptr_t)d, acc);
+	xmlFreeDoc(d);
+	return rc;
+}
 */
 import "C"
 
@@ -147,17 +202,46 @@ var (
 // cInit initializes libxml2 once, before any concurrent use.
 func cInit() { C.xmlInitParser() }
 
-// cValidate validates the libxml2 document doc with the validation context
-// v (doc owned by the binding) and returns libxml2's result code
-// (0 valid, >0 invalid, <0 internal error), its first MaxErrors messages and
-// how many more it gave.
-func cValidate(v, doc uintptr) (int, []Message, int) {
+// cParseValidate parses doc with the parser context p, checks it as
+// cCheckDoc does and validates it with v, in one call into C. stage is
+// where it stopped (stageValidated, stageParseFailed, stageDTD,
+// stageUnbound); perr is the parser's message when parsing failed.
+func cParseValidate(p, v uintptr, doc []byte) (rc int, msgs []Message, omitted int, stage int, perr string) {
+	if len(doc) == 0 {
+		return -1, nil, 0, stageParseFailed, "empty document"
+	}
 	var acc C.renkei_errs
 	defer C.renkei_errs_free(&acc)
-	rc := C.renkei_validate(C.uintptr_t(v), C.uintptr_t(doc), &acc)
-	msgs := collected(&acc)
-	return int(rc), msgs, int(acc.total) - len(msgs)
+	var st C.int
+	var buf [256]C.char
+	// doc holds no Go pointers, and C keeps no reference to it after the
+	// call (cgo's pointer-passing rules).
+	rc = int(C.renkei_parse_validate(C.uintptr_t(p), C.uintptr_t(v), (*C.char)(unsafe.Pointer(&doc[0])), C.int(len(doc)),
+		&acc, &st, &buf[0], C.int(len(buf))))
+	stage = int(st)
+	if stage == stageParseFailed {
+		return rc, nil, 0, stage, trimMessage(C.GoString(&buf[0]), false)
+	}
+	msgs = collected(&acc)
+	return rc, msgs, int(acc.total) - len(msgs), stage, ""
 }
+
+// The stages at which cParseValidate stops.
+const (
+	stageValidated   = C.RENKEI_VALIDATED
+	stageParseFailed = C.RENKEI_PARSE_FAILED
+	stageDTD         = C.RENKEI_DTD
+	stageUnbound     = C.RENKEI_UNBOUND
+)
+
+// cParser returns a new parser context, 0 if none.
+func cParser() uintptr { return uintptr(C.renkei_parser()) }
+
+// cFreeParser frees a context cParser made.
+func cFreeParser(p uintptr) { C.renkei_free_parser(C.uintptr_t(p)) }
+
+// cParserNames is the size of p's dictionary.
+func cParserNames(p uintptr) int { return int(C.renkei_parser_names(C.uintptr_t(p))) }
 
 // cValidCtxt returns a new validation context of schema, 0 if none.
 func cValidCtxt(schema uintptr) uintptr { return uintptr(C.renkei_valid_ctxt(C.uintptr_t(schema))) }
@@ -175,16 +259,12 @@ func cCompileErrors(path string) []Message {
 	return collected(&acc)
 }
 
-// The results of cCheckDoc.
+// The findings of renkei_check_doc.
 const (
 	docOK      = 0
 	docDTD     = 1 // an internal or external DTD subset
 	docUnbound = 2 // an element or attribute prefix that no xmlns declares
 )
-
-// cCheckDoc looks at a parsed libxml2 document for what xmlsec.Parse lets
-// through or libxml2 only warns about.
-func cCheckDoc(doc uintptr) int { return int(C.renkei_check_doc(C.uintptr_t(doc))) }
 
 func collected(acc *C.renkei_errs) []Message {
 	n := int(acc.n)

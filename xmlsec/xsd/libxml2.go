@@ -9,18 +9,10 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/lestrrat-go/libxml2/parser"
 	libxsd "github.com/lestrrat-go/libxml2/xsd"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
 )
-
-// docOptions parse documents without network access, without substituting
-// entities and without loading any DTD, and keep libxml2's parse messages
-// off stderr (the error returned carries them).
-const docOptions = parser.XMLParseNoNet | parser.XMLParseNoError | parser.XMLParseNoWarning
-
-var docParser = parser.New(docOptions)
 
 // compileMu serializes schema compilation: libxml2 initializes its built-in
 // type tables on first use without a lock.
@@ -32,9 +24,9 @@ type Schema struct {
 	cfg    Config
 	mu     sync.RWMutex // Close (write) against validations (read)
 	schema *libxsd.Schema
-	// ctxts are idle validation contexts of schema: one made per
-	// validation cost allocations of its own and warmed nothing.
-	ctxts  chan uintptr
+	// ctxts are idle parser and validation contexts of schema: one made
+	// per validation cost allocations of its own and warmed nothing.
+	ctxts  chan ctxtPair
 	dir    string // temporary schema tree, if it could not be removed at once
 	shared bool   // the Default schema, never closed
 }
@@ -45,7 +37,7 @@ func New(cfg Config) (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Schema{cfg: cfg, schema: sch, dir: dir, ctxts: make(chan uintptr, maxIdleCtxts)}, nil
+	return &Schema{cfg: cfg, schema: sch, dir: dir, ctxts: make(chan ctxtPair, maxIdleCtxts)}, nil
 }
 
 // compile writes fsys to a private temporary directory, compiles the
@@ -122,23 +114,25 @@ func (s *Schema) validateChecked(doc []byte) error {
 	if s.schema == nil {
 		return ErrClosed
 	}
-	d, err := docParser.Parse(doc)
-	if err != nil {
-		return xmlsec.Wrap(xmlsec.KindMalformed, err, "libxml2")
+	c := s.takeCtxt()
+	if c.p == 0 || c.v == 0 {
+		s.putCtxt(c)
+		return xmlsec.Errorf(xmlsec.KindSchema, "libxml2 made no parser or validation context")
 	}
-	defer d.Free()
-	if err := checkDoc(cCheckDoc(d.Pointer())); err != nil {
-		return err
+	defer s.putCtxt(c)
+	rc, msgs, omitted, stage, perr := cParseValidate(c.p, c.v, doc)
+	switch stage {
+	case stageParseFailed:
+		return xmlsec.Wrap(xmlsec.KindMalformed, fmt.Errorf("%s", perr), "libxml2")
+	case stageDTD:
+		return checkDoc(docDTD)
+	case stageUnbound:
+		return checkDoc(docUnbound)
 	}
-	v := s.validCtxt()
-	if v == 0 {
-		return xmlsec.Errorf(xmlsec.KindSchema, "libxml2 made no validation context")
-	}
-	defer s.putValidCtxt(v)
-	return result(cValidate(v, d.Pointer()))
+	return result(rc, msgs, omitted)
 }
 
-// checkDoc maps cCheckDoc's finding to an error.
+// checkDoc maps a document check's finding to an error.
 func checkDoc(code int) error {
 	switch code {
 	case docDTD:
@@ -171,7 +165,7 @@ func (s *Schema) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.schema != nil {
-		s.freeValidCtxts()
+		s.freeCtxts()
 		s.schema.Free()
 		s.schema = nil
 	}
@@ -183,36 +177,59 @@ func (s *Schema) Close() error {
 	return err
 }
 
-// maxIdleCtxts bounds the idle validation contexts kept.
+// maxIdleCtxts bounds the idle context pairs kept.
 const maxIdleCtxts = 64
 
-// validCtxt takes an idle validation context, or makes one (0 if libxml2
+// maxParserNames retires a parser context whose dictionary holds more
+// names than this: a reused context keeps every name and short value it
+// has seen, and a stream of unique strings must not grow it for ever.
+const maxParserNames = 1 << 14
+
+// ctxtPair is a parser context and a validation context of the schema,
+// used by one validation at a time: reused, they keep the allocations and
+// the dictionary of names that made one per document a measurable cost.
+type ctxtPair struct{ p, v uintptr }
+
+// takeCtxt takes an idle pair, or makes one (a zero member if libxml2
 // cannot). The caller holds s.mu for reading.
-func (s *Schema) validCtxt() uintptr {
+func (s *Schema) takeCtxt() ctxtPair {
 	select {
-	case v := <-s.ctxts:
-		return v
+	case c := <-s.ctxts:
+		return c
 	default:
-		return cValidCtxt(s.schema.Pointer())
+		return ctxtPair{p: cParser(), v: cValidCtxt(s.schema.Pointer())}
 	}
 }
 
-// putValidCtxt keeps v for the next validation, or frees it when enough
-// are kept. The caller holds s.mu for reading.
-func (s *Schema) putValidCtxt(v uintptr) {
-	select {
-	case s.ctxts <- v:
-	default:
-		cFreeValidCtxt(v)
+// putCtxt keeps c for the next validation, or frees it when enough are
+// kept or its parser's dictionary has grown too large. The caller holds
+// s.mu for reading.
+func (s *Schema) putCtxt(c ctxtPair) {
+	if c.p != 0 && c.v != 0 && cParserNames(c.p) <= maxParserNames {
+		select {
+		case s.ctxts <- c:
+			return
+		default:
+		}
+	}
+	freeCtxt(c)
+}
+
+func freeCtxt(c ctxtPair) {
+	if c.p != 0 {
+		cFreeParser(c.p)
+	}
+	if c.v != 0 {
+		cFreeValidCtxt(c.v)
 	}
 }
 
-// freeValidCtxts frees the idle contexts; the caller holds s.mu.
-func (s *Schema) freeValidCtxts() {
+// freeCtxts frees the idle pairs; the caller holds s.mu.
+func (s *Schema) freeCtxts() {
 	for {
 		select {
-		case v := <-s.ctxts:
-			cFreeValidCtxt(v)
+		case c := <-s.ctxts:
+			freeCtxt(c)
 		default:
 			return
 		}
