@@ -15,7 +15,16 @@ type Envelope struct {
 	Doc    *etree.Document
 	Header *etree.Element
 	Body   *etree.Element
+	// Spans are the byte spans, in the message ParseEnvelope read, of the
+	// elements down to the children of the header blocks and of the
+	// payload (depth SpanDepth); nil for an envelope built here.
+	Spans map[*etree.Element]xmlsec.Span
 }
+
+// SpanDepth is the depth down to which ParseEnvelope records spans:
+// S:Envelope, S:Header and S:Body, the header blocks and the payload,
+// their children.
+const SpanDepth = 4
 
 // Limits bound what a receiver parses: the document limits of xmlsec.Parse.
 type Limits = xmlsec.Limits
@@ -26,7 +35,7 @@ type Limits = xmlsec.Limits
 // §4.4.1, reported as ErrMsgNotUnderstood), S:Header then S:Body and
 // nothing else, and exactly one element in S:Body.
 func ParseEnvelope(b []byte, lim Limits) (*Envelope, error) {
-	doc, err := xmlsec.Parse(b, lim)
+	doc, spans, err := xmlsec.ParseSpans(b, lim, SpanDepth)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +47,7 @@ func ParseEnvelope(b []byte, lim Limits) (*Envelope, error) {
 	if len(kids) != 2 || !wire.Is(kids[0], NSSOAP, "Header") || !wire.Is(kids[1], NSSOAP, "Body") {
 		return nil, Errorf(IDStarMsgNotUnderstood, "envelope must hold S:Header then S:Body")
 	}
-	env := &Envelope{Doc: doc, Header: kids[0], Body: kids[1]}
+	env := &Envelope{Doc: doc, Header: kids[0], Body: kids[1], Spans: spans}
 	if n := len(env.Body.ChildElements()); n != 1 {
 		return nil, Errorf(IDStarMsgNotUnderstood, "S:Body holds %d elements, want 1", n)
 	}

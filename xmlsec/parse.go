@@ -55,18 +55,36 @@ func (l Limits) withDefaults() Limits {
 // becomes a space (character references keep theirs), so digests agree with
 // libxml2-based peers (xmlsec1, Lasso, ZXID).
 func Parse(b []byte, lim Limits) (*etree.Document, error) {
+	doc, _, err := parse(b, lim, 0)
+	return doc, err
+}
+
+// Span is where an element lies in the bytes it was parsed from: its start
+// tag begins at Start, its content runs from Inner to InnerEnd, and its end
+// tag ends at End. For an empty-element tag, Inner, InnerEnd and End are
+// the offset just after it.
+type Span struct{ Start, Inner, InnerEnd, End int }
+
+// ParseSpans is Parse that also returns the spans of the elements down to
+// depth (the root is at depth 1): for a caller that must hand on the exact
+// bytes of a part of the document, without writing the tree out again.
+func ParseSpans(b []byte, lim Limits, depth int) (*etree.Document, map[*etree.Element]Span, error) {
+	return parse(b, lim, depth)
+}
+
+func parse(b []byte, lim Limits, spanDepth int) (*etree.Document, map[*etree.Element]Span, error) {
 	lim = lim.withDefaults()
 	if len(b) > lim.MaxBytes {
-		return nil, Errorf(KindTooLarge, "%d bytes, limit %d", len(b), lim.MaxBytes)
+		return nil, nil, Errorf(KindTooLarge, "%d bytes, limit %d", len(b), lim.MaxBytes)
 	}
-	doc, err := scan(b, lim)
+	doc, spans, err := scan(b, lim, spanDepth)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if doc.Root() == nil {
-		return nil, Errorf(KindMalformed, "no root element")
+		return nil, nil, Errorf(KindMalformed, "no root element")
 	}
-	return doc, nil
+	return doc, spans, nil
 }
 
 // ParseElement is Parse returning the root element.
@@ -83,55 +101,69 @@ func ParseElement(b []byte, lim Limits) (*etree.Element, error) {
 // would (ReadFromBytes with its default settings, which reads RawTokens
 // too): one pass of encoding/xml rather than two, since decoding the
 // tokens is most of a parse's cost. A start tag whose attribute values
-// hold a literal tab, LF or CR is read again once normalized.
-func scan(b []byte, lim Limits) (*etree.Document, error) {
+// hold a literal tab, LF or CR is read again once normalized. The spans of
+// the elements down to spanDepth are recorded (none when it is 0).
+func scan(b []byte, lim Limits, spanDepth int) (*etree.Document, map[*etree.Element]Span, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	depth, elements := 0, 0
 	var ns nsScope
 	doc := etree.NewDocument()
 	stack := []*etree.Element{&doc.Element}
+	var spans map[*etree.Element]Span
+	if spanDepth > 0 {
+		spans = make(map[*etree.Element]Span)
+	}
 	for {
 		at := d.InputOffset()
 		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			if depth != 0 {
-				return nil, Errorf(KindMalformed, "unexpected end of document")
+				return nil, nil, Errorf(KindMalformed, "unexpected end of document")
 			}
-			return doc, nil
+			return doc, spans, nil
 		}
 		if err != nil {
-			return nil, Wrap(KindMalformed, err, "")
+			return nil, nil, Wrap(KindMalformed, err, "")
 		}
 		top := stack[len(stack)-1]
 		switch t := tok.(type) {
 		case xml.Directive:
-			return nil, Errorf(KindDoctype, "directive <!%.20s…> refused", t)
+			return nil, nil, Errorf(KindDoctype, "directive <!%.20s…> refused", t)
 		case xml.StartElement:
 			if err := checkNames(t); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if err := ns.push(t); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			depth++
 			elements++
 			if depth > lim.MaxDepth {
-				return nil, Errorf(KindTooDeep, "depth over %d", lim.MaxDepth)
+				return nil, nil, Errorf(KindTooDeep, "depth over %d", lim.MaxDepth)
 			}
 			if elements > lim.MaxElements {
-				return nil, Errorf(KindTooLarge, "over %d elements", lim.MaxElements)
+				return nil, nil, Errorf(KindTooLarge, "over %d elements", lim.MaxElements)
 			}
 			if fixed := normalizeTag(b[at:d.InputOffset()]); fixed != nil {
 				if t, err = reread(fixed); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
-			stack = append(stack, element(top, t))
+			el := element(top, t)
+			if depth <= spanDepth {
+				spans[el] = Span{Start: int(at), Inner: int(d.InputOffset())}
+			}
+			stack = append(stack, el)
 		case xml.EndElement:
 			// RawToken leaves matching the end tag to its caller.
 			if depth == 0 || top.Tag != t.Name.Local || top.Space != t.Name.Space {
-				return nil, Errorf(KindMalformed, "end tag %s does not match", t.Name.Local)
+				return nil, nil, Errorf(KindMalformed, "end tag %s does not match", t.Name.Local)
+			}
+			if depth <= spanDepth {
+				sp := spans[top]
+				sp.InnerEnd, sp.End = int(at), int(d.InputOffset())
+				spans[top] = sp
 			}
 			depth--
 			ns.pop()
@@ -143,7 +175,7 @@ func scan(b []byte, lim Limits) (*etree.Document, error) {
 			top.CreateComment(string(t))
 		case xml.ProcInst:
 			if t.Target == "xml" && !utf8Decl(t.Inst) {
-				return nil, Errorf(KindMalformed, "only UTF-8 documents are accepted")
+				return nil, nil, Errorf(KindMalformed, "only UTF-8 documents are accepted")
 			}
 			top.CreateProcInst(t.Target, string(t.Inst))
 		}

@@ -231,3 +231,41 @@ func dumpTree(e *etree.Element) string {
 	walk(e)
 	return sb.String()
 }
+
+func TestParseSpans(t *testing.T) {
+	b := []byte("<?xml version=\"1.0\"?>\n<a:r xmlns:a=\"urn:a\"><a:h x=\"1\t2\"><a:t>text</a:t><!-- c --><a:e/></a:h><a:b>x<a:deep>y<a:deeper/></a:deep></a:b></a:r>")
+	doc, spans, err := ParseSpans(b, Limits{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := doc.Root()
+	h, body := r.ChildElements()[0], r.ChildElements()[1]
+	tt, e, deep := h.ChildElements()[0], h.ChildElements()[1], body.ChildElements()[0]
+	want := map[*etree.Element][2]string{
+		r:    {string(b[22:]), `<a:h x="1` + "\t" + `2"><a:t>text</a:t><!-- c --><a:e/></a:h><a:b>x<a:deep>y<a:deeper/></a:deep></a:b>`},
+		h:    {`<a:h x="1` + "\t" + `2"><a:t>text</a:t><!-- c --><a:e/></a:h>`, `<a:t>text</a:t><!-- c --><a:e/>`},
+		body: {`<a:b>x<a:deep>y<a:deeper/></a:deep></a:b>`, `x<a:deep>y<a:deeper/></a:deep>`},
+		tt:   {`<a:t>text</a:t>`, `text`},
+		e:    {`<a:e/>`, ``},
+		deep: {`<a:deep>y<a:deeper/></a:deep>`, `y<a:deeper/>`},
+	}
+	if len(spans) != len(want) {
+		t.Errorf("%d spans, want %d (depth 3 and above only)", len(spans), len(want))
+	}
+	for el, w := range want {
+		s, ok := spans[el]
+		if !ok {
+			t.Errorf("no span for %s", el.Tag)
+			continue
+		}
+		if got := string(b[s.Start:s.End]); got != w[0] {
+			t.Errorf("%s: element %q, want %q", el.Tag, got, w[0])
+		}
+		if got := string(b[s.Inner:s.InnerEnd]); got != w[1] {
+			t.Errorf("%s: content %q, want %q", el.Tag, got, w[1])
+		}
+	}
+	if _, spans, _ := ParseSpans(b, Limits{}, 0); spans != nil {
+		t.Errorf("depth 0 recorded spans")
+	}
+}

@@ -22,6 +22,7 @@ type Receiver struct {
 	cfg     Config
 	checker secmech.Checker
 	memo    *memo
+	tokens  *seenTokens // tokens whose bytes passed the schema, in their context
 }
 
 // New returns a Receiver, or every problem of cfg at once.
@@ -29,7 +30,7 @@ func New(cfg Config) (*Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize)}
+	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize), tokens: newSeenTokens(maxSeenTokens)}
 	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Meter: cfg.Meter, Tokens: secmech.TokenChecker{
 		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew(), Sessions: cfg.Sessions}}
 	return r, nil
@@ -195,15 +196,11 @@ func (r *Receiver) lookupSender(ctx context.Context, x *exchange) error {
 // kept, not returned: sb:Sender is unverified here, and settleSchema
 // forgives it only once step 5 proved the message is that sender's.
 func (r *Receiver) checkSchema(_ context.Context, x *exchange) error {
-	err := r.validate(x.req.Body)
+	err := r.validate(x)
 	if err != nil && x.sender.Profile.LenientSchema {
 		x.schemaErr, err = err, nil
 	}
 	return err
-}
-
-func (r *Receiver) validate(body []byte) error {
-	return wsf.ValidateParsed(r.cfg.Schema, body) // parse accepted the body
 }
 
 // settleSchema returns the schema failure checkSchema kept unless the
@@ -276,7 +273,7 @@ func (x *exchange) fingerprint() [32]byte {
 	field([]byte(x.targetID()))
 	field([]byte(x.invocation.Mechanism))
 	field([]byte(tokenName(x.invocation.Token)))
-	field(publicKeyBytes(x.protected.SigningKey))
+	field(x.signingKeyBytes())
 	if c := x.req.ClientCert; c != nil {
 		field(c.RawSubjectPublicKeyInfo)
 	} else {
@@ -298,6 +295,23 @@ func tokenName(t *secmech.Token) string {
 		return ""
 	}
 	return t.Assertion.Issuer.Value + " " + t.Assertion.ID
+}
+
+// signingKeyBytes is the PKIX encoding of the key that verified the
+// message, nil for none: taken from the sender's metadata certificate,
+// which holds it already encoded, rather than marshalled again for every
+// request.
+func (x *exchange) signingKeyBytes() []byte {
+	k := x.protected.SigningKey
+	if k == nil {
+		return nil
+	}
+	if x.sender.Keys != nil {
+		if c, ok := x.sender.Keys.Certificate(k); ok {
+			return c.RawSubjectPublicKeyInfo
+		}
+	}
+	return publicKeyBytes(k)
 }
 
 // publicKeyBytes is the PKIX encoding of k, nil for no key.

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"crypto/sha256"
+	"sync"
+
+	"github.com/beevik/etree"
+
+	"github.com/renkei-idwsf/renkei/wsf"
+	"github.com/renkei-idwsf/renkei/xmlsec"
+	"github.com/renkei-idwsf/renkei/xmlsec/wire"
+)
+
+// validate checks the request's own bytes against the schemas (parse
+// accepted them), every part of them in every message but one: the
+// security token (saml:Assertion or saml:EncryptedAssertion) in the one
+// wsse:Security header. A WSC presents the same token, the issuer's signed
+// bytes, with every call of its session; those bytes are validated in
+// place the first time they arrive in a namespace context, and left out of
+// the bytes validated after that (seenTokens). The token's signature and
+// conditions are still checked in every message, and the duplicate-ID
+// check of the signature's verifier still covers the whole document. On a
+// 15 KB WSP query the token is more than half of the bytes, and validating
+// it was the largest cost of a request above its signatures.
+func (r *Receiver) validate(x *exchange) error {
+	body := x.req.Body
+	p, ok := tokenSpans(x.env)
+	if !ok {
+		return wsf.ValidateParsed(r.cfg.Schema, body)
+	}
+	key := p.tokenKey(body)
+	if r.tokens.has(key) {
+		return wsf.ValidateParsed(r.cfg.Schema, without(body, p.token))
+	}
+	if err := wsf.ValidateParsed(r.cfg.Schema, body); err != nil {
+		return err
+	}
+	r.tokens.add(key)
+	return nil
+}
+
+// securitySpans are the spans of the token of the one wsse:Security
+// header and of the start tags in whose scope it lies.
+type securitySpans struct {
+	token xmlsec.Span
+	scope []xmlsec.Span // S:Envelope, S:Header, wsse:Security
+}
+
+// tokenSpans finds the token of env's one wsse:Security header; false when
+// there is no such header, or no token, or several.
+func tokenSpans(env *wsf.Envelope) (securitySpans, bool) {
+	var p securitySpans
+	if env == nil || env.Spans == nil {
+		return p, false
+	}
+	secs := wire.Children(env.Header, wsf.NSWSSE, "Security")
+	if len(secs) != 1 {
+		return p, false
+	}
+	sec := secs[0]
+	var token *etree.Element
+	for _, c := range sec.ChildElements() {
+		if wire.Is(c, wsf.NSSAML, "Assertion") || wire.Is(c, wsf.NSSAML, "EncryptedAssertion") {
+			if token != nil {
+				return p, false
+			}
+			token = c
+		}
+	}
+	if token == nil {
+		return p, false
+	}
+	for _, el := range []*etree.Element{env.Doc.Root(), env.Header, sec} {
+		s, ok := env.Spans[el]
+		if !ok {
+			return p, false
+		}
+		p.scope = append(p.scope, s)
+	}
+	var ok bool
+	p.token, ok = env.Spans[token]
+	return p, ok
+}
+
+// tokenKey identifies the token's bytes in their namespace context: the
+// start tags of its ancestors, which hold every declaration in its scope,
+// and the token itself.
+func (p securitySpans) tokenKey(body []byte) [32]byte {
+	h := sha256.New()
+	for _, s := range p.scope {
+		h.Write(body[s.Start:s.Inner])
+		h.Write([]byte{0})
+	}
+	h.Write(body[p.token.Start:p.token.End])
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// without returns body without the element at span.
+func without(body []byte, span xmlsec.Span) []byte {
+	out := make([]byte, 0, len(body)-(span.End-span.Start))
+	out = append(out, body[:span.Start]...)
+	return append(out, body[span.End:]...)
+}
+
+// maxSeenTokens bounds the tokens remembered as valid; when full, the set
+// starts again (a token then costs one more full validation).
+const maxSeenTokens = 4096
+
+// seenTokens is a bounded set of token keys whose bytes passed the
+// schemas.
+type seenTokens struct {
+	mu   sync.Mutex
+	max  int
+	keys map[[32]byte]struct{}
+}
+
+func newSeenTokens(max int) *seenTokens {
+	return &seenTokens{max: max, keys: make(map[[32]byte]struct{})}
+}
+
+func (s *seenTokens) has(k [32]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.keys[k]
+	return ok
+}
+
+func (s *seenTokens) add(k [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.keys) >= s.max {
+		clear(s.keys)
+	}
+	s.keys[k] = struct{}{}
+}
