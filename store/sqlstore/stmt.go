@@ -117,12 +117,24 @@ func (t tx) txStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	s := c.m[stmtKey{p: t.pool(), q: query}]
 	c.mu.Unlock()
 	if s == nil {
-		if t.batched {
+		switch {
+		case t.batched:
 			t.db.b.unprepared[query] = true // prepared after the batch
+		case t.unprepared != nil:
+			*t.unprepared = append(*t.unprepared, query) // prepared after the transaction
 		}
 		return nil, nil
 	}
 	return t.tx.StmtContext(ctx, s), nil
+}
+
+// prepare prepares and caches the statements of texts on pool p, once a
+// transaction that ran them unprepared has ended. A text that fails to
+// prepare still runs as text next time, and is noted again.
+func (db *DB) prepare(p *sql.DB, texts []string) {
+	for _, q := range texts {
+		_, _ = db.stmt(context.Background(), p, q)
+	}
 }
 
 // pool is the pool the transaction's connection belongs to.

@@ -24,6 +24,12 @@ type tx struct {
 	write bool
 	// batched: the transaction is a batch of several callers' (batch.go).
 	batched bool
+	// unprepared collects, outside a batch, the statement texts the
+	// transaction ran without a prepared statement, for its runner to
+	// prepare once the transaction has ended and its connection is back in
+	// the pool (preparing on the pool inside it could wait for that very
+	// connection). nil: not collected.
+	unprepared *[]string
 }
 
 // stmtCtx is the context a statement of the transaction runs under: in a
@@ -125,7 +131,9 @@ func (db *DB) txOnce(ctx context.Context, fn func(tx) error) error {
 	if err != nil {
 		return db.d.wrap(err)
 	}
-	if err := fn(tx{db: db, tx: t, write: true}); err != nil {
+	var later []string
+	defer func() { db.prepare(db.w, later) }()
+	if err := fn(tx{db: db, tx: t, write: true, unprepared: &later}); err != nil {
 		t.Rollback()
 		return err
 	}
@@ -141,8 +149,12 @@ func (db *DB) read(ctx context.Context, fn func(tx) error) (err error) {
 	if err != nil {
 		return db.d.wrap(err)
 	}
-	defer t.Rollback()
-	return fn(tx{db: db, tx: t})
+	var later []string
+	defer func() {
+		t.Rollback()
+		db.prepare(db.r, later)
+	}()
+	return fn(tx{db: db, tx: t, unprepared: &later})
 }
 
 // exec runs one statement outside a transaction on the writer pool and
