@@ -300,7 +300,10 @@ func tokenName(t *secmech.Token) string {
 // signingKeyBytes is the PKIX encoding of the key that verified the
 // message, nil for none: taken from the sender's metadata certificate,
 // which holds it already encoded, rather than marshalled again for every
-// request.
+// request. (A certificate may encode a key otherwise than Go would, so a
+// retransmission that arrives across a metadata refresh that swapped a
+// certificate for an equal key may get DuplicateMsg instead of the stored
+// response: the safe side.)
 func (x *exchange) signingKeyBytes() []byte {
 	k := x.protected.SigningKey
 	if k == nil {

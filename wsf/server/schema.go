@@ -2,7 +2,10 @@ package server
 
 import (
 	"crypto/sha256"
+	"slices"
+	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/beevik/etree"
 
@@ -18,10 +21,14 @@ import (
 // bytes, with every call of its session; those bytes are validated in
 // place the first time they arrive in a namespace context, and left out of
 // the bytes validated after that (seenTokens). The token's signature and
-// conditions are still checked in every message, and the duplicate-ID
-// check of the signature's verifier still covers the whole document. On a
-// 15 KB WSP query the token is more than half of the bytes, and validating
-// it was the largest cost of a request above its signatures.
+// conditions are still checked in every message.
+//
+// The one rule of the schemas that spans the parts is that an xs:ID value
+// occurs once in the document: a message in which some value outside the
+// token equals one the token could carry as an ID (idCandidates) is
+// validated whole. On a 15 KB WSP query the token is more than half of the
+// bytes, and validating it was the largest cost of a request above its
+// signatures.
 func (r *Receiver) validate(x *exchange) error {
 	body := x.req.Body
 	p, ok := tokenSpans(x.env)
@@ -29,21 +36,90 @@ func (r *Receiver) validate(x *exchange) error {
 		return wsf.ValidateParsed(r.cfg.Schema, body)
 	}
 	key := p.tokenKey(body)
-	if r.tokens.has(key) {
+	if ids, seen := r.tokens.get(key); seen && !clashes(x.env.Doc.Root(), p.tokenEl, ids) {
 		return wsf.ValidateParsed(r.cfg.Schema, without(body, p.token))
 	}
 	if err := wsf.ValidateParsed(r.cfg.Schema, body); err != nil {
 		return err
 	}
-	r.tokens.add(key)
+	r.tokens.add(key, idCandidates(p.tokenEl))
 	return nil
+}
+
+// idCandidates are the values in el that an xs:ID could hold: each
+// attribute value and each element's own text, white space collapsed, that
+// is an NCName (a wider set: any letters, digits, '.', '-', '_', marks).
+func idCandidates(el *etree.Element) []string {
+	var out []string
+	walkValues(el, nil, func(v string) {
+		if ncNameLike(v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	})
+	return out
+}
+
+// clashes reports whether a value in root outside skip equals one of ids.
+func clashes(root, skip *etree.Element, ids []string) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	found := false
+	walkValues(root, skip, func(v string) {
+		if !found && slices.Contains(ids, v) {
+			found = true
+		}
+	})
+	return found
+}
+
+// walkValues calls fn with every attribute value other than a namespace
+// declaration and every element's own text, trimmed, in el and its
+// descendants, except in skip.
+func walkValues(el, skip *etree.Element, fn func(string)) {
+	if el == skip {
+		return
+	}
+	for _, a := range el.Attr {
+		if a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
+			continue
+		}
+		fn(strings.TrimSpace(a.Value))
+	}
+	var text strings.Builder
+	for _, t := range el.Child {
+		switch c := t.(type) {
+		case *etree.Element:
+			walkValues(c, skip, fn)
+		case *etree.CharData:
+			text.WriteString(c.Data)
+		}
+	}
+	if text.Len() > 0 {
+		fn(strings.TrimSpace(text.String()))
+	}
+}
+
+// ncNameLike reports whether v is non-empty and made only of the
+// characters an NCName may hold, whatever their order.
+func ncNameLike(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '.' || r == '-' || r == '_' || r == '\u00b7') {
+			return false
+		}
+	}
+	return true
 }
 
 // securitySpans are the spans of the token of the one wsse:Security
 // header and of the start tags in whose scope it lies.
 type securitySpans struct {
-	token xmlsec.Span
-	scope []xmlsec.Span // S:Envelope, S:Header, wsse:Security
+	token   xmlsec.Span
+	tokenEl *etree.Element
+	scope   []xmlsec.Span // S:Envelope, S:Header, wsse:Security
 }
 
 // tokenSpans finds the token of env's one wsse:Security header; false when
@@ -79,6 +155,7 @@ func tokenSpans(env *wsf.Envelope) (securitySpans, bool) {
 	}
 	var ok bool
 	p.token, ok = env.Spans[token]
+	p.tokenEl = token
 	return p, ok
 }
 
@@ -109,29 +186,29 @@ func without(body []byte, span xmlsec.Span) []byte {
 const maxSeenTokens = 4096
 
 // seenTokens is a bounded set of token keys whose bytes passed the
-// schemas.
+// schemas, each with its idCandidates.
 type seenTokens struct {
 	mu   sync.Mutex
 	max  int
-	keys map[[32]byte]struct{}
+	keys map[[32]byte][]string
 }
 
 func newSeenTokens(max int) *seenTokens {
-	return &seenTokens{max: max, keys: make(map[[32]byte]struct{})}
+	return &seenTokens{max: max, keys: make(map[[32]byte][]string)}
 }
 
-func (s *seenTokens) has(k [32]byte) bool {
+func (s *seenTokens) get(k [32]byte) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.keys[k]
-	return ok
+	ids, ok := s.keys[k]
+	return ids, ok
 }
 
-func (s *seenTokens) add(k [32]byte) {
+func (s *seenTokens) add(k [32]byte, ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.keys) >= s.max {
 		clear(s.keys)
 	}
-	s.keys[k] = struct{}{}
+	s.keys[k] = ids
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -87,6 +88,61 @@ func TestInvalidTokenNeverRemembered(t *testing.T) {
 	f.wantSchemaFault(f.receive(f.request(withID(f, bad, 4, nil)), k.WSC.Cert))
 }
 
+// TestSeenTokenIDsStillUnique: a value outside a seen token that equals
+// an ID inside it is still refused as a duplicate ID (xs:ID is unique in
+// the whole document), here through is:Text's name, an xs:ID the
+// signature verifier's own check does not look at.
+func TestSeenTokenIDsStillUnique(t *testing.T) {
+	k := wsftest.Keys(t)
+	f := newFixture(t, wsf.Strict)
+	tok := f.hokToken(wsftest.TokenSpec{ID: "_tok1"})
+	clash := func(e *wsf.Envelope) {
+		x := e.Header.CreateElement("is:Text")
+		x.CreateAttr("xmlns:is", "urn:liberty:is:2006-08")
+		x.CreateAttr("name", "_tok1")
+	}
+	f.wantSchemaFault(f.receive(f.request(withID(f, tok, 1, clash)), k.WSC.Cert))
+	f.wantOK(f.receive(f.request(withID(f, tok, 2, nil)), k.WSC.Cert))
+	f.wantSchemaFault(f.receive(f.request(withID(f, tok, 3, clash)), k.WSC.Cert))
+	if ids, _ := f.rcv.tokens.get(f.rcv.tokens.onlyKey(t)); !slices.Contains(ids, "_tok1") {
+		t.Fatalf("the token's ID is not among its candidates: %q", ids)
+	}
+}
+
+// onlyKey is the one key of s.
+func (s *seenTokens) onlyKey(t *testing.T) [32]byte {
+	t.Helper()
+	if len(s.keys) != 1 {
+		t.Fatalf("%d tokens remembered, want 1", len(s.keys))
+	}
+	for k := range s.keys {
+		return k
+	}
+	return [32]byte{}
+}
+
+func TestIDCandidates(t *testing.T) {
+	el := etree.NewElement("t")
+	el.CreateAttr("xmlns:a", "urn:a")
+	el.CreateAttr("ID", " _id1 ")
+	el.CreateAttr("When", "2026-12-07T10:00:00Z")
+	el.CreateElement("c").SetText("名前.x-1_")
+	el.CreateElement("v").SetText("ab+cd/ef==")
+	got := idCandidates(el)
+	if !slices.Equal(got, []string{"_id1", "名前.x-1_"}) {
+		t.Fatalf("candidates %q", got)
+	}
+	root := etree.NewElement("r")
+	root.AddChild(el)
+	root.CreateElement("o").CreateAttr("name", "_id1")
+	if !clashes(root, el, got) {
+		t.Fatal("a value outside equal to a candidate is not a clash")
+	}
+	if clashes(root, el, []string{"_other"}) {
+		t.Fatal("a clash without an equal value")
+	}
+}
+
 // TestSeenTokenInAnotherContext: the same token bytes under other
 // namespace declarations are another key, validated again.
 func TestSeenTokenInAnotherContext(t *testing.T) {
@@ -105,12 +161,12 @@ func TestSeenTokenInAnotherContext(t *testing.T) {
 func TestSeenTokensBounded(t *testing.T) {
 	s := newSeenTokens(3)
 	for i := range 7 {
-		s.add([32]byte{byte(i)})
+		s.add([32]byte{byte(i)}, []string{"_a"})
 		if len(s.keys) > 3 {
 			t.Fatalf("%d keys kept, bound 3", len(s.keys))
 		}
 	}
-	if !s.has([32]byte{6}) {
+	if ids, ok := s.get([32]byte{6}); !ok || len(ids) != 1 {
 		t.Fatal("the last key added is not kept")
 	}
 }
