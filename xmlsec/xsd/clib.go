@@ -137,11 +137,16 @@ static uintptr_t renkei_parser(void) { return (uintptr_t)xmlNewParserCtxt(); }
 
 static void renkei_free_parser(uintptr_t p) { xmlFreeParserCtxt((xmlParserCtxtPtr)p); }
 
-// renkei_parser_names is the number of strings the context's dictionary
-// holds, for the caller to retire a context whose dictionary has grown.
-static size_t renkei_parser_names(uintptr_t pp) {
+// renkei_parser_worn reports whether the context's dictionary has grown
+// past names entries or bytes: a reused context keeps every name and ID
+// it has seen, and long or many unique ones must not grow it for ever nor
+// reach libxml2's own dictionary limit, past which parses fail.
+static int renkei_parser_worn(uintptr_t pp, size_t names, size_t bytes) {
 	xmlParserCtxtPtr p = (xmlParserCtxtPtr)pp;
-	return p->dict != NULL ? xmlDictSize(p->dict) : 0;
+	if (p->dict == NULL) {
+		return 0;
+	}
+	return xmlDictSize(p->dict) > names || xmlDictGetUsage(p->dict) > bytes;
 }
 
 // The stages at which renkei_parse_validate stops.
@@ -155,9 +160,11 @@ static size_t renkei_parser_names(uintptr_t pp) {
 // and without messages on stderr; short text kept inside its node, which
 // saves an allocation for each), refuses a DTD or an undeclared prefix
 // (renkei_check_doc), validates the document with vp and frees it: one
-// call into C for the whole check. libxml2 copies buf into its own input
-// buffer and keeps no reference to it. *stage says where it stopped; on a
-// parse failure the parser's message is copied to perr.
+// call into C for the whole check. The context is reset before returning
+// (its dictionary kept): libxml2 copies buf into an input buffer that
+// would otherwise stay on the context, with a pointer to buf, until the
+// next parse. *stage says where it stopped; on a parse failure the
+// parser's message is copied to perr.
 static int renkei_parse_validate(uintptr_t pp, uintptr_t vp, const char *buf, int len,
 		renkei_errs *acc, int *stage, char *perr, int perrlen) {
 	xmlParserCtxtPtr p = (xmlParserCtxtPtr)pp;
@@ -168,21 +175,23 @@ static int renkei_parse_validate(uintptr_t pp, uintptr_t vp, const char *buf, in
 		const char *m = p->lastError.message != NULL ? p->lastError.message : "no document";
 		strncpy(perr, m, perrlen - 1);
 		perr[perrlen - 1] = 0;
+		xmlCtxtReset(p);
 		return -1;
 	}
+	int rc = -1;
 	switch (renkei_check_doc((uintptr_t)d)) {
 	case 1:
-		xmlFreeDoc(d);
 		*stage = RENKEI_DTD;
-		return -1;
+		break;
 	case 2:
-		xmlFreeDoc(d);
 		*stage = RENKEI_UNBOUND;
-		return -1;
+		break;
+	default:
+		*stage = RENKEI_VALIDATED;
+		rc = renkei_validate(vp, (uintptr_t)d, acc);
 	}
-	*stage = RENKEI_VALIDATED;
-	int rc = renkei_validate(vp, (uintptr_t)d, acc);
 	xmlFreeDoc(d);
+	xmlCtxtReset(p);
 	return rc;
 }
 */
@@ -241,8 +250,11 @@ func cParser() uintptr { return uintptr(C.renkei_parser()) }
 // cFreeParser frees a context cParser made.
 func cFreeParser(p uintptr) { C.renkei_free_parser(C.uintptr_t(p)) }
 
-// cParserNames is the size of p's dictionary.
-func cParserNames(p uintptr) int { return int(C.renkei_parser_names(C.uintptr_t(p))) }
+// cParserWorn reports whether p's dictionary holds more than names
+// entries or bytes.
+func cParserWorn(p uintptr, names, bytes int) bool {
+	return C.renkei_parser_worn(C.uintptr_t(p), C.size_t(names), C.size_t(bytes)) != 0
+}
 
 // cValidCtxt returns a new validation context of schema, 0 if none.
 func cValidCtxt(schema uintptr) uintptr { return uintptr(C.renkei_valid_ctxt(C.uintptr_t(schema))) }

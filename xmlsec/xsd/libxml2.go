@@ -119,8 +119,12 @@ func (s *Schema) validateChecked(doc []byte) error {
 		s.putCtxt(c)
 		return xmlsec.Errorf(xmlsec.KindSchema, "libxml2 made no parser or validation context")
 	}
-	defer s.putCtxt(c)
 	rc, msgs, omitted, stage, perr := cParseValidate(c.p, c.v, doc)
+	if stage == stageParseFailed {
+		freeCtxt(c) // the failure may be libxml2's dictionary limit: start afresh
+	} else {
+		s.putCtxt(c)
+	}
 	switch stage {
 	case stageParseFailed:
 		return xmlsec.Wrap(xmlsec.KindMalformed, fmt.Errorf("%s", perr), "libxml2")
@@ -180,10 +184,14 @@ func (s *Schema) Close() error {
 // maxIdleCtxts bounds the idle context pairs kept.
 const maxIdleCtxts = 64
 
-// maxParserNames retires a parser context whose dictionary holds more
-// names than this: a reused context keeps every name and short value it
-// has seen, and a stream of unique strings must not grow it for ever.
-const maxParserNames = 1 << 14
+// A parser context whose dictionary holds more names or bytes than these
+// is retired: a reused context keeps every name and ID it has seen, and a
+// stream of unique or long ones must not grow it for ever (nor reach
+// libxml2's 10 MB dictionary limit, past which its parses fail).
+const (
+	maxParserNames = 1 << 14
+	maxParserBytes = 1 << 20
+)
 
 // ctxtPair is a parser context and a validation context of the schema,
 // used by one validation at a time: reused, they keep the allocations and
@@ -205,7 +213,7 @@ func (s *Schema) takeCtxt() ctxtPair {
 // kept or its parser's dictionary has grown too large. The caller holds
 // s.mu for reading.
 func (s *Schema) putCtxt(c ctxtPair) {
-	if c.p != 0 && c.v != 0 && cParserNames(c.p) <= maxParserNames {
+	if c.p != 0 && c.v != 0 && !cParserWorn(c.p, maxParserNames, maxParserBytes) {
 		select {
 		case s.ctxts <- c:
 			return
