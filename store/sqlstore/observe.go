@@ -86,9 +86,14 @@ var ops = struct {
 	m map[[opFrames]uintptr]string
 }{m: map[[opFrames]uintptr]string{}}
 
+// opCheck, set only by tests, is told of each operation operation names
+// anew and of the name a walk of 64 frames gives (TestOperationDepth).
+var opCheck func(op, deep string)
+
 // opFrames is how deep operation looks: deep enough for the outermost
-// method of every path into the store (the roles' tests found none deeper
-// than 12 frames, checked against 64), and no deeper, since walking the
+// method of every path into the store (TestOperationDepth checks it over
+// the store's conformance suite, and the roles' tests found none deeper
+// than 12 frames either), and no deeper, since walking the
 // stack is most of operation's cost (32 frames were 1% of a WSP query's
 // CPU). maxOps bounds the cache (the paths into the store are few, but
 // nothing else limits them).
@@ -109,6 +114,10 @@ func operation() string {
 		return op
 	}
 	op = operationOf(pcs[:n])
+	if opCheck != nil {
+		var deep [64]uintptr
+		opCheck(op, operationOf(deep[:runtime.Callers(3, deep[:])]))
+	}
 	ops.Lock()
 	if len(ops.m) < maxOps {
 		ops.m[pcs] = op

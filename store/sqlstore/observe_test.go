@@ -3,11 +3,13 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/renkei-idwsf/renkei/store"
+	"github.com/renkei-idwsf/renkei/store/storetest"
 )
 
 // TestObserve: every database call is reported under the exported method
@@ -86,5 +88,46 @@ func TestObserveCached(t *testing.T) {
 		if want := []string{"Principal", "Card"}[i%2]; op != want {
 			t.Fatalf("call %d reported as %s, want %s: %v", i, op, want, got)
 		}
+	}
+}
+
+// TestOperationDepth: over the whole conformance suite, on SQLite in
+// memory and on a file, every operation named from opFrames frames is the
+// one a walk of 64 frames names (with 3 frames, several are not).
+func TestOperationDepth(t *testing.T) {
+	var mu sync.Mutex
+	var wrong []string
+	named := 0
+	opCheck = func(op, deep string) {
+		mu.Lock()
+		defer mu.Unlock()
+		named++
+		if op != deep {
+			wrong = append(wrong, op+" (deep: "+deep+")")
+		}
+	}
+	defer func() { opCheck = nil }()
+	ops.Lock()
+	clear(ops.m) // every path named anew, under the check
+	ops.Unlock()
+	observe := func(db *DB) store.Store {
+		db.Observe(func(string, time.Duration, error) {})
+		return db
+	}
+	t.Run("memory", func(t *testing.T) {
+		storetest.RunTests(t, func(t *testing.T) store.Store { return observe(openDSN(t, "sqlite::memory:")) })
+	})
+	t.Run("file", func(t *testing.T) {
+		storetest.RunTests(t, func(t *testing.T) store.Store {
+			return observe(openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "depth.db")))
+		})
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if named == 0 {
+		t.Fatal("no operation was named")
+	}
+	if len(wrong) > 0 {
+		t.Errorf("named from %d frames but not from 64: %v", opFrames, wrong)
 	}
 }

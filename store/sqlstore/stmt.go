@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // Prepared statements. Every call of the store runs one of a fixed set of
@@ -129,13 +130,26 @@ func (t tx) txStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 // prepare prepares and caches the statements of texts on pool p, once a
-// transaction that ran them unprepared has ended. A text that fails to
-// prepare still runs as text next time, and is noted again.
-func (db *DB) prepare(p *sql.DB, texts []string) {
+// transaction that ran them unprepared has ended and given its connection
+// back. It waits for a connection at most prepareWait, whatever ctx's own
+// deadline (the caller's work is done; a cancelled caller still lets the
+// statement be prepared for the next). A text that fails to prepare still
+// runs as text next time, and is noted again.
+func (db *DB) prepare(ctx context.Context, p *sql.DB, texts []string) {
+	if len(texts) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), prepareWait)
+	defer cancel()
 	for _, q := range texts {
-		_, _ = db.stmt(context.Background(), p, q)
+		if _, err := db.stmt(ctx, p, q); err != nil {
+			return
+		}
 	}
 }
+
+// prepareWait bounds how long prepare waits for the pool.
+const prepareWait = time.Second
 
 // pool is the pool the transaction's connection belongs to.
 func (t tx) pool() *sql.DB {

@@ -131,13 +131,16 @@ func (db *DB) txOnce(ctx context.Context, fn func(tx) error) error {
 	if err != nil {
 		return db.d.wrap(err)
 	}
+	defer t.Rollback() // when fn panics; after Commit it does nothing
 	var later []string
-	defer func() { db.prepare(db.w, later) }()
 	if err := fn(tx{db: db, tx: t, write: true, unprepared: &later}); err != nil {
 		t.Rollback()
+		db.prepare(ctx, db.w, later)
 		return err
 	}
-	return db.d.wrap(t.Commit())
+	err = db.d.wrap(t.Commit())
+	db.prepare(ctx, db.w, later)
+	return err
 }
 
 // read runs fn in a read-only transaction, so that the several queries fn
@@ -150,11 +153,12 @@ func (db *DB) read(ctx context.Context, fn func(tx) error) (err error) {
 		return db.d.wrap(err)
 	}
 	var later []string
-	defer func() {
-		t.Rollback()
-		db.prepare(db.r, later)
+	err = func() error {
+		defer t.Rollback() // also when fn panics; nothing is prepared then
+		return fn(tx{db: db, tx: t, unprepared: &later})
 	}()
-	return fn(tx{db: db, tx: t, unprepared: &later})
+	db.prepare(ctx, db.r, later)
+	return err
 }
 
 // exec runs one statement outside a transaction on the writer pool and
