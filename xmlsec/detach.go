@@ -1,6 +1,7 @@
 package xmlsec
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -117,8 +118,10 @@ func copyCharData(x *etree.CharData) *etree.CharData {
 // declareInherited declares on c every namespace binding in scope at the
 // parent of orig that orig does not declare itself, innermost first.
 func declareInherited(c, orig *etree.Element) {
-	scope := ancestorScope(orig, nil)
-	own := appendDecls(nil, orig)
+	var scopeArr, ownArr [16]nsBinding // most documents need no more
+	scope := ancestorScope(orig, scopeArr[:0])
+	own := appendDecls(ownArr[:0], orig)
+	c.Attr = slices.Grow(c.Attr, len(scope))
 	for i := len(scope) - 1; i >= 0; i-- {
 		b := scope[i]
 		if _, shadowed := lookupNS(own, b.prefix); shadowed {

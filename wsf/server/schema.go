@@ -24,9 +24,9 @@ import (
 // conditions are still checked in every message.
 //
 // The one rule of the schemas that spans the parts is that an xs:ID value
-// occurs once in the document: a message in which some value outside the
-// token equals one the token could carry as an ID (idCandidates) is
-// validated whole. On a 15 KB WSP query the token is more than half of the
+// occurs once in the document: a message in which some attribute value
+// outside the token equals one the token could carry as an ID
+// (idCandidates) is validated whole. On a 15 KB WSP query the token is more than half of the
 // bytes, and validating it was the largest cost of a request above its
 // signatures.
 func (r *Receiver) validate(x *exchange) error {
@@ -47,11 +47,12 @@ func (r *Receiver) validate(x *exchange) error {
 }
 
 // idCandidates are the values in el that an xs:ID could hold: each
-// attribute value and each element's own text, white space collapsed, that
-// is an NCName (a wider set: any letters, digits, '.', '-', '_', marks).
+// attribute value, white space collapsed, that is an NCName (a wider set:
+// any letters, digits, '.', '-', '_', marks). Every xs:ID of the embedded
+// schemas is an attribute (xsd.TestIDsAreAttributes).
 func idCandidates(el *etree.Element) []string {
 	var out []string
-	walkValues(el, nil, func(v string) {
+	walkAttrs(el, nil, func(v string) {
 		if ncNameLike(v) && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
@@ -59,13 +60,14 @@ func idCandidates(el *etree.Element) []string {
 	return out
 }
 
-// clashes reports whether a value in root outside skip equals one of ids.
+// clashes reports whether an attribute value in root outside skip equals
+// one of ids.
 func clashes(root, skip *etree.Element, ids []string) bool {
 	if len(ids) == 0 {
 		return false
 	}
 	found := false
-	walkValues(root, skip, func(v string) {
+	walkAttrs(root, skip, func(v string) {
 		if !found && slices.Contains(ids, v) {
 			found = true
 		}
@@ -73,10 +75,9 @@ func clashes(root, skip *etree.Element, ids []string) bool {
 	return found
 }
 
-// walkValues calls fn with every attribute value other than a namespace
-// declaration and every element's own text, trimmed, in el and its
-// descendants, except in skip.
-func walkValues(el, skip *etree.Element, fn func(string)) {
+// walkAttrs calls fn with every attribute value other than a namespace
+// declaration, trimmed, in el and its descendants, except in skip.
+func walkAttrs(el, skip *etree.Element, fn func(string)) {
 	if el == skip {
 		return
 	}
@@ -86,17 +87,10 @@ func walkValues(el, skip *etree.Element, fn func(string)) {
 		}
 		fn(strings.TrimSpace(a.Value))
 	}
-	var text strings.Builder
 	for _, t := range el.Child {
-		switch c := t.(type) {
-		case *etree.Element:
-			walkValues(c, skip, fn)
-		case *etree.CharData:
-			text.WriteString(c.Data)
+		if c, ok := t.(*etree.Element); ok {
+			walkAttrs(c, skip, fn)
 		}
-	}
-	if text.Len() > 0 {
-		fn(strings.TrimSpace(text.String()))
 	}
 }
 

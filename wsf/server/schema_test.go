@@ -126,8 +126,9 @@ func TestIDCandidates(t *testing.T) {
 	el.CreateAttr("xmlns:a", "urn:a")
 	el.CreateAttr("ID", " _id1 ")
 	el.CreateAttr("When", "2026-12-07T10:00:00Z")
-	el.CreateElement("c").SetText("名前.x-1_")
-	el.CreateElement("v").SetText("ab+cd/ef==")
+	el.CreateElement("c").CreateAttr("Ref", "名前.x-1_")
+	el.CreateElement("v").CreateAttr("Value", "ab+cd/ef==")
+	el.CreateElement("w").SetText("_text")
 	got := idCandidates(el)
 	if !slices.Equal(got, []string{"_id1", "名前.x-1_"}) {
 		t.Fatalf("candidates %q", got)
