@@ -47,13 +47,12 @@ func (r *Receiver) validate(x *exchange) error {
 }
 
 // idCandidates are the values in el that an xs:ID could hold: each
-// attribute value, white space collapsed, that is an NCName (a wider set:
-// any letters, digits, '.', '-', '_', marks). Every xs:ID of the embedded
+// attribute value, white space collapsed, that is an NCName. Every xs:ID of the embedded
 // schemas is an attribute (xsd.TestIDsAreAttributes).
 func idCandidates(el *etree.Element) []string {
 	var out []string
 	walkAttrs(el, nil, func(v string) {
-		if ncNameLike(v) && !slices.Contains(out, v) {
+		if ncName(v) && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	})
@@ -94,18 +93,22 @@ func walkAttrs(el, skip *etree.Element, fn func(string)) {
 	}
 }
 
-// ncNameLike reports whether v is non-empty and made only of the
-// characters an NCName may hold, whatever their order.
-func ncNameLike(v string) bool {
-	if v == "" {
-		return false
-	}
-	for _, r := range v {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '.' || r == '-' || r == '_' || r == '\u00b7') {
+// ncName reports whether v is an NCName (XML Namespaces §3, with
+// Unicode's letters, digits and marks standing in for the XML 1.0 name
+// character classes): a letter or '_', then letters, digits, marks, '.',
+// '-', '_' or '·'. A value that is not could not be an ID, and a message
+// whose other values only look like one is merely validated whole.
+func ncName(v string) bool {
+	for i, r := range v {
+		first := unicode.IsLetter(r) || r == '_'
+		if i == 0 && !first {
+			return false
+		}
+		if !first && !unicode.IsDigit(r) && !unicode.IsMark(r) && r != '.' && r != '-' && r != '\u00b7' {
 			return false
 		}
 	}
-	return true
+	return v != ""
 }
 
 // securitySpans are the spans of the token of the one wsse:Security

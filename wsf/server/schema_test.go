@@ -128,6 +128,8 @@ func TestIDCandidates(t *testing.T) {
 	el.CreateAttr("When", "2026-12-07T10:00:00Z")
 	el.CreateElement("c").CreateAttr("Ref", "名前.x-1_")
 	el.CreateElement("v").CreateAttr("Value", "ab+cd/ef==")
+	el.CreateElement("n").CreateAttr("Version", "2.0")
+	el.CreateElement("d").CreateAttr("Dash", "-x")
 	el.CreateElement("w").SetText("_text")
 	got := idCandidates(el)
 	if !slices.Equal(got, []string{"_id1", "名前.x-1_"}) {
@@ -141,6 +143,33 @@ func TestIDCandidates(t *testing.T) {
 	}
 	if clashes(root, el, []string{"_other"}) {
 		t.Fatal("a clash without an equal value")
+	}
+}
+
+// TestSeenTokenCutWithOrdinaryValues: a seen token is cut out of a
+// message whose values outside it repeat ones inside it that are no IDs
+// (version="2.0" of sbf:Framework and the token's Version, the text of a
+// SecurityTokenReference naming the token's ID).
+func TestSeenTokenCutWithOrdinaryValues(t *testing.T) {
+	k := wsftest.Keys(t)
+	f := newFixture(t, wsf.Strict)
+	tok := f.hokToken(wsftest.TokenSpec{})
+	f.wantOK(f.receive(f.request(withID(f, tok, 1, nil)), k.WSC.Cert))
+	body := f.request(withID(f, tok, 2, nil))
+	env, err := wsf.ParseEnvelope(body, wsf.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := tokenSpans(env)
+	if !ok {
+		t.Fatal("no token found")
+	}
+	ids, seen := f.rcv.tokens.get(p.tokenKey(body))
+	if !seen {
+		t.Fatal("the token is not remembered")
+	}
+	if clashes(env.Doc.Root(), p.tokenEl, ids) {
+		t.Fatalf("an ordinary message clashes with the token's candidates %q", ids)
 	}
 }
 
