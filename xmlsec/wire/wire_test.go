@@ -1,7 +1,15 @@
 package wire
 
 import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
+	"math/big"
 	"testing"
 	"time"
 
@@ -108,5 +116,39 @@ func TestCertificate(t *testing.T) {
 				t.Fatalf("Certificate = %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestCertificateCache: the same DER bytes read twice give the same
+// certificate, equal to a fresh parse; a failed parse is not kept; the
+// cache stays within its bound.
+func TestCertificateCache(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "wsc"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := parse(t, `<ds:X509Certificate xmlns:ds="http://www.w3.org/2000/09/xmldsig#">`+base64.StdEncoding.EncodeToString(der)+`</ds:X509Certificate>`)
+	a, err := Certificate(el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Certificate(el)
+	if err != nil || a != b || !a.Equal(b) || !bytes.Equal(a.Raw, der) || a.Subject.CommonName != "wsc" {
+		t.Fatalf("second read: %v, same %v", err, a == b)
+	}
+	if certs.get([]byte{0, 1, 2}) != nil {
+		t.Fatal("fail/not-kept: bytes that did not parse are kept")
+	}
+	for i := range maxCerts + 10 {
+		certs.put([]byte{byte(i), byte(i >> 8), 9}, a)
+		if n := len(certs.m); n > maxCerts {
+			t.Fatalf("%d certificates kept, bound %d", n, maxCerts)
+		}
 	}
 }
