@@ -39,10 +39,17 @@ const contextTag = "xmlenc-context"
 // uses must be declared (xmlsec.Parse does not resolve names). The element returned
 // is detached and declares what it inherited. It returns 0 instead of an
 // error: the caller reports one uniform error.
+//
+// Only the default namespace and the prefixes the plaintext's bytes
+// mention (as "prefix:", in a name or in a QName value) are carried: a
+// token's EncryptedID lies in the scope of a dozen declarations its NameID
+// never uses, and parsing and copying them was half of this function's
+// cost. A prefix used is always mentioned, so none is lost.
 func parseInContext(plain []byte, scope []nsDecl, lim xmlsec.Limits) (*etree.Element, int) {
+	body, ok := stripDecl(plain)
+	scope = mentioned(scope, body)
 	head := contextOpen(scope)
 	buf := make([]byte, 0, len(head)+len(plain)+len(contextTag)+3)
-	body, ok := stripDecl(plain)
 	buf = append(buf, head...)
 	buf = append(buf, body...)
 	buf = append(buf, "</"+contextTag+">"...)
@@ -60,6 +67,18 @@ func parseInContext(plain []byte, scope []nsDecl, lim xmlsec.Limits) (*etree.Ele
 		return nil, 0
 	}
 	return el, 1
+}
+
+// mentioned returns the declarations of scope for the default namespace and
+// for the prefixes b mentions.
+func mentioned(scope []nsDecl, b []byte) []nsDecl {
+	out := make([]nsDecl, 0, len(scope))
+	for _, d := range scope {
+		if d.prefix == "" || bytes.Contains(b, []byte(d.prefix+":")) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // contextOpen writes the start tag of the context element.
