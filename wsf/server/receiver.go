@@ -22,7 +22,8 @@ type Receiver struct {
 	cfg     Config
 	checker secmech.Checker
 	memo    *memo
-	tokens  *seenTokens // tokens whose bytes passed the schema, in their context
+	parts   *seenParts      // message parts whose bytes passed the schemas, in their context
+	idNames map[string]bool // the attributes that can hold an xs:ID; nil: validate whole
 }
 
 // New returns a Receiver, or every problem of cfg at once.
@@ -30,7 +31,13 @@ func New(cfg Config) (*Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize), tokens: newSeenTokens(maxSeenTokens)}
+	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize), parts: newSeenParts(maxSeenParts)}
+	if ids, ok := cfg.Schema.(interface{ IDAttributes() []string }); ok {
+		r.idNames = map[string]bool{}
+		for _, n := range ids.IDAttributes() {
+			r.idNames[n] = true
+		}
+	}
 	r.checker = secmech.Checker{MaxAge: cfg.maxAge(), Meter: cfg.Meter, Tokens: secmech.TokenChecker{
 		Self: cfg.EntityID, Directory: cfg.Directory, Decrypter: cfg.Decrypter, Skew: cfg.skew(), Sessions: cfg.Sessions}}
 	return r, nil

@@ -15,43 +15,139 @@ import (
 )
 
 // validate checks the request's own bytes against the schemas (parse
-// accepted them), every part of them in every message but one: the
-// security token (saml:Assertion or saml:EncryptedAssertion) in the one
-// wsse:Security header. A WSC presents the same token, the issuer's signed
-// bytes, with every call of its session; those bytes are validated in
-// place the first time they arrive in a namespace context, and left out of
-// the bytes validated after that (seenTokens). The token's signature and
-// conditions are still checked in every message.
+// accepted them), leaving out the parts whose exact bytes, in the same
+// namespace context, have passed before (seenParts). A WSC repeats most of
+// its messages from one call of its session to the next: the security
+// token (saml:Assertion or saml:EncryptedAssertion, the issuer's signed
+// bytes), the sbf, sb and wsa header blocks but wsa:MessageID, and often
+// the payload. What changes, wsa:MessageID, S:Body's own attributes and
+// everything in wsse:Security but the token (wsu:Timestamp, the
+// ds:Signature, a SecurityTokenReference), is validated in every message,
+// and a part is validated in place the first time it comes. The token's
+// signature and conditions, and the message's, are checked in every
+// message whatever validate leaves out.
 //
-// The one rule of the schemas that spans the parts is that an xs:ID value
-// occurs once in the document: a message in which some attribute value
-// outside the token equals one the token could carry as an ID
-// (idCandidates) is validated whole. On a 15 KB WSP query the token is more than half of the
-// bytes, and validating it was the largest cost of a request above its
-// signatures.
+// The schemas' content models around these parts are open (SOAP 1.1's
+// Header and Body, wsse:Security: any number of any elements), so a part's
+// validity does not depend on its neighbours. The one rule that spans the
+// parts is that an xs:ID value occurs once in the document: a message in
+// which a value a part left out could carry as an ID (idCandidates) is
+// also an ID value elsewhere, or in another part left out, is validated
+// whole. Where IDs can be comes from the schemas (a Validator with
+// IDAttributes, as xsd.Schema); without it nothing is left out. On a 15 KB WSP query the parts left out are four fifths
+// of the bytes, and validating them was the largest cost of a request
+// above its signatures.
 func (r *Receiver) validate(x *exchange) error {
 	body := x.req.Body
-	p, ok := tokenSpans(x.env)
-	if !ok {
+	if r.idNames == nil {
 		return wsf.ValidateParsed(r.cfg.Schema, body)
 	}
-	key := p.tokenKey(body)
-	if ids, seen := r.tokens.get(key); seen && !clashes(x.env.Doc.Root(), p.tokenEl, ids) {
-		return wsf.ValidateParsed(r.cfg.Schema, without(body, p.token))
+	parts := repeatedParts(x.env, body)
+	var cut, fresh []part
+	for _, p := range parts {
+		if ids, seen := r.parts.get(p.key); seen {
+			p.ids = ids
+			cut = append(cut, p)
+		} else {
+			fresh = append(fresh, p)
+		}
 	}
-	if err := wsf.ValidateParsed(r.cfg.Schema, body); err != nil {
+	if len(cut) > 0 && clashes(x.env.Doc.Root(), cut, r.idNames) {
+		cut, fresh = nil, parts
+	}
+	if err := wsf.ValidateParsed(r.cfg.Schema, without(body, cut)); err != nil {
 		return err
 	}
-	r.tokens.add(key, idCandidates(p.tokenEl))
+	for _, p := range fresh {
+		r.parts.add(p.key, idCandidates(p.el, r.idNames))
+	}
 	return nil
 }
 
-// idCandidates are the values in el that an xs:ID could hold: each
-// attribute value, white space collapsed, that is an NCName. Every xs:ID of the embedded
-// schemas is an attribute (xsd.TestIDsAreAttributes).
-func idCandidates(el *etree.Element) []string {
+// part is a piece of a message validate may leave out once seen.
+type part struct {
+	el   *etree.Element
+	span xmlsec.Span
+	key  [32]byte
+	ids  []string // its idCandidates, once seen
+}
+
+// repeatedParts are the parts of env that a sender repeats from message to
+// message: the header blocks but wsse:Security and wsa:MessageID, the
+// token of the one wsse:Security header (when it holds one), and the
+// payload. Each is keyed by its bytes in their namespace context
+// (partKey). None when the envelope has no spans.
+func repeatedParts(env *wsf.Envelope, body []byte) []part {
+	if env == nil || env.Spans == nil {
+		return nil
+	}
+	root := env.Doc.Root()
+	var out []part
+	add := func(el *etree.Element, scope ...*etree.Element) bool {
+		s, ok := env.Spans[el]
+		if !ok {
+			return false
+		}
+		k, ok := partKey(env, body, s, scope)
+		if ok {
+			out = append(out, part{el: el, span: s, key: k})
+		}
+		return ok
+	}
+	var secs []*etree.Element
+	for _, b := range env.Header.ChildElements() {
+		switch {
+		case wire.Is(b, wsf.NSWSSE, "Security"):
+			secs = append(secs, b)
+		case wire.Is(b, wsf.NSWSA, "MessageID"):
+		default:
+			if !add(b, root, env.Header) {
+				return nil
+			}
+		}
+	}
+	if len(secs) == 1 {
+		var tokens []*etree.Element
+		for _, c := range secs[0].ChildElements() {
+			if wire.Is(c, wsf.NSSAML, "Assertion") || wire.Is(c, wsf.NSSAML, "EncryptedAssertion") {
+				tokens = append(tokens, c)
+			}
+		}
+		if len(tokens) == 1 && !add(tokens[0], root, env.Header, secs[0]) {
+			return nil
+		}
+	}
+	if !add(env.Payload(), root, env.Body) {
+		return nil
+	}
+	return out
+}
+
+// partKey identifies a part's bytes in their namespace context: the start
+// tags of its ancestors, which hold every declaration in its scope, and
+// the part itself.
+func partKey(env *wsf.Envelope, body []byte, s xmlsec.Span, scope []*etree.Element) ([32]byte, bool) {
+	h := sha256.New()
+	for _, el := range scope {
+		a, ok := env.Spans[el]
+		if !ok {
+			return [32]byte{}, false
+		}
+		h.Write(body[a.Start:a.Inner])
+		h.Write([]byte{0})
+	}
+	h.Write(body[s.Start:s.End])
+	var k [32]byte
+	h.Sum(k[:0])
+	return k, true
+}
+
+// idCandidates are the values in el that an xs:ID could hold: the
+// values, white space collapsed, of the attributes named in names that are
+// NCNames.
+func idCandidates(el *etree.Element, names map[string]bool) []string {
 	var out []string
-	walkAttrs(el, nil, func(v string) {
+	walkIDs(el, nil, names, func(v string) {
 		if ncName(v) && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
@@ -59,36 +155,46 @@ func idCandidates(el *etree.Element) []string {
 	return out
 }
 
-// clashes reports whether an attribute value in root outside skip equals
-// one of ids.
-func clashes(root, skip *etree.Element, ids []string) bool {
+// clashes reports whether a value the cut parts could carry as an ID is
+// held by two of them, or by an ID attribute in root outside them.
+func clashes(root *etree.Element, cut []part, names map[string]bool) bool {
+	ids := map[string]bool{}
+	skip := make(map[*etree.Element]bool, len(cut))
+	for _, p := range cut {
+		skip[p.el] = true
+		for _, v := range p.ids {
+			if ids[v] {
+				return true
+			}
+			ids[v] = true
+		}
+	}
 	if len(ids) == 0 {
 		return false
 	}
 	found := false
-	walkAttrs(root, skip, func(v string) {
-		if !found && slices.Contains(ids, v) {
+	walkIDs(root, skip, names, func(v string) {
+		if !found && ids[v] {
 			found = true
 		}
 	})
 	return found
 }
 
-// walkAttrs calls fn with every attribute value other than a namespace
-// declaration, trimmed, in el and its descendants, except in skip.
-func walkAttrs(el, skip *etree.Element, fn func(string)) {
-	if el == skip {
+// walkIDs calls fn with the value, trimmed, of every attribute named in
+// names, in el and its descendants, except in skip.
+func walkIDs(el *etree.Element, skip map[*etree.Element]bool, names map[string]bool, fn func(string)) {
+	if skip[el] {
 		return
 	}
 	for _, a := range el.Attr {
-		if a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
-			continue
+		if names[a.Key] && a.Space != "xmlns" {
+			fn(strings.TrimSpace(a.Value))
 		}
-		fn(strings.TrimSpace(a.Value))
 	}
 	for _, t := range el.Child {
 		if c, ok := t.(*etree.Element); ok {
-			walkAttrs(c, skip, fn)
+			walkIDs(c, skip, names, fn)
 		}
 	}
 }
@@ -111,97 +217,46 @@ func ncName(v string) bool {
 	return v != ""
 }
 
-// securitySpans are the spans of the token of the one wsse:Security
-// header and of the start tags in whose scope it lies.
-type securitySpans struct {
-	token   xmlsec.Span
-	tokenEl *etree.Element
-	scope   []xmlsec.Span // S:Envelope, S:Header, wsse:Security
+// without returns body without the parts, which do not overlap.
+func without(body []byte, parts []part) []byte {
+	if len(parts) == 0 {
+		return body
+	}
+	parts = slices.Clone(parts)
+	slices.SortFunc(parts, func(a, b part) int { return a.span.Start - b.span.Start })
+	out := make([]byte, 0, len(body))
+	at := 0
+	for _, p := range parts {
+		out = append(out, body[at:p.span.Start]...)
+		at = p.span.End
+	}
+	return append(out, body[at:]...)
 }
 
-// tokenSpans finds the token of env's one wsse:Security header; false when
-// there is no such header, or no token, or several.
-func tokenSpans(env *wsf.Envelope) (securitySpans, bool) {
-	var p securitySpans
-	if env == nil || env.Spans == nil {
-		return p, false
-	}
-	secs := wire.Children(env.Header, wsf.NSWSSE, "Security")
-	if len(secs) != 1 {
-		return p, false
-	}
-	sec := secs[0]
-	var token *etree.Element
-	for _, c := range sec.ChildElements() {
-		if wire.Is(c, wsf.NSSAML, "Assertion") || wire.Is(c, wsf.NSSAML, "EncryptedAssertion") {
-			if token != nil {
-				return p, false
-			}
-			token = c
-		}
-	}
-	if token == nil {
-		return p, false
-	}
-	for _, el := range []*etree.Element{env.Doc.Root(), env.Header, sec} {
-		s, ok := env.Spans[el]
-		if !ok {
-			return p, false
-		}
-		p.scope = append(p.scope, s)
-	}
-	var ok bool
-	p.token, ok = env.Spans[token]
-	p.tokenEl = token
-	return p, ok
-}
+// maxSeenParts bounds the parts remembered as valid; when full, the set
+// starts again (each part then costs one more validation in place).
+const maxSeenParts = 4096
 
-// tokenKey identifies the token's bytes in their namespace context: the
-// start tags of its ancestors, which hold every declaration in its scope,
-// and the token itself.
-func (p securitySpans) tokenKey(body []byte) [32]byte {
-	h := sha256.New()
-	for _, s := range p.scope {
-		h.Write(body[s.Start:s.Inner])
-		h.Write([]byte{0})
-	}
-	h.Write(body[p.token.Start:p.token.End])
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
-}
-
-// without returns body without the element at span.
-func without(body []byte, span xmlsec.Span) []byte {
-	out := make([]byte, 0, len(body)-(span.End-span.Start))
-	out = append(out, body[:span.Start]...)
-	return append(out, body[span.End:]...)
-}
-
-// maxSeenTokens bounds the tokens remembered as valid; when full, the set
-// starts again (a token then costs one more full validation).
-const maxSeenTokens = 4096
-
-// seenTokens is a bounded set of token keys whose bytes passed the
-// schemas, each with its idCandidates.
-type seenTokens struct {
+// seenParts is a bounded set of part keys whose bytes passed the schemas,
+// each with its idCandidates.
+type seenParts struct {
 	mu   sync.Mutex
 	max  int
 	keys map[[32]byte][]string
 }
 
-func newSeenTokens(max int) *seenTokens {
-	return &seenTokens{max: max, keys: make(map[[32]byte][]string)}
+func newSeenParts(max int) *seenParts {
+	return &seenParts{max: max, keys: make(map[[32]byte][]string)}
 }
 
-func (s *seenTokens) get(k [32]byte) ([]string, bool) {
+func (s *seenParts) get(k [32]byte) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ids, ok := s.keys[k]
 	return ids, ok
 }
 
-func (s *seenTokens) add(k [32]byte, ids []string) {
+func (s *seenParts) add(k [32]byte, ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.keys) >= s.max {
