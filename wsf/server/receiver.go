@@ -33,8 +33,10 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	r := &Receiver{cfg: cfg, memo: newMemo(cfg.MemoSize), parts: newSeenParts(maxSeenParts)}
 	if ids, ok := cfg.Schema.(interface{ IDAttributes() []string }); ok {
-		r.idNames = map[string]bool{}
 		for _, n := range ids.IDAttributes() {
+			if r.idNames == nil {
+				r.idNames = map[string]bool{}
+			}
 			r.idNames[n] = true
 		}
 	}
@@ -72,7 +74,8 @@ type exchange struct {
 	blocks     []wsf.Block
 	messageID  string // unverified until step 5
 	sender     *wsf.Peer
-	schemaErr  error // a lenient sender's schema failure, until the sender is proven
+	schemaErr  error  // a lenient sender's schema failure, until the sender is proven
+	freshParts []part // parts validated in place for the first time (rememberParts)
 	protected  *secmech.Protected
 	invocation *secmech.Invocation
 	service    Service
@@ -101,6 +104,7 @@ func (r *Receiver) run(ctx context.Context, x *exchange) (*Response, error) {
 		r.verifyMessage,  // 5: signature, coverage, Timestamp
 		r.settleSchema,   //    the exemption only for a proven sender
 		r.verifyToken,    // 7: token rules, mechanism, TargetIdentity
+		r.rememberParts,  //    the parts validated for the first time, now authenticated
 	} {
 		if err := step(ctx, x); err != nil {
 			return nil, err

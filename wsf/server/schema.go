@@ -1,11 +1,11 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/beevik/etree"
 
@@ -58,11 +58,36 @@ func (r *Receiver) validate(x *exchange) error {
 	if err := wsf.ValidateParsed(r.cfg.Schema, without(body, cut)); err != nil {
 		return err
 	}
-	for _, p := range fresh {
-		r.parts.add(p.key, idCandidates(p.el, r.idNames))
+	if len(fresh) > maxFreshParts {
+		fresh = fresh[:maxFreshParts]
+	}
+	x.freshParts = fresh
+	return nil
+}
+
+// rememberParts remembers the parts validate saw pass for the first time,
+// once the message is proven to be its sender's and its token checked
+// (after step 7): an unauthenticated peer can make the receiver validate,
+// but not fill its memory. A part that could hold more than
+// maxPartIDs IDs is not remembered, and is validated in every message.
+func (r *Receiver) rememberParts(_ context.Context, x *exchange) error {
+	if x.schemaErr != nil {
+		return nil // a lenient sender's message that failed: nothing passed
+	}
+	for _, p := range x.freshParts {
+		if ids, ok := idCandidates(p.el, r.idNames, maxPartIDs); ok {
+			r.parts.add(p.key, ids)
+		}
 	}
 	return nil
 }
+
+// maxFreshParts bounds the parts one message may have remembered, and
+// maxPartIDs the ID candidates of one part.
+const (
+	maxFreshParts = 16
+	maxPartIDs    = 32
+)
 
 // part is a piece of a message validate may leave out once seen.
 type part struct {
@@ -143,16 +168,18 @@ func partKey(env *wsf.Envelope, body []byte, s xmlsec.Span, scope []*etree.Eleme
 }
 
 // idCandidates are the values in el that an xs:ID could hold: the
-// values, white space collapsed, of the attributes named in names that are
-// NCNames.
-func idCandidates(el *etree.Element, names map[string]bool) []string {
+// values, white space collapsed, of the attributes named in names that
+// may be NCNames (ncName); false when there are more than max.
+func idCandidates(el *etree.Element, names map[string]bool, max int) ([]string, bool) {
 	var out []string
+	seen := map[string]bool{}
 	walkIDs(el, nil, names, func(v string) {
-		if ncName(v) && !slices.Contains(out, v) {
+		if ncName(v) && !seen[v] {
+			seen[v] = true
 			out = append(out, v)
 		}
 	})
-	return out
+	return out, len(out) <= max
 }
 
 // clashes reports whether a value the cut parts could carry as an ID is
@@ -199,22 +226,28 @@ func walkIDs(el *etree.Element, skip map[*etree.Element]bool, names map[string]b
 	}
 }
 
-// ncName reports whether v is an NCName (XML Namespaces §3, with
-// Unicode's letters, digits and marks standing in for the XML 1.0 name
-// character classes): a letter or '_', then letters, digits, marks, '.',
-// '-', '_' or '·'. A value that is not could not be an ID, and a message
-// whose other values only look like one is merely validated whole.
+// ncName reports whether v may be an NCName. It errs wide, since a value
+// it refuses can never count as an ID: any non-ASCII character passes (the
+// name classes of XML 1.0, which libxml2 applies, and those of later
+// editions differ outside ASCII), ASCII must be a letter, a digit, '.',
+// '-' or '_', and the first character not an ASCII digit, '.' or '-'.
+// "2.0" is no NCName; "a·b" and "〇tok" may be.
 func ncName(v string) bool {
-	for i, r := range v {
-		first := unicode.IsLetter(r) || r == '_'
-		if i == 0 && !first {
-			return false
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= 0x80 {
+			continue
 		}
-		if !first && !unicode.IsDigit(r) && !unicode.IsMark(r) && r != '.' && r != '-' && r != '\u00b7' {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		other := c >= '0' && c <= '9' || c == '.' || c == '-'
+		if !letter && !other || i == 0 && other {
 			return false
 		}
 	}
-	return v != ""
+	return true
 }
 
 // without returns body without the parts, which do not overlap.

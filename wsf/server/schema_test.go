@@ -109,6 +109,51 @@ func TestSeenTokenIDsStillUnique(t *testing.T) {
 	}
 }
 
+// TestSeenTokenNonASCIIIDsStillUnique: IDs with characters outside ASCII
+// that libxml2 takes for NCName characters (an extender, ideographic
+// letter-numbers) are candidates too, so their duplicates are still found
+// once the token is left out (the reviewer's reproduction).
+func TestSeenTokenNonASCIIIDsStillUnique(t *testing.T) {
+	k := wsftest.Keys(t)
+	for _, id := range []string{"_tok\u0387a", "\u3007tok"} {
+		f := newFixture(t, wsf.Strict)
+		tok := f.hokToken(wsftest.TokenSpec{ID: id})
+		clash := func(e *wsf.Envelope) {
+			x := e.Header.CreateElement("is:Text")
+			x.CreateAttr("xmlns:is", "urn:liberty:is:2006-08")
+			x.CreateAttr("name", id)
+		}
+		f.wantSchemaFault(f.receive(f.request(withID(f, tok, 1, clash)), k.WSC.Cert))
+		f.wantOK(f.receive(f.request(withID(f, tok, 2, nil)), k.WSC.Cert))
+		f.wantSchemaFault(f.receive(f.request(withID(f, tok, 3, clash)), k.WSC.Cert))
+	}
+}
+
+// TestPartsRememberedOnlyWhenAuthenticated: a message that passes the
+// schemas but not the signature check leaves nothing remembered, and one
+// message has at most maxFreshParts parts remembered.
+func TestPartsRememberedOnlyWhenAuthenticated(t *testing.T) {
+	k := wsftest.Keys(t)
+	f := newFixture(t, wsf.Strict)
+	r := withID(f, f.hokToken(wsftest.TokenSpec{}), 1, nil)
+	r.signer = k.Rogue
+	f.wantFault(f.receive(f.request(r), k.WSC.Cert), wsf.FaultFailedCheck, wsf.InappropriateCredentials)
+	if n := len(f.rcv.parts.keys); n != 0 {
+		t.Fatalf("fail/unauthenticated: %d parts remembered", n)
+	}
+	many := func(e *wsf.Envelope) {
+		for i := range 3 * maxFreshParts {
+			x := e.Header.CreateElement("x:Ext")
+			x.CreateAttr("xmlns:x", "urn:renkei:test:ext")
+			x.CreateAttr("n", fmt.Sprint(i))
+		}
+	}
+	f.wantOK(f.receive(f.request(withID(f, f.hokToken(wsftest.TokenSpec{}), 2, many)), k.WSC.Cert))
+	if n := len(f.rcv.parts.keys); n > maxFreshParts {
+		t.Fatalf("fail/bounded: %d parts remembered from one message, bound %d", n, maxFreshParts)
+	}
+}
+
 // keyOf is the key under which s remembers tok, which must be there.
 func (s *seenParts) keyOf(t *testing.T, tok *etree.Element) [32]byte {
 	t.Helper()
@@ -132,9 +177,15 @@ func TestIDCandidates(t *testing.T) {
 	el.CreateElement("r").CreateAttr("ref", "_ref")
 	el.CreateElement("v").CreateAttr("Id", "ab+cd/ef==")
 	el.CreateElement("n").CreateAttr("id", "2.0")
-	got := idCandidates(el, idNames)
-	if !slices.Equal(got, []string{"_id1", "名前.x-1_"}) {
+	el.CreateElement("u").CreateAttr("id", "a\u0387b")
+	el.CreateElement("w").CreateAttr("id", "\u3007tok")
+	el.CreateElement("s").CreateAttr("id", "a b")
+	got, ok := idCandidates(el, idNames, 32)
+	if !ok || !slices.Equal(got, []string{"_id1", "名前.x-1_", "a\u0387b", "\u3007tok"}) {
 		t.Fatalf("candidates %q", got)
+	}
+	if _, ok := idCandidates(el, idNames, 3); ok {
+		t.Fatal("four candidates within a bound of 3")
 	}
 	root := etree.NewElement("r")
 	root.AddChild(el)

@@ -19,12 +19,15 @@ const nsXS = "http://www.w3.org/2001/XMLSchema"
 // an ID can be: a receiver that leaves out of validation a part it has
 // validated before checks with them that no ID of that part repeats
 // elsewhere. The names are matched whatever the attribute's namespace,
-// which can only widen the set.
+// which can only widen the set. None (nil) means the set could not be
+// read: a caller must then assume an ID can be anywhere.
 func (s *Schema) IDAttributes() []string { return slices.Clone(idAttributes()) }
 
+// idAttributes reads the names once; nil when any schema cannot be read,
+// so that a receiver leaves nothing out rather than miss an ID.
 var idAttributes = sync.OnceValue(func() []string {
 	var out []string
-	_ = fs.WalkDir(schemaFiles, "schemas", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(schemaFiles, "schemas", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".xsd") {
 			return err
 		}
@@ -43,6 +46,9 @@ var idAttributes = sync.OnceValue(func() []string {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil
+	}
 	slices.Sort(out)
 	return out
 })
