@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/renkei-idwsf/renkei/store"
 )
@@ -66,16 +67,29 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// ping checks that both pools can reach the database.
+// ping checks that both pools can reach the database. A first connection
+// to a SQLite file another node is creating at the same moment may find it
+// locked (switching a new file to WAL does not wait for busy_timeout); such
+// a connection is tried again, for at most pingWait.
 func (db *DB) ping(ctx context.Context) error {
-	if err := db.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlstore: connect to %s: %w", db.d.name, err)
-	}
-	if err := db.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlstore: connect to %s: %w", db.d.name, err)
+	for _, p := range []*sql.DB{db.w, db.r} {
+		deadline := time.Now().Add(pingWait)
+		for {
+			err := p.PingContext(ctx)
+			if err == nil {
+				break
+			}
+			if !db.d.retry(err) || time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("sqlstore: connect to %s: %w", db.d.name, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	return nil
 }
+
+// pingWait bounds how long ping tries a busy database again.
+const pingWait = 10 * time.Second
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
