@@ -27,7 +27,23 @@ func (s *Schema) IDAttributes() []string { return slices.Clone(idAttributes()) }
 // so that a receiver leaves nothing out rather than miss an ID.
 var idAttributes = sync.OnceValue(func() []string {
 	var out []string
-	err := fs.WalkDir(schemaFiles, "schemas", func(path string, d fs.DirEntry, err error) error {
+	err := eachSchema(func(_ string, doc *etree.Document) {
+		for _, u := range xsIDUses(doc) {
+			if name := u.el.SelectAttrValue("name", ""); u.el.Tag == "attribute" && u.key == "type" && name != "" && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	})
+	if err != nil {
+		return nil
+	}
+	slices.Sort(out)
+	return out
+})
+
+// eachSchema calls fn with every embedded schema document, parsed.
+func eachSchema(fn func(path string, doc *etree.Document)) error {
+	return fs.WalkDir(schemaFiles, "schemas", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".xsd") {
 			return err
 		}
@@ -39,19 +55,10 @@ var idAttributes = sync.OnceValue(func() []string {
 		if err := doc.ReadFromBytes(b); err != nil {
 			return err
 		}
-		for _, u := range xsIDUses(doc) {
-			if name := u.el.SelectAttrValue("name", ""); u.el.Tag == "attribute" && u.key == "type" && name != "" && !slices.Contains(out, name) {
-				out = append(out, name)
-			}
-		}
+		fn(path, doc)
 		return nil
 	})
-	if err != nil {
-		return nil
-	}
-	slices.Sort(out)
-	return out
-})
+}
 
 // xsIDUse is an element of a schema that names xs:ID in attribute key.
 type xsIDUse struct {

@@ -1,9 +1,7 @@
 package xsd
 
 import (
-	"io/fs"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -16,25 +14,13 @@ import (
 // validated before out of a message's validation.
 func TestIDsAreAttributes(t *testing.T) {
 	n := 0
-	err := fs.WalkDir(schemaFiles, "schemas", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".xsd") {
-			return err
-		}
-		b, err := fs.ReadFile(schemaFiles, path)
-		if err != nil {
-			return err
-		}
-		doc := etree.NewDocument()
-		if err := doc.ReadFromBytes(b); err != nil {
-			return err
-		}
+	err := eachSchema(func(path string, doc *etree.Document) {
 		for _, u := range xsIDUses(doc) {
 			n++
 			if u.el.Tag != "attribute" || u.key != "type" {
 				t.Errorf("%s: xs:ID in %s of <%s>", path, u.key, u.el.Tag)
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
