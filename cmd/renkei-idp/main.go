@@ -99,9 +99,11 @@ import (
 	"time"
 
 	"github.com/renkei-idwsf/renkei/internal/idpserver"
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 )
 
 func main() {
+	rolekit.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-idp"))); err != nil {

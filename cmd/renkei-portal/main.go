@@ -41,9 +41,11 @@ import (
 	"syscall"
 
 	"github.com/renkei-idwsf/renkei/internal/portalserver"
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 )
 
 func main() {
+	rolekit.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-portal"))); err != nil {

@@ -53,6 +53,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/renkei-idwsf/renkei/internal/rolekit"
 	"github.com/renkei-idwsf/renkei/internal/terminalserver"
 	"github.com/renkei-idwsf/renkei/wsc/terminal"
 )
@@ -65,6 +66,7 @@ const (
 )
 
 func main() {
+	rolekit.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	code, err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, slog.New(slog.NewJSONHandler(os.Stderr, nil)).With(slog.String("service", "renkei-terminal")))
