@@ -197,13 +197,9 @@ func (s *SSO) noteCardAuthn(ctx context.Context, sp string, a Authn, now time.Ti
 	if s.cfg.NIM.URL == "" || !until.After(now) {
 		return nil
 	}
-	key := enrolKey(a.PrincipalID, sp)
-	if _, err := s.cfg.Pending.TakeArtifact(ctx, key, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return Wrap(CodeInternal, err, "enrolment record")
-	}
-	err := s.cfg.Pending.PutArtifact(ctx, store.Artifact{Handle: key, Issuer: s.p.cfg.EntityID, Recipient: sp,
-		Message: []byte(a.PrincipalID), Created: now, Expires: until})
-	if err != nil && !errors.Is(err, store.ErrAlreadyExists) { // a concurrent login recorded one as fresh
+	err := s.cfg.Pending.ReplaceArtifact(ctx, store.Artifact{Handle: enrolKey(a.PrincipalID, sp), Issuer: s.p.cfg.EntityID,
+		Recipient: sp, Message: []byte(a.PrincipalID), Created: now, Expires: until})
+	if err != nil {
 		return Wrap(CodeInternal, err, "enrolment record")
 	}
 	return nil

@@ -27,6 +27,11 @@ func (a Artifact) Validate() error {
 type ArtifactStore interface {
 	// PutArtifact stores a, or returns ErrAlreadyExists for a known handle.
 	PutArtifact(ctx context.Context, a Artifact) error
+	// ReplaceArtifact stores a in place of any artifact with its handle,
+	// live or expired, in one atomic write: a note that each new event
+	// renews (the IdP's record of a principal's last card login at an SP)
+	// without a take and a put.
+	ReplaceArtifact(ctx context.Context, a Artifact) error
 	// TakeArtifact removes the artifact and returns it. Bindings §3.6: an
 	// artifact is resolved at most once, so of concurrent calls, from any
 	// process, exactly one gets it; the others, and any call at or after

@@ -18,6 +18,20 @@ func (db *DB) PutArtifact(ctx context.Context, a store.Artifact) error {
 	return err
 }
 
+// ReplaceArtifact implements store.ArtifactStore with one upsert, lazy like
+// PutArtifact.
+func (db *DB) ReplaceArtifact(ctx context.Context, a store.Artifact) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	_, err := db.execLazy(ctx, `INSERT INTO artifacts (handle, issuer, recipient, message, created, expires)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (handle) DO UPDATE SET issuer = excluded.issuer, recipient = excluded.recipient,
+			message = excluded.message, created = excluded.created, expires = excluded.expires`,
+		a.Handle, a.Issuer, a.Recipient, blob(a.Message), ts(a.Created), ts(a.Expires))
+	return err
+}
+
 // TakeArtifact implements store.ArtifactStore with one DELETE ... RETURNING:
 // both SQLite and PostgreSQL let only one statement delete the row, so only
 // one caller receives it. Like PutArtifact, it is a lazy write (batch.go).

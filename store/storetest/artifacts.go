@@ -11,6 +11,7 @@ var artifactCases = []testCase{
 	{"artifact/ok/take-once", testArtifactTakeOnce},
 	{"artifact/fail/taken-at-expiry", testArtifactExpired},
 	{"artifact/fail/duplicate-handle", testArtifactDuplicate},
+	{"artifact/ok/replace", testArtifactReplace},
 }
 
 var replayCases = []testCase{
@@ -60,6 +61,31 @@ func testArtifactDuplicate(t *testing.T, s store.Store) {
 	got, err := s.TakeArtifact(ctx, a.Handle, t0)
 	must(t, err)
 	wantEqual(t, got, a)
+}
+
+func testArtifactReplace(t *testing.T, s store.Store) {
+	a := newArtifact("h-1")
+	must(t, s.ReplaceArtifact(ctx, a)) // no artifact yet: stored
+	b := a
+	b.Recipient, b.Message, b.Created, b.Expires = provider(2), []byte("<renewed/>"), at(time.Minute), at(10*time.Minute)
+	must(t, s.ReplaceArtifact(ctx, b))
+	got, err := s.TakeArtifact(ctx, a.Handle, at(6*time.Minute)) // a would have expired
+	must(t, err)
+	wantEqual(t, got, b)
+	_, err = s.TakeArtifact(ctx, a.Handle, at(6*time.Minute))
+	wantErr(t, err, store.ErrNotFound)
+
+	// An expired artifact is replaced too, and a replaced one still
+	// refuses a plain put.
+	c := newArtifact("h-2")
+	must(t, s.PutArtifact(ctx, c))
+	d := c
+	d.Created, d.Expires = at(time.Hour), at(2*time.Hour)
+	must(t, s.ReplaceArtifact(ctx, d))
+	wantErr(t, s.PutArtifact(ctx, c), store.ErrAlreadyExists)
+	got, err = s.TakeArtifact(ctx, c.Handle, at(90*time.Minute))
+	must(t, err)
+	wantEqual(t, got, d)
 }
 
 func testReplaySecondUse(t *testing.T, s store.Store) {
