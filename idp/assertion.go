@@ -44,6 +44,10 @@ type IssueRequest struct {
 	// EncryptFor, when set, wraps the signed assertion in an
 	// EncryptedAssertion for the SP's encryption key (SAML2.md §10).
 	EncryptFor *xmlenc.Recipient
+	// discovery is the bootstrap the SSO prepared when it joined the SP
+	// and the DS to the session in one write (issueRequest); without it
+	// Issue prepares the bootstrap and joins the DS itself.
+	discovery *bootstrap
 }
 
 // Issued is a signed assertion ready to be put in a samlp:Response.
@@ -69,7 +73,13 @@ func (p *IdP) Issue(ctx context.Context, req IssueRequest, now time.Time) (*Issu
 		return nil, err
 	}
 	if req.Bootstrap {
-		at, err := p.BootstrapAttribute(ctx, req.Authn, req.WSCCert, BootstrapSession{ID: req.SessionID, End: req.SessionNotOnOrAfter}, now)
+		sess := BootstrapSession{ID: req.SessionID, End: req.SessionNotOnOrAfter}
+		var at saml.Attribute
+		if req.discovery != nil {
+			at, err = p.bootstrapAttribute(req.discovery, req.Authn, req.WSCCert, sess, now)
+		} else {
+			at, err = p.BootstrapAttribute(ctx, req.Authn, req.WSCCert, sess, now)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml"
 	"github.com/renkei-idwsf/renkei/wsf"
 	"github.com/renkei-idwsf/renkei/wsf/secmech"
+	"github.com/renkei-idwsf/renkei/xmlsec/xmlenc"
 )
 
 // DefaultDiscoveryAbstract is the bootstrap EPR's disco:Abstract when the
@@ -25,15 +26,83 @@ const DefaultDiscoveryAbstract = "ID-WSF 2.0 Discovery Service"
 // wsc is the SP's (the WSC's) metadata signing certificate; sess is the
 // IdP session of the SSO (see BootstrapSession).
 func (p *IdP) BootstrapAttribute(ctx context.Context, a Authn, wsc *x509.Certificate, sess BootstrapSession, now time.Time) (saml.Attribute, error) {
+	b, err := p.prepareAttribute(ctx, a.PrincipalID, wsc, now)
+	if err != nil {
+		return saml.Attribute{}, err
+	}
+	if err := p.joinDiscovery(ctx, b, sess, now); err != nil {
+		return saml.Attribute{}, err
+	}
+	return p.bootstrapAttribute(b, a, wsc, sess, now)
+}
+
+// prepareAttribute is prepareBootstrap with the DS's endpoint, which the
+// attribute's EPR needs, read first.
+func (p *IdP) prepareAttribute(ctx context.Context, principalID string, wsc *x509.Certificate, now time.Time) (*bootstrap, error) {
 	addr, err := p.discoveryAddress(ctx)
 	if err != nil {
-		return saml.Attribute{}, err
+		return nil, err
 	}
-	tok, err := p.DiscoveryToken(ctx, a, wsc, sess, now)
+	b, err := p.prepareBootstrap(ctx, principalID, wsc, now)
+	if err != nil {
+		return nil, err
+	}
+	b.addr = addr
+	return b, nil
+}
+
+// bootstrap is what a DS token needs before it is minted: the DS's
+// encryption key as the metadata lists it now, the principal's NameID at
+// the DS, and the DS's SessionIndex once it joined the session; for the
+// bootstrap attribute, the DS's endpoint too.
+type bootstrap struct {
+	addr   string
+	to     xmlenc.Recipient
+	nameID *saml.NameID
+	index  string
+}
+
+// prepareBootstrap checks that a bootstrap can be made for principalID
+// and a WSC with certificate wsc, and reads (or creates) the principal's
+// federation with the DS.
+func (p *IdP) prepareBootstrap(ctx context.Context, principalID string, wsc *x509.Certificate, now time.Time) (*bootstrap, error) {
+	d := p.cfg.Discovery
+	switch {
+	case d == nil:
+		return nil, Errorf(CodeNoDiscovery, "no Discovery Service configured")
+	case wsc == nil:
+		return nil, Errorf(CodeNoDiscovery, "no WSC certificate to bind the token to")
+	}
+	to, err := d.Metadata.Recipient(ctx, d.EntityID)
+	if err != nil {
+		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service encryption key")
+	}
+	if err := secmech.CheckTarget(to); err != nil {
+		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service")
+	}
+	n, err := p.persistent(ctx, principalID, d.EntityID, true, now)
+	if err != nil {
+		return nil, discoveryFederationError(err, d.EntityID)
+	}
+	return &bootstrap{to: to, nameID: n}, nil
+}
+
+// joinDiscovery joins the DS to sess, when it names one, as b's
+// principal's participant.
+func (p *IdP) joinDiscovery(ctx context.Context, b *bootstrap, sess BootstrapSession, now time.Time) (err error) {
+	if sess.ID != "" {
+		b.index, err = p.Join(ctx, sess.ID, p.cfg.Discovery.EntityID, b.nameID, now)
+	}
+	return err
+}
+
+// bootstrapAttribute mints b's token and wraps it in the attribute.
+func (p *IdP) bootstrapAttribute(b *bootstrap, a Authn, wsc *x509.Certificate, sess BootstrapSession, now time.Time) (saml.Attribute, error) {
+	tok, err := p.mintDiscovery(b, a, wsc, sess, now)
 	if err != nil {
 		return saml.Attribute{}, err
 	}
-	epr := p.discoveryEPR(addr, tok)
+	epr := p.discoveryEPR(b.addr, tok)
 	return saml.Attribute{Name: wsf.DiscoveryEPRAttr, NameFormat: saml.AttrNameFormatURI,
 		Values: []saml.AttributeValue{{Elements: []*etree.Element{epr.Element()}}}}, nil
 }
@@ -103,36 +172,25 @@ type BootstrapSession struct {
 // does not list, or lists without an encryption key, gets no token:
 // ErrNoDiscovery.
 func (p *IdP) DiscoveryToken(ctx context.Context, a Authn, wsc *x509.Certificate, sess BootstrapSession, now time.Time) (*etree.Element, error) {
-	d := p.cfg.Discovery
-	switch {
-	case d == nil:
-		return nil, Errorf(CodeNoDiscovery, "no Discovery Service configured")
-	case wsc == nil:
-		return nil, Errorf(CodeNoDiscovery, "no WSC certificate to bind the token to")
-	}
-	to, err := d.Metadata.Recipient(ctx, d.EntityID)
+	b, err := p.prepareBootstrap(ctx, a.PrincipalID, wsc, now)
 	if err != nil {
-		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service encryption key")
+		return nil, err
 	}
-	if err := secmech.CheckTarget(to); err != nil {
-		return nil, Wrap(CodeNoDiscovery, err, "Discovery Service")
+	if err := p.joinDiscovery(ctx, b, sess, now); err != nil {
+		return nil, err
 	}
-	n, err := p.persistent(ctx, a.PrincipalID, d.EntityID, true, now)
-	if err != nil {
-		return nil, discoveryFederationError(err, d.EntityID)
-	}
-	var index string
-	if sess.ID != "" {
-		if index, err = p.Join(ctx, sess.ID, d.EntityID, n, now); err != nil {
-			return nil, err
-		}
-	}
-	tok, err := p.minter().Mint(secmech.TokenRequest{Audience: d.EntityID, Target: to, NameID: n,
+	return p.mintDiscovery(b, a, wsc, sess, now)
+}
+
+// mintDiscovery mints the DS token of b (DiscoveryToken).
+func (p *IdP) mintDiscovery(b *bootstrap, a Authn, wsc *x509.Certificate, sess BootstrapSession, now time.Time) (*etree.Element, error) {
+	ds := p.cfg.Discovery.EntityID
+	tok, err := p.minter().Mint(secmech.TokenRequest{Audience: ds, Target: b.to, NameID: b.nameID,
 		Confirmation: secmech.ConfirmHolderOfKey, Invoker: wsc,
 		Lifetime: p.cfg.BootstrapLifetime, SessionEnd: sess.End,
-		AuthnInstant: a.Instant, AuthnClassRef: a.ClassRef, SessionIndex: index}, now)
+		AuthnInstant: a.Instant, AuthnClassRef: a.ClassRef, SessionIndex: b.index}, now)
 	if err != nil {
-		return nil, mintError(err, d.EntityID)
+		return nil, mintError(err, ds)
 	}
 	return tok.Element, nil
 }

@@ -115,21 +115,44 @@ func (s *Session) Authn() Authn {
 // sent last, which is what a LogoutRequest to it must carry (a transient
 // NameID changes with every assertion).
 func (p *IdP) Join(ctx context.Context, sessionID, sp string, nameID *saml.NameID, now time.Time) (string, error) {
-	index, err := p.newID()
+	got, err := p.join(ctx, sessionID, []joining{{sp, nameID}}, now)
 	if err != nil {
 		return "", err
 	}
-	var got string
-	_, err = p.cfg.Sessions.UpdateSession(ctx, sessionID, func(s store.Session) (store.Session, error) {
+	return got[0], nil
+}
+
+// joining is a provider joining a session with the NameID it received.
+type joining struct {
+	sp     string
+	nameID *saml.NameID
+}
+
+// join is Join for several providers at once, in one write of the
+// session: an SSO that carries a discovery bootstrap joins the SP and the
+// DS together. It returns their SessionIndexes in the order of js.
+func (p *IdP) join(ctx context.Context, sessionID string, js []joining, now time.Time) ([]string, error) {
+	fresh := make([]string, len(js))
+	for i := range js {
+		index, err := p.newID()
+		if err != nil {
+			return nil, err
+		}
+		fresh[i] = index
+	}
+	got := make([]string, len(js))
+	_, err := p.cfg.Sessions.UpdateSession(ctx, sessionID, func(s store.Session) (store.Session, error) {
 		if !now.Before(s.Expires) {
 			return s, Errorf(CodeSessionExpired, "session ended at %s", s.Expires.Format(time.RFC3339))
 		}
-		s.Participants, got = joined(s.Participants, store.Participant{ProviderID: sp, SessionIndex: index,
-			NameID: nameID.Value, NameIDFormat: nameID.Format, Joined: now})
+		for i, j := range js {
+			s.Participants, got[i] = joined(s.Participants, store.Participant{ProviderID: j.sp, SessionIndex: fresh[i],
+				NameID: j.nameID.Value, NameIDFormat: j.nameID.Format, Joined: now})
+		}
 		return s, nil
 	})
 	if err != nil {
-		return "", storeError(err, "join session")
+		return nil, storeError(err, "join session")
 	}
 	return got, nil
 }

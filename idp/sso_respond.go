@@ -154,8 +154,19 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 	if req.Attributes, err = s.p.Release(ctx, a.PrincipalID, pend.SP, nil); err != nil {
 		return nil, err
 	}
+	if rcpt, err := sp.EncryptionRecipient(pend.SP); err == nil {
+		req.EncryptFor = &rcpt
+	} else if !errors.Is(err, md.ErrNoKey) {
+		return nil, Wrap(CodeInternal, err, "encryption key of "+pend.SP)
+	}
+	if sp.WantsDiscoveryBootstrap() && s.p.cfg.Discovery != nil {
+		req.Bootstrap = true
+		if certs := sp.SigningCertificates(); len(certs) > 0 {
+			req.WSCCert = certs[0]
+		}
+	}
 	if sess != nil {
-		if req.SessionIndex, err = s.p.Join(ctx, sess.ID, pend.SP, nid, now); err != nil {
+		if err := s.join(ctx, req, sess, now); err != nil {
 			return nil, err
 		}
 		req.SessionID, req.SessionNotOnOrAfter = sess.ID, sess.Expires
@@ -171,18 +182,35 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 		// SP's session ends with them and a fresh card handshake renews.
 		req.Lifetime, req.SessionNotOnOrAfter = s.cfg.ECPLifetime, now.Add(s.cfg.ECPLifetime)
 	}
-	if rcpt, err := sp.EncryptionRecipient(pend.SP); err == nil {
-		req.EncryptFor = &rcpt
-	} else if !errors.Is(err, md.ErrNoKey) {
-		return nil, Wrap(CodeInternal, err, "encryption key of "+pend.SP)
-	}
-	if sp.WantsDiscoveryBootstrap() && s.p.cfg.Discovery != nil {
-		req.Bootstrap = true
-		if certs := sp.SigningCertificates(); len(certs) > 0 {
-			req.WSCCert = certs[0]
-		}
-	}
 	return req, nil
+}
+
+// join joins req's SP to sess and, when req carries a bootstrap, the DS
+// too, in one write of the session; the bootstrap is checked and prepared
+// first (Issue's checks, the metadata, the federation with the DS), so
+// that a bootstrap that cannot be made joins neither.
+func (s *SSO) join(ctx context.Context, req *IssueRequest, sess *Session, now time.Time) error {
+	js := []joining{{req.SP, req.NameID}}
+	if req.Bootstrap {
+		if err := s.p.checkIssue(*req); err != nil {
+			return err
+		}
+		b, err := s.p.prepareAttribute(ctx, req.Authn.PrincipalID, req.WSCCert, now)
+		if err != nil {
+			return err
+		}
+		req.discovery = b
+		js = append(js, joining{s.p.cfg.Discovery.EntityID, b.nameID})
+	}
+	got, err := s.p.join(ctx, sess.ID, js, now)
+	if err != nil {
+		return err
+	}
+	req.SessionIndex = got[0]
+	if req.discovery != nil {
+		req.discovery.index = got[1]
+	}
+	return nil
 }
 
 // ErrorResponse is the signed samlp:Response with the status of err

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/renkei-idwsf/renkei/saml/binding"
 	"github.com/renkei-idwsf/renkei/saml/md"
 	"github.com/renkei-idwsf/renkei/saml/samlp"
+	"github.com/renkei-idwsf/renkei/store"
 )
 
 // TestSSO drives complete Web SSO exchanges over the real listeners: an
@@ -350,5 +352,59 @@ func TestSSOHostile(t *testing.T) {
 		got, err := e.consume(other, e.post(c, other, e.newRequest(other, "not an NCName"), "", false), "")
 		must(t, err)
 		wantStatus(t, got, samlp.StatusRequester, "")
+	})
+}
+
+// TestSSOJoinsSPAndDS: an SSO with a discovery bootstrap joins the SP and
+// the DS to the session together: the assertion's SessionIndex is the
+// SP's, the DS token's is the DS's, and the DS's NameID there is the one
+// its token names. A bootstrap that cannot be made (the principal's
+// federation with the DS terminated) joins neither.
+func TestSSOJoinsSPAndDS(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	portal := e.sps[portalID]
+	c := e.browser(&e.Alice)
+	got, err := e.consume(portal, e.redirect(c, e.newRequest(portal, "_j1"), "", redirectSigner(portal)), "_j1")
+	must(t, err)
+	index := got.Assertion.AuthnStatements[0].SessionIndex
+	sess, err := e.db.SessionByIndex(ctx, portalID, index)
+	must(t, err)
+	tok, err := dsChecker(t, dsID).Check(ctx, bootstrapToken(t, got.Signed), e.now, false)
+	must(t, err)
+	parts := map[string]store.Participant{}
+	for _, p := range sess.Participants {
+		parts[p.ProviderID] = p
+	}
+	sp, ds := parts[portalID], parts[dsID]
+	if len(parts) != 2 || sp.NameID != got.Assertion.Subject.NameID.Value ||
+		ds.SessionIndex != tok.Assertion.AuthnStatements[0].SessionIndex || ds.NameID != tok.Subject.Value || ds.SessionIndex == index {
+		t.Fatalf("participants %+v; assertion index %q, DS token index %q subject %q", sess.Participants, index,
+			tok.Assertion.AuthnStatements[0].SessionIndex, tok.Subject.Value)
+	}
+
+	t.Run("fail/bootstrap-impossible-joins-neither", func(t *testing.T) {
+		_, err := e.db.UpdateFederation(ctx, "p-alice", dsID, func(cur store.Federation) (store.Federation, error) {
+			cur.Terminated = e.now
+			return cur, nil
+		})
+		must(t, err)
+		// A new browser logs in at another SP first: a session the
+		// portal has not joined.
+		c2 := e.browser(&e.Alice)
+		other := e.sps[otherSP]
+		first, err := e.consume(other, e.redirect(c2, e.newRequest(other, "_j2"), "", nil), "_j2")
+		must(t, err)
+		s2, err := e.db.SessionByIndex(ctx, otherSP, first.Assertion.AuthnStatements[0].SessionIndex)
+		must(t, err)
+		before, err := e.db.Session(ctx, s2.ID)
+		must(t, err)
+		got, err := e.consume(portal, e.redirect(c2, e.newRequest(portal, "_j3"), "", redirectSigner(portal)), "_j3")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusResponder, "")
+		after, err := e.db.Session(ctx, s2.ID)
+		must(t, err)
+		if len(before.Participants) != 1 || !reflect.DeepEqual(after.Participants, before.Participants) {
+			t.Fatalf("a failed bootstrap changed the participants:\n%+v\nto\n%+v", before.Participants, after.Participants)
+		}
 	})
 }
