@@ -52,6 +52,7 @@ const fuzzRequestID = "_fuzz-request"
 type fuzzStore struct{}
 
 func (fuzzStore) PutArtifact(context.Context, store.Artifact) error { return nil }
+func (fuzzStore) ReplaceArtifact(context.Context, store.Artifact) error { return nil }
 
 func (fuzzStore) TakeArtifact(_ context.Context, handle string, _ time.Time) (store.Artifact, error) {
 	return store.Artifact{Handle: handle, Issuer: spID, Recipient: idpID, Message: []byte(`{}`)}, nil
