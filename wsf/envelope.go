@@ -107,9 +107,12 @@ func (e *Envelope) Security() (*etree.Element, error) {
 	return found, nil
 }
 
-// Bytes serializes the envelope without an XML declaration.
+// Bytes serializes the envelope without an XML declaration, as
+// xmlsec.SerializeDocument writes for the wire: whitespace in attribute
+// values and CR in text as character references, so that the receiver
+// reads the tree that was signed.
 func (e *Envelope) Bytes() ([]byte, error) {
-	return e.Doc.WriteToBytes()
+	return xmlsec.SerializeDocument(e.Doc)
 }
 
 // DecodeFault reads an S:Fault: faultcode (a QName, resolved in its

@@ -10,21 +10,24 @@ import (
 )
 
 // serialize writes el as the plaintext of an Element-type EncryptedData:
-// a copy of el carrying every namespace declaration in scope at el, so
-// that it reads the same wherever it is decrypted. Attribute values escape
-// tab, line feed and carriage return, and text escapes carriage return, so
-// that a signature inside el survives the trip.
+// el carrying every namespace declaration in scope at it (xmlsec.Serialize),
+// so that it reads the same wherever it is decrypted. Attribute values
+// escape tab, line feed and carriage return, and text escapes carriage
+// return, so that a signature inside el survives the trip. A prefix that
+// nothing in scope binds is refused.
 func serialize(el *etree.Element) ([]byte, error) {
-	c := el.Copy()
+	bound := map[string]bool{"xml": true}
 	if p := el.Parent(); p != nil {
-		declareMissing(c, inScope(p))
+		for _, d := range inScope(p) {
+			if d.prefix != "" {
+				bound[d.prefix] = true
+			}
+		}
 	}
-	if p := unboundPrefix(c, map[string]bool{"xml": true}); p != "" {
+	if p := unboundPrefix(el, bound); p != "" {
 		return nil, xmlsec.Errorf(xmlsec.KindMalformed, "prefix %q is not declared", p)
 	}
-	doc := etree.NewDocumentWithRoot(c)
-	doc.WriteSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
-	return doc.WriteToBytes()
+	return xmlsec.Serialize(el)
 }
 
 // contextTag is the name of the element the plaintext is parsed inside.

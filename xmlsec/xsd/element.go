@@ -1,8 +1,6 @@
 package xsd
 
 import (
-	"bytes"
-
 	"github.com/beevik/etree"
 
 	"github.com/renkei-idwsf/renkei/xmlsec"
@@ -65,54 +63,11 @@ func withDefaults(l xmlsec.Limits) xmlsec.Limits {
 	return l
 }
 
-// serialize writes el with the namespace declarations in scope at el that
-// el does not make itself, without copying the tree. Tabs, line ends and
-// carriage returns in values are written as character references, so that a
-// parser reads back the same values.
+// serialize writes el as a standalone document (xmlsec.Serialize): the
+// namespace declarations in scope at el that el does not make itself are
+// written on it, and tabs, line ends and carriage returns in values as
+// character references, so that libxml2 reads back the same values.
 func serialize(el *etree.Element) []byte {
-	var buf bytes.Buffer
-	ws := &etree.WriteSettings{CanonicalAttrVal: true, CanonicalText: true}
-	buf.WriteByte('<')
-	buf.WriteString(el.FullTag())
-	for _, a := range inherited(el) {
-		buf.WriteByte(' ')
-		a.WriteTo(&buf, ws)
-	}
-	for i := range el.Attr {
-		buf.WriteByte(' ')
-		el.Attr[i].WriteTo(&buf, ws)
-	}
-	buf.WriteByte('>')
-	for _, c := range el.Child {
-		c.WriteTo(&buf, ws)
-	}
-	buf.WriteString("</")
-	buf.WriteString(el.FullTag())
-	buf.WriteByte('>')
-	return buf.Bytes()
-}
-
-// inherited returns the xmlns declarations of el's ancestors that are in
-// scope at el and not redeclared by el, nearest ancestor first.
-func inherited(el *etree.Element) []etree.Attr {
-	seen := map[string]bool{}
-	for _, a := range el.Attr {
-		if nsDecl(a) {
-			seen[a.FullKey()] = true
-		}
-	}
-	var out []etree.Attr
-	for p := el.Parent(); p != nil; p = p.Parent() {
-		for _, a := range p.Attr {
-			if nsDecl(a) && !seen[a.FullKey()] {
-				seen[a.FullKey()] = true
-				out = append(out, a)
-			}
-		}
-	}
-	return out
-}
-
-func nsDecl(a etree.Attr) bool {
-	return (a.Space == "" && a.Key == "xmlns") || a.Space == "xmlns"
+	b, _ := xmlsec.Serialize(el) // writing to memory never fails
+	return b
 }

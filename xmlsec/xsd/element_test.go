@@ -4,7 +4,6 @@ package xsd
 
 import (
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -59,7 +58,8 @@ func TestValidateElement(t *testing.T) {
 }
 
 // TestSerialize checks the namespace context added to a subtree, nearest
-// declaration first, and the escaping of special characters.
+// declaration first after the element's own attributes, and the escaping
+// of special characters.
 func TestSerialize(t *testing.T) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromString(`<a xmlns="urn:d" xmlns:p="urn:outer" xmlns:q="urn:q"><b xmlns:p="urn:inner"><p:c q:x="1&amp;&#10;2">t&lt;&#13;</p:c></b></a>`); err != nil {
@@ -67,12 +67,12 @@ func TestSerialize(t *testing.T) {
 	}
 	c := doc.FindElement("//c")
 	got := string(serialize(c))
-	want := `<p:c xmlns:p="urn:inner" xmlns="urn:d" xmlns:q="urn:q" q:x="1&amp;&#xA;2">t&lt;&#xD;</p:c>`
+	want := `<p:c q:x="1&amp;&#xA;2" xmlns:p="urn:inner" xmlns:q="urn:q" xmlns="urn:d">t&lt;&#xD;</p:c>`
 	if got != want {
 		t.Fatalf("serialize:\n got %s\nwant %s", got, want)
 	}
-	if !reflect.DeepEqual(inherited(doc.Root()), []etree.Attr(nil)) {
-		t.Fatalf("a root inherits nothing, got %v", inherited(doc.Root()))
+	if got, want := string(serialize(doc.Root())), `<a xmlns="urn:d" xmlns:p="urn:outer" xmlns:q="urn:q">`; !strings.HasPrefix(got, want) {
+		t.Fatalf("a root inherits nothing: %s", got)
 	}
 }
 

@@ -1,0 +1,166 @@
+package xmlsec
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// etreeSerialize is what Serialize wrote before it had its own writer:
+// etree's writer, with writeSettings, on DetachCopy(el). Serialize must
+// write the same bytes.
+func etreeSerialize(t testing.TB, el *etree.Element) []byte {
+	doc := etree.NewDocument()
+	doc.SetRoot(DetachCopy(el))
+	doc.WriteSettings = writeSettings()
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// etreeSerializeDocument is etree's writer on doc, with writeSettings.
+func etreeSerializeDocument(t testing.TB, doc *etree.Document) []byte {
+	saved := doc.WriteSettings
+	doc.WriteSettings = writeSettings()
+	defer func() { doc.WriteSettings = saved }()
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writesAsEtree checks Serialize on every element of doc, and
+// SerializeDocument on doc, against etree's writer.
+func writesAsEtree(t testing.TB, name string, doc *etree.Document) {
+	t.Helper()
+	got, err := SerializeDocument(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := etreeSerializeDocument(t, doc); !bytes.Equal(got, want) {
+		t.Fatalf("%s: SerializeDocument\n got %q\nwant %q", name, got, want)
+	}
+	if doc.Root() == nil {
+		return
+	}
+	var walk func(el *etree.Element)
+	walk = func(el *etree.Element) {
+		got, err := Serialize(el)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := etreeSerialize(t, el); !bytes.Equal(got, want) {
+			t.Fatalf("%s: Serialize(<%s>)\n got %q\nwant %q", name, el.FullTag(), got, want)
+		}
+		for _, c := range el.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(doc.Root())
+}
+
+// tricky are documents whose writing needs each escape and each rule of
+// etree's writer: references in text and attributes, characters XML does
+// not allow, invalid UTF-8 and a literal U+FFFD, CDATA holding "]]>",
+// comments, processing instructions, a directive, inherited and
+// undeclared default namespaces, non-ASCII names and text.
+var tricky = []string{
+	"<a x=\"&lt;&gt;&amp;&quot;'\t\n\r\" y='&#x9;&#xA;&#xD;'>&lt;&gt;&amp;\"'\t\n&#xD;</a>",
+	"<a><![CDATA[x]]]]><![CDATA[>y <&>]]>tail</a>",
+	"<?xml version=\"1.0\"?><!DOCTYPE a><!--c--><a><?pi some data?><!-- in - side --><b/></a><!--after-->",
+	`<p:a xmlns:p="urn:p" xmlns="urn:d" xmlns:q="urn:q"><b xmlns=""><p:c q:x="1"><d/></p:c></b><q:e xmlns:p="urn:p2"><f>t</f></q:e></p:a>`,
+	"<r xmlns:名=\"urn:名\"><名:要素 属性=\"値 ✓ 𝄞\">本文 🍣 &amp; ｶﾅ</名:要素></r>",
+	"<a>" + string(bytes.Repeat([]byte("QUJDRA+/="), 4000)) + "</a>",
+}
+
+func TestSerializeAsEtree(t *testing.T) {
+	for i, s := range tricky {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(s); err != nil {
+			t.Fatalf("tricky %d: %v", i, err)
+		}
+		writesAsEtree(t, "tricky "+string(rune('0'+i)), doc)
+	}
+	for _, file := range corpus(t) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(b); err != nil {
+			continue
+		}
+		writesAsEtree(t, file, doc)
+	}
+	// A tree built in code: text and attributes with CR, characters XML
+	// does not allow, invalid UTF-8 and a literal U+FFFD, which a parser
+	// never yields, and an inherited default namespace undeclared below.
+	root := etree.NewElement("r")
+	root.CreateAttr("xmlns", "urn:d")
+	mid := root.CreateElement("m")
+	mid.CreateAttr("xmlns", "")
+	leaf := mid.CreateElement("l")
+	leaf.SetText("a\rb\x00c\x01\x1f\x7f text \xff\xfe mid \xef\xbf\xbd end \xed\xa0\x80 > \"")
+	leaf.CreateAttr("v", "x\ry\x01\xff\xef\xbf\xbd\t\n'>")
+	doc := etree.NewDocument()
+	doc.SetRoot(root)
+	writesAsEtree(t, "built", doc)
+}
+
+// FuzzSerialize checks Serialize and SerializeDocument against etree's
+// writer on whatever Parse reads (etree's own reader takes names such as
+// "<:/>" that DetachCopy, the reference, would rename). Seeds are the shared examples and
+// captures and the tricky documents.
+func FuzzSerialize(f *testing.F) {
+	for _, file := range corpus(f) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range tricky {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := Parse(b, Limits{MaxBytes: 64 << 10})
+		if err != nil {
+			return
+		}
+		writesAsEtree(t, "input", doc)
+	})
+}
+
+func BenchmarkSerialize(b *testing.B) {
+	for _, file := range corpus(b) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(raw) < 8<<10 {
+			continue
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(raw); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("etree", func(b *testing.B) {
+			for range b.N {
+				etreeSerialize(b, doc.Root())
+			}
+		})
+		b.Run("wire", func(b *testing.B) {
+			for range b.N {
+				if _, err := Serialize(doc.Root()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		return
+	}
+}
