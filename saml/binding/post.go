@@ -1,13 +1,13 @@
 package binding
 
 import (
+	"bytes"
 	"encoding/base64"
 	"html"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/beevik/etree"
 
@@ -48,24 +48,33 @@ func EncodePOST(action string, msg *etree.Element, relayState string, opt FormOp
 	if err != nil {
 		return nil, err
 	}
-	var sb strings.Builder
-	sb.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>SAML POST</title></head><body>\n")
+	var sb bytes.Buffer
+	sb.Grow(len(formHead) + len(action) + base64.StdEncoding.EncodedLen(len(b)) + len(relayState) + 512)
+	sb.WriteString(formHead)
 	sb.WriteString("<form method=\"post\" action=\"" + html.EscapeString(action) + "\">\n")
-	hidden(&sb, param, base64.StdEncoding.EncodeToString(b))
+	// The base64 alphabet has nothing HTML escapes: the message is
+	// encoded into the page as it is.
+	sb.WriteString("<input type=\"hidden\" name=\"" + html.EscapeString(param) + "\" value=\"")
+	enc := base64.NewEncoder(base64.StdEncoding, &sb)
+	enc.Write(b) // writing to memory never fails
+	enc.Close()
+	sb.WriteString("\">\n")
 	if relayState != "" {
 		hidden(&sb, ParamRelayState, relayState)
 	}
 	sb.WriteString("<noscript><p>Your browser does not run scripts: press Continue.</p><input type=\"submit\" value=\"Continue\"></noscript>\n</form>\n")
 	writeScript(&sb, opt)
 	sb.WriteString("</body></html>\n")
-	return []byte(sb.String()), nil
+	return sb.Bytes(), nil
 }
 
-func hidden(sb *strings.Builder, name, value string) {
+const formHead = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>SAML POST</title></head><body>\n"
+
+func hidden(sb *bytes.Buffer, name, value string) {
 	sb.WriteString("<input type=\"hidden\" name=\"" + html.EscapeString(name) + "\" value=\"" + html.EscapeString(value) + "\">\n")
 }
 
-func writeScript(sb *strings.Builder, opt FormOptions) {
+func writeScript(sb *bytes.Buffer, opt FormOptions) {
 	if opt.ScriptURL != "" {
 		sb.WriteString("<script src=\"" + html.EscapeString(opt.ScriptURL) + "\"></script>\n")
 		return

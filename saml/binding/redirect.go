@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 
@@ -267,14 +268,29 @@ func (m *RedirectMessage) readSignature(ps map[string]rawParam) error {
 
 // inflate decodes base64 and raw DEFLATE, holding at most max+1 inflated
 // bytes: a DEFLATE bomb is cut off at the limit.
+// inflaters keeps DEFLATE readers for reuse: each holds a 32 KB window,
+// which a new reader allocates and clears for every message.
+var inflaters sync.Pool
+
+// inflater is a reader of the DEFLATE stream z, from the pool when it has
+// one.
+func inflater(z []byte) io.ReadCloser {
+	if r, ok := inflaters.Get().(io.ReadCloser); ok {
+		if r.(flate.Resetter).Reset(bytes.NewReader(z), nil) == nil {
+			return r
+		}
+	}
+	return flate.NewReader(bytes.NewReader(z))
+}
+
 func (d *RedirectDecoder) inflate(v string) ([]byte, error) {
 	z, err := base64.StdEncoding.Strict().DecodeString(v)
 	if err != nil {
 		return nil, &Error{Kind: KindEncoding, Detail: "base64", Err: err}
 	}
 	max := orDefault(d.MaxInflated, DefaultMaxInflated)
-	r := flate.NewReader(bytes.NewReader(z))
-	defer r.Close()
+	r := inflater(z)
+	defer inflaters.Put(r)
 	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {
 		return nil, &Error{Kind: KindEncoding, Detail: "DEFLATE", Err: err}
