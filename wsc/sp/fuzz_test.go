@@ -51,7 +51,7 @@ const fuzzRequestID = "_fuzz-request"
 // however often it is replayed.
 type fuzzStore struct{}
 
-func (fuzzStore) PutArtifact(context.Context, store.Artifact) error { return nil }
+func (fuzzStore) PutArtifact(context.Context, store.Artifact) error     { return nil }
 func (fuzzStore) ReplaceArtifact(context.Context, store.Artifact) error { return nil }
 
 func (fuzzStore) TakeArtifact(_ context.Context, handle string, _ time.Time) (store.Artifact, error) {
