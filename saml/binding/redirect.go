@@ -266,8 +266,6 @@ func (m *RedirectMessage) readSignature(ps map[string]rawParam) error {
 	return nil
 }
 
-// inflate decodes base64 and raw DEFLATE, holding at most max+1 inflated
-// bytes: a DEFLATE bomb is cut off at the limit.
 // inflaters keeps DEFLATE readers for reuse: each holds a 32 KB window,
 // which a new reader allocates and clears for every message.
 var inflaters sync.Pool
@@ -283,6 +281,8 @@ func inflater(z []byte) io.ReadCloser {
 	return flate.NewReader(bytes.NewReader(z))
 }
 
+// inflate decodes base64 and raw DEFLATE, holding at most max+1 inflated
+// bytes: a DEFLATE bomb is cut off at the limit.
 func (d *RedirectDecoder) inflate(v string) ([]byte, error) {
 	z, err := base64.StdEncoding.Strict().DecodeString(v)
 	if err != nil {
