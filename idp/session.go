@@ -26,6 +26,10 @@ type Session struct {
 	store.Session
 	// Cookie is the secret cookie value; it is set only by StartSession.
 	Cookie string
+	// unsaved: made by newSession and not stored yet. The first join
+	// stores it with its first participants, in one write (SSO.join);
+	// saveSession stores it without.
+	unsaved bool
 }
 
 // sessionID is the stored ID of the session a cookie names.
@@ -40,10 +44,24 @@ func (p *IdP) StartSession(ctx context.Context, a Authn, now time.Time) (*Sessio
 	return p.startSession(ctx, a, p.cfg.SessionLifetime, now)
 }
 
-// startSession opens a session for a at now lasting life. An ECP session
-// (life = ECPLifetime) gets a cookie too, which nobody is given: it is
-// found only by the SessionIndexes of its participants.
+// startSession opens a session for a at now lasting life (newSession,
+// then saveSession).
 func (p *IdP) startSession(ctx context.Context, a Authn, life time.Duration, now time.Time) (*Session, error) {
+	s, err := p.newSession(a, life, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.saveSession(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSession makes a session for a at now lasting life, with its fresh
+// random cookie, without storing it. An ECP session (life = ECPLifetime)
+// gets a cookie too, which nobody is given: it is found only by the
+// SessionIndexes of its participants.
+func (p *IdP) newSession(a Authn, life time.Duration, now time.Time) (*Session, error) {
 	raw, err := p.randomBytes(cookieBytes)
 	if err != nil {
 		return nil, err
@@ -51,14 +69,21 @@ func (p *IdP) startSession(ctx context.Context, a Authn, life time.Duration, now
 	cookie := base64.RawURLEncoding.EncodeToString(raw)
 	s := store.Session{ID: sessionID(cookie), PrincipalID: a.PrincipalID, AuthnInstant: a.Instant,
 		AuthnContext: a.ClassRef, CardNumber: a.CardNumber, Created: now, Expires: now.Add(life)}
-	err = p.cfg.Sessions.CreateSession(ctx, s)
+	return &Session{Session: s, Cookie: cookie, unsaved: true}, nil
+}
+
+// saveSession stores a session newSession made, with the participants it
+// holds.
+func (p *IdP) saveSession(ctx context.Context, s *Session) error {
+	err := p.cfg.Sessions.CreateSession(ctx, s.Session)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, Wrap(CodeUnknownPrincipal, err, "principal "+a.PrincipalID)
+		return Wrap(CodeUnknownPrincipal, err, "principal "+s.PrincipalID)
 	}
 	if err != nil {
-		return nil, storeError(err, "create session")
+		return storeError(err, "create session")
 	}
-	return &Session{Session: s, Cookie: cookie}, nil
+	s.unsaved = false
+	return nil
 }
 
 // SessionByCookie returns the live session a cookie names:
@@ -153,6 +178,28 @@ func (p *IdP) join(ctx context.Context, sessionID string, js []joining, now time
 	})
 	if err != nil {
 		return nil, storeError(err, "join session")
+	}
+	return got, nil
+}
+
+// joinNew stores the unsaved session s with js as its first
+// participants, in one write, and returns their SessionIndexes.
+func (p *IdP) joinNew(ctx context.Context, s *Session, js []joining, now time.Time) ([]string, error) {
+	got := make([]string, len(js))
+	parts := s.Participants
+	for i, j := range js {
+		index, err := p.newID()
+		if err != nil {
+			return nil, err
+		}
+		parts, got[i] = joined(parts, store.Participant{ProviderID: j.sp, SessionIndex: index,
+			NameID: j.nameID.Value, NameIDFormat: j.nameID.Format, Joined: now})
+	}
+	saved := s.Participants
+	s.Participants = parts
+	if err := p.saveSession(ctx, s); err != nil {
+		s.Participants = saved
+		return nil, err
 	}
 	return got, nil
 }

@@ -294,14 +294,27 @@ func (h *HTTP) loggedIn(w http.ResponseWriter, r *http.Request, a Authn) {
 		h.page(w, r, err)
 		return
 	}
-	sess, err := h.SSO.p.StartSession(r.Context(), a, now)
+	// The session is stored with the SP's join (one write); when the
+	// answer fails before that, the login still opens it.
+	sess, err := h.SSO.p.newSession(a, h.SSO.p.cfg.SessionLifetime, now)
 	if err != nil {
 		h.fail(w, r, pend, err, now)
 		return
 	}
+	out, err := h.SSO.Respond(r.Context(), pend, a, sess, now)
+	if sess.unsaved {
+		if serr := h.SSO.p.saveSession(r.Context(), sess); serr != nil {
+			h.fail(w, r, pend, serr, now)
+			return
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: h.cookieName(), Value: sess.Cookie, Path: "/", Domain: h.CookieDomain,
 		Expires: sess.Expires, Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode})
-	h.respond(w, r, pend, a, sess, now)
+	if err != nil {
+		h.fail(w, r, pend, err, now)
+		return
+	}
+	h.deliver(w, r, out, now)
 }
 
 func (h *HTTP) cookieName() string {

@@ -115,8 +115,8 @@ func (s *SSO) Respond(ctx context.Context, pend *Pending, a Authn, sess *Session
 	if err != nil {
 		return nil, err
 	}
-	if sess == nil && pend.ECP {
-		if sess, err = s.p.startSession(ctx, a, s.cfg.ECPLifetime, now); err != nil {
+	if sess == nil && pend.ECP { // stored with the SP's join, or not at all
+		if sess, err = s.p.newSession(a, s.cfg.ECPLifetime, now); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +186,8 @@ func (s *SSO) issueRequest(ctx context.Context, pend *Pending, sp *md.SPSSODescr
 }
 
 // join joins req's SP to sess and, when req carries a bootstrap, the DS
-// too, in one write of the session; the bootstrap is checked and prepared
+// too, in one write of the session (which stores a session newSession
+// made with them); the bootstrap is checked and prepared
 // first (Issue's checks, the metadata, the federation with the DS), so
 // that a bootstrap that cannot be made joins neither.
 func (s *SSO) join(ctx context.Context, req *IssueRequest, sess *Session, now time.Time) error {
@@ -202,7 +203,13 @@ func (s *SSO) join(ctx context.Context, req *IssueRequest, sess *Session, now ti
 		req.discovery = b
 		js = append(js, joining{s.p.cfg.Discovery.EntityID, b.nameID})
 	}
-	got, err := s.p.join(ctx, sess.ID, js, now)
+	var got []string
+	var err error
+	if sess.unsaved {
+		got, err = s.p.joinNew(ctx, sess, js, now)
+	} else {
+		got, err = s.p.join(ctx, sess.ID, js, now)
+	}
 	if err != nil {
 		return err
 	}

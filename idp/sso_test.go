@@ -408,3 +408,41 @@ func TestSSOJoinsSPAndDS(t *testing.T) {
 		}
 	})
 }
+
+// TestCardLoginSession: a card login's session is stored with the SP (and
+// the DS of a bootstrap) as its first participants; a card login whose
+// answer fails (NoAuthnContext) still opens the session, so the next
+// request of the same browser is answered from it without a login.
+func TestCardLoginSession(t *testing.T) {
+	e := newSSOEnv(t, nil)
+	portal := e.sps[portalID]
+	got, err := e.consume(portal, e.redirect(e.browser(&e.Alice), e.newRequest(portal, "_cl1"), "", redirectSigner(portal)), "_cl1")
+	must(t, err)
+	sess, err := e.db.SessionByIndex(ctx, portalID, got.Assertion.AuthnStatements[0].SessionIndex)
+	must(t, err)
+	if len(sess.Participants) != 2 || sess.Participants[0].ProviderID == sess.Participants[1].ProviderID {
+		t.Fatalf("a card login's session holds %+v, want the portal and the DS", sess.Participants)
+	}
+
+	sp := e.sps[otherSP]
+	c := e.browser(&e.Alice)
+	req := e.newRequest(sp, "_cl2")
+	// At most X509: satisfiable by a soft certificate, not by the card.
+	req.RequestedAuthnContext = &samlp.RequestedAuthnContext{Comparison: samlp.ComparisonMaximum, ClassRefs: []string{saml.ACX509}}
+	x := e.redirect(c, req, "", nil)
+	if x.URL.Path != PathLogin {
+		t.Fatalf("answered at %s, want the card login", x.URL)
+	}
+	failed, err := e.consume(sp, x, "_cl2")
+	must(t, err)
+	wantStatus(t, failed, samlp.StatusResponder, samlp.StatusNoAuthnContext)
+	next := e.redirect(e.withJar(nil, c.Jar), e.newRequest(sp, "_cl3"), "", nil)
+	if next.URL.Path != PathSSO {
+		t.Fatalf("answered at %s: the failed answer's login opened no session", next.URL)
+	}
+	ok, err := e.consume(sp, next, "_cl3")
+	must(t, err)
+	if ok.Assertion == nil || ok.Assertion.AuthnStatements[0].ClassRef != saml.ACSmartcardPKI {
+		t.Fatalf("received %+v", ok.Response.Status)
+	}
+}
