@@ -24,7 +24,8 @@ const maxCookieLen = 128
 // database cannot be replayed as cookies.
 type Session struct {
 	store.Session
-	// Cookie is the secret cookie value; it is set only by StartSession.
+	// Cookie is the secret cookie value; it is set only when the session
+	// is made (StartSession, newSession).
 	Cookie string
 	// unsaved: made by newSession and not stored yet. The first join
 	// stores it with its first participants, in one write (SSO.join);
@@ -73,9 +74,18 @@ func (p *IdP) newSession(a Authn, life time.Duration, now time.Time) (*Session, 
 }
 
 // saveSession stores a session newSession made, with the participants it
-// holds.
+// holds. A session found stored under its ID was stored by this login:
+// the ID is the hash of a fresh 256-bit cookie, so only a write of its own
+// that the store reported failed but committed (a connection lost at
+// COMMIT) can have made it.
 func (p *IdP) saveSession(ctx context.Context, s *Session) error {
 	err := p.cfg.Sessions.CreateSession(ctx, s.Session)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		if _, gerr := p.cfg.Sessions.Session(ctx, s.ID); gerr == nil {
+			s.unsaved = false
+			return nil
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Wrap(CodeUnknownPrincipal, err, "principal "+s.PrincipalID)
 	}

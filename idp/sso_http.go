@@ -302,8 +302,9 @@ func (h *HTTP) loggedIn(w http.ResponseWriter, r *http.Request, a Authn) {
 		return
 	}
 	out, err := h.SSO.Respond(r.Context(), pend, a, sess, now)
-	if sess.unsaved {
+	if sess.unsaved && CodeOf(err) != CodeUnknownPrincipal { // no session can be stored for an unknown principal
 		if serr := h.SSO.p.saveSession(r.Context(), sess); serr != nil {
+			h.log(r, err)
 			h.fail(w, r, pend, serr, now)
 			return
 		}

@@ -1,9 +1,12 @@
 package idp
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -445,4 +448,72 @@ func TestCardLoginSession(t *testing.T) {
 	if ok.Assertion == nil || ok.Assertion.AuthnStatements[0].ClassRef != saml.ACSmartcardPKI {
 		t.Fatalf("received %+v", ok.Response.Status)
 	}
+}
+
+// sessionWrites counts the session writes of the IdP under test; when
+// failJoined is set, a CreateSession with participants is stored and then
+// reported failed, as a connection lost at COMMIT reports it.
+type sessionWrites struct {
+	store.SessionStore
+	creates, updates atomic.Int64
+	failJoined       atomic.Bool
+}
+
+func (w *sessionWrites) CreateSession(ctx context.Context, s store.Session) error {
+	w.creates.Add(1)
+	err := w.SessionStore.CreateSession(ctx, s)
+	if err == nil && len(s.Participants) > 0 && w.failJoined.Load() {
+		return errors.New("connection lost at COMMIT")
+	}
+	return err
+}
+
+func (w *sessionWrites) UpdateSession(ctx context.Context, id string, fn func(store.Session) (store.Session, error)) (store.Session, error) {
+	w.updates.Add(1)
+	return w.SessionStore.UpdateSession(ctx, id, fn)
+}
+
+// TestCardLoginSessionWrites: a card login with a bootstrap writes its
+// session once (the SP and the DS stored with it), an SSO in the session
+// once (their join); a session write that committed but was reported
+// failed still gives the browser its session.
+func TestCardLoginSessionWrites(t *testing.T) {
+	w := &sessionWrites{}
+	e := newSSOEnvWith(t, func(c *Config) {
+		if w.SessionStore == nil {
+			w.SessionStore = c.Sessions
+		}
+		c.Sessions = w
+	}, nil)
+	portal := e.sps[portalID]
+	c := e.browser(&e.Alice)
+	_, err := e.consume(portal, e.redirect(c, e.newRequest(portal, "_w1"), "", redirectSigner(portal)), "_w1")
+	must(t, err)
+	if cr, up := w.creates.Load(), w.updates.Load(); cr != 1 || up != 0 {
+		t.Fatalf("card login: %d creates, %d updates of the session; want 1 and 0", cr, up)
+	}
+	_, err = e.consume(portal, e.redirect(e.withJar(nil, c.Jar), e.newRequest(portal, "_w2"), "", redirectSigner(portal)), "_w2")
+	must(t, err)
+	if cr, up := w.creates.Load(), w.updates.Load(); cr != 1 || up != 1 {
+		t.Fatalf("SSO in the session: %d creates, %d updates in all; want 1 and 1", cr, up)
+	}
+
+	t.Run("ok/committed-but-reported-failed", func(t *testing.T) {
+		w.failJoined.Store(true)
+		defer w.failJoined.Store(false)
+		c := e.browser(&e.Alice)
+		got, err := e.consume(portal, e.redirect(c, e.newRequest(portal, "_w3"), "", redirectSigner(portal)), "_w3")
+		must(t, err)
+		wantStatus(t, got, samlp.StatusResponder, "")
+		w.failJoined.Store(false)
+		next := e.redirect(e.withJar(nil, c.Jar), e.newRequest(portal, "_w4"), "", redirectSigner(portal))
+		if next.URL.Path != PathSSO {
+			t.Fatalf("answered at %s: the browser was given no session", next.URL)
+		}
+		ok, err := e.consume(portal, next, "_w4")
+		must(t, err)
+		if ok.Assertion == nil {
+			t.Fatalf("received %+v", ok.Response.Status)
+		}
+	})
 }

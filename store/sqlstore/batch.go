@@ -44,9 +44,10 @@ import (
 // artifact's resolution, which no synced write follows, takes durably
 // (TakeArtifactDurable). Sessions,
 // federations and audit rows stay synced at their COMMIT. Per card login
-// the IdP thus waits for two fsyncs (the session, its join by the SP), per
-// SSO in a session for one (the join), where it waited for six and
-// three when every artifact write was synced.
+// the IdP thus waits for one fsync (the session, stored with the SP and
+// the DS as its first participants), per SSO in a session for one (their
+// join), where it waited for six and three when every artifact write was
+// synced.
 
 // maxBatch bounds the transactions of one COMMIT.
 const maxBatch = 64
