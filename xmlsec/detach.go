@@ -116,22 +116,15 @@ func copyCharData(x *etree.CharData) *etree.CharData {
 }
 
 // declareInherited declares on c every namespace binding in scope at the
-// parent of orig that orig does not declare itself, innermost first.
+// parent of orig that orig does not declare itself, innermost first
+// (inherited, which Serialize writes the same way).
 func declareInherited(c, orig *etree.Element) {
-	var scopeArr, ownArr [16]nsBinding // most documents need no more
-	scope := ancestorScope(orig, scopeArr[:0])
-	own := appendDecls(ownArr[:0], orig)
-	c.Attr = slices.Grow(c.Attr, len(scope))
-	for i := len(scope) - 1; i >= 0; i-- {
-		b := scope[i]
-		if _, shadowed := lookupNS(own, b.prefix); shadowed {
-			continue
-		}
-		own = append(own, b)
+	var arr [16]nsBinding
+	extra := inherited(orig, arr[:0])
+	c.Attr = slices.Grow(c.Attr, len(extra))
+	for _, b := range extra {
 		if b.prefix == "" {
-			if b.uri != "" {
-				c.CreateAttr("xmlns", b.uri)
-			}
+			c.CreateAttr("xmlns", b.uri)
 			continue
 		}
 		c.CreateAttr("xmlns:"+b.prefix, b.uri)

@@ -10,17 +10,41 @@ import (
 )
 
 // etreeSerialize is what Serialize wrote before it had its own writer:
-// etree's writer, with writeSettings, on DetachCopy(el). Serialize must
+// etree's writer, with writeSettings, on DetachCopy(el) as it was then. Serialize must
 // write the same bytes.
 func etreeSerialize(t testing.TB, el *etree.Element) []byte {
+	c := copyTree(el, nil, false)
+	declareInheritedAsBefore(c, el)
 	doc := etree.NewDocument()
-	doc.SetRoot(DetachCopy(el))
+	doc.SetRoot(c)
 	doc.WriteSettings = writeSettings()
 	b, err := doc.WriteToBytes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// declareInheritedAsBefore is DetachCopy's declaration of inherited
+// bindings as it was before Serialize and DetachCopy shared inherited:
+// the reference keeps its own walk, so that the test checks that one.
+func declareInheritedAsBefore(c, orig *etree.Element) {
+	scope := ancestorScope(orig, nil)
+	own := appendDecls(nil, orig)
+	for i := len(scope) - 1; i >= 0; i-- {
+		b := scope[i]
+		if _, shadowed := lookupNS(own, b.prefix); shadowed {
+			continue
+		}
+		own = append(own, b)
+		if b.prefix == "" {
+			if b.uri != "" {
+				c.CreateAttr("xmlns", b.uri)
+			}
+			continue
+		}
+		c.CreateAttr("xmlns:"+b.prefix, b.uri)
+	}
 }
 
 // etreeSerializeDocument is etree's writer on doc, with writeSettings.
