@@ -167,23 +167,16 @@ type joining struct {
 // session: an SSO that carries a discovery bootstrap joins the SP and the
 // DS together. It returns their SessionIndexes in the order of js.
 func (p *IdP) join(ctx context.Context, sessionID string, js []joining, now time.Time) ([]string, error) {
-	fresh := make([]string, len(js))
-	for i := range js {
-		index, err := p.newID()
-		if err != nil {
-			return nil, err
-		}
-		fresh[i] = index
+	fresh, err := p.freshIndexes(len(js)) // made once: UpdateSession may run fn again
+	if err != nil {
+		return nil, err
 	}
-	got := make([]string, len(js))
-	_, err := p.cfg.Sessions.UpdateSession(ctx, sessionID, func(s store.Session) (store.Session, error) {
+	var got []string
+	_, err = p.cfg.Sessions.UpdateSession(ctx, sessionID, func(s store.Session) (store.Session, error) {
 		if !now.Before(s.Expires) {
 			return s, Errorf(CodeSessionExpired, "session ended at %s", s.Expires.Format(time.RFC3339))
 		}
-		for i, j := range js {
-			s.Participants, got[i] = joined(s.Participants, store.Participant{ProviderID: j.sp, SessionIndex: fresh[i],
-				NameID: j.nameID.Value, NameIDFormat: j.nameID.Format, Joined: now})
-		}
+		s.Participants, got = withJoined(s.Participants, js, fresh, now)
 		return s, nil
 	})
 	if err != nil {
@@ -195,23 +188,43 @@ func (p *IdP) join(ctx context.Context, sessionID string, js []joining, now time
 // joinNew stores the unsaved session s with js as its first
 // participants, in one write, and returns their SessionIndexes.
 func (p *IdP) joinNew(ctx context.Context, s *Session, js []joining, now time.Time) ([]string, error) {
-	got := make([]string, len(js))
-	parts := s.Participants
-	for i, j := range js {
-		index, err := p.newID()
-		if err != nil {
-			return nil, err
-		}
-		parts, got[i] = joined(parts, store.Participant{ProviderID: j.sp, SessionIndex: index,
-			NameID: j.nameID.Value, NameIDFormat: j.nameID.Format, Joined: now})
+	fresh, err := p.freshIndexes(len(js))
+	if err != nil {
+		return nil, err
 	}
 	saved := s.Participants
-	s.Participants = parts
+	var got []string
+	s.Participants, got = withJoined(saved, js, fresh, now)
 	if err := p.saveSession(ctx, s); err != nil {
 		s.Participants = saved
 		return nil, err
 	}
 	return got, nil
+}
+
+// freshIndexes makes n new SessionIndexes.
+func (p *IdP) freshIndexes(n int) ([]string, error) {
+	out := make([]string, n)
+	for i := range out {
+		index, err := p.newID()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = index
+	}
+	return out, nil
+}
+
+// withJoined returns ps with each of js joined (joined), a new participant
+// taking its SessionIndex from fresh, and the SessionIndexes js have, in
+// their order.
+func withJoined(ps []store.Participant, js []joining, fresh []string, now time.Time) ([]store.Participant, []string) {
+	got := make([]string, len(js))
+	for i, j := range js {
+		ps, got[i] = joined(ps, store.Participant{ProviderID: j.sp, SessionIndex: fresh[i],
+			NameID: j.nameID.Value, NameIDFormat: j.nameID.Format, Joined: now})
+	}
+	return ps, got
 }
 
 // joined returns ps with np added, or with the existing participant of the
