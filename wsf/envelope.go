@@ -15,13 +15,13 @@ type Envelope struct {
 	Doc    *etree.Document
 	Header *etree.Element
 	Body   *etree.Element
-	// Spans are the byte spans, in the message ParseEnvelope read, of the
-	// elements down to the children of the header blocks and of the
-	// payload (depth SpanDepth); nil for an envelope built here.
+	// Spans are the byte spans, in the message ParseEnvelopeSpans read,
+	// of the elements down to the children of the header blocks and of
+	// the payload (depth SpanDepth); nil for any other envelope.
 	Spans map[*etree.Element]xmlsec.Span
 }
 
-// SpanDepth is the depth down to which ParseEnvelope records spans:
+// SpanDepth is the depth down to which ParseEnvelopeSpans records spans:
 // S:Envelope, S:Header and S:Body, the header blocks and the payload,
 // their children.
 const SpanDepth = 4
@@ -35,7 +35,17 @@ type Limits = xmlsec.Limits
 // §4.4.1, reported as ErrMsgNotUnderstood), S:Header then S:Body and
 // nothing else, and exactly one element in S:Body.
 func ParseEnvelope(b []byte, lim Limits) (*Envelope, error) {
-	doc, spans, err := xmlsec.ParseSpans(b, lim, SpanDepth)
+	return parseEnvelope(b, lim, 0)
+}
+
+// ParseEnvelopeSpans is ParseEnvelope that also records Spans, for a
+// receiver that validates the parts of a message apart (wsf/server).
+func ParseEnvelopeSpans(b []byte, lim Limits) (*Envelope, error) {
+	return parseEnvelope(b, lim, SpanDepth)
+}
+
+func parseEnvelope(b []byte, lim Limits, spanDepth int) (*Envelope, error) {
+	doc, spans, err := xmlsec.ParseSpans(b, lim, spanDepth)
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func (r *Receiver) run(ctx context.Context, x *exchange) (*Response, error) {
 }
 
 func (r *Receiver) parse(_ context.Context, x *exchange) error {
-	env, err := wsf.ParseEnvelope(x.req.Body, r.cfg.Limits)
+	env, err := wsf.ParseEnvelopeSpans(x.req.Body, r.cfg.Limits)
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func TestOrdinaryMessagesCut(t *testing.T) {
 	tok := f.hokToken(wsftest.TokenSpec{})
 	f.wantOK(f.receive(f.request(withID(f, tok, 1, nil)), k.WSC.Cert))
 	body := f.request(withID(f, tok, 2, nil))
-	env, err := wsf.ParseEnvelope(body, wsf.Limits{})
+	env, err := wsf.ParseEnvelopeSpans(body, wsf.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
